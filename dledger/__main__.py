@@ -1,0 +1,3 @@
+from dledger.cli import main
+
+main()
