@@ -1,0 +1,358 @@
+"""What a station or the console says happened: the event envelope and one model per type.
+
+The ledger stores an event's bytes exactly as submitted (canonicalized), so these models only
+*validate*: strict types (no floats, no strings for numbers), no unknown fields, integer grams.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
+
+from ledger.canonical import NotCanonicalizable, canonical_bytes
+
+# The console and command line speak as this station; their events carry no station signature.
+PLANT_STATION = "PLANT"
+
+Grams = Annotated[int, Field(strict=True, ge=0, le=10**9)]
+PositiveGrams = Annotated[int, Field(strict=True, gt=0, le=10**9)]
+Code = Annotated[str, Field(strict=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/+-]{0,63}$")]
+Text = Annotated[str, Field(strict=True, min_length=1, max_length=500)]
+Index = Annotated[int, Field(strict=True, ge=0)]
+Base64 = Annotated[str, Field(strict=True, pattern=r"^[A-Za-z0-9+/]+={0,2}$", max_length=200)]
+Hex256 = Annotated[str, Field(strict=True, pattern=r"^[0-9a-f]{64}$")]
+Refrigerant = Annotated[
+    str, Field(strict=True, pattern=r"^(R-[0-9]{2,4}[A-Za-z]{0,2}|HCFC-141b|cyclopentane)$")
+]
+
+
+class EventError(ValueError):
+    """An event is not acceptable; `field` names the offending field (dotted) when known."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class UnitReceived(_Data):
+    category: Code
+    gross_g: PositiveGrams
+    scale: Code
+    source: Literal["trade_in", "collector", "retailer", "municipal", "business", "other"]
+    trade_in_code: Code | None = None
+    brand: Text | None = None
+    model: Text | None = None
+    serial: Text | None = None
+    nameplate_refrigerant: Refrigerant | None = None
+    nameplate_charge_g: Grams | None = None
+
+
+class RefrigerantRecovered(_Data):
+    refrigerant: Refrigerant
+    cylinder: Code
+    cylinder_gross_before_g: PositiveGrams
+    cylinder_gross_after_g: PositiveGrams
+    recovered_g: Grams
+    scale: Code
+    nameplate_charge_g: Grams | None = None
+
+    @model_validator(mode="after")
+    def _difference(self) -> RefrigerantRecovered:
+        if self.recovered_g != self.cylinder_gross_after_g - self.cylinder_gross_before_g:
+            raise ValueError(
+                f"recovered_g {self.recovered_g} is not cylinder_gross_after_g - "
+                f"cylinder_gross_before_g = "
+                f"{self.cylinder_gross_after_g - self.cylinder_gross_before_g}"
+            )
+        return self
+
+
+class RefrigerantAbsent(_Data):
+    reason: Literal[
+        "not_refrigerant_bearing",
+        "circuit_empty",
+        "compressor_missing",
+        "circuit_damaged",
+        "pumped_down_before_collection",
+    ]
+    note: Text | None = None
+
+
+class ComponentRemoved(_Data):
+    component: Code
+    count: Annotated[int, Field(strict=True, ge=1, le=10_000)] | None = None
+    mass_g: Grams | None = None
+    scale: Code | None = None
+    lot: Code | None = None
+
+    @model_validator(mode="after")
+    def _weighed(self) -> ComponentRemoved:
+        if self.mass_g is not None and self.scale is None:
+            raise ValueError("mass_g needs the scale it was weighed on")
+        return self
+
+
+class MaterialOutput(_Data):
+    fraction: Code
+    mass_g: PositiveGrams
+    lot: Code
+    scale: Code
+
+
+class UnitCompleted(_Data):
+    note: Text | None = None
+
+
+class LotOpened(_Data):
+    fraction: Code
+    hazardous: StrictBool
+    container: Code | None = None
+
+
+class LotSealed(_Data):
+    net_g: Grams
+    scale: Code | None = None
+
+
+class LotShipped(_Data):
+    receiver: Text
+    manifest_no: Code
+    receiver_licence: Text | None = None
+    vehicle: Text | None = None
+
+
+class LotReceived(_Data):
+    receiver: Text
+    manifest_no: Code
+    received_g: Grams
+
+
+class ScaleCalibrated(_Data):
+    reference_g: PositiveGrams
+    reading_g: Grams
+    tolerance_g: Grams
+    passed: StrictBool
+    reference_certificate: Text | None = None
+
+    @model_validator(mode="after")
+    def _verdict(self) -> ScaleCalibrated:
+        within = abs(self.reading_g - self.reference_g) <= self.tolerance_g
+        if self.passed != within:
+            raise ValueError(f"passed is {self.passed} but the reading is "
+                             f"{'within' if within else 'outside'} tolerance")
+        return self
+
+
+class CylinderRegistered(_Data):
+    refrigerant: Refrigerant
+    tare_g: PositiveGrams
+    water_capacity_g: PositiveGrams
+    max_gross_g: PositiveGrams
+
+
+class StationRegistered(_Data):
+    public_key: Base64
+    name: Text
+    approved_by: Code
+
+
+class StationRevoked(_Data):
+    reason: Text
+    approved_by: Code
+
+
+class KeyRotated(_Data):
+    old_vkey: Annotated[str, Field(strict=True, max_length=300)]
+    new_vkey: Annotated[str, Field(strict=True, max_length=300)]
+    endorsement: Base64
+    reason: Text | None = None
+
+
+class CertificateIssued(_Data):
+    kind: Literal["unit", "period", "lot"]
+    sha256: Hex256
+
+
+class CertificateRevoked(_Data):
+    sha256: Hex256
+    reason: Text
+    approved_by: Code
+
+
+CorrectionValue = (
+    Annotated[int, Field(strict=True)] | Annotated[str, Field(strict=True)] | StrictBool | None
+)
+
+
+class Correction(_Data):
+    corrects: Index
+    reason: Text
+    approved_by: Code
+    set: dict[Annotated[str, Field(pattern=r"^[a-z_]{1,40}$")], CorrectionValue] | None = None
+    void: Literal[True] | None = None
+
+    @model_validator(mode="after")
+    def _one_action(self) -> Correction:
+        if (self.set is None) == (self.void is None):
+            raise ValueError("a correction either sets fields ('set') or voids the entry ('void')")
+        return self
+
+
+@dataclass(frozen=True)
+class EventType:
+    data: type[_Data]
+    subject: str  # the subject prefix this type is about
+    plant_only: bool = False  # only the console (station PLANT) may say it
+
+
+EVENT_TYPES: dict[str, EventType] = {
+    "unit.received": EventType(UnitReceived, "unit"),
+    "refrigerant.recovered": EventType(RefrigerantRecovered, "unit"),
+    "refrigerant.absent": EventType(RefrigerantAbsent, "unit"),
+    "component.removed": EventType(ComponentRemoved, "unit"),
+    "material.output": EventType(MaterialOutput, "unit"),
+    "unit.completed": EventType(UnitCompleted, "unit"),
+    "lot.opened": EventType(LotOpened, "lot"),
+    "lot.sealed": EventType(LotSealed, "lot"),
+    "lot.shipped": EventType(LotShipped, "lot"),
+    "lot.received": EventType(LotReceived, "lot"),
+    "scale.calibrated": EventType(ScaleCalibrated, "scale"),
+    "cylinder.registered": EventType(CylinderRegistered, "cylinder"),
+    "station.registered": EventType(StationRegistered, "station", plant_only=True),
+    "station.revoked": EventType(StationRevoked, "station", plant_only=True),
+    "key.rotated": EventType(KeyRotated, "key", plant_only=True),
+    "certificate.issued": EventType(CertificateIssued, "cert", plant_only=True),
+    "certificate.revoked": EventType(CertificateRevoked, "cert", plant_only=True),
+    "correction": EventType(Correction, "*", plant_only=True),
+}
+
+ENVELOPE_FIELDS = ("id", "type", "time", "station", "operator", "subject", "data")
+_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+_STATION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
+_OPERATOR = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+_SUBJECT = re.compile(
+    r"^(unit|lot|cylinder|scale|cert|key|station):([A-Za-z0-9][A-Za-z0-9._:/+-]{0,127})$"
+)
+
+
+@dataclass(frozen=True)
+class Event:
+    """A validated event: its JSON object as submitted and its canonical bytes."""
+
+    obj: dict[str, Any]
+    canonical: bytes
+
+    @property
+    def id(self) -> str:
+        return self.obj["id"]
+
+    @property
+    def type(self) -> str:
+        return self.obj["type"]
+
+    @property
+    def subject(self) -> str:
+        return self.obj["subject"]
+
+    @property
+    def station(self) -> str:
+        return self.obj["station"]
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.obj["data"]
+
+
+def parse_event(obj: Any) -> Event:
+    """Validate a submitted event object; raise EventError naming the field and value."""
+    if not isinstance(obj, dict):
+        raise EventError(f"an event is a JSON object, not {type(obj).__name__}")
+    missing = [f for f in ENVELOPE_FIELDS if f not in obj]
+    if missing:
+        raise EventError(f"missing field {missing[0]!r}", missing[0])
+    unknown = sorted(set(obj) - set(ENVELOPE_FIELDS))
+    if unknown:
+        raise EventError(f"unknown field {unknown[0]!r}; an event has {', '.join(ENVELOPE_FIELDS)}",
+                         unknown[0])
+    _check_id(obj["id"])
+    etype = EVENT_TYPES.get(obj["type"]) if isinstance(obj["type"], str) else None
+    if etype is None:
+        raise EventError(f"unknown type {obj['type']!r}; known types: {', '.join(EVENT_TYPES)}",
+                         "type")
+    _check_time(obj["time"])
+    _check_pattern(obj, "station", _STATION, "letters, digits, '.', '_' or '-', at most 32")
+    _check_pattern(obj, "operator", _OPERATOR, "letters, digits, '.', '_', '@' or '-'")
+    _check_pattern(obj, "subject", _SUBJECT, "prefix:name, prefix one of unit, lot, cylinder, "
+                   "scale, cert, key, station")
+    prefix = obj["subject"].split(":", 1)[0]
+    if etype.subject != "*" and prefix != etype.subject:
+        raise EventError(f"a {obj['type']} event is about a {etype.subject}:..., "
+                         f"not {obj['subject']!r}", "subject")
+    if etype.plant_only and obj["station"] != PLANT_STATION:
+        raise EventError(f"only the console ({PLANT_STATION}) may record {obj['type']}, "
+                         f"not station {obj['station']!r}", "station")
+    try:
+        etype.data.model_validate(obj["data"])
+    except ValidationError as exc:
+        raise _data_error(exc) from None
+    try:
+        return Event(obj, canonical_bytes(obj))
+    except NotCanonicalizable as exc:
+        raise EventError(str(exc)) from None
+
+
+def _check_id(value: Any) -> None:
+    try:
+        ok = isinstance(value, str) and str(uuid.UUID(value)) == value
+    except ValueError:
+        ok = False
+    if not ok:
+        raise EventError(f"id {value!r} is not a UUID in lower-case canonical form", "id")
+
+
+def _check_time(value: Any) -> None:
+    ok = isinstance(value, str) and bool(_TIME.match(value))
+    if ok:
+        try:
+            datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ")
+        except ValueError:
+            ok = False
+    if not ok:
+        raise EventError(f"time {value!r} is not UTC with milliseconds, "
+                         "like 2026-11-21T08:15:30.123Z", "time")
+
+
+def _check_pattern(obj: dict[str, Any], field: str, pattern: re.Pattern[str], rule: str) -> None:
+    value = obj[field]
+    if not isinstance(value, str) or not pattern.match(value):
+        raise EventError(f"{field} {value!r} is not valid: {rule}", field)
+
+
+def _data_error(exc: ValidationError) -> EventError:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"])
+    field = f"data.{loc}" if loc else "data"
+    if err["type"] == "extra_forbidden":
+        return EventError(f"unknown field {field!r}", field)
+    if err["type"] == "missing":
+        return EventError(f"missing field {field!r}", field)
+    value = err.get("input")
+    message = err["msg"].removeprefix("Value error, ")
+    if not loc:
+        return EventError(f"data: {message}", "data")
+    return EventError(f"{field} {value!r}: {message}", field)
+
+
+def utc_now_ms() -> str:
+    """The current UTC time in the ledger's millisecond format."""
+    now = datetime.now(UTC)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"

@@ -1,0 +1,364 @@
+"""The log: appending entries, reading them back, roots, proofs and signed checkpoints.
+
+One append is one transaction that holds the head lock (SQLite BEGIN IMMEDIATE, PostgreSQL
+SELECT ... FOR UPDATE on the single `ledger_state` row), reads the head, writes the entries,
+their leaf and completed-subtree hashes, the projections and the new head, then commits.
+Nothing about the head is cached in memory: many processes append to one ledger.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import Connection, Engine
+
+from ledger import merkle
+from ledger.checkpoint import Checkpoint
+from ledger.events import PLANT_STATION, Event, utc_now_ms
+from ledger.note import Signer, Verifier, open_note, sign
+from ledger.projections import Projector, RuleError
+from ledger.store import chunks, execute, placeholders, scalar, write_transaction
+
+ZERO_HASH = bytes(32)
+
+
+class LedgerError(Exception):
+    """Something the caller asked of the ledger cannot be done; the message says why."""
+
+
+class AppendError(LedgerError):
+    """A submission was refused; nothing of its batch was written.
+
+    `position` is the submission's place in the batch (0-based), `field` the field at fault.
+    """
+
+    def __init__(self, message: str, position: int | None = None, field: str | None = None):
+        super().__init__(message)
+        self.position = position
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Submission:
+    """An event as a station or the console hands it in, with the station's signature."""
+
+    event: Event
+    station_sig: str | None = None
+
+
+@dataclass(frozen=True)
+class Appended:
+    index: int
+    leaf_hash: bytes
+    existed: bool  # the event id was logged before: this is that entry, not a new one
+
+
+@dataclass(frozen=True)
+class SignedCheckpoint:
+    checkpoint: Checkpoint
+    note: str
+
+
+def entry_bytes(index: int, prev: bytes, subject_prev: int | None, logged: str,
+                event: Event, station_sig: str | None) -> bytes:
+    """The RFC 8785 bytes of an entry, assembled around the event's canonical bytes.
+
+    Keys in JCS order: event, index, logged, prev, station_sig, subject_prev, v. The parts
+    other than the event are ASCII (validated), so json.dumps gives their JCS form.
+    """
+    return b"".join((
+        b'{"event":', event.canonical,
+        b',"index":', str(index).encode(),
+        b',"logged":', json.dumps(logged).encode(),
+        b',"prev":"', prev.hex().encode(),
+        b'","station_sig":', json.dumps(station_sig).encode(),
+        b',"subject_prev":', json.dumps(subject_prev).encode(),
+        b',"v":1}',
+    ))
+
+
+def station_signature_ok(public_key_b64: str, signature_b64: str, message: bytes) -> bool:
+    try:
+        key = Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key_b64, validate=True))
+        key.verify(base64.b64decode(signature_b64, validate=True), message)
+    except (InvalidSignature, ValueError, binascii.Error):
+        return False
+    return True
+
+
+class Ledger:
+    """The plant's log on one database. Cheap to create; holds no state but the engine."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    # -- appending ---------------------------------------------------------------------------
+
+    def append(self, submissions: Sequence[Submission]) -> list[Appended]:
+        """Append a batch in one transaction: all of it, or nothing and an AppendError.
+
+        An event id already logged with the same content returns the existing entry; with
+        other content it is an error.
+        """
+        if not submissions:
+            return []
+        with write_transaction(self.engine) as conn:
+            return _Append(conn, submissions).run()
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def size(self) -> int:
+        with self.engine.connect() as conn:
+            return scalar(execute(conn, "SELECT size FROM ledger_state WHERE id = 1"))
+
+    def entry(self, index: int) -> bytes:
+        with self.engine.connect() as conn:
+            body = scalar(execute(conn, "SELECT body FROM ledger_entries WHERE idx = ?", (index,)))
+        if body is None:
+            raise LedgerError(f"there is no entry {index}; the log holds {self.size()} entries")
+        return bytes(body)
+
+    def leaf_hashes(self, indexes: Sequence[int]) -> dict[int, bytes]:
+        with self.engine.connect() as conn:
+            nodes = _read_nodes(conn, {(0, i) for i in indexes})
+        return {i: nodes[(0, i)] for i in indexes if (0, i) in nodes}
+
+    def root(self, size: int | None = None) -> bytes:
+        with self.engine.connect() as conn:
+            size = self._check_size(conn, size)
+            return merkle.root_from(size, _read_nodes(conn, set(merkle.range_nodes(0, size))))
+
+    def inclusion_hashes(self, index: int, size: int) -> list[bytes]:
+        with self.engine.connect() as conn:
+            self._check_size(conn, size)
+            if not 0 <= index < size:
+                raise LedgerError(f"entry {index} is not in a tree of size {size}")
+            return _hashes(conn, merkle.inclusion_ranges(index, size))
+
+    def consistency_hashes(self, old: int, new: int) -> list[bytes]:
+        with self.engine.connect() as conn:
+            self._check_size(conn, new)
+            if not 0 < old <= new:
+                raise LedgerError(f"no consistency proof from size {old} to size {new}: "
+                                  "give 0 < OLD <= NEW")
+            return _hashes(conn, merkle.consistency_ranges(old, new))
+
+    def _check_size(self, conn: Connection, size: int | None) -> int:
+        current = scalar(execute(conn, "SELECT size FROM ledger_state WHERE id = 1"))
+        if size is None:
+            return current
+        if not 0 <= size <= current:
+            raise LedgerError(f"tree size {size} is beyond the log's size {current}")
+        return size
+
+    # -- checkpoints -------------------------------------------------------------------------
+
+    def checkpoint(self, signer: Signer) -> SignedCheckpoint:
+        """The latest checkpoint by `signer`, signing a new one if the log grew.
+
+        Refuses to sign unless the new tree provably extends the latest checkpoint signed so
+        far (by any key): a consistency proof from the stored tree must verify against it.
+        """
+        with write_transaction(self.engine) as conn:
+            size, _head, frontier = _lock_head(conn)
+            root = merkle.fold(frontier) if size else merkle.EMPTY_ROOT
+            nodes = _read_nodes(conn, set(merkle.range_nodes(0, size)))
+            stored_root = merkle.root_from(size, nodes)
+            if stored_root != root:
+                raise LedgerError("the stored tree does not match the log's head; run "
+                                  "`dledger audit` before signing anything")
+            latest = execute(conn, "SELECT size, root, key_id, note FROM ledger_checkpoints "
+                             "ORDER BY size DESC LIMIT 1").fetchone()
+            key_id = signer.verifier.key_id.hex()
+            if latest is not None:
+                old_size, old_root = latest[0], bytes(latest[1])
+                if old_size > size:
+                    raise LedgerError(f"a checkpoint was signed at size {old_size} but the log "
+                                      f"holds {size} entries: it was truncated")
+                if old_size == size and old_root == root and latest[2] == key_id:
+                    return SignedCheckpoint(Checkpoint.parse(_note_text(latest[3])), latest[3])
+                self._check_extends(conn, old_size, old_root, size, root)
+            checkpoint = Checkpoint(signer.name, size, root)
+            note = sign(checkpoint.text(), [signer])
+            existing = scalar(execute(conn, "SELECT note FROM ledger_checkpoints WHERE size = ? "
+                                      "AND key_id = ?", (size, key_id)))
+            if existing is not None:
+                return SignedCheckpoint(checkpoint, existing)
+            execute(conn, "INSERT INTO ledger_checkpoints (size, key_id, root, note, signed_at) "
+                    "VALUES (?, ?, ?, ?, ?)", (size, key_id, root, note, utc_now_ms()))
+            return SignedCheckpoint(checkpoint, note)
+
+    def _check_extends(self, conn: Connection, old: int, old_root: bytes, new: int,
+                       new_root: bytes) -> None:
+        if old == 0:
+            return
+        try:
+            proof = _hashes(conn, merkle.consistency_ranges(old, new))
+            merkle.verify_consistency(old, new, old_root, new_root, proof)
+        except (merkle.ProofError, KeyError) as exc:
+            raise LedgerError(f"the log at size {new} is not consistent with the checkpoint "
+                              f"signed at size {old}: {exc}; refusing to sign") from exc
+
+    def checkpoints(self, verifiers: Sequence[Verifier] | None = None) -> list[SignedCheckpoint]:
+        """Every signed checkpoint, oldest first (checked against `verifiers` when given)."""
+        with self.engine.connect() as conn:
+            notes = execute(conn, "SELECT note FROM ledger_checkpoints ORDER BY size, signed_at")
+            result = []
+            for (note,) in notes:
+                text = open_note(note, verifiers)[0] if verifiers else _note_text(note)
+                result.append(SignedCheckpoint(Checkpoint.parse(text), note))
+            return result
+
+    def checkpoint_at(self, size: int) -> SignedCheckpoint | None:
+        with self.engine.connect() as conn:
+            note = scalar(execute(conn, "SELECT note FROM ledger_checkpoints WHERE size = ? "
+                                  "ORDER BY signed_at DESC LIMIT 1", (size,)))
+        return None if note is None else SignedCheckpoint(Checkpoint.parse(_note_text(note)), note)
+
+
+def _note_text(note: str) -> str:
+    return note.rpartition("\n\n")[0] + "\n"
+
+
+def _lock_head(conn: Connection) -> tuple[int, bytes, list[bytes]]:
+    lock = " FOR UPDATE" if conn.dialect.name == "postgresql" else ""
+    size, head, frontier = execute(
+        conn, f"SELECT size, head, frontier FROM ledger_state WHERE id = 1{lock}").fetchone()
+    frontier = bytes(frontier)
+    return size, bytes(head), [frontier[i:i + 32] for i in range(0, len(frontier), 32)]
+
+
+def _read_nodes(conn: Connection, wanted: set[merkle.Node]) -> dict[merkle.Node, bytes]:
+    nodes: dict[merkle.Node, bytes] = {}
+    for part in chunks(sorted(wanted)):
+        values = ", ".join("(?, ?)" for _ in part)
+        flat = tuple(x for node in part for x in node)
+        result = execute(conn, "SELECT level, idx, hash FROM ledger_nodes WHERE (level, idx) "
+                         f"IN (VALUES {values})", flat)
+        nodes.update({(level, idx): bytes(h) for level, idx, h in result})
+    return nodes
+
+
+def _hashes(conn: Connection, ranges: list[tuple[int, int]]) -> list[bytes]:
+    nodes = _read_nodes(conn, merkle.nodes_for(ranges))
+    try:
+        return merkle.hashes_from(ranges, nodes)
+    except KeyError as exc:
+        missing = exc.args[0]
+        raise LedgerError(f"stored tree node {missing} is missing; run `dledger audit`") from exc
+
+
+class _Append:
+    """One append transaction (see Ledger.append)."""
+
+    def __init__(self, conn: Connection, submissions: Sequence[Submission]):
+        self.conn = conn
+        self.submissions = submissions
+
+    def run(self) -> list[Appended]:
+        conn = self.conn
+        size, head, frontier = _lock_head(conn)
+        existing = self._existing()
+        subject_heads = self._subject_heads()
+        projector = Projector(conn)
+        projector.load(s.event for s in self.submissions)
+        results: list[Appended] = []
+        new_entries: list[tuple[int, str, str, str, str, bytes]] = []
+        new_nodes: list[tuple[int, int, bytes]] = []
+        seen: dict[str, tuple[bytes, Appended]] = {}
+        logged = utc_now_ms()
+        for position, sub in enumerate(self.submissions):
+            event = sub.event
+            if event.id in existing or event.id in seen:
+                canonical, appended = existing.get(event.id) or seen[event.id]
+                if canonical != event.canonical:
+                    raise AppendError(f"event id {event.id} was already logged at entry "
+                                      f"{appended.index} with other content; a new event needs "
+                                      "a new id", position, "id")
+                results.append(Appended(appended.index, appended.leaf_hash, existed=True))
+                continue
+            self._check_signature(projector, sub, position)
+            try:
+                projector.apply(size, event)
+            except RuleError as exc:
+                raise AppendError(str(exc), position) from None
+            body = entry_bytes(size, head, subject_heads.get(event.subject), logged, event,
+                               sub.station_sig)
+            leaf = merkle.leaf_hash(body)
+            new_entries.append((size, event.id, event.type, event.subject, event.station, body))
+            new_nodes.extend(_grow(frontier, size, leaf))
+            subject_heads[event.subject] = size
+            appended = Appended(size, leaf, existed=False)
+            seen[event.id] = (event.canonical, appended)
+            results.append(appended)
+            size, head = size + 1, leaf
+        if new_entries:
+            execute(conn, "INSERT INTO ledger_entries (idx, event_id, type, subject, station, body)"
+                    " VALUES (?, ?, ?, ?, ?, ?)", new_entries)
+            execute(conn, "INSERT INTO ledger_nodes (level, idx, hash) VALUES (?, ?, ?)", new_nodes)
+            execute(conn, "UPDATE ledger_state SET size = ?, head = ?, frontier = ? WHERE id = 1",
+                    (size, head, b"".join(frontier)))
+            projector.flush()
+        return results
+
+    def _existing(self) -> dict[str, tuple[bytes, Appended]]:
+        ids = list({s.event.id for s in self.submissions})
+        found: dict[str, tuple[bytes, Appended]] = {}
+        for part in chunks(ids):
+            result = execute(self.conn, "SELECT event_id, idx, body FROM ledger_entries WHERE "
+                             f"event_id IN ({placeholders(len(part))})", tuple(part))
+            for event_id, idx, body in result:
+                body = bytes(body)
+                event = json.loads(body)["event"]
+                canonical = json.dumps(event, sort_keys=True, separators=(",", ":"),
+                                       ensure_ascii=False).encode()
+                found[event_id] = (canonical, Appended(idx, merkle.leaf_hash(body), True))
+        return found
+
+    def _subject_heads(self) -> dict[str, int]:
+        # One indexed MAX per subject: SQLite answers it from the (subject, idx) index in
+        # O(log n), where a grouped IN (...) query would scan every entry of the subject.
+        heads: dict[str, int] = {}
+        for subject in {s.event.subject for s in self.submissions}:
+            head = scalar(execute(self.conn, "SELECT MAX(idx) FROM ledger_entries "
+                                  "WHERE subject = ?", (subject,)))
+            if head is not None:
+                heads[subject] = head
+        return heads
+
+    def _check_signature(self, projector: Projector, sub: Submission, position: int) -> None:
+        station = sub.event.station
+        if station == PLANT_STATION:
+            if sub.station_sig is not None:
+                raise AppendError(f"events by {PLANT_STATION} carry no station_sig",
+                                  position, "station_sig")
+            return
+        key = projector.station_key(station)
+        if key is None:
+            raise AppendError(f"station {station} is not registered and active; an admin must "
+                              "approve its key (station.registered) first", position, "station")
+        if sub.station_sig is None:
+            raise AppendError(f"the event from station {station} carries no station_sig",
+                              position, "station_sig")
+        if not station_signature_ok(key, sub.station_sig, sub.event.canonical):
+            raise AppendError(f"station_sig does not verify with station {station}'s registered "
+                              "key: the event was altered or signed by another key",
+                              position, "station_sig")
+
+
+def _grow(frontier: list[bytes], index: int, leaf: bytes) -> list[tuple[int, int, bytes]]:
+    """Add leaf `index` to the frontier; return the nodes it completes, the leaf first."""
+    nodes = [(0, index, leaf)]
+    carry, level = leaf, 0
+    while index & 1:
+        carry = merkle.node_hash(frontier.pop(), carry)
+        level, index = level + 1, index >> 1
+        nodes.append((level, index, carry))
+    frontier.append(carry)
+    return nodes

@@ -1,0 +1,10 @@
+"""Alembic environment: migrations run on the connection `ledger.store.migrate` hands over."""
+
+from alembic import context
+
+from ledger.tables import SQLModel
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=SQLModel.metadata)
+with context.begin_transaction():
+    context.run_migrations()

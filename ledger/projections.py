@@ -1,0 +1,297 @@
+"""Read models derived from the entries: units, lots and stations.
+
+`Projector` runs inside the append transaction. It loads the rows an append batch touches,
+refuses events that break the ledger's own invariants (a unit received twice, a lot shipped
+before it was sealed, a revoked station...), applies each event's effect and writes the rows
+back. A `correction` re-derives its subject's row from the subject's entries with the
+correction applied, so `rebuild` and incremental updates always agree.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection
+
+from ledger.events import PLANT_STATION, Event
+from ledger.store import chunks, execute, placeholders, scalar
+from ledger.tables import PROJECTION_TABLES, Lot, Station, Unit
+
+Row = dict[str, Any]
+
+_TABLES = {"unit": ("units", "label", Unit), "lot": ("lots", "lot", Lot),
+           "station": ("stations", "station", Station)}
+
+
+class RuleError(ValueError):
+    """The event contradicts what the ledger already holds."""
+
+
+class Projector:
+    """Projection rows for one append transaction: load, check and apply, then flush."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+        self.rows: dict[str, Row | None] = {}  # subject -> row, or None where there is none
+        self.dirty: set[str] = set()
+        self.trade_in: dict[str, str] = {}  # trade-in code -> unit label, for those loaded
+        self.pending: dict[str, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+
+    def load(self, events: Iterable[Event]) -> None:
+        """Fetch every row the batch can touch, in a few queries."""
+        subjects: set[str] = set()
+        codes: set[str] = set()
+        for event in events:
+            subjects.add(event.subject)
+            if event.station != PLANT_STATION:
+                subjects.add("station:" + event.station)
+            if event.type == "material.output":
+                subjects.add("lot:" + event.data["lot"])
+            if event.type == "unit.received" and event.data.get("trade_in_code"):
+                codes.add(event.data["trade_in_code"])
+        wanted = [s for s in subjects if s.split(":", 1)[0] in _TABLES and s not in self.rows]
+        by_kind: dict[str, list[str]] = defaultdict(list)
+        for subject in wanted:
+            kind, name = subject.split(":", 1)
+            by_kind[kind].append(name)
+            self.rows[subject] = None
+        for kind, names in by_kind.items():
+            table, key, model = _TABLES[kind]
+            columns = list(model.model_fields)
+            for part in chunks(names):
+                result = execute(self.conn, f"SELECT {', '.join(columns)} FROM {table} "
+                                 f"WHERE {key} IN ({placeholders(len(part))})", tuple(part))
+                for values in result:
+                    row = dict(zip(columns, values, strict=True))
+                    self.rows[f"{kind}:{row[key]}"] = row
+        for row in self.rows.values():
+            if row and row.get("trade_in_code"):
+                self.trade_in[row["trade_in_code"]] = row["label"]
+        missing = sorted(codes - set(self.trade_in))
+        for part in chunks(missing):
+            result = execute(self.conn, "SELECT trade_in_code, label FROM units WHERE "
+                             f"trade_in_code IN ({placeholders(len(part))})", tuple(part))
+            self.trade_in.update(dict(result.fetchall()))
+
+    def station_key(self, station: str) -> str | None:
+        """The base64 public key of an active station, as of this point in the batch."""
+        row = self.rows.get("station:" + station)
+        return row["public_key"] if row and row["state"] == "active" else None
+
+    def apply(self, index: int, event: Event) -> None:
+        """Check `event` against the rows and apply it; raises RuleError, changing nothing."""
+        self.pending[event.subject].append((index, event.obj))
+        if event.type == "correction":
+            self._check_correction(index, event)
+            self._refold(event.subject)
+            return
+        self._check(event)
+        self._effect(event.subject, index, event.obj)
+        if event.type == "unit.received" and event.data.get("trade_in_code"):
+            self.trade_in[event.data["trade_in_code"]] = event.subject.split(":", 1)[1]
+
+    def flush(self) -> None:
+        """Write every changed row back."""
+        for subject in sorted(self.dirty):
+            kind, name = subject.split(":", 1)
+            table, key, model = _TABLES[kind]
+            row = self.rows[subject]
+            if row is None:
+                execute(self.conn, f"DELETE FROM {table} WHERE {key} = ?", (name,))
+                continue
+            columns = list(model.model_fields)
+            updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != key)
+            execute(self.conn, f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+                    f"({placeholders(len(columns))}) ON CONFLICT ({key}) DO UPDATE SET {updates}",
+                    tuple(row[c] for c in columns))
+        self.dirty.clear()
+
+    # -- rules -------------------------------------------------------------------------------
+
+    def _check(self, event: Event) -> None:
+        kind, name = event.subject.split(":", 1)
+        row = self.rows.get(event.subject)
+        data = event.data
+        if event.type == "unit.received":
+            if row is not None:
+                raise RuleError(f"unit {name} was already received (entry {row['first_index']})")
+            code = data.get("trade_in_code")
+            if code and code in self.trade_in:
+                raise RuleError(f"trade-in code {code} was already received with unit "
+                                f"{self.trade_in[code]}")
+        elif kind == "unit":
+            if row is None:
+                raise RuleError(f"unit {name} has not been received; record unit.received first")
+            if row["state"] == "completed":
+                raise RuleError(f"unit {name} was completed at {row['completed_at']}; "
+                                "fix its record with a correction instead")
+            if event.type == "material.output":
+                lot = self.rows.get("lot:" + data["lot"])
+                if lot is None or lot["state"] != "open":
+                    raise RuleError(f"lot {data['lot']} is not open; open it with lot.opened "
+                                    "before putting outputs in it")
+        elif kind == "lot":
+            self._check_lot(event, name, row)
+        elif kind == "station":
+            self._check_station(event, name, row)
+
+    def _check_lot(self, event: Event, name: str, row: Row | None) -> None:
+        needs = {"lot.sealed": "open", "lot.shipped": "sealed", "lot.received": "shipped"}
+        if event.type == "lot.opened":
+            if row is not None:
+                raise RuleError(f"lot {name} was already opened (entry {row['first_index']})")
+            return
+        if row is None or row["state"] != needs[event.type]:
+            state = row["state"] if row else "not opened"
+            raise RuleError(f"lot {name} is {state}; {event.type} needs it {needs[event.type]}")
+        if event.type == "lot.received" and event.data["manifest_no"] != row["manifest_no"]:
+            raise RuleError(f"manifest {event.data['manifest_no']} is not the one lot {name} "
+                            f"was shipped with ({row['manifest_no']})")
+
+    def _check_station(self, event: Event, name: str, row: Row | None) -> None:
+        if event.type == "station.registered":
+            if row is not None and row["state"] == "active":
+                raise RuleError(f"station {name} is registered and active; revoke it first")
+            try:
+                key = base64.b64decode(event.data["public_key"], validate=True)
+            except (binascii.Error, ValueError):
+                key = b""
+            if len(key) != 32:
+                raise RuleError("public_key must be a base64 Ed25519 public key (32 bytes)")
+        elif row is None or row["state"] != "active":
+            raise RuleError(f"station {name} is not registered and active")
+
+    def _check_correction(self, index: int, event: Event) -> None:
+        target = event.data["corrects"]
+        if target >= index:
+            raise RuleError(f"a correction can only name an earlier entry, not {target}")
+        pending = [obj for i, obj in self.pending[event.subject] if i == target]
+        if pending:
+            corrected = pending[0]
+        else:
+            body = scalar(execute(self.conn, "SELECT body FROM ledger_entries WHERE idx = ?",
+                                  (target,)))
+            corrected = json.loads(body)["event"] if body else None
+        if corrected is None or corrected["subject"] != event.subject:
+            raise RuleError(f"entry {target} is not about {event.subject}")
+        if corrected["type"] == "correction":
+            raise RuleError(f"entry {target} is itself a correction; correct the original entry")
+        unknown = set(event.data.get("set") or {}) - set(corrected["data"])
+        if unknown:
+            raise RuleError(f"entry {target} has no field {sorted(unknown)[0]!r} to correct")
+
+    # -- effects -----------------------------------------------------------------------------
+
+    def _effect(self, subject: str, index: int, obj: dict[str, Any]) -> None:
+        kind = subject.split(":", 1)[0]
+        if kind not in _TABLES:
+            return
+        name = subject.split(":", 1)[1]
+        row = self.rows.get(subject)
+        data, etype = obj["data"], obj["type"]
+        if etype == "unit.received":
+            row = {"label": name, "category": data["category"], "state": "received",
+                   "trade_in_code": data.get("trade_in_code"), "intake_station": obj["station"],
+                   "received_at": obj["time"], "completed_at": None, "gross_g": data["gross_g"],
+                   "refrigerant_g": 0, "outputs_g": 0, "first_index": index}
+        elif etype == "lot.opened":
+            row = {"lot": name, "fraction": data["fraction"], "hazardous": data["hazardous"],
+                   "state": "open", "net_g": None, "manifest_no": None, "receiver": None,
+                   "first_index": index}
+        elif etype == "station.registered":
+            row = {"station": name, "public_key": data["public_key"], "name": data["name"],
+                   "state": "active", "registered_index": index}
+        elif row is None:
+            return  # the event's subject was voided by a correction
+        else:
+            row = dict(row)
+            _EFFECTS[etype](row, obj)
+        row["last_index"] = index
+        self.rows[subject] = row
+        self.dirty.add(subject)
+
+    def _refold(self, subject: str) -> None:
+        """Derive the subject's row again from all its entries, corrections applied."""
+        entries = self._subject_entries(subject)
+        corrections: dict[int, dict[str, Any]] = {}
+        for _, obj in entries:
+            if obj["type"] == "correction":
+                corrections[obj["data"]["corrects"]] = obj["data"]
+        self.rows[subject] = None
+        self.dirty.add(subject)
+        for index, obj in entries:
+            fix = corrections.get(index)
+            if obj["type"] == "correction" or (fix and fix.get("void")):
+                continue
+            if fix:
+                obj = {**obj, "data": {**obj["data"], **fix["set"]}}
+            self._effect(subject, index, obj)
+        row = self.rows[subject]
+        if row is not None:
+            row["last_index"] = entries[-1][0]
+
+    def _subject_entries(self, subject: str) -> list[tuple[int, dict[str, Any]]]:
+        pending = self.pending[subject]
+        first_pending = pending[0][0] if pending else None
+        result = execute(self.conn, "SELECT idx, body FROM ledger_entries WHERE subject = ? "
+                         "ORDER BY idx", (subject,))
+        stored = [(i, json.loads(body)["event"]) for i, body in result
+                  if first_pending is None or i < first_pending]
+        return stored + pending
+
+
+def _recovered(row: Row, obj: dict[str, Any]) -> None:
+    row["refrigerant_g"] += obj["data"]["recovered_g"]
+
+
+def _output(row: Row, obj: dict[str, Any]) -> None:
+    row["outputs_g"] += obj["data"].get("mass_g") or 0
+
+
+def _completed(row: Row, obj: dict[str, Any]) -> None:
+    row["state"], row["completed_at"] = "completed", obj["time"]
+
+
+def _nothing(row: Row, obj: dict[str, Any]) -> None:
+    pass
+
+
+def _sealed(row: Row, obj: dict[str, Any]) -> None:
+    row["state"], row["net_g"] = "sealed", obj["data"]["net_g"]
+
+
+def _shipped(row: Row, obj: dict[str, Any]) -> None:
+    row["state"], row["manifest_no"] = "shipped", obj["data"]["manifest_no"]
+    row["receiver"] = obj["data"]["receiver"]
+
+
+def _received(row: Row, obj: dict[str, Any]) -> None:
+    row["state"] = "received"
+
+
+def _revoked(row: Row, obj: dict[str, Any]) -> None:
+    row["state"] = "revoked"
+
+
+_EFFECTS = {
+    "refrigerant.recovered": _recovered,
+    "refrigerant.absent": _nothing,
+    "component.removed": _output,
+    "material.output": _output,
+    "unit.completed": _completed,
+    "lot.sealed": _sealed,
+    "lot.shipped": _shipped,
+    "lot.received": _received,
+    "station.revoked": _revoked,
+}
+
+
+def clear(conn: Connection) -> None:
+    """Empty every projection table, before a rebuild."""
+    for table in PROJECTION_TABLES:
+        execute(conn, f"DELETE FROM {table}")

@@ -1,0 +1,133 @@
+"""The database tables, as SQLModel models.
+
+Ledger tables (`ledger_entries`, `ledger_nodes`, `ledger_checkpoints`) are append-only: the
+database refuses UPDATE and DELETE on them (triggers in schema.sql). `ledger_state` is the one
+mutable row, the log's head, locked by every append. Projections (`units`, `lots`, `stations`)
+are read models derived from the entries and can be rebuilt at any time.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlmodel import Field, SQLModel
+
+# Stable constraint names, so schema.sql, Alembic and the models agree.
+SQLModel.metadata = MetaData(naming_convention={
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+LEDGER_TABLES = ("ledger_entries", "ledger_nodes", "ledger_checkpoints")
+
+
+class LedgerEntry(SQLModel, table=True):
+    """One leaf of the log: the exact entry bytes, with columns to find it by."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        UniqueConstraint("event_id"),
+        Index(None, "subject", "idx"),
+        Index(None, "type", "idx"),
+    )
+    idx: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    event_id: str = Field(sa_column=Column(String(36), nullable=False))
+    type: str = Field(sa_column=Column(String(40), nullable=False))
+    subject: str = Field(sa_column=Column(String(140), nullable=False))
+    station: str = Field(sa_column=Column(String(32), nullable=False))
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class LedgerNode(SQLModel, table=True):
+    """A completed perfect subtree: (level, idx) covers leaves [idx*2^level, (idx+1)*2^level)."""
+
+    __tablename__ = "ledger_nodes"
+    level: int = Field(sa_column=Column(SmallInteger, primary_key=True, autoincrement=False))
+    idx: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class LedgerCheckpoint(SQLModel, table=True):
+    """Every checkpoint the plant ever signed, as the signed note text."""
+
+    __tablename__ = "ledger_checkpoints"
+    size: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    key_id: str = Field(sa_column=Column(String(8), primary_key=True))
+    root: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    note: str = Field(sa_column=Column(Text, nullable=False))
+    signed_at: str = Field(sa_column=Column(String(24), nullable=False))
+
+
+class LedgerState(SQLModel, table=True):
+    """The log's head: size, last leaf hash and the frontier (the perfect subtrees of `size`)."""
+
+    __tablename__ = "ledger_state"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+    id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    size: int = Field(sa_column=Column(BigInteger, nullable=False))
+    head: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    frontier: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class Unit(SQLModel, table=True):
+    """Projection: an appliance unit and where it is in its dismantling."""
+
+    __tablename__ = "units"
+    __table_args__ = (UniqueConstraint("trade_in_code"), Index(None, "received_at"),
+                      Index(None, "category", "completed_at"))
+    label: str = Field(sa_column=Column(String(130), primary_key=True))
+    category: str = Field(sa_column=Column(String(64), nullable=False))
+    state: str = Field(sa_column=Column(String(16), nullable=False))
+    trade_in_code: str | None = Field(sa_column=Column(String(64), nullable=True))
+    intake_station: str = Field(sa_column=Column(String(32), nullable=False))
+    received_at: str = Field(sa_column=Column(String(24), nullable=False))
+    completed_at: str | None = Field(sa_column=Column(String(24), nullable=True))
+    gross_g: int = Field(sa_column=Column(BigInteger, nullable=False))
+    refrigerant_g: int = Field(sa_column=Column(BigInteger, nullable=False))
+    outputs_g: int = Field(sa_column=Column(BigInteger, nullable=False))
+    first_index: int = Field(sa_column=Column(BigInteger, nullable=False))
+    last_index: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class Lot(SQLModel, table=True):
+    """Projection: a bin or lot of one output fraction, from opening to the receiver's receipt."""
+
+    __tablename__ = "lots"
+    lot: str = Field(sa_column=Column(String(130), primary_key=True))
+    fraction: str = Field(sa_column=Column(String(64), nullable=False))
+    hazardous: bool = Field(sa_column=Column(Boolean, nullable=False))
+    state: str = Field(sa_column=Column(String(16), nullable=False))
+    net_g: int | None = Field(sa_column=Column(BigInteger, nullable=True))
+    manifest_no: str | None = Field(sa_column=Column(String(64), nullable=True))
+    receiver: str | None = Field(sa_column=Column(String(500), nullable=True))
+    first_index: int = Field(sa_column=Column(BigInteger, nullable=False))
+    last_index: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class Station(SQLModel, table=True):
+    """Projection: a station's registered public key and whether it may still sign events."""
+
+    __tablename__ = "stations"
+    station: str = Field(sa_column=Column(String(32), primary_key=True))
+    public_key: str = Field(sa_column=Column(String(64), nullable=False))
+    name: str = Field(sa_column=Column(String(500), nullable=False))
+    state: str = Field(sa_column=Column(String(16), nullable=False))
+    registered_index: int = Field(sa_column=Column(BigInteger, nullable=False))
+    last_index: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+PROJECTION_TABLES = ("units", "lots", "stations")
