@@ -13,6 +13,7 @@ import binascii
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -20,7 +21,7 @@ from sqlalchemy import Connection, Engine
 
 from ledger import merkle
 from ledger.checkpoint import Checkpoint
-from ledger.events import PLANT_STATION, Event, utc_now_ms
+from ledger.events import PLANT_STATION, Event, EventError, parse_event, utc_now_ms
 from ledger.note import Signer, Verifier, open_note, sign
 from ledger.projections import Projector, RuleError
 from ledger.store import chunks, execute, placeholders, scalar, write_transaction
@@ -50,6 +51,20 @@ class Submission:
 
     event: Event
     station_sig: str | None = None
+
+    @classmethod
+    def from_json(cls, obj: Any) -> Submission:
+        """From `{"event": {...}, "station_sig": "..."}`, or a bare event (no signature)."""
+        if isinstance(obj, dict) and "event" in obj:
+            unknown = sorted(set(obj) - {"event", "station_sig"})
+            if unknown:
+                raise EventError(f"unknown field {unknown[0]!r}; a submission has event and "
+                                 "station_sig", unknown[0])
+            sig = obj.get("station_sig")
+            if sig is not None and not isinstance(sig, str):
+                raise EventError("station_sig must be a base64 string or null", "station_sig")
+            return cls(parse_event(obj["event"]), sig)
+        return cls(parse_event(obj))
 
 
 @dataclass(frozen=True)
@@ -173,23 +188,18 @@ class Ledger:
             if stored_root != root:
                 raise LedgerError("the stored tree does not match the log's head; run "
                                   "`dledger audit` before signing anything")
-            latest = execute(conn, "SELECT size, root, key_id, note FROM ledger_checkpoints "
-                             "ORDER BY size DESC LIMIT 1").fetchone()
             key_id = signer.verifier.key_id.hex()
-            if latest is not None:
-                old_size, old_root = latest[0], bytes(latest[1])
+            latest = execute(conn, "SELECT size, root, key_id, note FROM ledger_checkpoints WHERE "
+                             "size = (SELECT MAX(size) FROM ledger_checkpoints)").fetchall()
+            for old_size, old_root, old_key_id, old_note in latest:
                 if old_size > size:
                     raise LedgerError(f"a checkpoint was signed at size {old_size} but the log "
                                       f"holds {size} entries: it was truncated")
-                if old_size == size and old_root == root and latest[2] == key_id:
-                    return SignedCheckpoint(Checkpoint.parse(_note_text(latest[3])), latest[3])
-                self._check_extends(conn, old_size, old_root, size, root)
+                self._check_extends(conn, old_size, bytes(old_root), size, root)
+                if old_size == size and old_key_id == key_id:
+                    return SignedCheckpoint(Checkpoint.parse(_note_text(old_note)), old_note)
             checkpoint = Checkpoint(signer.name, size, root)
             note = sign(checkpoint.text(), [signer])
-            existing = scalar(execute(conn, "SELECT note FROM ledger_checkpoints WHERE size = ? "
-                                      "AND key_id = ?", (size, key_id)))
-            if existing is not None:
-                return SignedCheckpoint(checkpoint, existing)
             execute(conn, "INSERT INTO ledger_checkpoints (size, key_id, root, note, signed_at) "
                     "VALUES (?, ?, ?, ?, ?)", (size, key_id, root, note, utc_now_ms()))
             return SignedCheckpoint(checkpoint, note)
@@ -197,6 +207,11 @@ class Ledger:
     def _check_extends(self, conn: Connection, old: int, old_root: bytes, new: int,
                        new_root: bytes) -> None:
         if old == 0:
+            return
+        if old == new:
+            if old_root != new_root:
+                raise LedgerError(f"the checkpoint signed at size {old} has another root: the "
+                                  "log was rewritten; refusing to sign")
             return
         try:
             proof = _hashes(conn, merkle.consistency_ranges(old, new))
@@ -292,7 +307,7 @@ class _Append:
                                sub.station_sig)
             leaf = merkle.leaf_hash(body)
             new_entries.append((size, event.id, event.type, event.subject, event.station, body))
-            new_nodes.extend(_grow(frontier, size, leaf))
+            new_nodes.extend(merkle.grow(frontier, size, leaf))
             subject_heads[event.subject] = size
             appended = Appended(size, leaf, existed=False)
             seen[event.id] = (event.canonical, appended)
@@ -351,14 +366,3 @@ class _Append:
                               "key: the event was altered or signed by another key",
                               position, "station_sig")
 
-
-def _grow(frontier: list[bytes], index: int, leaf: bytes) -> list[tuple[int, int, bytes]]:
-    """Add leaf `index` to the frontier; return the nodes it completes, the leaf first."""
-    nodes = [(0, index, leaf)]
-    carry, level = leaf, 0
-    while index & 1:
-        carry = merkle.node_hash(frontier.pop(), carry)
-        level, index = level + 1, index >> 1
-        nodes.append((level, index, carry))
-    frontier.append(carry)
-    return nodes

@@ -58,6 +58,19 @@ def fold(hashes: Sequence[bytes]) -> bytes:
     return root
 
 
+def grow(frontier: list[bytes], index: int, leaf: bytes) -> list[tuple[int, int, bytes]]:
+    """Add leaf `index` to `frontier` (the perfect subtrees of a tree of size `index`, largest
+    first); return the nodes this completes as (level, index, hash), the leaf first."""
+    nodes = [(0, index, leaf)]
+    carry, level = leaf, 0
+    while index & 1:
+        carry = node_hash(frontier.pop(), carry)
+        level, index = level + 1, index >> 1
+        nodes.append((level, index, carry))
+    frontier.append(carry)
+    return nodes
+
+
 def inclusion_ranges(index: int, size: int) -> list[tuple[int, int]]:
     """The leaf ranges whose hashes form PATH(index, D[0:size]), leaf's sibling first."""
     if not 0 <= index < size:
@@ -137,7 +150,6 @@ def verify_consistency(
     old: int, new: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
 ) -> None:
     """RFC 9162 §2.1.4.2; raises ProofError unless tree `old` is a prefix of tree `new`."""
-    _check_hashes([old_root, new_root, *proof])
     if old < 1 or new < old:
         raise ProofError(f"no consistency between sizes {old} and {new}")
     if old == new:
@@ -146,6 +158,7 @@ def verify_consistency(
         if old_root != new_root:
             raise ProofError("equal sizes with different roots: the log forked")
         return
+    _check_hashes([old_root, new_root, *proof])
     if not proof:
         raise ProofError("the proof is empty")
     path = list(proof)

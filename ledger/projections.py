@@ -13,13 +13,13 @@ import base64
 import binascii
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import Connection
 
 from ledger.events import PLANT_STATION, Event
-from ledger.store import chunks, execute, placeholders, scalar
+from ledger.store import chunks, execute, placeholders, scalar, stream
 from ledger.tables import PROJECTION_TABLES, Lot, Station, Unit
 
 Row = dict[str, Any]
@@ -295,3 +295,38 @@ def clear(conn: Connection) -> None:
     """Empty every projection table, before a rebuild."""
     for table in PROJECTION_TABLES:
         execute(conn, f"DELETE FROM {table}")
+
+
+def rebuild(conn: Connection, progress: Callable[[int], None] | None = None,
+            batch: int = 1000) -> int:
+    """Derive every projection again from the entries (inside the caller's write transaction).
+
+    Returns the number of entries replayed.
+    """
+    clear(conn)
+    count = 0
+    pending: list[tuple[int, Event]] = []
+    for idx, body in stream(conn, "SELECT idx, body FROM ledger_entries ORDER BY idx"):
+        obj = json.loads(bytes(body))["event"]
+        pending.append((idx, Event(obj, b"")))
+        if len(pending) == batch:
+            _replay(conn, pending)
+            count += len(pending)
+            if progress:
+                progress(len(pending))
+            pending = []
+    _replay(conn, pending)
+    if progress:
+        progress(len(pending))
+    return count + len(pending)
+
+
+def _replay(conn: Connection, entries: list[tuple[int, Event]]) -> None:
+    projector = Projector(conn)
+    projector.load(event for _, event in entries)
+    for idx, event in entries:
+        try:
+            projector.apply(idx, event)
+        except RuleError as exc:
+            raise RuleError(f"entry {idx} cannot be replayed: {exc}") from None
+    projector.flush()

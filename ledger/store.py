@@ -7,6 +7,7 @@ never append on the same head); readers use plain deferred transactions and neve
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -90,6 +91,22 @@ def execute(conn: Connection, statement: str, params: Any = ()) -> Any:
     else:
         cursor.execute(statement, params)
     return cursor
+
+
+def stream(conn: Connection, statement: str, params: Any = (), batch: int = 2000) -> Iterator[Any]:
+    """Rows of a large query, fetched in batches (a server-side cursor on PostgreSQL), so
+    that scanning millions of entries takes constant memory. Several may be open at once."""
+    if conn.dialect.paramstyle != "qmark":
+        statement = statement.replace("?", "%s")
+        cursor = conn.connection.driver_connection.cursor(name=f"dledger_{uuid.uuid4().hex}")
+    else:
+        cursor = conn.connection.cursor()
+    cursor.execute(statement, params)
+    try:
+        while rows := cursor.fetchmany(batch):
+            yield from rows
+    finally:
+        cursor.close()
 
 
 def scalar(cursor: Any) -> Any:

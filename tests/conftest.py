@@ -6,9 +6,14 @@ Under CI=true a missing vectors folder or PostgreSQL server is a failure, never 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from ledger.log import Ledger
 
 REPO = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -32,3 +37,51 @@ def shared_dir() -> Path:
 @pytest.fixture(scope="session")
 def vectors_dir(shared_dir: Path) -> Path:
     return shared_dir / "vectors"
+
+
+PG_URL = os.environ.get("DLEDGER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _pg_admin_url() -> str:
+    return PG_URL.replace("postgresql+psycopg://", "postgresql://")
+
+
+@pytest.fixture
+def pg_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    import uuid
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    try:
+        admin = psycopg.connect(_pg_admin_url(), autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        _missing(f"the PostgreSQL server at {PG_URL} ({exc})")
+    name = f"dledger_test_{uuid.uuid4().hex[:12]}"
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(_pg_admin_url(), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each test using this runs on SQLite (a file on disk) and on the PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ledger.db'}"
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def ledger(db_url: str) -> Iterator[Ledger]:
+    from ledger.log import Ledger
+    from ledger.store import migrate, open_engine
+
+    engine = open_engine(db_url)
+    migrate(engine)
+    yield Ledger(engine)
+    engine.dispose()

@@ -1,0 +1,21 @@
+"""`dledger`: the one command-line entry point, assembling each package's commands."""
+
+from __future__ import annotations
+
+import click
+
+from ledger.cli import COMMANDS
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Dismantle Ledger: tamper-evident records for appliance-dismantling plants.
+
+    The instance folder is $DLEDGER_HOME (default ./instance); the database is
+    $DLEDGER_DATABASE_URL (default SQLite in the instance); the plant key is encrypted with
+    $DLEDGER_KEY_PASSPHRASE.
+    """
+
+
+for command in COMMANDS:
+    main.add_command(command)

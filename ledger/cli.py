@@ -1,0 +1,258 @@
+"""The ledger's commands: init, append, entry, checkpoint, proof, audit, key, rebuild.
+
+Output on stdout is exactly the contract (DESIGN §8); messages for people go to stderr.
+Exit codes: 0 done, 1 the ledger is not right (audit), 2 the input or request was refused.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import warnings
+from pathlib import Path
+from typing import IO
+
+import click
+
+from ledger.audit import audit as run_audit
+from ledger.events import EventError
+from ledger.instance import (
+    DEFAULT_ORIGIN,
+    Instance,
+    InstanceError,
+    database_url,
+    retired_vkeys,
+    rotate_key,
+    write_config,
+)
+from ledger.keys import KeyFileError, PlaintextKeyWarning, new_plant_signer, write_key
+from ledger.log import AppendError, LedgerError, Submission
+from ledger.projections import RuleError, rebuild
+from ledger.proof import InclusionProof, consistency_text
+from ledger.store import is_initialised, migrate, open_engine, write_transaction
+
+PROGRESS_FROM = 50_000  # show a progress bar from this many entries on
+
+
+def fail(message: str, code: int = 2) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def _instance() -> Instance:
+    try:
+        return Instance.locate()
+    except InstanceError as exc:
+        fail(str(exc))
+        raise  # unreachable; keeps type checkers content
+
+
+def _show_warnings() -> None:
+    warnings.simplefilter("always", PlaintextKeyWarning)
+    warnings.showwarning = lambda message, *_: click.echo(f"warning: {message}", err=True)
+
+
+@click.command()
+@click.option("--origin", default=DEFAULT_ORIGIN, show_default=True,
+              help="The log's origin and signing key name, e.g. ledger.example-plant.cn/CN3301.")
+@click.option("--insecure-plaintext-key", is_flag=True,
+              help="Store the plant key unencrypted (demos only; never for a real plant).")
+def init(origin: str, insecure_plaintext_key: bool) -> None:
+    """Create an instance: database, plant signing key; print the verifier key."""
+    _show_warnings()
+    home = Path(os.environ.get("DLEDGER_HOME") or "instance").resolve()
+    if (home / "dledger.toml").exists():
+        fail(f"an instance already exists at {home}; use it, or choose another DLEDGER_HOME")
+    passphrase = os.environ.get("DLEDGER_KEY_PASSPHRASE")
+    if not passphrase and not insecure_plaintext_key:
+        fail("set DLEDGER_KEY_PASSPHRASE (at least 12 characters) to encrypt the plant key, "
+             "or pass --insecure-plaintext-key for a demo")
+    try:
+        write_config(home, origin, plaintext_key=not passphrase)
+        signer = new_plant_signer(origin)
+        write_key(home / "plant-key.json", signer, passphrase,
+                  allow_plaintext=insecure_plaintext_key)
+        engine = open_engine(database_url(home))
+        if is_initialised(engine):
+            fail(f"the database at {engine.url.render_as_string(hide_password=True)} already "
+                 "holds a ledger; point DLEDGER_DATABASE_URL at an empty database")
+        migrate(engine)
+    except (InstanceError, KeyFileError, ValueError) as exc:
+        fail(str(exc))
+    click.echo(f"initialised {home}", err=True)
+    click.echo(signer.verifier.vkey)
+
+
+@click.command()
+@click.argument("source", type=click.File("r", encoding="utf-8"), default="-")
+def append(source: IO[str]) -> None:
+    """Append events from JSON Lines (FILE or - for stdin): all of them or none.
+
+    A line is an event, or {"event": {...}, "station_sig": "<base64>"}. One JSON line is
+    printed per event: its index and leaf hash.
+    """
+    submissions: list[Submission] = []
+    lines: list[int] = []
+    errors: list[str] = []
+    for number, line in enumerate(source, start=1):
+        if not line.strip():
+            continue
+        try:
+            submissions.append(Submission.from_json(json.loads(line)))
+            lines.append(number)
+        except json.JSONDecodeError as exc:
+            errors.append(f"line {number}: malformed JSON: {exc.msg} at column {exc.colno}")
+        except EventError as exc:
+            errors.append(f"line {number}: {exc}")
+    if errors:
+        for message in errors[:50]:
+            click.echo(f"error: {message}", err=True)
+        fail(f"{len(errors)} invalid line(s); nothing was appended")
+    try:
+        appended = _instance().ledger().append(submissions)
+    except AppendError as exc:
+        where = f"line {lines[exc.position]}: " if exc.position is not None else ""
+        fail(f"{where}{exc}; nothing was appended")
+    out = sys.stdout
+    for result in appended:
+        record = {"index": result.index, "leaf_hash": result.leaf_hash.hex()}
+        if result.existed:
+            record["existed"] = True
+        out.write(json.dumps(record) + "\n")
+
+
+@click.command()
+@click.argument("index", type=click.IntRange(min=0))
+def entry(index: int) -> None:
+    """Print the exact bytes of entry INDEX."""
+    try:
+        body = _instance().ledger().entry(index)
+    except LedgerError as exc:
+        fail(str(exc))
+    sys.stdout.buffer.write(body)
+    sys.stdout.buffer.flush()
+
+
+@click.command()
+def checkpoint() -> None:
+    """Print the latest signed checkpoint (signing a new one if the log grew)."""
+    _show_warnings()
+    instance = _instance()
+    try:
+        signed = instance.ledger().checkpoint(instance.signer())
+    except (LedgerError, KeyFileError) as exc:
+        fail(str(exc))
+    click.echo(signed.note, nl=False)
+
+
+@click.group()
+def proof() -> None:
+    """Inclusion and consistency proofs."""
+
+
+@proof.command("inclusion")
+@click.argument("index", type=click.IntRange(min=0))
+@click.option("--size", type=click.IntRange(min=1),
+              help="A tree size with a signed checkpoint (default: the latest checkpoint).")
+def proof_inclusion(index: int, size: int | None) -> None:
+    """Print a c2sp.org/tlog-proof@v1 that entry INDEX is in the log."""
+    _show_warnings()
+    instance = _instance()
+    ledger = instance.ledger()
+    try:
+        if size is None:
+            signed = ledger.checkpoint(instance.signer())
+        else:
+            signed = ledger.checkpoint_at(size)
+            if signed is None:
+                fail(f"no checkpoint was signed at size {size}; run `dledger checkpoint` and "
+                     "use its size, or omit --size")
+        hashes = ledger.inclusion_hashes(index, signed.checkpoint.size)
+    except (LedgerError, KeyFileError) as exc:
+        fail(str(exc))
+    click.echo(InclusionProof(index, tuple(hashes), signed.note).text(), nl=False)
+
+
+@proof.command("consistency")
+@click.argument("old", type=click.IntRange(min=1))
+@click.argument("new", type=click.IntRange(min=1), required=False)
+def proof_consistency(old: int, new: int | None) -> None:
+    """Print the RFC 9162 consistency proof from tree size OLD to NEW (default: current)."""
+    ledger = _instance().ledger()
+    try:
+        hashes = ledger.consistency_hashes(old, new if new is not None else ledger.size())
+    except LedgerError as exc:
+        fail(str(exc))
+    click.echo(consistency_text(hashes), nl=False)
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--no-signatures", is_flag=True,
+              help="Skip re-verifying every station signature (structure and hashes only).")
+def audit(as_json: bool, no_signatures: bool) -> None:
+    """Verify the whole ledger; exit 1 naming the first bad entry."""
+    instance = _instance()
+    ledger = instance.ledger()
+    vkeys = [*retired_vkeys(instance), instance.vkey()]
+    total = ledger.size()
+    show = total >= PROGRESS_FROM
+    with click.progressbar(length=total, label="auditing", file=sys.stderr,
+                           hidden=not show) as bar:
+        report = run_audit(ledger.engine, vkeys, signatures=not no_signatures,
+                           progress=bar.update)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=1))
+    elif report.ok:
+        click.echo(f"ok: {report.entries} entries, {report.checkpoints} signed checkpoints and "
+                   f"{report.signatures} station signatures verified")
+    else:
+        click.echo(f"FAILED at entry {report.first_bad_index}: {report.problems[0].what}")
+        for problem in report.problems[1:]:
+            click.echo(f"  also: {problem.what}")
+    sys.exit(0 if report.ok else 1)
+
+
+@click.group()
+def key() -> None:
+    """The plant's signing key."""
+
+
+@key.command("show")
+def key_show() -> None:
+    """Print the verifier key (public) that checks this plant's checkpoints."""
+    try:
+        click.echo(_instance().vkey())
+    except KeyFileError as exc:
+        fail(str(exc))
+
+
+@key.command("rotate")
+@click.option("--operator", required=True, help="Who rotates the key (recorded in the ledger).")
+@click.option("--reason", help="Why (recorded in the ledger).")
+def key_rotate(operator: str, reason: str | None) -> None:
+    """Replace the plant key, recording key.rotated; old checkpoints stay verifiable."""
+    _show_warnings()
+    try:
+        click.echo(rotate_key(_instance(), operator, reason))
+    except (KeyFileError, LedgerError, EventError) as exc:
+        fail(str(exc))
+
+
+@click.command("rebuild")
+def rebuild_command() -> None:
+    """Derive every projection (units, lots, stations) again from the entries."""
+    ledger = _instance().ledger()
+    total = ledger.size()
+    with click.progressbar(length=total, label="rebuilding", file=sys.stderr,
+                           hidden=total < PROGRESS_FROM) as bar, \
+            write_transaction(ledger.engine) as conn:
+        try:
+            count = rebuild(conn, progress=bar.update)
+        except RuleError as exc:
+            fail(str(exc), code=1)
+    click.echo(f"rebuilt projections from {count} entries", err=True)
+
+
+COMMANDS = [init, append, entry, checkpoint, proof, audit, key, rebuild_command]

@@ -1,0 +1,138 @@
+"""A plant's instance folder: its settings, database and signing key.
+
+    $DLEDGER_HOME/            (default ./instance)
+        dledger.toml          origin (= the signing key's name), plaintext_key
+        ledger.db             the SQLite database, unless DLEDGER_DATABASE_URL says otherwise
+        plant-key.json        the current signing key (see ledger.keys)
+        retired-keys/         keys replaced by `dledger key rotate`, kept for the record
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from ledger.keys import read_key, read_vkey
+from ledger.log import Ledger
+from ledger.note import Signer
+from ledger.store import open_engine
+
+CONFIG = "dledger.toml"
+KEY_FILE = "plant-key.json"
+DEFAULT_ORIGIN = "ledger.demo-plant.example/DEMO"
+_ORIGIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$")
+
+
+class InstanceError(Exception):
+    """The instance folder is missing or inconsistent; the message says what to do."""
+
+
+def check_origin(origin: str) -> None:
+    if not _ORIGIN.match(origin):
+        raise InstanceError(f"origin {origin!r} must look like ledger.example-plant.cn/CN3301 "
+                            "(letters, digits, '.', '_', '-', '/'; no spaces or '+')")
+
+
+@dataclass(frozen=True)
+class Instance:
+    home: Path
+    origin: str
+    database_url: str
+    plaintext_key: bool
+
+    @classmethod
+    def locate(cls, home: str | Path | None = None) -> Instance:
+        """The instance at `home`, $DLEDGER_HOME or ./instance, read from its dledger.toml."""
+        path = Path(home or os.environ.get("DLEDGER_HOME") or "instance").resolve()
+        config_file = path / CONFIG
+        try:
+            config = tomllib.loads(config_file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise InstanceError(f"no instance at {path}: run `dledger init` (or set "
+                                "DLEDGER_HOME)") from None
+        plaintext = bool(config.get("plaintext_key"))
+        return cls(path, config["origin"], database_url(path), plaintext)
+
+    @property
+    def key_file(self) -> Path:
+        return self.home / KEY_FILE
+
+    def engine(self) -> Engine:
+        return open_engine(self.database_url)
+
+    def ledger(self) -> Ledger:
+        return Ledger(self.engine())
+
+    def signer(self) -> Signer:
+        return read_key(self.key_file, os.environ.get("DLEDGER_KEY_PASSPHRASE"),
+                        allow_plaintext=self.plaintext_key)
+
+    def vkey(self) -> str:
+        return read_vkey(self.key_file)
+
+
+def database_url(home: Path) -> str:
+    return os.environ.get("DLEDGER_DATABASE_URL") or f"sqlite:///{home / 'ledger.db'}"
+
+
+def write_config(home: Path, origin: str, plaintext_key: bool) -> None:
+    check_origin(origin)
+    home.mkdir(parents=True, exist_ok=True)
+    (home / CONFIG).write_text(
+        "# Dismantle Ledger instance settings (see ledger/instance.py)\n"
+        f'origin = "{origin}"\n'
+        f"plaintext_key = {'true' if plaintext_key else 'false'}\n",
+        encoding="utf-8",
+    )
+
+
+RETIRED = "retired-keys"
+
+
+def retired_vkeys(instance: Instance) -> list[str]:
+    """Verifier keys of the plant keys replaced by rotation, oldest first."""
+    folder = instance.home / RETIRED
+    if not folder.is_dir():
+        return []
+    files = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime)
+    return [read_vkey(path) for path in files]
+
+
+def rotate_key(instance: Instance, operator: str, reason: str | None) -> str:
+    """Replace the plant key: record `key.rotated` (endorsed by the old key), keep the old one.
+
+    Old checkpoints stay verifiable with the old verifier key, which stays in the ledger and in
+    retired-keys/. Returns the new verifier key.
+    """
+    import base64
+    import uuid
+
+    from ledger.events import PLANT_STATION, parse_event, utc_now_ms
+    from ledger.keys import new_plant_signer, write_key
+    from ledger.log import Submission
+
+    old = instance.signer()
+    new = new_plant_signer(instance.origin)
+    passphrase = os.environ.get("DLEDGER_KEY_PASSPHRASE")
+    staged = instance.home / "plant-key.next.json"
+    staged.unlink(missing_ok=True)
+    write_key(staged, new, passphrase, allow_plaintext=instance.plaintext_key)
+    endorsement = old.private_key.sign(new.verifier.vkey.encode())
+    data = {"old_vkey": old.verifier.vkey, "new_vkey": new.verifier.vkey,
+            "endorsement": base64.b64encode(endorsement).decode()}
+    if reason:
+        data["reason"] = reason
+    event = parse_event({"id": str(uuid.uuid4()), "type": "key.rotated", "time": utc_now_ms(),
+                         "station": PLANT_STATION, "operator": operator,
+                         "subject": f"key:{old.verifier.key_id.hex()}", "data": data})
+    instance.ledger().append([Submission(event)])
+    retired = instance.home / RETIRED
+    retired.mkdir(exist_ok=True)
+    instance.key_file.rename(retired / f"{old.verifier.key_id.hex()}.json")
+    staged.rename(instance.key_file)
+    return new.verifier.vkey

@@ -1,0 +1,124 @@
+"""The plant's signing key at rest: Ed25519, encrypted with Argon2id + AES-256-GCM.
+
+The key file is JSON (format `dledger-plant-key/1`). The Argon2id parameters are RFC 9106's
+second recommended option (t=3, m=64 MiB, p=4); the key's name and verifier key are bound to
+the ciphertext as associated data, so a file cannot be re-labelled. A plaintext key is only
+written or read when the caller explicitly allows it (a demo), and then with a warning.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import warnings
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+
+from ledger.note import Signer, signing_key_string
+
+FORMAT = "dledger-plant-key/1"
+ARGON2 = {"iterations": 3, "lanes": 4, "memory_cost": 64 * 1024}
+MIN_PASSPHRASE = 12
+
+
+class KeyFileError(Exception):
+    """The key file cannot be written or opened; the message says what to do."""
+
+
+class PlaintextKeyWarning(UserWarning):
+    """The plant key is stored unencrypted (allowed only for demos)."""
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def _kdf(salt: bytes, params: dict[str, int]) -> Argon2id:
+    return Argon2id(salt=salt, length=32, **params)
+
+
+def write_key(path: Path, signer: Signer, passphrase: str | None,
+              allow_plaintext: bool = False) -> None:
+    """Write `signer` to `path` (mode 0600), encrypted unless plaintext is allowed."""
+    seed = signing_key_string(signer).encode()
+    vkey = signer.verifier.vkey
+    doc: dict[str, object] = {"format": FORMAT, "name": signer.name, "vkey": vkey}
+    if passphrase:
+        if len(passphrase) < MIN_PASSPHRASE:
+            raise KeyFileError(f"the key passphrase must be at least {MIN_PASSPHRASE} characters")
+        salt, nonce = os.urandom(16), os.urandom(12)
+        key = _kdf(salt, ARGON2).derive(passphrase.encode())
+        ciphertext = AESGCM(key).encrypt(nonce, seed, _aad(signer.name, vkey))
+        doc |= {"kdf": {"name": "argon2id", "salt": _b64(salt), **ARGON2},
+                "cipher": {"name": "aes-256-gcm", "nonce": _b64(nonce)},
+                "ciphertext": _b64(ciphertext)}
+    elif allow_plaintext:
+        warnings.warn("the plant key is stored UNENCRYPTED; set DLEDGER_KEY_PASSPHRASE for a "
+                      "real plant", PlaintextKeyWarning, stacklevel=2)
+        doc |= {"plaintext": seed.decode()}
+    else:
+        raise KeyFileError("set DLEDGER_KEY_PASSPHRASE to encrypt the plant key (or allow a "
+                        "plaintext key explicitly, for a demo only)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+
+
+def read_vkey(path: Path) -> str:
+    """The verifier key recorded in a key file (public; needs no passphrase)."""
+    return _load_doc(path)["vkey"]
+
+
+def read_key(path: Path, passphrase: str | None, allow_plaintext: bool = False) -> Signer:
+    doc = _load_doc(path)
+    if "plaintext" in doc:
+        if not allow_plaintext:
+            raise KeyFileError(f"the plant key in {path} is not encrypted and plaintext keys are "
+                            "not allowed here; re-create the instance with a passphrase")
+        warnings.warn("the plant key is stored UNENCRYPTED (demo instance)",
+                      PlaintextKeyWarning, stacklevel=2)
+        signer = Signer.parse(doc["plaintext"])
+    else:
+        if not passphrase:
+            raise KeyFileError(f"the plant key in {path} is encrypted: set DLEDGER_KEY_PASSPHRASE")
+        kdf, cipher = doc["kdf"], doc["cipher"]
+        params = {k: int(kdf[k]) for k in ARGON2}
+        key = _kdf(base64.b64decode(kdf["salt"]), params).derive(passphrase.encode())
+        try:
+            seed = AESGCM(key).decrypt(base64.b64decode(cipher["nonce"]),
+                                       base64.b64decode(doc["ciphertext"]),
+                                       _aad(doc["name"], doc["vkey"]))
+        except InvalidTag:
+            raise KeyFileError(f"DLEDGER_KEY_PASSPHRASE does not open the plant key in {path}") \
+                from None
+        signer = Signer.parse(seed.decode())
+    if signer.verifier.vkey != doc["vkey"]:
+        raise KeyFileError(f"the key in {path} does not match its recorded verifier key")
+    return signer
+
+
+def new_plant_signer(name: str) -> Signer:
+    return Signer(name, Ed25519PrivateKey.generate())
+
+
+def _aad(name: str, vkey: str) -> bytes:
+    return f"{FORMAT}\n{name}\n{vkey}\n".encode()
+
+
+def _load_doc(path: Path) -> dict[str, str]:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise KeyFileError(f"no plant key at {path}; run `dledger init` first") from None
+    except (OSError, ValueError) as exc:
+        raise KeyFileError(f"cannot read the plant key file {path}: {exc}") from None
+    if doc.get("format") != FORMAT:
+        raise KeyFileError(f"{path} is not a {FORMAT} key file")
+    return doc
