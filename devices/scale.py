@@ -86,7 +86,10 @@ class Scale:
         return f"{type(self.last_fault).__name__}: {self.last_fault}"
 
     def open(self, timeout: float = 0.0) -> Scale:
-        """Open the port now (retrying up to `timeout` s); reading also opens it on demand."""
+        """Open the port now (retrying up to `timeout` s) to find problems early.
+
+        Not required: every call opens the port when needed, and reopens it after a fault.
+        """
         with self._lock:
             self._connect(time.monotonic() + timeout)
         return self
@@ -96,7 +99,7 @@ class Scale:
             self.transport.close()
 
     def __enter__(self) -> Scale:
-        return self.open()
+        return self
 
     def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
         self.close()

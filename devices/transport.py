@@ -14,6 +14,7 @@ Every wait is bounded by an overall deadline, whatever trickles in.
 from __future__ import annotations
 
 import errno
+import os
 import time
 from typing import NoReturn
 
@@ -30,6 +31,7 @@ from devices.reading import (
 
 POLL_S = 0.05  # pyserial read timeout; the deadline, not this, bounds the wait
 REOPEN_EVERY_S = 0.1
+MAX_FRAME = 4096  # no protocol here comes close; more without a terminator is not our protocol
 SEVEN_BITS = bytes(b & 0x7F for b in range(256))
 BUSY = {errno.EAGAIN, errno.EWOULDBLOCK, errno.EBUSY}
 
@@ -72,8 +74,9 @@ class Transport:
                 raise DeviceError(
                     f"no permission to open {self.url}: add this user to the 'dialout' group"
                 ) from None
+            reason = os.strerror(exc.errno) if getattr(exc, "errno", None) else str(exc)
             raise DisconnectedError(
-                f"cannot open {self.url}: {exc}. Check the cable and power; "
+                f"cannot open {self.url}: {reason}. Check the cable and power; "
                 "`dledger devices list` shows the ports present"
             ) from None
         self._port = port
@@ -131,6 +134,12 @@ class Transport:
                 frame = bytes(self._buffer[:size])
                 del self._buffer[:size]
                 return frame, time.monotonic()
+            if len(self._buffer) > MAX_FRAME:
+                self._buffer.clear()
+                raise FrameError(
+                    f"{MAX_FRAME} bytes without a frame terminator {terminator!r}: "
+                    "check the protocol and baud rate"
+                )
             if time.monotonic() >= deadline:
                 partial, self._buffer = bytes(self._buffer), bytearray()
                 if partial:

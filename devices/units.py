@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal, DecimalException
 
 from devices.reading import FrameError
 
@@ -29,6 +29,6 @@ def to_grams(value: str | Decimal, unit: str, resolution_g: int) -> int:
     try:
         grams = Decimal(value) * factor
         steps = (grams / resolution_g).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
-    except (InvalidOperation, ValueError):
+        return int(steps) * resolution_g
+    except (DecimalException, ValueError):
         raise FrameError(f"weight {value!r} is not a finite number") from None
-    return int(steps) * resolution_g

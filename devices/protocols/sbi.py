@@ -1,7 +1,8 @@
 """Sartorius SBI: `ESC P` prints one line, `ESC V` zeros, `ESC U` tares (no replies).
 
-The line is 16 characters (`+   123.56 g   CR LF`) or 22 with a 6-character
-identifier in front (`N     `, `G#    `). A unit means stable; a blank unit means the load
+The line is about 16 characters (`+   123.56 g   CR LF`) or 22 with a 6-character
+identifier in front (`N     `, `G#    `); models differ by a space here and there, so we
+match the fields, not the columns. A unit means stable; a blank unit means the load
 is moving. `High`/`Low` (or `Stat H`/`Stat L`) mean over/under range.
 """
 
@@ -13,7 +14,8 @@ from devices.protocols.base import ScaleProtocol, SerialSettings, Weight, ascii_
 from devices.reading import FrameError, OverloadError, UnderloadError
 
 DATA = re.compile(r"(?P<sign>[+-]?) *(?P<value>\d+(\.\d+)?) *(?P<unit>[A-Za-z]{0,3}) *")
-SHORT, LONG = 14, 20  # line lengths without CR LF
+SHORT = range(12, 17)  # data length without CR LF
+ID_LENGTH = 6
 
 
 class Sbi(ScaleProtocol):
@@ -28,9 +30,9 @@ class Sbi(ScaleProtocol):
     def parse(self, frame: bytes) -> Weight:
         text = ascii_text(frame)
         line = text[:-2] if text.endswith("\r\n") else ""
-        if len(line) not in (SHORT, LONG):
-            raise FrameError(f"SBI line has {len(line)} characters, not {SHORT} or {LONG}", frame)
-        data = line[-SHORT:]
+        data = line[ID_LENGTH:] if len(line) - ID_LENGTH in SHORT else line
+        if len(data) not in SHORT:
+            raise FrameError(f"SBI line has {len(line)} characters, expected 14 or 20", frame)
         words = data.split()
         if "High" in words or words[-2:] == ["Stat", "H"]:
             raise OverloadError("scale reports High (over range): remove load")

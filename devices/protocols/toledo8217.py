@@ -1,7 +1,7 @@
 """Mettler Toledo 8217, the weight-only point-of-sale protocol (7E1).
 
 Single-letter commands with no terminator: `W` weigh, `Z` zero, `T` tare, `C` clear tare.
-`W` answers `STX 012.345 CR` when the weight is valid, or `STX ? <status> CR` where the
+`W` answers `STX 012.345 CR` (six digits) when the weight is valid, or `STX ? <status> CR` where the
 status byte says motion (bit 0), over capacity (1), under zero (2), outside the zero
 capture range (3). The unit is not sent: it is whatever the scale is set to.
 """
@@ -20,7 +20,9 @@ from devices.reading import (
 )
 
 STX = 0x02
-NUMBER = re.compile(r"\d+(\.\d+)?")
+# A fixed-width field: six digits, with or without a decimal point. With no checksum,
+# the width is what keeps a stray STX in line noise from passing for a weight.
+NUMBER = re.compile(r"\d{6}|(?=.{7}$)\d+\.\d+")
 
 
 class Toledo8217(ScaleProtocol):

@@ -53,6 +53,7 @@ class ScaleSimulator(Simulator):
         self.stream_interval_s = stream_interval_s
         self._next_frame_at = 0.0
         self._pending: tuple[float, Callable[[], bytes], bytes | None] | None = None
+        self._terminator = PROTOCOLS[protocol].terminator
         self._spoil: list[str] = []
         self._silent_until = 0.0
 
@@ -153,7 +154,7 @@ class ScaleSimulator(Simulator):
         if fault == "garbage":
             noise = bytes(b for b in self._rng.randbytes(len(frame) * 2)
                           if b & 0x7F not in self.dialect.delimiters)
-            frame = noise[: len(frame)] + frame[-1:]
+            frame = noise[: len(frame)] + self._terminator
         elif fault == "truncated":
             frame = frame[: len(frame) // 2]
         elif fault == "bad_checksum":

@@ -1,0 +1,5 @@
+"""`python -m devices ...`, the same commands as `dledger devices ...`."""
+
+from devices.cli import devices
+
+devices()
