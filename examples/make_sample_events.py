@@ -1,0 +1,660 @@
+"""Make `examples/sample-events.jsonl`: one realistic day of a small licensed plant.
+
+Plant CN3301, Friday 2026-11-20, day shift 08:00-17:00 Asia/Shanghai (the events carry UTC
+times, 00:00-09:00Z). Three stations sign their events: ST-01 intake (floor scale SC-1),
+ST-02 refrigerant recovery and depollution (cylinder scale SC-2, bench scale SC-3) and ST-03
+dismantling (bench scale SC-3); the console (PLANT) registers the stations, opens, seals and
+ships lots, corrects a mis-typed mass, issues and revokes certificates and rotates the plant
+key. Everything is made up: units, trade-in codes, brands' model numbers, receivers, licence
+and manifest numbers.
+
+The output is deterministic: a seeded `random.Random`, event ids drawn from it, and
+**sample keys**: each station key is SHA-256("dledger-sample-station:" + name) and the two
+plant keys SHA-256("dledger-sample-plant:" + n). Anyone can derive them from this docstring:
+they are for this example only and must never be used for a real station or plant.
+
+Append the file to a *fresh* ledger (the correction names the entry it corrects by index,
+counting from 0)::
+
+    DLEDGER_HOME=/tmp/demo DLEDGER_KEY_PASSPHRASE='sample passphrase 1' dledger init
+    DLEDGER_HOME=/tmp/demo dledger append examples/sample-events.jsonl
+    DLEDGER_HOME=/tmp/demo dledger audit
+
+Regenerate with `python examples/make_sample_events.py` (or `--check` to compare only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import random
+import sys
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:  # run as a script from anywhere
+    sys.path.insert(0, str(REPO))
+
+from ledger.canonical import canonical_bytes  # noqa: E402
+from ledger.note import Signer  # noqa: E402
+
+OUTPUT = Path(__file__).resolve().parent / "sample-events.jsonl"
+SEED = 20261120
+PLANT = "PLANT"
+PLANT_CODE = "CN3301"
+DATE = "20261120"
+MANAGER = "M-0001"
+WAREHOUSE = "W-0041"  # yard and warehouse lead: lots at the console
+PLANT_KEY_NAME = "ledger.sample-plant.example/CN3301"
+SHIFT_START = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)  # 08:00 Asia/Shanghai
+LUNCH = (datetime(2026, 11, 20, 3, 30, tzinfo=UTC), datetime(2026, 11, 20, 4, 30, tzinfo=UTC))
+LAST_START = datetime(2026, 11, 20, 8, 35, tzinfo=UTC)  # 16:35 local: no new unit on a bench
+LINE_STOP = datetime(2026, 11, 20, 8, 55, tzinfo=UTC)  # 16:55 local: the line stops
+FIRST_LABEL = 4812  # CN3301-2026-0004812 is the day's first label
+
+STATIONS = {
+    "ST-01": ("ST-01 intake: label scanner, floor scale SC-1", ["W-0012", "W-0015"]),
+    "ST-02": ("ST-02 refrigerant recovery and depollution: cylinder scale SC-2",
+              ["W-0023", "W-0027"]),
+    "ST-03": ("ST-03 dismantling: bench scale SC-3", ["W-0031", "W-0034", "W-0036"]),
+}
+SPARE = ("ST-09", "ST-09 spare intake tablet (commissioning)")
+
+SCALES = {  # scale: (station, reference g, deviation g, tolerance g, resolution g, certificate)
+    "SC-1": ("ST-01", 100_000, 20, 100, 20, "ZJ-JL-2026-F0417 (M1 test weights, 5 x 20 kg)"),
+    "SC-2": ("ST-02", 20_000, 1, 5, 1, "ZJ-JL-2026-F0418 (F2 test weight, 20 kg)"),
+    "SC-3": ("ST-03", 20_000, -2, 10, 2, "ZJ-JL-2026-F0418 (F2 test weight, 20 kg)"),
+}
+
+# Recovery cylinders, empty and evacuated this morning: code, refrigerant, tare, water
+# capacity; max gross per AHRI Guideline K = tare + 0.8 x water capacity x specific gravity.
+CYLINDERS = [
+    ("CYL-0007", "R-600a", 7_720, 21_600, 0.551),
+    ("CYL-0011", "R-134a", 7_690, 21_600, 1.206),
+    ("CYL-0003", "R-12", 7_745, 21_600, 1.311),
+    ("CYL-0015", "R-22", 7_705, 21_600, 1.194),
+    ("CYL-0018", "R-410A", 9_810, 21_600, 1.062),
+    ("CYL-0021", "R-32", 9_790, 21_600, 0.961),
+]
+
+# fraction -> (lot suffix, hazardous, container)
+LOTS = {
+    "steel": ("STEEL", False, "SKIP-03"),
+    "copper": ("COPPER", False, "BIN-CU-02"),
+    "aluminium": ("ALU", False, "BIN-AL-01"),
+    "plastics": ("PLASTICS", False, "BAG-PL-11"),
+    "pcb": ("PCB", True, "BOX-PCB-04"),
+    "crt_funnel_glass": ("CRTFUNNEL", True, "GAYLORD-07"),
+    "crt_panel_glass": ("CRTPANEL", False, "GAYLORD-08"),
+    "pu_foam": ("PUFOAM", False, "BAG-PU-05"),
+    "compressor": ("COMPRESSOR", False, "CAGE-02"),
+    "cables": ("CABLES", False, "BIN-CB-01"),
+    "glass": ("GLASS", False, "BIN-GL-03"),
+    "lcd_panel": ("LCD", False, "BOX-LCD-02"),
+    "motor": ("MOTOR", False, "CAGE-05"),
+    "concrete": ("CONCRETE", False, "SKIP-06"),
+    "oil": ("OIL", True, "DRUM-OIL-02"),
+    "battery": ("BATTERY", True, "DRUM-BAT-01"),
+    "capacitor": ("CAPACITOR", True, "DRUM-CAP-01"),
+    "mercury_backlight": ("LAMPS", True, "TUBE-HG-01"),
+}
+COMPONENT_FRACTION = {"compressor_oil": "oil", "battery": "battery", "capacitor": "capacitor",
+                      "mercury_backlight": "mercury_backlight", "pcb": "pcb"}
+
+# category: intake gross range (g), output fractions and their rough shares
+CATEGORIES: dict[str, tuple[tuple[int, int], dict[str, float]]] = {
+    "fridge": ((35_000, 80_000), {"steel": 36, "plastics": 22, "pu_foam": 13, "compressor": 17,
+                                  "copper": 2, "aluminium": 3, "glass": 5, "cables": 1.5}),
+    "room_ac": ((30_000, 60_000), {"compressor": 30, "copper": 12, "aluminium": 8, "steel": 27,
+                                   "plastics": 15, "motor": 6, "cables": 2}),
+    "washing_machine": ((25_000, 70_000), {"steel": 30, "plastics": 30, "concrete": 25,
+                                           "motor": 9, "aluminium": 2, "copper": 1,
+                                           "cables": 1.5}),
+    "crt_tv": ((15_000, 40_000), {"crt_panel_glass": 38, "crt_funnel_glass": 20, "steel": 8,
+                                  "copper": 4, "plastics": 18, "pcb": 6, "cables": 2}),
+    "flat_tv": ((8_000, 25_000), {"lcd_panel": 18, "steel": 30, "aluminium": 8, "plastics": 28,
+                                  "pcb": 10, "cables": 2}),
+    "desktop_pc": ((7_000, 12_000), {"steel": 60, "aluminium": 6, "copper": 3, "plastics": 10,
+                                     "pcb": 15, "cables": 4}),
+    "laptop": ((1_500, 3_500), {"plastics": 35, "aluminium": 12, "pcb": 20, "lcd_panel": 18,
+                                "copper": 2, "steel": 5}),
+    "crt_monitor": ((10_000, 20_000), {"crt_panel_glass": 36, "crt_funnel_glass": 22,
+                                       "steel": 9, "copper": 5, "plastics": 18, "pcb": 7,
+                                       "cables": 2}),
+    "flat_monitor": ((3_000, 8_000), {"lcd_panel": 18, "steel": 30, "aluminium": 6,
+                                      "plastics": 30, "pcb": 10, "cables": 3}),
+    "range_hood": ((12_000, 22_000), {"steel": 65, "aluminium": 8, "motor": 14, "plastics": 8,
+                                      "cables": 2}),
+    "electric_water_heater": ((15_000, 35_000), {"steel": 68, "pu_foam": 8, "copper": 3,
+                                                 "plastics": 12, "cables": 2}),
+    "gas_water_heater": ((8_000, 15_000), {"steel": 55, "copper": 22, "aluminium": 5,
+                                           "plastics": 8, "cables": 2}),
+    "microwave": ((10_000, 18_000), {"steel": 58, "copper": 12, "glass": 6, "plastics": 9,
+                                     "motor": 3, "cables": 2}),
+}
+# the day's intake: how many of each
+MIX = {"fridge": 14, "room_ac": 8, "washing_machine": 10, "crt_tv": 8, "flat_tv": 8,
+       "desktop_pc": 6, "laptop": 4, "crt_monitor": 3, "flat_monitor": 4, "range_hood": 2,
+       "electric_water_heater": 2, "gas_water_heater": 1, "microwave": 2}
+# trucks arriving at the intake dock (UTC) and how many units each brings
+TRUCKS = [(datetime(2026, 11, 20, 0, 20, tzinfo=UTC), 20),
+          (datetime(2026, 11, 20, 2, 5, tzinfo=UTC), 18),
+          (datetime(2026, 11, 20, 4, 40, tzinfo=UTC), 18),
+          (datetime(2026, 11, 20, 6, 30, tzinfo=UTC), 4),
+          (datetime(2026, 11, 20, 7, 50, tzinfo=UTC), 12)]
+
+BRANDS = {
+    "fridge": ["Haier", "Midea", "Meiling", "Ronshen", "Siemens", "Panasonic", "Hisense"],
+    "room_ac": ["Gree", "Midea", "Haier", "AUX", "Chigo"],
+    "washing_machine": ["Little Swan", "Haier", "Midea", "Panasonic", "Rongshida"],
+    "crt_tv": ["Changhong", "Konka", "TCL", "Skyworth", "Panda"],
+    "flat_tv": ["Hisense", "TCL", "Skyworth", "Sony", "Sharp", "Changhong"],
+    "desktop_pc": ["Lenovo", "Founder", "Dell", "Tongfang"],
+    "laptop": ["Lenovo", "Dell", "ASUS", "Acer"],
+    "crt_monitor": ["Samsung", "LG", "ViewSonic"],
+    "flat_monitor": ["Dell", "AOC", "Lenovo", "Samsung"],
+    "range_hood": ["Robam", "Fotile"],
+    "electric_water_heater": ["Haier", "A.O. Smith", "Midea"],
+    "gas_water_heater": ["Vanward", "Rinnai"],
+    "microwave": ["Galanz", "Midea"],
+}
+SOURCES = ["collector", "municipal", "retailer", "business"]
+
+
+@dataclass
+class Ev:
+    """An event being built: its time and object; the id is drawn when it is created."""
+
+    time: datetime
+    obj: dict[str, Any]
+
+
+@dataclass
+class Unit:
+    label: str
+    category: str
+    gross_g: int
+    received: dict[str, Any]
+    events: list[Ev] = field(default_factory=list)
+    outputs: list[Ev] = field(default_factory=list)
+    completed: bool = False
+
+
+def _key(seed: bytes) -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(hashlib.sha256(seed).digest())
+
+
+def station_key(name: str) -> Ed25519PrivateKey:
+    """The deterministic sample key of station `name` (for this example only)."""
+    return _key(b"dledger-sample-station:" + name.encode())
+
+
+def plant_signer(n: int) -> Signer:
+    """Sample plant key number `n` (1 = retired at the end of the day, 2 = its successor)."""
+    return Signer(PLANT_KEY_NAME, _key(b"dledger-sample-plant:" + str(n).encode()))
+
+
+def ts(t: datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+
+def lot_id(fraction: str, n: int = 1) -> str:
+    suffix = LOTS[fraction][0]
+    return f"LOT-{DATE}-{suffix}" + (f"-{n}" if n > 1 else "")
+
+
+class Day:
+    """Simulates the day and collects its events."""
+
+    def __init__(self) -> None:
+        self.rng = random.Random(SEED)  # noqa: S311 - sample data, not security
+        self.events: list[Ev] = []
+        self.cylinder_gross: dict[str, int] = {}
+        self.cylinder_of: dict[str, str] = {}
+        self.trade_in_seq = 870_000 + self.rng.randrange(10_000)
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def new_id(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def event(self, t: datetime, etype: str, station: str, operator: str, subject: str,
+              data: dict[str, Any]) -> Ev:
+        ev = Ev(t, {"id": self.new_id(), "type": etype, "time": "", "station": station,
+                    "operator": operator, "subject": subject, "data": data})
+        self.events.append(ev)
+        return ev
+
+    def secs(self, lo: float, hi: float) -> timedelta:
+        return timedelta(milliseconds=self.rng.randint(int(lo * 1000), int(hi * 1000)))
+
+    def weigh(self, grams: float, resolution: int) -> int:
+        return max(resolution, round(grams / resolution) * resolution)
+
+    # -- morning set-up -----------------------------------------------------------------------
+
+    def setup(self) -> datetime:
+        t = SHIFT_START + self.secs(20, 40)
+        for name, (title, _ops) in [*STATIONS.items(), (SPARE[0], (SPARE[1], []))]:
+            pub = station_key(name).public_key().public_bytes_raw()
+            self.event(t, "station.registered", PLANT, MANAGER, f"station:{name}",
+                       {"public_key": base64.b64encode(pub).decode(), "name": title,
+                        "approved_by": MANAGER})
+            t += self.secs(25, 70)
+        for scale, (station, ref, dev, tol, _res, cert) in SCALES.items():
+            t += self.secs(40, 120)
+            reading = ref + dev
+            self.event(t, "scale.calibrated", station, STATIONS[station][1][0],
+                       f"scale:{scale}", {"reference_g": ref, "reading_g": reading,
+                                          "tolerance_g": tol, "passed": abs(dev) <= tol,
+                                          "reference_certificate": cert})
+        for code, gas, tare, water, sg in CYLINDERS:
+            t += self.secs(30, 75)
+            self.event(t, "cylinder.registered", "ST-02", "W-0023", f"cylinder:{code}",
+                       {"refrigerant": gas, "tare_g": tare, "water_capacity_g": water,
+                        "max_gross_g": tare + int(0.8 * water * sg)})
+            self.cylinder_gross[code] = tare + self.rng.randint(0, 3)  # valve cap, vacuum
+            self.cylinder_of[gas] = code
+        for fraction, (_suffix, hazardous, container) in LOTS.items():
+            t += self.secs(8, 25)
+            self.event(t, "lot.opened", PLANT, WAREHOUSE, f"lot:{lot_id(fraction)}",
+                       {"fraction": fraction, "hazardous": hazardous, "container": container})
+        return t
+
+    # -- intake -------------------------------------------------------------------------------
+
+    def plan_units(self) -> list[tuple[str, dict[str, Any]]]:
+        """The day's units in arrival order, with their special cases marked."""
+        plan: list[tuple[str, dict[str, Any]]] = []
+        for category, count in MIX.items():
+            plan += [(category, {}) for _ in range(count)]
+        self.rng.shuffle(plan)
+        fridges = [p for p in plan if p[0] == "fridge"]
+        acs = [p for p in plan if p[0] == "room_ac"]
+        for i, (_, flags) in enumerate(fridges):
+            flags["gas"] = ("R-12" if i == 2 else "R-134a" if i in (4, 7, 9, 12) else "R-600a")
+        fridges[7][1]["absent"] = "circuit_empty"  # an R-134a fridge that leaked empty
+        fridges[10][1]["absent"] = "compressor_missing"  # scavenged before it reached us
+        fridges[4][1]["low"] = True  # ~60 % of nameplate: a partly leaked circuit
+        for i, (_, flags) in enumerate(acs):
+            flags["gas"] = ["R-22", "R-410A", "R-32", "R-22", "R-410A", "R-32", "R-410A",
+                            "R-22"][i]
+        return plan
+
+    def nameplate(self, category: str, gas: str) -> int:
+        ranges = {"R-600a": (40, 80), "R-134a": (100, 160), "R-12": (120, 145),
+                  "R-22": (900, 1800), "R-410A": (800, 1700), "R-32": (600, 1100)}
+        lo, hi = ranges[gas]
+        return self.rng.randint(lo, hi) // 5 * 5
+
+    def model_no(self, category: str, gross: int) -> str:
+        r = self.rng
+        if category == "fridge":
+            return f"BCD-{r.choice([172, 186, 196, 216, 226, 258, 301])}{r.choice(['', 'A', 'E'])}"
+        if category == "room_ac":
+            return f"KFR-{r.choice([26, 32, 35, 50, 51, 72])}{r.choice(['GW', 'LW'])}/" \
+                   f"{r.choice(['BP', 'FNhAa', 'K', 'E3'])}{r.randint(1, 3)}"
+        if category == "washing_machine":
+            kind, size = r.choice(["XQB", "XQG", "XPB"]), r.choice([50, 60, 70, 80])
+            return f"{kind}{size}-{r.randint(1, 999):03d}"
+        if category in ("crt_tv", "crt_monitor"):  # screen size in inches follows the weight
+            inches = 17 if category == "crt_monitor" else next(
+                size for size, upto in ((21, 20_000), (25, 27_000), (29, 35_000), (34, 10**9))
+                if gross < upto)
+            return f"{inches}{r.choice(['F', 'K', 'N', 'HD'])}{r.randint(10, 99)}"
+        return f"{r.choice(['A', 'L', 'M', 'S', 'X'])}{r.randint(100, 9999)}"
+
+    def receive(self, t: datetime, seq: int, category: str, flags: dict[str, Any]) -> Unit:
+        r = self.rng
+        label = f"{PLANT_CODE}-2026-{FIRST_LABEL + seq:07d}"
+        lo, hi = CATEGORIES[category][0]
+        gross = self.weigh(r.uniform(lo, hi), SCALES["SC-1"][4])
+        data: dict[str, Any] = {"category": category, "gross_g": gross, "scale": "SC-1"}
+        if r.random() < 0.8 and "absent" not in flags:
+            data["source"] = "trade_in"
+            self.trade_in_seq += r.randint(1, 40)
+            data["trade_in_code"] = f"TI-2026-33-{self.trade_in_seq:07d}"
+        else:
+            data["source"] = r.choice(SOURCES)
+        data["brand"] = r.choice(BRANDS[category])
+        data["model"] = self.model_no(category, gross)
+        if r.random() < 0.6:
+            data["serial"] = f"{r.randrange(16**10):010X}"
+        if flags.get("gas"):
+            data["nameplate_refrigerant"] = flags["gas"]
+            data["nameplate_charge_g"] = self.nameplate(category, flags["gas"])
+        unit = Unit(label, category, gross, data)
+        self.unit_event(unit, t, "unit.received", "ST-01", flags["op1"], data)
+        return unit
+
+    def unit_event(self, unit: Unit, t: datetime, etype: str, station: str, operator: str,
+                   data: dict[str, Any]) -> Ev:
+        ev = self.event(t, etype, station, operator, f"unit:{unit.label}", data)
+        unit.events.append(ev)
+        return ev
+
+    # -- depollution (ST-02) ------------------------------------------------------------------
+
+    def components(self, category: str, flags: dict[str, Any]) -> list[tuple[str, int, int]]:
+        """(component, count, mass g or 0 when only counted) removed at ST-02."""
+        r = self.rng
+        found: list[tuple[str, int, int]] = []
+        if category == "fridge" and flags.get("absent") != "compressor_missing":
+            found.append(("compressor_oil", 1, r.randint(140, 320)))
+        elif category == "room_ac":
+            found += [("compressor_oil", 1, r.randint(300, 850)),
+                      ("capacitor", 2, r.randint(90, 260)), ("pcb", 1, r.randint(120, 320))]
+        elif category == "washing_machine":
+            found += [("capacitor", 1, r.randint(30, 80)), ("pcb", 1, r.randint(90, 260))]
+        elif category in ("flat_tv", "flat_monitor") and r.random() < 0.55:  # CCFL backlight
+            n = r.randint(8, 18) if category == "flat_tv" else r.randint(2, 4)
+            found.append(("mercury_backlight", n, n * r.randint(28, 40) // 10))
+        elif category == "laptop":
+            found.append(("battery", 1, r.randint(210, 460)))
+            if r.random() < 0.5:
+                found.append(("mercury_backlight", 1, r.randint(2, 4)))
+        elif category == "desktop_pc":
+            found.append(("battery", 1, 0))  # CMOS coin cell, counted only
+        elif category == "gas_water_heater":
+            found += [("battery", 2, r.randint(270, 300)), ("pcb", 1, r.randint(60, 140))]
+        elif category == "microwave":
+            found.append(("capacitor", 1, r.randint(60, 120)))
+        elif category == "range_hood":
+            found += [("capacitor", 1, r.randint(20, 50)), ("pcb", 1, r.randint(50, 120))]
+        elif category == "electric_water_heater":
+            found.append(("pcb", 1, r.randint(70, 160)))
+        return found
+
+    def depollute(self, unit: Unit, start: datetime, flags: dict[str, Any]) -> datetime:
+        r = self.rng
+        op = flags["op2"]
+        t = start + self.secs(30, 90)
+        gas = flags.get("gas")
+        removed: list[tuple[str, int, int]] = []
+        if gas:
+            if flags.get("absent"):
+                reason = flags["absent"]
+                note = ("piercing valve: 0 bar, oil trace at the condenser; leaked before "
+                        "collection" if reason == "circuit_empty" else
+                        "compressor cut out before collection; circuit open")
+                self.unit_event(unit, t, "refrigerant.absent", "ST-02", op,
+                                {"reason": reason, "note": note})
+            else:
+                t += self.secs(240, 540)  # pierce, connect, pump down
+                charge = unit.received["nameplate_charge_g"]
+                share = r.uniform(0.57, 0.62) if flags.get("low") else r.uniform(0.86, 0.98)
+                recovered = max(1, round(charge * share))
+                code = self.cylinder_of[gas]
+                before = self.cylinder_gross[code]
+                after = before + recovered
+                self.cylinder_gross[code] = after
+                self.unit_event(unit, t, "refrigerant.recovered", "ST-02", op,
+                                {"refrigerant": gas, "cylinder": code,
+                                 "cylinder_gross_before_g": before,
+                                 "cylinder_gross_after_g": after, "recovered_g": recovered,
+                                 "scale": "SC-2", "nameplate_charge_g": charge})
+        for component, count, mass in flags["components"]:
+            t += self.secs(60, 200)
+            data: dict[str, Any] = {"component": component, "count": count}
+            if mass:
+                data["mass_g"] = self.weigh(mass, SCALES["SC-3"][4])
+                data["scale"] = "SC-3"
+            data["lot"] = lot_id(COMPONENT_FRACTION[component])
+            self.unit_event(unit, t, "component.removed", "ST-02", op, data)
+            removed.append((component, count, data.get("mass_g", 0)))
+        flags["removed_g"] = sum(m for _, _, m in removed)
+        return t + self.secs(30, 90)
+
+    # -- dismantling (ST-03) ------------------------------------------------------------------
+
+    def output_masses(self, unit: Unit, flags: dict[str, Any]) -> list[tuple[str, int]]:
+        r = self.rng
+        res = SCALES["SC-3"][4]
+        shares = dict(CATEGORIES[unit.category][1])
+        if flags.get("absent") == "compressor_missing":
+            del shares["compressor"]
+        target = unit.gross_g * r.uniform(0.905, 0.985) - flags.get("removed_g", 0)
+        noisy = {f: s * r.uniform(0.75, 1.25) for f, s in shares.items()}
+        total = sum(noisy.values())
+        masses = {f: self.weigh(target * s / total, res) for f, s in noisy.items()}
+        largest = max(masses, key=lambda f: masses[f])
+        masses[largest] += round(target) // res * res - sum(masses.values())
+        order = list(masses)
+        r.shuffle(order)
+        return [(f, masses[f]) for f in order]
+
+    def dismantle(self, unit: Unit, start: datetime, flags: dict[str, Any]) -> datetime:
+        op = flags["op3"]
+        t = start + self.secs(90, 240)
+        for fraction, mass in self.output_masses(unit, flags):
+            if t >= LINE_STOP:
+                return t  # the shift ends with this unit half done
+            ev = self.unit_event(unit, t, "material.output", "ST-03", op,
+                                 {"fraction": fraction, "mass_g": mass, "lot": "?",
+                                  "scale": "SC-3"})
+            unit.outputs.append(ev)
+            t += self.secs(35, 150)
+        if t >= LINE_STOP:
+            return t
+        self.unit_event(unit, t, "unit.completed", "ST-03", op, {})
+        unit.completed = True
+        return t + self.secs(20, 60)
+
+
+def after_lunch(t: datetime) -> datetime:
+    return LUNCH[1] + (t - LUNCH[0]) if LUNCH[0] <= t < LUNCH[1] else t
+
+
+def build_events() -> list[dict[str, Any]]:
+    """The day's events in order, with their times, before signing."""
+    day = Day()
+    r = day.rng
+    setup_end = day.setup()
+    plan = day.plan_units()
+    units: list[Unit] = []
+    flags_of: dict[str, dict[str, Any]] = {}
+
+    # intake: trucks unload, ST-01 scans and weighs one unit after another
+    arrivals: list[datetime] = []
+    for truck, count in TRUCKS:
+        arrivals += [max(truck, setup_end)] * count
+    t1 = setup_end
+    for seq, ((category, flags), arrival) in enumerate(zip(plan, arrivals, strict=True)):
+        t1 = after_lunch(max(t1, arrival) + day.secs(50, 150))
+        flags["op1"] = r.choice(STATIONS["ST-01"][1])
+        unit = day.receive(t1, seq, category, flags)
+        units.append(unit)
+        flags_of[unit.label] = flags
+
+    # ST-02 then ST-03: each worker takes the next unit when free, first come first served
+    free = {station: dict.fromkeys(STATIONS[station][1], setup_end)
+            for station in ("ST-02", "ST-03")}
+    for unit in units:
+        flags = flags_of[unit.label]
+        ready = unit.events[0].time + day.secs(120, 400)
+        flags["components"] = day.components(unit.category, flags)
+        if flags["components"] or flags.get("gas"):
+            op = min(free["ST-02"], key=lambda o: free["ST-02"][o])
+            start = after_lunch(max(free["ST-02"][op], ready))
+            if start >= LAST_START:
+                continue
+            flags["op2"] = op
+            free["ST-02"][op] = day.depollute(unit, start, flags)
+            ready = free["ST-02"][op] + day.secs(60, 300)
+        op = min(free["ST-03"], key=lambda o: free["ST-03"][o])
+        start = after_lunch(max(free["ST-03"][op], ready))
+        if start >= LAST_START:
+            continue
+        flags["op3"] = op
+        free["ST-03"][op] = day.dismantle(unit, start, flags)
+
+    # lots: the steel skip and the funnel-glass gaylord are full in the afternoon
+    plant_ops: list[Ev] = []
+    rotate = {"steel": datetime(2026, 11, 20, 5, 40, tzinfo=UTC),
+              "crt_funnel_glass": datetime(2026, 11, 20, 6, 20, tzinfo=UTC)}
+    sealed: dict[str, tuple[datetime, datetime]] = {}
+    outputs = sorted((ev for u in units for ev in u.outputs), key=lambda ev: ev.time)
+    for fraction, after in rotate.items():
+        times = [ev.time for ev in outputs if ev.obj["data"]["fraction"] == fraction]
+        last = max(t for t in times if t < after)
+        nxt = min((t for t in times if t > last), default=last + timedelta(hours=1))
+        seal = last + (nxt - last) / 3
+        sealed[fraction] = (seal, last + 2 * (nxt - last) / 3)
+    for ev in outputs:
+        data = ev.obj["data"]
+        fraction = data["fraction"]
+        n = 2 if fraction in sealed and ev.time > sealed[fraction][0] else 1
+        data["lot"] = lot_id(fraction, n)
+
+    def in_lot(lot: str) -> int:
+        return sum(ev.obj["data"]["mass_g"] for ev in outputs if ev.obj["data"]["lot"] == lot)
+
+    steel_seal, steel_reopen = sealed["steel"]
+    net = day.weigh(in_lot(lot_id("steel")) + r.randint(-60, 60), 20)
+    plant_ops.append(day.event(steel_seal, "lot.sealed", PLANT, WAREHOUSE,
+                               f"lot:{lot_id('steel')}", {"net_g": net, "scale": "SC-1"}))
+    plant_ops.append(day.event(steel_reopen, "lot.opened", PLANT, WAREHOUSE,
+                               f"lot:{lot_id('steel', 2)}",
+                               {"fraction": "steel", "hazardous": False, "container": "SKIP-04"}))
+    plant_ops.append(day.event(steel_seal + timedelta(minutes=41, seconds=17), "lot.shipped",
+                               PLANT, WAREHOUSE, f"lot:{lot_id('steel')}",
+                               {"receiver": "Hangzhou Sample Steel Recycling Co., Ltd. "
+                                            "(杭州示例钢铁回收有限公司)",
+                                "manifest_no": f"DN-{PLANT_CODE}-{DATE}-01",
+                                "vehicle": "浙A·5S127 (sample)"}))
+    glass_seal, glass_reopen = sealed["crt_funnel_glass"]
+    glass_net = day.weigh(in_lot(lot_id("crt_funnel_glass")) + r.randint(-40, 40), 20)
+    manifest = "2026330100041876"
+    glass = f"lot:{lot_id('crt_funnel_glass')}"
+    plant_ops.append(day.event(glass_seal, "lot.sealed", PLANT, WAREHOUSE, glass,
+                               {"net_g": glass_net, "scale": "SC-1"}))
+    plant_ops.append(day.event(glass_reopen, "lot.opened", PLANT, WAREHOUSE,
+                               f"lot:{lot_id('crt_funnel_glass', 2)}",
+                               {"fraction": "crt_funnel_glass", "hazardous": True,
+                                "container": "GAYLORD-09"}))
+    receiver = "Zhejiang Sample Leaded Glass Treatment Co., Ltd. (浙江示例含铅玻璃处置有限公司)"
+    plant_ops.append(day.event(glass_seal + timedelta(minutes=33, seconds=48), "lot.shipped",
+                               PLANT, WAREHOUSE, glass,
+                               {"receiver": receiver, "manifest_no": manifest,
+                                "receiver_licence": "浙危废经第3301990042号 (sample)",
+                                "vehicle": "浙A·D3318 (sample, hazmat)"}))
+    plant_ops.append(day.event(glass_seal + timedelta(hours=2, minutes=5, seconds=9),
+                               "lot.received", PLANT, WAREHOUSE, glass,
+                               {"receiver": receiver, "manifest_no": manifest,
+                                "received_g": glass_net // 100 * 100 - 100}))
+
+    # the mis-typed copper: an air conditioner's copper, typed by hand while SC-3 was offline
+    ac = next(u for u in units if u.category == "room_ac" and u.completed
+              and u.events[0].time > datetime(2026, 11, 20, 1, 30, tzinfo=UTC)
+              and u.events[-1].time < datetime(2026, 11, 20, 6, 0, tzinfo=UTC))
+    copper = next(ev for ev in ac.outputs if ev.obj["data"]["fraction"] == "copper")
+    true_mass = copper.obj["data"]["mass_g"]
+    digits = str(true_mass)
+    copper.obj["data"]["mass_g"] = int(digits + digits[-1])  # a doubled last digit
+
+    completed_at = ac.events[-1].time
+    cert_1 = day.event(after_lunch(completed_at + timedelta(minutes=26, seconds=41)),
+                       "certificate.issued",
+                       PLANT, MANAGER, f"cert:UDC-{PLANT_CODE}-{DATE}-0001",
+                       {"kind": "unit", "sha256": "0" * 64})
+
+    # after the line stops: the manager's review
+    t = max(ev.time for ev in day.events) + timedelta(minutes=7, seconds=12)
+    correction = day.event(t, "correction", PLANT, MANAGER, f"unit:{ac.label}",
+                           {"corrects": -1, "reason": f"SC-3 link down at the time; mass typed "
+                            f"by hand as {copper.obj['data']['mass_g']} g, the bin ticket "
+                            f"reads {true_mass} g (mass balance over 100 % flagged)",
+                            "approved_by": MANAGER, "set": {"mass_g": true_mass}})
+    t += timedelta(minutes=3, seconds=5)
+    revoked = day.event(t, "certificate.revoked", PLANT, MANAGER,
+                        f"cert:UDC-{PLANT_CODE}-{DATE}-0001",
+                        {"sha256": "0" * 64, "reason": f"states the mis-typed copper mass of "
+                         f"unit {ac.label}; superseded by UDC-{PLANT_CODE}-{DATE}-0002",
+                         "approved_by": MANAGER})
+    t += timedelta(minutes=1, seconds=38)
+    cert_2 = day.event(t, "certificate.issued", PLANT, MANAGER,
+                       f"cert:UDC-{PLANT_CODE}-{DATE}-0002", {"kind": "unit", "sha256": "0" * 64})
+    t += timedelta(minutes=6, seconds=51)
+    day.event(t, "station.revoked", PLANT, MANAGER, f"station:{SPARE[0]}",
+              {"reason": "spare tablet returned to stores after commissioning; key destroyed",
+               "approved_by": MANAGER})
+    t += timedelta(minutes=4, seconds=27)
+    old, new = plant_signer(1), plant_signer(2)
+    endorsement = old.private_key.sign(new.verifier.vkey.encode())
+    day.event(t, "key.rotated", PLANT, MANAGER, f"key:{old.verifier.key_id.hex()}",
+              {"old_vkey": old.verifier.vkey, "new_vkey": new.verifier.vkey,
+               "endorsement": base64.b64encode(endorsement).decode(),
+               "reason": "scheduled rotation: commissioning key retired"})
+
+    # order by time (creation order breaks ties), then make every millisecond distinct
+    ordered = sorted(day.events, key=lambda ev: ev.time)
+    last = None
+    for ev in ordered:
+        ev.time = ev.time.replace(microsecond=ev.time.microsecond // 1000 * 1000)
+        if last is not None and ev.time <= last:
+            ev.time = last + timedelta(milliseconds=1)
+        ev.obj["time"] = ts(ev.time)
+        last = ev.time
+    index = {id(ev): i for i, ev in enumerate(ordered)}
+
+    # what depends on entry indexes: the correction's target and the certificates' digests
+    correction.obj["data"]["corrects"] = index[id(copper)]
+    doc_1 = certificate(ac, index, cert_1, [])
+    cert_1.obj["data"]["sha256"] = doc_1
+    revoked.obj["data"]["sha256"] = doc_1
+    cert_2.obj["data"]["sha256"] = certificate(ac, index, cert_2, [correction])
+    return [ev.obj for ev in ordered]
+
+
+def certificate(unit: Unit, index: dict[int, int], issued: Ev, extra: list[Ev]) -> str:
+    """The SHA-256 of a (much simplified) unit dismantling certificate document."""
+    entries = sorted(index[id(ev)] for ev in [*unit.events, *extra])
+    doc = {"kind": "unit", "plant": PLANT_CODE, "unit": unit.label,
+           "category": unit.category, "entries": entries, "issued": ts(issued.time),
+           "certificate": issued.obj["subject"].split(":", 1)[1]}
+    return hashlib.sha256(canonical_bytes(doc)).hexdigest()
+
+
+def sample_lines() -> list[str]:
+    """The JSON Lines of the sample day, each without its newline."""
+    lines = []
+    for obj in build_events():
+        if obj["station"] == PLANT:
+            record: dict[str, Any] = obj
+        else:
+            sig = station_key(obj["station"]).sign(canonical_bytes(obj))
+            record = {"event": obj, "station_sig": base64.b64encode(sig).decode()}
+        lines.append(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
+    return lines
+
+
+def sample_text() -> str:
+    return "".join(line + "\n" for line in sample_lines())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true",
+                        help="exit 1 if the committed file differs from what this script makes")
+    parser.add_argument("--out", type=Path, default=OUTPUT)
+    args = parser.parse_args()
+    text = sample_text()
+    if args.check:
+        same = args.out.exists() and args.out.read_text(encoding="utf-8") == text
+        print(f"{args.out}: {'up to date' if same else 'differs; regenerate it'}")
+        return 0 if same else 1
+    args.out.write_text(text, encoding="utf-8")
+    print(f"wrote {len(text.splitlines())} events to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
