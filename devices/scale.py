@@ -194,6 +194,7 @@ class Scale:
         at once: they are the scale's real status, not faults of the line.
         """
         synced = False
+        fault: DeviceError | None = None
         while True:
             try:
                 self._connect(deadline)
@@ -209,10 +210,16 @@ class Scale:
                     frame, at = self._read(min(deadline, time.monotonic() + self.reply_timeout))
                 reading = self._reading(frame, at)
             except (FrameError, NoResponseError, DisconnectedError) as exc:
-                self.last_fault = exc
                 synced = False
-                if isinstance(exc, PortBusyError) or time.monotonic() >= deadline:
+                if isinstance(exc, PortBusyError):
                     raise
+                if time.monotonic() >= deadline:
+                    # Silence at the deadline says less than a bad frame or unplug just before.
+                    if isinstance(exc, NoResponseError) and fault is not None:
+                        exc = fault
+                    self.last_fault = exc
+                    raise exc from None
+                fault = self.last_fault = exc
                 continue
             self.last_fault = None
             yield reading

@@ -35,6 +35,12 @@ MAX_FRAME = 4096  # no protocol here comes close; more without a terminator is n
 SEVEN_BITS = bytes(b & 0x7F for b in range(256))
 BUSY = {errno.EAGAIN, errno.EWOULDBLOCK, errno.EBUSY}
 
+try:  # termios.error is not an OSError; pyserial lets it out of tcflush on a dead pty
+    from termios import error as TermiosError
+except ImportError:  # Windows
+    TermiosError = OSError
+PORT_ERRORS = (serial.SerialException, OSError, TermiosError)
+
 
 class Transport:
     """One serial connection that reopens itself by URL after an unplug."""
@@ -64,7 +70,7 @@ class Transport:
                 f"cannot use {self.url!r}: {exc}. Give a device path such as /dev/ttyUSB0, "
                 "or a URL such as socket://host:port, rfc2217://host:port or loop://"
             ) from None
-        except (serial.SerialException, OSError) as exc:
+        except PORT_ERRORS as exc:
             if getattr(exc, "errno", None) in BUSY:
                 raise PortBusyError(
                     f"{self.url} is busy: another program has it open. "
@@ -103,13 +109,13 @@ class Transport:
             port, self._port = self._port, None
             try:
                 port.close()
-            except (serial.SerialException, OSError):
+            except PORT_ERRORS:
                 pass  # an unplugged port may fail to close; it is gone either way
 
     def write(self, data: bytes) -> None:
         try:
             self._live().write(data)
-        except (serial.SerialException, OSError) as exc:
+        except PORT_ERRORS as exc:
             self._lost(exc)
 
     def discard_input(self) -> None:
@@ -117,14 +123,14 @@ class Transport:
         self._buffer.clear()
         try:
             self._live().reset_input_buffer()
-        except (serial.SerialException, OSError) as exc:
+        except PORT_ERRORS as exc:
             self._lost(exc)
 
     def read_frame(self, terminator: bytes, trailer: int, deadline: float) -> tuple[bytes, float]:
         """The next frame ending in `terminator` (+ `trailer` bytes), and when it completed.
 
-        Raises NoResponseError if nothing arrives before `deadline`, FrameError if only
-        part of a frame does, DisconnectedError if the port goes away.
+        Raises NoResponseError if no whole frame arrives before `deadline`, FrameError
+        if the bytes cannot be framed at all, DisconnectedError if the port goes away.
         """
         mask = self.settings.bytesize == 7
         while True:
@@ -143,14 +149,17 @@ class Transport:
             if time.monotonic() >= deadline:
                 partial, self._buffer = bytes(self._buffer), bytearray()
                 if partial:
-                    raise FrameError("incomplete frame, then silence (truncated)", partial)
+                    raise NoResponseError(
+                        f"only part of a frame arrived from {self.url} ({partial!r}): "
+                        "truncated frames, or the wrong protocol or baud rate"
+                    )
                 raise NoResponseError(
                     f"no data from {self.url}: check the protocol, baud rate and cable"
                 )
             port = self._live()
             try:
                 chunk = port.read(max(1, port.in_waiting))
-            except (serial.SerialException, OSError) as exc:
+            except PORT_ERRORS as exc:
                 self._lost(exc)
             self._buffer += chunk.translate(SEVEN_BITS) if mask else chunk
 

@@ -43,10 +43,10 @@ class Toledo8217(ScaleProtocol):
             status = ord(body[1])
             if status & 0b10:
                 raise OverloadError("scale reports over capacity: remove load")
-            if status & 0b100:
-                raise UnderloadError("scale reports under zero: check the platter, then zero")
             if status & 0b1:
                 raise NotStableError("scale reports motion: no weight while the load moves")
+            if status & 0b100:
+                raise UnderloadError("scale reports under zero: check the platter, then zero")
             raise OutOfRangeError(f"scale sent status {status:#04x} without a weight: zero it")
         if not NUMBER.fullmatch(body):
             raise FrameError("malformed 8217 weight", frame)

@@ -56,6 +56,7 @@ class ScaleSimulator(Simulator):
         self._terminator = PROTOCOLS[protocol].terminator
         self._spoil: list[str] = []
         self._silent_until = 0.0
+        self._replug_timer: threading.Timer | None = None
 
     # The load.
 
@@ -98,7 +99,8 @@ class ScaleSimulator(Simulator):
             self.dialect.corrupt_checksum(b"\x00")  # raises for protocols without a checksum
         if fault == "disconnect":
             self.unplug()
-            threading.Timer(seconds, self.replug).start()
+            self._replug_timer = threading.Timer(seconds, self.replug)
+            self._replug_timer.start()
             return
         with self._lock:
             if fault == "silence":
@@ -111,6 +113,11 @@ class ScaleSimulator(Simulator):
         with self._lock:
             self._spoil.clear()
             self._silent_until = 0.0
+
+    def close(self) -> None:
+        if self._replug_timer is not None:
+            self._replug_timer.cancel()
+        super().close()
 
     # Protocol support for the dialects (called on the loop thread).
 

@@ -22,9 +22,9 @@ class Toledo8217Dialect(Dialect):
         status = ALWAYS
         if shown.over:
             status |= OVER
-        elif shown.under or shown.net_g < 0:
+        if shown.under or shown.net_g < 0:
             status |= UNDER
-        elif shown.moving:
+        if shown.moving:
             status |= MOTION
         if status != ALWAYS:
             return b"\x02?" + bytes([status]) + b"\r"
