@@ -203,6 +203,8 @@ class _LevelCursors:
     def __init__(self, conn: Connection):
         self.conn = conn
         self.scans: dict[int, Iterator[tuple[int, bytes]]] = {}
+        self.bad_ranges: list[tuple[int, int]] = []
+        self.peeked: dict[int, tuple[int, bytes]] = {}
 
     def _scan(self, level: int) -> Iterator[tuple[int, bytes]]:
         if level not in self.scans:
@@ -211,19 +213,36 @@ class _LevelCursors:
         return self.scans[level]
 
     def check(self, level: int, idx: int, computed: bytes, problem: Callable[..., None]) -> None:
-        stored = next(self._scan(level), None)
-        first = idx << level
+        stored = self._next(level, idx)
+        first, last = idx << level, ((idx + 1) << level) - 1
+        if stored is not None and stored[0] == idx and bytes(stored[1]) == computed:
+            return
+        # A node above a bad one differs as a consequence: report only the lowest.
+        if any(first <= a and b <= last for a, b in self.bad_ranges):
+            return
+        self.bad_ranges.append((first, last))
         if stored is None or stored[0] != idx:
-            problem(first, f"stored tree node ({level}, {idx}) over entries {first}.."
-                    f"{first + (1 << level) - 1} is missing")
-        elif bytes(stored[1]) != computed:
-            problem(first, f"stored tree node ({level}, {idx}) over entries {first}.."
-                    f"{first + (1 << level) - 1} does not match the entries"
-                    + (" (the entry's leaf hash)" if level == 0 else ""))
+            problem(first, f"stored tree node ({level}, {idx}) over entries {first}..{last} "
+                    "is missing")
+        else:
+            problem(first, f"stored tree node ({level}, {idx}) over entries {first}..{last} "
+                    "does not match the entries" + (" (the entry's leaf hash)" if level == 0
+                                                     else ""))
+
+    def _next(self, level: int, idx: int) -> tuple[int, bytes] | None:
+        """The stored node (level, idx), or what stands in its place; a later node is kept
+        for its own turn, so one missing node does not shift the whole level."""
+        scan = self._scan(level)
+        stored = self.peeked.pop(level, None) or next(scan, None)
+        while stored is not None and stored[0] < idx:  # extra nodes: skip past them
+            stored = next(scan, None)
+        if stored is not None and stored[0] > idx:
+            self.peeked[level] = stored
+        return stored
 
     def check_no_extra(self, size: int, problem: Callable[..., None]) -> None:
         for level, scan in self.scans.items():
-            extra = next(scan, None)
+            extra = self.peeked.pop(level, None) or next(scan, None)
             if extra is not None:
                 problem(None, f"stored tree node ({level}, {extra[0]}) is beyond the "
                         f"{size} entries")

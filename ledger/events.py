@@ -6,6 +6,7 @@ The ledger stores an event's bytes exactly as submitted (canonicalized), so thes
 
 from __future__ import annotations
 
+import base64
 import re
 import uuid
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
 
 from ledger.canonical import NotCanonicalizable, canonical_bytes
+from ledger.note import NoteError, Verifier
 
 # The console and command line speak as this station; their events carry no station signature.
 PLANT_STATION = "PLANT"
@@ -173,8 +175,21 @@ class StationRevoked(_Data):
 class KeyRotated(_Data):
     old_vkey: Annotated[str, Field(strict=True, max_length=300)]
     new_vkey: Annotated[str, Field(strict=True, max_length=300)]
-    endorsement: Base64
+    endorsement: Base64  # the old key's signature over the new verifier key
     reason: Text | None = None
+
+    @model_validator(mode="after")
+    def _endorsed(self) -> KeyRotated:
+        try:
+            old, new = Verifier.parse(self.old_vkey), Verifier.parse(self.new_vkey)
+            signature = base64.b64decode(self.endorsement, validate=True)
+        except (NoteError, ValueError) as exc:
+            raise ValueError(f"old_vkey, new_vkey and endorsement must be valid: {exc}") from None
+        if old.name != new.name:
+            raise ValueError(f"the new key is named {new.name!r}, not {old.name!r} (the origin)")
+        if not old.verifies(self.new_vkey.encode(), signature):
+            raise ValueError("endorsement is not the old key's signature over new_vkey")
+        return self
 
 
 class CertificateIssued(_Data):
