@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from devices.cli import devices
 from ledger.cli import COMMANDS
 
 
@@ -17,5 +18,5 @@ def main() -> None:
     """
 
 
-for command in COMMANDS:
+for command in [*COMMANDS, devices]:
     main.add_command(command)
