@@ -71,7 +71,7 @@ def gs1_fields(text: str, symbology: str = "") -> dict[str, str]:
     """
     try:
         result = biip.parse(symbology + text)
-    except biip.ParseError:
+    except Exception:  # biip 5.2 raises IndexError on "]" alone, not just ParseError
         return {}
     fields: dict[str, str] = {}
     if result.gtin is not None:

@@ -31,6 +31,7 @@ from devices.wedge import lines_from_keys
         ("https://id.gs1.org/01/07032069804988/21/XYZ", "gs1"),
         ("https://id.gs1.org/01/07032069804989/21/XYZ", "unknown"),  # bad check digit
         ("hello", "unknown"),
+        ("]", "unknown"),  # biip raises IndexError on this
         ("", "unknown"),
     ],
 )
