@@ -13,7 +13,7 @@ CREATE TABLE ledger_checkpoints (
 );
 
 CREATE TABLE ledger_entries (
-	idx BIGINT NOT NULL, 
+	idx INTEGER NOT NULL, 
 	event_id VARCHAR(36) NOT NULL, 
 	type VARCHAR(40) NOT NULL, 
 	subject VARCHAR(140) NOT NULL, 
@@ -32,7 +32,8 @@ CREATE TABLE ledger_nodes (
 	idx BIGINT NOT NULL, 
 	hash BLOB NOT NULL, 
 	CONSTRAINT pk_ledger_nodes PRIMARY KEY (level, idx)
-);
+)
+ WITHOUT ROWID;
 
 CREATE TABLE ledger_state (
 	id INTEGER NOT NULL, 

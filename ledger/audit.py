@@ -131,7 +131,7 @@ class _Audit:
     def _check_entry(self, idx: int, body: bytes, prev: bytes, subjects: dict[str, int],
                      columns: tuple[str, str, str, str]) -> None:
         try:
-            entry = json.loads(body)
+            entry = json.loads(body.decode("utf-8"))
             event = entry["event"]
             fields = (entry["v"], entry["index"], entry["prev"], entry["subject_prev"])
         except (ValueError, KeyError, TypeError):

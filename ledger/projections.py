@@ -96,19 +96,26 @@ class Projector:
             self.trade_in[event.data["trade_in_code"]] = event.subject.split(":", 1)[1]
 
     def flush(self) -> None:
-        """Write every changed row back."""
+        """Write every changed row back: one statement per table and kind of change."""
+        upserts: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+        deletes: dict[str, list[tuple[str]]] = defaultdict(list)
         for subject in sorted(self.dirty):
             kind, name = subject.split(":", 1)
-            table, key, model = _TABLES[kind]
             row = self.rows[subject]
             if row is None:
-                execute(self.conn, f"DELETE FROM {table} WHERE {key} = ?", (name,))
-                continue
+                deletes[kind].append((name,))
+            else:
+                upserts[kind].append(tuple(row[c] for c in _TABLES[kind][2].model_fields))
+        for kind, names in deletes.items():
+            table, key, _ = _TABLES[kind]
+            execute(self.conn, f"DELETE FROM {table} WHERE {key} = ?", names)
+        for kind, rows in upserts.items():
+            table, key, model = _TABLES[kind]
             columns = list(model.model_fields)
             updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != key)
             execute(self.conn, f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
                     f"({placeholders(len(columns))}) ON CONFLICT ({key}) DO UPDATE SET {updates}",
-                    tuple(row[c] for c in columns))
+                    rows)
         self.dirty.clear()
 
     # -- rules -------------------------------------------------------------------------------

@@ -34,6 +34,10 @@ SQLModel.metadata = MetaData(naming_convention={
 
 LEDGER_TABLES = ("ledger_entries", "ledger_nodes", "ledger_checkpoints")
 
+# SQLite makes only "INTEGER PRIMARY KEY" the table's rowid (64-bit there too); any other
+# spelling adds a second index and more pages written per append.
+EntryIndex = BigInteger().with_variant(Integer(), "sqlite")
+
 
 class LedgerEntry(SQLModel, table=True):
     """One leaf of the log: the exact entry bytes, with columns to find it by."""
@@ -44,7 +48,7 @@ class LedgerEntry(SQLModel, table=True):
         Index(None, "subject", "idx"),
         Index(None, "type", "idx"),
     )
-    idx: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    idx: int = Field(sa_column=Column(EntryIndex, primary_key=True, autoincrement=False))
     event_id: str = Field(sa_column=Column(String(36), nullable=False))
     type: str = Field(sa_column=Column(String(40), nullable=False))
     subject: str = Field(sa_column=Column(String(140), nullable=False))
@@ -56,6 +60,7 @@ class LedgerNode(SQLModel, table=True):
     """A completed perfect subtree: (level, idx) covers leaves [idx*2^level, (idx+1)*2^level)."""
 
     __tablename__ = "ledger_nodes"
+    __table_args__ = {"sqlite_with_rowid": False}  # the key is the only index needed
     level: int = Field(sa_column=Column(SmallInteger, primary_key=True, autoincrement=False))
     idx: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
