@@ -150,19 +150,17 @@ class Ledger:
             return merkle.root_from(size, _read_nodes(conn, set(merkle.range_nodes(0, size))))
 
     def inclusion_hashes(self, index: int, size: int) -> list[bytes]:
+        if not 0 <= index < size:
+            raise LedgerError(f"entry {index} is not in a tree of size {size}")
         with self.engine.connect() as conn:
-            self._check_size(conn, size)
-            if not 0 <= index < size:
-                raise LedgerError(f"entry {index} is not in a tree of size {size}")
-            return _hashes(conn, merkle.inclusion_ranges(index, size))
+            return _hashes(conn, merkle.inclusion_ranges(index, size), size)
 
     def consistency_hashes(self, old: int, new: int) -> list[bytes]:
+        if not 0 < old <= new:
+            raise LedgerError(f"no consistency proof from size {old} to size {new}: "
+                              "give 0 < OLD <= NEW")
         with self.engine.connect() as conn:
-            self._check_size(conn, new)
-            if not 0 < old <= new:
-                raise LedgerError(f"no consistency proof from size {old} to size {new}: "
-                                  "give 0 < OLD <= NEW")
-            return _hashes(conn, merkle.consistency_ranges(old, new))
+            return _hashes(conn, merkle.consistency_ranges(old, new), new)
 
     def _check_size(self, conn: Connection, size: int | None) -> int:
         current = scalar(execute(conn, "SELECT size FROM ledger_state WHERE id = 1"))
@@ -214,7 +212,7 @@ class Ledger:
                                   "log was rewritten; refusing to sign")
             return
         try:
-            proof = _hashes(conn, merkle.consistency_ranges(old, new))
+            proof = _hashes(conn, merkle.consistency_ranges(old, new), new)
             merkle.verify_consistency(old, new, old_root, new_root, proof)
         except (merkle.ProofError, KeyError) as exc:
             raise LedgerError(f"the log at size {new} is not consistent with the checkpoint "
@@ -261,13 +259,21 @@ def _read_nodes(conn: Connection, wanted: set[merkle.Node]) -> dict[merkle.Node,
     return nodes
 
 
-def _hashes(conn: Connection, ranges: list[tuple[int, int]]) -> list[bytes]:
+def _hashes(conn: Connection, ranges: list[tuple[int, int]], size: int) -> list[bytes]:
+    """The hashes of `ranges` in the tree of `size`, from stored nodes in one query.
+
+    Every node of a tree of size S is stored once S entries are, so a missing node means
+    the size is beyond the log (or the store was damaged).
+    """
     nodes = _read_nodes(conn, merkle.nodes_for(ranges))
     try:
         return merkle.hashes_from(ranges, nodes)
     except KeyError as exc:
-        missing = exc.args[0]
-        raise LedgerError(f"stored tree node {missing} is missing; run `dledger audit`") from exc
+        current = scalar(execute(conn, "SELECT size FROM ledger_state WHERE id = 1"))
+        if size > current:
+            raise LedgerError(f"tree size {size} is beyond the log's size {current}") from None
+        raise LedgerError(f"stored tree node {exc.args[0]} is missing; run `dledger audit`") \
+            from exc
 
 
 class _Append:

@@ -40,6 +40,9 @@ def range_nodes(start: int, end: int) -> list[Node]:
     Valid for every range the RFC's recursion produces: start is a multiple of the largest
     power of two not above end - start.
     """
+    size = end - start
+    if size & (size - 1) == 0 and start % size == 0:  # one perfect subtree: most proof hashes
+        return [(size.bit_length() - 1, start // size)]
     nodes: list[Node] = []
     while start < end:
         level = (end - start).bit_length() - 1

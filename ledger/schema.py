@@ -1,8 +1,8 @@
 """The reviewed DDL: tables from the models plus the triggers that make the ledger append-only.
 
 `schema.sql` at the top of the repository is this module's output (`python -m ledger.schema >
-schema.sql`); a test keeps the two equal and checks a database built from it against the models.
-The first Alembic migration executes it, so it is also what `dledger init` creates.
+schema.sql`); a test keeps the two equal, and checks that the Alembic migrations (the first one
+executes a frozen copy of this DDL) build exactly the models' schema.
 """
 
 from __future__ import annotations
