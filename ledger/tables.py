@@ -136,3 +136,38 @@ class Station(SQLModel, table=True):
 
 
 PROJECTION_TABLES = ("units", "lots", "stations")
+
+
+# -- Console accounts ------------------------------------------------------------------------
+# The console's (web/) users and its login throttle. They live here because this package owns
+# the one database schema; the code that uses them is web/accounts.py. Not ledger data: these
+# rows are mutable (passwords change, users are deactivated, failures are pruned).
+
+CONSOLE_ROLES = ("worker", "manager", "inspector", "admin")
+_ROLE_LIST = ", ".join(f"'{role}'" for role in CONSOLE_ROLES)
+
+
+class ConsoleUser(SQLModel, table=True):
+    """A person who signs in to the console, with one role."""
+
+    __tablename__ = "console_users"
+    __table_args__ = (
+        CheckConstraint(f"role IN ({_ROLE_LIST})", name="role"),
+    )
+    name: str = Field(sa_column=Column(String(64), primary_key=True))
+    password_hash: str = Field(sa_column=Column(String(255), nullable=False))
+    role: str = Field(sa_column=Column(String(16), nullable=False))
+    active: bool = Field(sa_column=Column(Boolean, nullable=False))
+    created_at: str = Field(sa_column=Column(String(24), nullable=False))
+    language: str | None = Field(sa_column=Column(String(16), nullable=True))
+
+
+class LoginFailure(SQLModel, table=True):
+    """One failed sign-in, kept for the throttle window (shared by every worker process)."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index(None, "name", "at"), Index(None, "address", "at"))
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    name: str = Field(sa_column=Column(String(64), nullable=False))
+    address: str = Field(sa_column=Column(String(64), nullable=False))
+    at: str = Field(sa_column=Column(String(24), nullable=False))
