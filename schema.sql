@@ -36,8 +36,6 @@ CREATE TABLE ledger_entries (
 
 CREATE INDEX ix_ledger_entries_subject_idx ON ledger_entries (subject, idx);
 
-CREATE INDEX ix_ledger_entries_type_idx ON ledger_entries (type, idx);
-
 CREATE TABLE ledger_nodes (
 	level SMALLINT NOT NULL, 
 	idx BIGINT NOT NULL, 
@@ -158,8 +156,6 @@ CREATE TABLE ledger_entries (
 );
 
 CREATE INDEX ix_ledger_entries_subject_idx ON ledger_entries (subject, idx);
-
-CREATE INDEX ix_ledger_entries_type_idx ON ledger_entries (type, idx);
 
 CREATE TABLE ledger_nodes (
 	level SMALLINT NOT NULL, 

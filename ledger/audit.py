@@ -14,14 +14,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 
 from ledger import merkle
 from ledger.checkpoint import Checkpoint, CheckpointError
 from ledger.events import PLANT_STATION
 from ledger.log import station_signature_ok
 from ledger.note import NoteError, Verifier, open_note, split
-from ledger.store import execute, stream
+from ledger.store import Tx, execute, read_transaction, stream
 
 Progress = Callable[[int], None]
 MAX_PROBLEMS = 100
@@ -64,12 +64,12 @@ class AuditReport:
 def audit(engine: Engine, vkeys: list[str], *, signatures: bool = True,
           progress: Progress | None = None) -> AuditReport:
     """Audit the ledger on `engine`; `vkeys` are the plant's verifier keys for checkpoints."""
-    with engine.connect() as conn, conn.begin():
+    with read_transaction(engine) as conn:
         return _Audit(conn, [Verifier.parse(v) for v in vkeys], signatures, progress).run()
 
 
 class _Audit:
-    def __init__(self, conn: Connection, verifiers: list[Verifier], signatures: bool,
+    def __init__(self, conn: Tx, verifiers: list[Verifier], signatures: bool,
                  progress: Progress | None):
         self.conn = conn
         self.verifiers = verifiers
@@ -200,7 +200,7 @@ class _Audit:
 class _LevelCursors:
     """One ordered scan of stored nodes per tree level, advanced as nodes are completed."""
 
-    def __init__(self, conn: Connection):
+    def __init__(self, conn: Tx):
         self.conn = conn
         self.scans: dict[int, Iterator[tuple[int, bytes]]] = {}
         self.bad_ranges: list[tuple[int, int]] = []

@@ -17,14 +17,22 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 
 from ledger import merkle
 from ledger.checkpoint import Checkpoint
 from ledger.events import PLANT_STATION, Event, EventError, parse_event, utc_now_ms
 from ledger.note import Signer, Verifier, open_note, sign
 from ledger.projections import Projector, RuleError
-from ledger.store import chunks, execute, placeholders, scalar, write_transaction
+from ledger.store import (
+    Tx,
+    chunks,
+    execute,
+    placeholders,
+    read_transaction,
+    scalar,
+    write_transaction,
+)
 
 ZERO_HASH = bytes(32)
 
@@ -129,40 +137,40 @@ class Ledger:
     # -- reading -----------------------------------------------------------------------------
 
     def size(self) -> int:
-        with self.engine.connect() as conn:
+        with read_transaction(self.engine) as conn:
             return scalar(execute(conn, "SELECT size FROM ledger_state WHERE id = 1"))
 
     def entry(self, index: int) -> bytes:
-        with self.engine.connect() as conn:
+        with read_transaction(self.engine) as conn:
             body = scalar(execute(conn, "SELECT body FROM ledger_entries WHERE idx = ?", (index,)))
         if body is None:
             raise LedgerError(f"there is no entry {index}; the log holds {self.size()} entries")
         return bytes(body)
 
     def leaf_hashes(self, indexes: Sequence[int]) -> dict[int, bytes]:
-        with self.engine.connect() as conn:
+        with read_transaction(self.engine) as conn:
             nodes = _read_nodes(conn, {(0, i) for i in indexes})
         return {i: nodes[(0, i)] for i in indexes if (0, i) in nodes}
 
     def root(self, size: int | None = None) -> bytes:
-        with self.engine.connect() as conn:
+        with read_transaction(self.engine) as conn:
             size = self._check_size(conn, size)
             return merkle.root_from(size, _read_nodes(conn, set(merkle.range_nodes(0, size))))
 
     def inclusion_hashes(self, index: int, size: int) -> list[bytes]:
         if not 0 <= index < size:
             raise LedgerError(f"entry {index} is not in a tree of size {size}")
-        with self.engine.connect() as conn:
+        with read_transaction(self.engine) as conn:
             return _hashes(conn, merkle.inclusion_ranges(index, size), size)
 
     def consistency_hashes(self, old: int, new: int) -> list[bytes]:
         if not 0 < old <= new:
             raise LedgerError(f"no consistency proof from size {old} to size {new}: "
                               "give 0 < OLD <= NEW")
-        with self.engine.connect() as conn:
+        with read_transaction(self.engine) as conn:
             return _hashes(conn, merkle.consistency_ranges(old, new), new)
 
-    def _check_size(self, conn: Connection, size: int | None) -> int:
+    def _check_size(self, conn: Tx, size: int | None) -> int:
         current = scalar(execute(conn, "SELECT size FROM ledger_state WHERE id = 1"))
         if size is None:
             return current
@@ -202,7 +210,7 @@ class Ledger:
                     "VALUES (?, ?, ?, ?, ?)", (size, key_id, root, note, utc_now_ms()))
             return SignedCheckpoint(checkpoint, note)
 
-    def _check_extends(self, conn: Connection, old: int, old_root: bytes, new: int,
+    def _check_extends(self, conn: Tx, old: int, old_root: bytes, new: int,
                        new_root: bytes) -> None:
         if old == 0:
             return
@@ -220,7 +228,7 @@ class Ledger:
 
     def checkpoints(self, verifiers: Sequence[Verifier] | None = None) -> list[SignedCheckpoint]:
         """Every signed checkpoint, oldest first (checked against `verifiers` when given)."""
-        with self.engine.connect() as conn:
+        with read_transaction(self.engine) as conn:
             notes = execute(conn, "SELECT note FROM ledger_checkpoints ORDER BY size, signed_at")
             result = []
             for (note,) in notes:
@@ -229,7 +237,7 @@ class Ledger:
             return result
 
     def checkpoint_at(self, size: int) -> SignedCheckpoint | None:
-        with self.engine.connect() as conn:
+        with read_transaction(self.engine) as conn:
             note = scalar(execute(conn, "SELECT note FROM ledger_checkpoints WHERE size = ? "
                                   "ORDER BY signed_at DESC LIMIT 1", (size,)))
         return None if note is None else SignedCheckpoint(Checkpoint.parse(_note_text(note)), note)
@@ -239,15 +247,15 @@ def _note_text(note: str) -> str:
     return note.rpartition("\n\n")[0] + "\n"
 
 
-def _lock_head(conn: Connection) -> tuple[int, bytes, list[bytes]]:
-    lock = " FOR UPDATE" if conn.dialect.name == "postgresql" else ""
+def _lock_head(conn: Tx) -> tuple[int, bytes, list[bytes]]:
+    lock = " FOR UPDATE" if conn.dialect == "postgresql" else ""
     size, head, frontier = execute(
         conn, f"SELECT size, head, frontier FROM ledger_state WHERE id = 1{lock}").fetchone()
     frontier = bytes(frontier)
     return size, bytes(head), [frontier[i:i + 32] for i in range(0, len(frontier), 32)]
 
 
-def _read_nodes(conn: Connection, wanted: set[merkle.Node]) -> dict[merkle.Node, bytes]:
+def _read_nodes(conn: Tx, wanted: set[merkle.Node]) -> dict[merkle.Node, bytes]:
     nodes: dict[merkle.Node, bytes] = {}
     for part in chunks(sorted(wanted)):
         values = ", ".join("(?, ?)" for _ in part)
@@ -259,7 +267,7 @@ def _read_nodes(conn: Connection, wanted: set[merkle.Node]) -> dict[merkle.Node,
     return nodes
 
 
-def _hashes(conn: Connection, ranges: list[tuple[int, int]], size: int) -> list[bytes]:
+def _hashes(conn: Tx, ranges: list[tuple[int, int]], size: int) -> list[bytes]:
     """The hashes of `ranges` in the tree of `size`, from stored nodes in one query.
 
     Every node of a tree of size S is stored once S entries are, so a missing node means
@@ -279,7 +287,7 @@ def _hashes(conn: Connection, ranges: list[tuple[int, int]], size: int) -> list[
 class _Append:
     """One append transaction (see Ledger.append)."""
 
-    def __init__(self, conn: Connection, submissions: Sequence[Submission]):
+    def __init__(self, conn: Tx, submissions: Sequence[Submission]):
         self.conn = conn
         self.submissions = submissions
 

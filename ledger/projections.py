@@ -16,10 +16,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import Connection
-
 from ledger.events import PLANT_STATION, Event
-from ledger.store import chunks, execute, placeholders, scalar, stream
+from ledger.store import Tx, chunks, execute, placeholders, scalar, stream
 from ledger.tables import PROJECTION_TABLES, Lot, Station, Unit
 
 Row = dict[str, Any]
@@ -35,7 +33,7 @@ class RuleError(ValueError):
 class Projector:
     """Projection rows for one append transaction: load, check and apply, then flush."""
 
-    def __init__(self, conn: Connection):
+    def __init__(self, conn: Tx):
         self.conn = conn
         self.rows: dict[str, Row | None] = {}  # subject -> row, or None where there is none
         self.dirty: set[str] = set()
@@ -298,13 +296,13 @@ _EFFECTS = {
 }
 
 
-def clear(conn: Connection) -> None:
+def clear(conn: Tx) -> None:
     """Empty every projection table, before a rebuild."""
     for table in PROJECTION_TABLES:
         execute(conn, f"DELETE FROM {table}")
 
 
-def rebuild(conn: Connection, progress: Callable[[int], None] | None = None,
+def rebuild(conn: Tx, progress: Callable[[int], None] | None = None,
             batch: int = 1000) -> int:
     """Derive every projection again from the entries (inside the caller's write transaction).
 
@@ -328,7 +326,7 @@ def rebuild(conn: Connection, progress: Callable[[int], None] | None = None,
     return count + len(pending)
 
 
-def _replay(conn: Connection, entries: list[tuple[int, Event]]) -> None:
+def _replay(conn: Tx, entries: list[tuple[int, Event]]) -> None:
     projector = Projector(conn)
     projector.load(event for _, event in entries)
     for idx, event in entries:

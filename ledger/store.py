@@ -3,13 +3,16 @@
 SQLite runs in WAL mode with synchronous=FULL, so a commit is on disk when it returns. Writers
 start with BEGIN IMMEDIATE (they take the write lock before reading the head, so two processes
 never append on the same head); readers use plain deferred transactions and never block them.
+SQLAlchemy provides the engines, pooling and migrations; the ledger's own transactions run on
+the pooled DBAPI connection (`Tx`), the console's queries through SQLAlchemy.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from alembic import command
@@ -18,7 +21,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 
 SQLITE_BUSY_TIMEOUT_S = 120
-_WRITE = "dledger_write"
+WRITE_OPTIONS = {"dledger_write": True}
 
 
 def open_engine(url: str) -> Engine:
@@ -46,21 +49,57 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Connection) -> None:
-    immediate = conn.get_execution_options().get(_WRITE, False)
+    """SQLAlchemy-level transactions (migrations, the console's own tables): deferred, unless
+    the connection was given `execution_options(**WRITE_OPTIONS)` to write without upgrading
+    a read lock (which SQLite refuses at once when another writer got in between)."""
+    immediate = conn.get_execution_options().get("dledger_write", False)
     conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-@contextmanager
-def write_transaction(engine: Engine) -> Iterator[Connection]:
-    """A transaction that holds the ledger's write lock from its first statement.
+@dataclass(frozen=True)
+class Tx:
+    """A transaction on one pooled DBAPI connection, for the ledger's own SQL.
 
-    On SQLite that is BEGIN IMMEDIATE; on PostgreSQL the caller locks the head row with
-    SELECT ... FOR UPDATE (see `ledger.log`).
+    The ledger's statements are few and hot: SQLAlchemy's Connection costs more per
+    transaction than SQLite's own work, so the ledger speaks to the driver directly, in SQL
+    written with '?' placeholders that runs on both databases (see `execute`).
     """
-    with engine.connect() as conn:
-        conn = conn.execution_options(**{_WRITE: True})
-        with conn.begin():
-            yield conn
+
+    connection: Any  # SQLAlchemy's PoolProxiedConnection: the DBAPI connection, pooled
+    dialect: str  # "sqlite" or "postgresql"
+
+
+@contextmanager
+def transaction(engine: Engine, *, write: bool = False) -> Iterator[Tx]:
+    """A ledger transaction: committed if the block succeeds, rolled back if it raises.
+
+    A write transaction holds the ledger's write lock from its first statement: on SQLite
+    BEGIN IMMEDIATE; on PostgreSQL the caller locks the head row (SELECT ... FOR UPDATE, see
+    `ledger.log`). A read transaction sees one snapshot on both databases (SQLite's WAL
+    snapshot; PostgreSQL REPEATABLE READ), so an audit is never confused by appends.
+    """
+    raw = engine.raw_connection()
+    tx = Tx(raw, engine.dialect.name)
+    try:
+        if tx.dialect == "sqlite":
+            raw.driver_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        elif not write:
+            raw.cursor().execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield tx
+        raw.commit()
+    except BaseException:
+        raw.rollback()
+        raise
+    finally:
+        raw.close()
+
+
+def write_transaction(engine: Engine) -> AbstractContextManager[Tx]:
+    return transaction(engine, write=True)
+
+
+def read_transaction(engine: Engine) -> AbstractContextManager[Tx]:
+    return transaction(engine)
 
 
 def migrate(engine: Engine) -> None:
@@ -76,16 +115,14 @@ def is_initialised(engine: Engine) -> bool:
     return inspect(engine).has_table("ledger_state")
 
 
-def execute(conn: Connection, statement: str, params: Any = ()) -> Any:
-    """Run driver-level SQL written with '?' placeholders; returns the DBAPI cursor.
+def execute(tx: Tx, statement: str, params: Any = ()) -> Any:
+    """Run SQL written with '?' placeholders in `tx`; returns the DBAPI cursor.
 
-    The append path uses this rather than the ORM: an append is a handful of statements, and
-    their overhead next to one fsync decides how close appends get to the disk's commit rate.
-    The statement runs inside `conn`'s transaction. A list of tuples runs as executemany.
+    A list of tuples runs as executemany.
     """
-    if conn.dialect.paramstyle != "qmark":
+    if tx.dialect != "sqlite":
         statement = statement.replace("?", "%s")
-    cursor = conn.connection.cursor()
+    cursor = tx.connection.cursor()
     if isinstance(params, list):
         cursor.executemany(statement, params)
     else:
@@ -93,14 +130,14 @@ def execute(conn: Connection, statement: str, params: Any = ()) -> Any:
     return cursor
 
 
-def stream(conn: Connection, statement: str, params: Any = (), batch: int = 2000) -> Iterator[Any]:
+def stream(tx: Tx, statement: str, params: Any = (), batch: int = 2000) -> Iterator[Any]:
     """Rows of a large query, fetched in batches (a server-side cursor on PostgreSQL), so
     that scanning millions of entries takes constant memory. Several may be open at once."""
-    if conn.dialect.paramstyle != "qmark":
+    if tx.dialect != "sqlite":
         statement = statement.replace("?", "%s")
-        cursor = conn.connection.driver_connection.cursor(name=f"dledger_{uuid.uuid4().hex}")
+        cursor = tx.connection.driver_connection.cursor(name=f"dledger_{uuid.uuid4().hex}")
     else:
-        cursor = conn.connection.cursor()
+        cursor = tx.connection.cursor()
     cursor.execute(statement, params)
     try:
         while rows := cursor.fetchmany(batch):

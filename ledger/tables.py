@@ -46,7 +46,6 @@ class LedgerEntry(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("event_id"),
         Index(None, "subject", "idx"),
-        Index(None, "type", "idx"),
     )
     idx: int = Field(sa_column=Column(EntryIndex, primary_key=True, autoincrement=False))
     event_id: str = Field(sa_column=Column(String(36), nullable=False))

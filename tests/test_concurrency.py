@@ -15,7 +15,7 @@ import pytest
 
 from ledger.audit import audit
 from ledger.log import Ledger
-from ledger.store import execute, migrate, open_engine
+from ledger.store import execute, migrate, open_engine, read_transaction
 
 APPENDER = Path(__file__).resolve().parent / "appender.py"
 WORKERS, EACH = 8, 500
@@ -41,7 +41,7 @@ def test_eight_processes_append_one_unbroken_chain(db_url):
     acknowledged = _run_workers(db_url)
     assert len(acknowledged) == len(set(acknowledged)) == WORKERS * EACH
     assert Ledger(engine).size() == WORKERS * EACH
-    with engine.connect() as conn:
+    with read_transaction(engine) as conn:
         ids = {row[0] for row in execute(conn, "SELECT event_id FROM ledger_entries").fetchall()}
     assert ids == set(acknowledged)
     report = audit(engine, [])
@@ -67,7 +67,7 @@ def test_sigkill_never_loses_an_acknowledged_event(tmp_path):
         rest, _ = proc.communicate()
         lines = (first + rest).decode().splitlines()
         acknowledged = [line.split() for line in lines if len(line.split()) == 2]
-        with engine.connect() as conn:
+        with read_transaction(engine) as conn:
             for event_id, index in acknowledged:
                 stored = execute(conn, "SELECT idx FROM ledger_entries WHERE event_id = ?",
                                  (event_id,)).fetchone()

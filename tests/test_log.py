@@ -95,7 +95,7 @@ def test_station_events_need_a_valid_signature_from_a_registered_key(ledger):
 
 def test_correction_is_applied_by_the_projection_and_rebuild_agrees(ledger):
     from ledger.projections import rebuild
-    from ledger.store import execute, write_transaction
+    from ledger.store import execute, read_transaction, write_transaction
 
     label = "unit:CN3301-2026-0000005"
     lot = "lot:LOT-STEEL"
@@ -107,7 +107,7 @@ def test_correction_is_applied_by_the_projection_and_rebuild_agrees(ledger):
                                                "approved_by": "M-0001", "set": {"mass_g": 900}})])
 
     def unit_row():
-        with ledger.engine.connect() as conn:
+        with read_transaction(ledger.engine) as conn:
             return execute(conn, "SELECT outputs_g, last_index FROM units WHERE label = ?",
                            (label.split(":", 1)[1],)).fetchone()
 
@@ -185,7 +185,7 @@ def test_checkpoint_is_reused_until_the_log_grows_and_all_are_kept(ledger):
 
 
 def test_refuses_to_sign_a_tree_inconsistent_with_an_earlier_checkpoint(ledger):
-    from ledger.store import execute
+    from ledger.store import execute, write_transaction
 
     signer = new_signer(ORIGIN)
     ledger.append([calibration(), calibration()])
@@ -198,7 +198,7 @@ def test_refuses_to_sign_a_tree_inconsistent_with_an_earlier_checkpoint(ledger):
 
     note = sign(Checkpoint(ORIGIN, 2, forged_root).text(), [signer])
     other = new_signer(ORIGIN)
-    with ledger.engine.begin() as conn:
+    with write_transaction(ledger.engine) as conn:
         execute(conn, "INSERT INTO ledger_checkpoints (size, key_id, root, note, signed_at) "
                 "VALUES (?, ?, ?, ?, ?)", (2, other.verifier.key_id.hex(), forged_root, note,
                                            "2026-11-21T00:00:00.000Z"))
