@@ -3,17 +3,6 @@
 
 -- dialect: sqlite
 
-CREATE TABLE console_users (
-	name VARCHAR(64) NOT NULL, 
-	password_hash VARCHAR(255) NOT NULL, 
-	role VARCHAR(16) NOT NULL, 
-	active BOOLEAN NOT NULL, 
-	created_at VARCHAR(24) NOT NULL, 
-	language VARCHAR(16), 
-	CONSTRAINT pk_console_users PRIMARY KEY (name), 
-	CONSTRAINT ck_console_users_role CHECK (role IN ('worker', 'manager', 'inspector', 'admin'))
-);
-
 CREATE TABLE ledger_checkpoints (
 	size BIGINT NOT NULL, 
 	key_id VARCHAR(8) NOT NULL, 
@@ -52,18 +41,6 @@ CREATE TABLE ledger_state (
 	CONSTRAINT pk_ledger_state PRIMARY KEY (id), 
 	CONSTRAINT ck_ledger_state_single_row CHECK (id = 1)
 );
-
-CREATE TABLE login_failures (
-	id INTEGER NOT NULL, 
-	name VARCHAR(64) NOT NULL, 
-	address VARCHAR(64) NOT NULL, 
-	at VARCHAR(24) NOT NULL, 
-	CONSTRAINT pk_login_failures PRIMARY KEY (id)
-);
-
-CREATE INDEX ix_login_failures_address_at ON login_failures (address, at);
-
-CREATE INDEX ix_login_failures_name_at ON login_failures (name, at);
 
 CREATE TABLE lots (
 	lot VARCHAR(130) NOT NULL, 
@@ -124,17 +101,6 @@ CREATE TRIGGER ledger_checkpoints_no_delete BEFORE DELETE ON ledger_checkpoints 
 
 -- dialect: postgresql
 
-CREATE TABLE console_users (
-	name VARCHAR(64) NOT NULL, 
-	password_hash VARCHAR(255) NOT NULL, 
-	role VARCHAR(16) NOT NULL, 
-	active BOOLEAN NOT NULL, 
-	created_at VARCHAR(24) NOT NULL, 
-	language VARCHAR(16), 
-	CONSTRAINT pk_console_users PRIMARY KEY (name), 
-	CONSTRAINT ck_console_users_role CHECK (role IN ('worker', 'manager', 'inspector', 'admin'))
-);
-
 CREATE TABLE ledger_checkpoints (
 	size BIGINT NOT NULL, 
 	key_id VARCHAR(8) NOT NULL, 
@@ -172,18 +138,6 @@ CREATE TABLE ledger_state (
 	CONSTRAINT pk_ledger_state PRIMARY KEY (id), 
 	CONSTRAINT ck_ledger_state_single_row CHECK (id = 1)
 );
-
-CREATE TABLE login_failures (
-	id SERIAL NOT NULL, 
-	name VARCHAR(64) NOT NULL, 
-	address VARCHAR(64) NOT NULL, 
-	at VARCHAR(24) NOT NULL, 
-	CONSTRAINT pk_login_failures PRIMARY KEY (id)
-);
-
-CREATE INDEX ix_login_failures_address_at ON login_failures (address, at);
-
-CREATE INDEX ix_login_failures_name_at ON login_failures (name, at);
 
 CREATE TABLE lots (
 	lot VARCHAR(130) NOT NULL, 
