@@ -6,6 +6,7 @@ import click
 
 from devices.cli import devices
 from ledger.cli import COMMANDS
+from web.cli import serve, user
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -18,5 +19,5 @@ def main() -> None:
     """
 
 
-for command in [*COMMANDS, devices]:
+for command in [*COMMANDS, devices, serve, user]:
     main.add_command(command)

@@ -1,0 +1,135 @@
+"""`dledger serve` and `dledger user ...`: run the console, manage its accounts.
+
+`serve` runs gunicorn in-process through its BaseApplication API, so the console is one
+process tree that `dledger` owns (signals, exit code), with no second command line to keep
+in sync. Both commands upgrade the database schema first (a no-op when it is current), so an
+instance created before the console existed gains its tables.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import click
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+from ledger.cli import fail
+from ledger.instance import Instance, InstanceError
+from ledger.store import migrate
+from web import accounts
+from web.access import ROLES
+from web.i18n import LANGUAGES
+
+
+def _instance() -> Instance:
+    try:
+        instance = Instance.locate()
+    except InstanceError as exc:
+        fail(str(exc))
+        raise  # unreachable: fail exits
+    engine = instance.engine()
+    migrate(engine)
+    engine.dispose()
+    return instance
+
+
+class _Gunicorn(BaseApplication):  # type: ignore[misc]  # gunicorn has no type hints
+    """gunicorn with our options; each worker builds its own app (and database pool)."""
+
+    def __init__(self, instance: Instance, options: dict[str, Any]):
+        self.instance = instance
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        from web.app import create_app
+
+        logging.basicConfig(level=logging.INFO,
+                            format="%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s")
+        return create_app(self.instance)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1),
+              help="gunicorn worker processes.")
+@click.option("--dev", is_flag=True,
+              help="Flask's development server with reloader and debugger (never on a network).")
+def serve(host: str, port: int, workers: int, dev: bool) -> None:
+    """Run the console (gunicorn; Flask's dev server with --dev)."""
+    instance = _instance()
+    if dev:
+        from web.app import create_app
+
+        create_app(instance).run(host=host, port=port, debug=True)
+        return
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    _Gunicorn(instance, {"bind": bind, "workers": workers, "proc_name": "dledger-console",
+                         "accesslog": "-", "errorlog": "-", "timeout": 120}).run()
+
+
+@click.group()
+def user() -> None:
+    """Console accounts: add, list, set a password, deactivate."""
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--language", type=click.Choice(list(LANGUAGES)),
+              help="The console's language for this user (default: the browser's).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin's first line.")
+def user_add(name: str, role: str, language: str | None, password_stdin: bool) -> None:
+    """Add a user with a role (worker, manager, inspector, admin)."""
+    engine = _instance().engine()
+    try:
+        accounts.create_user(engine, name, role, _read_password(password_stdin), language)
+    except accounts.AccountError as exc:
+        fail(str(exc))
+    click.echo(f"added {name} ({role})", err=True)
+
+
+@user.command("list")
+def user_list() -> None:
+    """Name, role, active, created (UTC), language: one user per line, tab-separated."""
+    for account in accounts.list_users(_instance().engine()):
+        state = "active" if account.active else "inactive"
+        click.echo("\t".join([account.name, account.role, state, account.created_at,
+                              account.language or "-"]))
+
+
+@user.command("password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin's first line.")
+def user_password(name: str, password_stdin: bool) -> None:
+    """Set a user's password (their other sessions end)."""
+    try:
+        accounts.set_password(_instance().engine(), name, _read_password(password_stdin))
+    except accounts.AccountError as exc:
+        fail(str(exc))
+    click.echo(f"password of {name} changed", err=True)
+
+
+@user.command("deactivate")
+@click.argument("name")
+def user_deactivate(name: str) -> None:
+    """Stop a user from signing in (their sessions end); the account stays for the record."""
+    try:
+        accounts.deactivate(_instance().engine(), name)
+    except accounts.AccountError as exc:
+        fail(str(exc))
+    click.echo(f"deactivated {name}", err=True)
