@@ -47,6 +47,10 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]  # gunicorn has no type 
     def load_config(self) -> None:
         for key, value in self.options.items():
             self.cfg.set(key, value)
+        if "control_socket_disable" in self.cfg.settings:
+            # gunicorn 24+ opens a control socket in ~/.gunicorn by default, shared by every
+            # server of the user; the console does not use it.
+            self.cfg.set("control_socket_disable", True)
 
     def load(self) -> Flask:
         from web.app import create_app
