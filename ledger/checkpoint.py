@@ -9,9 +9,10 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from dataclasses import dataclass
+
+from ledger.encoding import decode_base64
 
 _SIZE = re.compile(r"0|[1-9][0-9]{0,19}")
 
@@ -41,10 +42,7 @@ class Checkpoint:
         origin, size, root_b64, *extensions = lines
         if not _SIZE.fullmatch(size):
             raise CheckpointError(f"tree size {size!r} is not a decimal without leading zeros")
-        try:
-            root = base64.b64decode(root_b64, validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise CheckpointError(f"root {root_b64!r} is not base64") from exc
-        if len(root) != 32:
-            raise CheckpointError(f"the root is {len(root)} bytes, not 32")
+        root = decode_base64(root_b64)
+        if root is None or len(root) != 32:
+            raise CheckpointError(f"root {root_b64!r} is not the base64 of a 32-byte hash")
         return cls(origin, int(size), root, tuple(extensions))

@@ -8,8 +8,6 @@ Nothing about the head is cached in memory: many processes append to one ledger.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +19,7 @@ from sqlalchemy import Engine
 
 from ledger import merkle
 from ledger.checkpoint import Checkpoint
+from ledger.encoding import decode_base64
 from ledger.events import PLANT_STATION, Event, EventError, parse_event, utc_now_ms
 from ledger.note import Signer, Verifier, open_note, sign
 from ledger.projections import Projector, RuleError
@@ -107,10 +106,12 @@ def entry_bytes(index: int, prev: bytes, subject_prev: int | None, logged: str,
 
 
 def station_signature_ok(public_key_b64: str, signature_b64: str, message: bytes) -> bool:
+    key, signature = decode_base64(public_key_b64), decode_base64(signature_b64)
+    if key is None or signature is None:
+        return False
     try:
-        key = Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key_b64, validate=True))
-        key.verify(base64.b64decode(signature_b64, validate=True), message)
-    except (InvalidSignature, ValueError, binascii.Error):
+        Ed25519PublicKey.from_public_bytes(key).verify(signature, message)
+    except (InvalidSignature, ValueError):
         return False
     return True
 

@@ -12,13 +12,14 @@ SHA-256(name || 0x0A || 0x01 || public key)[:4]. Needs only `cryptography`.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from ledger.encoding import decode_base64
 
 ED25519 = 0x01
 SIGNATURE_PREFIX = "— "  # U+2014 EM DASH, then a space
@@ -39,10 +40,10 @@ def _check_name(name: str) -> None:
 
 
 def _b64decode(text: str, what: str) -> bytes:
-    try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise NoteError(f"{what} is not valid base64") from exc
+    raw = decode_base64(text)
+    if raw is None:
+        raise NoteError(f"{what} is not valid base64")
+    return raw
 
 
 @dataclass(frozen=True)

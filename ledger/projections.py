@@ -9,13 +9,12 @@ correction applied, so `rebuild` and incremental updates always agree.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ledger.encoding import decode_base64
 from ledger.events import PLANT_STATION, Event
 from ledger.store import Tx, chunks, execute, placeholders, scalar, stream
 from ledger.tables import PROJECTION_TABLES, Lot, Station, Unit
@@ -162,11 +161,8 @@ class Projector:
         if event.type == "station.registered":
             if row is not None and row["state"] == "active":
                 raise RuleError(f"station {name} is registered and active; revoke it first")
-            try:
-                key = base64.b64decode(event.data["public_key"], validate=True)
-            except (binascii.Error, ValueError):
-                key = b""
-            if len(key) != 32:
+            key = decode_base64(event.data["public_key"])
+            if key is None or len(key) != 32:
                 raise RuleError("public_key must be a base64 Ed25519 public key (32 bytes)")
         elif row is None or row["state"] != "active":
             raise RuleError(f"station {name} is not registered and active")

@@ -12,9 +12,10 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from dataclasses import dataclass
+
+from ledger.encoding import decode_base64
 
 HEADER = "c2sp.org/tlog-proof@v1"
 _INDEX = re.compile(r"index (0|[1-9][0-9]{0,19})")
@@ -25,12 +26,9 @@ class ProofFormatError(ValueError):
 
 
 def _hash(line: str) -> bytes:
-    try:
-        raw = base64.b64decode(line, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise ProofFormatError(f"proof line {line!r} is not base64") from exc
-    if len(raw) != 32:
-        raise ProofFormatError(f"proof hash {line!r} is {len(raw)} bytes, not 32")
+    raw = decode_base64(line)
+    if raw is None or len(raw) != 32:
+        raise ProofFormatError(f"proof line {line!r} is not the base64 of a 32-byte hash")
     return raw
 
 
@@ -60,10 +58,9 @@ class InclusionProof:
         rest = lines[1:]
         extra = None
         if rest and rest[0].startswith("extra "):
-            try:
-                extra = base64.b64decode(rest[0][6:], validate=True)
-            except (binascii.Error, ValueError) as exc:
-                raise ProofFormatError("the extra line is not base64") from exc
+            extra = decode_base64(rest[0][6:])
+            if extra is None:
+                raise ProofFormatError("the extra line is not base64")
             rest = rest[1:]
         if not rest or not (match := _INDEX.fullmatch(rest[0])):
             raise ProofFormatError("a tlog-proof names its entry with 'index N'")

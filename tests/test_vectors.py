@@ -99,3 +99,18 @@ def test_note_with_only_unknown_signers_is_rejected():
     stranger = note.new_signer("stranger.example/log")
     with pytest.raises(note.NoteError, match="no trusted key"):
         note.open_note(case["note"], [stranger.verifier])
+
+
+def test_non_canonical_base64_is_refused_everywhere():
+    from ledger.encoding import decode_base64
+
+    assert decode_base64("AB==") is None  # 'B' carries padding bits: canonical is "AA=="
+    assert decode_base64("AA==") == b"\x00"
+    case = SIGNED["vectors"][3]
+    text, sigline = case["note"].rsplit("— sum.golang.org ", 1)
+    b64 = sigline.strip()
+    bent = b64[:-2] + chr(ord(b64[-2]) + 1) + b64[-1]  # flip a padding bit of the last char
+    if decode_base64(bent) is None and bent != b64:
+        with pytest.raises(note.NoteError):
+            note.open_note(f"{text}— sum.golang.org {bent}\n",
+                           [note.Verifier.parse(k) for k in case["vkeys"]])
