@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
@@ -31,8 +32,7 @@ THROTTLE_FAILURES = 5                # this many failures within THROTTLE_WINDOW
 THROTTLE_WINDOW = timedelta(minutes=15)
 LOCKOUT = timedelta(minutes=15)      # ...refuse further attempts for this long
 _NAME = re.compile(r"^[\w.@-]{1,64}$")
-# Checked when the name is unknown, so that a wrong name costs as long as a wrong password.
-_DUMMY_HASH = generate_password_hash("not a password, only timing", method="scrypt")
+LANGUAGES = {"zh_Hans_CN": "中文", "en": "English"}  # the console's, each named in itself
 
 users = cast(Table, ConsoleUser.__table__)
 failures = cast(Table, LoginFailure.__table__)
@@ -92,6 +92,18 @@ def check_password(password: str) -> None:
         raise AccountError(f"the password is longer than {MAX_PASSWORD_LENGTH} characters")
 
 
+@cache
+def _dummy_hash() -> str:
+    """Checked when the name is unknown, so a wrong name costs as long as a wrong password
+    (made on first use: every `dledger` command imports this module)."""
+    return _hash("not a password, only timing")
+
+
+def check_language(language: str | None) -> None:
+    if language is not None and language not in LANGUAGES:
+        raise AccountError(f"language {language!r}: use one of {', '.join(LANGUAGES)}")
+
+
 def _hash(password: str) -> str:
     return generate_password_hash(password, method="scrypt")
 
@@ -102,6 +114,7 @@ def create_user(engine: Engine, name: str, role: str, password: str,
     if role not in CONSOLE_ROLES:
         raise AccountError(f"role {role!r}: use one of {', '.join(CONSOLE_ROLES)}")
     check_password(password)
+    check_language(language)
     row = {"name": name, "password_hash": _hash(password), "role": role, "active": True,
            "created_at": stamp(now or datetime.now(UTC)), "language": language}
     try:
@@ -132,6 +145,7 @@ def set_password(engine: Engine, name: str, password: str) -> None:
 
 
 def set_language(engine: Engine, name: str, language: str) -> None:
+    check_language(language)
     _update(engine, name, language=language)
 
 
@@ -162,7 +176,7 @@ def authenticate(engine: Engine, name: str, password: str, address: str,
         raise LoginThrottled(until)
     with engine.connect() as conn:
         row = conn.execute(select(users).where(users.c.name == name)).first()
-    good = check_password_hash(row.password_hash if row else _DUMMY_HASH, password)
+    good = check_password_hash(row.password_hash if row else _dummy_hash(), password)
     if good and row is not None and row.active:
         with _writing(engine) as conn:
             conn.execute(delete(failures).where(failures.c.name == name))

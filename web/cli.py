@@ -3,7 +3,8 @@
 `serve` runs gunicorn in-process through its BaseApplication API, so the console is one
 process tree that `dledger` owns (signals, exit code), with no second command line to keep
 in sync. Both commands upgrade the database schema first (a no-op when it is current), so an
-instance created before the console existed gains its tables.
+instance created before the console existed gains its tables. Flask and gunicorn are
+imported inside the commands: every other `dledger` command loads this module too.
 """
 
 from __future__ import annotations
@@ -13,15 +14,11 @@ import sys
 from typing import Any
 
 import click
-from flask import Flask
-from gunicorn.app.base import BaseApplication
 
 from ledger.cli import fail
 from ledger.instance import Instance, InstanceError
 from ledger.store import migrate
-from web import accounts
-from web.access import ROLES
-from web.i18n import LANGUAGES
+from ledger.tables import CONSOLE_ROLES
 
 
 def _instance() -> Instance:
@@ -34,30 +31,6 @@ def _instance() -> Instance:
     migrate(engine)
     engine.dispose()
     return instance
-
-
-class _Gunicorn(BaseApplication):  # type: ignore[misc]  # gunicorn has no type hints
-    """gunicorn with our options; each worker builds its own app (and database pool)."""
-
-    def __init__(self, instance: Instance, options: dict[str, Any]):
-        self.instance = instance
-        self.options = options
-        super().__init__()
-
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
-        if "control_socket_disable" in self.cfg.settings:
-            # gunicorn 24+ opens a control socket in ~/.gunicorn by default, shared by every
-            # server of the user; the console does not use it.
-            self.cfg.set("control_socket_disable", True)
-
-    def load(self) -> Flask:
-        from web.app import create_app
-
-        logging.basicConfig(level=logging.INFO,
-                            format="%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s")
-        return create_app(self.instance)
 
 
 @click.command()
@@ -76,8 +49,31 @@ def serve(host: str, port: int, workers: int, dev: bool) -> None:
         create_app(instance).run(host=host, port=port, debug=True)
         return
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    _Gunicorn(instance, {"bind": bind, "workers": workers, "proc_name": "dledger-console",
-                         "accesslog": "-", "errorlog": "-", "timeout": 120}).run()
+    _run_gunicorn(instance, {"bind": bind, "workers": workers, "proc_name": "dledger-console",
+                             "accesslog": "-", "errorlog": "-", "timeout": 120})
+
+
+def _run_gunicorn(instance: Instance, options: dict[str, Any]) -> None:
+    """gunicorn with `options`; each worker builds its own app (and database pool)."""
+    from gunicorn.app.base import BaseApplication
+
+    from web.app import create_app
+
+    class Console(BaseApplication):  # type: ignore[misc]  # gunicorn has no type hints
+        def load_config(self) -> None:
+            for key, value in options.items():
+                self.cfg.set(key, value)
+            if "control_socket_disable" in self.cfg.settings:
+                # gunicorn 24+ opens a control socket in ~/.gunicorn by default, shared by
+                # every server of the user; the console does not use it.
+                self.cfg.set("control_socket_disable", True)
+
+        def load(self) -> Any:
+            logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(process)d] "
+                                "%(levelname)s %(name)s: %(message)s")
+            return create_app(instance)
+
+    Console().run()
 
 
 @click.group()
@@ -93,12 +89,14 @@ def _read_password(from_stdin: bool) -> str:
 
 @user.command("add")
 @click.argument("name")
-@click.option("--role", required=True, type=click.Choice(ROLES))
-@click.option("--language", type=click.Choice(list(LANGUAGES)),
-              help="The console's language for this user (default: the browser's).")
+@click.option("--role", required=True, type=click.Choice(CONSOLE_ROLES))
+@click.option("--language", help="The console's language for this user: zh_Hans_CN or en "
+              "(default: the browser's).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from stdin's first line.")
 def user_add(name: str, role: str, language: str | None, password_stdin: bool) -> None:
     """Add a user with a role (worker, manager, inspector, admin)."""
+    from web import accounts
+
     engine = _instance().engine()
     try:
         accounts.create_user(engine, name, role, _read_password(password_stdin), language)
@@ -110,6 +108,8 @@ def user_add(name: str, role: str, language: str | None, password_stdin: bool) -
 @user.command("list")
 def user_list() -> None:
     """Name, role, active, created (UTC), language: one user per line, tab-separated."""
+    from web import accounts
+
     for account in accounts.list_users(_instance().engine()):
         state = "active" if account.active else "inactive"
         click.echo("\t".join([account.name, account.role, state, account.created_at,
@@ -121,6 +121,8 @@ def user_list() -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from stdin's first line.")
 def user_password(name: str, password_stdin: bool) -> None:
     """Set a user's password (their other sessions end)."""
+    from web import accounts
+
     try:
         accounts.set_password(_instance().engine(), name, _read_password(password_stdin))
     except accounts.AccountError as exc:
@@ -132,6 +134,8 @@ def user_password(name: str, password_stdin: bool) -> None:
 @click.argument("name")
 def user_deactivate(name: str) -> None:
     """Stop a user from signing in (their sessions end); the account stays for the record."""
+    from web import accounts
+
     try:
         accounts.deactivate(_instance().engine(), name)
     except accounts.AccountError as exc:

@@ -20,9 +20,10 @@ from flask import Flask, request, session
 from flask_babel import Babel
 from flask_login import current_user
 
+from web.accounts import LANGUAGES
+
 SOURCE = Path(__file__).resolve().parent / "translations"
 DEFAULT_LOCALE = "zh_Hans_CN"  # what Babel makes of zh_CN / zh-CN
-LANGUAGES = {"zh_Hans_CN": "中文", "en": "English"}  # each named in its own language
 # Accept-Language tags we understand, and the locale each one selects.
 _ACCEPT = {"zh-CN": "zh_Hans_CN", "zh-Hans-CN": "zh_Hans_CN", "zh-Hans": "zh_Hans_CN",
            "zh": "zh_Hans_CN", "en": "en"}
