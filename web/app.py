@@ -17,7 +17,22 @@ from sqlalchemy import inspect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ledger.instance import Instance
-from web import access, auth, dashboard, errors, formatting, home, i18n, nav
+from web import (
+    access,
+    admin,
+    api,
+    auth,
+    dashboard,
+    errors,
+    formatting,
+    home,
+    i18n,
+    integrity,
+    lots,
+    nav,
+    stations,
+    units,
+)
 from web.config import ConfigError, settings
 from web.context import EXTENSION, Console, console
 
@@ -55,9 +70,11 @@ def create_app(instance: Instance | None = None, config: dict[str, Any] | None =
 
     auth.init_app(app)
     app.register_blueprint(home.bp)
-    app.register_blueprint(dashboard.bp)
-    # The JSON API (/api/v1) is authenticated by station signatures or a session role, not by
-    # a form token: register it here as `csrf.exempt(api.bp)` then `app.register_blueprint(api.bp)`.
+    for area in (dashboard, units, lots, stations, integrity, admin):
+        app.register_blueprint(area.bp)
+    # The JSON API is authenticated by station signatures or a session role, not a form token.
+    csrf.exempt(api.bp)
+    app.register_blueprint(api.bp)
 
     if unmarked := access.unmarked_endpoints(app):
         raise RuntimeError(f"routes without @roles_required(...) or @public: {unmarked}")
