@@ -27,7 +27,9 @@ from web import accounts
 from web.access import ROLES
 from web.app import create_app
 from web.auth import User
-from web.context import engine
+from web.context import engine, ledger
+
+REPO = Path(__file__).resolve().parent.parent.parent
 
 ORIGIN = "ledger.test-plant.example/WEB"
 PASSWORD = "correct horse battery staple"
@@ -69,6 +71,19 @@ def app(instance: Instance) -> Flask:
     with app.app_context():
         for role, name in USERS.items():
             accounts.create_user(engine(), name, role, PASSWORD)
+    return app
+
+
+@pytest.fixture
+def sample_app(app: Flask) -> Flask:
+    """The console with the sample day of plant CN3301 (examples/sample-events.jsonl) logged."""
+    import json
+
+    from ledger.log import Submission
+
+    lines = (REPO / "examples" / "sample-events.jsonl").read_text(encoding="utf-8").splitlines()
+    with app.app_context():
+        ledger().append([Submission.from_json(json.loads(line)) for line in lines])
     return app
 
 
