@@ -78,6 +78,31 @@ CREATE TABLE lots (
 	CONSTRAINT pk_lots PRIMARY KEY (lot)
 );
 
+CREATE TABLE refrigerant_recoveries (
+	idx INTEGER NOT NULL, 
+	label VARCHAR(130) NOT NULL, 
+	refrigerant VARCHAR(20) NOT NULL, 
+	recovered_g BIGINT NOT NULL, 
+	nameplate_charge_g BIGINT, 
+	cylinder VARCHAR(64) NOT NULL, 
+	station VARCHAR(32) NOT NULL, 
+	at VARCHAR(24) NOT NULL, 
+	CONSTRAINT pk_refrigerant_recoveries PRIMARY KEY (idx)
+);
+
+CREATE INDEX ix_refrigerant_recoveries_at ON refrigerant_recoveries (at);
+
+CREATE INDEX ix_refrigerant_recoveries_label ON refrigerant_recoveries (label);
+
+CREATE TABLE scales (
+	scale VARCHAR(130) NOT NULL, 
+	last_check_at VARCHAR(24) NOT NULL, 
+	last_check_passed BOOLEAN NOT NULL, 
+	last_pass_at VARCHAR(24), 
+	last_index BIGINT NOT NULL, 
+	CONSTRAINT pk_scales PRIMARY KEY (scale)
+);
+
 CREATE TABLE stations (
 	station VARCHAR(32) NOT NULL, 
 	public_key VARCHAR(64) NOT NULL, 
@@ -85,8 +110,29 @@ CREATE TABLE stations (
 	state VARCHAR(16) NOT NULL, 
 	registered_index BIGINT NOT NULL, 
 	last_index BIGINT NOT NULL, 
+	last_seen_at VARCHAR(24), 
+	last_seen_index BIGINT, 
 	CONSTRAINT pk_stations PRIMARY KEY (station)
 );
+
+CREATE TABLE unit_outputs (
+	idx INTEGER NOT NULL, 
+	label VARCHAR(130) NOT NULL, 
+	kind VARCHAR(16) NOT NULL, 
+	code VARCHAR(64) NOT NULL, 
+	lot VARCHAR(130), 
+	mass_g BIGINT, 
+	count INTEGER, 
+	station VARCHAR(32) NOT NULL, 
+	at VARCHAR(24) NOT NULL, 
+	CONSTRAINT pk_unit_outputs PRIMARY KEY (idx)
+);
+
+CREATE INDEX ix_unit_outputs_at ON unit_outputs (at);
+
+CREATE INDEX ix_unit_outputs_label ON unit_outputs (label);
+
+CREATE INDEX ix_unit_outputs_lot ON unit_outputs (lot);
 
 CREATE TABLE units (
 	label VARCHAR(130) NOT NULL, 
@@ -101,13 +147,23 @@ CREATE TABLE units (
 	outputs_g BIGINT NOT NULL, 
 	first_index BIGINT NOT NULL, 
 	last_index BIGINT NOT NULL, 
+	serial VARCHAR(500), 
+	nameplate_refrigerant VARCHAR(20), 
+	nameplate_charge_g BIGINT, 
+	completed_station VARCHAR(32), 
 	CONSTRAINT pk_units PRIMARY KEY (label), 
 	CONSTRAINT uq_units_trade_in_code UNIQUE (trade_in_code)
 );
 
 CREATE INDEX ix_units_category_completed_at ON units (category, completed_at);
 
+CREATE INDEX ix_units_completed_at ON units (completed_at);
+
 CREATE INDEX ix_units_received_at ON units (received_at);
+
+CREATE INDEX ix_units_serial ON units (serial);
+
+CREATE INDEX ix_units_state_received_at ON units (state, received_at);
 
 CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE ON ledger_entries BEGIN SELECT RAISE(ABORT, 'ledger_entries is append-only: UPDATE refused'); END;
 
@@ -198,6 +254,31 @@ CREATE TABLE lots (
 	CONSTRAINT pk_lots PRIMARY KEY (lot)
 );
 
+CREATE TABLE refrigerant_recoveries (
+	idx BIGINT NOT NULL, 
+	label VARCHAR(130) NOT NULL, 
+	refrigerant VARCHAR(20) NOT NULL, 
+	recovered_g BIGINT NOT NULL, 
+	nameplate_charge_g BIGINT, 
+	cylinder VARCHAR(64) NOT NULL, 
+	station VARCHAR(32) NOT NULL, 
+	at VARCHAR(24) NOT NULL, 
+	CONSTRAINT pk_refrigerant_recoveries PRIMARY KEY (idx)
+);
+
+CREATE INDEX ix_refrigerant_recoveries_at ON refrigerant_recoveries (at);
+
+CREATE INDEX ix_refrigerant_recoveries_label ON refrigerant_recoveries (label);
+
+CREATE TABLE scales (
+	scale VARCHAR(130) NOT NULL, 
+	last_check_at VARCHAR(24) NOT NULL, 
+	last_check_passed BOOLEAN NOT NULL, 
+	last_pass_at VARCHAR(24), 
+	last_index BIGINT NOT NULL, 
+	CONSTRAINT pk_scales PRIMARY KEY (scale)
+);
+
 CREATE TABLE stations (
 	station VARCHAR(32) NOT NULL, 
 	public_key VARCHAR(64) NOT NULL, 
@@ -205,8 +286,29 @@ CREATE TABLE stations (
 	state VARCHAR(16) NOT NULL, 
 	registered_index BIGINT NOT NULL, 
 	last_index BIGINT NOT NULL, 
+	last_seen_at VARCHAR(24), 
+	last_seen_index BIGINT, 
 	CONSTRAINT pk_stations PRIMARY KEY (station)
 );
+
+CREATE TABLE unit_outputs (
+	idx BIGINT NOT NULL, 
+	label VARCHAR(130) NOT NULL, 
+	kind VARCHAR(16) NOT NULL, 
+	code VARCHAR(64) NOT NULL, 
+	lot VARCHAR(130), 
+	mass_g BIGINT, 
+	count INTEGER, 
+	station VARCHAR(32) NOT NULL, 
+	at VARCHAR(24) NOT NULL, 
+	CONSTRAINT pk_unit_outputs PRIMARY KEY (idx)
+);
+
+CREATE INDEX ix_unit_outputs_at ON unit_outputs (at);
+
+CREATE INDEX ix_unit_outputs_label ON unit_outputs (label);
+
+CREATE INDEX ix_unit_outputs_lot ON unit_outputs (lot);
 
 CREATE TABLE units (
 	label VARCHAR(130) NOT NULL, 
@@ -221,13 +323,23 @@ CREATE TABLE units (
 	outputs_g BIGINT NOT NULL, 
 	first_index BIGINT NOT NULL, 
 	last_index BIGINT NOT NULL, 
+	serial VARCHAR(500), 
+	nameplate_refrigerant VARCHAR(20), 
+	nameplate_charge_g BIGINT, 
+	completed_station VARCHAR(32), 
 	CONSTRAINT pk_units PRIMARY KEY (label), 
 	CONSTRAINT uq_units_trade_in_code UNIQUE (trade_in_code)
 );
 
 CREATE INDEX ix_units_category_completed_at ON units (category, completed_at);
 
+CREATE INDEX ix_units_completed_at ON units (completed_at);
+
 CREATE INDEX ix_units_received_at ON units (received_at);
+
+CREATE INDEX ix_units_serial ON units (serial);
+
+CREATE INDEX ix_units_state_received_at ON units (state, received_at);
 
 CREATE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION USING MESSAGE = TG_TABLE_NAME || ' is append-only: ' || TG_OP || ' refused'; END $$;
 

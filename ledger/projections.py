@@ -1,10 +1,12 @@
-"""Read models derived from the entries: units, lots and stations.
+"""Read models derived from the entries: units (with their outputs and refrigerant
+recoveries), lots, stations and scales.
 
 `Projector` runs inside the append transaction. It loads the rows an append batch touches,
 refuses events that break the ledger's own invariants (a unit received twice, a lot shipped
 before it was sealed, a revoked station...), applies each event's effect and writes the rows
 back. A `correction` re-derives its subject's row from the subject's entries with the
-correction applied, so `rebuild` and incremental updates always agree.
+correction applied (and, for a unit, its output and recovery rows), so `rebuild` and
+incremental updates always agree.
 """
 
 from __future__ import annotations
@@ -17,12 +19,24 @@ from typing import Any
 from ledger.encoding import decode_base64
 from ledger.events import PLANT_STATION, Event
 from ledger.store import Tx, chunks, execute, placeholders, scalar, stream
-from ledger.tables import PROJECTION_TABLES, Lot, Station, Unit
+from ledger.tables import (
+    PROJECTION_TABLES,
+    Lot,
+    RefrigerantRecovery,
+    Scale,
+    Station,
+    Unit,
+    UnitOutput,
+)
 
 Row = dict[str, Any]
 
 _TABLES = {"unit": ("units", "label", Unit), "lot": ("lots", "lot", Lot),
-           "station": ("stations", "station", Station)}
+           "station": ("stations", "station", Station), "scale": ("scales", "scale", Scale)}
+# Rows kept per entry of a unit: the table and the model of each.
+_ENTRY_ROWS = {"material.output": ("unit_outputs", UnitOutput),
+               "component.removed": ("unit_outputs", UnitOutput),
+               "refrigerant.recovered": ("refrigerant_recoveries", RefrigerantRecovery)}
 
 
 class RuleError(ValueError):
@@ -38,6 +52,8 @@ class Projector:
         self.dirty: set[str] = set()
         self.trade_in: dict[str, str] = {}  # trade-in code -> unit label, for those loaded
         self.pending: dict[str, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+        self.entry_rows: dict[int, tuple[str, Row]] = {}  # entry index -> (table, row) to insert
+        self.rederived: set[str] = set()  # labels whose entry rows are written anew
 
     def load(self, events: Iterable[Event]) -> None:
         """Fetch every row the batch can touch, in a few queries."""
@@ -91,6 +107,10 @@ class Projector:
         self._effect(event.subject, index, event.obj)
         if event.type == "unit.received" and event.data.get("trade_in_code"):
             self.trade_in[event.data["trade_in_code"]] = event.subject.split(":", 1)[1]
+        station = self.rows.get("station:" + event.station)
+        if event.station != PLANT_STATION and station is not None:
+            station.update(last_seen_at=event.obj["time"], last_seen_index=index)
+            self.dirty.add("station:" + event.station)
 
     def flush(self) -> None:
         """Write every changed row back: one statement per table and kind of change."""
@@ -114,6 +134,19 @@ class Projector:
                     f"({placeholders(len(columns))}) ON CONFLICT ({key}) DO UPDATE SET {updates}",
                     rows)
         self.dirty.clear()
+        for table, _ in {*_ENTRY_ROWS.values()}:
+            labels = [(label,) for label in sorted(self.rederived)]
+            if labels:
+                execute(self.conn, f"DELETE FROM {table} WHERE label = ?", labels)
+        for table, model in {*_ENTRY_ROWS.values()}:
+            columns = list(model.model_fields)
+            rows = [tuple(row[c] for c in columns)
+                    for t, row in self.entry_rows.values() if t == table]
+            if rows:
+                execute(self.conn, f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+                        f"({placeholders(len(columns))})", rows)
+        self.entry_rows.clear()
+        self.rederived.clear()
 
     # -- rules -------------------------------------------------------------------------------
 
@@ -195,18 +228,31 @@ class Projector:
         name = subject.split(":", 1)[1]
         row = self.rows.get(subject)
         data, etype = obj["data"], obj["type"]
+        if etype in _ENTRY_ROWS:
+            self._entry_row(name, index, obj)
         if etype == "unit.received":
             row = {"label": name, "category": data["category"], "state": "received",
                    "trade_in_code": data.get("trade_in_code"), "intake_station": obj["station"],
                    "received_at": obj["time"], "completed_at": None, "gross_g": data["gross_g"],
-                   "refrigerant_g": 0, "outputs_g": 0, "first_index": index}
+                   "refrigerant_g": 0, "outputs_g": 0, "first_index": index,
+                   "serial": data.get("serial"),
+                   "nameplate_refrigerant": data.get("nameplate_refrigerant"),
+                   "nameplate_charge_g": data.get("nameplate_charge_g"),
+                   "completed_station": None}
+        elif etype == "scale.calibrated":
+            passed = data["passed"]
+            last_pass = obj["time"] if passed else (row or {}).get("last_pass_at")
+            row = {"scale": name, "last_check_at": obj["time"], "last_check_passed": passed,
+                   "last_pass_at": last_pass}
         elif etype == "lot.opened":
             row = {"lot": name, "fraction": data["fraction"], "hazardous": data["hazardous"],
                    "state": "open", "net_g": None, "manifest_no": None, "receiver": None,
                    "first_index": index}
         elif etype == "station.registered":
             row = {"station": name, "public_key": data["public_key"], "name": data["name"],
-                   "state": "active", "registered_index": index}
+                   "state": "active", "registered_index": index,
+                   "last_seen_at": (row or {}).get("last_seen_at"),
+                   "last_seen_index": (row or {}).get("last_seen_index")}
         elif row is None:
             return  # the event's subject was voided by a correction
         else:
@@ -216,8 +262,31 @@ class Projector:
         self.rows[subject] = row
         self.dirty.add(subject)
 
+    def _entry_row(self, label: str, index: int, obj: dict[str, Any]) -> None:
+        data, etype = obj["data"], obj["type"]
+        table, _ = _ENTRY_ROWS[etype]
+        common = {"idx": index, "label": label, "station": obj["station"], "at": obj["time"]}
+        if etype == "refrigerant.recovered":
+            row = {**common, "refrigerant": data["refrigerant"],
+                   "recovered_g": data["recovered_g"],
+                   "nameplate_charge_g": data.get("nameplate_charge_g"),
+                   "cylinder": data["cylinder"]}
+        elif etype == "material.output":
+            row = {**common, "kind": "material", "code": data["fraction"], "lot": data["lot"],
+                   "mass_g": data["mass_g"], "count": None}
+        else:
+            row = {**common, "kind": "component", "code": data["component"],
+                   "lot": data.get("lot"), "mass_g": data.get("mass_g"),
+                   "count": data.get("count")}
+        self.entry_rows[index] = (table, row)
+
     def _refold(self, subject: str) -> None:
         """Derive the subject's row again from all its entries, corrections applied."""
+        kind, name = subject.split(":", 1)
+        if kind == "unit":  # its output and recovery rows are derived anew too
+            self.rederived.add(name)
+            self.entry_rows = {i: (t, r) for i, (t, r) in self.entry_rows.items()
+                               if r["label"] != name}
         entries = self._subject_entries(subject)
         corrections: dict[int, dict[str, Any]] = {}
         for _, obj in entries:
@@ -256,6 +325,7 @@ def _output(row: Row, obj: dict[str, Any]) -> None:
 
 def _completed(row: Row, obj: dict[str, Any]) -> None:
     row["state"], row["completed_at"] = "completed", obj["time"]
+    row["completed_station"] = obj["station"]
 
 
 def _nothing(row: Row, obj: dict[str, Any]) -> None:

@@ -92,7 +92,8 @@ class Unit(SQLModel, table=True):
 
     __tablename__ = "units"
     __table_args__ = (UniqueConstraint("trade_in_code"), Index(None, "received_at"),
-                      Index(None, "category", "completed_at"))
+                      Index(None, "category", "completed_at"), Index(None, "completed_at"),
+                      Index(None, "serial"), Index(None, "state", "received_at"))
     label: str = Field(sa_column=Column(String(130), primary_key=True))
     category: str = Field(sa_column=Column(String(64), nullable=False))
     state: str = Field(sa_column=Column(String(16), nullable=False))
@@ -104,6 +105,53 @@ class Unit(SQLModel, table=True):
     refrigerant_g: int = Field(sa_column=Column(BigInteger, nullable=False))
     outputs_g: int = Field(sa_column=Column(BigInteger, nullable=False))
     first_index: int = Field(sa_column=Column(BigInteger, nullable=False))
+    last_index: int = Field(sa_column=Column(BigInteger, nullable=False))
+    serial: str | None = Field(sa_column=Column(String(500), nullable=True))
+    nameplate_refrigerant: str | None = Field(sa_column=Column(String(20), nullable=True))
+    nameplate_charge_g: int | None = Field(sa_column=Column(BigInteger, nullable=True))
+    completed_station: str | None = Field(sa_column=Column(String(32), nullable=True))
+
+
+class UnitOutput(SQLModel, table=True):
+    """Projection: what came out of a unit, one row per material.output or weighed or counted
+    component.removed entry (the entry's index is the key)."""
+
+    __tablename__ = "unit_outputs"
+    __table_args__ = (Index(None, "label"), Index(None, "lot"), Index(None, "at"))
+    idx: int = Field(sa_column=Column(EntryIndex, primary_key=True, autoincrement=False))
+    label: str = Field(sa_column=Column(String(130), nullable=False))
+    kind: str = Field(sa_column=Column(String(16), nullable=False))  # material or component
+    code: str = Field(sa_column=Column(String(64), nullable=False))  # fraction or component
+    lot: str | None = Field(sa_column=Column(String(130), nullable=True))
+    mass_g: int | None = Field(sa_column=Column(BigInteger, nullable=True))
+    count: int | None = Field(sa_column=Column(Integer, nullable=True))
+    station: str = Field(sa_column=Column(String(32), nullable=False))
+    at: str = Field(sa_column=Column(String(24), nullable=False))
+
+
+class RefrigerantRecovery(SQLModel, table=True):
+    """Projection: one row per refrigerant.recovered entry, for kg and CO2e by gas and day."""
+
+    __tablename__ = "refrigerant_recoveries"
+    __table_args__ = (Index(None, "label"), Index(None, "at"))
+    idx: int = Field(sa_column=Column(EntryIndex, primary_key=True, autoincrement=False))
+    label: str = Field(sa_column=Column(String(130), nullable=False))
+    refrigerant: str = Field(sa_column=Column(String(20), nullable=False))
+    recovered_g: int = Field(sa_column=Column(BigInteger, nullable=False))
+    nameplate_charge_g: int | None = Field(sa_column=Column(BigInteger, nullable=True))
+    cylinder: str = Field(sa_column=Column(String(64), nullable=False))
+    station: str = Field(sa_column=Column(String(32), nullable=False))
+    at: str = Field(sa_column=Column(String(24), nullable=False))
+
+
+class Scale(SQLModel, table=True):
+    """Projection: a scale's latest calibration check and latest passing one."""
+
+    __tablename__ = "scales"
+    scale: str = Field(sa_column=Column(String(130), primary_key=True))
+    last_check_at: str = Field(sa_column=Column(String(24), nullable=False))
+    last_check_passed: bool = Field(sa_column=Column(Boolean, nullable=False))
+    last_pass_at: str | None = Field(sa_column=Column(String(24), nullable=True))
     last_index: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
@@ -132,9 +180,12 @@ class Station(SQLModel, table=True):
     state: str = Field(sa_column=Column(String(16), nullable=False))
     registered_index: int = Field(sa_column=Column(BigInteger, nullable=False))
     last_index: int = Field(sa_column=Column(BigInteger, nullable=False))
+    last_seen_at: str | None = Field(sa_column=Column(String(24), nullable=True))
+    last_seen_index: int | None = Field(sa_column=Column(BigInteger, nullable=True))
 
 
-PROJECTION_TABLES = ("units", "lots", "stations")
+PROJECTION_TABLES = ("units", "lots", "stations", "scales", "unit_outputs",
+                     "refrigerant_recoveries")
 
 
 # -- Console accounts ------------------------------------------------------------------------
