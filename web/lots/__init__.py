@@ -1,7 +1,288 @@
-"""Lots and shipments: contents, the units they came from, shipment and receipt of the manifest."""
+"""Lots and shipments: contents, the units they came from, shipment and receipt of the manifest.
+
+A lot is opened, filled with outputs at the stations, sealed (weighed), shipped to a licensed
+receiver with a transfer manifest (转移联单), and confirmed when the receiver's copy of the
+manifest comes back. For hazardous fractions that confirmation is what counts: under CN-4
+reconciliation a hazardous lot is disposed of only once its manifest has returned, so shipped
+hazardous lots are shown as "awaiting manifest" until then.
+
+Who: managers, inspectors and admins read; managers and admins ship and confirm receipt.
+Both forms append one PLANT event (`lot.shipped`, `lot.received`) with the signed-in user as
+operator. The form checks what a person can fix (with the value and what to do); the ledger
+checks the order of steps again inside its append transaction, and its refusal is shown as
+it is, with nothing written.
+
+Queries: a lot by its primary key; its contents through the unit_outputs(lot) index joined
+to units by primary key; its timeline through ledger_entries(subject, idx).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import re
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext, lazy_gettext
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from ledger.events import PLANT_STATION, EventError, parse_event, utc_now_ms
+from ledger.log import AppendError, Submission
+from ledger.tables import Lot, Unit, UnitOutput
+from web.access import current_role, roles_required
+from web.context import engine, ledger
+from web.nav import add_nav
+from web.units.names import template_names
+from web.units.timeline import inclusion_proof, timeline
 
 bp = Blueprint("lots", __name__, url_prefix="/lots", template_folder="templates")
+add_nav(bp, "index", lazy_gettext("Lots"), order=30)
+bp.context_processor(template_names)
+
+READERS = ("manager", "inspector", "admin")
+WRITERS = ("manager", "admin")
+PAGE = 100
+CONTENTS_SHOWN = 500
+STATES = ("open", "sealed", "shipped", "received")
+FILTERS = (*STATES, "awaiting")
+MAX_TEXT = 500
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/+-]{0,63}$")  # the ledger's Code
+MAX_KG = Decimal(1_000_000)  # the ledger's limit: 10^9 g
+
+lots = Lot.__table__  # type: ignore[attr-defined]
+units = Unit.__table__  # type: ignore[attr-defined]
+outputs = UnitOutput.__table__  # type: ignore[attr-defined]
+
+
+@bp.route("/")
+@roles_required(*READERS)
+def index() -> ResponseReturnValue:
+    wanted = request.args.get("state") if request.args.get("state") in FILTERS else None
+    before = request.args.get("before", "")
+    query = select(lots)
+    if wanted == "awaiting":
+        query = query.where(lots.c.state == "shipped", lots.c.hazardous.is_(True))
+    elif wanted:
+        query = query.where(lots.c.state == wanted)
+    if before.isdigit():
+        query = query.where(lots.c.first_index < int(before))
+    query = query.order_by(lots.c.first_index.desc()).limit(PAGE + 1)
+    counts_query = (select(lots.c.state, lots.c.hazardous, func.count(), func.sum(lots.c.net_g))
+                    .group_by(lots.c.state, lots.c.hazardous))
+    with engine().connect() as conn:
+        rows = conn.execute(query).all()
+        counts = conn.execute(counts_query).all()
+    by_state = {state: 0 for state in STATES}
+    awaiting = awaiting_g = 0
+    for state, hazardous, count, net in counts:
+        by_state[state] = by_state.get(state, 0) + count
+        if state == "shipped" and hazardous:
+            awaiting, awaiting_g = awaiting + count, awaiting_g + (net or 0)
+    older = str(rows[PAGE - 1].first_index) if len(rows) > PAGE else None
+    return render_template("lots/index.html", lots=rows[:PAGE], by_state=by_state,
+                           awaiting=awaiting, awaiting_g=awaiting_g, wanted=wanted,
+                           older=older, paged=before.isdigit())
+
+
+@dataclass
+class Form:
+    """Submitted values and the problems found with them, by field."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def _lot_row(lot: str) -> Any:
+    with engine().connect() as conn:
+        return conn.execute(select(lots).where(lots.c.lot == lot)).first()
+
+
+def _page(lot: str, row: Any, ship: Form | None = None, receive: Form | None = None,
+          refusal: str | None = None, status: int = 200) -> ResponseReturnValue:
+    contents_query = (
+        select(outputs.c.idx, outputs.c.label, outputs.c.kind, outputs.c.code, outputs.c.mass_g,
+               outputs.c.count, outputs.c.station, outputs.c.at, units.c.category)
+        .join(units, units.c.label == outputs.c.label, isouter=True)
+        .where(outputs.c.lot == lot).order_by(outputs.c.idx).limit(CONTENTS_SHOWN))
+    totals_query = select(func.count(), func.count(func.distinct(outputs.c.label)),
+                          func.sum(outputs.c.mass_g), func.sum(outputs.c.count)
+                          ).where(outputs.c.lot == lot)
+    with engine().connect() as conn:
+        contents = conn.execute(contents_query).all()
+        items, unit_count, mass_g, pieces = conn.execute(totals_query).one()
+    entries = timeline(f"lot:{lot}")
+    proof = None
+    if (wanted := request.args.get("proof", "")).isdigit():
+        if int(wanted) not in {e.index for e in entries}:
+            abort(404)
+        proof = inclusion_proof(int(wanted))
+    shipped = next((e.data for e in reversed(entries) if e.type == "lot.shipped"), None)
+    received = next((e.data for e in reversed(entries) if e.type == "lot.received"), None)
+    return render_template(
+        "lots/lot.html", lot=row, contents=contents, items=items, unit_count=unit_count,
+        mass_g=mass_g or 0, pieces=pieces or 0, entries=entries, proof=proof, shipped=shipped,
+        received=received, ship=ship or Form(), receive=receive or Form(), refusal=refusal,
+        can_write=current_role() in WRITERS, shown=CONTENTS_SHOWN), status
+
+
+@bp.route("/<path:lot>")
+@roles_required(*READERS)
+def lot(lot: str) -> ResponseReturnValue:
+    row = _lot_row(lot)
+    if row is None:
+        abort(404)
+    return _page(lot, row)
+
+
+def _text(form: Form, name: str, label: str, required: bool) -> str | None:
+    value = " ".join((request.form.get(name) or "").split())
+    form.values[name] = value
+    if not value:
+        if required:
+            form.errors[name] = gettext("Enter the %(field)s.", field=label)
+        return None
+    if len(value) > MAX_TEXT:
+        form.errors[name] = gettext("The %(field)s is %(length)d characters long; shorten it to "
+                                    "at most %(max)d.", field=label, length=len(value),
+                                    max=MAX_TEXT)
+    return value
+
+
+def _manifest(form: Form) -> str:
+    value = (request.form.get("manifest_no") or "").strip()
+    form.values["manifest_no"] = value
+    if not value:
+        form.errors["manifest_no"] = gettext("Enter the transfer manifest number, as printed on "
+                                             "the manifest.")
+    elif not _CODE.match(value):
+        form.errors["manifest_no"] = gettext(
+            "Manifest number “%(value)s” cannot be recorded: use only letters, digits and "
+            ". _ : / + - (no spaces), at most 64 characters, as printed on the manifest.",
+            value=value)
+    return value
+
+
+def _append(lot: str, etype: str, data: dict[str, Any]) -> str | None:
+    """Append one PLANT event about the lot; None, or why it was refused (nothing written)."""
+    obj = {"id": str(uuid.uuid4()), "type": etype, "time": utc_now_ms(),
+           "station": PLANT_STATION, "operator": current_user.name, "subject": f"lot:{lot}",
+           "data": data}
+    try:
+        ledger().append([Submission(parse_event(obj))])
+    except EventError as exc:
+        if exc.field == "operator":
+            return gettext("Your user name “%(name)s” cannot be recorded as an operator in the "
+                           "ledger (letters, digits, '.', '_', '@' or '-' only). Ask an "
+                           "administrator for a user name in those characters.",
+                           name=current_user.name)
+        return gettext("The ledger refused this, and nothing was recorded: %(message)s",
+                       message=str(exc))
+    except AppendError as exc:
+        return gettext("The ledger refused this, and nothing was recorded: %(message)s",
+                       message=str(exc))
+    return None
+
+
+@bp.route("/<path:lot>/ship", methods=["POST"])
+@roles_required(*WRITERS)
+def ship(lot: str) -> ResponseReturnValue:
+    row = _lot_row(lot)
+    if row is None:
+        abort(404)
+    form = Form()
+    receiver = _text(form, "receiver", gettext("receiver's name"), required=True)
+    manifest = _manifest(form)
+    licence = _text(form, "receiver_licence", gettext("receiver's licence number"),
+                    required=False)
+    vehicle = _text(form, "vehicle", gettext("vehicle"), required=False)
+    if row.hazardous and not licence and "receiver_licence" not in form.errors:
+        form.errors["receiver_licence"] = gettext(
+            "Lot %(lot)s is hazardous: it may only go to a licensed receiver. Enter the "
+            "receiver's hazardous-waste licence number (危险废物经营许可证).", lot=lot)
+    if row.state != "sealed":
+        return _page(lot, row, ship=form, status=409, refusal=_not_now(row, "sealed"))
+    if form.errors:
+        return _page(lot, row, ship=form, status=422)
+    data = {"receiver": receiver, "manifest_no": manifest}
+    data |= {k: v for k, v in (("receiver_licence", licence), ("vehicle", vehicle)) if v}
+    if refusal := _append(lot, "lot.shipped", data):
+        return _page(lot, row, ship=form, refusal=refusal, status=409)
+    flash(gettext("Lot %(lot)s is recorded as shipped to %(receiver)s with manifest "
+                  "%(manifest)s.", lot=lot, receiver=receiver, manifest=manifest), "success")
+    return redirect(url_for(".lot", lot=lot))
+
+
+@bp.route("/<path:lot>/receive", methods=["POST"])
+@roles_required(*WRITERS)
+def receive(lot: str) -> ResponseReturnValue:
+    row = _lot_row(lot)
+    if row is None:
+        abort(404)
+    form = Form()
+    manifest = _manifest(form)
+    grams = _kilograms(form, "received_kg")
+    if row.state != "shipped":
+        return _page(lot, row, receive=form, status=409, refusal=_not_now(row, "shipped"))
+    if "manifest_no" not in form.errors and manifest != row.manifest_no:
+        form.errors["manifest_no"] = gettext(
+            "Manifest number “%(value)s” is not the one lot %(lot)s was shipped with. Check "
+            "that the returned manifest belongs to this lot and type its number again.",
+            value=manifest, lot=lot)
+    if form.errors or grams is None:
+        return _page(lot, row, receive=form, status=422)
+    data = {"receiver": row.receiver, "manifest_no": manifest, "received_g": grams}
+    if refusal := _append(lot, "lot.received", data):
+        return _page(lot, row, receive=form, refusal=refusal, status=409)
+    flash(gettext("Receipt of lot %(lot)s confirmed: %(receiver)s received it with manifest "
+                  "%(manifest)s.", lot=lot, receiver=row.receiver, manifest=manifest),
+          "success")
+    return redirect(url_for(".lot", lot=lot))
+
+
+def _kilograms(form: Form, name: str) -> int | None:
+    value = (request.form.get(name) or "").strip()
+    form.values[name] = value
+    problem = gettext("Received weight “%(value)s” is not a weight in kilograms. Enter what "
+                      "the receiver weighed, as on the returned manifest, e.g. 31.4.",
+                      value=value)
+    if not value:
+        form.errors[name] = gettext("Enter the weight the receiver recorded, in kilograms.")
+        return None
+    try:
+        kg = Decimal(value)
+    except InvalidOperation:
+        form.errors[name] = problem
+        return None
+    if not kg.is_finite() or kg < 0 or kg > MAX_KG:
+        form.errors[name] = problem
+        return None
+    grams = kg * 1000
+    if grams != grams.to_integral_value():
+        form.errors[name] = gettext("Received weight “%(value)s” has more than three decimals; "
+                                    "the ledger records whole grams.", value=value)
+        return None
+    return int(grams)
+
+
+def _not_now(row: Any, needed: str) -> str:
+    """Why the lot cannot take this step in its state."""
+    state = state_name(row.state)
+    if needed == "sealed":
+        return gettext("Lot %(lot)s is %(state)s: only a sealed lot can be shipped. Seal it "
+                       "(weigh it at the station) before recording the shipment.",
+                       lot=row.lot, state=state)
+    return gettext("Lot %(lot)s is %(state)s: only a shipped lot can be confirmed as received.",
+                   lot=row.lot, state=state)
+
+
+def state_name(state: str) -> str:
+    names = {"open": gettext("open"), "sealed": gettext("sealed"),
+             "shipped": gettext("shipped"), "received": gettext("received by the receiver")}
+    return names.get(state, state)
+
+
+bp.context_processor(lambda: {"lot_state_name": state_name})

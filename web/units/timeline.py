@@ -1,0 +1,204 @@
+"""A subject's timeline (a unit's or a lot's entries) and in-page inclusion proofs.
+
+The timeline is read from `ledger_entries` through its (subject, idx) index, so it costs one
+index range however long the log is; leaf hashes come from `ledger_nodes` level 0 by key.
+What the page shows of each entry is taken from the entry's own bytes, never from the
+projections, so an inspector can compare the screen with `dledger entry N` word for word.
+
+Corrections are entries too: each corrected entry is shown with the values it was corrected
+to (or as voided), the reason and who approved it, and the correction links back to it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import gettext, lazy_gettext
+from sqlalchemy import select
+
+from ledger.keys import KeyFileError
+from ledger.log import LedgerError
+from ledger.proof import InclusionProof
+from ledger.tables import LedgerEntry
+from web.context import console, engine, ledger
+from web.formatting import kg
+from web.units.names import code_name
+
+entries_table = LedgerEntry.__table__  # type: ignore[attr-defined]
+
+# What each entry type is called on screen.
+TYPE_NAMES = {
+    "unit.received": lazy_gettext("Unit received"),
+    "refrigerant.recovered": lazy_gettext("Refrigerant recovery"),
+    "refrigerant.absent": lazy_gettext("No refrigerant to recover"),
+    "component.removed": lazy_gettext("Component removed"),
+    "material.output": lazy_gettext("Material output"),
+    "unit.completed": lazy_gettext("Unit completed"),
+    "lot.opened": lazy_gettext("Lot opened"),
+    "lot.sealed": lazy_gettext("Lot sealed"),
+    "lot.shipped": lazy_gettext("Lot shipped"),
+    "lot.received": lazy_gettext("Receipt confirmed by the receiver"),
+    "correction": lazy_gettext("Correction"),
+    "certificate.issued": lazy_gettext("Certificate issued"),
+    "certificate.revoked": lazy_gettext("Certificate revoked"),
+}
+
+# The fields of an event's data shown in the timeline, in this order, and their names.
+FIELD_NAMES = {
+    "category": lazy_gettext("Category"),
+    "source": lazy_gettext("Source"),
+    "trade_in_code": lazy_gettext("Trade-in code"),
+    "brand": lazy_gettext("Brand"),
+    "model": lazy_gettext("Model"),
+    "serial": lazy_gettext("Serial number"),
+    "gross_g": lazy_gettext("Gross weight"),
+    "nameplate_refrigerant": lazy_gettext("Nameplate refrigerant"),
+    "nameplate_charge_g": lazy_gettext("Nameplate charge"),
+    "refrigerant": lazy_gettext("Refrigerant"),
+    "recovered_g": lazy_gettext("Recovered"),
+    "cylinder": lazy_gettext("Cylinder"),
+    "cylinder_gross_before_g": lazy_gettext("Cylinder before"),
+    "cylinder_gross_after_g": lazy_gettext("Cylinder after"),
+    "reason": lazy_gettext("Reason"),
+    "note": lazy_gettext("Note"),
+    "component": lazy_gettext("Component"),
+    "fraction": lazy_gettext("Fraction"),
+    "count": lazy_gettext("Count"),
+    "mass_g": lazy_gettext("Mass"),
+    "lot": lazy_gettext("Lot"),
+    "scale": lazy_gettext("Scale"),
+    "hazardous": lazy_gettext("Hazardous"),
+    "container": lazy_gettext("Container"),
+    "net_g": lazy_gettext("Net weight"),
+    "receiver": lazy_gettext("Receiver"),
+    "receiver_licence": lazy_gettext("Receiver's licence"),
+    "manifest_no": lazy_gettext("Transfer manifest number"),
+    "vehicle": lazy_gettext("Vehicle"),
+    "received_g": lazy_gettext("Received weight"),
+    "kind": lazy_gettext("Certificate kind"),
+    "sha256": lazy_gettext("SHA-256"),
+    "approved_by": lazy_gettext("Approved by"),
+}
+# Correction fields, shown as the correction itself rather than as details.
+_SKIP = {"corrects", "set", "void"}
+_CODES = {"category", "fraction", "component", "source"}
+
+
+@dataclass
+class Detail:
+    name: str
+    value: str
+    corrected: str | None = None  # the value a correction set, shown beside the original
+    is_mass: bool = False
+
+
+@dataclass
+class TimelineEntry:
+    index: int
+    type: str
+    type_name: str
+    time: str  # the event's time (UTC text); shown in the plant's zone
+    logged: str
+    station: str
+    operator: str
+    subject_prev: int | None
+    details: list[Detail]
+    leaf_hash: str  # hex
+    corrected_by: list[TimelineEntry] = field(default_factory=list)
+    voided: bool = False
+    corrects: int | None = None  # for a correction: the entry it corrects
+    correction_reason: str | None = None
+    correction_approver: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def show_value(key: str, value: Any) -> tuple[str, bool]:
+    """How one data field reads on screen, and whether it is a mass."""
+    if key.endswith("_g") and isinstance(value, int) and not isinstance(value, bool):
+        return kg(value), True
+    if key in _CODES and isinstance(value, str):
+        name = code_name(value)
+        return (name if name == value else f"{name} · {value}"), False
+    if isinstance(value, bool):
+        return (gettext("yes") if value else gettext("no")), False
+    return ("—" if value is None else str(value)), False
+
+
+def read_entries(subject: str) -> list[tuple[int, dict[str, Any]]]:
+    """Every entry about `subject`, oldest first: (index, entry object)."""
+    query = (select(entries_table.c.idx, entries_table.c.body)
+             .where(entries_table.c.subject == subject).order_by(entries_table.c.idx))
+    with engine().connect() as conn:
+        rows = conn.execute(query).all()
+    return [(idx, json.loads(bytes(body))) for idx, body in rows]
+
+
+def timeline(subject: str) -> list[TimelineEntry]:
+    """The subject's entries with their leaf hashes, corrections attached to what they fix."""
+    raw = read_entries(subject)
+    hashes = ledger().leaf_hashes([idx for idx, _ in raw])
+    fixes: dict[int, list[dict[str, Any]]] = {}
+    for _idx, entry in raw:
+        event = entry["event"]
+        if event["type"] == "correction":
+            fixes.setdefault(event["data"]["corrects"], []).append(event["data"])
+    result: list[TimelineEntry] = []
+    by_index: dict[int, TimelineEntry] = {}
+    for idx, entry in raw:
+        event = entry["event"]
+        data = event["data"]
+        corrected: dict[str, Any] = {}
+        for fix in fixes.get(idx, []):
+            corrected.update(fix.get("set") or {})
+        details = []
+        for key in [*FIELD_NAMES, *sorted(set(data) - set(FIELD_NAMES))]:
+            if key not in data or key in _SKIP:
+                continue
+            value, is_mass = show_value(key, data[key])
+            fixed = show_value(key, corrected[key])[0] if key in corrected else None
+            details.append(Detail(str(FIELD_NAMES.get(key, key)), value, fixed, is_mass))
+        item = TimelineEntry(
+            index=idx, type=event["type"],
+            type_name=str(TYPE_NAMES.get(event["type"], event["type"])),
+            time=event["time"], logged=entry["logged"], station=event["station"],
+            operator=event["operator"], subject_prev=entry["subject_prev"], details=details,
+            leaf_hash=hashes[idx].hex() if idx in hashes else "",
+            voided=any(fix.get("void") for fix in fixes.get(idx, [])), data=data)
+        if event["type"] == "correction":
+            item.corrects = data["corrects"]
+            item.correction_reason = data["reason"]
+            item.correction_approver = data["approved_by"]
+            item.details = [Detail(str(FIELD_NAMES.get(k, k)), *show_value(k, v))
+                            for k, v in sorted((data.get("set") or {}).items())]
+            if target := by_index.get(data["corrects"]):
+                target.corrected_by.append(item)
+        by_index[idx] = item
+        result.append(item)
+    return result
+
+
+@dataclass(frozen=True)
+class ProofView:
+    index: int
+    text: str | None
+    size: int | None
+    error: str | None
+
+
+def inclusion_proof(index: int) -> ProofView:
+    """The tlog-proof@v1 text for entry `index` against the latest signed checkpoint (signing
+    one if the log grew), as `dledger proof inclusion` and the API give it."""
+    try:
+        signed = ledger().checkpoint(console().instance.signer())
+        hashes = ledger().inclusion_hashes(index, signed.checkpoint.size)
+    except (LedgerError, KeyFileError) as exc:
+        return ProofView(index, None, None, str(exc))
+    text = InclusionProof(index, tuple(hashes), signed.note).text()
+    return ProofView(index, text, signed.checkpoint.size, None)
+
+
+def indexes_of(entries: Sequence[TimelineEntry]) -> set[int]:
+    return {entry.index for entry in entries}
