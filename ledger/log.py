@@ -27,6 +27,7 @@ from ledger.store import (
     Tx,
     chunks,
     execute,
+    insert_rows,
     placeholders,
     read_transaction,
     scalar,
@@ -330,9 +331,9 @@ class _Append:
             results.append(appended)
             size, head = size + 1, leaf
         if new_entries:
-            execute(conn, "INSERT INTO ledger_entries (idx, event_id, type, subject, station, body)"
-                    " VALUES (?, ?, ?, ?, ?, ?)", new_entries)
-            execute(conn, "INSERT INTO ledger_nodes (level, idx, hash) VALUES (?, ?, ?)", new_nodes)
+            insert_rows(conn, "ledger_entries",
+                        ("idx", "event_id", "type", "subject", "station", "body"), new_entries)
+            insert_rows(conn, "ledger_nodes", ("level", "idx", "hash"), new_nodes)
             execute(conn, "UPDATE ledger_state SET size = ?, head = ?, frontier = ? WHERE id = 1",
                     (size, head, b"".join(frontier)))
             projector.flush()

@@ -18,7 +18,7 @@ from typing import Any
 
 from ledger.encoding import decode_base64
 from ledger.events import PLANT_STATION, Event
-from ledger.store import Tx, chunks, execute, placeholders, scalar, stream
+from ledger.store import Tx, chunks, execute, insert_rows, placeholders, scalar, stream
 from ledger.tables import (
     PROJECTION_TABLES,
     Lot,
@@ -140,11 +140,9 @@ class Projector:
                 execute(self.conn, f"DELETE FROM {table} WHERE label = ?", labels)
         for table, model in {*_ENTRY_ROWS.values()}:
             columns = list(model.model_fields)
-            rows = [tuple(row[c] for c in columns)
-                    for t, row in self.entry_rows.values() if t == table]
-            if rows:
-                execute(self.conn, f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
-                        f"({placeholders(len(columns))})", rows)
+            insert_rows(self.conn, table, columns,
+                        [tuple(row[c] for c in columns)
+                         for t, row in self.entry_rows.values() if t == table])
         self.entry_rows.clear()
         self.rederived.clear()
 

@@ -10,7 +10,7 @@ the pooled DBAPI connection (`Tx`), the console's queries through SQLAlchemy.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -128,6 +128,21 @@ def execute(tx: Tx, statement: str, params: Any = ()) -> Any:
     else:
         cursor.execute(statement, params)
     return cursor
+
+
+def insert_rows(tx: Tx, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    """Insert many rows: executemany on SQLite (in-process, cheap per row), COPY on PostgreSQL
+    (one stream instead of a round trip's worth of protocol per row)."""
+    if not rows:
+        return
+    if tx.dialect == "sqlite":
+        execute(tx, f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+                f"({placeholders(len(columns))})", rows)
+        return
+    cursor = tx.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def stream(tx: Tx, statement: str, params: Any = (), batch: int = 2000) -> Iterator[Any]:
