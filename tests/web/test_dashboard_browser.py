@@ -1,0 +1,85 @@
+"""The dashboard in headless Chromium (Debian's): a manager signs in through the login page,
+sees the sample day in Chinese and English, picks dates and downloads a CSV. Screenshots go
+to test-artifacts/dashboard-*.png. Without Chromium this skips, under CI=true it fails."""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+from collections.abc import Iterator
+
+import pytest
+from werkzeug.serving import make_server
+
+from .conftest import PASSWORD, USERS
+from .test_browser import ARTIFACTS, browser  # noqa: F401 (the fixture)
+
+NOW = "2026-11-21T23:00:00+00:00"  # 07:00 on the 22nd in Shanghai: "today" is empty
+
+
+@pytest.fixture
+def sample_url(sample_app) -> Iterator[str]:
+    sample_app.config["DLEDGER_DASHBOARD_NOW"] = NOW
+    server = make_server("127.0.0.1", 0, sample_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+def stat(page, label: str) -> str:
+    card = page.locator(".dash-stats .stat", has=page.locator(".stat-label", has_text=label))
+    return card.locator(".stat-value").inner_text()
+
+
+def test_manager_reads_the_sample_day_filters_and_exports(sample_url, browser):  # noqa: F811
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900},
+                                  accept_downloads=True)
+    page = context.new_page()
+    page.goto(f"{sample_url}/dashboard/")
+    assert "/login?next=" in page.url
+    page.fill("#name", USERS["manager"])
+    page.fill("#password", PASSWORD)
+    page.click("button.primary")
+    page.wait_for_url(f"{sample_url}/dashboard/")
+    assert page.locator("h1").inner_text() == "生产看板"
+    assert stat(page, "完成拆解台数") == "0"  # today (the 22nd) has nothing yet
+    page.screenshot(path=str(ARTIFACTS / "dashboard-today-empty-zh.png"), full_page=True)
+
+    # pick the sample day with the date fields
+    page.fill("#from", "2026-11-20")
+    page.fill("#to", "2026-11-20")
+    page.click(".range-custom button[type=submit]")
+    page.wait_for_url("**/dashboard/?range=custom&from=2026-11-20&to=2026-11-20")
+    assert stat(page, "完成拆解台数") == "69"
+    assert "指定日期" in page.locator(".range-line").inner_text()
+    assert "Asia/Shanghai" in page.locator(".range-line").inner_text()
+    assert page.locator("svg.chart rect.bar").count() == 24
+    assert page.locator("#alerts .alert-kind.has-alerts").count() == 3
+    assert "电冰箱" in page.locator("#categories").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "dashboard-sample-day-zh.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard-sample-day-zh-top.png"))
+
+    page.click("button[lang=en]")
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "Dashboard"
+    assert "from=2026-11-20" in page.url  # the switch keeps the range
+    assert stat(page, "Units completed") == "69"
+    assert stat(page, "Refrigerant recovered") == "9.639 kg"
+    assert "Fridge" in page.locator("#categories").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "dashboard-sample-day-en.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard-sample-day-en-top.png"))
+
+    with page.expect_download() as download_info:
+        page.click("#refrigerants .exports a:text('CSV')")
+    download = download_info.value
+    assert download.suggested_filename == "dashboard-refrigerants-20261120-20261120.csv"
+    target = ARTIFACTS / download.suggested_filename
+    download.save_as(str(target))
+    rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8-sig"))))
+    assert {r["Refrigerant"] for r in rows} >= {"R-134a", "R-600a", "R-12", "Total"}
+    assert next(r for r in rows if r["Refrigerant"] == "Total")["Recovered (kg)"] == "9.639"
+    context.close()

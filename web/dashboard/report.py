@@ -1,0 +1,422 @@
+"""The dashboard's tables, built from the raw figures: one definition serves the page, the
+CSV and the XLSX export, so the three always show the same numbers.
+
+Cells hold raw values (integer grams, UTC text, seconds, Decimal tonnes); `Column.kind`
+says how to show them on screen (`display`) and how to write them to a file (`export`).
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+
+from web.dashboard import gwp, names, yields
+from web.dashboard.queries import Figures
+from web.dashboard.ranges import Range
+from web.dashboard.settings import DashboardSettings
+from web.formatting import MISSING, localtime
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    kind: str = "text"  # text, int, kg, pct, t, factor, duration, time, status
+    places: int = 1  # decimals for kg and pct
+
+
+@dataclass
+class Table:
+    key: str
+    title: str
+    columns: list[Column]
+    rows: list[list[Any]] = field(default_factory=list)
+    total: list[Any] | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Status:
+    code: str  # within, below, above, unknown, alert, ok
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class AlertKind:
+    code: str
+    title: str
+    count: int | None  # None: no data source yet
+    rule: str
+
+
+# -- formatting --------------------------------------------------------------------------------
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return MISSING
+    minutes = round(seconds / 60)
+    return f"{minutes // 60}:{minutes % 60:02d}"
+
+
+def display(value: Any, column: Column) -> str:
+    """A cell as text on screen, in the request's locale."""
+    if value is None:
+        return MISSING
+    kind = column.kind
+    if kind == "int":
+        return format_decimal(value, format="#,##0")
+    if kind == "kg":
+        return format_decimal(Decimal(value) / 1000, format="#,##0." + "0" * column.places)
+    if kind == "pct":
+        return format_decimal(value, format="#,##0." + "0" * column.places) + " %"
+    if kind == "t":
+        return format_decimal(value, format="#,##0.000")
+    if kind == "factor":
+        return format_decimal(value, format="#,##0.#")
+    if kind == "duration":
+        return duration(value)
+    if kind == "time":
+        return localtime(value)
+    return str(value)
+
+
+def fmt(value: Any, kind: str, places: int = 1) -> str:
+    """`display` for a single figure (the key figures at the top of the page)."""
+    return display(value, Column("", kind, places))
+
+
+def export(value: Any, column: Column) -> Any:
+    """A cell for a file: numbers as numbers (kg, %, t), times in plant time, text as text."""
+    if value is None:
+        return None
+    kind = column.kind
+    if kind == "kg":
+        return (Decimal(value) / 1000).quantize(Decimal("0.001"))
+    if kind == "pct":
+        return round(Decimal(str(value)), 2)
+    if kind == "t":
+        return Decimal(value).quantize(Decimal("0.000001"))
+    if kind == "factor":
+        return Decimal(value)
+    if kind == "duration":
+        return round(Decimal(str(value)) / 60, 1)  # minutes
+    if kind == "time":
+        return localtime(value)
+    if kind in ("status", "text"):
+        return str(value)
+    return value
+
+
+def export_title(column: Column) -> str:
+    return column.title + (" (min)" if column.kind == "duration" else "")
+
+
+def percentile(values: list[float], q: int) -> float | None:
+    """The q-th percentile of sorted `values` (linear between ranks, 'inclusive' method)."""
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+def _pct(part: float, whole: float) -> float | None:
+    return part * 100.0 / whole if whole else None
+
+
+def _utc(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+# -- the tables ---------------------------------------------------------------------------------
+
+def build(figures: Figures, span: Range, settings: DashboardSettings, basis: str,
+          now: datetime) -> dict[str, Any]:
+    """Everything the page shows: key figures, alert summary, the chart's bars, the tables."""
+    tables = {t.key: t for t in (
+        _categories(figures), _stations(figures), _throughput(figures, span),
+        _wip(figures, now), _refrigerants(figures, basis), _fractions(figures),
+        _yields(figures), _mass_balance(figures, settings),
+        _alerts(figures, settings, now))}
+    units = sum(row["units"] for row in figures.by_category.values())
+    all_cycles = sorted(s for values in figures.cycle.values() for s in values)
+    active_hours = sum(1 for n in figures.per_hour.values() if n)
+    gross = sum(row["gross_g"] for row in figures.by_category.values())
+    out = sum(row["outputs_g"] + row["refrigerant_g"] for row in figures.by_category.values())
+    co2e = sum((gwp.co2e_kg(gas, row["recovered_g"], basis) or Decimal(0))
+               for gas, row in figures.refrigerants.items()) / 1000
+    key = {
+        "units": units,
+        "per_active_hour": units / active_hours if active_hours else None,
+        "peak_hour": max(figures.per_hour.values(), default=0),
+        "wip": sum(row["units"] for row in figures.wip.values()),
+        "cycle_median": percentile(all_cycles, 50),
+        "cycle_p90": percentile(all_cycles, 90),
+        "refrigerant_g": sum(row["recovered_g"] for row in figures.refrigerants.values()),
+        "co2e_t": co2e,
+        "outputs_g": sum(row["mass_g"] for row in figures.fractions.values()),
+        "mass_balance_pct": _pct(out - gross, gross),
+    }
+    flagged = replace(tables["yields"], note=None, rows=[
+        row for row in tables["yields"].rows if row[5].code in ("below", "above")])
+    return {"key": key, "tables": tables, "alerts": alert_kinds(figures, settings, now),
+            "yields_flagged": flagged}
+
+
+def _categories(f: Figures) -> Table:
+    table = Table("categories", _("Units completed by category"), [
+        Column(_("Category")), Column(_("Units completed"), "int"),
+        Column(_("Gross intake weight (kg)"), "kg"), Column(_("Outputs (kg)"), "kg"),
+        Column(_("Refrigerant (kg)"), "kg", 3), Column(_("Cycle time, median (h:mm)"), "duration"),
+        Column(_("Cycle time, p90 (h:mm)"), "duration")])
+    for code, row in sorted(f.by_category.items(), key=lambda kv: (-kv[1]["units"], kv[0])):
+        cycles = f.cycle.get(code, [])
+        table.rows.append([names.category(code), row["units"], row["gross_g"], row["outputs_g"],
+                           row["refrigerant_g"], percentile(cycles, 50), percentile(cycles, 90)])
+    every = sorted(s for values in f.cycle.values() for s in values)
+    table.total = [_("Total"), sum(r[1] for r in table.rows), sum(r[2] for r in table.rows),
+                   sum(r[3] for r in table.rows), sum(r[4] for r in table.rows),
+                   percentile(every, 50), percentile(every, 90)]
+    table.note = _("Cycle time: from intake (unit received) to unit completed.")
+    return table
+
+
+def _stations(f: Figures) -> Table:
+    table = Table("stations", _("Activity by station"), [
+        Column(_("Station")), Column(_("Units received"), "int"),
+        Column(_("Refrigerant recoveries"), "int"), Column(_("Outputs weighed"), "int"),
+        Column(_("Units completed"), "int")])
+    for station, row in sorted(f.stations.items()):
+        table.rows.append([station, row["received"], row["recoveries"], row["outputs"],
+                           row["completed"]])
+    if table.rows:
+        table.total = [_("Total")] + [sum(r[i] for r in table.rows) for i in range(1, 5)]
+    return table
+
+
+def hour_buckets(f: Figures, span: Range) -> list[tuple[datetime, datetime, int]]:
+    """(start, end, units completed) per plant-time hour (ranges up to 2 days) or day."""
+    counts: dict[datetime, int] = {}
+    for hour, n in f.per_hour.items():
+        moment = datetime.fromisoformat(hour + ":00:00+00:00").astimezone(span.start.tzinfo)
+        if not span.hourly:
+            moment = moment.replace(hour=0)
+        counts[moment] = counts.get(moment, 0) + n
+    buckets = []
+    if span.hourly:
+        moment = span.start.astimezone(UTC)
+        while moment < span.end:
+            local = moment.astimezone(span.start.tzinfo)
+            buckets.append((local, local + timedelta(hours=1), counts.get(local, 0)))
+            moment += timedelta(hours=1)
+    else:
+        day = span.first_day
+        while day <= span.last_day:
+            local = datetime(day.year, day.month, day.day, tzinfo=span.start.tzinfo)
+            buckets.append((local, local + timedelta(days=1), counts.get(local, 0)))
+            day += timedelta(days=1)
+    return buckets
+
+
+def _throughput(f: Figures, span: Range) -> Table:
+    title = _("Units completed per hour") if span.hourly else _("Units completed per day")
+    table = Table("throughput", title, [
+        Column(_("From (plant time)")), Column(_("To (plant time)")),
+        Column(_("Units completed"), "int")])
+    pattern = "yyyy-MM-dd HH:mm" if span.hourly else "yyyy-MM-dd"
+    for start, end, n in hour_buckets(f, span):
+        table.rows.append([localtime(start, pattern), localtime(end, pattern), n])
+    table.total = [_("Total"), "", sum(r[2] for r in table.rows)]
+    return table
+
+
+def _wip(f: Figures, now: datetime) -> Table:
+    table = Table("wip", _("Work in progress now"), [
+        Column(_("Category")), Column(_("Units in progress"), "int"),
+        Column(_("Gross intake weight (kg)"), "kg"), Column(_("Oldest received"), "time"),
+        Column(_("Oldest waiting (h:mm)"), "duration")])
+    for code, row in sorted(f.wip.items(), key=lambda kv: (-kv[1]["units"], kv[0])):
+        waiting = (now - _utc(row["oldest"])).total_seconds() if row["oldest"] else None
+        table.rows.append([names.category(code), row["units"], row["gross_g"], row["oldest"],
+                           waiting])
+    if table.rows:
+        table.total = [_("Total"), sum(r[1] for r in table.rows), sum(r[2] for r in table.rows),
+                       min(r[3] for r in table.rows), max(r[4] for r in table.rows)]
+    table.note = _("Units received and not yet completed, whatever the range above.")
+    return table
+
+
+def _refrigerants(f: Figures, basis: str) -> Table:
+    table = Table("refrigerants", _("Refrigerant recovered"), [
+        Column(_("Refrigerant")), Column(_("Recoveries"), "int"),
+        Column(_("Recovered (kg)"), "kg", 3), Column(_("Nameplate charge (kg)"), "kg", 3),
+        Column(_("Recovered of nameplate (%)"), "pct"),
+        Column(_("GWP100 (%(basis)s)", basis=basis), "factor"),
+        Column(_("CO2e (t, %(basis)s)", basis=basis), "t")])
+    conventional = []
+    total = Decimal(0)
+    for gas, row in sorted(f.refrigerants.items(), key=lambda kv: -kv[1]["recovered_g"]):
+        known = gwp.factor(gas)
+        co2e = gwp.co2e_kg(gas, row["recovered_g"], basis)
+        tonnes = co2e / 1000 if co2e is not None else None
+        total += tonnes or 0
+        if known and known.conventional:
+            conventional.append(gas)
+        table.rows.append([gas, row["recoveries"], row["recovered_g"], row["nameplate_g"] or None,
+                           _pct(row["recovered_g"], row["nameplate_g"]),
+                           known.of(basis) if known else None, tonnes])
+    table.total = [_("Total"), sum(r[1] for r in table.rows), sum(r[2] for r in table.rows),
+                   sum(r[3] or 0 for r in table.rows) or None, None, None, total]
+    notes = [_("GWP100 values from IPCC %(basis)s; change the basis with DLEDGER_GWP (AR4 or "
+               "AR5).", basis=basis)]
+    if conventional:
+        notes.append(_("%(gases)s: hydrocarbons are not in the IPCC core tables; a GWP of 3 is "
+                       "the usual convention.", gases=", ".join(sorted(conventional))))
+    unknown = [r[0] for r in table.rows if r[5] is None]
+    if unknown:
+        notes.append(_("No GWP value for %(gases)s: no CO2e counted for it.",
+                       gases=", ".join(unknown)))
+    table.note = " ".join(notes)
+    return table
+
+
+def _fractions(f: Figures) -> Table:
+    table = Table("fractions", _("Outputs by fraction"), [
+        Column(_("Fraction")), Column(_("Hazardous"), "status"), Column(_("Weighings"), "int"),
+        Column(_("Mass (kg)"), "kg"), Column(_("Share of outputs (%)"), "pct")])
+    whole = sum(row["mass_g"] for row in f.fractions.values())
+    for code, row in sorted(f.fractions.items(), key=lambda kv: -kv[1]["mass_g"]):
+        hazardous = Status("alert", _("Hazardous")) if row["hazardous"] else ""
+        table.rows.append([names.fraction(code), hazardous, row["entries"], row["mass_g"],
+                           _pct(row["mass_g"], whole)])
+    table.total = [_("Total"), "", sum(r[2] for r in table.rows), whole,
+                   100.0 if whole else None]
+    table.note = _("Material outputs and weighed components (batteries, capacitors, oil...) "
+                   "by the fraction of the lot they went into, when weighed in this range.")
+    return table
+
+
+def _yields(f: Figures) -> Table:
+    table = Table("yields", _("Yield coefficients by category"), [
+        Column(_("Category")), Column(_("Fraction")), Column(_("Mass (kg)"), "kg"),
+        Column(_("Yield, share of gross (%)"), "pct"), Column(_("Expected (%)")),
+        Column(_("Check"), "status")])
+    words = {"within": _("Within range"), "below": _("Below range"),
+             "above": _("Above range"), "unknown": _("No expected range")}
+    for category in sorted(f.yields.keys() | f.by_category.keys()):
+        gross = f.by_category.get(category, {}).get("gross_g", 0)
+        masses = dict(f.yields.get(category, {}))
+        for fraction in yields.expected().get(category, {}):
+            masses.setdefault(fraction, 0)
+        for fraction, mass in sorted(masses.items(), key=lambda kv: -kv[1]):
+            share = _pct(mass, gross)
+            status, span = yields.check(category, fraction, share or 0.0)
+            expected = (f"{format_decimal(span[0], format='0.##')}–"
+                        f"{format_decimal(span[1], format='0.##')}" if span else None)
+            table.rows.append([names.category(category), names.fraction(fraction), mass, share,
+                               expected, Status(status, words[status])])
+    table.note = _("Outputs of the units completed in this range, as a share of their gross "
+                   "intake weight. Expected ranges are defaults in web/dashboard/yields.toml, "
+                   "to be set per plant.")
+    return table
+
+
+def _mass_balance(f: Figures, settings: DashboardSettings) -> Table:
+    limit = format_decimal(settings.mass_balance_pct, format="0.##")
+    table = Table("massbalance", _("Mass balance at completion"), [
+        Column(_("Category")), Column(_("Units completed"), "int"),
+        Column(_("Gross intake weight (kg)"), "kg"),
+        Column(_("Outputs + refrigerant (kg)"), "kg"), Column(_("Deviation (%)"), "pct", 2),
+        Column(_("Units outside ±%(limit)s %%", limit=limit), "int")])
+    for code, row in sorted(f.by_category.items()):
+        weighed = row["outputs_g"] + row["refrigerant_g"]
+        table.rows.append([names.category(code), row["units"], row["gross_g"], weighed,
+                           _pct(weighed - row["gross_g"], row["gross_g"]),
+                           row["out_of_balance"]])
+    gross = sum(r[2] for r in table.rows)
+    weighed = sum(r[3] for r in table.rows)
+    table.total = [_("Total"), sum(r[1] for r in table.rows), gross, weighed,
+                   _pct(weighed - gross, gross), sum(r[5] for r in table.rows)]
+    table.note = _("Deviation = (outputs + refrigerant − gross) / gross. Negative: weight not "
+                   "accounted for by weighed outputs (dust, water, unweighed parts).")
+    return table
+
+
+def alert_kinds(f: Figures, settings: DashboardSettings, now: datetime) -> list[AlertKind]:
+    pct = format_decimal(settings.low_recovery_pct, format="0.##")
+    balance = format_decimal(settings.mass_balance_pct, format="0.##")
+    hours = format_decimal(settings.calibration_period_h, format="0.##")
+    overdue = len(_overdue_scales(f, settings, now))
+    return [
+        AlertKind("low_recovery", _("Low refrigerant recovery"), f.low_recovery_count,
+                  _("Recovered less than %(pct)s %% of the nameplate charge.", pct=pct)),
+        AlertKind("mass_balance", _("Mass balance"),
+                  sum(row["out_of_balance"] for row in f.by_category.values()),
+                  _("Outputs + refrigerant differ from the gross weight by more than "
+                    "%(pct)s %% at completion.", pct=balance)),
+        AlertKind("calibration", _("Calibration overdue"), overdue,
+                  _("No passing calibration check within %(hours)s h (as of now).",
+                    hours=hours)),
+        AlertKind("duplicate_intake", _("Refused duplicate intake"), None,
+                  _("No data source yet: stations will report refused intakes (issue 5).")),
+    ]
+
+
+def _overdue_scales(f: Figures, settings: DashboardSettings, now: datetime) -> dict[str, str]:
+    """scale -> why it needs a check as of `now`: never passed, passed too long ago, or its
+    last check failed."""
+    limit = now - timedelta(hours=settings.calibration_period_h)
+    overdue = {}
+    for scale, _last_check, passed, last_pass in f.scales:
+        if last_pass is None:
+            overdue[scale] = "never"
+        elif _utc(last_pass) < limit:
+            overdue[scale] = "old"
+        elif not passed:
+            overdue[scale] = "failed"
+    return overdue
+
+
+def _alerts(f: Figures, settings: DashboardSettings, now: datetime) -> Table:
+    table = Table("alerts", _("Open alerts"), [
+        Column(_("Alert"), "status"), Column(_("Unit or scale")), Column(_("Detail")),
+        Column(_("Time"), "time")])
+    for label, gas, recovered, charge, at, _station in f.low_recovery:
+        table.rows.append([
+            Status("low_recovery", _("Low refrigerant recovery")), label,
+            _("%(gas)s: %(recovered)s g recovered of %(charge)s g nameplate (%(pct)s %%)",
+              gas=gas, recovered=recovered, charge=charge,
+              pct=format_decimal(recovered * 100 / charge, format="0.0")), at])
+    for label, _category, gross, outputs, refrigerant, at, _station in f.mass_balance:
+        weighed = outputs + refrigerant
+        table.rows.append([
+            Status("mass_balance", _("Mass balance")), label,
+            _("Outputs + refrigerant %(weighed)s kg vs gross %(gross)s kg (%(pct)s %%)",
+              weighed=format_decimal(Decimal(weighed) / 1000, format="#,##0.000"),
+              gross=format_decimal(Decimal(gross) / 1000, format="#,##0.000"),
+              pct=format_decimal((weighed - gross) * 100 / gross, format="+0.0;-0.0")), at])
+    overdue = _overdue_scales(f, settings, now)
+    for scale, last_check, _passed, last_pass in f.scales:
+        why = overdue.get(scale)
+        if why is None:
+            continue
+        if why == "never":
+            detail = _("No passing calibration check recorded.")
+        elif why == "failed":
+            detail = _("The last calibration check failed.")
+        else:
+            detail = _("Last passing check %(hours)s h ago.",
+                       hours=format_decimal((now - _utc(last_pass)).total_seconds() / 3600,
+                                            format="#,##0"))
+        table.rows.append([Status("calibration", _("Calibration overdue")), scale, detail,
+                           last_pass or last_check])
+    table.note = _("Low recovery and mass balance: in the range above. Calibration: as of now.")
+    return table
