@@ -360,7 +360,7 @@ def test_bodies_that_are_not_a_json_batch(app, stations):
     huge = {"events": _batch_of(stations["active"], 2), "pad": "x" * (2 * 1024 * 1024)}
     too_big = _post(app, huge)
     assert too_big.status_code == 413
-    assert "2 MiB" in too_big.get_json()["error"]
+    assert "2 MiB" in too_big.get_json()["error"] and too_big.get_json()["field"] == "body"
     assert _size(app) == before
 
 

@@ -51,6 +51,7 @@ errors.init(bp)
 
 MAX_BODY = 2 * 1024 * 1024  # bytes; 1,000 signed events take about 600 KiB
 IMMUTABLE = "public, max-age=31536000, immutable"
+LABEL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/+-]{0,127}$"  # a unit: subject's name (ledger.events)
 
 spec = SpecTree(
     "flask",
@@ -317,6 +318,9 @@ def _complete(operation: dict[str, Any]) -> None:
         schema = parameter["schema"]
         if parameter["in"] == "path" and schema.get("type") == "integer":
             schema.update(format="int64", minimum=0)
+        if parameter["name"] == "label":  # as on the unit's tag, without "unit:"
+            schema.update(pattern=LABEL_PATTERN, maxLength=128)
+            schema.pop("format", None)
         options = schema.pop("anyOf", None)
         if options:  # `int | None = None`: the parameter is optional, never null
             schema.update(next(o for o in options if o.get("type") != "null"))

@@ -84,7 +84,7 @@ def _http_error(error: HTTPException) -> Response:
     template = MESSAGES.get(code)
     message = (template.format(limit=_size(request.max_content_length)) if template
                else error.description or error.name)
-    return error_response(code, message)
+    return error_response(code, message, "body" if code == 413 else None)
 
 
 def _size(limit: int | None) -> str:
