@@ -9,6 +9,7 @@ import html
 import json
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -132,6 +133,9 @@ def test_corrected_air_conditioner_shows_corrected_figures_and_the_correction(
     assert f"Corrected by entry {events.index(correction)}" in page
     assert "approved by M-0001" in page
     assert "<del>57.222 kg</del> → <ins>5.722 kg</ins>" in page
+    fix_row = page.split(f'<tr id="entry-{events.index(correction)}"')[1].split("</tr>")[0]
+    assert f"Corrects entry {fixed}" in fix_row and "5.722 kg" in fix_row
+    assert "True" not in fix_row and "<del>" not in fix_row
     assert "Cycle time" in page and "0 h 53 min" in page  # 02:20:21 -> 03:13:46 UTC
 
 
@@ -219,3 +223,132 @@ def test_every_query_uses_an_index(sample_app, client_for, url):
                                                             parameters))
             for table in ("units", "unit_outputs", "ledger_entries", "refrigerant_recoveries"):
                 assert not re.search(rf"\bSCAN {table}\b(?! USING)", plan), (statement, plan)
+
+
+# -- In a real browser ------------------------------------------------------------------------
+
+@pytest.fixture
+def served(sample_app) -> Iterator[str]:
+    """The sample day's console over HTTP, with one hazardous lot shipped (awaiting its
+    manifest) and one sealed lot ready to ship, for the screenshots."""
+    import threading
+    import uuid
+
+    from werkzeug.serving import make_server
+
+    from ledger.events import PLANT_STATION, parse_event, utc_now_ms
+    from ledger.log import Submission
+
+    def plant(lot: str, etype: str, data: dict[str, Any]) -> Submission:
+        return Submission(parse_event({
+            "id": str(uuid.uuid4()), "type": etype, "time": utc_now_ms(),
+            "station": PLANT_STATION, "operator": "M-0001", "subject": f"lot:{lot}",
+            "data": data}))
+
+    def contents(lot: str) -> int:  # what went in, less a little dust: a plausible net weight
+        return sum(e["data"].get("mass_g") or 0 for e in sample()
+                   if e["data"].get("lot") == lot and e["subject"].startswith("unit:")) - 90
+
+    with sample_app.app_context():
+        ledger().append([
+            plant("LOT-20261120-PCB", "lot.sealed", {"net_g": contents("LOT-20261120-PCB")}),
+            plant("LOT-20261120-PCB", "lot.shipped", {
+                "receiver": "Zhejiang Sample PCB Treatment Co., Ltd. (浙江示例线路板处置有限公司)",
+                "manifest_no": "2026330100042210", "receiver_licence": "浙危废经第3301990077号",
+                "vehicle": "浙A·D5521"}),
+            plant("LOT-20261120-CABLES", "lot.sealed",
+                  {"net_g": contents("LOT-20261120-CABLES")})])
+    server = make_server("127.0.0.1", 0, sample_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+@pytest.fixture
+def chromium() -> Iterator[Any]:
+    import os
+
+    from .test_browser import CHROMIUM, CHROMIUM_ARGS
+
+    if not CHROMIUM.exists():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{CHROMIUM} is missing, and CI=true makes that a failure")
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.mark.filterwarnings("ignore::ledger.keys.PlaintextKeyWarning")
+def test_manager_finds_a_unit_and_sees_its_proof_in_a_browser(served, chromium, sample_app):
+    from .conftest import PASSWORD, USERS
+    from .test_browser import ARTIFACTS
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    correction_of = 346  # the mistyped copper output of AC, corrected by entry 751
+    context = chromium.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    page.goto(f"{served}/units/")
+    page.fill("#name", USERS["manager"])
+    page.fill("#password", PASSWORD)
+    page.click("button.primary")
+    page.wait_for_url(f"{served}/units/")
+    assert page.locator("h1").inner_text() == "设备"
+    page.fill("#q", "CN3301-2026-000484")
+    page.press("#q", "Enter")
+    page.wait_for_load_state()
+    assert page.locator("#results-title").inner_text() == "与“CN3301-2026-000484”匹配的设备"
+    page.screenshot(path=str(ARTIFACTS / "units-search-zh.png"), full_page=True)
+    page.click(f"#results-title + .ul-scroll a[href='/units/{AC}']")
+    page.wait_for_url(f"{served}/units/{AC}")
+    assert page.locator("h1").inner_text() == AC
+    assert "此设备的记录已被更正" in page.locator(".ul-callout").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "units-unit-zh.png"), full_page=True)
+    api_link = page.locator(f"#entry-{correction_of} a[href$='/proof/inclusion/{correction_of}']")
+    assert api_link.get_attribute("href") == f"/api/v1/proof/inclusion/{correction_of}"
+    page.click(f"#entry-{correction_of} a.ul-small-button")
+    page.wait_for_url(f"{served}/units/{AC}?proof={correction_of}#proof")
+    proof = page.locator("pre.ul-proof-text").inner_text()
+    assert proof.startswith(f"c2sp.org/tlog-proof@v1\nindex {correction_of}\n")
+    with sample_app.app_context():
+        spec_verifier.verify_tlog_proof(proof if proof.endswith("\n") else proof + "\n",
+                                        ledger().entry(correction_of),
+                                        [console().instance.vkey()])
+    page.locator("#proof").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "units-proof-zh.png"))
+    page.click("button[lang=en]")
+    page.wait_for_load_state()
+    assert page.locator("#outputs-title").inner_text() == "Outputs"
+    page.screenshot(path=str(ARTIFACTS / "units-unit-en.png"), full_page=True)
+    fix = page.locator("#entry-751")
+    assert "Corrects entry 346" in fix.inner_text() and "True" not in fix.inner_text()
+    fix.screenshot(path=str(ARTIFACTS / "units-correction-en.png"))
+    page.goto(f"{served}/units/")
+    page.screenshot(path=str(ARTIFACTS / "units-index-en.png"), full_page=True)
+    for lang, name in (("en", "en"), ("zh_Hans_CN", "zh")):
+        if lang == "zh_Hans_CN":
+            page.click("button[lang=zh-Hans-CN]")
+            page.wait_for_load_state()
+        page.goto(f"{served}/lots/")
+        assert page.locator("#count-awaiting").inner_text() == "1"
+        page.screenshot(path=str(ARTIFACTS / f"lots-index-{name}.png"), full_page=True)
+        page.goto(f"{served}/lots/LOT-20261120-PCB")
+        assert page.locator("#awaiting").is_visible()
+        page.screenshot(path=str(ARTIFACTS / f"lots-awaiting-{name}.png"), full_page=True)
+        page.goto(f"{served}/lots/LOT-20261120-CABLES")
+        page.screenshot(path=str(ARTIFACTS / f"lots-ship-{name}.png"), full_page=True)
+    # a refused receipt keeps what was typed and says what to do
+    page.goto(f"{served}/lots/LOT-20261120-PCB")
+    page.fill("#manifest_no", "2026330100099999")
+    page.fill("#received_kg", "21.3")
+    page.click("form[action$='/receive'] button.primary")
+    page.wait_for_load_state()
+    error = page.locator("#manifest_no-error").inner_text()
+    assert "不是批次 LOT-20261120-PCB 发运时使用的联单" in error
+    page.screenshot(path=str(ARTIFACTS / "lots-refused-zh.png"), full_page=True)
+    context.close()

@@ -36,8 +36,8 @@ from ledger.tables import Lot, Unit, UnitOutput
 from web.access import current_role, roles_required
 from web.context import engine, ledger
 from web.nav import add_nav
+from web.units.history import inclusion_proof, timeline
 from web.units.names import template_names
-from web.units.timeline import inclusion_proof, timeline
 
 bp = Blueprint("lots", __name__, url_prefix="/lots", template_folder="templates")
 add_nav(bp, "index", lazy_gettext("Lots"), order=30)

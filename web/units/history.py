@@ -171,8 +171,10 @@ def timeline(subject: str) -> list[TimelineEntry]:
             item.corrects = data["corrects"]
             item.correction_reason = data["reason"]
             item.correction_approver = data["approved_by"]
-            item.details = [Detail(str(FIELD_NAMES.get(k, k)), *show_value(k, v))
-                            for k, v in sorted((data.get("set") or {}).items())]
+            item.details = []
+            for key, value in sorted((data.get("set") or {}).items()):
+                shown, is_mass = show_value(key, value)
+                item.details.append(Detail(str(FIELD_NAMES.get(key, key)), shown, None, is_mass))
             if target := by_index.get(data["corrects"]):
                 target.corrected_by.append(item)
         by_index[idx] = item
