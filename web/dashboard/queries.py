@@ -30,7 +30,7 @@ from sqlalchemy import Connection, text
 
 from web.dashboard.ranges import Range
 
-ALERT_ROWS = 200  # alerts listed on the page per kind; exports list them all
+ALERT_ROWS = 50  # alerts listed on the page per kind; exports list them all
 
 
 def _seconds(dialect: str) -> str:

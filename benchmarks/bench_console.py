@@ -1,0 +1,539 @@
+"""The console benchmark: server-side latency of the dashboard, unit search and unit page on a
+ledger of years of data.
+
+    .venv/bin/python benchmarks/bench_console.py            # 10^6 units (~8 M entries), cached
+    .venv/bin/python benchmarks/bench_console.py --quick    # smoke run, a few thousand units
+    .venv/bin/python benchmarks/bench_console.py --pg postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+Seeding: a plant of ~1,400 units a day over ~2 years, through `Ledger.append` in batches of
+10,000 PLANT events (durable commits, projections updated in the same transaction): per day a
+scale calibration per scale and one lot per output fraction; per unit unit.received,
+refrigerant.recovered or refrigerant.absent (fridges and air conditioners), a weighed
+component.removed for 9 in 10, 4-6 material.output and unit.completed (~7.9 entries a
+unit). The last day stops at 15:00 plant time, which the console takes as "now" (so "today"
+is a working day in progress). The seeded SQLite file is cached under `<tempdir>/dledger-bench-cache`, named by
+size and a fingerprint of the schema and of this generator; PostgreSQL is seeded afresh in
+a scratch database `dledger_bench_console`, dropped at the end.
+
+Timing: requests through Flask's test client, in process (server-side time: routing,
+queries, rendering; no network), signed in as a manager, after two warm-up requests per
+kind; p50 and p95 over >= 50 requests each (fewer with --quick). Unit search and the unit
+page are the units area's routes (`/units/?q=`, `/units/<label>`) when they exist, else the
+equivalent indexed queries (said so in the table). Progress goes to stderr, the table to
+stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import os
+import random
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from ledger.events import parse_event  # noqa: E402
+from ledger.log import Ledger, Submission  # noqa: E402
+from ledger.store import migrate, open_engine  # noqa: E402
+
+SEED_BATCH = 10_000
+PG_SCRATCH_DB = "dledger_bench_console"
+ZONE = ZoneInfo("Asia/Shanghai")
+LAST_DAY = date(2026, 11, 20)
+NOW_LOCAL = datetime(2026, 11, 20, 15, 0, tzinfo=ZONE)  # the console's "now"
+MONTH = ("2026-10-01", "2026-10-31")
+UNITS_PER_DAY = 1_400
+TARGET_P95_MS = 200.0
+ORIGIN = "ledger.bench-plant.example/BENCH"
+MANAGER = "bench-manager"
+
+# category: share of intake, gross range (g), output fractions and their shares of gross (%)
+CATEGORIES: dict[str, tuple[float, tuple[int, int], dict[str, float]]] = {
+    "fridge": (20, (35_000, 80_000), {"steel": 38, "compressor": 17, "plastics": 21,
+                                      "pu_foam": 13, "glass": 4, "copper": 2}),
+    "room_ac": (12, (30_000, 60_000), {"compressor": 30, "steel": 26, "copper": 12,
+                                       "aluminium": 8, "plastics": 15, "motor": 5}),
+    "washing_machine": (18, (25_000, 70_000), {"steel": 30, "plastics": 29, "concrete": 24,
+                                               "motor": 9, "aluminium": 2}),
+    "crt_tv": (15, (15_000, 40_000), {"crt_panel_glass": 37, "crt_funnel_glass": 20,
+                                      "plastics": 18, "steel": 8, "copper": 4, "pcb": 6}),
+    "flat_tv": (12, (8_000, 25_000), {"lcd_panel": 18, "steel": 29, "plastics": 27,
+                                      "aluminium": 8, "pcb": 10}),
+    "desktop_pc": (8, (7_000, 12_000), {"steel": 58, "pcb": 15, "plastics": 10, "aluminium": 6,
+                                        "cables": 4}),
+    "laptop": (4, (1_500, 3_500), {"plastics": 33, "pcb": 19, "lcd_panel": 17,
+                                   "aluminium": 12, "battery": 12}),
+    "crt_monitor": (3, (10_000, 20_000), {"crt_panel_glass": 35, "crt_funnel_glass": 21,
+                                          "plastics": 18, "steel": 9, "pcb": 7}),
+    "flat_monitor": (4, (3_000, 8_000), {"lcd_panel": 18, "steel": 29, "plastics": 29,
+                                         "pcb": 10}),
+    "range_hood": (1.5, (12_000, 22_000), {"steel": 64, "motor": 14, "aluminium": 8,
+                                           "plastics": 8}),
+    "electric_water_heater": (1.2, (15_000, 35_000), {"steel": 67, "plastics": 12,
+                                                      "pu_foam": 8, "copper": 3}),
+    "gas_water_heater": (0.8, (8_000, 15_000), {"steel": 54, "copper": 21, "plastics": 8,
+                                                "aluminium": 5}),
+    "microwave": (0.5, (10_000, 18_000), {"steel": 57, "copper": 12, "plastics": 9,
+                                          "glass": 6}),
+}
+GASES = {"fridge": [("R-600a", 60, (40, 80)), ("R-134a", 35, (100, 160)),
+                    ("R-12", 5, (120, 145))],
+         "room_ac": [("R-22", 40, (900, 1800)), ("R-410A", 40, (800, 1700)),
+                     ("R-32", 20, (600, 1100))]}
+HAZARDOUS = {"crt_funnel_glass", "pcb", "battery", "oil"}
+FRACTIONS = sorted({f for _, _, shares in CATEGORIES.values() for f in shares} | {"oil"})
+SCALES = ("SC-1", "SC-2", "SC-3")
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def ms(moment: datetime) -> str:
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+# -- the plant's days ----------------------------------------------------------------------------
+
+
+@dataclass
+class Samples:
+    """Some of what was seeded, to look up: labels, trade-in codes, serials."""
+
+    labels: list[str] = field(default_factory=list)
+    codes: list[str] = field(default_factory=list)
+    serials: list[str] = field(default_factory=list)
+
+
+class Plant:
+    """Deterministic events of `days` working days ending on LAST_DAY (NOW_LOCAL cut-off)."""
+
+    def __init__(self, units: int, seed: int = 20261120):
+        self.rng = random.Random(seed)
+        self.units = units
+        self.per_day = min(UNITS_PER_DAY, units)
+        self.days = -(-units // self.per_day)
+        self.seq = 0
+        self.samples = Samples()
+        self.every = max(1, units // 400)  # ~400 sampled units to look up
+        names = list(CATEGORIES)
+        self.category_weights = ([CATEGORIES[c][0] for c in names], names)
+
+    def uid(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def event(self, etype: str, moment: datetime, subject: str,
+              data: dict[str, Any]) -> dict[str, Any]:
+        return {"id": self.uid(), "type": etype, "time": ms(moment), "station": "PLANT",
+                "operator": "M-0001", "subject": subject, "data": data}
+
+    def events(self) -> Iterator[dict[str, Any]]:
+        first = LAST_DAY - timedelta(days=self.days - 1)
+        for n in range(self.days):
+            day = first + timedelta(days=n)
+            count = min(self.per_day, self.units - self.seq)
+            yield from self.day(day, count)
+
+    def day(self, day: date, count: int) -> Iterator[dict[str, Any]]:
+        r = self.rng
+        opening = datetime(day.year, day.month, day.day, 7, 40, tzinfo=ZONE)
+        stamp = f"{day:%Y%m%d}"
+        for i, scale in enumerate(SCALES):
+            yield self.event("scale.calibrated", opening + timedelta(minutes=i), f"scale:{scale}",
+                             {"reference_g": 20000, "reading_g": 20001, "tolerance_g": 5,
+                              "passed": True})
+        for i, fraction in enumerate(FRACTIONS):
+            yield self.event("lot.opened", opening + timedelta(minutes=5, seconds=i),
+                             f"lot:LOT-{stamp}-{fraction.upper()}",
+                             {"fraction": fraction, "hazardous": fraction in HAZARDOUS})
+        start = datetime(day.year, day.month, day.day, 8, 0, tzinfo=ZONE)
+        spread = timedelta(hours=10, minutes=30) / max(count, 1)
+        weights, names = self.category_weights
+        for i in range(count):
+            received = start + spread * i + timedelta(seconds=r.randint(0, 20))
+            if day == LAST_DAY and received > NOW_LOCAL:
+                break
+            self.seq += 1
+            category = r.choices(names, weights)[0]
+            yield from self.unit(day, stamp, category, received)
+
+    def unit(self, day: date, stamp: str, category: str,
+             received: datetime) -> Iterator[dict[str, Any]]:
+        r = self.rng
+        label = f"CN3301-{day.year}-{self.seq:07d}"
+        subject = f"unit:{label}"
+        _, (low, high), shares = CATEGORIES[category]
+        gross = r.randint(low, high) // 20 * 20
+        data: dict[str, Any] = {"category": category, "gross_g": gross, "scale": "SC-1",
+                                "source": "trade_in" if r.random() < 0.6 else "collector"}
+        if data["source"] == "trade_in":
+            data["trade_in_code"] = f"TI-{self.seq:010d}"
+        if r.random() < 0.5:
+            data["serial"] = f"{r.getrandbits(40):010X}"
+        gas = None
+        if category in GASES:
+            options = GASES[category]
+            gas, _, (lo, hi) = r.choices(options, [w for _, w, _ in options])[0]
+            data["nameplate_refrigerant"] = gas
+            data["nameplate_charge_g"] = r.randint(lo, hi) // 5 * 5
+        if self.seq % self.every == 0:
+            self.samples.labels.append(label)
+            if "trade_in_code" in data:
+                self.samples.codes.append(data["trade_in_code"])
+            if "serial" in data:
+                self.samples.serials.append(data["serial"])
+        events = [("unit.received", received, data)]
+        t = received + timedelta(minutes=r.randint(8, 20))
+        recovered = 0
+        if gas:
+            if r.random() < 0.04:
+                events.append(("refrigerant.absent", t, {"reason": "circuit_empty"}))
+            else:
+                recovered = max(1, round(data["nameplate_charge_g"] * r.uniform(0.8, 0.99)))
+                events.append(("refrigerant.recovered", t, {
+                    "refrigerant": gas, "cylinder": f"CYL-{gas}", "cylinder_gross_before_g": 9000,
+                    "cylinder_gross_after_g": 9000 + recovered, "recovered_g": recovered,
+                    "scale": "SC-2", "nameplate_charge_g": data["nameplate_charge_g"]}))
+        removed = 0
+        if r.random() < 0.9:
+            t += timedelta(minutes=r.randint(2, 6))
+            removed = max(20, round(gross * r.uniform(0.002, 0.01)))
+            component = "compressor_oil" if gas else "capacitor"
+            lot = "OIL" if gas else "PCB"
+            events.append(("component.removed", t, {"component": component, "count": 1,
+                                                    "mass_g": removed, "scale": "SC-3",
+                                                    "lot": f"LOT-{stamp}-{lot}"}))
+        picked = list(shares.items())[:r.randint(4, min(6, len(shares)))]
+        whole = sum(s for _, s in picked)
+        kept = r.uniform(0.955, 0.995) if r.random() > 0.02 else r.uniform(0.85, 0.95)
+        target = gross * kept - recovered - removed  # ~2 % of units out of mass balance
+        for fraction, share in picked:
+            t += timedelta(minutes=r.randint(2, 6))
+            mass = max(1, round(target * share / whole))
+            events.append(("material.output", t, {"fraction": fraction, "mass_g": mass,
+                                                  "lot": f"LOT-{stamp}-{fraction.upper()}",
+                                                  "scale": "SC-3"}))
+        events.append(("unit.completed", t + timedelta(minutes=r.randint(2, 8)), {}))
+        for etype, moment, payload in events:
+            if moment.date() == LAST_DAY and moment > NOW_LOCAL:
+                return  # still on the line at "now": work in progress
+            yield self.event(etype, moment, subject, payload)
+
+
+def generator_fingerprint() -> str:
+    """Changes when the schema or this generator changes (the cache key, with the size)."""
+    source = Path(__file__).read_bytes()
+    generator = source[source.index(b"SEED_BATCH = "):source.index(b"def generator_fingerprint")]
+    digest = hashlib.sha256(generator)
+    for path in sorted((REPO / "ledger" / "migrations" / "versions").glob("*.py")):
+        digest.update(path.read_bytes())
+    for name in ("projections.py", "tables.py", "events.py", "canonical.py"):
+        digest.update((REPO / "ledger" / name).read_bytes())
+    return digest.hexdigest()[:10]
+
+
+def seed(ledger: Ledger, plant: Plant, what: str) -> tuple[int, float]:
+    """Append the plant's events; returns (entries, seconds)."""
+    began = time.perf_counter()
+    batch: list[Submission] = []
+    done = 0
+    last_report = began
+    for obj in plant.events():
+        batch.append(Submission(parse_event(obj)))
+        if len(batch) == SEED_BATCH:
+            ledger.append(batch)
+            done += len(batch)
+            batch = []
+            if time.perf_counter() - last_report > 15:
+                last_report = time.perf_counter()
+                spent = last_report - began
+                log(f"  seeding {what}: {done:,} entries, {plant.seq:,}/{plant.units:,} units "
+                    f"({done / spent:,.0f} entries/s)")
+    if batch:
+        ledger.append(batch)
+        done += len(batch)
+    return done, time.perf_counter() - began
+
+
+# -- databases -----------------------------------------------------------------------------------
+
+
+def remove_db(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(f"{path}{suffix}")
+
+
+@dataclass
+class Seeded:
+    url: str
+    entries: int
+    units: int
+    seconds: float | None  # None: from the cache
+    samples: Samples
+
+
+def cached_sqlite(cache: Path, units: int) -> Seeded:
+    fp = generator_fingerprint()
+    path = cache / f"console-u{units}-{fp}.db"
+    info = cache / f"console-u{units}-{fp}.json"
+    fresh = False
+    if not path.exists() or not info.exists():
+        for stale in cache.glob(f"console-u{units}-*.db*"):
+            stale.unlink()
+        partial = cache / f"console-u{units}-{fp}.partial.db"
+        remove_db(partial)
+        log(f"seeding {units:,} units into {path} (once; cached for later runs)")
+        engine = open_engine(f"sqlite:///{partial}")
+        migrate(engine)
+        plant = Plant(units)
+        entries, seconds = seed(Ledger(engine), plant, f"SQLite {units:,} units")
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        engine.dispose()
+        for suffix in ("-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(f"{partial}{suffix}")
+        os.replace(partial, path)
+        info.write_text(json.dumps({"seconds": seconds, "units": plant.seq,
+                                    "samples": asdict(plant.samples)}))
+        fresh = True
+    saved = json.loads(info.read_text())
+    with sqlite3.connect(path) as con:
+        entries = con.execute("SELECT size FROM ledger_state").fetchone()[0]
+    return Seeded(f"sqlite:///{path}", entries, saved["units"],
+                  saved["seconds"] if fresh else None, Samples(**saved["samples"]))
+
+
+@contextlib.contextmanager
+def pg_scratch(url: str) -> Iterator[str]:
+    """Create the scratch database, yield its SQLAlchemy URL, drop it afterwards."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    scratch = make_url(url).set(database=PG_SCRATCH_DB)
+    admin_dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin_dsn, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{PG_SCRATCH_DB}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{PG_SCRATCH_DB}"')
+    try:
+        yield scratch.render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin_dsn, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{PG_SCRATCH_DB}" WITH (FORCE)')
+
+
+def seed_pg(url: str, units: int) -> Seeded:
+    engine = open_engine(url)
+    migrate(engine)
+    plant = Plant(units)
+    log(f"seeding {units:,} units into PostgreSQL {PG_SCRATCH_DB}")
+    entries, seconds = seed(Ledger(engine), plant, f"PostgreSQL {units:,} units")
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM ANALYZE")  # what autovacuum would have done by then
+    engine.dispose()
+    return Seeded(url, entries, plant.seq, seconds, plant.samples)
+
+
+# -- timing ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    label: str
+    times: list[float]  # seconds
+    note: str = ""
+
+    def pct(self, q: float) -> float:
+        values = sorted(self.times)
+        if len(values) == 1:
+            return values[0] * 1000
+        return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] * 1000
+
+
+def console_app(url: str, home: Path) -> Any:
+    """The console on the database at `url`, with one manager; returns (app, client)."""
+    from ledger.instance import KEY_FILE, Instance, write_config
+    from ledger.keys import new_plant_signer, write_key
+    from web import accounts
+    from web.app import create_app
+    from web.auth import User
+    from web.context import engine
+
+    write_config(home, ORIGIN, plaintext_key=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        write_key(home / KEY_FILE, new_plant_signer(ORIGIN), None, allow_plaintext=True)
+    app = create_app(Instance(home, ORIGIN, url, True),
+                     {"TESTING": True, "DLEDGER_DASHBOARD_NOW": NOW_LOCAL.astimezone(UTC)})
+    with app.app_context():
+        if accounts.get_user(engine(), MANAGER) is None:
+            accounts.create_user(engine(), MANAGER, "manager", "bench password 1234")
+        account = accounts.get_user(engine(), MANAGER)
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = User(account).get_id()
+        session["_fresh"] = True
+    return app, client
+
+
+def time_requests(client: Any, paths: Sequence[str], n: int,
+                  ok: tuple[int, ...] = (200,)) -> list[float]:
+    for path in paths[:2]:  # warm-up: templates compiled, pages cached
+        client.get(path)
+    times = []
+    for i in range(n):
+        path = paths[i % len(paths)]
+        began = time.perf_counter()
+        response = client.get(path)
+        times.append(time.perf_counter() - began)
+        if response.status_code not in ok:
+            raise SystemExit(f"GET {path} answered {response.status_code}")
+        response.close()
+    return times
+
+
+def time_calls(call: Callable[[Any], object], args: Sequence[Any], n: int) -> list[float]:
+    for arg in args[:2]:
+        call(arg)
+    times = []
+    for i in range(n):
+        began = time.perf_counter()
+        call(args[i % len(args)])
+        times.append(time.perf_counter() - began)
+    return times
+
+
+def measure(seeded: Seeded, n: int, home: Path) -> list[Row]:
+    from sqlalchemy import text
+
+    from web.context import engine
+
+    app, client = console_app(seeded.url, home)
+    rows = [
+        Row("dashboard, today (last day to 15:00)", time_requests(
+            client, ["/dashboard/?range=today"], n)),
+        Row("dashboard, this shift", time_requests(client, ["/dashboard/?range=shift"], n)),
+        Row("dashboard, this week", time_requests(client, ["/dashboard/?range=week"], n)),
+        Row(f"dashboard, month {MONTH[0][:7]}", time_requests(
+            client, [f"/dashboard/?range=custom&from={MONTH[0]}&to={MONTH[1]}"], n)),
+    ]
+    s = seeded.samples
+    routes = {rule.rule for rule in app.url_map.iter_rules()}
+    if "/units/" in routes and "/units/<path:label>" in routes:
+        for what, values in (("label", s.labels), ("trade-in code", s.codes),
+                             ("serial", s.serials)):
+            rows.append(Row(f"unit search by {what} (/units/?q=)",
+                            time_requests(client, [f"/units/?q={v}" for v in values], n,
+                                          ok=(200, 302)), "one match: 302 to its page"))
+        rows.append(Row("unit page (/units/<label>)",
+                        time_requests(client, [f"/units/{v}" for v in s.labels], n)))
+    else:
+        note = "routes absent: indexed queries"
+        with app.app_context(), engine().connect() as conn:
+            for what, column, values in (("label", "label", s.labels),
+                                         ("trade-in code", "trade_in_code", s.codes),
+                                         ("serial", "serial", s.serials)):
+                sql = text(f"SELECT * FROM units WHERE {column} = :v")
+                rows.append(Row(f"unit search by {what}", time_calls(
+                    lambda v, sql=sql: conn.execute(sql, {"v": v}).all(), values, n), note))
+
+            def page(label: str) -> None:
+                conn.execute(text("SELECT * FROM units WHERE label = :v"), {"v": label}).all()
+                conn.execute(text("SELECT * FROM unit_outputs WHERE label = :v"),
+                             {"v": label}).all()
+                conn.execute(text("SELECT idx, body FROM ledger_entries WHERE subject = :s "
+                                  "ORDER BY idx"), {"s": f"unit:{label}"}).all()
+            rows.append(Row("unit page", time_calls(page, s.labels, n), note))
+    app.extensions["dledger"].ledger.engine.dispose()
+    return rows
+
+
+def render(title: str, rows: list[Row]) -> str:
+    out = [title, f"  {'request':44} {'n':>4} {'p50 ms':>8} {'p95 ms':>8}  p95 <= "
+                  f"{TARGET_P95_MS:.0f} ms"]
+    for row in rows:
+        p95 = row.pct(95)
+        out.append(f"  {row.label:44} {len(row.times):>4} {row.pct(50):>8.1f} {p95:>8.1f}  "
+                   f"{'ok' if p95 <= TARGET_P95_MS else 'MISSED'}"
+                   + (f"  ({row.note})" if row.note else ""))
+    return "\n".join(out)
+
+
+def describe(engine_name: str, seeded: Seeded) -> str:
+    how = ("from the cache" if seeded.seconds is None else
+           f"seeded in {seeded.seconds:,.0f} s ({seeded.entries / seeded.seconds:,.0f} entries/s, "
+           f"batches of {SEED_BATCH:,})")
+    return (f"{engine_name}: {seeded.units:,} units, {seeded.entries:,} entries, "
+            f"{-(-seeded.units // UNITS_PER_DAY):,} days to {LAST_DAY} ({how})")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a small smoke run")
+    parser.add_argument("--units", type=int, help="units to seed (default 1,000,000; "
+                        "--quick: 3,000)")
+    parser.add_argument("--requests", type=int, help="requests per kind (default 60; "
+                        "--quick: 10)")
+    parser.add_argument("--pg", metavar="URL", help="also on PostgreSQL (a scratch database "
+                        f"{PG_SCRATCH_DB} is created there and dropped)")
+    parser.add_argument("--pg-units", type=int, help="units to seed on PostgreSQL "
+                        "(default: as --units)")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
+    parser.add_argument("--cache-dir", type=Path,
+                        default=Path(tempfile.gettempdir()) / "dledger-bench-cache",
+                        help="where the seeded SQLite database is kept between runs")
+    args = parser.parse_args(argv)
+    units = args.units or (3_000 if args.quick else 1_000_000)
+    n = args.requests or (10 if args.quick else 60)
+    began = time.perf_counter()
+    args.cache_dir.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="dledger-bench-console-"))
+    tables = []
+    try:
+        if not args.no_sqlite:
+            seeded = cached_sqlite(args.cache_dir, units)
+            log("timing on SQLite")
+            tables.append(render(describe(f"SQLite {sqlite3.sqlite_version}", seeded),
+                                 measure(seeded, n, work / "sqlite")))
+        if args.pg:
+            with pg_scratch(args.pg) as url:
+                seeded = seed_pg(url, args.pg_units or units)
+                log("timing on PostgreSQL")
+                tables.append(render(describe("PostgreSQL", seeded),
+                                     measure(seeded, n, work / "pg")))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"Dismantle Ledger console benchmark ({'quick' if args.quick else 'full'} run): "
+          "server-side time per request (Flask test client, in process)")
+    print(f"  cpus: {os.cpu_count()}; now = {NOW_LOCAL:%Y-%m-%d %H:%M} {ZONE.key}; "
+          f"{n} requests per kind after 2 warm-up requests")
+    for table in tables:
+        print()
+        print(table)
+    print()
+    print(f"total run time: {time.perf_counter() - began:,.1f} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
