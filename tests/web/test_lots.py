@@ -63,7 +63,7 @@ def test_lot_contents_sum_and_link_their_units(sample_app, client_for):
     contents = page.split('id="contents"')[1].split("</table>")[0]
     assert f'id="contents-total">{total / 1000:,.3f} kg' in contents
     assert f'id="fig-contents">{total / 1000:,.3f} kg' in page
-    rows = re.findall(r'<td class="num">(\d+)</td>\s*<td><a class="ul-mono" '
+    rows = re.findall(r'<td class="num">(\d+)</td>\s*<td class="ul-nowrap"><a class="ul-mono" '
                       r'href="/units/([^"#]+)#entry-\d+">', contents)
     assert [(int(i), label) for i, label in rows] == [(i, e["subject"][5:]) for i, e in mine]
     assert f"{len(mine)} outputs from {len({e['subject'] for _, e in mine})} units" in page
