@@ -78,6 +78,10 @@ CREATE TABLE lots (
 	CONSTRAINT pk_lots PRIMARY KEY (lot)
 );
 
+CREATE INDEX ix_lots_first_index ON lots (first_index);
+
+CREATE INDEX ix_lots_state_first_index ON lots (state, first_index);
+
 CREATE TABLE refrigerant_recoveries (
 	idx INTEGER NOT NULL, 
 	label VARCHAR(130) NOT NULL, 
@@ -132,7 +136,7 @@ CREATE INDEX ix_unit_outputs_at ON unit_outputs (at);
 
 CREATE INDEX ix_unit_outputs_label ON unit_outputs (label);
 
-CREATE INDEX ix_unit_outputs_lot ON unit_outputs (lot);
+CREATE INDEX ix_unit_outputs_lot_idx ON unit_outputs (lot, idx);
 
 CREATE TABLE units (
 	label VARCHAR(130) NOT NULL, 
@@ -159,11 +163,11 @@ CREATE INDEX ix_units_category_completed_at ON units (category, completed_at);
 
 CREATE INDEX ix_units_completed_at ON units (completed_at);
 
-CREATE INDEX ix_units_received_at ON units (received_at);
+CREATE INDEX ix_units_received_at_label ON units (received_at, label);
 
 CREATE INDEX ix_units_serial ON units (serial);
 
-CREATE INDEX ix_units_state_received_at ON units (state, received_at);
+CREATE INDEX ix_units_state_received_at_label ON units (state, received_at, label);
 
 CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE ON ledger_entries BEGIN SELECT RAISE(ABORT, 'ledger_entries is append-only: UPDATE refused'); END;
 
@@ -242,7 +246,7 @@ CREATE INDEX ix_login_failures_address_at ON login_failures (address, at);
 CREATE INDEX ix_login_failures_name_at ON login_failures (name, at);
 
 CREATE TABLE lots (
-	lot VARCHAR(130) NOT NULL, 
+	lot VARCHAR(130) COLLATE "C" NOT NULL, 
 	fraction VARCHAR(64) NOT NULL, 
 	hazardous BOOLEAN NOT NULL, 
 	state VARCHAR(16) NOT NULL, 
@@ -253,6 +257,10 @@ CREATE TABLE lots (
 	last_index BIGINT NOT NULL, 
 	CONSTRAINT pk_lots PRIMARY KEY (lot)
 );
+
+CREATE INDEX ix_lots_first_index ON lots (first_index);
+
+CREATE INDEX ix_lots_state_first_index ON lots (state, first_index);
 
 CREATE TABLE refrigerant_recoveries (
 	idx BIGINT NOT NULL, 
@@ -308,10 +316,10 @@ CREATE INDEX ix_unit_outputs_at ON unit_outputs (at);
 
 CREATE INDEX ix_unit_outputs_label ON unit_outputs (label);
 
-CREATE INDEX ix_unit_outputs_lot ON unit_outputs (lot);
+CREATE INDEX ix_unit_outputs_lot_idx ON unit_outputs (lot, idx);
 
 CREATE TABLE units (
-	label VARCHAR(130) NOT NULL, 
+	label VARCHAR(130) COLLATE "C" NOT NULL, 
 	category VARCHAR(64) NOT NULL, 
 	state VARCHAR(16) NOT NULL, 
 	trade_in_code VARCHAR(64), 
@@ -335,11 +343,11 @@ CREATE INDEX ix_units_category_completed_at ON units (category, completed_at);
 
 CREATE INDEX ix_units_completed_at ON units (completed_at);
 
-CREATE INDEX ix_units_received_at ON units (received_at);
+CREATE INDEX ix_units_received_at_label ON units (received_at, label);
 
 CREATE INDEX ix_units_serial ON units (serial);
 
-CREATE INDEX ix_units_state_received_at ON units (state, received_at);
+CREATE INDEX ix_units_state_received_at_label ON units (state, received_at, label);
 
 CREATE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION USING MESSAGE = TG_TABLE_NAME || ' is append-only: ' || TG_OP || ' refused'; END $$;
 

@@ -39,6 +39,12 @@ LEDGER_TABLES = ("ledger_entries", "ledger_nodes", "ledger_checkpoints")
 EntryIndex = BigInteger().with_variant(Integer(), "sqlite")
 
 
+def label_type(length: int = 130) -> String:
+    """Labels compare byte-wise on both databases, so a prefix range (label >= 'CN33' AND
+    label < 'CN33\uffff') finds exactly the labels starting with it."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
 class LedgerEntry(SQLModel, table=True):
     """One leaf of the log: the exact entry bytes, with columns to find it by."""
 
@@ -91,10 +97,10 @@ class Unit(SQLModel, table=True):
     """Projection: an appliance unit and where it is in its dismantling."""
 
     __tablename__ = "units"
-    __table_args__ = (UniqueConstraint("trade_in_code"), Index(None, "received_at"),
+    __table_args__ = (UniqueConstraint("trade_in_code"), Index(None, "received_at", "label"),
                       Index(None, "category", "completed_at"), Index(None, "completed_at"),
-                      Index(None, "serial"), Index(None, "state", "received_at"))
-    label: str = Field(sa_column=Column(String(130), primary_key=True))
+                      Index(None, "serial"), Index(None, "state", "received_at", "label"))
+    label: str = Field(sa_column=Column(label_type(), primary_key=True))
     category: str = Field(sa_column=Column(String(64), nullable=False))
     state: str = Field(sa_column=Column(String(16), nullable=False))
     trade_in_code: str | None = Field(sa_column=Column(String(64), nullable=True))
@@ -117,7 +123,7 @@ class UnitOutput(SQLModel, table=True):
     component.removed entry (the entry's index is the key)."""
 
     __tablename__ = "unit_outputs"
-    __table_args__ = (Index(None, "label"), Index(None, "lot"), Index(None, "at"))
+    __table_args__ = (Index(None, "label"), Index(None, "lot", "idx"), Index(None, "at"))
     idx: int = Field(sa_column=Column(EntryIndex, primary_key=True, autoincrement=False))
     label: str = Field(sa_column=Column(String(130), nullable=False))
     kind: str = Field(sa_column=Column(String(16), nullable=False))  # material or component
@@ -159,7 +165,8 @@ class Lot(SQLModel, table=True):
     """Projection: a bin or lot of one output fraction, from opening to the receiver's receipt."""
 
     __tablename__ = "lots"
-    lot: str = Field(sa_column=Column(String(130), primary_key=True))
+    __table_args__ = (Index(None, "first_index"), Index(None, "state", "first_index"))
+    lot: str = Field(sa_column=Column(label_type(), primary_key=True))
     fraction: str = Field(sa_column=Column(String(64), nullable=False))
     hazardous: bool = Field(sa_column=Column(Boolean, nullable=False))
     state: str = Field(sa_column=Column(String(16), nullable=False))
