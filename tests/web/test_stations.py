@@ -73,15 +73,13 @@ def test_a_bad_calibration_period_stops_the_console(instance, console_env):
         create_app(instance, {"TESTING": True})
 
 
-def test_last_seen_reads_a_bounded_window(sample_app, client_for, monkeypatch):
-    with sample_app.test_request_context():
-        seen, start = stations_area.last_seen()
-        assert start == 0 and set(seen) == {"ST-01", "ST-02", "ST-03"}  # ST-09 never spoke
-        monkeypatch.setattr(stations_area, "LAST_SEEN_WINDOW", 5)
-        seen, start = stations_area.last_seen()
-        assert start == ledger().size() - 5 and len(seen) <= 2
+def test_last_seen_comes_from_the_stations_read_model(sample_app, client_for):
     page = client_for("admin").get("/stations/", headers=EN).get_data(as_text=True)
-    assert "not recently" in page and "among the last 5 entries" in page
+    rows = {name: row for row in page.split("<tr")[1:]
+            for name in ("ST-01", "ST-02", "ST-03", "ST-09") if name in row}
+    assert "never" in rows["ST-09"]  # registered and revoked without ever speaking
+    for name in ("ST-01", "ST-02", "ST-03"):  # they spoke on the sample day (Shanghai time)
+        assert "never" not in rows[name] and "2026-11-20" in rows[name], name
 
 
 def test_approve_a_station_key(sample_app, client_for, csrf_token):

@@ -5,8 +5,8 @@ appends a PLANT `station.registered` entry, revoking a `station.revoked` one, ea
 admin in `approved_by`. Scales are what the ledger has calibration checks for (subjects
 `scale:*`); a manager or admin records a check here as a PLANT `scale.calibrated` entry.
 
-Reads: the `stations` projection, and `ledger_entries` through its (subject, idx) index (the
-scales' entries, one range scan) and its primary key (the last entries, for "last seen").
+Reads: the `stations` projection (with when each station last spoke), and `ledger_entries`
+through its (subject, idx) index (the scales' entries, one range scan).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
-from sqlalchemy import bindparam, text
+from sqlalchemy import text
 
 from ledger.encoding import decode_base64
 from ledger.events import PLANT_STATION, EventError, parse_event, utc_now_ms
@@ -41,8 +41,6 @@ add_nav(bp, "index", lazy_gettext("Stations"), order=40)
 VIEWERS = ("manager", "inspector", "admin")
 PERIOD_SETTING = "DLEDGER_CALIBRATION_PERIOD_H"
 DEFAULT_PERIOD_H = 24
-# "Last seen" looks at this many of the latest entries (see last_seen).
-LAST_SEEN_WINDOW = 10_000
 MAX_GRAMS = 10**9
 
 _STATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
@@ -82,28 +80,6 @@ def fingerprint(public_key_b64: str) -> str:
     raw = decode_base64(public_key_b64) or public_key_b64.encode()
     digest = hashlib.sha256(raw).hexdigest()[:16]
     return " ".join(digest[i:i + 4] for i in range(0, 16, 4))
-
-
-def last_seen() -> tuple[dict[str, str], int]:
-    """Station -> the ledger time of its latest entry among the last LAST_SEEN_WINDOW entries.
-
-    `ledger_entries.station` has no index, and the `stations` projection's last_index is the
-    last entry *about* a station (registered, revoked), not *by* it. Until the projection
-    keeps a last-seen column, this reads the newest entries through the primary key (a
-    bounded range scan: at most LAST_SEEN_WINDOW rows, whatever the ledger's size), then the
-    bodies of one entry per station. A station silent for longer shows as not seen recently.
-    Returns the map and the first index looked at.
-    """
-    low = max(ledger().size() - LAST_SEEN_WINDOW, 0)
-    with engine().connect() as conn:
-        latest = conn.execute(text("SELECT station, MAX(idx) FROM ledger_entries "
-                                   "WHERE idx >= :low GROUP BY station"), {"low": low}).all()
-        indexes = [idx for station, idx in latest if station != PLANT_STATION]
-        bodies = conn.execute(text("SELECT idx, body FROM ledger_entries WHERE idx IN :ids")
-                              .bindparams(bindparam("ids", expanding=True)),
-                              {"ids": indexes}).all() if indexes else []
-    logged = {idx: json.loads(bytes(body))["logged"] for idx, body in bodies}
-    return {station: logged[idx] for station, idx in latest if idx in logged}, low
 
 
 @dataclass(frozen=True)
@@ -194,7 +170,8 @@ def _scale(name: str, entries: list[tuple[int, dict[str, Any]]], now: datetime,
 def _stations() -> list[dict[str, Any]]:
     with engine().connect() as conn:
         rows = conn.execute(text("SELECT station, public_key, name, state, registered_index, "
-                                 "last_index FROM stations ORDER BY station")).mappings().all()
+                                 "last_index, last_seen_at FROM stations ORDER BY station")
+                            ).mappings().all()
     return [dict(row, fingerprint=fingerprint(row["public_key"])) for row in rows]
 
 
@@ -212,11 +189,8 @@ def _station(station: str) -> dict[str, Any] | None:
 @bp.route("/")
 @roles_required(*VIEWERS)
 def index() -> ResponseReturnValue:
-    seen, window_start = last_seen()
-    return render_template("stations/index.html", stations=_stations(), seen=seen,
-                           window_start=window_start, window_limit=LAST_SEEN_WINDOW,
-                           scales=scales(), period_h=current_app.config[PERIOD_SETTING],
-                           role=current_role())
+    return render_template("stations/index.html", stations=_stations(), scales=scales(),
+                           period_h=current_app.config[PERIOD_SETTING], role=current_role())
 
 
 @bp.route("/scales/<scale>")
