@@ -11,9 +11,10 @@ scale calibration per scale and one lot per output fraction; per unit unit.recei
 refrigerant.recovered or refrigerant.absent (fridges and air conditioners), a weighed
 component.removed for 9 in 10, 4-6 material.output and unit.completed (~7.9 entries a
 unit). The last day stops at 15:00 plant time, which the console takes as "now" (so "today"
-is a working day in progress). The seeded SQLite file is cached under `<tempdir>/dledger-bench-cache`, named by
-size and a fingerprint of the schema and of this generator; PostgreSQL is seeded afresh in
-a scratch database `dledger_bench_console`, dropped at the end.
+is a working day in progress). The seeded SQLite file is cached under
+`<tempdir>/dledger-bench-cache`, named by size and a fingerprint of the schema and of this
+generator; PostgreSQL is seeded afresh in a scratch database `dledger_bench_console`,
+dropped at the end.
 
 Timing: requests through Flask's test client, in process (server-side time: routing,
 queries, rendering; no network), signed in as a manager, after two warm-up requests per
@@ -240,13 +241,14 @@ class Plant:
 
 
 def generator_fingerprint() -> str:
-    """Changes when the schema or this generator changes (the cache key, with the size)."""
+    """Changes when this generator or what entries and projections hold changes (the cache
+    key, with the size)."""
     source = Path(__file__).read_bytes()
     generator = source[source.index(b"SEED_BATCH = "):source.index(b"def generator_fingerprint")]
     digest = hashlib.sha256(generator)
-    for path in sorted((REPO / "ledger" / "migrations" / "versions").glob("*.py")):
-        digest.update(path.read_bytes())
-    for name in ("projections.py", "tables.py", "events.py", "canonical.py"):
+    # what the entries and read models hold; new indexes and tables come from `migrate`
+    # on the cached file at each run instead
+    for name in ("projections.py", "events.py", "canonical.py", "log.py"):
         digest.update((REPO / "ledger" / name).read_bytes())
     return digest.hexdigest()[:10]
 
@@ -317,6 +319,9 @@ def cached_sqlite(cache: Path, units: int) -> Seeded:
         info.write_text(json.dumps({"seconds": seconds, "units": plant.seq,
                                     "samples": asdict(plant.samples)}))
         fresh = True
+    engine = open_engine(f"sqlite:///{path}")
+    migrate(engine)  # a no-op when current; else adds what later migrations add
+    engine.dispose()
     saved = json.loads(info.read_text())
     with sqlite3.connect(path) as con:
         entries = con.execute("SELECT size FROM ledger_state").fetchone()[0]
@@ -423,7 +428,7 @@ def time_calls(call: Callable[[Any], object], args: Sequence[Any], n: int) -> li
     return times
 
 
-def measure(seeded: Seeded, n: int, home: Path) -> list[Row]:
+def measure(seeded: Seeded, n: int, home: Path, explain: bool = False) -> list[Row]:
     from sqlalchemy import text
 
     from web.context import engine
@@ -464,8 +469,34 @@ def measure(seeded: Seeded, n: int, home: Path) -> list[Row]:
                 conn.execute(text("SELECT idx, body FROM ledger_entries WHERE subject = :s "
                                   "ORDER BY idx"), {"s": f"unit:{label}"}).all()
             rows.append(Row("unit page", time_calls(page, s.labels, n), note))
+    if explain:
+        with app.app_context(), engine().connect() as conn:
+            print_plans(conn)
     app.extensions["dledger"].ledger.engine.dispose()
     return rows
+
+
+def print_plans(conn: Any) -> None:
+    """The plan of each dashboard query for the month (stderr): SQLite's EXPLAIN QUERY PLAN,
+    PostgreSQL's EXPLAIN."""
+    from sqlalchemy import text
+
+    from web.dashboard import queries, ranges
+
+    span = ranges.parse({"range": "custom", "from": MONTH[0], "to": MONTH[1]}, ZONE, (),
+                        NOW_LOCAL)
+    log(f"query plans ({conn.dialect.name}), month {MONTH[0]} to {MONTH[1]}:")
+    if conn.dialect.name == "sqlite":
+        for name, lines in queries.explain(conn, span).items():
+            log(f"  {name}: " + " | ".join(lines))
+        return
+    binds = {"start": span.start_utc, "end": span.end_utc, "mass_balance_pct": 5,
+             "low_recovery_pct": 90, "limit": 50, "epoch": "", "l0": "LOT"}
+    for name, sql in queries.SQL.items():
+        sql = sql.replace("{seconds}", queries._seconds("postgresql")).replace(
+            "{names}", ":l0")
+        lines = [row[0].strip() for row in conn.execute(text("EXPLAIN " + sql), binds)]
+        log(f"  {name}: " + " | ".join(lines))
 
 
 def render(title: str, rows: list[Row]) -> str:
@@ -499,6 +530,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--pg-units", type=int, help="units to seed on PostgreSQL "
                         "(default: as --units)")
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
+    parser.add_argument("--explain", action="store_true",
+                        help="print the dashboard queries' plans for the month (stderr)")
     parser.add_argument("--cache-dir", type=Path,
                         default=Path(tempfile.gettempdir()) / "dledger-bench-cache",
                         help="where the seeded SQLite database is kept between runs")
@@ -506,6 +539,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     units = args.units or (3_000 if args.quick else 1_000_000)
     n = args.requests or (10 if args.quick else 60)
     began = time.perf_counter()
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     args.cache_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="dledger-bench-console-"))
     tables = []
@@ -514,19 +548,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             seeded = cached_sqlite(args.cache_dir, units)
             log("timing on SQLite")
             tables.append(render(describe(f"SQLite {sqlite3.sqlite_version}", seeded),
-                                 measure(seeded, n, work / "sqlite")))
+                                 measure(seeded, n, work / "sqlite", args.explain)))
         if args.pg:
             with pg_scratch(args.pg) as url:
                 seeded = seed_pg(url, args.pg_units or units)
                 log("timing on PostgreSQL")
                 tables.append(render(describe("PostgreSQL", seeded),
-                                     measure(seeded, n, work / "pg")))
+                                     measure(seeded, n, work / "pg", args.explain)))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"Dismantle Ledger console benchmark ({'quick' if args.quick else 'full'} run): "
           "server-side time per request (Flask test client, in process)")
-    print(f"  cpus: {os.cpu_count()}; now = {NOW_LOCAL:%Y-%m-%d %H:%M} {ZONE.key}; "
-          f"{n} requests per kind after 2 warm-up requests")
+    print(f"  cpus: {os.cpu_count()}; load average (1, 5, 15 min) at the start: {load}, at the "
+          f"end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"  now = {NOW_LOCAL:%Y-%m-%d %H:%M} {ZONE.key}; {n} requests per kind after 2 "
+          "warm-up requests")
     for table in tables:
         print()
         print(table)

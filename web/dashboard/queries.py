@@ -3,7 +3,7 @@
 Every query here reads a projection (`units`, `unit_outputs`, `refrigerant_recoveries`,
 `lots`, `scales`), never `ledger_entries`, and bounds its rows by an indexed column:
 
-- units completed (by category, station, hour; cycle times; mass balance):
+- units completed (by category and station, by hour; cycle times; mass balance):
   `ix_units_completed_at`
 - units received per intake station: `ix_units_received_at`
 - work in progress: `ix_units_state_received_at` (state = 'received')
@@ -43,15 +43,12 @@ def _seconds(dialect: str) -> str:
 
 SQL: dict[str, str] = {
     "by_category": """
-        SELECT category, COUNT(*), SUM(gross_g), SUM(outputs_g), SUM(refrigerant_g),
+        SELECT category, completed_station, COUNT(*), SUM(gross_g), SUM(outputs_g),
+               SUM(refrigerant_g),
                SUM(CASE WHEN gross_g > 0 AND ABS(outputs_g + refrigerant_g - gross_g) * 100.0
                         > :mass_balance_pct * gross_g THEN 1 ELSE 0 END)
         FROM units WHERE completed_at >= :start AND completed_at < :end
-        GROUP BY category""",
-    "completed_by_station": """
-        SELECT completed_station, COUNT(*)
-        FROM units WHERE completed_at >= :start AND completed_at < :end
-        GROUP BY completed_station""",
+        GROUP BY category, completed_station""",
     "received_by_station": """
         SELECT intake_station, COUNT(*), SUM(gross_g)
         FROM units WHERE received_at >= :start AND received_at < :end
@@ -128,6 +125,11 @@ class Figures:
     scales: list[tuple[Any, ...]] = field(default_factory=list)
 
 
+def _int(value: Any) -> int:
+    """A SUM as an int: PostgreSQL sums BIGINT to NUMERIC (Decimal), SQLite to int."""
+    return int(value or 0)
+
+
 def _station(figures: Figures, name: str | None) -> dict[str, int]:
     return figures.stations.setdefault(name or "—", {"received": 0, "recoveries": 0,
                                                      "outputs": 0, "completed": 0})
@@ -157,13 +159,15 @@ def collect(conn: Connection, span: Range, *, mass_balance_pct: float,
         sql = SQL[name].replace("{seconds}", _seconds(conn.dialect.name))
         return conn.execute(text(sql), {**bounds, **extra})
 
-    for category, n, gross, outputs, refrigerant, off in run(
+    for category, station, n, gross, outputs, refrigerant, off in run(
             "by_category", mass_balance_pct=mass_balance_pct):
-        figures.by_category[category] = {"units": n, "gross_g": gross or 0,
-                                         "outputs_g": outputs or 0,
-                                         "refrigerant_g": refrigerant or 0,
-                                         "out_of_balance": off or 0}
-    for station, n in run("completed_by_station"):
+        row = figures.by_category.setdefault(category, dict.fromkeys(
+            ("units", "gross_g", "outputs_g", "refrigerant_g", "out_of_balance"), 0))
+        row["units"] += n
+        row["gross_g"] += _int(gross)
+        row["outputs_g"] += _int(outputs)
+        row["refrigerant_g"] += _int(refrigerant)
+        row["out_of_balance"] += _int(off)
         _station(figures, station)["completed"] += n
     for station, n, _gross in run("received_by_station"):
         _station(figures, station)["received"] += n
@@ -174,13 +178,13 @@ def collect(conn: Connection, span: Range, *, mass_balance_pct: float,
             cycles[category].append(float(seconds))
     figures.cycle = {category: sorted(values) for category, values in cycles.items()}
     for category, n, oldest, gross in run("wip", epoch=""):
-        figures.wip[category] = {"units": n, "oldest": oldest, "gross_g": gross or 0}
+        figures.wip[category] = {"units": n, "oldest": oldest, "gross_g": _int(gross)}
     for gas, n, recovered, charge, station in run("refrigerants"):
         row = figures.refrigerants.setdefault(gas, {"recoveries": 0, "recovered_g": 0,
                                                     "nameplate_g": 0})
         row["recoveries"] += n
-        row["recovered_g"] += recovered or 0
-        row["nameplate_g"] += charge or 0
+        row["recovered_g"] += _int(recovered)
+        row["nameplate_g"] += _int(charge)
         _station(figures, station)["recoveries"] += n
 
     outputs = run("outputs").all()
@@ -191,23 +195,24 @@ def collect(conn: Connection, span: Range, *, mass_balance_pct: float,
         row = figures.fractions.setdefault(fraction, {"entries": 0, "mass_g": 0,
                                                       "hazardous": hazardous})
         row["entries"] += n
-        row["mass_g"] += mass or 0
+        row["mass_g"] += _int(mass)
         row["hazardous"] = row["hazardous"] or hazardous
         if kind == "component":
             part = figures.components.setdefault(code, {"entries": 0, "count": 0, "mass_g": 0})
             part["entries"] += n
-            part["count"] += count or 0
-            part["mass_g"] += mass or 0
+            part["count"] += _int(count)
+            part["mass_g"] += _int(mass)
         _station(figures, station)["outputs"] += n
     for category, _kind, code, lot, mass in yields:
         fraction = lots.get(lot, (code, False))[0] if lot else code
         per = figures.yields.setdefault(category, {})
-        per[fraction] = per.get(fraction, 0) + (mass or 0)
+        per[fraction] = per.get(fraction, 0) + _int(mass)
 
     figures.low_recovery_count = run("low_recovery_count",
                                      low_recovery_pct=low_recovery_pct).scalar_one()
-    figures.low_recovery = [tuple(r) for r in run("low_recovery", low_recovery_pct=low_recovery_pct,
-                                                  limit=limit)]
+    figures.low_recovery = [(label, gas, _int(got), _int(plate), at, station)
+                            for label, gas, got, plate, at, station in run(
+                                "low_recovery", low_recovery_pct=low_recovery_pct, limit=limit)]
     figures.mass_balance = [tuple(r) for r in run("mass_balance",
                                                   mass_balance_pct=mass_balance_pct,
                                                   limit=limit)]

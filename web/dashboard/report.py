@@ -145,7 +145,10 @@ def export(value: Any, column: Column) -> Any:
 
 
 def export_title(column: Column) -> str:
-    return column.title + (" (min)" if column.kind == "duration" else "")
+    """A column's header in a file: durations are written as minutes, not h:mm."""
+    if column.kind != "duration":
+        return column.title
+    return column.title.replace("h:mm", "min").replace("时:分", "分钟")
 
 
 def percentile(values: list[float], q: int) -> float | None:
