@@ -11,14 +11,19 @@ user per role, signed-in clients and CSRF tokens.
 
 from __future__ import annotations
 
+import os
+import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask, session
 from flask.testing import FlaskClient
 from flask_wtf.csrf import generate_csrf
+from werkzeug.serving import make_server
 
 from ledger.instance import KEY_FILE, Instance, write_config
 from ledger.keys import new_plant_signer, write_key
@@ -122,3 +127,52 @@ def csrf_token(app: Flask) -> Callable[[FlaskClient], str]:
         return value
 
     return token
+
+
+# -- the browser ------------------------------------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's; `playwright install` cannot download here
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = REPO / "test-artifacts"  # screenshots, kept for people to look at
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """`app` over real HTTP on a free local port, for the browser; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
+
+
+@pytest.fixture
+def base_url(app: Flask) -> Iterator[str]:
+    with serving(app) as url:
+        yield url
+
+
+@pytest.fixture
+def sample_url(sample_app: Flask) -> Iterator[str]:
+    with serving(sample_app) as url:
+        yield url
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Headless Chromium through Playwright. Missing: a skip locally, a failure under CI."""
+    if not CHROMIUM.exists():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{CHROMIUM} is missing, and CI=true makes that a failure")
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

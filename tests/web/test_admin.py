@@ -7,8 +7,7 @@ import pytest
 from web import accounts
 from web.context import engine
 
-from .conftest import PASSWORD, USERS
-from .test_browser import ARTIFACTS, base_url, browser  # noqa: F401 (fixtures)
+from .conftest import ARTIFACTS, PASSWORD, USERS
 
 EN = {"Accept-Language": "en"}
 NEW_PASSWORD = "another long pass phrase"
@@ -133,8 +132,7 @@ def test_page_in_chinese(app, client_for):
     assert "添加用户" in page and "重置密码" in page
 
 
-def test_screenshots(base_url, browser):  # noqa: F811 (fixtures)
-    ARTIFACTS.mkdir(exist_ok=True)
+def test_screenshots(base_url, browser):
     for locale, lang, title in (("zh-CN", "zh", "用户"), ("en-US", "en", "Users")):
         context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 800})
         page = context.new_page()

@@ -3,48 +3,10 @@ dashboard in Chinese, then switches to English. Screenshots go to test-artifacts
 
 from __future__ import annotations
 
-import os
-import threading
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-from werkzeug.serving import make_server
-
-from .conftest import PASSWORD, USERS
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture
-def base_url(app) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{CHROMIUM} is missing, and CI=true makes that a failure")
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+from .conftest import ARTIFACTS, PASSWORD, USERS
 
 
 def test_manager_signs_in_and_sees_the_dashboard_in_both_languages(base_url, browser):
-    ARTIFACTS.mkdir(exist_ok=True)
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 800})
     page = context.new_page()
     page.goto(f"{base_url}/dashboard/")

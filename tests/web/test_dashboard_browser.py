@@ -6,27 +6,20 @@ from __future__ import annotations
 
 import csv
 import io
-import threading
 from collections.abc import Iterator
 
 import pytest
-from werkzeug.serving import make_server
 
-from .conftest import PASSWORD, USERS
-from .test_browser import ARTIFACTS, browser  # noqa: F401 (the fixture)
+from .conftest import ARTIFACTS, PASSWORD, USERS, serving
 
 NOW = "2026-11-21T23:00:00+00:00"  # 07:00 on the 22nd in Shanghai: "today" is empty
 
 
 @pytest.fixture
-def sample_url(sample_app) -> Iterator[str]:
+def dashboard_url(sample_app) -> Iterator[str]:
     sample_app.config["DLEDGER_DASHBOARD_NOW"] = NOW
-    server = make_server("127.0.0.1", 0, sample_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
+    with serving(sample_app) as url:
+        yield url
 
 
 def stat(page, label: str) -> str:
@@ -34,17 +27,16 @@ def stat(page, label: str) -> str:
     return card.locator(".stat-value").inner_text()
 
 
-def test_manager_reads_the_sample_day_filters_and_exports(sample_url, browser):  # noqa: F811
-    ARTIFACTS.mkdir(exist_ok=True)
+def test_manager_reads_the_sample_day_filters_and_exports(dashboard_url, browser):
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900},
                                   accept_downloads=True)
     page = context.new_page()
-    page.goto(f"{sample_url}/dashboard/")
+    page.goto(f"{dashboard_url}/dashboard/")
     assert "/login?next=" in page.url
     page.fill("#name", USERS["manager"])
     page.fill("#password", PASSWORD)
     page.click("button.primary")
-    page.wait_for_url(f"{sample_url}/dashboard/")
+    page.wait_for_url(f"{dashboard_url}/dashboard/")
     assert page.locator("h1").inner_text() == "生产看板"
     assert stat(page, "完成拆解台数") == "0"  # today (the 22nd) has nothing yet
     page.screenshot(path=str(ARTIFACTS / "dashboard-today-empty-zh.png"), full_page=True)

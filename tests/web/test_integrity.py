@@ -19,8 +19,7 @@ from ledger.log import Submission
 from ledger.proof import consistency_text
 from web.context import console, ledger
 
-from .conftest import PASSWORD, USERS
-from .test_browser import ARTIFACTS, browser  # noqa: F401 (a fixture)
+from .conftest import ARTIFACTS, PASSWORD, USERS
 
 EN = {"Accept-Language": "en"}
 
@@ -225,22 +224,7 @@ def test_pages_in_chinese(sample_app, client_for, csrf_token):
     assert "立即运行审计" in page and "验证密钥" in page
 
 
-@pytest.fixture
-def sample_url(sample_app):
-    import threading
-
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, sample_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
-
-
-def test_screenshots(sample_app, sample_url, browser, client_for, csrf_token):  # noqa: F811
-    ARTIFACTS.mkdir(exist_ok=True)
+def test_screenshots(sample_app, sample_url, browser, client_for, csrf_token):
     admin = client_for("admin")
     _sign(admin, csrf_token)
     _append_one(sample_app)

@@ -15,8 +15,7 @@ from web.app import create_app
 from web.config import ConfigError
 from web.context import engine, ledger
 
-from .conftest import PASSWORD, USERS
-from .test_browser import ARTIFACTS, browser  # noqa: F401 (a fixture)
+from .conftest import ARTIFACTS, PASSWORD, USERS
 
 EN = {"Accept-Language": "en"}
 
@@ -247,22 +246,7 @@ def test_pages_in_chinese(sample_app, client_for):
     assert "工位和秤" in page and "核查逾期" in page and "批准工位密钥" in page
 
 
-@pytest.fixture
-def sample_url(sample_app):
-    import threading
-
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, sample_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
-
-
-def test_screenshots(sample_url, browser):  # noqa: F811 (the fixture)
-    ARTIFACTS.mkdir(exist_ok=True)
+def test_screenshots(sample_url, browser):
     for locale, lang, title in (("zh-CN", "zh", "工位和秤"),
                                 ("en-US", "en", "Stations and scales")):
         context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})

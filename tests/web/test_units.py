@@ -18,7 +18,7 @@ from sqlalchemy import event as sa_event
 
 from web.context import console, engine, ledger
 
-from .conftest import REPO
+from .conftest import REPO, serving
 
 AC = "CN3301-2026-0004840"  # room air conditioner whose copper mass was corrected (entry 751)
 WASHER = "CN3301-2026-0004812"
@@ -231,10 +231,7 @@ def test_every_query_uses_an_index(sample_app, client_for, url):
 def served(sample_app) -> Iterator[str]:
     """The sample day's console over HTTP, with one hazardous lot shipped (awaiting its
     manifest) and one sealed lot ready to ship, for the screenshots."""
-    import threading
     import uuid
-
-    from werkzeug.serving import make_server
 
     from ledger.events import PLANT_STATION, parse_event, utc_now_ms
     from ledger.log import Submission
@@ -258,40 +255,16 @@ def served(sample_app) -> Iterator[str]:
                 "vehicle": "浙A·D5521"}),
             plant("LOT-20261120-CABLES", "lot.sealed",
                   {"net_g": contents("LOT-20261120-CABLES")})])
-    server = make_server("127.0.0.1", 0, sample_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
-
-
-@pytest.fixture
-def chromium() -> Iterator[Any]:
-    import os
-
-    from .test_browser import CHROMIUM, CHROMIUM_ARGS
-
-    if not CHROMIUM.exists():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{CHROMIUM} is missing, and CI=true makes that a failure")
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    with serving(sample_app) as url:
+        yield url
 
 
 @pytest.mark.filterwarnings("ignore::ledger.keys.PlaintextKeyWarning")
-def test_manager_finds_a_unit_and_sees_its_proof_in_a_browser(served, chromium, sample_app):
-    from .conftest import PASSWORD, USERS
-    from .test_browser import ARTIFACTS
+def test_manager_finds_a_unit_and_sees_its_proof_in_a_browser(served, browser, sample_app):
+    from .conftest import ARTIFACTS, PASSWORD, USERS
 
-    ARTIFACTS.mkdir(exist_ok=True)
     correction_of = 346  # the mistyped copper output of AC, corrected by entry 751
-    context = chromium.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
     page = context.new_page()
     page.goto(f"{served}/units/")
     page.fill("#name", USERS["manager"])
