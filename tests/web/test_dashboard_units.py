@@ -13,7 +13,7 @@ from web.config import ConfigError
 from web.context import engine
 from web.dashboard import gwp, queries, ranges, settings, yields
 from web.dashboard.chart import Bar, bars_svg, nice_ceiling
-from web.dashboard.names import CATEGORIES
+from web.names import CATEGORY_NAMES
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SHIFTS = settings.parse_shifts(settings.DEFAULT_SHIFTS)
@@ -101,7 +101,7 @@ def test_gwp_factors_from_the_reference():
 
 def test_expected_yields_cover_every_category_and_check():
     ranges_ = yields.expected()
-    assert set(ranges_) == set(CATEGORIES)
+    assert set(ranges_) == set(CATEGORY_NAMES)
     assert yields.check("fridge", "steel", 40.0)[0] == "within"
     assert yields.check("fridge", "steel", 5.0)[0] == "below"
     assert yields.check("fridge", "unobtainium", 5.0) == ("unknown", None)

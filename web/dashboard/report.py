@@ -19,11 +19,12 @@ from babel.numbers import NumberPattern, parse_pattern
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from web.dashboard import gwp, names, yields
+from web.dashboard import gwp, yields
 from web.dashboard.queries import Figures
 from web.dashboard.ranges import Range
 from web.dashboard.settings import DashboardSettings
 from web.formatting import MISSING, localtime
+from web.names import code_name
 
 
 @dataclass(frozen=True)
@@ -211,7 +212,7 @@ def _categories(f: Figures) -> Table:
         Column(_("Cycle time, p90 (h:mm)"), "duration")])
     for code, row in sorted(f.by_category.items(), key=lambda kv: (-kv[1]["units"], kv[0])):
         cycles = f.cycle.get(code, [])
-        table.rows.append([names.category(code), row["units"], row["gross_g"], row["outputs_g"],
+        table.rows.append([code_name(code), row["units"], row["gross_g"], row["outputs_g"],
                            row["refrigerant_g"], percentile(cycles, 50), percentile(cycles, 90)])
     every = sorted(s for values in f.cycle.values() for s in values)
     table.total = [_("Total"), sum(r[1] for r in table.rows), sum(r[2] for r in table.rows),
@@ -277,7 +278,7 @@ def _wip(f: Figures, now: datetime) -> Table:
         Column(_("Oldest waiting (h:mm)"), "duration")])
     for code, row in sorted(f.wip.items(), key=lambda kv: (-kv[1]["units"], kv[0])):
         waiting = (now - _utc(row["oldest"])).total_seconds() if row["oldest"] else None
-        table.rows.append([names.category(code), row["units"], row["gross_g"], row["oldest"],
+        table.rows.append([code_name(code), row["units"], row["gross_g"], row["oldest"],
                            waiting])
     if table.rows:
         table.total = [_("Total"), sum(r[1] for r in table.rows), sum(r[2] for r in table.rows),
@@ -327,7 +328,7 @@ def _fractions(f: Figures) -> Table:
     whole = sum(row["mass_g"] for row in f.fractions.values())
     for code, row in sorted(f.fractions.items(), key=lambda kv: -kv[1]["mass_g"]):
         hazardous = Status("alert", _("Hazardous")) if row["hazardous"] else ""
-        table.rows.append([names.fraction(code), hazardous, row["entries"], row["mass_g"],
+        table.rows.append([code_name(code), hazardous, row["entries"], row["mass_g"],
                            _pct(row["mass_g"], whole)])
     table.total = [_("Total"), "", sum(r[2] for r in table.rows), whole,
                    100.0 if whole else None]
@@ -353,7 +354,7 @@ def _yields(f: Figures) -> Table:
             status, span = yields.check(category, fraction, share or 0.0)
             expected = (f"{format_decimal(span[0], format='0.##')}–"
                         f"{format_decimal(span[1], format='0.##')}" if span else None)
-            table.rows.append([names.category(category), names.fraction(fraction), mass, share,
+            table.rows.append([code_name(category), code_name(fraction), mass, share,
                                expected, Status(status, words[status])])
     table.note = _("Outputs of the units completed in this range, as a share of their gross "
                    "intake weight. Expected ranges are defaults in web/dashboard/yields.toml, "
@@ -370,7 +371,7 @@ def _mass_balance(f: Figures, settings: DashboardSettings) -> Table:
         Column(_("Units outside ±%(limit)s %%", limit=limit), "int")])
     for code, row in sorted(f.by_category.items(), key=lambda kv: (-kv[1]["units"], kv[0])):
         weighed = row["outputs_g"] + row["refrigerant_g"]
-        table.rows.append([names.category(code), row["units"], row["gross_g"], weighed,
+        table.rows.append([code_name(code), row["units"], row["gross_g"], weighed,
                            _pct(weighed - row["gross_g"], row["gross_g"]),
                            row["out_of_balance"]])
     gross = sum(r[2] for r in table.rows)

@@ -35,9 +35,9 @@ from ledger.log import AppendError, Submission
 from ledger.tables import Lot, Unit, UnitOutput
 from web.access import current_role, roles_required
 from web.context import engine, ledger
+from web.names import template_names
 from web.nav import add_nav
 from web.units.history import inclusion_proof, timeline
-from web.units.names import template_names
 
 bp = Blueprint("lots", __name__, url_prefix="/lots", template_folder="templates")
 add_nav(bp, "index", lazy_gettext("Lots"), order=30)

@@ -29,9 +29,9 @@ from ledger.events import utc_now_ms
 from ledger.tables import RefrigerantRecovery, Unit, UnitOutput
 from web.access import access_of, current_role, roles_required
 from web.context import engine
+from web.names import template_names
 from web.nav import add_nav
 from web.units.history import inclusion_proof, timeline
-from web.units.names import template_names
 
 bp = Blueprint("units", __name__, url_prefix="/units", template_folder="templates")
 add_nav(bp, "index", lazy_gettext("Units"), order=20)

@@ -25,7 +25,7 @@ from ledger.proof import InclusionProof
 from ledger.tables import LedgerEntry
 from web.context import console, engine, ledger
 from web.formatting import kg
-from web.units.names import code_name
+from web.names import code_name
 
 entries_table = LedgerEntry.__table__  # type: ignore[attr-defined]
 

@@ -1,14 +1,13 @@
 """Names on screen for the codes the ledger stores (categories, fractions, components,
-sources), in the same English words as the dashboard's, so that one string has one Chinese
-translation. The ledger keeps the codes; an unknown code is shown as it is, so a category
-the process catalogue adds later still reads correctly, just untranslated."""
+sources), for every area of the console, so that one code has one name in each language.
+The ledger keeps the codes; an unknown code is shown as it is, so a category the process
+catalogue adds later still reads correctly, just untranslated."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext
 
-CODE_NAMES = {
-    # appliance categories
+CATEGORY_NAMES = {
     "fridge": lazy_gettext("Fridge"),
     "washing_machine": lazy_gettext("Washing machine"),
     "room_ac": lazy_gettext("Room air conditioner"),
@@ -22,6 +21,10 @@ CODE_NAMES = {
     "gas_water_heater": lazy_gettext("Gas water heater"),
     "microwave": lazy_gettext("Microwave oven"),
     "range_hood": lazy_gettext("Range hood"),
+}
+
+CODE_NAMES = {
+    **CATEGORY_NAMES,
     # output fractions and components
     "steel": lazy_gettext("Steel"),
     "copper": lazy_gettext("Copper"),
