@@ -33,6 +33,13 @@ from web.dashboard.ranges import Range
 ALERT_ROWS = 50  # alerts listed on the page per kind; exports list them all
 
 
+def _label_collation(dialect: str) -> str:
+    """On PostgreSQL `units.label` compares byte-wise (COLLATE "C", migration 0004) while
+    `unit_outputs.label` keeps the database's collation: without naming one, the join cannot
+    probe `ix_unit_outputs_label` and hashes a sequential scan of every output instead."""
+    return ' COLLATE "default"' if dialect == "postgresql" else ""
+
+
 def _seconds(dialect: str) -> str:
     """SQL for a completed unit's cycle time in seconds (received → completed)."""
     if dialect == "postgresql":
@@ -77,7 +84,7 @@ SQL: dict[str, str] = {
         GROUP BY kind, code, lot, station""",
     "yields": """
         SELECT u.category, o.kind, o.code, o.lot, SUM(o.mass_g)
-        FROM units u JOIN unit_outputs o ON o.label = u.label
+        FROM units u JOIN unit_outputs o ON o.label = u.label{label_collation}
         WHERE u.completed_at >= :start AND u.completed_at < :end
         GROUP BY u.category, o.kind, o.code, o.lot""",
     "low_recovery_count": """
@@ -156,7 +163,8 @@ def collect(conn: Connection, span: Range, *, mass_balance_pct: float,
     limit = alert_rows if alert_rows is not None else 2**62
 
     def run(name: str, **extra: Any) -> Any:
-        sql = SQL[name].replace("{seconds}", _seconds(conn.dialect.name))
+        sql = SQL[name].replace("{seconds}", _seconds(conn.dialect.name)).replace(
+            "{label_collation}", _label_collation(conn.dialect.name))
         return conn.execute(text(sql), {**bounds, **extra})
 
     for category, station, n, gross, outputs, refrigerant, off in run(
@@ -229,7 +237,7 @@ def explain(conn: Connection, span: Range, **params: Any) -> dict[str, list[str]
         if name == "lots":
             sql = sql.format(names=":l0")
             binds["l0"] = "LOT"
-        sql = sql.replace("{seconds}", _seconds("sqlite"))
+        sql = sql.replace("{seconds}", _seconds("sqlite")).replace("{label_collation}", "")
         rows = conn.execute(text("EXPLAIN QUERY PLAN " + sql), binds).all()
         plans[name] = [row[-1] for row in rows]
     return plans
