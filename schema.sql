@@ -264,7 +264,7 @@ CREATE INDEX ix_lots_state_first_index ON lots (state, first_index);
 
 CREATE TABLE refrigerant_recoveries (
 	idx BIGINT NOT NULL, 
-	label VARCHAR(130) NOT NULL, 
+	label VARCHAR(130) COLLATE "C" NOT NULL, 
 	refrigerant VARCHAR(20) NOT NULL, 
 	recovered_g BIGINT NOT NULL, 
 	nameplate_charge_g BIGINT, 
@@ -301,10 +301,10 @@ CREATE TABLE stations (
 
 CREATE TABLE unit_outputs (
 	idx BIGINT NOT NULL, 
-	label VARCHAR(130) NOT NULL, 
+	label VARCHAR(130) COLLATE "C" NOT NULL, 
 	kind VARCHAR(16) NOT NULL, 
 	code VARCHAR(64) NOT NULL, 
-	lot VARCHAR(130), 
+	lot VARCHAR(130) COLLATE "C", 
 	mass_g BIGINT, 
 	count INTEGER, 
 	station VARCHAR(32) NOT NULL, 

@@ -41,7 +41,8 @@ EntryIndex = BigInteger().with_variant(Integer(), "sqlite")
 
 def label_type(length: int = 130) -> String:
     """Labels compare byte-wise on both databases, so a prefix range (label >= 'CN33' AND
-    label < 'CN33\uffff') finds exactly the labels starting with it."""
+    label < 'CN33\uffff') finds exactly the labels starting with it. Every column holding a
+    unit label or lot id uses it, so joins between them can use each other's indexes."""
     return String(length).with_variant(String(length, collation="C"), "postgresql")
 
 
@@ -125,10 +126,10 @@ class UnitOutput(SQLModel, table=True):
     __tablename__ = "unit_outputs"
     __table_args__ = (Index(None, "label"), Index(None, "lot", "idx"), Index(None, "at"))
     idx: int = Field(sa_column=Column(EntryIndex, primary_key=True, autoincrement=False))
-    label: str = Field(sa_column=Column(String(130), nullable=False))
+    label: str = Field(sa_column=Column(label_type(), nullable=False))
     kind: str = Field(sa_column=Column(String(16), nullable=False))  # material or component
     code: str = Field(sa_column=Column(String(64), nullable=False))  # fraction or component
-    lot: str | None = Field(sa_column=Column(String(130), nullable=True))
+    lot: str | None = Field(sa_column=Column(label_type(), nullable=True))
     mass_g: int | None = Field(sa_column=Column(BigInteger, nullable=True))
     count: int | None = Field(sa_column=Column(Integer, nullable=True))
     station: str = Field(sa_column=Column(String(32), nullable=False))
@@ -141,7 +142,7 @@ class RefrigerantRecovery(SQLModel, table=True):
     __tablename__ = "refrigerant_recoveries"
     __table_args__ = (Index(None, "label"), Index(None, "at"))
     idx: int = Field(sa_column=Column(EntryIndex, primary_key=True, autoincrement=False))
-    label: str = Field(sa_column=Column(String(130), nullable=False))
+    label: str = Field(sa_column=Column(label_type(), nullable=False))
     refrigerant: str = Field(sa_column=Column(String(20), nullable=False))
     recovered_g: int = Field(sa_column=Column(BigInteger, nullable=False))
     nameplate_charge_g: int | None = Field(sa_column=Column(BigInteger, nullable=True))

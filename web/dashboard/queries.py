@@ -33,13 +33,6 @@ from web.dashboard.ranges import Range
 ALERT_ROWS = 50  # alerts listed on the page per kind; exports list them all
 
 
-def _label_collation(dialect: str) -> str:
-    """On PostgreSQL `units.label` compares byte-wise (COLLATE "C", migration 0004) while
-    `unit_outputs.label` keeps the database's collation: without naming one, the join cannot
-    probe `ix_unit_outputs_label` and hashes a sequential scan of every output instead."""
-    return ' COLLATE "default"' if dialect == "postgresql" else ""
-
-
 def _seconds(dialect: str) -> str:
     """SQL for a completed unit's cycle time in seconds (received → completed)."""
     if dialect == "postgresql":
@@ -84,7 +77,7 @@ SQL: dict[str, str] = {
         GROUP BY kind, code, lot, station""",
     "yields": """
         SELECT u.category, o.kind, o.code, o.lot, SUM(o.mass_g)
-        FROM units u JOIN unit_outputs o ON o.label = u.label{label_collation}
+        FROM units u JOIN unit_outputs o ON o.label = u.label
         WHERE u.completed_at >= :start AND u.completed_at < :end
         GROUP BY u.category, o.kind, o.code, o.lot""",
     "low_recovery_count": """
@@ -163,8 +156,7 @@ def collect(conn: Connection, span: Range, *, mass_balance_pct: float,
     limit = alert_rows if alert_rows is not None else 2**62
 
     def run(name: str, **extra: Any) -> Any:
-        sql = SQL[name].replace("{seconds}", _seconds(conn.dialect.name)).replace(
-            "{label_collation}", _label_collation(conn.dialect.name))
+        sql = SQL[name].replace("{seconds}", _seconds(conn.dialect.name))
         return conn.execute(text(sql), {**bounds, **extra})
 
     for category, station, n, gross, outputs, refrigerant, off in run(

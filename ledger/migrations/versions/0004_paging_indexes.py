@@ -1,5 +1,6 @@
 """Indexes for the console's lists: keyset paging with a tie-breaker, lots by state and age,
-a lot's contents in entry order; labels compared byte-wise on PostgreSQL (exact prefixes).
+a lot's contents in entry order; labels and lot ids compared byte-wise on PostgreSQL (exact
+prefixes, and joins between those columns that use their indexes).
 
 Revision ID: 0004
 Revises: 0003
@@ -23,5 +24,6 @@ def upgrade() -> None:
     op.create_index(op.f("ix_lots_first_index"), "lots", ["first_index"])
     op.create_index(op.f("ix_lots_state_first_index"), "lots", ["state", "first_index"])
     if op.get_bind().dialect.name == "postgresql":
-        for table, column in (("units", "label"), ("lots", "lot")):
+        for table, column in (("units", "label"), ("lots", "lot"), ("unit_outputs", "label"),
+                              ("unit_outputs", "lot"), ("refrigerant_recoveries", "label")):
             op.alter_column(table, column, type_=sa.String(130, collation="C"))
