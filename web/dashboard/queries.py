@@ -229,7 +229,7 @@ def explain(conn: Connection, span: Range, **params: Any) -> dict[str, list[str]
         if name == "lots":
             sql = sql.format(names=":l0")
             binds["l0"] = "LOT"
-        sql = sql.replace("{seconds}", _seconds("sqlite")).replace("{label_collation}", "")
+        sql = sql.replace("{seconds}", _seconds("sqlite"))
         rows = conn.execute(text("EXPLAIN QUERY PLAN " + sql), binds).all()
         plans[name] = [row[-1] for row in rows]
     return plans
