@@ -506,7 +506,7 @@ def print_plans(conn: Any) -> None:
              "low_recovery_pct": 90, "limit": 50, "epoch": "", "l0": "LOT"}
     for name, sql in queries.SQL.items():
         sql = sql.replace("{seconds}", queries._seconds("postgresql")).replace(
-            "{names}", ":l0").replace("{label_collation}", queries._label_collation("postgresql"))
+            "{names}", ":l0")
         lines = [row[0].strip() for row in conn.execute(text("EXPLAIN " + sql), binds)]
         log(f"  {name}: " + " | ".join(lines))
 
