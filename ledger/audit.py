@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from ledger import merkle
+from ledger.canonical import encode_valid
 from ledger.checkpoint import Checkpoint, CheckpointError
 from ledger.events import PLANT_STATION
 from ledger.log import station_signature_ok
@@ -165,8 +166,7 @@ class _Audit:
         if not self.check_signatures or station == PLANT_STATION:
             return
         key = self.stations.get(station)
-        message = json.dumps(event, sort_keys=True, separators=(",", ":"),
-                             ensure_ascii=False).encode()
+        message = encode_valid(event)
         if key is None or sig is None or not station_signature_ok(key, sig, message):
             self.problem(idx, f"entry {idx}: the station signature of {station} does not "
                          "verify with its registered key")

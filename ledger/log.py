@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Engine
 
 from ledger import merkle
+from ledger.canonical import encode_valid
 from ledger.checkpoint import Checkpoint
 from ledger.encoding import decode_base64
 from ledger.events import PLANT_STATION, Event, EventError, parse_event, utc_now_ms
@@ -348,8 +349,7 @@ class _Append:
             for event_id, idx, body in result:
                 body = bytes(body)
                 event = json.loads(body)["event"]
-                canonical = json.dumps(event, sort_keys=True, separators=(",", ":"),
-                                       ensure_ascii=False).encode()
+                canonical = encode_valid(event)
                 found[event_id] = (canonical, Appended(idx, merkle.leaf_hash(body), True))
         return found
 
