@@ -9,16 +9,19 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import tomllib
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine
 
-from ledger.keys import read_key, read_vkey
-from ledger.log import Ledger
+from ledger.events import PLANT_STATION, parse_event, utc_now_ms
+from ledger.keys import new_plant_signer, read_key, read_vkey, write_key
+from ledger.log import Ledger, Submission
 from ledger.note import Signer
 from ledger.store import open_engine
 
@@ -109,13 +112,6 @@ def rotate_key(instance: Instance, operator: str, reason: str | None) -> str:
     Old checkpoints stay verifiable with the old verifier key, which stays in the ledger and in
     retired-keys/. Returns the new verifier key.
     """
-    import base64
-    import uuid
-
-    from ledger.events import PLANT_STATION, parse_event, utc_now_ms
-    from ledger.keys import new_plant_signer, write_key
-    from ledger.log import Submission
-
     old = instance.signer()
     new = new_plant_signer(instance.origin)
     passphrase = os.environ.get("DLEDGER_KEY_PASSPHRASE")
