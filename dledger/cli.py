@@ -5,7 +5,10 @@ from __future__ import annotations
 import click
 
 from devices.cli import devices
+from ledger.certificates.cli import cert
 from ledger.cli import COMMANDS
+from ledger.witness.cli import witness
+from station.cli import station
 from web.cli import serve, user
 
 
@@ -19,5 +22,5 @@ def main() -> None:
     """
 
 
-for command in [*COMMANDS, devices, serve, user]:
+for command in [*COMMANDS, cert, witness, station, devices, serve, user]:
     main.add_command(command)

@@ -22,6 +22,7 @@ from web import (
     admin,
     api,
     auth,
+    certificates,
     dashboard,
     errors,
     formatting,
@@ -70,7 +71,7 @@ def create_app(instance: Instance | None = None, config: dict[str, Any] | None =
 
     auth.init_app(app)
     app.register_blueprint(home.bp)
-    for area in (dashboard, units, lots, stations, integrity, admin):
+    for area in (dashboard, units, lots, stations, certificates, integrity, admin):
         app.register_blueprint(area.bp)
     # The JSON API is authenticated by station signatures or a session role, not a form token.
     csrf.exempt(api.bp)
