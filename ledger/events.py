@@ -110,8 +110,21 @@ class MaterialOutput(_Data):
     scale: Code
 
 
+FLAG_CODES = ("low_recovery", "mass_balance", "calibration_overdue", "yield_out_of_range")
+
+
+class RuleFlag(_Data):
+    """A rule the station checked and found questionable (recorded, not refused), with the
+    figures it compared: integer grams, per-mille, or codes (scale, fraction, refrigerant)."""
+
+    code: Literal[FLAG_CODES]  # type: ignore[valid-type]
+    params: dict[Annotated[str, Field(pattern=r"^[a-z_]{1,40}$")],
+                 Annotated[int, Field(strict=True)] | Code]
+
+
 class UnitCompleted(_Data):
     note: Text | None = None
+    flags: Annotated[list[RuleFlag], Field(max_length=50)] | None = None  # station rule results
 
 
 class LotOpened(_Data):
