@@ -8,7 +8,8 @@ use) and IPCC AR5. Figures from shared/reference/refrigerants.md:
   tables: 3 is the usual convention, used here on both bases and marked `conventional`.
 
 A gas not in the table has no CO2e: `co2e_kg` returns None and the dashboard says so, rather
-than guessing a factor.
+than guessing a factor. It lives in ledger/ because certificates state CO2e too (standard
+library only: certificate verifiers re-derive those figures offline).
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 BASES = ("AR4", "AR5")
+# Where each basis's figures come from, as certificates state it beside each factor.
+SOURCES = {"AR4": "IPCC AR4 WG1 Table TS.2 (GWP-100)",
+           "AR5": "IPCC AR5 WG1 Table 8.A.1 (GWP-100)"}
 
 
 @dataclass(frozen=True)

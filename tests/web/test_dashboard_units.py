@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from ledger import gwp
 from web.config import ConfigError
 from web.context import engine
-from web.dashboard import gwp, queries, ranges, settings, yields
+from web.dashboard import queries, ranges, settings, yields
 from web.dashboard.chart import Bar, bars_svg, nice_ceiling
 from web.names import CATEGORY_NAMES
 

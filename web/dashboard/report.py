@@ -19,7 +19,8 @@ from babel.numbers import NumberPattern, parse_pattern
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from web.dashboard import gwp, yields
+from ledger import gwp
+from web.dashboard import yields
 from web.dashboard.queries import Figures
 from web.dashboard.ranges import Range
 from web.dashboard.settings import DashboardSettings
