@@ -42,19 +42,41 @@
     return name[nameKey] || name.en || item.code || "";
   }
 
-  // `template` (a Python %-format with named params) translated, then filled in.
-  // Params named *_g are integer grams and are shown in kg.
+  // `message.template` (a Python %-format with named params) translated, then filled in.
+  // Params named *_g are integer grams, shown in kg (a " g" after one in the template is
+  // dropped); codes of the catalogue and states are shown by their names.
   function format(message) {
     if (!message) return "";
     const params = message.params || {};
-    return t(message.template).replace(/%\((\w+)\)[sdi]|%%/g, (match, key) => {
+    return t(message.template).replace(/%\((\w+)\)[sdi]( g\b)?|%%/g, (match, key, grams) => {
       if (match === "%%") return "%";
       const value = params[key];
       if (value === undefined || value === null) return "";
       if (key.endsWith("_g") && typeof value === "number") return kg(value);
-      if (typeof value === "object") return nameOf(value);
-      return String(value);
+      return paramText(key, value) + (grams || "");
     });
+  }
+
+  const CODED = { category: "categories", fraction: "fractions", lot_fraction: "fractions",
+                  component: "components", reason: "absent_reasons" };
+  const LOT_STATES = { new: N_("not opened"), open: N_("open"), sealed: N_("sealed"),
+                       shipped: N_("shipped"), received: N_("received") };
+
+  function paramText(key, value) {
+    if (typeof value === "object") return nameOf(value);
+    if (CODED[key]) return nameOf(catalogueCodes(CODED[key])[value]) || String(value);
+    if (key === "steps") return String(value).split(", ").map(stepName).join(nameKey === "en" ? ", " : "、");
+    if (key === "status" && STATUS[value]) return t(STATUS[value]);
+    if (key === "state" && LOT_STATES[value]) return t(LOT_STATES[value]);
+    return t(String(value));
+  }
+
+  function stepName(code) {
+    const step = state && state.unit && (state.unit.steps || []).find((s) => s.code === code);
+    if (step) return nameOf(step);
+    const [kind, target] = code.split(":");
+    const part = { component: "components", output: "fractions" }[kind];
+    return (part && nameOf(catalogueCodes(part)[target])) || code;
   }
 
   // -- sound -----------------------------------------------------------------------------
@@ -321,14 +343,14 @@
       item.dataset.selected = String(lot.lot === selected);
       item.append(element("span", "lot-code", lot.lot),
                   element("span", "lot-fraction", nameOf(fractions[lot.fraction]) || lot.fraction),
-                  element("span", "lot-state", lot.state === "open" ? t("Open") : t("Sealed")));
+                  element("span", "lot-state", LOT_STATES[lot.state] ? t(LOT_STATES[lot.state]) : lot.state));
       return item;
     }));
   }
 
   function catalogueCodes(part) {
     const byCode = {};
-    for (const item of (state.catalogue && state.catalogue[part]) || []) {
+    for (const item of (state && state.catalogue && state.catalogue[part]) || []) {
       byCode[typeof item === "string" ? item : item.code] = item;
     }
     return byCode;
