@@ -1,0 +1,94 @@
+"""The kiosk page as served: the token for POSTs, a strict CSP with no inline script or
+style to need an exception, and the language (the worker's cookie, else the station's).
+
+The blueprint is mounted on a bare Flask app here; the browser tests (test_kiosk_e2e.py)
+run it inside the real station server.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+from flask import Flask
+
+from station import kiosk
+from station.kiosk import i18n
+
+TOKEN = "t0ken-for-tests"
+
+
+def make_app(language: str = "zh-CN") -> Flask:
+    app = Flask(__name__)
+    app.config["KIOSK_TOKEN"] = TOKEN
+    app.register_blueprint(kiosk.bp)
+    kiosk.init_app(app, language=language)
+    return app
+
+
+class Inline(HTMLParser):
+    """Collects what a strict CSP would block: inline scripts, style elements and attributes,
+    event-handler attributes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+        self.scripts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        names = dict(attrs)
+        if tag == "script":
+            if not names.get("src"):
+                self.found.append("inline <script>")
+            self.scripts.append(names.get("src") or "")
+        if tag == "style":
+            self.found.append("<style>")
+        self.found += [f"{tag} {name}=" for name in names
+                       if name == "style" or name.startswith("on")]
+
+
+def test_page_carries_the_token_and_a_strict_policy():
+    response = make_app().test_client().get("/")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert f'<meta name="kiosk-token" content="{TOKEN}">' in html
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "style-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    parser = Inline()
+    parser.feed(html)
+    assert parser.found == []
+    assert parser.scripts == ["/kiosk-static/kiosk.js"]
+
+
+def test_assets_are_local():
+    client = make_app().test_client()
+    for path in ("/kiosk-static/kiosk.js", "/kiosk-static/kiosk.css"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert not re.search(r"https?://", response.get_data(as_text=True)), path
+
+
+def test_chinese_by_default_english_by_cookie():
+    client = make_app().test_client()
+    zh = client.get("/").get_data(as_text=True)
+    assert 'lang="zh-CN"' in zh and "请扫描工牌登录" in zh
+    assert client.get("/kiosk/messages.json").json["Weigh output"] == "产物称重"
+
+    client.set_cookie(i18n.COOKIE, "en")
+    en = client.get("/").get_data(as_text=True)
+    assert 'lang="en"' in en and "Scan your badge to sign in" in en
+    assert client.get("/kiosk/messages.json").json == {}
+
+
+def test_a_station_may_default_to_english_and_a_bad_cookie_is_ignored():
+    client = make_app(language="en").test_client()
+    client.set_cookie(i18n.COOKIE, "xx")
+    assert "Scan your badge to sign in" in client.get("/").get_data(as_text=True)
+
+
+def test_an_unknown_station_language_names_the_choices():
+    with pytest.raises(ValueError, match=r"'fr'.*zh-CN"):
+        make_app(language="fr")
