@@ -370,3 +370,26 @@ def test_a_signed_in_role_gets_no_way_around_signatures(app, client_for, station
     answer = client_for("admin").post("/api/v1/events", json={"events": [item]})
     assert answer.status_code == 403 and answer.get_json()["field"] == "event.station"
 
+
+
+def test_subject_events_give_a_stations_rules_what_they_read(sample_app):
+    client = sample_app.test_client()
+    cylinder = client.get("/api/v1/events?subject=cylinder:CYL-0007").get_json()
+    assert [e["event"]["type"] for e in cylinder["entries"]] == ["cylinder.registered"]
+    assert cylinder["entries"][0]["event"]["data"]["max_gross_g"] == 17241
+    unit = client.get(f"/api/v1/events?subject=unit:{LABEL}&limit=2").get_json()
+    assert len(unit["entries"]) == 2
+    indexes = [e["index"] for e in unit["entries"]]
+    assert indexes == sorted(indexes)
+    assert client.get("/api/v1/events?subject=unit:NOBODY").get_json()["entries"] == []
+    bad = client.get("/api/v1/events?subject=nothing")
+    assert bad.status_code == 422 and bad.get_json()["field"]
+
+
+def test_trade_in_code_names_its_unit(sample_app):
+    client = sample_app.test_client()
+    found = client.get("/api/v1/trade-in?code=TI-2026-33-0877275")
+    assert found.get_json() == {"trade_in_code": "TI-2026-33-0877275",
+                                "label": "CN3301-2026-0004812"}
+    missing = client.get("/api/v1/trade-in?code=TI-0000-00-0000000")
+    assert missing.status_code == 404 and "TI-0000-00-0000000" in missing.get_json()["error"]

@@ -30,10 +30,13 @@ OPERATIONS = [
     ("GET", "/api/v1/units/{label}", None),
     ("POST", "/api/v1/events", 422),  # random events fail the ledger's own rules and signatures
     ("GET", "/api/v1/openapi.json", None),
+    ("GET", "/api/v1/events", None),
+    ("GET", "/api/v1/trade-in", None),
 ]
 # Operations with something to get wrong (the others take no input, or any string).
 INVALID = {"/api/v1/entries/{index}", "/api/v1/proof/inclusion/{index}",
-           "/api/v1/proof/consistency", "/api/v1/units/{label}", "/api/v1/events"}
+           "/api/v1/proof/consistency", "/api/v1/units/{label}", "/api/v1/events",
+           "/api/v1/trade-in"}
 EXAMPLES = int(os.environ.get("DLEDGER_API_EXAMPLES", "25"))  # ~25 per operation and mode
 
 

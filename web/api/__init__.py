@@ -30,7 +30,7 @@ from ledger.log import AppendError, LedgerError, SignedCheckpoint, Submission
 from ledger.merkle import leaf_hash
 from ledger.note import NoteError, Verifier, open_note
 from ledger.proof import InclusionProof, consistency_text
-from ledger.store import execute, read_transaction
+from ledger.store import execute, read_transaction, scalar
 from web.access import public
 from web.api import errors
 from web.api.errors import ApiError, from_validation
@@ -42,6 +42,10 @@ from web.api.models import (
     Error,
     EventBatch,
     InclusionQuery,
+    SubjectEvents,
+    SubjectQuery,
+    TradeIn,
+    TradeInQuery,
     Unit,
 )
 from web.context import console, engine, ledger
@@ -215,6 +219,45 @@ def unit(label: str) -> FlaskResponse:
                         "station": event["station"], "operator": event["operator"],
                         "leaf_hash": leaf_hash(body).hex()})
     return jsonify({**dict(zip(_UNIT_COLUMNS, row, strict=True)), "entries": entries})
+
+
+@bp.get("/events")
+@public
+@spec.validate(query=SubjectQuery, resp=Answers(HTTP_200=SubjectEvents), tags=["stations"],
+               operation_id="getSubjectEvents")
+def subject_events(query: SubjectQuery) -> FlaskResponse:
+    """The latest events about one subject
+
+    Oldest first, with each entry's index and station signature: what a station's rules need
+    to know about a unit, a cylinder's registration, a scale's calibration checks or a lot
+    (read through the (subject, idx) index). A subject nobody spoke of has no entries.
+    """
+    with read_transaction(engine()) as tx:
+        rows = execute(tx, "SELECT idx, body FROM ledger_entries WHERE subject = ? ORDER BY "
+                       "idx DESC LIMIT ?", (query.subject, query.limit)).fetchall()
+    entries = []
+    for idx, body in reversed(rows):
+        logged = json.loads(bytes(body))
+        entries.append({"index": idx, "event": logged["event"],
+                        "station_sig": logged["station_sig"]})
+    return jsonify({"subject": query.subject, "entries": entries})
+
+
+@bp.get("/trade-in")
+@public
+@spec.validate(query=TradeInQuery, resp=Answers(HTTP_200=TradeIn, HTTP_404=Error),
+               tags=["stations"], operation_id="getTradeIn")
+def trade_in(query: TradeInQuery) -> FlaskResponse:
+    """The unit a trade-in code was received with
+
+    A code is received once: a station refuses a unit whose code is already here.
+    """
+    with read_transaction(engine()) as tx:
+        label = scalar(execute(tx, "SELECT label FROM units WHERE trade_in_code = ?",
+                               (query.code,)))
+    if label is None:
+        raise ApiError(404, f"no unit was received with trade-in code {query.code!r}", "code")
+    return jsonify({"trade_in_code": query.code, "label": label})
 
 
 # -- write side -------------------------------------------------------------------------------

@@ -124,7 +124,39 @@ class Unit(_Model):
     entries: list[UnitEntry]
 
 
+class SubjectEntry(_Model):
+    index: Index
+    event: EventObject
+    station_sig: str | None
+
+
+class SubjectEvents(_Model):
+    """The latest events about one subject, oldest first (what a station's rules read)."""
+
+    subject: str
+    entries: list[SubjectEntry]
+
+
+class TradeIn(_Model):
+    """The unit a trade-in code was received with."""
+
+    trade_in_code: str
+    label: str
+
+
 # -- query parameters -------------------------------------------------------------------------
+
+class SubjectQuery(BaseModel):
+    subject: str = Field(pattern=ledger_events._SUBJECT.pattern, max_length=140,
+                         description="prefix:name, e.g. unit:CN3301-2026-0001234, "
+                                     "cylinder:CYL-0007, scale:SC-1, lot:LOT-20261120-STEEL")
+    limit: int = Field(500, ge=1, le=1000, description="at most this many of the latest events")
+
+
+class TradeInQuery(BaseModel):
+    code: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/+-]{0,63}$",
+                      description="the trade-in code as printed on the voucher")
+
 
 class InclusionQuery(BaseModel):
     size: int | None = Field(None, ge=1, le=MAX_INDEX, description="the size of a signed "
