@@ -14,6 +14,25 @@ CREATE TABLE console_users (
 	CONSTRAINT ck_console_users_role CHECK (role IN ('worker', 'manager', 'inspector', 'admin'))
 );
 
+CREATE TABLE hourly_totals (
+	figure VARCHAR(16) NOT NULL, 
+	hour VARCHAR(13) NOT NULL, 
+	category VARCHAR(64) NOT NULL, 
+	station VARCHAR(32) NOT NULL, 
+	kind VARCHAR(16) NOT NULL, 
+	code VARCHAR(64) NOT NULL, 
+	lot VARCHAR(130) NOT NULL, 
+	n BIGINT NOT NULL, 
+	gross_g BIGINT NOT NULL, 
+	outputs_g BIGINT NOT NULL, 
+	refrigerant_g BIGINT NOT NULL, 
+	mass_g BIGINT NOT NULL, 
+	count BIGINT NOT NULL, 
+	nameplate_g BIGINT NOT NULL, 
+	CONSTRAINT pk_hourly_totals PRIMARY KEY (figure, hour, category, station, kind, code, lot)
+)
+ WITHOUT ROWID;
+
 CREATE TABLE ledger_checkpoints (
 	size BIGINT NOT NULL, 
 	key_id VARCHAR(8) NOT NULL, 
@@ -193,6 +212,24 @@ CREATE TABLE console_users (
 	language VARCHAR(16), 
 	CONSTRAINT pk_console_users PRIMARY KEY (name), 
 	CONSTRAINT ck_console_users_role CHECK (role IN ('worker', 'manager', 'inspector', 'admin'))
+);
+
+CREATE TABLE hourly_totals (
+	figure VARCHAR(16) NOT NULL, 
+	hour VARCHAR(13) NOT NULL, 
+	category VARCHAR(64) NOT NULL, 
+	station VARCHAR(32) NOT NULL, 
+	kind VARCHAR(16) NOT NULL, 
+	code VARCHAR(64) NOT NULL, 
+	lot VARCHAR(130) COLLATE "C" NOT NULL, 
+	n BIGINT NOT NULL, 
+	gross_g BIGINT NOT NULL, 
+	outputs_g BIGINT NOT NULL, 
+	refrigerant_g BIGINT NOT NULL, 
+	mass_g BIGINT NOT NULL, 
+	count BIGINT NOT NULL, 
+	nameplate_g BIGINT NOT NULL, 
+	CONSTRAINT pk_hourly_totals PRIMARY KEY (figure, hour, category, station, kind, code, lot)
 );
 
 CREATE TABLE ledger_checkpoints (

@@ -1,12 +1,13 @@
 """Read models derived from the entries: units (with their outputs and refrigerant
-recoveries), lots, stations and scales.
+recoveries), lots, stations, scales, and the dashboard's hourly roll-up.
 
 `Projector` runs inside the append transaction. It loads the rows an append batch touches,
 refuses events that break the ledger's own invariants (a unit received twice, a lot shipped
 before it was sealed, a revoked station...), applies each event's effect and writes the rows
 back. A `correction` re-derives its subject's row from the subject's entries with the
 correction applied (and, for a unit, its output and recovery rows), so `rebuild` and
-incremental updates always agree.
+incremental updates always agree. The hourly roll-up (ledger/hourly.py) changes by each
+touched unit's share after the append minus its share before.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ledger import hourly
 from ledger.encoding import decode_base64
 from ledger.events import PLANT_STATION, Event
 from ledger.store import Tx, chunks, execute, insert_rows, placeholders, scalar, stream
@@ -46,9 +48,11 @@ class RuleError(ValueError):
 class Projector:
     """Projection rows for one append transaction: load, check and apply, then flush."""
 
-    def __init__(self, conn: Tx):
+    def __init__(self, conn: Tx, rollup: bool = True):
         self.conn = conn
+        self.rollup = rollup  # keep hourly_totals (absent before migration 0005)
         self.rows: dict[str, Row | None] = {}  # subject -> row, or None where there is none
+        self.stored: dict[str, Row | None] = {}  # unit subject -> its row as stored
         self.dirty: set[str] = set()
         self.trade_in: dict[str, str] = {}  # trade-in code -> unit label, for those loaded
         self.pending: dict[str, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
@@ -82,6 +86,7 @@ class Projector:
                 for values in result:
                     row = dict(zip(columns, values, strict=True))
                     self.rows[f"{kind}:{row[key]}"] = row
+        self.stored.update({s: self.rows[s] for s in wanted if s.startswith("unit:")})
         for row in self.rows.values():
             if row and row.get("trade_in_code"):
                 self.trade_in[row["trade_in_code"]] = row["label"]
@@ -114,6 +119,7 @@ class Projector:
 
     def flush(self) -> None:
         """Write every changed row back: one statement per table and kind of change."""
+        rollup = self._hourly_change() if self.rollup else None
         upserts: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
         deletes: dict[str, list[tuple[str]]] = defaultdict(list)
         for subject in sorted(self.dirty):
@@ -145,6 +151,35 @@ class Projector:
                          for t, row in self.entry_rows.values() if t == table])
         self.entry_rows.clear()
         self.rederived.clear()
+        if rollup is not None:
+            hourly.write(self.conn, rollup)
+
+    def _hourly_change(self) -> hourly.Totals:
+        """What this batch changes in the roll-up: per touched unit, its share from the rows
+        about to be written minus its share from the rows stored (read before writing)."""
+        labels = sorted({s.split(":", 1)[1] for s in self.pending if s.startswith("unit:")})
+        stored: dict[tuple[str, str], list[Row]] = defaultdict(list)
+        for table, model in {*_ENTRY_ROWS.values()}:
+            columns = list(model.model_fields)
+            for part in chunks(labels):
+                result = execute(self.conn, f"SELECT {', '.join(columns)} FROM {table} WHERE "
+                                 f"label IN ({placeholders(len(part))})", tuple(part))
+                for values in result.fetchall():
+                    row = dict(zip(columns, values, strict=True))
+                    stored[(row["label"], table)].append(row)
+        new: dict[tuple[str, str], list[Row]] = defaultdict(list)
+        for table, row in self.entry_rows.values():
+            new[(row["label"], table)].append(row)
+        change = hourly.Totals()
+        for label in labels:
+            subject = "unit:" + label
+            before = [stored[(label, t)] for t in ("unit_outputs", "refrigerant_recoveries")]
+            after = [new[(label, t)] if label in self.rederived else stored[(label, t)] +
+                     new[(label, t)] for t in ("unit_outputs", "refrigerant_recoveries")]
+            change.merge(hourly.unit_totals(self.stored.get(subject), *before), sign=-1)
+            change.merge(hourly.unit_totals(self.rows.get(subject), *after))
+            self.stored[subject] = self.rows.get(subject)
+        return change
 
     # -- rules -------------------------------------------------------------------------------
 
@@ -360,38 +395,45 @@ _EFFECTS = {
 }
 
 
-def clear(conn: Tx) -> None:
-    """Empty every projection table, before a rebuild."""
-    for table in PROJECTION_TABLES:
-        execute(conn, f"DELETE FROM {table}")
+def _has_table(conn: Tx, table: str) -> bool:
+    if conn.dialect == "sqlite":
+        sql = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?"
+    else:
+        sql = ("SELECT COUNT(*) FROM information_schema.tables WHERE table_name = ? "
+               "AND table_schema = current_schema()")
+    return bool(scalar(execute(conn, sql, (table,))))
 
 
 def rebuild(conn: Tx, progress: Callable[[int], None] | None = None,
             batch: int = 1000) -> int:
     """Derive every projection again from the entries (inside the caller's write transaction).
 
-    Returns the number of entries replayed.
+    Migration 0003 calls this on a schema without hourly_totals (0005 adds and fills it), so
+    the roll-up is rebuilt only where it exists. Returns the number of entries replayed.
     """
-    clear(conn)
+    rollup = _has_table(conn, "hourly_totals")
+    for table in PROJECTION_TABLES:
+        if rollup or table != "hourly_totals":
+            execute(conn, f"DELETE FROM {table}")
     count = 0
     pending: list[tuple[int, Event]] = []
     for idx, body in stream(conn, "SELECT idx, body FROM ledger_entries ORDER BY idx"):
         obj = json.loads(bytes(body))["event"]
         pending.append((idx, Event(obj, b"")))
         if len(pending) == batch:
-            _replay(conn, pending)
+            _replay(conn, pending, rollup)
             count += len(pending)
             if progress:
                 progress(len(pending))
             pending = []
-    _replay(conn, pending)
+    _replay(conn, pending, rollup)
     if progress:
         progress(len(pending))
     return count + len(pending)
 
 
-def _replay(conn: Tx, entries: list[tuple[int, Event]]) -> None:
-    projector = Projector(conn)
+def _replay(conn: Tx, entries: list[tuple[int, Event]], rollup: bool) -> None:
+    projector = Projector(conn, rollup)
     projector.load(event for _, event in entries)
     for idx, event in entries:
         try:

@@ -192,8 +192,38 @@ class Station(SQLModel, table=True):
     last_seen_index: int | None = Field(sa_column=Column(BigInteger, nullable=True))
 
 
+class HourlyTotal(SQLModel, table=True):
+    """Projection: the dashboard's sums per UTC hour, so a long range adds up a few rows per
+    hour instead of reading every unit, output and recovery in it (ledger/hourly.py).
+
+    `figure` says which read-model rows a row sums and which key columns it uses ('' where
+    unused): `received` units by intake station (at received_at); `completed` units by
+    category and completing station (at completed_at); `recovered` refrigerant recoveries
+    by gas (`code`) and station; `output` unit outputs by kind, code, lot and station;
+    `yield` the outputs of completed units by category, kind, code and lot (at the unit's
+    completed_at). `n` counts the rows summed; a row exists only while n > 0.
+    """
+
+    __tablename__ = "hourly_totals"
+    __table_args__ = {"sqlite_with_rowid": False}  # clustered by the key: ranges per figure
+    figure: str = Field(sa_column=Column(String(16), primary_key=True))
+    hour: str = Field(sa_column=Column(String(13), primary_key=True))  # UTC 'YYYY-MM-DDTHH'
+    category: str = Field(sa_column=Column(String(64), primary_key=True))
+    station: str = Field(sa_column=Column(String(32), primary_key=True))
+    kind: str = Field(sa_column=Column(String(16), primary_key=True))
+    code: str = Field(sa_column=Column(String(64), primary_key=True))
+    lot: str = Field(sa_column=Column(label_type(), primary_key=True))
+    n: int = Field(sa_column=Column(BigInteger, nullable=False))
+    gross_g: int = Field(sa_column=Column(BigInteger, nullable=False))
+    outputs_g: int = Field(sa_column=Column(BigInteger, nullable=False))
+    refrigerant_g: int = Field(sa_column=Column(BigInteger, nullable=False))
+    mass_g: int = Field(sa_column=Column(BigInteger, nullable=False))
+    count: int = Field(sa_column=Column(BigInteger, nullable=False))
+    nameplate_g: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
 PROJECTION_TABLES = ("units", "lots", "stations", "scales", "unit_outputs",
-                     "refrigerant_recoveries")
+                     "refrigerant_recoveries", "hourly_totals")
 
 
 # -- Console accounts ------------------------------------------------------------------------

@@ -66,3 +66,222 @@ def test_correction_reaches_the_output_rows_and_rebuild_agrees(sample_ledger):
     with write_transaction(sample_ledger.engine) as conn:
         rebuild(conn, batch=97)  # batch edges fall in the middle of units' histories
     assert _tables(sample_ledger) == before
+
+
+# -- the hourly roll-up ------------------------------------------------------------------------
+
+def _migration(name):
+    """A migration module (their file names start with a digit: not importable by name)."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "ledger" / "migrations" / "versions" / name
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+FILL = _migration("0005_hourly_totals.py").FILL  # the roll-up recomputed in SQL, per figure
+
+
+def _rollup(ledger):
+    """(hourly_totals as kept, as recomputed from the unit, output and recovery rows)."""
+    with read_transaction(ledger.engine) as conn:
+        kept = execute(conn, "SELECT * FROM hourly_totals").fetchall()
+        again = [row for sql in FILL.values() for row in execute(conn, sql).fetchall()]
+    return (sorted(tuple(map(int_or_text, row)) for row in kept),
+            sorted(tuple(map(int_or_text, row)) for row in again))
+
+
+def int_or_text(value):
+    return value if isinstance(value, str) else int(value)  # PostgreSQL sums are Decimal
+
+
+def _assert_rollup_recomputes(ledger):
+    kept, again = _rollup(ledger)
+    assert kept == again
+    return kept
+
+
+def _entry(ledger, index):
+    return json.loads(ledger.entry(index))["event"]
+
+
+def test_rollup_equals_recomputation_through_corrections_and_voids(sample_ledger):
+    """The sample day (one correction), then corrections of every kind on top, each in its own
+    append and some in one batch with new events; rebuild derives the same roll-up."""
+    from factories import plant
+
+    kept = _assert_rollup_recomputes(sample_ledger)
+    assert {row[0] for row in kept} == {"received", "completed", "recovered", "output", "yield"}
+    size = sample_ledger.size()
+    first = {}  # (type, subject) -> first entry index
+    for index in range(size):
+        event = _entry(sample_ledger, index)
+        first.setdefault((event["type"], event["subject"]), index)
+    completed = [s for (t, s) in first if t == "unit.completed"]
+    recovered = [s for (t, s) in first if t == "refrigerant.recovered"]
+    outputs = [(i, s) for (t, s), i in first.items() if t == "material.output"]
+
+    def fix(subject, target, **data):
+        return plant("correction", subject, {"corrects": target, "reason": "test",
+                                             "approved_by": "M-0001", **data})
+
+    steps = [
+        [fix(completed[0], first[("unit.received", completed[0])],
+             set={"category": "washing_machine", "gross_g": 51_000})],  # regroups its yields
+        [fix(completed[1], first[("unit.completed", completed[1])], void=True)],  # uncompleted
+        [fix(completed[2], first[("unit.received", completed[2])], void=True)],  # orphan rows
+        [fix(recovered[0], first[("refrigerant.recovered", recovered[0])],
+             set={"recovered_g": 7, "refrigerant": "R-600a"})],
+        [fix(outputs[0][1], outputs[0][0], set={"mass_g": 1}),  # two corrections, one batch
+         fix(outputs[1][1], outputs[1][0], void=True)],
+    ]
+    for batch in steps:
+        sample_ledger.append(batch)
+        _assert_rollup_recomputes(sample_ledger)
+    # the voided completion can be completed again, then its completion corrected, in one batch
+    again = plant("unit.completed", completed[1], {"note": "done"})
+    sample_ledger.append([again])
+    completion = sample_ledger.size() - 1
+    sample_ledger.append([fix(completed[1], completion, set={"note": "re-checked"}),
+                          fix(completed[1], first[("unit.received", completed[1])],
+                              set={"gross_g": 12_345})])
+    final = _assert_rollup_recomputes(sample_ledger)
+    assert final != kept
+    with write_transaction(sample_ledger.engine) as conn:
+        rebuild(conn, batch=61)
+    assert _assert_rollup_recomputes(sample_ledger) == final
+
+
+def test_migration_0005_fills_the_rollup_from_existing_rows(sample_ledger):
+    """A database with read models and no roll-up (as at 0004) gets it from migration 0005."""
+    from ledger.store import migrate
+
+    kept = _assert_rollup_recomputes(sample_ledger)
+    with write_transaction(sample_ledger.engine) as conn:
+        execute(conn, "DROP TABLE hourly_totals")
+        execute(conn, "UPDATE alembic_version SET version_num = '0004'")
+    migrate(sample_ledger.engine)
+    assert _rollup(sample_ledger)[0] == kept
+
+
+LOTS = {"LOT-P-STEEL": "steel", "LOT-P-PCB": "pcb"}
+CATEGORIES = ("fridge", "crt_tv", "laptop")
+
+
+def _plant_event(etype, subject, data, minute):
+    from factories import event_obj
+
+    obj = event_obj(etype, subject, data)
+    obj["time"] = (f"2026-11-21T{7 + minute // 60:02d}:{minute % 60:02d}:{minute % 7:02d}."
+                   f"{minute:03d}Z")
+    return Submission.from_json(obj)
+
+
+def _random_event(draw, stage):
+    """A plausible event for a unit at `stage` (0: not received, 1: received); it may still
+    break a rule (after a void, say): then the batch is cut there."""
+    from hypothesis import strategies as st
+
+    kind = "unit.received" if stage == 0 else draw(st.sampled_from([
+        "refrigerant.recovered", "component.removed", "material.output", "material.output",
+        "unit.completed"]))
+    grams = st.integers(1, 90_000)
+    if kind == "unit.received":
+        data = {"category": draw(st.sampled_from(CATEGORIES)), "gross_g": draw(grams),
+                "scale": "SC-1", "source": "collector"}
+    elif kind == "refrigerant.recovered":
+        got = draw(st.integers(0, 2_000))
+        data = {"refrigerant": draw(st.sampled_from(["R-600a", "R-134a"])), "cylinder": "C-1",
+                "cylinder_gross_before_g": 9_000, "cylinder_gross_after_g": 9_000 + got,
+                "recovered_g": got, "scale": "SC-2",
+                "nameplate_charge_g": draw(st.none() | st.integers(0, 2_000))}
+    elif kind == "component.removed":
+        data = {"component": "capacitor", "count": draw(st.integers(1, 3)),
+                "mass_g": draw(grams), "scale": "SC-3"}
+        if draw(st.booleans()):
+            data["lot"] = "LOT-P-PCB"
+    elif kind == "material.output":
+        lot = draw(st.sampled_from(sorted(LOTS)))
+        data = {"fraction": LOTS[lot], "mass_g": draw(grams), "lot": lot, "scale": "SC-3"}
+    else:
+        data = {}
+    return kind, data
+
+
+def _random_fix(draw, target):
+    """A correction of an earlier entry: void it, or set one of its fields."""
+    from hypothesis import strategies as st
+
+    index, _subject, _kind, data = target
+    choices = {"category": st.sampled_from(CATEGORIES), "gross_g": st.integers(1, 90_000),
+               "mass_g": st.integers(1, 90_000), "recovered_g": st.integers(0, 2_000),
+               "refrigerant": st.sampled_from(["R-600a", "R-32"]),
+               "nameplate_charge_g": st.none() | st.integers(0, 2_000),
+               "lot": st.sampled_from(sorted(LOTS)), "count": st.integers(1, 5)}
+    fields = sorted(set(choices) & set(data))
+    if not fields or draw(st.booleans()):
+        change = {"void": True}
+    else:
+        field = draw(st.sampled_from(fields))
+        change = {"set": {field: draw(choices[field])}}
+    return "correction", {"corrects": index, "reason": "test", "approved_by": "M-0001",
+                          **change}
+
+
+def test_rollup_equals_recomputation_for_random_histories(db_url):
+    """Property: after every append of random unit events and corrections (including ones
+    that name entries of the same batch), the roll-up equals its recomputation."""
+    import uuid
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from ledger.log import AppendError
+
+    engine = open_engine(db_url)
+    migrate(engine)
+    ledger = Ledger(engine)
+    ledger.append([_plant_event("lot.opened", f"lot:{lot}", {"fraction": fraction,
+                                                              "hazardous": fraction == "pcb"}, 0)
+                   for lot, fraction in LOTS.items()])
+    examples = 30 if db_url.startswith("sqlite") else 12
+
+    @settings(max_examples=examples, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(st.data())
+    def run(data):
+        draw = data.draw
+        labels = [f"P-{uuid.uuid4().hex[:8]}-{n}" for n in range(3)]
+        known = []  # (index, subject, type, data) of entries appended in this example
+        for _ in range(draw(st.integers(1, 5))):
+            size = ledger.size()
+            batch, planned = [], []
+            for _ in range(draw(st.integers(1, 12))):
+                minute = draw(st.integers(0, 239))
+                if known + planned and draw(st.integers(0, 3)) == 0:
+                    target = draw(st.sampled_from(known + planned))
+                    subject = target[1]
+                    kind, payload = _random_fix(draw, target)
+                else:
+                    subject = "unit:" + draw(st.sampled_from(labels))
+                    done = [p[2] for p in known + planned if p[1] == subject]
+                    if "unit.completed" in done:
+                        continue
+                    kind, payload = _random_event(draw, 1 if done else 0)
+                planned.append((size + len(batch), subject, kind, payload))
+                batch.append(_plant_event(kind, subject, payload, minute))
+            if not batch:
+                continue
+            try:
+                ledger.append(batch)
+            except AppendError as error:  # keep what came before the refused event
+                batch, planned = batch[:error.position], planned[:error.position]
+                if batch:
+                    ledger.append(batch)
+            known += [p for p in planned if p[2] != "correction"]
+            _assert_rollup_recomputes(ledger)
+
+    run()
+    engine.dispose()
