@@ -1,0 +1,814 @@
+"""The workstation: devices, the worker's session, the rules and the outbox, tied together.
+
+`Workstation.scan(text)` and `Workstation.act(action, fields)` run one step at a time (a
+lock): read what the rules need (the ledger's view merged with the outbox), check the rules
+(station.workflow), sign the events, and commit them with the new session to the outbox in
+one transaction. Only then is the step acknowledged (`Outcome.ok`); a refusal writes nothing.
+`state()` is the snapshot the kiosk page shows. Scales are read continuously by a poller
+thread per scale, the serial scanner by its own thread; both feed the same methods the page
+uses, so a keyboard-wedge scan and a serial scan are the same thing.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from devices.barcode import classify
+from devices.reading import (
+    DeviceError,
+    DisconnectedError,
+    NotStableError,
+    OverloadError,
+    UnderloadError,
+)
+from devices.scale import Scale
+from devices.scanner import Scanner
+from ledger import catalogue as catalogue_module
+from ledger.catalogue import Catalogue, Category
+from ledger.events import EventError, parse_event, utc_now_ms
+from station import workflow as wf
+from station.client import LedgerClient
+from station.config import SOURCES, ScaleConfig, StationConfig
+from station.identity import StationIdentity
+from station.outbox import Courier, Outbox
+from station.workflow import N_, BadInput, Flag, Message, Refusal
+
+SCALE_TTL_S = 60.0  # how long a scale's calibration checks are reused before asking again
+_GRAMS = re.compile(r"^[0-9]{1,10}$")
+_TEXT_FIELDS = ("brand", "model", "serial")
+
+
+@dataclass
+class Outcome:
+    """What a scan or an action did: JSON for the kiosk (see the station contract)."""
+
+    ok: bool
+    message: Message
+    refusal: str | None = None
+    flags: list[Flag] = field(default_factory=list)
+    events: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "message": self.message.as_json(), "refusal": self.refusal,
+                "flags": [f.as_json() for f in self.flags], "events": self.events}
+
+
+def done(template: str, events: list[str] | None = None, flags: list[Flag] | None = None,
+         **params: Any) -> Outcome:
+    return Outcome(True, Message(template, params), None, flags or [], events or [])
+
+
+class ScalePoller:
+    """Reads one scale continuously; the latest reading and status, with their age."""
+
+    def __init__(self, config: ScaleConfig, interval_s: float = 0.05):
+        self.config = config
+        self.scale = Scale(config.url, config.protocol, resolution_g=config.resolution_g,
+                           capacity_g=config.capacity_g, unit=config.unit)
+        self.interval_s = interval_s
+        self._lock = threading.Lock()
+        self._status, self._mass, self._at, self._message = "disconnected", None, None, ""
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"scale-{config.name}",
+                                        daemon=True)
+
+    def start(self) -> ScalePoller:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(3)
+        self.scale.close()
+
+    def view(self) -> wf.ScaleView:
+        with self._lock:
+            age = None if self._at is None else time.monotonic() - self._at
+            return wf.ScaleView(self.config.name, self._status, self._mass, age, self._message)
+
+    def wait_reading(self, after: float, timeout: float = 3.0) -> wf.ScaleView:
+        """The first view with a reading that arrived after monotonic time `after`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                fresh = self._at is not None and self._at > after
+            if fresh:
+                return self.view()
+            time.sleep(0.01)
+        return self.view()
+
+    def _set(self, status: str, mass: int | None, at: float | None, message: str) -> None:
+        with self._lock:
+            self._status, self._mass, self._at, self._message = status, mass, at, message
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                reading = self.scale.current(timeout=1.0)
+                self._set("stable" if reading.stable else "motion", reading.mass_g, reading.at,
+                          "")
+            except OverloadError as exc:
+                self._set("overload", None, time.monotonic(), str(exc))
+            except UnderloadError as exc:
+                self._set("underload", None, time.monotonic(), str(exc))
+            except NotStableError as exc:
+                self._set("motion", None, time.monotonic(), str(exc))
+            except DisconnectedError as exc:
+                self._set("disconnected", None, None, str(exc))
+                self._stop.wait(0.2)
+            except DeviceError as exc:
+                self._set("error", None, None, str(exc))
+                self._stop.wait(0.1)
+            self._stop.wait(self.interval_s)
+
+
+class Workstation:
+    """One station: see the module docstring. Thread-safe; one step at a time."""
+
+    def __init__(self, config: StationConfig, identity: StationIdentity, client: LedgerClient,
+                 outbox: Outbox, catalogue: Catalogue | None = None):
+        self.config = config
+        self.identity = identity
+        self.client = client
+        self.outbox = outbox
+        self.catalogue = catalogue or catalogue_module.load(config.catalogue_file)
+        self.rules = config.rules
+        self.courier = Courier(outbox, client.submit)
+        self.scales = {s.name: ScalePoller(s) for s in config.scales}
+        self.scanner = Scanner(config.scanner_url, suffix=config.scanner_suffix,
+                               kinds=config.kinds) if config.scanner_url else None
+        self.session: dict[str, Any] = outbox.session() or {}
+        self.last: dict[str, Any] | None = None
+        self._known: dict[str, tuple[float, list[dict[str, Any]]]] = {}  # subject -> ledger view
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._scanner_thread: threading.Thread | None = None
+
+    # -- running ------------------------------------------------------------------------------
+
+    def start(self) -> Workstation:
+        for poller in self.scales.values():
+            poller.start()
+        self.courier.start()
+        if self.scanner is not None:
+            self._scanner_thread = threading.Thread(target=self._read_scanner, name="scanner",
+                                                    daemon=True)
+            self._scanner_thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.courier.stop()
+        for poller in self.scales.values():
+            poller.stop()
+        if self._scanner_thread is not None:
+            self._scanner_thread.join(3)
+        if self.scanner is not None:
+            self.scanner.close()
+
+    def _read_scanner(self) -> None:
+        assert self.scanner is not None
+        while not self._stop.is_set():
+            try:
+                scan = self.scanner.read(timeout=0.5)
+            except DeviceError:
+                self._stop.wait(0.5)
+                continue
+            if scan is not None:
+                self.scan(scan.text)
+
+    # -- the interface the kiosk uses ---------------------------------------------------------
+
+    def scan(self, text: str) -> Outcome:
+        with self._lock:
+            return self._run(lambda: self._scan(text.strip()))
+
+    def act(self, action: str, fields: dict[str, str]) -> Outcome:
+        with self._lock:
+            handler = ACTIONS.get(action)
+            if handler is None:
+                return self.record(Outcome(False, Message(
+                    N_("Unknown action %(action)s"), {"action": action}), "bad_input"))
+            return self._run(lambda: handler(self, fields))
+
+    def _run(self, step: Any) -> Outcome:
+        try:
+            outcome = step()
+        except Refusal as refusal:
+            outcome = Outcome(False, refusal.message, refusal.code)
+        return self.record(outcome)
+
+    def record(self, outcome: Outcome) -> Outcome:
+        """Keep `outcome` as the last one the page shows (every outcome, refusals too)."""
+        self.last = {**outcome.as_json(), "at": utc_now_ms()}
+        return outcome
+
+    # -- scans --------------------------------------------------------------------------------
+
+    def _scan(self, text: str) -> Outcome:
+        if not text:
+            raise BadInput(N_("The scan was empty: scan again"))
+        scan = classify(text, self.config.kinds)
+        if scan.kind == "badge":
+            return self._sign_in(scan.text)
+        self._signed_in()
+        route = {"unit": self._scan_unit, "trade_in": self._scan_trade_in,
+                 "cylinder": self._scan_cylinder, "lot": self._scan_lot}.get(scan.kind)
+        if route is None:
+            raise Refusal("unknown_scan", N_("%(text)s is not a label this station knows: scan "
+                                             "a unit label, trade-in code, cylinder, lot or "
+                                             "badge"), text=scan.text)
+        return route(scan.text)
+
+    def _sign_in(self, badge: str) -> Outcome:
+        self._save({**self.session, "operator": badge})
+        return done(N_("Signed in as %(badge)s"), badge=badge)
+
+    def _signed_in(self) -> str:
+        operator = self.session.get("operator")
+        if not operator:
+            raise Refusal("not_signed_in", N_("Scan your badge to sign in first"))
+        return operator
+
+    def _scan_unit(self, label: str) -> Outcome:
+        unit = self.session.get("unit")
+        if unit and unit["label"] == label:
+            return done(N_("Unit %(label)s is open"), label=label)
+        facts = self._unit_facts(label, refresh=True)
+        wf.check_label(facts, intake_only=self.config.intake_only)
+        session = {**self.session, "cylinder": _keep_cylinder(self.session)}
+        if facts.received is not None:
+            self.catalogue.category(facts.received["category"])
+            self._save({**session, "unit": {"label": label, "received": True},
+                        "trade_in": None})
+            return done(N_("Unit %(label)s (%(category)s) continues: %(steps)s"), label=label,
+                        category=facts.received["category"],
+                        steps=wf.next_step(facts, self._category(facts)) or "complete")
+        trade_in = session.get("trade_in")
+        draft = {"category": None, "details": {}, "trade_in_code": trade_in}
+        self._save({**session, "unit": {"label": label, "received": False, "draft": draft},
+                    "trade_in": None})
+        return done(N_("New unit %(label)s: choose its category"), label=label)
+
+    def _scan_trade_in(self, code: str) -> Outcome:
+        unit = self.session.get("unit")
+        if unit and unit["received"]:
+            raise Refusal("out_of_order", N_("A trade-in code is recorded at intake; unit "
+                                             "%(label)s is already weighed in"),
+                          label=unit["label"])
+        self._check_trade_in(code, unit["label"] if unit else None)
+        if unit:
+            draft = {**unit["draft"], "trade_in_code": code}
+            self._save({**self.session, "unit": {**unit, "draft": draft}})
+            return done(N_("Trade-in code %(code)s goes with unit %(label)s"), code=code,
+                        label=unit["label"])
+        self._save({**self.session, "trade_in": code})
+        return done(N_("Trade-in code %(code)s: now scan the unit label"), code=code)
+
+    def _scan_cylinder(self, cylinder: str) -> Outcome:
+        registration = self._cylinder(cylinder)
+        self._save({**self.session, "cylinder": {"id": cylinder, "before_g": None}})
+        return done(N_("Cylinder %(cylinder)s (%(refrigerant)s, limit %(limit_g)s g) selected"),
+                    cylinder=cylinder, refrigerant=registration["refrigerant"],
+                    limit_g=registration["max_gross_g"])
+
+    def _scan_lot(self, lot: str) -> Outcome:
+        facts = self._lot_facts(lot, refresh=True)
+        self._save({**self.session, "lot": lot})
+        if facts.opened is None:
+            return done(N_("Lot %(lot)s is new: choose its fraction and open it"), lot=lot)
+        return done(N_("Lot %(lot)s (%(fraction)s, %(state)s) selected"), lot=lot,
+                    fraction=facts.opened["fraction"], state=facts.state)
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def _sign_out(self, fields: dict[str, str]) -> Outcome:
+        badge = self._signed_in()
+        self._save({"operator": None, "unit": None, "cylinder": _keep_cylinder(self.session),
+                    "lot": self.session.get("lot"), "trade_in": None})
+        return done(N_("%(badge)s signed out"), badge=badge)
+
+    def _cancel(self, fields: dict[str, str]) -> Outcome:
+        self._signed_in()
+        unit = self.session.get("unit")
+        self._save({**self.session, "unit": None, "trade_in": None,
+                    "cylinder": _keep_cylinder(self.session)})
+        if unit is None:
+            return done(N_("Nothing was open"))
+        if unit["received"]:
+            return done(N_("Unit %(label)s is put aside: scan its label to continue"),
+                        label=unit["label"])
+        return done(N_("Intake of %(label)s cancelled: nothing was recorded"),
+                    label=unit["label"])
+
+    def _select_category(self, fields: dict[str, str]) -> Outcome:
+        unit = self._draft()
+        code = _field(fields, "category")
+        if code not in self.catalogue.categories:
+            raise BadInput(N_("Category %(category)s is not in the catalogue"), category=code)
+        self._save({**self.session, "unit": {**unit, "draft": {**unit["draft"],
+                                                                "category": code}}})
+        return done(N_("Unit %(label)s is a %(category)s"), label=unit["label"], category=code)
+
+    def _set_details(self, fields: dict[str, str]) -> Outcome:
+        unit = self._draft()
+        details = dict(unit["draft"]["details"])
+        for name in _TEXT_FIELDS:
+            if name in fields:
+                value = fields[name].strip()
+                if len(value) > 500:
+                    raise BadInput(N_("%(field)s is longer than 500 characters"), field=name)
+                details[name] = value or None
+        if "nameplate_refrigerant" in fields:
+            gas = fields["nameplate_refrigerant"].strip()
+            if gas and gas not in self.catalogue.refrigerant_sg:
+                raise BadInput(N_("Refrigerant %(value)s is not known: use the code on the "
+                                  "nameplate, e.g. R-600a"), value=gas)
+            details["nameplate_refrigerant"] = gas or None
+        if "nameplate_charge_g" in fields:
+            charge = fields["nameplate_charge_g"].strip()
+            if charge and not _GRAMS.match(charge):
+                raise BadInput(N_("Nameplate charge %(value)s is not a whole number of grams"),
+                               value=charge)
+            details["nameplate_charge_g"] = int(charge) if charge else None
+        if "source" in fields:
+            source = fields["source"].strip()
+            if source and source not in SOURCES:
+                raise BadInput(N_("Source %(value)s is not one of %(known)s"), value=source,
+                               known=", ".join(SOURCES))
+            details["source"] = source or None
+        draft = {**unit["draft"], "details": details}
+        if fields.get("trade_in_code", "").strip():
+            code = fields["trade_in_code"].strip()
+            if not re.fullmatch(self.config.kinds["trade_in"], code):
+                raise BadInput(N_("Trade-in code %(value)s does not look like one (%(pattern)s)"),
+                               value=code, pattern=self.config.kinds["trade_in"])
+            self._check_trade_in(code, unit["label"])
+            draft["trade_in_code"] = code
+        self._save({**self.session, "unit": {**unit, "draft": draft}})
+        return done(N_("Details of %(label)s noted"), label=unit["label"])
+
+    def _weigh_intake(self, fields: dict[str, str]) -> Outcome:
+        unit = self._draft()
+        draft = unit["draft"]
+        if not draft["category"]:
+            raise Refusal("out_of_order", N_("Choose the category of unit %(label)s first"),
+                          label=unit["label"])
+        category = self.catalogue.category(draft["category"])
+        facts = self._unit_facts(unit["label"], refresh=True)
+        wf.check_label(facts, intake_only=True)
+        if draft["trade_in_code"]:
+            self._check_trade_in(draft["trade_in_code"], unit["label"])
+        weighing = self._weigh("platform")
+        details = {k: v for k, v in draft["details"].items() if v is not None}
+        details.setdefault("source", "trade_in" if draft["trade_in_code"]
+                           else self.config.default_source)
+        if draft["trade_in_code"]:
+            details["trade_in_code"] = draft["trade_in_code"]
+        now = utc_now_ms()
+        data, flags = wf.receive(unit["label"], category, weighing, details,
+                                 self._calibrations(weighing.scale), now, self.rules)
+        event = self._event("unit.received", f"unit:{unit['label']}", data, now)
+        self._commit([event], {**self.session, "unit": {"label": unit["label"],
+                                                         "received": True}})
+        return done(N_("Unit %(label)s weighed in: %(gross_g)s g"), [event["event"]["id"]],
+                    flags, label=unit["label"], gross_g=weighing.mass_g)
+
+    def _recovery_before(self, fields: dict[str, str]) -> Outcome:
+        facts, category = self._received()
+        cylinder = self._selected_cylinder()
+        registration = self._cylinder(cylinder["id"])
+        weighing = self._weigh("cylinder")
+        wf.check_recovery_start(facts, category, registration, cylinder["id"], weighing)
+        flags = self._calibration_flags(weighing.scale)
+        self._save({**self.session, "cylinder": {**cylinder, "before_g": weighing.mass_g}})
+        return done(N_("Cylinder %(cylinder)s before: %(gross_g)s g. Recover, then weigh "
+                       "after"), flags=flags, cylinder=cylinder["id"], gross_g=weighing.mass_g)
+
+    def _recovery_after(self, fields: dict[str, str]) -> Outcome:
+        facts, category = self._received()
+        cylinder = self._selected_cylinder()
+        if cylinder["before_g"] is None:
+            raise Refusal("out_of_order", N_("Weigh cylinder %(cylinder)s before the recovery "
+                                             "first"), cylinder=cylinder["id"])
+        registration = self._cylinder(cylinder["id"])
+        weighing = self._weigh("cylinder")
+        data, flags = wf.recover(facts, category, registration, cylinder["id"],
+                                 cylinder["before_g"], weighing, self.rules)
+        flags += self._calibration_flags(weighing.scale)
+        event = self._event("refrigerant.recovered", f"unit:{facts.label}", data)
+        self._commit([event], {**self.session, "cylinder": {**cylinder, "before_g": None}})
+        return done(N_("Recovered %(recovered_g)s g of %(refrigerant)s from %(label)s"),
+                    [event["event"]["id"]], flags, recovered_g=data["recovered_g"],
+                    refrigerant=data["refrigerant"], label=facts.label)
+
+    def _refrigerant_absent(self, fields: dict[str, str]) -> Outcome:
+        facts, category = self._received()
+        note = fields.get("note", "").strip() or None
+        if note and len(note) > 500:
+            raise BadInput(N_("%(field)s is longer than 500 characters"), field="note")
+        data = wf.absent(facts, category, _field(fields, "reason"), note,
+                         self.catalogue.absent_reasons)
+        event = self._event("refrigerant.absent", f"unit:{facts.label}", data)
+        self._commit([event], self.session)
+        return done(N_("No refrigerant in %(label)s: %(reason)s"), [event["event"]["id"]],
+                    label=facts.label, reason=data["reason"])
+
+    def _component(self, fields: dict[str, str]) -> Outcome:
+        facts, _ = self._received()
+        component = _field(fields, "component")
+        count_text = fields.get("count", "1").strip() or "1"
+        if not count_text.isdigit():
+            raise BadInput(N_("Count %(count)s is not a whole number"), count=count_text)
+        weighing, flags, lot = None, [], None
+        if fields.get("weigh", "").lower() in ("1", "true", "yes", "on"):
+            weighing = self._weigh("platform")
+            flags = self._calibration_flags(weighing.scale)
+            lot = self._lot_for(self.catalogue.components[component].fraction
+                                if component in self.catalogue.components else None)
+        data = wf.remove_component(facts, self.catalogue, component, int(count_text), weighing,
+                                   lot)
+        event = self._event("component.removed", f"unit:{facts.label}", data)
+        self._commit([event], self.session)
+        return done(N_("%(component)s × %(count)s removed from %(label)s"),
+                    [event["event"]["id"]], flags, component=component, count=data["count"],
+                    label=facts.label)
+
+    def _output(self, fields: dict[str, str]) -> Outcome:
+        facts, category = self._received()
+        lot = self.session.get("lot")
+        if not lot:
+            raise Refusal("no_lot", N_("Scan the lot label of the bin first"))
+        lot_facts = self._lot_facts(lot)
+        fraction = fields.get("fraction", "").strip() or (lot_facts.opened or {}).get(
+            "fraction", "")
+        if fraction not in self.catalogue.fractions:
+            raise BadInput(N_("Fraction %(fraction)s is not in the catalogue"),
+                           fraction=fraction)
+        weighing = self._weigh("platform")
+        data = wf.output(facts, category, fraction, lot, lot_facts, weighing)
+        flags = self._calibration_flags(weighing.scale)
+        event = self._event("material.output", f"unit:{facts.label}", data)
+        self._commit([event], self.session)
+        return done(N_("%(mass_g)s g of %(fraction)s from %(label)s into %(lot)s"),
+                    [event["event"]["id"]], flags, mass_g=weighing.mass_g, fraction=fraction,
+                    label=facts.label, lot=lot)
+
+    def _complete(self, fields: dict[str, str]) -> Outcome:
+        facts, category = self._received()
+        scales = {e["data"]["scale"] for e in facts.events if e["data"].get("scale")}
+        calibrations = {s: self._calibrations(s) for s in sorted(scales)}
+        data, flags = wf.complete(facts, category, self.catalogue, calibrations, self.rules)
+        event = self._event("unit.completed", f"unit:{facts.label}", data)
+        self._commit([event], {**self.session, "unit": None})
+        return done(N_("Unit %(label)s completed"), [event["event"]["id"]], flags,
+                    label=facts.label)
+
+    def _open_lot(self, fields: dict[str, str]) -> Outcome:
+        self._signed_in()
+        lot = self._selected_lot()
+        data = wf.open_lot(self._lot_facts(lot, refresh=True), _field(fields, "fraction"),
+                           self.catalogue)
+        event = self._event("lot.opened", f"lot:{lot}", data)
+        self._commit([event], self.session)
+        return done(N_("Lot %(lot)s opened for %(fraction)s"), [event["event"]["id"]], lot=lot,
+                    fraction=data["fraction"])
+
+    def _seal_lot(self, fields: dict[str, str]) -> Outcome:
+        self._signed_in()
+        lot = self._selected_lot()
+        facts = self._lot_facts(lot, refresh=True)
+        facts.check_open()
+        weighing = self._weigh("platform")
+        data = wf.seal_lot(facts, weighing)
+        flags = self._calibration_flags(weighing.scale)
+        event = self._event("lot.sealed", f"lot:{lot}", data)
+        self._commit([event], {**self.session, "lot": None})
+        return done(N_("Lot %(lot)s sealed: %(net_g)s g"), [event["event"]["id"]], flags,
+                    lot=lot, net_g=weighing.mass_g)
+
+    # -- what the rules read ------------------------------------------------------------------
+
+    def _ledger_view(self, subject: str, max_age: float | None) -> list[dict[str, Any]]:
+        """The ledger's events about `subject`: asked anew unless known for under `max_age`
+        seconds (None: any age); when the ledger is out of reach, the last answer kept."""
+        known = self._known.get(subject)
+        if known is not None and (max_age is None or time.monotonic() - known[0] < max_age):
+            return known[1]
+        try:
+            events = self.client.subject_events(subject)
+        except Exception:
+            remembered = self.outbox.remembered(subject)
+            events = remembered if remembered is not None else (known[1] if known else [])
+        else:
+            self.outbox.remember(subject, events)
+        self._known[subject] = (time.monotonic(), events)
+        return events
+
+    def _facts(self, subject: str, max_age: float | None) -> tuple[dict[str, Any], ...]:
+        ledger = self._ledger_view(subject, max_age)
+        ids = {e["id"] for e in ledger}
+        return tuple(ledger + [e for e in self.outbox.events_for(subject) if e["id"] not in ids])
+
+    def _unit_facts(self, label: str, refresh: bool = False) -> wf.UnitFacts:
+        return wf.UnitFacts(label, self._facts(f"unit:{label}", 0 if refresh else None))
+
+    def _lot_facts(self, lot: str, refresh: bool = False) -> wf.LotFacts:
+        return wf.LotFacts(lot, self._facts(f"lot:{lot}", 0 if refresh else None))
+
+    def _cylinder(self, cylinder: str) -> dict[str, Any]:
+        events = self._facts(f"cylinder:{cylinder}", SCALE_TTL_S)
+        found = [e["data"] for e in events if e["type"] == "cylinder.registered"]
+        if not found:
+            raise Refusal("unknown_cylinder", N_("Cylinder %(cylinder)s is not registered: "
+                                                 "register it (tare, water capacity) on the "
+                                                 "console first"), cylinder=cylinder)
+        return found[-1]
+
+    def _calibrations(self, scale: str) -> wf.Calibrations:
+        events = self._facts(f"scale:{scale}", SCALE_TTL_S)
+        return wf.Calibrations(scale, tuple((e["time"], e["data"]["passed"]) for e in events
+                                            if e["type"] == "scale.calibrated"))
+
+    def _calibration_flags(self, scale: str) -> list[Flag]:
+        flag = wf.calibration_flag(self._calibrations(scale), utc_now_ms(), self.rules)
+        return [flag] if flag else []
+
+    def _check_trade_in(self, code: str, label: str | None) -> None:
+        holder = self.outbox.trade_in_holder(code)
+        if holder is None:
+            try:
+                holder = self.client.trade_in_holder(code)
+            except Exception:
+                holder = None
+        wf.check_trade_in(code, holder, label)
+
+    def _category(self, facts: wf.UnitFacts) -> Category:
+        return self.catalogue.category((facts.received or {})["category"])
+
+    # -- session helpers ----------------------------------------------------------------------
+
+    def _draft(self) -> dict[str, Any]:
+        self._signed_in()
+        unit = self.session.get("unit")
+        if not unit:
+            raise Refusal("no_unit", N_("Scan the unit label or trade-in code first"))
+        if unit["received"]:
+            raise Refusal("out_of_order", N_("Unit %(label)s is already weighed in"),
+                          label=unit["label"])
+        return unit
+
+    def _received(self) -> tuple[wf.UnitFacts, Category]:
+        self._signed_in()
+        unit = self.session.get("unit")
+        if not unit:
+            raise Refusal("no_unit", N_("Scan the unit label first"))
+        facts = self._unit_facts(unit["label"])
+        if not unit["received"] or facts.received is None:
+            raise Refusal("out_of_order", N_("Weigh unit %(label)s in first"),
+                          label=unit["label"])
+        return facts, self._category(facts)
+
+    def _selected_cylinder(self) -> dict[str, Any]:
+        cylinder = self.session.get("cylinder")
+        if not cylinder:
+            raise Refusal("no_cylinder", N_("Scan the recovery cylinder's label first"))
+        return cylinder
+
+    def _selected_lot(self) -> str:
+        lot = self.session.get("lot")
+        if not lot:
+            raise Refusal("no_lot", N_("Scan the lot label first"))
+        return lot
+
+    def _lot_for(self, fraction: str | None) -> str | None:
+        """The selected lot, if it is an open lot of `fraction` (for weighed components)."""
+        lot = self.session.get("lot")
+        if not lot or fraction is None:
+            return None
+        facts = self._lot_facts(lot)
+        opened = facts.opened
+        return lot if facts.state == "open" and opened and opened["fraction"] == fraction \
+            else None
+
+    def _weigh(self, role: str) -> wf.Weighing:
+        scale = self.config.scale(role) or self.config.scale("platform")
+        assert scale is not None  # the configuration requires a platform scale
+        return wf.stable_weighing(self.scales[scale.name].view(), self.rules)
+
+    def _event(self, etype: str, subject: str, data: dict[str, Any],
+               time_ms: str | None = None) -> dict[str, Any]:
+        obj = {"id": str(uuid.uuid4()), "type": etype, "time": time_ms or utc_now_ms(),
+               "station": self.config.station_id, "operator": self._signed_in(),
+               "subject": subject, "data": data}
+        try:
+            event = parse_event(obj)
+        except EventError as exc:
+            raise BadInput(N_("The record would be invalid: %(error)s"), error=str(exc)) \
+                from None
+        return {"event": obj, "station_sig": self.identity.sign(event)}
+
+    def _commit(self, submissions: list[dict[str, Any]], session: dict[str, Any]) -> None:
+        self.outbox.commit(submissions, session)
+        self.session = session
+
+    def _save(self, session: dict[str, Any]) -> None:
+        self._commit([], session)
+
+    # -- the snapshot -------------------------------------------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        with self._lock:
+            counts = self.outbox.counts()
+            return {
+                "station": {"id": self.config.station_id, "name": self.config.name,
+                            "language": self.config.language},
+                "operator": ({"badge": self.session["operator"]}
+                             if self.session.get("operator") else None),
+                "unit": self._unit_state(),
+                "cylinder": self._cylinder_state(),
+                "selected": {"lot": self.session.get("lot"),
+                             "cylinder": (self.session.get("cylinder") or {}).get("id")},
+                "prompt": self._prompt().as_json(),
+                "actions": self._actions(),
+                "scales": [self._scale_state(p) for p in self.scales.values()],
+                "last": self.last,
+                "outbox": {"pending": counts["pending"], "delivered": counts["delivered"],
+                           "held": counts["held"], "online": bool(self.courier.online),
+                           "mode": self.client.mode, "last_error": self.courier.last_error,
+                           "held_events": [{"id": h.event_id, "subject": h.subject,
+                                            "type": h.type, "reason": h.reason}
+                                           for h in self.outbox.held()[:10]]},
+                "lots": self._lots_state(),
+                "catalogue": self.catalogue.as_json(),
+            }
+
+    def _scale_state(self, poller: ScalePoller) -> dict[str, Any]:
+        view = poller.view()
+        return {"name": view.name, "role": poller.config.role, "status": view.status,
+                "mass_g": view.mass_g, "stable": view.status == "stable",
+                "message": view.message}
+
+    def _unit_state(self) -> dict[str, Any] | None:
+        unit = self.session.get("unit")
+        if not unit:
+            return None
+        if not unit["received"]:
+            draft = unit["draft"]
+            category = self.catalogue.categories.get(draft["category"] or "")
+            return {"label": unit["label"], "received": False,
+                    "category": draft["category"],
+                    "category_name": category.name if category else None,
+                    "gross_g": None,
+                    "refrigerant_bearing": bool(category and category.refrigerant_bearing),
+                    "trade_in_code": draft["trade_in_code"], "details": draft["details"],
+                    "steps": self._steps(None, category), "next": "intake",
+                    "recovered_g": None, "outputs": [], "outputs_g": 0}
+        facts = self._unit_facts(unit["label"])
+        received = facts.received or {}
+        category = self.catalogue.categories.get(received.get("category", ""))
+        outputs = [{"fraction": d["fraction"], "lot": d["lot"], "mass_g": d["mass_g"]}
+                   for d in facts.outputs]
+        return {"label": unit["label"], "received": True,
+                "category": received.get("category"),
+                "category_name": category.name if category else None,
+                "gross_g": received.get("gross_g"),
+                "refrigerant_bearing": bool(category and category.refrigerant_bearing),
+                "trade_in_code": received.get("trade_in_code"),
+                "details": {k: received.get(k) for k in (*_TEXT_FIELDS, "nameplate_refrigerant",
+                                                         "nameplate_charge_g", "source")},
+                "steps": self._steps(facts, category),
+                "next": wf.next_step(facts, category) if category else None,
+                "recovered_g": facts.recovered_g if facts.of("refrigerant.recovered") else None,
+                "outputs": outputs, "outputs_g": facts.weighed_g()}
+
+    def _steps(self, facts: wf.UnitFacts | None, category: Category | None
+               ) -> list[dict[str, Any]]:
+        steps = wf.steps_of(category) if category else [("intake", True), ("complete", True)]
+        result = []
+        for code, required in steps:
+            count = facts.done(code) if facts else 0
+            result.append({"code": code, "name": self.catalogue.step_name(code),
+                           "required": required, "done": count > 0, "count": count})
+        return result
+
+    def _cylinder_state(self) -> dict[str, Any] | None:
+        cylinder = self.session.get("cylinder")
+        if not cylinder:
+            return None
+        known = self._known.get(f"cylinder:{cylinder['id']}")
+        found = [e["data"] for e in (known[1] if known else [])
+                 if e["type"] == "cylinder.registered"]
+        return {"id": cylinder["id"], "before_g": cylinder["before_g"],
+                "refrigerant": found[-1]["refrigerant"] if found else None,
+                "max_gross_g": found[-1]["max_gross_g"] if found else None}
+
+    def _lots_state(self) -> list[dict[str, Any]]:
+        lot = self.session.get("lot")
+        if not lot:
+            return []
+        facts = wf.LotFacts(lot, self._facts(f"lot:{lot}", None))
+        return [{"lot": lot, "fraction": (facts.opened or {}).get("fraction"),
+                 "state": facts.state, "selected": True}]
+
+    def _prompt(self) -> Message:
+        if not self.session.get("operator"):
+            return Message(N_("Scan your badge to sign in"))
+        unit = self.session.get("unit")
+        platform = self.config.scale("platform")
+        cylinder_scale = self.config.scale("cylinder") or platform
+        assert platform is not None and cylinder_scale is not None
+        if not unit:
+            return Message(N_("Scan the unit label or trade-in code"))
+        label = unit["label"]
+        if not unit["received"]:
+            if not unit["draft"]["category"]:
+                return Message(N_("Choose the category of unit %(label)s"), {"label": label})
+            return Message(N_("Put unit %(label)s on scale %(scale)s and press Weigh"),
+                           {"label": label, "scale": platform.name})
+        facts = self._unit_facts(label)
+        category = self.catalogue.categories.get((facts.received or {}).get("category", ""))
+        step = wf.next_step(facts, category) if category else None
+        cylinder = self.session.get("cylinder")
+        if step == "refrigerant":
+            if not cylinder:
+                return Message(N_("Scan the recovery cylinder, or record why there is no "
+                                  "refrigerant"))
+            if cylinder["before_g"] is None:
+                return Message(N_("Put cylinder %(cylinder)s on scale %(scale)s and press Weigh "
+                                  "before"), {"cylinder": cylinder["id"],
+                                              "scale": cylinder_scale.name})
+            return Message(N_("Recover the refrigerant into %(cylinder)s, then press Weigh "
+                              "after"), {"cylinder": cylinder["id"]})
+        if step and step.startswith("component:"):
+            return Message(N_("Remove the %(component)s and record it"),
+                           {"component": step.split(":", 1)[1]})
+        if step and step.startswith("output:"):
+            return Message(N_("Scan the lot for %(fraction)s and weigh the output"),
+                           {"fraction": step.split(":", 1)[1]})
+        return Message(N_("Weigh any further outputs, then press Complete"))
+
+    def _actions(self) -> list[str]:
+        if not self.session.get("operator"):
+            return []
+        actions = ["sign_out"]
+        unit = self.session.get("unit")
+        if unit and not unit["received"]:
+            actions += ["select_category", "set_details", "cancel"]
+            if unit["draft"]["category"]:
+                actions.append("weigh_intake")
+        elif unit:
+            facts = self._unit_facts(unit["label"])
+            category = self.catalogue.categories.get((facts.received or {}).get("category", ""))
+            if category and category.refrigerant_bearing and not facts.done("refrigerant") \
+                    and not facts.outputs:
+                cylinder = self.session.get("cylinder")
+                if cylinder:
+                    actions.append("recovery_before" if cylinder["before_g"] is None
+                                   else "recovery_after")
+                actions.append("refrigerant_absent")
+            actions += ["component", "cancel"]
+            if self.session.get("lot"):
+                actions.append("output")
+            actions.append("complete")
+        lot = self.session.get("lot")
+        if lot:
+            state = wf.LotFacts(lot, self._facts(f"lot:{lot}", None)).state
+            actions.append("open_lot" if state == "new" else "seal_lot" if state == "open"
+                           else "")
+        return [a for a in actions if a]
+
+
+def _field(fields: dict[str, str], name: str) -> str:
+    value = fields.get(name, "")
+    if not isinstance(value, str) or not value.strip():
+        raise BadInput(N_("Give %(field)s"), field=name)
+    return value.strip()
+
+
+def _keep_cylinder(session: dict[str, Any]) -> dict[str, Any] | None:
+    """The selected cylinder stays selected between units; a half-done recovery does not."""
+    cylinder = session.get("cylinder")
+    return {**cylinder, "before_g": None} if cylinder else None
+
+
+ACTIONS = {
+    "sign_out": Workstation._sign_out,
+    "cancel": Workstation._cancel,
+    "select_category": Workstation._select_category,
+    "set_details": Workstation._set_details,
+    "weigh_intake": Workstation._weigh_intake,
+    "recovery_before": Workstation._recovery_before,
+    "recovery_after": Workstation._recovery_after,
+    "refrigerant_absent": Workstation._refrigerant_absent,
+    "component": Workstation._component,
+    "output": Workstation._output,
+    "complete": Workstation._complete,
+    "open_lot": Workstation._open_lot,
+    "seal_lot": Workstation._seal_lot,
+}
