@@ -3,6 +3,17 @@
 
 -- dialect: sqlite
 
+CREATE TABLE checkpoint_cosignatures (
+	size BIGINT NOT NULL, 
+	key_id VARCHAR(8) NOT NULL, 
+	witness VARCHAR(255) NOT NULL, 
+	witness_key_id VARCHAR(8) NOT NULL, 
+	timestamp BIGINT NOT NULL, 
+	line TEXT NOT NULL, 
+	received_at VARCHAR(24) NOT NULL, 
+	CONSTRAINT pk_checkpoint_cosignatures PRIMARY KEY (size, key_id, witness, witness_key_id)
+);
+
 CREATE TABLE console_users (
 	name VARCHAR(64) NOT NULL, 
 	password_hash VARCHAR(255) NOT NULL, 
@@ -202,6 +213,17 @@ CREATE TRIGGER ledger_checkpoints_no_delete BEFORE DELETE ON ledger_checkpoints 
 
 
 -- dialect: postgresql
+
+CREATE TABLE checkpoint_cosignatures (
+	size BIGINT NOT NULL, 
+	key_id VARCHAR(8) NOT NULL, 
+	witness VARCHAR(255) NOT NULL, 
+	witness_key_id VARCHAR(8) NOT NULL, 
+	timestamp BIGINT NOT NULL, 
+	line TEXT NOT NULL, 
+	received_at VARCHAR(24) NOT NULL, 
+	CONSTRAINT pk_checkpoint_cosignatures PRIMARY KEY (size, key_id, witness, witness_key_id)
+);
 
 CREATE TABLE console_users (
 	name VARCHAR(64) NOT NULL, 

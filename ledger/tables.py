@@ -83,6 +83,20 @@ class LedgerCheckpoint(SQLModel, table=True):
     signed_at: str = Field(sa_column=Column(String(24), nullable=False))
 
 
+class CheckpointCosignature(SQLModel, table=True):
+    """A witness's cosignature (C2SP tlog-cosignature line, as it returned it) on one of the
+    plant's checkpoints; certificates carry it after the plant's signature."""
+
+    __tablename__ = "checkpoint_cosignatures"
+    size: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    key_id: str = Field(sa_column=Column(String(8), primary_key=True))  # the plant key's
+    witness: str = Field(sa_column=Column(String(255), primary_key=True))
+    witness_key_id: str = Field(sa_column=Column(String(8), primary_key=True))
+    timestamp: int = Field(sa_column=Column(BigInteger, nullable=False))
+    line: str = Field(sa_column=Column(Text, nullable=False))
+    received_at: str = Field(sa_column=Column(String(24), nullable=False))
+
+
 class LedgerState(SQLModel, table=True):
     """The log's head: size, last leaf hash and the frontier (the perfect subtrees of `size`)."""
 
