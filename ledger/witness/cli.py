@@ -104,6 +104,10 @@ def status() -> None:
     """Print the witness's verifier key and, per log, its keys and the size it cosigned."""
     home = _home()
     click.echo(f"witness {home.name} at {home.path}")
+    try:
+        click.echo(f"verifier key {home.verifier().vkey}")
+    except KeyFileError as exc:
+        fail(str(exc))
     for log in home.state.logs():
         size = f"cosigned up to size {log.latest.size}" if log.latest else "nothing cosigned yet"
         refused = f"; {log.evidence} refused inconsistent request(s) kept" if log.evidence else ""

@@ -17,9 +17,14 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.keys import read_key, write_key
-from ledger.note import Signer
-from ledger.witness.cosignature import CosignatureError, Cosigner
+from ledger.keys import read_key, read_vkey, write_key
+from ledger.note import Signer, Verifier
+from ledger.witness.cosignature import (
+    CosignatureError,
+    CosignatureVerifier,
+    Cosigner,
+    cosigner_key_id,
+)
 from ledger.witness.state import WitnessState
 
 CONFIG = "witness.toml"
@@ -81,6 +86,13 @@ class WitnessHome:
     @property
     def state(self) -> WitnessState:
         return WitnessState(self.path / DATABASE)
+
+    def verifier(self) -> CosignatureVerifier:
+        """The witness's cosignature/v1 verifier key (public; needs no passphrase)."""
+        # The key file records the same Ed25519 key as a signed-note (type 0x01) vkey.
+        public = Verifier.parse(read_vkey(self.path / KEY_FILE)).public_key
+        return CosignatureVerifier(self.name, cosigner_key_id(self.name, public.public_bytes_raw()),
+                                   public)
 
     def cosigner(self) -> Cosigner:
         signer = read_key(self.path / KEY_FILE, os.environ.get("DLEDGER_KEY_PASSPHRASE"),

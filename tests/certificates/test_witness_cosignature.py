@@ -106,7 +106,7 @@ def test_extension_lines_are_covered():
     # A plant (type 0x01) key is not a witness key.
     (new_signer("w1").verifier.vkey, "not a cosignature/v1 key"),
     ("w1+00000000+" + base64.b64encode(b"\x04" + bytes(32)).decode(), "does not match"),
-])
+], ids=["parts", "base64", "plant-key", "key-id"])
 def test_bad_witness_keys_are_named(vkey, words):
     with pytest.raises(CosignatureError, match=re.escape(words)) as info:
         CosignatureVerifier.parse(vkey)

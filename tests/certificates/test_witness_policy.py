@@ -90,7 +90,7 @@ def test_future_cosignature_is_refused():
     assert not ok and "in the future" in detail
 
 
-@pytest.mark.parametrize(("text", "words"), [
+BAD_POLICIES = [
     ("log x\nquorum none\n", "line 1: verifier key 'x'"),
     (f"log {PLANT.verifier.vkey}\nwitnes A k\nquorum none\n", "line 2: unknown keyword 'witnes'"),
     (f"log {PLANT.verifier.vkey}\nwitness A {PLANT.verifier.vkey}\nquorum none\n",
@@ -111,7 +111,11 @@ def test_future_cosignature_is_refused():
     (f"log {PLANT.verifier.vkey}\n", "no quorum line"),
     ("quorum none\n", "lists no plant key"),
     (f"log {PLANT.verifier.vkey}\r\nquorum none\n", "line 1: control character '\\r'"),
-])
+]
+
+
+@pytest.mark.parametrize(("text", "words"), BAD_POLICIES,
+                         ids=[words for _, words in BAD_POLICIES])
 def test_errors_name_the_line_and_value(text, words):
     with pytest.raises(PolicyError) as info:
         Policy.parse(text)

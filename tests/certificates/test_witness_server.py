@@ -4,71 +4,23 @@ survives a restart and concurrent requests."""
 
 from __future__ import annotations
 
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from factories import plant
-from werkzeug.serving import make_server
+from witness_helpers import ORIGIN, body, grow, new_ledger, post, serving
 
 from ledger.checkpoint import Checkpoint
-from ledger.log import Ledger, SignedCheckpoint
 from ledger.note import Signer, new_signer, sign
 from ledger.proof import consistency_text
-from ledger.store import migrate, open_engine
 from ledger.witness.cosignature import Cosigner
 from ledger.witness.rollback import ProofNeeded, RollbackError, check_extends
 from ledger.witness.server import Witness
 from ledger.witness.state import WitnessState
-
-ORIGIN = "ledger.test-plant.example/W"
-
-
-def new_ledger(path: Path) -> Ledger:
-    engine = open_engine(f"sqlite:///{path}")
-    migrate(engine)
-    return Ledger(engine)
-
-
-def grow(ledger: Ledger, n: int, scale: str = "SC-1") -> None:
-    """Append n events (calibrations of `scale`: another scale gives another tree)."""
-    ledger.append([plant("scale.calibrated", f"scale:{scale}",
-                         {"reference_g": 10_000, "reading_g": 10_001, "tolerance_g": 5,
-                          "passed": True}) for _ in range(n)])
-
-
-@contextmanager
-def serving(witness: Witness) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, witness.wsgi, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join()
-
-
-def post(url: str, body: str) -> tuple[int, str, str]:
-    request = urllib.request.Request(url + "/add-checkpoint", data=body.encode(), method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, response.headers["Content-Type"], response.read().decode()
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, error.headers["Content-Type"], error.read().decode()
-
-
-def body(ledger: Ledger, signed: SignedCheckpoint, old: int) -> str:
-    size = signed.checkpoint.size
-    proof = ledger.consistency_hashes(old, size) if 0 < old < size else []
-    return f"old {old}\n{consistency_text(proof)}\n{signed.note}"
 
 
 @pytest.fixture
