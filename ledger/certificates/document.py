@@ -1,0 +1,113 @@
+"""The certificate document, format v1: its members, parsing, serialising and its SHA-256.
+
+A certificate is one JSON object (docs/certificates.md). Its SHA-256 is taken over the
+RFC 8785 bytes of the object *without* `issuance`, so the `certificate.issued` entry that
+holds it can itself be proven inside the `issuance` member. Standard library only (plus
+ledger.canonical): the verifier imports this offline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from ledger.canonical import NotCanonicalizable, canonical_bytes
+
+FORMAT = "dledger-certificate/v1"
+KINDS = ("unit", "period", "lot")
+MEMBERS = ("format", "kind", "origin", "issued_at", "statements", "checkpoint", "entries",
+           "issuance")
+ENTRY_MEMBERS = ("index", "entry", "proof")
+ISSUANCE_MEMBERS = ("checkpoint", "consistency", "entry")
+MAX_BYTES = 1 << 30  # a 10,000-line period report is about 170 MB; refuse what is beyond sense
+
+
+class DocumentError(ValueError):
+    """The bytes or object are not a certificate of this format; the message says where."""
+
+
+def sha256(document: dict[str, Any]) -> str:
+    """The certificate's SHA-256 (hex): of its RFC 8785 bytes without `issuance`."""
+    body = {k: v for k, v in document.items() if k != "issuance"}
+    try:
+        return hashlib.sha256(canonical_bytes(body)).hexdigest()
+    except NotCanonicalizable as exc:
+        raise DocumentError(f"the certificate cannot be hashed: {exc}") from None
+
+
+def serialise(document: dict[str, Any]) -> bytes:
+    """The document as UTF-8 JSON (RFC 8785 bytes: what is hashed, plus issuance)."""
+    try:
+        return canonical_bytes(document)
+    except NotCanonicalizable as exc:
+        raise DocumentError(f"the certificate cannot be written: {exc}") from None
+
+
+def parse(data: bytes | str | dict[str, Any]) -> dict[str, Any]:
+    """Read a certificate and check its shape (not its truth: that is verify's job)."""
+    if isinstance(data, dict):
+        document = data
+    else:
+        if len(data) > MAX_BYTES:
+            raise DocumentError(f"the file is {len(data)} bytes; a certificate is at most "
+                                f"{MAX_BYTES}")
+        try:
+            document = json.loads(data, parse_float=_no_float, parse_constant=_no_float)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise DocumentError(f"not JSON: {exc}") from None
+    check_shape(document)
+    return document
+
+
+def _no_float(text: str) -> Any:
+    raise DocumentError(f"the number {text} is not an integer; certificates hold no floats")
+
+
+def check_shape(document: Any) -> None:
+    """Raise DocumentError naming the first member that is missing, unknown or mistyped."""
+    if not isinstance(document, dict):
+        raise DocumentError("a certificate is a JSON object")
+    unknown = sorted(set(document) - set(MEMBERS))
+    if unknown:
+        raise DocumentError(f"unknown member {unknown[0]!r}")
+    for name in MEMBERS[:-1]:
+        if name not in document:
+            raise DocumentError(f"missing member {name!r}")
+    if document["format"] != FORMAT:
+        raise DocumentError(f"format {document['format']!r} is not {FORMAT!r}")
+    if document["kind"] not in KINDS:
+        raise DocumentError(f"kind {document['kind']!r} is not one of {', '.join(KINDS)}")
+    for name in ("origin", "issued_at", "checkpoint"):
+        if not isinstance(document[name], str):
+            raise DocumentError(f"{name} must be a string")
+    if not isinstance(document["statements"], dict):
+        raise DocumentError("statements must be an object")
+    entries = document["entries"]
+    if not isinstance(entries, list) or not entries:
+        raise DocumentError("entries must be a non-empty list")
+    for position, item in enumerate(entries):
+        _check_entry(item, f"entries[{position}]")
+    if "issuance" in document:
+        _check_issuance(document["issuance"])
+
+
+def _check_entry(item: Any, where: str) -> None:
+    if not isinstance(item, dict) or sorted(item) != sorted(ENTRY_MEMBERS):
+        raise DocumentError(f"{where} must be an object with exactly {', '.join(ENTRY_MEMBERS)}")
+    if type(item["index"]) is not int or item["index"] < 0:
+        raise DocumentError(f"{where}.index must be a non-negative integer")
+    if not isinstance(item["entry"], str) or not isinstance(item["proof"], str):
+        raise DocumentError(f"{where}.entry and {where}.proof must be strings")
+
+
+def _check_issuance(issuance: Any) -> None:
+    if not isinstance(issuance, dict) or sorted(issuance) != sorted(ISSUANCE_MEMBERS):
+        raise DocumentError(f"issuance must be an object with exactly "
+                            f"{', '.join(ISSUANCE_MEMBERS)}")
+    if not isinstance(issuance["checkpoint"], str):
+        raise DocumentError("issuance.checkpoint must be a string")
+    consistency = issuance["consistency"]
+    if not isinstance(consistency, list) or not all(isinstance(h, str) for h in consistency):
+        raise DocumentError("issuance.consistency must be a list of base64 strings")
+    _check_entry(issuance["entry"], "issuance.entry")

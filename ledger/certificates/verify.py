@@ -1,0 +1,528 @@
+"""The inspector's verifier: every check a certificate must pass, each reported in words.
+
+Offline it needs only the document and the plant's verifier key(s) (or a policy file with
+witness keys and a quorum). With the console's address it also checks revocation and, when
+the inspector's saved checkpoint has another size than the certificate's, fetches the
+consistency proof between them. Imports only the standard library, `cryptography` and the
+ledger's format modules (no database, no web framework): a test imports it with those blocked.
+
+    report = verify(document_bytes, vkeys=["<plant vkey>"])
+    report.ok          # True only when no check failed
+    report.checks      # [Check(name, ok, detail)]: ok is None for a check that could not run
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ledger import merkle
+from ledger.certificates import statements as derive
+from ledger.certificates.document import DocumentError, parse, sha256
+from ledger.checkpoint import Checkpoint, CheckpointError
+from ledger.encoding import decode_base64
+from ledger.note import NoteError, Verifier, open_note
+from ledger.proof import InclusionProof, ProofFormatError, parse_consistency
+from ledger.witness.policy import Policy
+
+FORMAT_CHECK = "Certificate format"
+SIGNATURE_CHECK = "Checkpoint signed by the plant"
+INCLUSION_CHECK = "Every entry is in the log"
+CHAIN_CHECK = "Entry chain complete"
+STATEMENTS_CHECK = "Statements match the entries"
+ISSUANCE_CHECK = "Issuance logged"
+TRUSTED_CHECK = "Consistent with your saved checkpoint"
+REVOCATION_CHECK = "Not revoked"
+CHECK_NAMES = (FORMAT_CHECK, SIGNATURE_CHECK, INCLUSION_CHECK, CHAIN_CHECK, STATEMENTS_CHECK,
+               ISSUANCE_CHECK, TRUSTED_CHECK, REVOCATION_CHECK)
+TIMEOUT = 10  # seconds for each request to the console
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check: ok True (passed), False (failed) or None (could not run: not a failure)."""
+
+    name: str
+    ok: bool | None
+    detail: str
+
+
+@dataclass
+class Report:
+    checks: list[Check] = field(default_factory=list)
+    sha256: str | None = None
+    kind: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when every check that ran passed (and the format check ran)."""
+        return bool(self.checks) and all(c.ok is not False for c in self.checks)
+
+    def add(self, name: str, ok: bool | None, detail: str) -> None:
+        self.checks.append(Check(name, ok, detail))
+
+    def as_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "sha256": self.sha256, "kind": self.kind,
+                "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail}
+                           for c in self.checks]}
+
+
+class ConsoleError(Exception):
+    """The console could not answer; the message says what happened."""
+
+
+class Console(Protocol):
+    """What the verifier asks the plant's console (the JSON API)."""
+
+    def consistency(self, old: int, new: int) -> list[bytes]: ...
+
+    def certificate(self, digest: str) -> dict[str, Any] | None: ...
+
+
+class HttpConsole:
+    """The plant console's public API at `url` (e.g. https://ledger.example-plant.cn)."""
+
+    def __init__(self, url: str):
+        self.url = url.rstrip("/")
+
+    def _get(self, path: str) -> bytes | None:
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=TIMEOUT) as answer:  # noqa: S310
+                return answer.read()
+        except urllib.error.HTTPError as exc:
+            if exc.code == 404:
+                return None
+            raise ConsoleError(f"{self.url}{path} answered {exc.code}: "
+                               f"{_error_text(exc.read())}") from None
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            raise ConsoleError(f"cannot reach {self.url}: {exc}") from None
+
+    def consistency(self, old: int, new: int) -> list[bytes]:
+        body = self._get(f"/api/v1/proof/consistency?old={old}&new={new}")
+        if body is None:
+            raise ConsoleError(f"the console has no consistency proof from size {old} to {new} "
+                               "(its log is smaller than that)")
+        try:
+            return parse_consistency(body.decode())
+        except (ProofFormatError, UnicodeDecodeError) as exc:
+            raise ConsoleError(f"the console's consistency proof is malformed: {exc}") from None
+
+    def certificate(self, digest: str) -> dict[str, Any] | None:
+        body = self._get(f"/api/v1/certificates/{urllib.parse.quote(digest)}")
+        if body is None:
+            return None
+        try:
+            answer = json.loads(body)
+        except ValueError as exc:
+            raise ConsoleError(f"the console's answer is not JSON: {exc}") from None
+        if not isinstance(answer, dict):
+            raise ConsoleError("the console's answer is not a JSON object")
+        return answer
+
+
+def _error_text(body: bytes) -> str:
+    try:
+        return str(json.loads(body)["error"])
+    except (ValueError, KeyError, TypeError):
+        return body[:200].decode(errors="replace")
+
+
+# -- trust ----------------------------------------------------------------------------------
+
+class _Trust:
+    """The plant keys (and, with a policy, the witness quorum) the inspector trusts."""
+
+    def __init__(self, vkeys: Sequence[str] | None, policy: Policy | None):
+        self.policy = policy
+        self.verifiers: list[Verifier] = list(policy.log_verifiers) if policy else []
+        self.problem: str | None = None
+        for vkey in vkeys or []:
+            try:
+                self.verifiers.append(Verifier.parse(vkey))
+            except NoteError as exc:
+                self.problem = f"the verifier key {vkey.strip()[:60]!r} is not valid: {exc}"
+        if not self.verifiers and self.problem is None:
+            self.problem = ("no trusted plant key was given: pass the plant's verifier key "
+                            "(--vkey, from `dledger key show`) or a policy file (--policy)")
+
+    def open(self, note: str, what: str) -> Checkpoint:
+        """The checkpoint in `note` once a trusted plant key's signature verifies and the
+        origin is that key's name; raises ValueError saying why not."""
+        if self.problem:
+            raise ValueError(self.problem)
+        try:
+            text, signed_by = open_note(note, self.verifiers)
+            checkpoint = Checkpoint.parse(text)
+        except (NoteError, CheckpointError) as exc:
+            raise ValueError(f"{what} is not signed by a trusted plant key: {exc}") from None
+        if checkpoint.origin not in {v.name for v in signed_by}:
+            raise ValueError(f"{what} is for log {checkpoint.origin!r} but was signed by "
+                             f"{signed_by[0].name!r}")
+        return checkpoint
+
+
+# -- the verifier ---------------------------------------------------------------------------
+
+@dataclass
+class _Entry:
+    index: int
+    body: bytes
+    entry: dict[str, Any]
+
+    @property
+    def event(self) -> dict[str, Any]:
+        return self.entry["event"]
+
+
+def verify(document: dict[str, Any] | bytes | str, *, vkeys: Sequence[str] | None = None,
+           policy: Policy | None = None, trusted_checkpoint: str | None = None,
+           console: str | Console | None = None) -> Report:
+    """Check a certificate; see the module docstring and docs/certificates.md."""
+    report = Report()
+    try:
+        doc = parse(document)
+        report.sha256, report.kind = sha256(doc), doc["kind"]
+    except DocumentError as exc:
+        report.add(FORMAT_CHECK, False, f"this is not a certificate: {exc}")
+        return report
+    report.add(FORMAT_CHECK, True, f"{doc['format']}, {doc['kind']} certificate, "
+                                   f"SHA-256 {report.sha256}")
+    if isinstance(console, str):
+        console = HttpConsole(console)
+    trust = _Trust(vkeys, policy)
+    checkpoint = _check_signature(report, doc, trust)
+    entries = _check_inclusion(report, doc, checkpoint)
+    _check_chain(report, doc, entries)
+    _check_statements(report, doc, entries)
+    issuance = _check_issuance(report, doc, trust, checkpoint)
+    _check_trusted(report, trust, trusted_checkpoint, issuance or checkpoint, console)
+    _check_revocation(report, console)
+    return report
+
+
+def verify_pdf(data: bytes, **options: Any) -> Report:
+    """Verify the certificate.json attached to a certificate PDF."""
+    from io import BytesIO
+
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        attachments = PdfReader(BytesIO(data)).attachments
+        found = attachments.get("certificate.json")
+    except (PyPdfError, ValueError, KeyError, OSError) as exc:
+        report = Report()
+        report.add(FORMAT_CHECK, False, f"the file is not a readable PDF: {exc}")
+        return report
+    if not found:
+        report = Report()
+        report.add(FORMAT_CHECK, False, "the PDF carries no certificate.json attachment: it is "
+                                        "not a certificate from this system")
+        return report
+    return verify(found[0], **options)
+
+
+def _check_signature(report: Report, doc: dict[str, Any], trust: _Trust) -> Checkpoint | None:
+    try:
+        checkpoint = trust.open(doc["checkpoint"], "the certificate's checkpoint")
+    except ValueError as exc:
+        report.add(SIGNATURE_CHECK, False, str(exc))
+        return None
+    if checkpoint.origin != doc["origin"]:
+        report.add(SIGNATURE_CHECK, False, f"the certificate says origin {doc['origin']!r} but "
+                   f"its checkpoint is for {checkpoint.origin!r}")
+        return None
+    if trust.policy is not None:
+        ok, detail = trust.policy.check(doc["checkpoint"])
+        report.add(SIGNATURE_CHECK, ok, detail)  # plant-signed: the other checks still run
+        return checkpoint
+    report.add(SIGNATURE_CHECK, True, f"signed by the plant key of {checkpoint.origin}, "
+                                      f"tree size {checkpoint.size}")
+    return checkpoint
+
+
+def _read_entry(item: dict[str, Any], where: str) -> _Entry:
+    body = decode_base64(item["entry"])
+    if body is None:
+        raise ValueError(f"{where}: the entry is not canonical base64")
+    try:
+        entry = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError(f"{where}: the entry bytes are not JSON") from None
+    if (not isinstance(entry, dict) or entry.get("v") != 1 or entry.get("index") != item["index"]
+            or not isinstance(entry.get("event"), dict)):
+        raise ValueError(f"{where}: the bytes are not ledger entry {item['index']} "
+                         "(v 1, its index, an event)")
+    event = entry["event"]
+    if not all(isinstance(event.get(k), str) for k in ("type", "subject", "time", "station",
+                                                       "operator")) or \
+            not isinstance(event.get("data"), dict):
+        raise ValueError(f"{where}: the entry's event lacks type, subject, time, station, "
+                         "operator or data")
+    return _Entry(item["index"], body, entry)
+
+
+def _prove(item: dict[str, Any], body: bytes, checkpoint: Checkpoint, note: str,
+           where: str) -> None:
+    try:
+        proof = InclusionProof.parse(item["proof"])
+    except ProofFormatError as exc:
+        raise ValueError(f"{where}: the proof is malformed: {exc}") from None
+    if proof.index != item["index"]:
+        raise ValueError(f"{where}: the proof is for entry {proof.index}, not {item['index']}")
+    if proof.checkpoint_note != note:
+        raise ValueError(f"{where}: the proof ends with another checkpoint than the one it "
+                         "is checked against")
+    try:
+        merkle.verify_inclusion(item["index"], checkpoint.size, merkle.leaf_hash(body),
+                                proof.hashes, checkpoint.root)
+    except merkle.ProofError as exc:
+        raise ValueError(f"{where}: not in the tree of size {checkpoint.size}: {exc} (the "
+                         "entry's bytes were changed, or it is not this log's entry)") from None
+
+
+def _check_inclusion(report: Report, doc: dict[str, Any],
+                     checkpoint: Checkpoint | None) -> list[_Entry] | None:
+    entries: list[_Entry] = []
+    problems: list[str] = []
+    previous = -1
+    for item in doc["entries"]:
+        where = f"entry {item['index']}"
+        if item["index"] <= previous:
+            problems.append(f"{where}: entries must be listed once each, by increasing index")
+        previous = item["index"]
+        try:
+            entry = _read_entry(item, where)
+            entries.append(entry)
+            if checkpoint is not None:
+                _prove(item, entry.body, checkpoint, doc["checkpoint"], where)
+        except ValueError as exc:
+            problems.append(str(exc))
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        report.add(INCLUSION_CHECK, False, problems[0] + more)
+    elif checkpoint is None:
+        report.add(INCLUSION_CHECK, None, "not checked: the checkpoint is not trusted")
+    else:
+        report.add(INCLUSION_CHECK, True, f"{len(entries)} entries, each proven in the tree of "
+                                          f"size {checkpoint.size}")
+    return entries if len(entries) == len(doc["entries"]) else None
+
+
+def _chain_subjects(doc: dict[str, Any]) -> list[str]:
+    statements = doc["statements"]
+    if doc["kind"] == "unit":
+        return ["unit:" + str((statements.get("unit") or {}).get("label"))]
+    if doc["kind"] == "lot":
+        return ["lot:" + str(statements.get("lot"))]
+    return ["unit:" + str(line.get("label")) for line in statements.get("lines") or []
+            if isinstance(line, dict)]
+
+
+def _check_chain(report: Report, doc: dict[str, Any], entries: list[_Entry] | None) -> None:
+    if entries is None:
+        report.add(CHAIN_CHECK, False, "not checked: some entries could not be read")
+        return
+    subjects = _chain_subjects(doc)
+    by_subject: dict[str, list[_Entry]] = {s: [] for s in subjects}
+    for entry in entries:
+        subject = entry.event["subject"]
+        if subject in by_subject:
+            by_subject[subject].append(entry)
+        elif doc["kind"] != "lot":
+            report.add(CHAIN_CHECK, False, f"entry {entry.index} is about {subject}, which the "
+                       f"certificate is not about ({', '.join(subjects[:3])})")
+            return
+    for subject, chain in by_subject.items():
+        if not chain:
+            report.add(CHAIN_CHECK, False, f"the certificate carries no entry about {subject}")
+            return
+        expected = None
+        for entry in chain:
+            if entry.entry.get("subject_prev") != expected:
+                found = entry.entry.get("subject_prev")
+                report.add(CHAIN_CHECK, False, f"entry {entry.index} says the previous entry "
+                           f"about {subject} is {found}, but the certificate's is {expected}: "
+                           "an entry of the chain is missing or another was put in")
+                return
+            expected = entry.index
+    what = subjects[0] if len(subjects) == 1 else f"{len(subjects)} units"
+    report.add(CHAIN_CHECK, True, f"the entries of {what} link back to the first without a gap "
+                                  "(subject_prev)")
+
+
+def _check_statements(report: Report, doc: dict[str, Any],
+                      entries: list[_Entry] | None) -> None:
+    if entries is None:
+        report.add(STATEMENTS_CHECK, False, "not checked: some entries could not be read")
+        return
+    pairs = [(e.index, e.event) for e in entries]
+    try:
+        expected = derive.derive(doc["kind"], pairs, doc["statements"], doc["origin"])
+    except (derive.StatementError, KeyError, TypeError, ValueError) as exc:
+        report.add(STATEMENTS_CHECK, False, f"the statements cannot be derived from the "
+                                            f"entries: {exc}")
+        return
+    difference = first_difference(doc["statements"], expected, "statements")
+    if difference:
+        report.add(STATEMENTS_CHECK, False, difference)
+    else:
+        report.add(STATEMENTS_CHECK, True, f"every figure derived again from the {len(pairs)} "
+                                           "entries, corrections applied, matches")
+
+
+def first_difference(stated: Any, derived: Any, path: str) -> str | None:
+    """Words naming the first place where `stated` and `derived` differ, with both values."""
+    if isinstance(stated, dict) and isinstance(derived, dict):
+        for key in sorted(set(stated) | set(derived)):
+            if key not in derived:
+                return f"{path}.{key} is stated but the entries give no such figure"
+            if key not in stated:
+                return f"{path}.{key} is missing; the entries say {_show(derived[key])}"
+            found = first_difference(stated[key], derived[key], f"{path}.{key}")
+            if found:
+                return found
+        return None
+    if isinstance(stated, list) and isinstance(derived, list):
+        for i, (a, b) in enumerate(zip(stated, derived, strict=False)):
+            found = first_difference(a, b, f"{path}[{i}]")
+            if found:
+                return found
+        if len(stated) != len(derived):
+            return (f"{path} has {len(stated)} items; the entries give {len(derived)}")
+        return None
+    if type(stated) is not type(derived) or stated != derived:
+        return (f"{path}: the certificate says {_show(stated)}, the entries say "
+                f"{_show(derived)}")
+    return None
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _check_issuance(report: Report, doc: dict[str, Any], trust: _Trust,
+                    checkpoint: Checkpoint | None) -> Checkpoint | None:
+    issuance = doc.get("issuance")
+    if issuance is None:
+        report.add(ISSUANCE_CHECK, False, "the certificate has no issuance section: it was "
+                                          "never issued (a draft)")
+        return None
+    if checkpoint is None:
+        report.add(ISSUANCE_CHECK, None, "not checked: the certificate's checkpoint is not "
+                                         "trusted")
+        return None
+    digest = sha256(doc)
+    try:
+        later = trust.open(issuance["checkpoint"], "the issuance checkpoint")
+        if later.origin != checkpoint.origin:
+            raise ValueError(f"the issuance checkpoint is for {later.origin!r}")
+        hashes = [decode_base64(h) for h in issuance["consistency"]]
+        if any(h is None or len(h) != 32 for h in hashes):
+            raise ValueError("the consistency proof holds a line that is not a base64 hash")
+        try:
+            merkle.verify_consistency(checkpoint.size, later.size, checkpoint.root, later.root,
+                                      hashes)  # type: ignore[arg-type]
+        except merkle.ProofError as exc:
+            raise ValueError(f"the issuance checkpoint (size {later.size}) does not extend the "
+                             f"certificate's (size {checkpoint.size}): {exc}") from None
+        item = issuance["entry"]
+        entry = _read_entry(item, f"issuance entry {item['index']}")
+        _prove(item, entry.body, later, issuance["checkpoint"], f"issuance entry {item['index']}")
+        event = entry.event
+        if (event["type"] != "certificate.issued" or event["subject"] != f"cert:{digest}"
+                or event["data"].get("sha256") != digest
+                or event["data"].get("kind") != doc["kind"]):
+            raise ValueError(f"entry {item['index']} is {event['type']} about "
+                             f"{event['subject']} ({_show(event['data'])}), not the issuance "
+                             f"of this {doc['kind']} certificate {digest}")
+    except ValueError as exc:
+        report.add(ISSUANCE_CHECK, False, str(exc))
+        return None
+    report.add(ISSUANCE_CHECK, True, f"entry {item['index']} records the issuance on "
+               f"{event['time']} by {event['operator']}, in the tree of size {later.size} that "
+               f"extends the certificate's")
+    return later
+
+
+def _check_trusted(report: Report, trust: _Trust, saved: str | None,
+                   shown: Checkpoint | None, console: Console | None) -> None:
+    if saved is None:
+        report.add(TRUSTED_CHECK, None, "not checked: no saved checkpoint given "
+                                        "(--trusted-checkpoint)")
+        return
+    try:
+        trusted = trust.open(saved, "your saved checkpoint")
+    except ValueError as exc:
+        report.add(TRUSTED_CHECK, False, str(exc))
+        return
+    if shown is None:
+        report.add(TRUSTED_CHECK, None, "not checked: the certificate's checkpoints are not "
+                                        "trusted")
+        return
+    if trusted.origin != shown.origin:
+        report.add(TRUSTED_CHECK, False, f"your saved checkpoint is for log {trusted.origin!r}, "
+                   f"the certificate for {shown.origin!r}")
+        return
+    if trusted.size == shown.size:
+        if trusted.root == shown.root:
+            report.add(TRUSTED_CHECK, True, f"your saved checkpoint is the certificate's (size "
+                                            f"{shown.size}, same root)")
+        else:
+            report.add(TRUSTED_CHECK, False, f"the log forked: at size {shown.size} your saved "
+                                             "checkpoint and the certificate's have different "
+                                             "roots")
+        return
+    old, new = sorted((trusted, shown), key=lambda c: c.size)
+    if console is None:
+        report.add(TRUSTED_CHECK, None, f"not checked (offline): your saved checkpoint is at "
+                   f"size {trusted.size}, the certificate's at {shown.size}; the consistency "
+                   "proof between them comes from the console (--console URL)")
+        return
+    try:
+        proof = console.consistency(old.size, new.size)
+    except ConsoleError as exc:
+        report.add(TRUSTED_CHECK, False, f"the console cannot prove that the log at size "
+                   f"{new.size} extends size {old.size} ({exc}): if the plant's log is now "
+                   "shorter than a checkpoint it signed, it was rolled back")
+        return
+    try:
+        merkle.verify_consistency(old.size, new.size, old.root, new.root, proof)
+    except merkle.ProofError as exc:
+        mine = "your saved" if old is trusted else "the certificate's"
+        report.add(TRUSTED_CHECK, False, f"the log forked or was rolled back: {mine} checkpoint "
+                   f"(size {old.size}) is not a prefix of the tree of size {new.size}: {exc}")
+        return
+    report.add(TRUSTED_CHECK, True, f"the tree of size {new.size} extends the one of size "
+               f"{old.size} (consistency proof from the console verified against both signed "
+               "roots)")
+
+
+def _check_revocation(report: Report, console: Console | None) -> None:
+    if console is None:
+        report.add(REVOCATION_CHECK, None, "not checked (offline): revocation is known only to "
+                                           "the console (--console URL)")
+        return
+    digest = report.sha256 or ""
+    try:
+        answer = console.certificate(digest)
+    except ConsoleError as exc:
+        report.add(REVOCATION_CHECK, False, f"the console could not say: {exc}")
+        return
+    if answer is None:
+        report.add(REVOCATION_CHECK, False, f"the console knows no certificate {digest}")
+        return
+    revoked = answer.get("revoked")
+    if revoked:
+        report.add(REVOCATION_CHECK, False, f"revoked at entry {revoked.get('index')} on "
+                   f"{revoked.get('time')}: {revoked.get('reason')} (approved by "
+                   f"{revoked.get('approved_by')})")
+        return
+    report.add(REVOCATION_CHECK, True, f"the console lists it as issued at entry "
+                                       f"{answer.get('issued')} and not revoked")
