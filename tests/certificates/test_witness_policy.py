@@ -130,3 +130,23 @@ def test_comments_whitespace_urls():
     assert policy.logs[0].url == "https://plant.example/"
     assert policy.witnesses["A"].url == "https://witness.example/"
     assert policy.check(cosigned("A"))[0]
+
+
+def test_verifier_side_modules_need_only_cryptography():
+    """An inspector's verifier imports these offline: no database, web or pydantic code."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('pydantic', 'sqlalchemy', 'sqlmodel', 'flask',\n"
+        "                                  'werkzeug', 'alembic', 'psycopg'):\n"
+        "            raise ImportError('blocked: ' + name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import ledger.witness.cosignature, ledger.witness.policy, ledger.witness.rollback\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=False)
+    assert result.returncode == 0, result.stderr
