@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -92,3 +93,12 @@ def test_a_station_may_default_to_english_and_a_bad_cookie_is_ignored():
 def test_an_unknown_station_language_names_the_choices():
     with pytest.raises(ValueError, match=r"'fr'.*zh-CN"):
         make_app(language="fr")
+
+
+def test_the_details_form_offers_every_source_the_station_accepts():
+    from station.config import SOURCES
+
+    script = Path(kiosk.bp.static_folder or "", "kiosk.js").read_text(encoding="utf-8")
+    block = re.search(r"const SOURCES = \{(.*?)\};", script, re.S)
+    assert block is not None
+    assert tuple(re.findall(r"(\w+): N_\(", block.group(1))) == SOURCES

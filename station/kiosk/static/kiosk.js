@@ -282,13 +282,14 @@
   function renderUnit() {
     const unit = state.unit;
     $("unit").hidden = !unit;
-    if (!unit || !changed("unit", unit)) return;
+    if (!unit || !changed("unit", [unit, state.cylinder])) return;
     $("unit-label").textContent = unit.label;
     $("unit-category").textContent = nameOf(unit.category_name) || unit.category || "";
     const figures = [t("Gross") + " " + kg(unit.gross_g)];
     if (unit.refrigerant_bearing) figures.push(t("Refrigerant recovered") + " " + kg(unit.recovered_g));
     figures.push(t("Outputs") + " " + (unit.outputs || []).length + " = " + kg(unit.outputs_g));
     $("unit-figures").replaceChildren(...figures.map((text) => element("span", "figure", text)));
+    renderCylinder();
     $("steps").replaceChildren(...(unit.steps || []).map((step) => {
       const item = element("li", "step");
       item.dataset.done = String(Boolean(step.done));
@@ -303,16 +304,27 @@
     }));
   }
 
+  function renderCylinder() {
+    const cylinder = state.cylinder;
+    const line = $("cylinder");
+    line.hidden = !cylinder;
+    if (!cylinder) return;
+    const parts = [t("Cylinder") + " " + cylinder.id + (cylinder.refrigerant ? " (" + cylinder.refrigerant + ")" : "")];
+    if (cylinder.before_g !== null && cylinder.before_g !== undefined) parts.push(t("before") + " " + kg(cylinder.before_g));
+    if (cylinder.max_gross_g) parts.push(t("limit") + " " + kg(cylinder.max_gross_g));
+    line.replaceChildren(...parts.map((text) => element("span", "figure", text)));
+  }
+
   const ACTIONS = {
-    weigh_intake: N_("Weigh the unit"),
+    weigh_intake: N_("Weigh"),
     select_category: N_("Choose category"),
     set_details: N_("Enter nameplate details"),
-    recovery_before: N_("Weigh cylinder before"),
-    recovery_after: N_("Weigh cylinder after"),
+    recovery_before: N_("Weigh before"),
+    recovery_after: N_("Weigh after"),
     refrigerant_absent: N_("No refrigerant"),
     component: N_("Remove a component"),
     output: N_("Weigh output"),
-    complete: N_("Complete the unit"),
+    complete: N_("Complete"),
     open_lot: N_("Open a lot"),
     seal_lot: N_("Seal the lot"),
     cancel: N_("Cancel the unit"),
@@ -418,13 +430,30 @@
     }, chosen));
   }
 
-  function field(name, label, attributes) {
+  function field(name, label, value, attributes) {
     const wrap = element("label", "field", t(label));
     const input = element("input");
     input.name = name;
     input.autocomplete = "off";
+    input.value = value === null || value === undefined ? "" : String(value);
     Object.assign(input, attributes || {});
     wrap.append(input);
+    return wrap;
+  }
+
+  function picker(name, label, options, value) {
+    const wrap = element("label", "field", t(label));
+    const select = element("select");
+    select.name = name;
+    select.append(element("option", "", "—"));
+    select.firstChild.value = "";
+    for (const [code, text] of Object.entries(options)) {
+      const option = element("option", "", t(text));
+      option.value = code;
+      option.selected = code === value;
+      select.append(option);
+    }
+    wrap.append(select);
     return wrap;
   }
 
@@ -452,36 +481,34 @@
     form.querySelector("input").focus();
   }
 
+  // Where a unit came from (station/config.py SOURCES; a test keeps the two equal).
+  const SOURCES = {
+    trade_in: N_("Trade-in programme"),
+    collector: N_("Collector"),
+    retailer: N_("Retailer"),
+    municipal: N_("Municipal collection"),
+    business: N_("Business"),
+    other: N_("Other"),
+  };
+
   function detailsSheet() {
     const unit = state.unit || {};
-    const refrigerants = unit.refrigerants || (state.catalogue && state.catalogue.refrigerants) || [];
-    const refrigerant = field("nameplate_refrigerant", N_("Nameplate refrigerant"));
-    if (refrigerants.length) refrigerant.querySelector("input").setAttribute("list", "refrigerants");
-    const list = element("datalist");
-    list.id = "refrigerants";
-    for (const code of refrigerants) {
-      const option = element("option");
-      option.value = typeof code === "string" ? code : code.code;
-      list.append(option);
-    }
-    refrigerant.append(list);
+    const known = unit.details || {};
     formSheet(N_("Nameplate details"), [
-      field("brand", N_("Brand")),
-      field("model", N_("Model")),
-      field("serial", N_("Serial number")),
-      refrigerant,
-      field("nameplate_charge_g", N_("Nameplate charge (g)"), { inputMode: "numeric" }),
-      field("source", N_("Source channel")),
-      field("trade_in_code", N_("Trade-in code")),
-    ], (values) => {
-      const fields = {};
-      for (const [key, value] of Object.entries(values)) if (value) fields[key] = value;
-      act("set_details", fields);
-    });
+      field("brand", N_("Brand"), known.brand),
+      field("model", N_("Model"), known.model),
+      field("serial", N_("Serial number"), known.serial),
+      field("nameplate_refrigerant", N_("Nameplate refrigerant"), known.nameplate_refrigerant,
+            { placeholder: "R-600a" }),
+      field("nameplate_charge_g", N_("Nameplate charge (g)"), known.nameplate_charge_g,
+            { inputMode: "numeric" }),
+      picker("source", N_("Source channel"), SOURCES, known.source),
+      field("trade_in_code", N_("Trade-in code"), unit.trade_in_code),
+    ], (values) => act("set_details", values));
   }
 
   function absentSheet() {
-    const note = field("note", N_("Note (optional)"));
+    const note = field("note", N_("Note (optional)"), "");
     const reasons = choices((state.catalogue && state.catalogue.absent_reasons) || [], (code) => {
       const text = note.querySelector("input").value.trim();
       closeSheet();
@@ -499,11 +526,21 @@
     less.type = more.type = "button";
     less.addEventListener("click", () => { count = Math.max(1, count - 1); shown.textContent = count; });
     more.addEventListener("click", () => { count += 1; shown.textContent = count; });
-    stepper.append(element("span", "", t("How many")), less, shown, more);
-    const components = choices((state.catalogue && state.catalogue.components) || [], (code) => {
-      closeSheet();
-      act("component", { component: code, count: String(count) });
+    const weigh = element("button", "button secondary toggle", t("Weigh it on the platform scale"));
+    weigh.type = "button";
+    weigh.setAttribute("aria-pressed", "true");
+    weigh.addEventListener("click", () => {
+      weigh.setAttribute("aria-pressed", String(weigh.getAttribute("aria-pressed") !== "true"));
     });
+    stepper.append(element("span", "", t("How many")), less, shown, more, weigh);
+    const next = state.unit && state.unit.next && state.unit.next.startsWith("component:")
+      ? state.unit.next.split(":")[1] : undefined;
+    const components = choices((state.catalogue && state.catalogue.components) || [], (code) => {
+      const fields = { component: code, count: String(count) };
+      if (weigh.getAttribute("aria-pressed") === "true") fields.weigh = "1";
+      closeSheet();
+      act("component", fields);
+    }, next);
     openSheet(t("Which component was removed?"), stepper, components);
   }
 
@@ -516,10 +553,23 @@
     openSheet(t(question), row);
   }
 
-  function selectedLotFraction() {
+  function selectedLot() {
     const lot = state.selected && state.selected.lot;
-    const found = (state.lots || []).find((l) => l.lot === lot);
-    return found ? found.fraction : undefined;
+    return (state.lots || []).find((l) => l.lot === lot);
+  }
+
+  // The fraction the unit's next step expects, if it is an output.
+  function nextFraction() {
+    const next = state.unit && state.unit.next;
+    return next && next.startsWith("output:") ? next.split(":")[1] : undefined;
+  }
+
+  // With an open lot scanned, its fraction is known: weigh straight away.
+  function weighOutput() {
+    const lot = selectedLot();
+    if (lot && lot.state === "open" && lot.fraction) return act("output", { fraction: lot.fraction });
+    return chooseAndAct("output", "fraction", "fractions", N_("Which fraction is on the scale?"),
+                        nextFraction());
   }
 
   const SHEETS = {
@@ -528,9 +578,9 @@
     set_details: detailsSheet,
     refrigerant_absent: absentSheet,
     component: componentSheet,
-    output: () => chooseAndAct("output", "fraction", "fractions", N_("Which fraction is on the scale?"),
-                               selectedLotFraction()),
-    open_lot: () => chooseAndAct("open_lot", "fraction", "fractions", N_("Open a lot for which fraction?")),
+    output: weighOutput,
+    open_lot: () => chooseAndAct("open_lot", "fraction", "fractions", N_("Open a lot for which fraction?"),
+                                 nextFraction()),
     cancel: () => confirmSheet("cancel", N_("Cancel this unit?"),
                                N_("Yes, cancel the unit")),
   };
