@@ -11,6 +11,7 @@ uses, so a keyboard-wedge scan and a serial scan are the same thing.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -38,6 +39,7 @@ from station.identity import StationIdentity
 from station.outbox import Courier, Outbox
 from station.workflow import N_, BadInput, Flag, Message, Refusal
 
+LOG = logging.getLogger(__name__)
 SCALE_TTL_S = 60.0  # how long a scale's calibration checks are reused before asking again
 _GRAMS = re.compile(r"^[0-9]{1,10}$")
 _TEXT_FIELDS = ("brand", "model", "serial")
@@ -180,7 +182,13 @@ class Workstation:
                 self._stop.wait(0.5)
                 continue
             if scan is not None:
-                self.scan(scan.text)
+                try:
+                    self.scan(scan.text)
+                except Exception:  # the scanner must keep reading; the page shows the fault
+                    LOG.exception("scan %r failed", scan.text)
+                    self.record(Outcome(False, Message(N_("The station could not handle the "
+                                                          "scan %(text)s: call the supervisor"),
+                                                       {"text": scan.text}), "error"))
 
     # -- the interface the kiosk uses ---------------------------------------------------------
 

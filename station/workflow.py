@@ -58,7 +58,7 @@ class Flag:
 class Refusal(Exception):
     """The rules forbid this step; nothing is written. `code` says which rule."""
 
-    def __init__(self, code: str, template: str, **params: Any):
+    def __init__(self, code: str, template: str, /, **params: Any):
         super().__init__(template % params)
         self.code = code
         self.message = Message(template, params)
@@ -67,7 +67,7 @@ class Refusal(Exception):
 class BadInput(Refusal):
     """A field the worker gave is not valid (HTTP 400, not a rule refusal)."""
 
-    def __init__(self, template: str, **params: Any):
+    def __init__(self, template: str, /, **params: Any):
         super().__init__("bad_input", template, **params)
 
 

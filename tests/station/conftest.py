@@ -61,7 +61,7 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "i
 
 
 def station_toml(folder: Path, *, ledger: str, scanner: str, platform: str, cylinder: str,
-                 extra: str = "") -> Path:
+                 extra: str = "", rules: str = "") -> Path:
     """A station.toml for simulators: `ledger` is the [ledger] table's body."""
     path = folder / "station.toml"
     path.write_text(f"""
@@ -76,6 +76,9 @@ data_dir = "data"
 
 [ledger]
 {ledger}
+
+[rules]
+{rules}
 
 [scanner]
 url = "{scanner}"
@@ -205,7 +208,8 @@ class Station:
 @pytest.fixture
 def station_factory(tmp_path: Path, devices: Devices, monkeypatch: pytest.MonkeyPatch
                     ) -> Iterator[Callable[..., Station]]:
-    """Make a station; options: extra (lines for [station]), console_url (HTTP mode)."""
+    """Make a station; options: extra (lines for [station]), rules (lines for [rules]),
+    console_url (HTTP mode), folder (its own folder: key, outbox)."""
     monkeypatch.setenv(identity.PASSPHRASE_ENV, PASSPHRASE)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -213,14 +217,14 @@ def station_factory(tmp_path: Path, devices: Devices, monkeypatch: pytest.Monkey
     made: list[Station] = []
 
     def make(extra: str = "", console_url: str | None = None, folder: str = "station",
-             catalogue: Any = None) -> Station:
+             catalogue: Any = None, rules: str = "") -> Station:
         home = tmp_path / folder
         home.mkdir(exist_ok=True)
         ledger_table = (f'mode = "http"\nurl = "{console_url}"' if console_url
                         else f'mode = "local"\nhome = "{instance.home}"')
         path = station_toml(home, ledger=ledger_table, scanner=devices.scanner.url,
                             platform=devices.scales["platform"].url,
-                            cylinder=devices.scales["cylinder"].url, extra=extra)
+                            cylinder=devices.scales["cylinder"].url, extra=extra, rules=rules)
         config = load_config(path)
         key_path = config.key_file
         me = identity.load(key_path, STATION_ID) if key_path.exists() else \
