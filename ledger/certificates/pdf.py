@@ -1,0 +1,209 @@
+"""The certificate as a PDF people read: PDF/A-3b (as WeasyPrint writes it), zh-CN and English
+side by side in Noto Sans CJK SC, the certificate JSON attached as `certificate.json`
+(AFRelationship Data), a QR code opening the verify page, entry indexes and leaf hashes in
+small print, "page X of Y" on every page, times in the plant's time zone, masses in kg.
+
+The PDF only *shows*; what is proven is the attached JSON (the verifier reads that). So the
+page is laid out from the statements, and the evidence section names the entries, their
+leaf hashes and the checkpoint they are proven against.
+
+Long period reports: WeasyPrint's table layout grows faster than linearly with a table's
+length, and it keeps every box of a document in memory. So the lines of a period report are
+laid out in page-sized tables, `LINES_PER_PAGE` lines each (a line never wraps, so a page
+always holds exactly that many), in separate WeasyPrint documents of `PAGES_PER_CHUNK` pages
+whose pages are then joined into one PDF. The page count is therefore known before the
+lines are laid out, which is what puts "page X of Y" on every page, and each chunk done is
+reported to `progress(lines done, lines in all)`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import segno
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from ledger.certificates import document as certificate_document
+from ledger.checkpoint import Checkpoint
+from ledger.note import split as split_note
+
+Progress = Callable[[int, int], None]  # (lines laid out, lines in all)
+ATTACHMENT = "certificate.json"
+VARIANT = "pdf/a-3b"
+LINES_PER_PAGE = 28
+PAGES_PER_CHUNK = 20
+TITLES = {"unit": ("废弃电器电子产品拆解证明", "Unit dismantling certificate"),
+          "period": ("拆解处理期间报告", "Dismantling period report"),
+          "lot": ("批次转移清单", "Lot shipment manifest")}
+
+
+class RenderError(ValueError):
+    """The document cannot be rendered; the message names what is wrong with it."""
+
+
+def render(document: dict[str, Any], *, verify_url: str, timezone: str = "Asia/Shanghai",
+           progress: Progress | None = None, attachment: Path | None = None) -> bytes:
+    """The PDF of an issued (or not yet issued) certificate.
+
+    `verify_url` is what the QR code opens (e.g. `<console>/verify/<sha256>`, see
+    `verify_url_for`). `attachment`, if given, is a file holding the document's JSON exactly
+    (a large period report need not be serialised twice); otherwise the document is
+    serialised here.
+    """
+    from weasyprint import HTML, Attachment
+    from weasyprint.text.fonts import FontConfiguration
+
+    certificate_document.check_shape(document)
+    zone = _zone(timezone)
+    context = _context(document, verify_url, zone)
+    fonts = FontConfiguration()
+    environment = _environment(zone)
+    lines = document["statements"].get("lines", []) if document["kind"] == "period" else []
+    line_pages = -(-len(lines) // LINES_PER_PAGE)
+
+    def front(total: int | None) -> Any:
+        of = "counter(pages)" if total is None else f'"{total}"'
+        html = environment.get_template(f"{document['kind']}.html").render(
+            **context, page_numbers=_page_numbers("counter(page)", of))
+        return HTML(string=html).render(font_config=fonts)
+
+    if progress:
+        progress(0, len(lines))
+    documents = [front(None)]
+    if line_pages:
+        total = len(documents[0].pages) + line_pages
+        documents[0] = front(total)  # again, now that "of Y" is known (a few pages at most)
+        first_page = len(documents[0].pages) + 1
+        template = environment.get_template("lines.html")
+        for start in range(0, len(lines), LINES_PER_PAGE * PAGES_PER_CHUNK):
+            chunk = lines[start:start + LINES_PER_PAGE * PAGES_PER_CHUNK]
+            pages = [{"number": first_page + (start + offset) // LINES_PER_PAGE,
+                      "first": start + offset + 1,
+                      "lines": chunk[offset:offset + LINES_PER_PAGE]}
+                     for offset in range(0, len(chunk), LINES_PER_PAGE)]
+            html = template.render(**context, pages=pages,
+                                   page_numbers=_page_numbers("string(pageno)", f'"{total}"'))
+            documents.append(HTML(string=html).render(font_config=fonts))
+            if progress:
+                progress(start + len(chunk), len(lines))
+    if attachment is not None:
+        source = {"filename": str(attachment)}
+    else:
+        source = {"string": certificate_document.serialise(document)}
+    issued = _moment(document["issued_at"])
+    attached = Attachment(**source, name=ATTACHMENT, relationship="Data", created=issued,
+                          modified=issued, description="dledger certificate (JSON), "
+                          f"SHA-256 {context['sha256']}")
+    pages = [page for rendered in documents for page in rendered.pages]
+    return documents[0].copy(pages).write_pdf(pdf_variant=VARIANT, attachments=[attached])
+
+
+def verify_url_for(console_url: str, sha256: str) -> str:
+    """The verify page of certificate `sha256` on the console at `console_url`."""
+    return f"{console_url.rstrip('/')}/verify/{sha256}"
+
+
+# -- what the templates see -------------------------------------------------------------------
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise RenderError(f"time zone {name!r} is unknown; use an IANA name such as "
+                          "Asia/Shanghai") from None
+
+
+def _moment(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def _context(document: dict[str, Any], verify_url: str, zone: ZoneInfo) -> dict[str, Any]:
+    kind = document["kind"]
+    checkpoint = _checkpoint(document["checkpoint"])
+    issuance = document.get("issuance")
+    context = {
+        "kind": kind, "title_zh": TITLES[kind][0], "title_en": TITLES[kind][1],
+        "origin": document["origin"], "issued_at": document["issued_at"],
+        "sha256": certificate_document.sha256(document), "statements": document["statements"],
+        "checkpoint": checkpoint, "entry_count": len(document["entries"]),
+        "issuance": None, "verify_url": verify_url, "qr": _qr(verify_url),
+        "timezone": zone.key,
+    }
+    if issuance is not None:
+        context["issuance"] = {"index": issuance["entry"]["index"],
+                               "checkpoint": _checkpoint(issuance["checkpoint"])}
+    if kind != "period":  # a period report's lines carry their entry indexes instead
+        context["entries"] = list(_entries(document["entries"]))
+    return context
+
+
+def _checkpoint(note: str) -> dict[str, Any]:
+    try:
+        text, signatures = split_note(note)
+        parsed = Checkpoint.parse(text)
+    except ValueError as exc:
+        raise RenderError(f"the certificate's checkpoint is not a signed note: {exc}") from None
+    return {"origin": parsed.origin, "size": parsed.size,
+            "root": base64.b64encode(parsed.root).decode(),
+            "signers": sorted({line.name for line in signatures})}
+
+
+def _entries(items: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Each entry's index, leaf hash (hex of SHA-256(0x00 || entry bytes)), type and time."""
+    for item in items:
+        try:
+            raw = base64.b64decode(item["entry"], validate=True)
+            event = json.loads(raw)["event"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise RenderError(f"entry {item['index']} is not base64 of an entry: {exc}") from None
+        yield {"index": item["index"], "hash": hashlib.sha256(b"\x00" + raw).hexdigest(),
+               "type": event.get("type"), "subject": event.get("subject"),
+               "time": event.get("time")}
+
+
+def _page_numbers(page: str, of: str) -> str:
+    """The CSS `content` of the page-number margin box: 第 X 页，共 Y 页 · page X of Y."""
+    return f'"第 " {page} " 页，共 " {of} " 页 · page " {page} " of " {of}'
+
+
+def _qr(url: str) -> str:
+    """The QR code for `url` as an SVG data URI (segno; error correction M)."""
+    return segno.make(url, error="m", micro=False).svg_data_uri(scale=4, border=2)
+
+
+# -- filters ----------------------------------------------------------------------------------
+
+
+@cache
+def _environment_for(zone_key: str) -> Environment:
+    zone = ZoneInfo(zone_key)
+    environment = Environment(loader=PackageLoader("ledger.certificates", "templates"),
+                              autoescape=select_autoescape(["html"]),
+                              undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    environment.filters["kg"] = kg
+    environment.filters["local"] = lambda value, pattern="%Y-%m-%d %H:%M:%S": (
+        "—" if value is None else _moment(value).astimezone(zone).strftime(pattern))
+    environment.filters["number"] = lambda value: "—" if value is None else f"{value:,}"
+    environment.filters["indexes"] = lambda values: ", ".join(str(v) for v in values)
+    return environment
+
+
+def _environment(zone: ZoneInfo) -> Environment:
+    return _environment_for(zone.key)
+
+
+def kg(grams: int | None, places: int = 3) -> str:
+    """Integer grams as kg with `places` decimals and thousands commas: 18302 -> 18.302."""
+    if grams is None:
+        return "—"
+    return f"{Decimal(grams) / 1000:,.{places}f}"
