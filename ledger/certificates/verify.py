@@ -307,7 +307,8 @@ def _check_inclusion(report: Report, doc: dict[str, Any],
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         report.add(INCLUSION_CHECK, False, problems[0] + more)
     elif checkpoint is None:
-        report.add(INCLUSION_CHECK, None, "not checked: the checkpoint is not trusted")
+        report.add(INCLUSION_CHECK, None, "the checkpoint is not trusted, so there is nothing "
+                                          "to prove against")
     else:
         report.add(INCLUSION_CHECK, True, f"{len(entries)} entries, each proven in the tree of "
                                           f"size {checkpoint.size}")
@@ -326,7 +327,7 @@ def _chain_subjects(doc: dict[str, Any]) -> list[str]:
 
 def _check_chain(report: Report, doc: dict[str, Any], entries: list[_Entry] | None) -> None:
     if entries is None:
-        report.add(CHAIN_CHECK, False, "not checked: some entries could not be read")
+        report.add(CHAIN_CHECK, False, "some entries could not be read (see above)")
         return
     subjects = _chain_subjects(doc)
     by_subject: dict[str, list[_Entry]] = {s: [] for s in subjects}
@@ -359,7 +360,7 @@ def _check_chain(report: Report, doc: dict[str, Any], entries: list[_Entry] | No
 def _check_statements(report: Report, doc: dict[str, Any],
                       entries: list[_Entry] | None) -> None:
     if entries is None:
-        report.add(STATEMENTS_CHECK, False, "not checked: some entries could not be read")
+        report.add(STATEMENTS_CHECK, False, "some entries could not be read (see above)")
         return
     pairs = [(e.index, e.event) for e in entries]
     try:
@@ -415,8 +416,7 @@ def _check_issuance(report: Report, doc: dict[str, Any], trust: _Trust,
                                           "never issued (a draft)")
         return None
     if checkpoint is None:
-        report.add(ISSUANCE_CHECK, None, "not checked: the certificate's checkpoint is not "
-                                         "trusted")
+        report.add(ISSUANCE_CHECK, None, "the certificate's checkpoint is not trusted")
         return None
     digest = sha256(doc)
     try:
@@ -454,7 +454,7 @@ def _check_issuance(report: Report, doc: dict[str, Any], trust: _Trust,
 def _check_trusted(report: Report, trust: _Trust, saved: str | None,
                    shown: Checkpoint | None, console: Console | None) -> None:
     if saved is None:
-        report.add(TRUSTED_CHECK, None, "not checked: no saved checkpoint given "
+        report.add(TRUSTED_CHECK, None, "no saved checkpoint was given "
                                         "(--trusted-checkpoint)")
         return
     try:
@@ -463,8 +463,7 @@ def _check_trusted(report: Report, trust: _Trust, saved: str | None,
         report.add(TRUSTED_CHECK, False, str(exc))
         return
     if shown is None:
-        report.add(TRUSTED_CHECK, None, "not checked: the certificate's checkpoints are not "
-                                        "trusted")
+        report.add(TRUSTED_CHECK, None, "the certificate's checkpoints are not trusted")
         return
     if trusted.origin != shown.origin:
         report.add(TRUSTED_CHECK, False, f"your saved checkpoint is for log {trusted.origin!r}, "
@@ -481,7 +480,7 @@ def _check_trusted(report: Report, trust: _Trust, saved: str | None,
         return
     old, new = sorted((trusted, shown), key=lambda c: c.size)
     if console is None:
-        report.add(TRUSTED_CHECK, None, f"not checked (offline): your saved checkpoint is at "
+        report.add(TRUSTED_CHECK, None, f"offline: your saved checkpoint is at "
                    f"size {trusted.size}, the certificate's at {shown.size}; the consistency "
                    "proof between them comes from the console (--console URL)")
         return
@@ -506,8 +505,8 @@ def _check_trusted(report: Report, trust: _Trust, saved: str | None,
 
 def _check_revocation(report: Report, console: Console | None) -> None:
     if console is None:
-        report.add(REVOCATION_CHECK, None, "not checked (offline): revocation is known only to "
-                                           "the console (--console URL)")
+        report.add(REVOCATION_CHECK, None, "offline: only the console knows of revocations "
+                                           "(--console URL)")
         return
     digest = report.sha256 or ""
     try:
