@@ -73,13 +73,15 @@ def init(config_path: Path) -> None:
 def key(config_path: Path) -> None:
     """Print the station's public key and how to have it approved."""
     config = _config(config_path)
+    if not config.key_file.exists():
+        _fail(f"no station key at {config.key_file}: run `dledger station init --config "
+              f"{config_path}` first")
     try:
-        vkey = Verifier.parse(read_vkey(config.key_file)).vkey
+        verifier = Verifier.parse(read_vkey(config.key_file))
     except KeyFileError as exc:
         _fail(f"{exc} (run `dledger station init --config {config_path}`)")
         raise  # unreachable
-    raw = base64.b64decode(vkey.rsplit("+", 1)[1])[1:]
-    _print_key(config, base64.b64encode(raw).decode())
+    _print_key(config, base64.b64encode(verifier.public_key.public_bytes_raw()).decode())
 
 
 def _print_key(config: StationConfig, public_key: str) -> None:

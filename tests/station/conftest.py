@@ -16,16 +16,20 @@ HTTP client, ...).
 from __future__ import annotations
 
 import json
+import socket
+import threading
 import time
 import uuid
 import warnings
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
+from werkzeug.serving import make_server
 
 from devices.simulators import ScaleSimulator, ScannerSimulator
 from ledger.events import parse_event, utc_now_ms
@@ -100,6 +104,29 @@ resolution_g = 1
 capacity_g = 60000
 """, encoding="utf-8")
     return path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def console_on(instance: Any, port: int) -> Iterator[str]:
+    """The real console app over HTTP on `port` (restartable on the same port)."""
+    from web.app import create_app
+
+    server = make_server("127.0.0.1", port, create_app(instance, {"TESTING": True}),
+                         threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
 
 
 @dataclass

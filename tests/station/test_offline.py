@@ -10,20 +10,16 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 import urllib.request
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
 from ledger.canonical import canonical_bytes
 from ledger.log import station_signature_ok
@@ -33,6 +29,8 @@ from tests.station.conftest import (
     PASSPHRASE,
     STATION_ID,
     Devices,
+    console_on,
+    free_port,
     seed_ledger,
     station_toml,
     wait_for,
@@ -43,29 +41,6 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parent.parent.parent
 UNITS = [f"CN3301-2026-{7000 + n:07d}" for n in range(20)]
 LOTS = {"lcd_panel": "LOT-LCD-OFF", "plastics": "LOT-PLASTICS-OFF"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def console_on(instance: Any, port: int) -> Iterator[str]:
-    """The real console app over HTTP on `port` (restartable on the same port)."""
-    from web.app import create_app
-
-    server = make_server("127.0.0.1", port, create_app(instance, {"TESTING": True}),
-                         threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 class StationProcess:
