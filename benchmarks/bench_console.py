@@ -14,7 +14,8 @@ unit). The last day stops at 15:00 plant time, which the console takes as "now" 
 is a working day in progress). The seeded SQLite file is cached under
 `<tempdir>/dledger-bench-cache`, named by size and a fingerprint of the schema and of this
 generator; PostgreSQL is seeded afresh in a scratch database `dledger_bench_console`,
-dropped at the end.
+dropped at the end (or, with --pg-keep, kept under a name with the size and fingerprint and
+reused by later runs).
 
 Timing: requests through Flask's test client, in process (server-side time: routing,
 queries, rendering; no network), signed in as a manager, after two warm-up requests per
@@ -128,10 +129,10 @@ class Samples:
 class Plant:
     """Deterministic events of `days` working days ending on LAST_DAY (NOW_LOCAL cut-off)."""
 
-    def __init__(self, units: int, seed: int = 20261120):
+    def __init__(self, units: int, seed: int = 20261120, per_day: int = UNITS_PER_DAY):
         self.rng = random.Random(seed)
         self.units = units
-        self.per_day = min(UNITS_PER_DAY, units)
+        self.per_day = min(per_day, units)
         self.days = -(-units // self.per_day)
         self.seq = 0
         self.samples = Samples()
@@ -248,7 +249,7 @@ def generator_fingerprint() -> str:
     digest = hashlib.sha256(generator)
     # what the entries and read models hold; new indexes and tables come from `migrate`
     # on the cached file at each run instead
-    for name in ("projections.py", "events.py", "canonical.py", "log.py"):
+    for name in ("projections.py", "hourly.py", "events.py", "canonical.py", "log.py"):
         digest.update((REPO / "ledger" / name).read_bytes())
     return digest.hexdigest()[:10]
 
@@ -351,11 +352,43 @@ def pg_scratch(url: str) -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{PG_SCRATCH_DB}" WITH (FORCE)')
 
 
+def kept_pg(url: str, cache: Path, units: int) -> Seeded:
+    """--pg-keep: a seeded database kept on the server, named like the SQLite cache (size and
+    fingerprint) and reused while its record in the cache folder says it is complete; other
+    sizes' or fingerprints' kept databases are dropped when a new one is seeded."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name = f"{PG_SCRATCH_DB}_u{units}_{generator_fingerprint()}"
+    info = cache / f"{name}.json"
+    admin_dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    target = make_url(url).set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(admin_dsn, autocommit=True) as admin:
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                               (name,)).fetchone()
+        if exists and info.exists():
+            engine = open_engine(target)
+            migrate(engine)  # a no-op when current; else adds what later migrations add
+            with engine.connect() as conn:
+                entries = conn.exec_driver_sql("SELECT size FROM ledger_state").scalar_one()
+            engine.dispose()
+            saved = json.loads(info.read_text())
+            return Seeded(target, entries, saved["units"], None, Samples(**saved["samples"]))
+        stale = admin.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
+                              (f"{PG_SCRATCH_DB}_u%",)).fetchall()
+        for (old,) in stale:
+            admin.execute(f'DROP DATABASE "{old}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    seeded = seed_pg(target, units)
+    info.write_text(json.dumps({"units": seeded.units, "samples": asdict(seeded.samples)}))
+    return seeded
+
+
 def seed_pg(url: str, units: int) -> Seeded:
     engine = open_engine(url)
     migrate(engine)
     plant = Plant(units)
-    log(f"seeding {units:,} units into PostgreSQL {PG_SCRATCH_DB}")
+    log(f"seeding {units:,} units into PostgreSQL {engine.url.database}")
 
     def analyze() -> None:
         # A fresh database has no statistics until autovacuum's first ANALYZE, which lags a
@@ -502,8 +535,7 @@ def print_plans(conn: Any) -> None:
         for name, lines in queries.explain(conn, span).items():
             log(f"  {name}: " + " | ".join(lines))
         return
-    binds = {"start": span.start_utc, "end": span.end_utc, "mass_balance_pct": 5,
-             "low_recovery_pct": 90, "limit": 50, "epoch": "", "l0": "LOT"}
+    binds = {**queries.example_binds(span), "l0": "LOT"}
     for name, sql in queries.SQL.items():
         sql = sql.replace("{seconds}", queries._seconds("postgresql")).replace(
             "{names}", ":l0")
@@ -541,6 +573,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         f"{PG_SCRATCH_DB} is created there and dropped)")
     parser.add_argument("--pg-units", type=int, help="units to seed on PostgreSQL "
                         "(default: as --units)")
+    parser.add_argument("--pg-keep", action="store_true", help="keep the seeded PostgreSQL "
+                        "database for later runs (and reuse a kept one) instead of a scratch "
+                        "database")
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--explain", action="store_true",
                         help="print the dashboard queries' plans for the month (stderr)")
@@ -562,8 +597,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             tables.append(render(describe(f"SQLite {sqlite3.sqlite_version}", seeded),
                                  measure(seeded, n, work / "sqlite", args.explain)))
         if args.pg:
-            with pg_scratch(args.pg) as url:
-                seeded = seed_pg(url, args.pg_units or units)
+            with contextlib.ExitStack() as stack:
+                if args.pg_keep:
+                    seeded = kept_pg(args.pg, args.cache_dir, args.pg_units or units)
+                else:
+                    seeded = seed_pg(stack.enter_context(pg_scratch(args.pg)),
+                                     args.pg_units or units)
                 log("timing on PostgreSQL")
                 tables.append(render(describe("PostgreSQL", seeded),
                                      measure(seeded, n, work / "pg", args.explain)))

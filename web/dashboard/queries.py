@@ -1,36 +1,46 @@
 """The dashboard's figures, as SQL aggregates over indexed ranges of the read models.
 
-Every query here reads a projection (`units`, `unit_outputs`, `refrigerant_recoveries`,
-`lots`, `scales`), never `ledger_entries`, and bounds its rows by an indexed column:
+Every query here reads a projection (`hourly_totals`, `units`, `unit_outputs`,
+`refrigerant_recoveries`, `lots`, `scales`), never `ledger_entries`, and bounds its rows by an
+indexed column. The sums (units completed by category, station and hour; units received;
+refrigerant recovered; outputs by fraction; yields) come from the hourly roll-up for the
+range's whole UTC hours (ledger/hourly.py; a month is a few thousand rows, not a few hundred
+thousand) and from the per-unit rows for the parts of an hour at its edges (ranges in a zone
+whose offset is not whole hours). What cannot be summed from hours reads the per-unit rows
+of the whole range: cycle-time percentiles and out-of-balance units (their thresholds and
+exact values are per unit), low recovery (per unit and gas within the range), the alert
+lists, work in progress.
 
-- units completed (by category and station, by hour; cycle times; mass balance):
-  `ix_units_completed_at`
-- units received per intake station: `ix_units_received_at`
-- work in progress: `ix_units_state_received_at` (state = 'received')
-- refrigerant recovered, low recovery: `ix_refrigerant_recoveries_at`
-- outputs by fraction and station: `ix_unit_outputs_at`
-- yields (outputs of the units completed in the range): `ix_units_completed_at`, then
+- the roll-up: its primary key (figure, hour, ...)
+- units completed (cycle times, mass balance; sums at the edges): `ix_units_completed_at`
+- units received per intake station at the edges: `ix_units_received_at_label`
+- work in progress: `ix_units_state_received_at_label` (state = 'received')
+- refrigerant recovered at the edges, low recovery: `ix_refrigerant_recoveries_at`
+- outputs by fraction and station at the edges: `ix_unit_outputs_at`
+- yields at the edges (outputs of the units completed there): `ix_units_completed_at`, then
   `ix_unit_outputs_label` per unit
 - fractions of the lots seen: the primary key of `lots`
 - calibration: `scales` (one row per scale: a handful)
 
-`tests/web/test_dashboard_queries.py` checks each plan with EXPLAIN QUERY PLAN on SQLite.
+`tests/web/test_dashboard_units.py` checks each plan with EXPLAIN QUERY PLAN on SQLite, and
+`tests/web/test_dashboard_rollup.py` that the roll-up gives the figures the per-unit rows give.
 Times are UTC text `YYYY-MM-DDTHH:MM:SS.mmmZ`, so ranges compare as strings on both SQLite
-and PostgreSQL; masses are integer grams.
+and PostgreSQL (hours as their first 13 characters); masses are integer grams.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, text
 
-from web.dashboard.ranges import Range
+from web.dashboard.ranges import Range, utc_text
 
 ALERT_ROWS = 50  # alerts listed on the page per kind; exports list them all
+QUANTILES = (50, 90)  # cycle time: median and p90 (the "cycle" query reads their ranks)
 
 
 def _seconds(dialect: str) -> str:
@@ -42,33 +52,53 @@ def _seconds(dialect: str) -> str:
 
 
 SQL: dict[str, str] = {
-    "by_category": """
+    # -- sums from the roll-up, over whole hours [:first_hour, :end_hour) --------------------
+    "hourly_completed": """
+        SELECT category, station, SUM(n), SUM(gross_g), SUM(outputs_g), SUM(refrigerant_g)
+        FROM hourly_totals WHERE figure = 'completed' AND hour >= :first_hour
+          AND hour < :end_hour
+        GROUP BY category, station""",
+    "hourly_per_hour": """
+        SELECT hour, SUM(n)
+        FROM hourly_totals WHERE figure = 'completed' AND hour >= :first_hour
+          AND hour < :end_hour
+        GROUP BY hour""",
+    "hourly_received": """
+        SELECT station, SUM(n)
+        FROM hourly_totals WHERE figure = 'received' AND hour >= :first_hour
+          AND hour < :end_hour
+        GROUP BY station""",
+    "hourly_refrigerants": """
+        SELECT code, SUM(n), SUM(refrigerant_g), SUM(nameplate_g), station
+        FROM hourly_totals WHERE figure = 'recovered' AND hour >= :first_hour
+          AND hour < :end_hour
+        GROUP BY code, station""",
+    "hourly_outputs": """
+        SELECT kind, code, lot, station, SUM(n), SUM(mass_g), SUM(count)
+        FROM hourly_totals WHERE figure = 'output' AND hour >= :first_hour
+          AND hour < :end_hour
+        GROUP BY kind, code, lot, station""",
+    "hourly_yields": """
+        SELECT category, kind, code, lot, SUM(mass_g)
+        FROM hourly_totals WHERE figure = 'yield' AND hour >= :first_hour
+          AND hour < :end_hour
+        GROUP BY category, kind, code, lot""",
+    # -- the same sums from the per-unit rows, over [:start, :end) ----------------------------
+    "completed": """
         SELECT category, completed_station, COUNT(*), SUM(gross_g), SUM(outputs_g),
-               SUM(refrigerant_g),
-               SUM(CASE WHEN gross_g > 0 AND ABS(outputs_g + refrigerant_g - gross_g) * 100.0
-                        > :mass_balance_pct * gross_g THEN 1 ELSE 0 END)
+               SUM(refrigerant_g)
         FROM units WHERE completed_at >= :start AND completed_at < :end
         GROUP BY category, completed_station""",
-    "received_by_station": """
-        SELECT intake_station, COUNT(*), SUM(gross_g)
-        FROM units WHERE received_at >= :start AND received_at < :end
-        GROUP BY intake_station""",
     "per_hour": """
         SELECT SUBSTR(completed_at, 1, 13), COUNT(*)
         FROM units WHERE completed_at >= :start AND completed_at < :end
         GROUP BY SUBSTR(completed_at, 1, 13)""",
-    "cycle": """
-        SELECT category, {seconds}
-        FROM units WHERE completed_at >= :start AND completed_at < :end""",
-    # `received_at >= ''` (always true) makes SQLite range over (state, received_at) instead
-    # of walking the whole (category, completed_at) index to save the GROUP BY's sort.
-    "wip": """
-        SELECT category, COUNT(*), MIN(received_at), SUM(gross_g)
-        FROM units WHERE state = 'received' AND received_at >= :epoch
-        GROUP BY category""",
+    "received": """
+        SELECT intake_station, COUNT(*)
+        FROM units WHERE received_at >= :start AND received_at < :end
+        GROUP BY intake_station""",
     "refrigerants": """
-        SELECT refrigerant, COUNT(*), SUM(recovered_g), SUM(nameplate_charge_g),
-               station
+        SELECT refrigerant, COUNT(*), SUM(recovered_g), SUM(nameplate_charge_g), station
         FROM refrigerant_recoveries WHERE at >= :start AND at < :end
         GROUP BY refrigerant, station""",
     "outputs": """
@@ -80,6 +110,44 @@ SQL: dict[str, str] = {
         FROM units u JOIN unit_outputs o ON o.label = u.label
         WHERE u.completed_at >= :start AND u.completed_at < :end
         GROUP BY u.category, o.kind, o.code, o.lot""",
+    # -- per unit over the whole range --------------------------------------------------------
+    "out_of_balance": """
+        SELECT category, COUNT(*)
+        FROM units
+        WHERE completed_at >= :start AND completed_at < :end AND gross_g > 0
+          AND ABS(outputs_g + refrigerant_g - gross_g) * 100.0 > :mass_balance_pct * gross_g
+        GROUP BY category""",
+    # The cycle times at the ranks that the QUANTILES interpolate between (see `percentile`),
+    # per category and over all (-1: not such a rank there), instead of every unit's time.
+    "cycle": """
+        WITH times AS (
+          SELECT category, {seconds} AS seconds
+          FROM units WHERE completed_at >= :start AND completed_at < :end
+        ), ranked AS (
+          SELECT category, seconds,
+                 ROW_NUMBER() OVER (PARTITION BY category ORDER BY seconds) - 1 AS i,
+                 COUNT(*) OVER (PARTITION BY category) AS n,
+                 ROW_NUMBER() OVER (ORDER BY seconds) - 1 AS i_all,
+                 COUNT(*) OVER () AS n_all
+          FROM times WHERE seconds IS NOT NULL
+        ), wanted AS (
+          SELECT category, seconds, n, n_all,
+                 CASE WHEN i IN ((n - 1) * 50 / 100, (n - 1) * 50 / 100 + 1,
+                                 (n - 1) * 90 / 100, (n - 1) * 90 / 100 + 1)
+                      THEN i ELSE -1 END AS i,
+                 CASE WHEN i_all IN ((n_all - 1) * 50 / 100, (n_all - 1) * 50 / 100 + 1,
+                                     (n_all - 1) * 90 / 100, (n_all - 1) * 90 / 100 + 1)
+                      THEN i_all ELSE -1 END AS i_all
+          FROM ranked
+        )
+        SELECT category, seconds, i, n, i_all, n_all FROM wanted
+        WHERE i >= 0 OR i_all >= 0""",
+    # `received_at >= ''` (always true) makes SQLite range over (state, received_at) instead
+    # of walking the whole (category, completed_at) index to save the GROUP BY's sort.
+    "wip": """
+        SELECT category, COUNT(*), MIN(received_at), SUM(gross_g)
+        FROM units WHERE state = 'received' AND received_at >= :epoch
+        GROUP BY category""",
     "low_recovery_count": """
         SELECT COUNT(*) FROM (
           SELECT label FROM refrigerant_recoveries
@@ -106,6 +174,9 @@ SQL: dict[str, str] = {
 }
 
 
+Quantiles = tuple[float | None, ...]  # the cycle time at each of QUANTILES, in seconds
+
+
 @dataclass
 class Figures:
     """Raw figures for one range (integer grams, UTC text, seconds); the view formats them."""
@@ -113,7 +184,8 @@ class Figures:
     by_category: dict[str, dict[str, int]] = field(default_factory=dict)
     stations: dict[str, dict[str, int]] = field(default_factory=dict)
     per_hour: dict[str, int] = field(default_factory=dict)  # UTC 'YYYY-MM-DDTHH' -> units
-    cycle: dict[str, list[float]] = field(default_factory=dict)  # category -> seconds, sorted
+    cycle: dict[str, Quantiles] = field(default_factory=dict)  # category -> median, p90
+    cycle_all: Quantiles = (None,) * len(QUANTILES)
     wip: dict[str, dict[str, Any]] = field(default_factory=dict)
     refrigerants: dict[str, dict[str, int]] = field(default_factory=dict)
     fractions: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -135,6 +207,33 @@ def _station(figures: Figures, name: str | None) -> dict[str, int]:
                                                      "outputs": 0, "completed": 0})
 
 
+def _category(figures: Figures, name: str) -> dict[str, int]:
+    return figures.by_category.setdefault(name, dict.fromkeys(
+        ("units", "gross_g", "outputs_g", "refrigerant_g", "out_of_balance"), 0))
+
+
+def percentile(n: int, value: Callable[[int], float], q: int) -> float | None:
+    """The q-th percentile of `n` sorted values, `value(i)` being the i-th (0-based): linear
+    between ranks, computed exactly as statistics.quantiles(method='inclusive') does, from
+    the two values it interpolates between."""
+    if n == 0:
+        return None
+    if n == 1:
+        return value(0)
+    j, delta = divmod(q * (n - 1), 100)
+    return (value(j) * (100 - delta) + value(j + 1) * delta) / 100
+
+
+def whole_hours(span: Range) -> tuple[datetime, datetime] | None:
+    """The whole UTC hours within the range, as [first, end), or None if there is none."""
+    start, end = span.start.astimezone(UTC), span.end.astimezone(UTC)
+    first = start.replace(minute=0, second=0, microsecond=0)
+    if first < start:
+        first += timedelta(hours=1)
+    last = end.replace(minute=0, second=0, microsecond=0)
+    return (first, last) if first < last else None
+
+
 def lot_fractions(conn: Connection, lots: Iterable[str]) -> dict[str, tuple[str, bool]]:
     """lot -> (fraction, hazardous), for the lots named (primary-key lookups, in chunks)."""
     names = sorted(set(lots))
@@ -148,74 +247,126 @@ def lot_fractions(conn: Connection, lots: Iterable[str]) -> dict[str, tuple[str,
     return found
 
 
-def collect(conn: Connection, span: Range, *, mass_balance_pct: float,
-            low_recovery_pct: float, alert_rows: int | None = ALERT_ROWS) -> Figures:
-    """Every figure of the dashboard for `span`, in one read transaction."""
-    figures = Figures()
-    bounds = {"start": span.start_utc, "end": span.end_utc}
-    limit = alert_rows if alert_rows is not None else 2**62
+class _Reader:
+    """The queries of one `collect`, on one connection, with the range's bounds."""
 
-    def run(name: str, **extra: Any) -> Any:
-        sql = SQL[name].replace("{seconds}", _seconds(conn.dialect.name))
-        return conn.execute(text(sql), {**bounds, **extra})
+    def __init__(self, conn: Connection, span: Range):
+        self.conn = conn
+        self.bounds = {"start": span.start_utc, "end": span.end_utc}
 
-    for category, station, n, gross, outputs, refrigerant, off in run(
-            "by_category", mass_balance_pct=mass_balance_pct):
-        row = figures.by_category.setdefault(category, dict.fromkeys(
-            ("units", "gross_g", "outputs_g", "refrigerant_g", "out_of_balance"), 0))
-        row["units"] += n
+    def run(self, name: str, **params: Any) -> Any:
+        sql = SQL[name].replace("{seconds}", _seconds(self.conn.dialect.name))
+        return self.conn.execute(text(sql), {**self.bounds, **params})
+
+
+def _sums(read: _Reader, figures: Figures, source: str, **bounds: str) -> tuple[list, list]:
+    """Add the summable figures of a stretch, from the roll-up (`source` 'hourly_', bounds
+    first_hour and end_hour) or the per-unit rows ('', start and end); returns the output and
+    yield rows (their lots are looked up once, for every stretch)."""
+    for category, station, n, gross, outputs, refrigerant in read.run(
+            source + "completed", **bounds):
+        row = _category(figures, category)
+        row["units"] += _int(n)
         row["gross_g"] += _int(gross)
         row["outputs_g"] += _int(outputs)
         row["refrigerant_g"] += _int(refrigerant)
-        row["out_of_balance"] += _int(off)
-        _station(figures, station)["completed"] += n
-    for station, n, _gross in run("received_by_station"):
-        _station(figures, station)["received"] += n
-    figures.per_hour = {hour: n for hour, n in run("per_hour")}
-    cycles: dict[str, list[float]] = defaultdict(list)
-    for category, seconds in run("cycle"):
-        if seconds is not None:
-            cycles[category].append(float(seconds))
-    figures.cycle = {category: sorted(values) for category, values in cycles.items()}
-    for category, n, oldest, gross in run("wip", epoch=""):
-        figures.wip[category] = {"units": n, "oldest": oldest, "gross_g": _int(gross)}
-    for gas, n, recovered, charge, station in run("refrigerants"):
+        _station(figures, station)["completed"] += _int(n)
+    for hour, n in read.run(source + "per_hour", **bounds):
+        figures.per_hour[hour] = figures.per_hour.get(hour, 0) + _int(n)
+    for station, n in read.run(source + "received", **bounds):
+        _station(figures, station)["received"] += _int(n)
+    for gas, n, recovered, charge, station in read.run(source + "refrigerants", **bounds):
         row = figures.refrigerants.setdefault(gas, {"recoveries": 0, "recovered_g": 0,
                                                     "nameplate_g": 0})
-        row["recoveries"] += n
+        row["recoveries"] += _int(n)
         row["recovered_g"] += _int(recovered)
         row["nameplate_g"] += _int(charge)
-        _station(figures, station)["recoveries"] += n
+        _station(figures, station)["recoveries"] += _int(n)
+    return (read.run(source + "outputs", **bounds).all(),
+            read.run(source + "yields", **bounds).all())
 
-    outputs = run("outputs").all()
-    yields = run("yields").all()
+
+def _outputs(conn: Connection, figures: Figures, outputs: list, yields: list) -> None:
+    """Outputs by fraction (the fraction of the lot they went into) and component, and yields."""
     lots = lot_fractions(conn, [r[2] for r in outputs if r[2]] + [r[3] for r in yields if r[3]])
     for kind, code, lot, station, n, mass, count in outputs:
         fraction, hazardous = lots.get(lot, (code, False)) if lot else (code, False)
         row = figures.fractions.setdefault(fraction, {"entries": 0, "mass_g": 0,
                                                       "hazardous": hazardous})
-        row["entries"] += n
+        row["entries"] += _int(n)
         row["mass_g"] += _int(mass)
         row["hazardous"] = row["hazardous"] or hazardous
         if kind == "component":
             part = figures.components.setdefault(code, {"entries": 0, "count": 0, "mass_g": 0})
-            part["entries"] += n
+            part["entries"] += _int(n)
             part["count"] += _int(count)
             part["mass_g"] += _int(mass)
-        _station(figures, station)["outputs"] += n
+        _station(figures, station)["outputs"] += _int(n)
     for category, _kind, code, lot, mass in yields:
         fraction = lots.get(lot, (code, False))[0] if lot else code
         per = figures.yields.setdefault(category, {})
         per[fraction] = per.get(fraction, 0) + _int(mass)
 
-    figures.low_recovery_count = run("low_recovery_count",
-                                     low_recovery_pct=low_recovery_pct).scalar_one()
+
+def _cycle(read: _Reader, figures: Figures) -> None:
+    ranks: dict[str, dict[int, float]] = {}
+    counts: dict[str, int] = {}
+    every: dict[int, float] = {}
+    n_every = 0
+    for category, seconds, i, n, i_all, n_all in read.run("cycle"):
+        counts[category] = n
+        n_every = n_all
+        if i >= 0:
+            ranks.setdefault(category, {})[i] = float(seconds)
+        if i_all >= 0:
+            every[i_all] = float(seconds)
+    figures.cycle = {category: tuple(percentile(counts[category], values.__getitem__, q)
+                                     for q in QUANTILES)
+                     for category, values in ranks.items()}
+    figures.cycle_all = tuple(percentile(n_every, every.__getitem__, q) for q in QUANTILES)
+
+
+def collect(conn: Connection, span: Range, *, mass_balance_pct: float,
+            low_recovery_pct: float, alert_rows: int | None = ALERT_ROWS,
+            rollup: bool = True) -> Figures:
+    """Every figure of the dashboard for `span`, in one read transaction.
+
+    The sums come from the roll-up for the range's whole hours and from the per-unit rows for
+    the rest; `rollup=False` reads them all from the per-unit rows (the same figures, slower
+    on long ranges: tests compare the two).
+    """
+    figures = Figures()
+    read = _Reader(conn, span)
+    limit = alert_rows if alert_rows is not None else 2**62
+    hours = whole_hours(span) if rollup else None
+    outputs: list = []
+    yields: list = []
+    if hours is None:
+        stretches = [(span.start_utc, span.end_utc)]
+    else:
+        first, end = hours
+        more = _sums(read, figures, "hourly_", first_hour=first.strftime("%Y-%m-%dT%H"),
+                     end_hour=end.strftime("%Y-%m-%dT%H"))
+        outputs, yields = outputs + more[0], yields + more[1]
+        stretches = [(span.start_utc, utc_text(first)), (utc_text(end), span.end_utc)]
+    for start, end_utc in stretches:
+        if start < end_utc:
+            more = _sums(read, figures, "", start=start, end=end_utc)
+            outputs, yields = outputs + more[0], yields + more[1]
+    _outputs(conn, figures, outputs, yields)
+    for category, n in read.run("out_of_balance", mass_balance_pct=mass_balance_pct):
+        _category(figures, category)["out_of_balance"] += _int(n)
+    _cycle(read, figures)
+    for category, n, oldest, gross in read.run("wip", epoch=""):
+        figures.wip[category] = {"units": n, "oldest": oldest, "gross_g": _int(gross)}
+    figures.low_recovery_count = read.run("low_recovery_count",
+                                          low_recovery_pct=low_recovery_pct).scalar_one()
     figures.low_recovery = [(label, gas, _int(got), _int(plate), at, station)
-                            for label, gas, got, plate, at, station in run(
+                            for label, gas, got, plate, at, station in read.run(
                                 "low_recovery", low_recovery_pct=low_recovery_pct, limit=limit)]
-    figures.mass_balance = [tuple(r) for r in run("mass_balance",
-                                                  mass_balance_pct=mass_balance_pct,
-                                                  limit=limit)]
+    figures.mass_balance = [tuple(r) for r in read.run("mass_balance",
+                                                       mass_balance_pct=mass_balance_pct,
+                                                       limit=limit)]
     figures.scales = [tuple(r) for r in conn.execute(text(SQL["scales"]))]
     return figures
 
@@ -223,8 +374,7 @@ def collect(conn: Connection, span: Range, *, mass_balance_pct: float,
 def explain(conn: Connection, span: Range, **params: Any) -> dict[str, list[str]]:
     """SQLite's EXPLAIN QUERY PLAN of each query (the `detail` lines), for tests and reports."""
     plans: dict[str, list[str]] = {}
-    binds = {"start": span.start_utc, "end": span.end_utc, "mass_balance_pct": 5, "epoch": "",
-             "low_recovery_pct": 90, "limit": 10, **params}
+    binds = {**example_binds(span), **params}
     for name, sql in SQL.items():
         if name == "lots":
             sql = sql.format(names=":l0")
@@ -233,3 +383,11 @@ def explain(conn: Connection, span: Range, **params: Any) -> dict[str, list[str]
         rows = conn.execute(text("EXPLAIN QUERY PLAN " + sql), binds).all()
         plans[name] = [row[-1] for row in rows]
     return plans
+
+
+def example_binds(span: Range) -> dict[str, Any]:
+    """Values for every query's parameters, for plans of `span`'s queries."""
+    first, end = whole_hours(span) or (span.start, span.start)
+    return {"start": span.start_utc, "end": span.end_utc, "mass_balance_pct": 5, "epoch": "",
+            "low_recovery_pct": 90, "limit": 10, "first_hour": first.strftime("%Y-%m-%dT%H"),
+            "end_hour": end.strftime("%Y-%m-%dT%H")}

@@ -7,7 +7,6 @@ says how to show them on screen (`display`) and how to write them to a file (`ex
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -153,15 +152,6 @@ def export_title(column: Column) -> str:
     return column.title.replace("h:mm", "min").replace("时:分", "分钟")
 
 
-def percentile(values: list[float], q: int) -> float | None:
-    """The q-th percentile of sorted `values` (linear between ranks, 'inclusive' method)."""
-    if not values:
-        return None
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
-
-
 def _pct(part: float, whole: float) -> float | None:
     return part * 100.0 / whole if whole else None
 
@@ -181,7 +171,6 @@ def build(figures: Figures, span: Range, settings: DashboardSettings, basis: str
         _yields(figures), _mass_balance(figures, settings),
         _alerts(figures, settings, now))}
     units = sum(row["units"] for row in figures.by_category.values())
-    all_cycles = sorted(s for values in figures.cycle.values() for s in values)
     active_hours = sum(1 for n in figures.per_hour.values() if n)
     gross = sum(row["gross_g"] for row in figures.by_category.values())
     out = sum(row["outputs_g"] + row["refrigerant_g"] for row in figures.by_category.values())
@@ -192,8 +181,8 @@ def build(figures: Figures, span: Range, settings: DashboardSettings, basis: str
         "per_active_hour": units / active_hours if active_hours else None,
         "peak_hour": max(figures.per_hour.values(), default=0),
         "wip": sum(row["units"] for row in figures.wip.values()),
-        "cycle_median": percentile(all_cycles, 50),
-        "cycle_p90": percentile(all_cycles, 90),
+        "cycle_median": figures.cycle_all[0],
+        "cycle_p90": figures.cycle_all[1],
         "refrigerant_g": sum(row["recovered_g"] for row in figures.refrigerants.values()),
         "co2e_t": co2e,
         "outputs_g": sum(row["mass_g"] for row in figures.fractions.values()),
@@ -212,13 +201,12 @@ def _categories(f: Figures) -> Table:
         Column(_("Refrigerant (kg)"), "kg", 3), Column(_("Cycle time, median (h:mm)"), "duration"),
         Column(_("Cycle time, p90 (h:mm)"), "duration")])
     for code, row in sorted(f.by_category.items(), key=lambda kv: (-kv[1]["units"], kv[0])):
-        cycles = f.cycle.get(code, [])
+        median, p90 = f.cycle.get(code, (None, None))
         table.rows.append([code_name(code), row["units"], row["gross_g"], row["outputs_g"],
-                           row["refrigerant_g"], percentile(cycles, 50), percentile(cycles, 90)])
-    every = sorted(s for values in f.cycle.values() for s in values)
+                           row["refrigerant_g"], median, p90])
     table.total = [_("Total"), sum(r[1] for r in table.rows), sum(r[2] for r in table.rows),
                    sum(r[3] for r in table.rows), sum(r[4] for r in table.rows),
-                   percentile(every, 50), percentile(every, 90)]
+                   *f.cycle_all]
     table.note = _("Cycle time: from intake (unit received) to unit completed.")
     return table
 

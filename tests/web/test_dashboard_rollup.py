@@ -1,0 +1,152 @@
+"""The dashboard from the hourly roll-up gives exactly the figures the per-unit rows give: a
+plant seeded by the console benchmark's generator over two months (with corrections and voids
+on top), on SQLite and PostgreSQL, for the month, a week, a shift and a day, in a zone with
+whole-hour offsets and in one with half-hour offsets (edges read from the per-unit rows)."""
+
+from __future__ import annotations
+
+import importlib.util
+import statistics
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from factories import plant
+from sqlalchemy import text
+
+from ledger.events import parse_event
+from ledger.log import Ledger, Submission
+from ledger.store import migrate, open_engine
+from web.dashboard import queries, ranges, settings
+
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_console.py"
+SHIFTS = settings.parse_shifts(settings.DEFAULT_SHIFTS)
+NOW = datetime(2026, 11, 20, 7, 0, tzinfo=UTC)
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("bench_console", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def events() -> list[dict]:
+    """Two months of a small plant (25 units a day), as the benchmark generates them."""
+    return list(_bench().Plant(25 * 56, per_day=25).events())
+
+
+@pytest.fixture
+def seeded(db_url, events):
+    engine = open_engine(db_url)
+    migrate(engine)
+    ledger = Ledger(engine)
+    for start in range(0, len(events), 2000):
+        ledger.append([Submission(parse_event(obj)) for obj in events[start:start + 2000]])
+    _correct(ledger, events)
+    yield engine
+    engine.dispose()
+
+
+def _correct(ledger: Ledger, events: list[dict]) -> None:
+    """Corrections in October: a unit's category and gross weight, a voided output, a voided
+    completion and a voided intake."""
+    index = {(e["type"], e["subject"]): i for i, e in enumerate(events)}
+    october = [e["subject"] for e in events
+               if e["type"] == "unit.completed" and e["time"].startswith("2026-10-1")]
+    output = next(i for i, e in enumerate(events)
+                  if e["type"] == "material.output" and e["subject"] == october[3])
+
+    def fix(subject, target, **change):
+        return plant("correction", subject, {"corrects": target, "reason": "test",
+                                             "approved_by": "M-0001", **change})
+
+    ledger.append([
+        fix(october[0], index[("unit.received", october[0])],
+            set={"category": "laptop", "gross_g": 2_000}),
+        fix(october[1], index[("unit.completed", october[1])], void=True),
+        fix(october[2], index[("unit.received", october[2])], void=True),
+        fix(october[3], output, void=True),
+    ])
+
+
+def _old_cycles(conn, span) -> dict[str | None, list[float]]:
+    """Every completed unit's cycle time, as the dashboard read them before the roll-up."""
+    rows = conn.execute(text(f"SELECT category, {queries._seconds(conn.dialect.name)} FROM "
+                             "units WHERE completed_at >= :start AND completed_at < :end"),
+                        {"start": span.start_utc, "end": span.end_utc}).all()
+    cycles: dict[str | None, list[float]] = {None: []}
+    for category, seconds in rows:
+        cycles.setdefault(category, []).append(float(seconds))
+        cycles[None].append(float(seconds))
+    return cycles
+
+
+def _quantiles(values: list[float]) -> tuple[float | None, ...]:
+    if not values:
+        return (None, None)
+    if len(values) == 1:
+        return (values[0], values[0])
+    every = statistics.quantiles(values, n=100, method="inclusive")
+    return (every[49], every[89])
+
+
+def test_rollup_figures_equal_the_per_unit_figures(seeded):
+    for zone in ("Asia/Shanghai", "Asia/Kolkata"):
+        _compare(seeded, ZoneInfo(zone))
+
+
+def _compare(engine, zone: ZoneInfo) -> None:
+    spans = {
+        "month": {"range": "custom", "from": "2026-10-01", "to": "2026-10-31"},
+        "week": {"range": "week"},
+        "shift": {"range": "shift", "shift": "day", "date": "2026-10-14"},
+        "day": {"range": "custom", "from": "2026-10-14", "to": "2026-10-14"},
+    }
+    with engine.connect() as conn:
+        for name, args in spans.items():
+            span = ranges.parse(args, zone, SHIFTS, NOW)
+            hourly, rows = (queries.collect(conn, span, mass_balance_pct=5,
+                                            low_recovery_pct=95, alert_rows=None,
+                                            rollup=rollup) for rollup in (True, False))
+            assert hourly == rows, (zone, name)
+            old = _old_cycles(conn, span)
+            assert hourly.cycle == {c: _quantiles(v) for c, v in old.items() if c}, name
+            assert hourly.cycle_all == _quantiles(old[None]), name
+        month = ranges.parse(spans["month"], zone, SHIFTS, NOW)
+        figures = queries.collect(conn, month, mass_balance_pct=5, low_recovery_pct=95)
+    # the month has what the generator makes: every kind of figure, some alerts
+    assert sum(row["units"] for row in figures.by_category.values()) > 700
+    assert figures.refrigerants and figures.components and figures.yields
+    assert figures.mass_balance and figures.low_recovery_count
+    assert "laptop" in figures.by_category  # the corrected category
+    first, end = queries.whole_hours(month)
+    whole = zone.key == "Asia/Shanghai"
+    assert (first == month.start and end == month.end) is whole  # Kolkata: half-hour edges
+
+
+def test_whole_hours_of_a_range():
+    kolkata = ZoneInfo("Asia/Kolkata")
+    day = ranges.parse({"range": "custom", "from": "2026-10-14", "to": "2026-10-14"}, kolkata,
+                       SHIFTS, NOW)
+    first, end = queries.whole_hours(day)
+    assert (day.start_utc, first.isoformat(), end.isoformat(), day.end_utc) == (
+        "2026-10-13T18:30:00.000Z", "2026-10-13T19:00:00+00:00", "2026-10-14T18:00:00+00:00",
+        "2026-10-14T18:30:00.000Z")
+    short = ranges.Range("custom", datetime(2026, 10, 14, 9, 10, tzinfo=UTC),
+                         datetime(2026, 10, 14, 9, 50, tzinfo=UTC))
+    assert queries.whole_hours(short) is None
+
+
+def test_percentile_reads_two_ranks_like_statistics():
+    values = sorted([3.5, 1.25, 9.0, 7.75, 2.0, 2.0, 11.5])
+    for q in (1, 50, 90, 99):
+        expected = statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+        assert queries.percentile(len(values), values.__getitem__, q) == expected
+    assert queries.percentile(0, values.__getitem__, 50) is None
+    assert queries.percentile(1, [4.0].__getitem__, 90) == 4.0
+    assert queries.Figures().cycle_all == (None, None)
