@@ -17,7 +17,7 @@
 
   let messages = {};
   let state = null;
-  let shownAt = undefined; // `last.at` of the outcome on screen; undefined before the first state
+  let shown = undefined; // the station's last outcome as drawn (JSON); undefined before the first state
   const drawn = {}; // region -> what it was last drawn from, so unchanged regions are left alone
 
   // -- words -----------------------------------------------------------------------------
@@ -143,7 +143,7 @@
   }
 
   async function post(url, body) {
-    const before = state && state.last ? state.last.at : null;
+    const before = JSON.stringify(state ? state.last : null);
     let outcome;
     try {
       const response = await fetch(url, {
@@ -161,7 +161,7 @@
       outcome = failure(N_("The station agent does not answer: %(error)s"), { error: String(err) });
     }
     await refresh();
-    if (!state || !state.last || state.last.at === before) showOutcome(outcome, true);
+    if (!state || JSON.stringify(state.last) === before) showOutcome(outcome, true);
   }
 
   function failure(template, params) {
@@ -287,7 +287,7 @@
     $("unit-category").textContent = nameOf(unit.category_name) || unit.category || "";
     const figures = [t("Gross") + " " + kg(unit.gross_g)];
     if (unit.refrigerant_bearing) figures.push(t("Refrigerant recovered") + " " + kg(unit.recovered_g));
-    figures.push(t("Outputs") + " " + (unit.outputs || []).length + " = " + kg(unit.outputs_g));
+    figures.push(t("Outputs") + " " + (unit.outputs || []).length + " (" + kg(unit.outputs_g) + ")");
     $("unit-figures").replaceChildren(...figures.map((text) => element("span", "figure", text)));
     renderCylinder();
     $("steps").replaceChildren(...(unit.steps || []).map((step) => {
@@ -368,13 +368,14 @@
     return byCode;
   }
 
+  // A new outcome (every one has its own `at`) is shown and sounded once; the one already
+  // there when the page loads is shown without a sound.
   function renderLast() {
-    const last = state.last;
-    const at = last ? last.at : null;
-    if (at === shownAt) return;
-    const first = shownAt === undefined;
-    shownAt = at;
-    if (last) showOutcome(last, !first);
+    const key = JSON.stringify(state.last);
+    if (key === shown) return;
+    const first = shown === undefined;
+    shown = key;
+    if (state.last) showOutcome(state.last, !first);
   }
 
   function showOutcome(outcome, sound) {
@@ -384,6 +385,7 @@
     box.hidden = false;
     box.dataset.kind = kind;
     box.dataset.refusal = outcome.refusal || "";
+    box.dataset.at = outcome.at || "";
     $("message-text").textContent = format(outcome.message);
     $("message-flags").replaceChildren(...flags.map((flag) => {
       const item = element("li", "flag", format(flag));
