@@ -515,6 +515,7 @@ class Workstation:
             events = remembered if remembered is not None else (known[1] if known else [])
         else:
             self.outbox.remember(subject, events)
+            self.courier.wake()
         self._known[subject] = (time.monotonic(), events)
         return events
 

@@ -230,7 +230,13 @@ class Courier:
         self.online: bool | None = None  # unknown until the first attempt
         self.last_error: str | None = None
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+
+    def wake(self) -> None:
+        """Try again now instead of after the backoff (the ledger just answered a read)."""
+        if self.online is False:
+            self._wake.set()
 
     def start(self) -> Courier:
         self._thread = threading.Thread(target=self._run, name="outbox-courier", daemon=True)
@@ -239,6 +245,7 @@ class Courier:
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
+        self._wake.set()
         self.outbox.changed.set()
         if self._thread is not None:
             self._thread.join(timeout)
@@ -276,14 +283,17 @@ class Courier:
                 self.deliver_once()
             except Unreachable as exc:
                 self.online, self.last_error = False, str(exc)
-                self._stop.wait(delay)
-                delay = min(delay * 2, self.backoff[1])
+                delay = self._back_off(delay)
                 continue
             except Exception as exc:
                 self.online, self.last_error = False, f"{type(exc).__name__}: {exc}"
-                self._stop.wait(delay)
-                delay = min(delay * 2, self.backoff[1])
+                delay = self._back_off(delay)
                 continue
             self.online, self.last_error, delay = True, None, self.backoff[0]
             self.outbox.changed.wait(1.0)  # also retries now and then: a held event released
 
+    def _back_off(self, delay: float) -> float:
+        """Wait `delay` seconds (or until woken); the next wait is twice as long, capped."""
+        self._wake.wait(delay)
+        self._wake.clear()
+        return min(delay * 2, self.backoff[1])

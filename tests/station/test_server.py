@@ -71,14 +71,14 @@ def test_a_refused_event_is_held_with_its_reason_and_later_ones_wait(station_fac
     station.ledger.append([_plant("lot.opened", "lot:LOT-HELD-1",
                                   {"fraction": "plastics", "hazardous": False})])
     with console_on(station.instance, port):
-        wait_for(lambda: station.outbox.counts()["pending"] == 0, what="delivery")
+        station.scan("LOT-HELD-1")  # the station reads the console again: delivery resumes
+        wait_for(lambda: station.ws.state()["outbox"]["online"], what="delivery")
         outbox = station.ws.state()["outbox"]
-        assert outbox["held"] == 1 and outbox["delivered"] == 1 and outbox["online"]
+        assert outbox["pending"] == 0 and outbox["held"] == 1 and outbox["delivered"] == 1
         held = outbox["held_events"][0]
         assert held["subject"] == "lot:LOT-HELD-1" and "already opened" in held["reason"]
         assert [e["type"] for e in station.entries(f"unit:{LABEL}")] == ["unit.received"]
         # The station still believes the lot is its own: sealing it waits behind the held one.
-        station.scan("LOT-HELD-1")
         station.place("platform", 3_000)
         assert station.act("seal_lot")["ok"]
         outbox = station.ws.state()["outbox"]
