@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 import signal
 import sys
 import threading
@@ -126,6 +127,9 @@ def run(config_path: Path) -> None:
     from station.server import create_app
 
     config = _config(config_path)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
+                        "%(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per page poll
     try:
         station_identity = identity.load(config.key_file, config.station_id)
         catalogue = load_catalogue(config.catalogue_file)
