@@ -54,7 +54,7 @@ class Scanner:
         while True:
             try:
                 self.transport.ensure_open(deadline)
-                frame, _ = self.transport.read_frame(self.suffix, 0, deadline)
+                frame, _ = self.transport.read_frame(self.suffix, 0, deadline, keep_partial=True)
             except NoResponseError:
                 return None
             except FrameError:

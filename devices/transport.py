@@ -126,11 +126,14 @@ class Transport:
         except PORT_ERRORS as exc:
             self._lost(exc)
 
-    def read_frame(self, terminator: bytes, trailer: int, deadline: float) -> tuple[bytes, float]:
+    def read_frame(self, terminator: bytes, trailer: int, deadline: float,
+                   keep_partial: bool = False) -> tuple[bytes, float]:
         """The next frame ending in `terminator` (+ `trailer` bytes), and when it completed.
 
         Raises NoResponseError if no whole frame arrives before `deadline`, FrameError
         if the bytes cannot be framed at all, DisconnectedError if the port goes away.
+        With `keep_partial`, the start of a frame still arriving at the deadline is kept for
+        the next call (a scanner's line that straddles a polling deadline stays whole).
         """
         mask = self.settings.bytesize == 7
         while True:
@@ -147,6 +150,8 @@ class Transport:
                     "check the protocol and baud rate"
                 )
             if time.monotonic() >= deadline:
+                if keep_partial and self._buffer:
+                    raise NoResponseError(f"a frame from {self.url} is still arriving")
                 partial, self._buffer = bytes(self._buffer), bytearray()
                 if partial:
                     raise NoResponseError(

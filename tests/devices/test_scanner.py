@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import socket
+import threading
+import time
 
 import pytest
 
@@ -121,3 +124,32 @@ def test_wedge_key_decoding():
 
     events = [*typed("CN3301-2026-0001234"), ("KEY_F1", 1), *typed("w_a!")]
     assert list(lines_from_keys(events)) == ["CN3301-2026-0001234", "w_a!"]
+
+
+
+def test_a_scan_straddling_the_read_deadline_stays_whole():
+    """A station polls its scanner with short reads; a line whose bytes arrive across a read's
+    deadline must not lose its start (it did: "CN3301-..." was read as "N3301-...")."""
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def scanner_device() -> None:
+        conn, _ = server.accept()
+        with conn:
+            for code in ("CN3301-2026-0000008", "W-0023"):
+                conn.sendall(code[:1].encode())  # the line arrives in two pieces...
+                time.sleep(0.15)  # ...with read deadlines passing in between
+                conn.sendall(code[1:].encode() + b"\r")
+            time.sleep(0.5)
+
+    device = threading.Thread(target=scanner_device, daemon=True)
+    device.start()
+    with Scanner(f"socket://127.0.0.1:{server.getsockname()[1]}").open(2) as scanner:
+        seen = []
+        deadline = time.monotonic() + 5
+        while len(seen) < 2 and time.monotonic() < deadline:
+            scan = scanner.read(timeout=0.03)
+            if scan is not None:
+                seen.append(scan.text)
+    device.join(2)
+    server.close()
+    assert seen == ["CN3301-2026-0000008", "W-0023"]
