@@ -514,7 +514,7 @@ def _check_revocation(report: Report, console: Console | None) -> None:
     except ConsoleError as exc:
         report.add(REVOCATION_CHECK, False, f"the console could not say: {exc}")
         return
-    if answer is None:
+    if answer is None or answer.get("issued") is None:
         report.add(REVOCATION_CHECK, False, f"the console knows no certificate {digest}")
         return
     revoked = answer.get("revoked")

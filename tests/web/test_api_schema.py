@@ -32,6 +32,7 @@ OPERATIONS = [
     ("GET", "/api/v1/openapi.json", None),
     ("GET", "/api/v1/events", None),
     ("GET", "/api/v1/trade-in", None),
+    ("GET", "/api/v1/certificates/{sha256}", None),
 ]
 # Operations with something to get wrong (the others take no input, or any string).
 INVALID = {"/api/v1/entries/{index}", "/api/v1/proof/inclusion/{index}",

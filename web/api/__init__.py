@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
@@ -24,6 +25,7 @@ from pydantic import ValidationError
 from spectree import Response as Answers
 from spectree import SpecTree
 
+from ledger.certificates.issue import records as certificate_records
 from ledger.events import PLANT_STATION, EventError, parse_event
 from ledger.keys import KeyFileError
 from ledger.log import AppendError, LedgerError, SignedCheckpoint, Submission
@@ -37,6 +39,7 @@ from web.api.errors import ApiError, from_validation
 from web.api.models import (
     MAX_INDEX,
     AppendResults,
+    CertificateStatus,
     ConsistencyQuery,
     Entry,
     Error,
@@ -55,6 +58,7 @@ errors.init(bp)
 
 MAX_BODY = 2 * 1024 * 1024  # bytes; 1,000 signed events take about 600 KiB
 IMMUTABLE = "public, max-age=31536000, immutable"
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 LABEL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/+-]{0,127}$"  # a unit: subject's name (ledger.events)
 
 spec = SpecTree(
@@ -258,6 +262,36 @@ def trade_in(query: TradeInQuery) -> FlaskResponse:
     if label is None:
         raise ApiError(404, f"no unit was received with trade-in code {query.code!r}", "code")
     return jsonify({"trade_in_code": query.code, "label": label})
+
+
+@bp.get("/certificates/<sha256>")
+@public
+@spec.validate(resp=Answers(HTTP_200=CertificateStatus, HTTP_404=Error),
+               tags=["certificates"], operation_id="getCertificate")
+def certificate(sha256: str) -> FlaskResponse:
+    """Whether a certificate was issued here, and whether it was revoked
+
+    `sha256` is the certificate's SHA-256 (64 lower-case hex digits; see docs/certificates.md;
+    anything else answers 404). `issued` is null when this plant never issued it. Issuance is
+    provable offline from the certificate itself; revocation is known only here.
+    """
+    if not SHA256_HEX.fullmatch(sha256):
+        raise ApiError(404, f"there is no certificate {sha256[:80]!r}: a certificate's SHA-256 "
+                       "is 64 lower-case hex digits", "sha256")
+    found = certificate_records(ledger(), sha256)
+    answer: dict[str, Any] = {"sha256": sha256, "kind": None, "issued": None,
+                              "issued_at": None, "revoked": None}
+    if found["issued"] is not None:
+        index, event = found["issued"]
+        answer.update(kind=event["data"]["kind"], issued=index, issued_at=event["time"])
+    if found["revoked"] is not None:
+        at, revocation = found["revoked"]
+        answer["revoked"] = {"index": at, "time": revocation["time"],
+                             "reason": revocation["data"]["reason"],
+                             "approved_by": revocation["data"]["approved_by"]}
+    response = jsonify(answer)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 # -- write side -------------------------------------------------------------------------------

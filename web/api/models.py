@@ -144,6 +144,26 @@ class TradeIn(_Model):
     label: str
 
 
+class Revocation(_Model):
+    """The `certificate.revoked` entry of a certificate."""
+
+    index: Index
+    time: Time
+    reason: str
+    approved_by: str
+
+
+class CertificateStatus(_Model):
+    """Whether a certificate was issued (its `certificate.issued` entry) and revoked."""
+
+    sha256: Hex256
+    kind: Literal["unit", "period", "lot"] | None = Field(description="null if not issued here")
+    issued: Index | None = Field(description="the index of its certificate.issued entry; null "
+                                             "when this plant never issued it")
+    issued_at: Time | None
+    revoked: Revocation | None = Field(description="null while the certificate stands")
+
+
 # -- query parameters -------------------------------------------------------------------------
 
 class SubjectQuery(BaseModel):
