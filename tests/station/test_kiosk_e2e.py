@@ -126,6 +126,13 @@ class Worker:
         return self.page.evaluate("window.kioskTones")
 
 
+def shot(page: Page, name: str) -> None:
+    """A screenshot in test-artifacts/ for people to look at; then the layout must fit."""
+    size = page.viewport_size
+    page.screenshot(path=ARTIFACTS / f"kiosk-{name}-{size['width']}x{size['height']}.png")
+    fits(page)
+
+
 # -- the ledger, checked from its bytes -------------------------------------------------------
 
 def ledger_entries(station: Station) -> list[dict[str, Any]]:
@@ -167,6 +174,7 @@ def test_a_refrigerator_end_to_end(browser, kiosk_url, station):  # noqa: F811
     worker = Worker(page, station)
     expect(page.locator("#signin")).to_contain_text("Scan your badge to sign in")
     expect(page.locator("#actions")).to_be_hidden()
+    shot(page, "fridge-signed-out-en")
 
     worker.serial(BADGE)
     expect(page.locator("#operator-badge")).to_have_text(BADGE)
@@ -178,6 +186,7 @@ def test_a_refrigerator_end_to_end(browser, kiosk_url, station):  # noqa: F811
     worker.choose("select_category", "fridge")
     expect(page.locator("#unit-category")).to_have_text("Refrigerator/freezer")
     page.click("#actions [data-action='set_details']")
+    shot(page, "fridge-details-en")
     page.fill("#sheet [name=brand]", "Haier")
     page.fill("#sheet [name=model]", "BCD-215")
     page.fill("#sheet [name=nameplate_refrigerant]", "R-600a")
@@ -205,6 +214,7 @@ def test_a_refrigerator_end_to_end(browser, kiosk_url, station):  # noqa: F811
     worker.place("cylinder", 8_000)
     worker.press("recovery_before")
     worker.place("cylinder", 8_053)
+    shot(page, "fridge-recovery-en")
     worker.press("recovery_after")
     assert "0.053 kg" in worker.message() and OK_HZ in worker.tones()
     expect(page.locator(".step[data-step='refrigerant']")).to_have_attribute("data-done", "true")
@@ -214,6 +224,7 @@ def test_a_refrigerator_end_to_end(browser, kiosk_url, station):  # noqa: F811
     page.click("#actions [data-action='component']")
     page.click("#sheet .stepper button:has-text('+')")
     page.click("#sheet .stepper button:has-text('−')")
+    shot(page, "fridge-component-en")
     expect(page.locator("#sheet .toggle")).to_have_attribute("aria-pressed", "true")
     before = station.ws.last
     page.click("#sheet [data-choice='compressor_oil']")
@@ -230,6 +241,8 @@ def test_a_refrigerator_end_to_end(browser, kiosk_url, station):  # noqa: F811
         worker.place("platform", grams)
         worker.press("output")  # the lot's fraction is known: no sheet
         assert f"{grams / 1000:.3f} kg" in worker.message()
+        if fraction == "pu_foam":
+            shot(page, "fridge-outputs-en")
         expect(page.locator(f".step[data-step='output:{fraction}']")).to_have_attribute(
             "data-done", "true")
 
@@ -254,13 +267,17 @@ CRT = "CN3301-2026-0000202"
 
 
 def test_a_crt_tv_end_to_end(browser, kiosk_url, station):  # noqa: F811
-    page = open_page(browser, kiosk_url, language="zh_Hans_CN")
+    page = open_page(browser, kiosk_url, SMALL, language="zh_Hans_CN")
     worker = Worker(page, station)
     expect(page.locator("#signin")).to_contain_text("请扫描工牌登录")
+    shot(page, "crt-signed-out-zh")
 
     worker.wedge(BADGE)  # the badge, typed by a wedge scanner into the focused field
     expect(page.locator("#operator-badge")).to_have_text(BADGE)
     worker.serial(CRT)
+    page.click("#actions [data-action='select_category']")
+    shot(page, "crt-category-zh")
+    page.click("#sheet [data-close]")
     worker.choose("select_category", "crt_tv")
     expect(page.locator("#unit-category")).to_have_text("CRT电视机")
     worker.place("platform", 20_000)
@@ -278,6 +295,7 @@ def test_a_crt_tv_end_to_end(browser, kiosk_url, station):  # noqa: F811
     worker.choose("open_lot", "pcb")
     worker.place("platform", 1_000)
     page.click("#actions [data-action='component']")
+    shot(page, "crt-component-zh")
     before = station.ws.last
     page.click("#sheet [data-choice='pcb']")
     worker._answered(before, True)
@@ -296,9 +314,11 @@ def test_a_crt_tv_end_to_end(browser, kiosk_url, station):  # noqa: F811
     expect(funnel).to_have_attribute("data-done", "true")
     expect(funnel).to_contain_text("CRT锥玻璃（含铅）")
 
+    shot(page, "crt-outputs-zh")
     done = worker.press("complete")
     assert done["flags"] == [], done
     assert "完成" in worker.message()
+    shot(page, "crt-completed-zh")
 
     station.wait_delivered()
     entries = check_ledger(station, f"unit:{CRT}", ["unit.received", "component.removed"]
@@ -320,10 +340,13 @@ def fits(page: Page) -> None:
     width = page.viewport_size["width"]
     height = page.viewport_size["height"]
     assert page.evaluate("document.documentElement.scrollWidth") <= width
-    for selector in ("#scan", "#message"):
+    visible = [s for s in ("#scan", "#message", "#sheet .sheet-box") if page.is_visible(s)]
+    for selector in visible:
         box = page.locator(selector).bounding_box()
         assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height, selector
         assert box["x"] >= 0 and box["x"] + box["width"] <= width, selector
+    assert page.evaluate("(e => e.scrollHeight <= e.clientHeight + 1)"
+                         "(document.querySelector('.left'))"), "the buttons are scrolled away"
     overflowing = page.evaluate("""[...document.querySelectorAll('.button, .step, .scale')]
         .filter(e => e.offsetParent && e.scrollWidth > e.clientWidth + 1)
         .map(e => e.textContent.trim())""")
@@ -433,3 +456,53 @@ def test_the_scan_field_keeps_the_focus(browser, kiosk_url, station):  # noqa: F
                        and station.ws.last, what="the cylinder scan")
     assert outcome["refusal"] in ("out_of_order", "no_unit", None)
     assert page.errors == []  # type: ignore[attr-defined]
+
+
+# -- flags and the outbox ---------------------------------------------------------------------
+
+FLAGGED = "CN3301-2026-0000205"
+
+
+def test_a_flag_shows_in_amber_with_its_words(browser, kiosk_url, station):  # noqa: F811
+    page = open_page(browser, kiosk_url, SMALL, language="zh_Hans_CN")
+    worker = Worker(page, station)
+    worker.serial(BADGE)
+    worker.serial(FLAGGED)
+    worker.choose("select_category", "fridge")
+    page.click("#actions [data-action='set_details']")
+    page.fill("#sheet [name=nameplate_refrigerant]", "R-600a")
+    page.fill("#sheet [name=nameplate_charge_g]", "55")
+    before = station.ws.last
+    page.click("#sheet button[type=submit]")
+    worker._answered(before, True)
+    worker.place("platform", 45_200)
+    worker.press("weigh_intake")
+    worker.serial(CYLINDER)
+    worker.place("cylinder", 8_000)
+    worker.press("recovery_before")
+    worker.place("cylinder", 8_040)  # 40 g of a 55 g charge: 727 ‰, below 90 %
+    flagged = worker.press("recovery_after")
+    assert [f["code"] for f in flagged["flags"]] == ["low_recovery"]
+    flag = page.locator("#message-flags li[data-code='low_recovery']")
+    expect(flag).to_have_text("回收 0.040 kg，铭牌充注量 0.055 kg（727‰，低于 90 %）："
+                              "已记录并标记；请检查制冷回路是否泄漏或注明原因")
+    assert flag.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(255, 176, 0)"
+    assert FLAG_HZ in worker.tones()
+    shot(page, "flag-zh")
+
+
+def test_offline_the_outbox_says_so_and_the_work_goes_on(browser, station_factory):  # noqa: F811
+    station = station_factory(console_url="http://127.0.0.1:9")  # nothing listens there
+    with serving(station.app) as url:
+        page = open_page(browser, url)
+        worker = Worker(page, station)
+        worker.serial(BADGE)
+        worker.serial("CN3301-2026-0000206")
+        worker.choose("select_category", "crt_tv")
+        worker.place("platform", 20_000)
+        worker.press("weigh_intake")
+        outbox = page.locator("#outbox")
+        expect(outbox).to_have_attribute("data-online", "false")
+        expect(page.locator("#outbox-link")).to_have_text("Offline")
+        expect(page.locator("#outbox-pending")).to_have_text("Waiting to send 1")
+        shot(page, "offline-en")

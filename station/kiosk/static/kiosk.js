@@ -224,6 +224,7 @@
     renderBar(signedIn);
     $("prompt").textContent = format(state.prompt);
     renderScales();
+    renderCylinder();
     renderUnit();
     renderActions();
     renderLots();
@@ -282,14 +283,13 @@
   function renderUnit() {
     const unit = state.unit;
     $("unit").hidden = !unit;
-    if (!unit || !changed("unit", [unit, state.cylinder])) return;
+    if (!unit || !changed("unit", unit)) return;
     $("unit-label").textContent = unit.label;
     $("unit-category").textContent = nameOf(unit.category_name) || unit.category || "";
     const figures = [t("Gross") + " " + kg(unit.gross_g)];
     if (unit.refrigerant_bearing) figures.push(t("Refrigerant recovered") + " " + kg(unit.recovered_g));
     figures.push(t("Outputs") + " " + (unit.outputs || []).length + " (" + kg(unit.outputs_g) + ")");
     $("unit-figures").replaceChildren(...figures.map((text) => element("span", "figure", text)));
-    renderCylinder();
     $("steps").replaceChildren(...(unit.steps || []).map((step) => {
       const item = element("li", "step");
       item.dataset.done = String(Boolean(step.done));
@@ -308,7 +308,7 @@
     const cylinder = state.cylinder;
     const line = $("cylinder");
     line.hidden = !cylinder;
-    if (!cylinder) return;
+    if (!cylinder || !changed("cylinder", cylinder)) return;
     const parts = [t("Cylinder") + " " + cylinder.id + (cylinder.refrigerant ? " (" + cylinder.refrigerant + ")" : "")];
     if (cylinder.before_g !== null && cylinder.before_g !== undefined) parts.push(t("before") + " " + kg(cylinder.before_g));
     if (cylinder.max_gross_g) parts.push(t("limit") + " " + kg(cylinder.max_gross_g));
@@ -346,14 +346,13 @@
   function renderLots() {
     const lots = state.lots || [];
     const selected = state.selected ? state.selected.lot : null;
-    $("lots-panel").hidden = lots.length === 0;
     if (!changed("lots", [lots, selected])) return;
     const fractions = catalogueCodes("fractions");
     $("lots").replaceChildren(...lots.map((lot) => {
       const item = element("li", "lot");
       item.dataset.state = lot.state;
       item.dataset.selected = String(lot.lot === selected);
-      item.append(element("span", "lot-code", lot.lot),
+      item.append(element("span", "lot-label", t("Lot")), element("span", "lot-code", lot.lot),
                   element("span", "lot-fraction", nameOf(fractions[lot.fraction]) || lot.fraction),
                   element("span", "lot-state", LOT_STATES[lot.state] ? t(LOT_STATES[lot.state]) : lot.state));
       return item;
