@@ -34,6 +34,7 @@ from web import (
     stations,
     units,
 )
+from web.certificates import verify as verify_page
 from web.config import ConfigError, settings
 from web.context import EXTENSION, Console, console
 
@@ -71,7 +72,7 @@ def create_app(instance: Instance | None = None, config: dict[str, Any] | None =
 
     auth.init_app(app)
     app.register_blueprint(home.bp)
-    for area in (dashboard, units, lots, stations, certificates, integrity, admin):
+    for area in (dashboard, units, lots, stations, certificates, verify_page, integrity, admin):
         app.register_blueprint(area.bp)
     # The JSON API is authenticated by station signatures or a session role, not a form token.
     csrf.exempt(api.bp)

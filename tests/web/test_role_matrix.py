@@ -18,6 +18,7 @@ URL_SAMPLES: dict[str, str] = {
     "filename": "app.css", "code": "en",
     "label": "CN3301-2026-0004812", "lot": "LOT-20261120-STEEL", "station": "ST-01",
     "scale": "SC-1", "index": "5", "cert": "UDC-CN3301-20261120-0001", "name": "worker-1",
+    "sha256": "0" * 64, "job": "0" * 32,
 }
 IDENTITIES: list[str | None] = [*ROLES, None]
 

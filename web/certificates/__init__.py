@@ -1,7 +1,284 @@
-"""Certificates in the console: issue, list, download and revoke them; the public verify page."""
+"""Certificates in the console: issue, list, download and revoke them (the public verify page
+is web.certificates.verify).
+
+Who: managers and admins issue and revoke; inspectors (and managers, admins) list, open and
+download; workers have no business here. Every issued certificate is a `certificate.issued`
+entry about `cert:<sha256>`, so the list is read from the ledger (the (subject, idx) index
+covers the `cert:` range); the documents themselves are kept in the instance folder
+(ledger.certificates.archive).
+
+Issuing a unit certificate or a lot manifest takes about a second and happens in the request.
+A period report runs as a background job (ledger.certificates.jobs) with a progress page
+that htmx polls; the job's process outlives the request and the worker.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import json
+import os
+import re
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext, lazy_gettext
+from flask_login import current_user
+from sqlalchemy import text
+
+from ledger.certificates import archive, jobs
+from ledger.certificates.issue import IssueError, records, revoke
+from ledger.events import EventError
+from web.access import current_role, roles_required
+from web.context import console, engine, ledger
+from web.names import CATEGORY_NAMES, template_names
+from web.nav import add_nav
 
 bp = Blueprint("certificates", __name__, url_prefix="/certificates", template_folder="templates")
+add_nav(bp, "index", lazy_gettext("Certificates"), order=40)
+bp.context_processor(template_names)
+
+VIEWERS = ("manager", "inspector", "admin")
+ISSUERS = ("manager", "admin")
+PAGE = 50
+MAX_REASON = 500
+CONSOLE_URL_ENV = "DLEDGER_CONSOLE_URL"  # the console's public address, for the QR code
+_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/+-]{0,127}$")  # a subject name
+
+
+def console_url() -> str:
+    """Where inspectors reach this console: $DLEDGER_CONSOLE_URL, else the address asked."""
+    return os.environ.get(CONSOLE_URL_ENV) or request.host_url.rstrip("/")
+
+
+# -- the list ---------------------------------------------------------------------------------
+
+
+def _issued(before: int | None) -> tuple[list[dict[str, Any]], int | None]:
+    """Issued certificates, newest first, PAGE at a time, with their revocation if any."""
+    query = text("SELECT idx, subject, body FROM ledger_entries WHERE subject >= 'cert:' AND "
+                 "subject < 'cert;' AND type = 'certificate.issued' AND idx < :before "
+                 "ORDER BY idx DESC LIMIT :limit")
+    with engine().connect() as conn:
+        rows = conn.execute(query, {"before": 2**62 if before is None else before,
+                                    "limit": PAGE + 1}).all()
+        subjects = [row.subject for row in rows[:PAGE]]
+        revoked = {}
+        if subjects:
+            marks = ", ".join(f":s{i}" for i in range(len(subjects)))
+            found = conn.execute(
+                text("SELECT idx, subject, body FROM ledger_entries WHERE subject IN "  # noqa: S608
+                     f"({marks}) AND type = 'certificate.revoked'"),
+                {f"s{i}": s for i, s in enumerate(subjects)}).all()
+            revoked = {row.subject: (row.idx, json.loads(bytes(row.body))["event"])
+                       for row in found}
+    home = console().instance.home
+    items = []
+    for row in rows[:PAGE]:
+        event = json.loads(bytes(row.body))["event"]
+        digest = event["data"]["sha256"]
+        items.append({"index": row.idx, "sha256": digest, "kind": event["data"]["kind"],
+                      "time": event["time"], "operator": event["operator"],
+                      "revoked": revoked.get(row.subject),
+                      # issued under the contract's subject (older records used other names)
+                      "linked": row.subject == f"cert:{digest}",
+                      "kept": archive.pdf_path(home, digest).exists()})
+    older = rows[PAGE - 1].idx if len(rows) > PAGE else None
+    return items, older
+
+
+@bp.route("/")
+@roles_required(*VIEWERS)
+def index() -> ResponseReturnValue:
+    before = request.args.get("before", "")
+    items, older = _issued(int(before) if before.isdigit() else None)
+    running = [job for job in jobs.recent(console().instance.home, limit=5)
+               if job["state"] in ("starting", "running")]
+    return render_template("certificates/index.html", items=items, older=older,
+                           running=running, can_issue=current_role() in ISSUERS,
+                           categories=CATEGORY_NAMES, form={}, errors={})
+
+
+# -- issuing ----------------------------------------------------------------------------------
+
+
+def _request(form: dict[str, str], categories: list[str]) -> tuple[jobs.Request | None,
+                                                                   dict[str, str]]:
+    """The issue form as a jobs.Request, or the problems found, by field."""
+    kind, errors = form.get("kind", ""), {}
+    common = {"time_zone": console().timezone.key, "gwp_basis": console().gwp,
+              "operator": current_user.name, "console_url": console_url()}
+    if kind in ("unit", "lot"):
+        value = form.get(kind, "")
+        if not _LABEL.match(value):
+            errors[kind] = (gettext("Enter the unit's label, e.g. CN3301-2026-0001234.")
+                            if kind == "unit" else
+                            gettext("Enter the lot id, e.g. LOT-20261120-STEEL."))
+            return None, errors
+        return jobs.Request(kind=kind, **{("label" if kind == "unit" else "lot"): value},
+                            **common), {}
+    if kind != "period":
+        return None, {"kind": gettext("Choose what to issue: a unit certificate, a period "
+                                      "report or a lot manifest.")}
+    days = {}
+    for name in ("start", "end"):
+        try:
+            days[name] = date.fromisoformat(form.get(name, ""))
+        except ValueError:
+            errors[name] = gettext("Date %(value)s: enter a date as YYYY-MM-DD.",
+                                   value=repr(form.get(name, "")[:20]))
+    if not errors and days["end"] < days["start"]:
+        errors["end"] = gettext("The period ends before it starts; swap the dates.")
+    unknown = [c for c in categories if c not in CATEGORY_NAMES]
+    if unknown:
+        errors["categories"] = gettext("Unknown category %(value)s.", value=repr(unknown[0]))
+    if errors:
+        return None, errors
+    return jobs.Request(kind="period", start=form["start"], end=form["end"],
+                        categories=tuple(categories), **common), {}
+
+
+@bp.route("/issue", methods=["POST"])
+@roles_required(*ISSUERS)
+def issue() -> ResponseReturnValue:
+    form = {name: (request.form.get(name) or "").strip()
+            for name in ("kind", "unit", "lot", "start", "end")}
+    wanted, errors = _request(form, request.form.getlist("categories"))
+    if wanted is None:
+        items, older = _issued(None)
+        return render_template("certificates/index.html", items=items, older=older, running=[],
+                               can_issue=True, categories=CATEGORY_NAMES, form=form,
+                               errors=errors), 422
+    instance = console().instance
+    if wanted.kind == "period":
+        job = jobs.start(instance, wanted, by=current_user.name)
+        return redirect(url_for("certificates.job", job=job))
+    try:
+        digest = jobs.issue_and_store(instance, wanted, ledger=ledger())
+    except jobs.EXPECTED as exc:
+        flash(gettext("No certificate was issued: %(reason)s", reason=str(exc)), "error")
+        items, older = _issued(None)
+        return render_template("certificates/index.html", items=items, older=older,
+                               running=[], can_issue=True, categories=CATEGORY_NAMES,
+                               form=form, errors={}), 422
+    flash(gettext("Certificate issued."), "info")
+    return redirect(url_for("certificates.certificate", sha256=digest))
+
+
+# -- background jobs --------------------------------------------------------------------------
+
+
+def _job(job_id: str) -> dict[str, Any] | None:
+    try:
+        return jobs.read(console().instance.home, job_id)
+    except ValueError:
+        return None
+
+
+@bp.route("/jobs/<job>")
+@roles_required(*VIEWERS)
+def job(job: str) -> ResponseReturnValue:
+    found = _job(job)
+    if found is None:
+        flash(gettext("There is no such certificate job; it may have been removed."), "error")
+        return redirect(url_for("certificates.index"))
+    return render_template("certificates/job.html", job=found, fraction=jobs.fraction(found))
+
+
+@bp.route("/jobs/<job>/status")
+@roles_required(*VIEWERS)
+def job_status(job: str) -> ResponseReturnValue:
+    """The job panel alone, for htmx to poll while the job runs."""
+    found = _job(job)
+    if found is None:
+        return Response(status=286)  # htmx: stop polling
+    return render_template("certificates/_job.html", job=found, fraction=jobs.fraction(found))
+
+
+# -- one certificate --------------------------------------------------------------------------
+
+
+def _records(sha256: str) -> dict[str, Any] | None:
+    if not archive.is_sha256(sha256):
+        return None
+    found = records(ledger(), sha256)
+    return found if found["issued"] is not None else None
+
+
+def _unknown(sha256: str) -> ResponseReturnValue:
+    flash(gettext("No certificate with SHA-256 %(sha256)s was issued here.",
+                  sha256=sha256[:64]), "error")
+    return redirect(url_for("certificates.index"))
+
+
+@bp.route("/<sha256>")
+@roles_required(*VIEWERS)
+def certificate(sha256: str) -> ResponseReturnValue:
+    found = _records(sha256)
+    if found is None:
+        return _unknown(sha256)
+    home = console().instance.home
+    try:
+        document = archive.load(home, sha256)
+    except archive.ArchiveError as exc:
+        flash(str(exc), "error")
+        document = None
+    return render_template("certificates/certificate.html", sha256=sha256,
+                           issued=found["issued"], revoked=found["revoked"], document=document,
+                           has_pdf=archive.pdf_path(home, sha256).exists(),
+                           can_revoke=current_role() in ISSUERS, reason="", error=None)
+
+
+def _download(sha256: str, suffix: str, mimetype: str) -> ResponseReturnValue:
+    if _records(sha256) is None:
+        return _unknown(sha256)
+    path = (archive.pdf_path if suffix == "pdf" else archive.json_path)(console().instance.home,
+                                                                         sha256)
+    if not path.exists():
+        flash(gettext("This console keeps no copy of that certificate's %(format)s.",
+                      format=suffix.upper()), "error")
+        return redirect(url_for("certificates.certificate", sha256=sha256))
+    return Response(path.read_bytes(), mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="certificate-{sha256[:16]}.{suffix}"'})
+
+
+@bp.route("/<sha256>/pdf")
+@roles_required(*VIEWERS)
+def download_pdf(sha256: str) -> ResponseReturnValue:
+    return _download(sha256, "pdf", "application/pdf")
+
+
+@bp.route("/<sha256>/json")
+@roles_required(*VIEWERS)
+def download_json(sha256: str) -> ResponseReturnValue:
+    return _download(sha256, "json", "application/json")
+
+
+@bp.route("/<sha256>/revoke", methods=["POST"])
+@roles_required(*ISSUERS)
+def revoke_certificate(sha256: str) -> ResponseReturnValue:
+    found = _records(sha256)
+    if found is None:
+        return _unknown(sha256)
+    reason = " ".join((request.form.get("reason") or "").split())
+    error = None
+    if not reason:
+        error = gettext("Give the reason for revoking it; it is recorded in the ledger.")
+    elif len(reason) > MAX_REASON:
+        error = gettext("The reason is %(length)d characters long; shorten it to at most "
+                        "%(max)d.", length=len(reason), max=MAX_REASON)
+    if error is None:
+        try:
+            index = revoke(ledger(), sha256, reason, current_user.name,
+                           operator=current_user.name)
+        except (IssueError, EventError) as exc:
+            error = gettext("The certificate was not revoked: %(reason)s", reason=str(exc))
+        else:
+            flash(gettext("Certificate revoked (entry %(index)s).", index=index), "info")
+            return redirect(url_for("certificates.certificate", sha256=sha256))
+    home = console().instance.home
+    return render_template("certificates/certificate.html", sha256=sha256,
+                           issued=found["issued"], revoked=found["revoked"],
+                           document=archive.load(home, sha256),
+                           has_pdf=archive.pdf_path(home, sha256).exists(), can_revoke=True,
+                           reason=reason, error=error), 422

@@ -1,0 +1,166 @@
+"""The public verify page: anyone with a certificate (PDF or JSON) checks it here, or arrives
+from the QR code printed on it (`/verify/<sha256>`), without signing in.
+
+It runs the project's verifier (ledger.certificates.verify) against this plant's own verifier
+keys (current and retired) and, if the instance folder holds one, its trust policy
+(`<instance>/verify-policy.txt`, C2SP tlog-policy: witness keys and quorum). This console
+answers the verifier's two questions itself (consistency proofs for a saved checkpoint, and
+whether the certificate was revoked), in process. Each check is shown in words, its name in
+the visitor's language; the details carry the figures.
+
+Uploads are limited to `DLEDGER_VERIFY_MAX_MB` (default 50) megabytes, refused with a clear
+message before the body is read; a bigger period report is verified with `dledger cert verify`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext, lazy_gettext
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from ledger.certificates import archive
+from ledger.certificates import verify as verifier
+from ledger.certificates.issue import records
+from ledger.instance import retired_vkeys
+from ledger.log import LedgerError
+from ledger.witness.policy import Policy, PolicyError
+from web.access import public
+from web.context import console, ledger
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("verify", __name__, url_prefix="/verify", template_folder="templates")
+
+POLICY_FILE = "verify-policy.txt"
+DEFAULT_MAX_MB = 50
+MAX_CHECKPOINT = 10_000  # characters of a pasted checkpoint note
+CHECK_NAMES = {
+    verifier.FORMAT_CHECK: lazy_gettext("Certificate format"),
+    verifier.SIGNATURE_CHECK: lazy_gettext("Checkpoint signed by the plant"),
+    verifier.INCLUSION_CHECK: lazy_gettext("Every entry is in the log"),
+    verifier.CHAIN_CHECK: lazy_gettext("Entry chain complete"),
+    verifier.STATEMENTS_CHECK: lazy_gettext("Statements match the entries"),
+    verifier.ISSUANCE_CHECK: lazy_gettext("Issuance logged"),
+    verifier.TRUSTED_CHECK: lazy_gettext("Consistent with your saved checkpoint"),
+    verifier.REVOCATION_CHECK: lazy_gettext("Not revoked"),
+}
+
+
+def max_bytes() -> int:
+    value = os.environ.get("DLEDGER_VERIFY_MAX_MB") or str(DEFAULT_MAX_MB)
+    return (int(value) if value.isdigit() and int(value) > 0 else DEFAULT_MAX_MB) << 20
+
+
+class _ThisConsole:
+    """The verifier's questions to the plant's console, answered from this console's ledger."""
+
+    def consistency(self, old: int, new: int) -> list[bytes]:
+        try:
+            return ledger().consistency_hashes(old, new)
+        except LedgerError as exc:
+            raise verifier.ConsoleError(str(exc)) from None
+
+    def certificate(self, digest: str) -> dict[str, Any] | None:
+        if not archive.is_sha256(digest):
+            return None
+        found = records(ledger(), digest)
+        if found["issued"] is None:
+            return None
+        index, event = found["issued"]
+        answer: dict[str, Any] = {"sha256": digest, "kind": event["data"]["kind"],
+                                  "issued": index, "issued_at": event["time"], "revoked": None}
+        if found["revoked"] is not None:
+            revoked_index, revoked = found["revoked"]
+            answer["revoked"] = {"index": revoked_index, "time": revoked["time"],
+                                 "reason": revoked["data"]["reason"],
+                                 "approved_by": revoked["data"]["approved_by"]}
+        return answer
+
+
+def _trust() -> dict[str, Any]:
+    """The verifier options: the plant's keys and, if the instance has one, its policy."""
+    instance = console().instance
+    options: dict[str, Any] = {"vkeys": [instance.vkey(), *retired_vkeys(instance)],
+                               "console": _ThisConsole()}
+    path: Path = instance.home / POLICY_FILE
+    if path.exists():
+        try:
+            options["policy"] = Policy.parse(path.read_text(encoding="utf-8"))
+        except (PolicyError, UnicodeDecodeError) as exc:
+            log.error("%s is not a valid policy, verifying with the plant's keys only: %s",
+                      path, exc)
+    return options
+
+
+def _page(report: verifier.Report | None, *, error: str | None = None, sha256: str | None = None,
+          issued: Any = None, status: int = 200) -> ResponseReturnValue:
+    return render_template("certificates/verify.html", report=report, error=error,
+                           sha256=sha256, issued=issued, names=CHECK_NAMES,
+                           max_mb=max_bytes() >> 20), status
+
+
+@bp.route("", methods=["GET", "POST"])
+@public
+def upload() -> ResponseReturnValue:
+    if request.method == "GET":
+        return _page(None)
+    limit = max_bytes()
+    too_big = gettext("The file is larger than %(max)s MB, the most this page accepts. Verify it "
+                      "with the command dledger cert verify instead.", max=limit >> 20)
+    if (request.content_length or 0) > limit:
+        return _page(None, error=too_big, status=413)
+    request.max_content_length = limit
+    try:
+        upload = request.files.get("certificate")
+        saved = (request.form.get("trusted_checkpoint") or "").strip()
+    except RequestEntityTooLarge:
+        return _page(None, error=too_big, status=413)
+    if upload is None or not upload.filename:
+        return _page(None, error=gettext("Choose a certificate file (PDF or JSON) to verify."),
+                     status=422)
+    if len(saved) > MAX_CHECKPOINT:
+        return _page(None, error=gettext("The saved checkpoint is %(length)d characters long; "
+                                         "a checkpoint note is a few hundred.",
+                                         length=len(saved)), status=422)
+    data = upload.read()
+    options = {**_trust(), "trusted_checkpoint": (saved.replace("\r\n", "\n") + "\n"
+                                                  if saved else None)}
+    if data.startswith(b"%PDF"):
+        report = verifier.verify_pdf(data, **options)
+    else:
+        report = verifier.verify(data, **options)
+    log.info("verify page: %s certificate %s: %s", report.kind, report.sha256,
+             "ok" if report.ok else "FAILED")
+    return _page(report, sha256=report.sha256)
+
+
+@bp.route("/<sha256>")
+@public
+def certificate(sha256: str) -> ResponseReturnValue:
+    """Arriving from a certificate's QR code: verify the copy this console keeps."""
+    if not archive.is_sha256(sha256):
+        return _page(None, error=gettext("%(value)s is not a certificate's SHA-256 (64 hex "
+                                         "digits).", value=repr(sha256[:80])), status=404)
+    found = records(ledger(), sha256)
+    if found["issued"] is None:
+        return _page(None, sha256=sha256, error=gettext(
+            "This console has issued no certificate with SHA-256 %(sha256)s. Check the code "
+            "or upload the certificate below.", sha256=sha256))
+    try:
+        document = archive.load(console().instance.home, sha256)
+    except archive.ArchiveError as exc:
+        log.error("verify page: stored certificate %s: %s", sha256, exc)
+        document = None
+    if document is None:
+        return _page(None, sha256=sha256, issued=found["issued"][0], error=gettext(
+            "This certificate was issued (ledger entry %(index)s) but this console keeps no "
+            "copy of it. Upload the PDF or JSON you hold to verify it.",
+            index=found["issued"][0]))
+    return _page(verifier.verify(document, **_trust()), sha256=sha256,
+                 issued=found["issued"][0])
