@@ -506,3 +506,33 @@ def test_offline_the_outbox_says_so_and_the_work_goes_on(browser, station_factor
         expect(page.locator("#outbox-link")).to_have_text("Offline")
         expect(page.locator("#outbox-pending")).to_have_text("Waiting to send 1")
         shot(page, "offline-en")
+
+
+def test_no_refrigerant_with_a_reason_and_signing_out(browser, kiosk_url, station):  # noqa: F811
+    page = open_page(browser, kiosk_url)
+    worker = Worker(page, station)
+    worker.wedge(BADGE)
+    worker.wedge("CN3301-2026-0000207")
+    worker.choose("select_category", "fridge")
+    worker.place("platform", 38_000)
+    worker.press("weigh_intake")
+
+    page.click("#actions [data-action='refrigerant_absent']")
+    page.fill("#sheet [name=note]", "pipe cut at collection")
+    before = station.ws.last
+    page.click("#sheet [data-choice='circuit_damaged']")
+    worker._answered(before, True)
+    assert "Circuit damaged" in worker.message()
+    expect(page.locator(".step[data-step='refrigerant']")).to_have_attribute("data-done", "true")
+    station.wait_delivered()
+    absent = [e for e in ledger_entries(station)
+              if e["event"]["type"] == "refrigerant.absent"]
+    assert absent[-1]["event"]["data"] == {"reason": "circuit_damaged",
+                                           "note": "pipe cut at collection"}
+
+    before = station.ws.last
+    page.click("#operator [data-action='sign_out']")
+    worker._answered(before, True)
+    expect(page.locator("#signin")).to_be_visible()
+    expect(page.locator("#operator")).to_be_hidden()
+    assert station.ws.state()["operator"] is None
