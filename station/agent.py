@@ -393,10 +393,9 @@ class Workstation:
         registration = self._cylinder(cylinder["id"])
         weighing = self._weigh("cylinder")
         wf.check_recovery_start(facts, category, registration, cylinder["id"], weighing)
-        flags = self._calibration_flags(weighing.scale)
         self._save({**self.session, "cylinder": {**cylinder, "before_g": weighing.mass_g}})
         return done(N_("Cylinder %(cylinder)s before: %(gross_g)s g. Recover, then weigh "
-                       "after"), flags=flags, cylinder=cylinder["id"], gross_g=weighing.mass_g)
+                       "after"), cylinder=cylinder["id"], gross_g=weighing.mass_g)
 
     def _recovery_after(self, fields: dict[str, str]) -> Outcome:
         facts, category = self._received()
