@@ -134,6 +134,7 @@ def test_a_scan_straddling_the_read_deadline_stays_whole():
 
     def scanner_device() -> None:
         conn, _ = server.accept()
+        time.sleep(0.2)  # opening the port discards what is already there
         with conn:
             for code in ("CN3301-2026-0000008", "W-0023"):
                 conn.sendall(code[:1].encode())  # the line arrives in two pieces...
