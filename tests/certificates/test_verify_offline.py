@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from factories import calibration
 
 from ledger.certificates import document as doc_format
 from ledger.certificates.build import build_unit
@@ -17,6 +18,7 @@ from ledger.certificates.verify import SIGNATURE_CHECK, verify
 from ledger.log import SignedCheckpoint
 from ledger.note import split
 from ledger.witness.cosignature import Cosigner, add_cosignatures
+from ledger.witness.plant import latest_cosigned, store_cosignature
 from ledger.witness.policy import Policy
 
 from .conftest import UNIT_A, Plant
@@ -73,3 +75,21 @@ def test_a_witness_quorum_from_the_policy(plant_ledger: Plant) -> None:
     plain = issue(led, build_unit(led, UNIT_A, signer=signer), signer)
     failed = {c.name: c.detail for c in verify(plain, policy=policy).checks if c.ok is False}
     assert "quorum w1 NOT met" in failed[SIGNATURE_CHECK]
+
+
+def test_a_certificate_carries_the_cosignatures_the_plant_stored(plant_ledger: Plant) -> None:
+    led, signer = plant_ledger.ledger, plant_ledger.signer
+    witness = Cosigner("witness.association.example/w2", Ed25519PrivateKey.generate())
+    signed = led.checkpoint(signer)
+    now = int(time.time())
+    store_cosignature(led, signed, witness.verifier, now,
+                      witness.cosign(split(signed.note)[0], now))
+    led.append([calibration("SC-7")])  # the log grows past the witnessed checkpoint
+    witnessed = latest_cosigned(led)
+    assert witnessed is not None and witnessed.checkpoint.size == signed.checkpoint.size
+    document = issue(led, build_unit(led, UNIT_A, signer=signer, checkpoint=witnessed), signer)
+    assert document["checkpoint"] == witnessed.note
+    policy = Policy.parse(f"log {plant_ledger.vkey}\nwitness w2 {witness.verifier.vkey}\n"
+                          "quorum w2\n")
+    report = verify(document, policy=policy)
+    assert report.ok, [c for c in report.checks if c.ok is False]
