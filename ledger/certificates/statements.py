@@ -209,7 +209,10 @@ def period_statements(pairs: Iterable[Pair], *, plant: str, start: str, end: str
             by_unit.setdefault(name, []).append((index, event))
     lines = []
     for label, chain in by_unit.items():
-        unit = unit_statements(chain, label, gwp_basis=gwp_basis)
+        try:
+            unit = unit_statements(chain, label, gwp_basis=gwp_basis)
+        except StatementError:
+            continue  # its unit.received was voided: not a unit the plant dismantled
         completed = unit["completed"]
         if completed is None or not period["from_utc"] <= completed["time"] < period["until_utc"]:
             continue
