@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from devices.cli import devices
+from dledger.demo.cli import demo
 from ledger.certificates.cli import cert
 from ledger.cli import COMMANDS
 from ledger.witness.cli import witness
@@ -22,5 +23,5 @@ def main() -> None:
     """
 
 
-for command in [*COMMANDS, cert, witness, station, devices, serve, user]:
+for command in [*COMMANDS, cert, witness, station, devices, serve, user, demo]:
     main.add_command(command)

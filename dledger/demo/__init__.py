@@ -1,0 +1,13 @@
+"""`dledger demo`: a simulated dismantling plant, end to end, on one laptop.
+
+The console, three real stations (station/ Workstation) whose scanners and scales are the
+project's simulators on pseudo-terminals, and workers driving them with realistic units:
+
+- units.py     the generator: what comes in (category mix, weights, refrigerants, yields)
+- network.py   a cable between a station and the console that can be pulled (offline)
+- setup.py     the instance, console users, station keys approved, cylinders, calibrations
+- plant.py     the running plant: console server, stations, devices, their start and stop
+- worker.py    one worker at one station: scans, weighs and presses, as on the kiosk
+- line.py      the line: units flowing intake → recovery → dismantling, incidents included
+- cli.py       the `dledger demo` command (live, or --headless with a JSON summary)
+"""

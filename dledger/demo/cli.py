@@ -1,0 +1,208 @@
+"""`dledger demo`: run the simulated plant (live, with pages) or headless for N units.
+
+    dledger demo                         console + three stations + workers, until Ctrl-C
+    dledger demo --headless --units 50   no pages; 50 units; a JSON summary on stdout
+    dledger demo --fresh                 delete the demo's instance first and start over
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+import time
+import warnings
+from datetime import datetime
+from typing import Any
+
+import click
+
+from dledger.demo.line import Line
+from dledger.demo.plant import Plant
+from dledger.demo.setup import (
+    PASSWORD,
+    Cylinders,
+    SetupError,
+    calibrate,
+    ensure_users,
+    home_folder,
+    next_label_number,
+    prepare_instance,
+)
+from dledger.demo.units import UnitSource
+from dledger.demo.worker import Pace, Tally, Worker
+from ledger.audit import audit
+from ledger.catalogue import load as load_catalogue
+from ledger.instance import retired_vkeys
+
+STATUS_EVERY_S = 30.0
+
+
+def say(message: str) -> None:
+    click.echo(f"demo: {message}", err=True)
+
+
+@click.command()
+@click.option("--headless", is_flag=True, help="No pages: process --units units as fast as the "
+              "devices allow, print a JSON summary, leave the instance in place.")
+@click.option("--units", type=click.IntRange(min=1), help="Stop after this many units are "
+              "received (default: 50 headless, endless otherwise).")
+@click.option("--fresh", is_flag=True, help="Delete the demo's instance and start over.")
+@click.option("--speed", type=click.FloatRange(min=0.1, max=100), default=2.0,
+              show_default=True, help="How fast the simulated workers are (1 = a brisk real "
+              "pace; live mode only).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address of the console and the kiosk pages.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="The console's port (0: any free one).")
+@click.option("--kiosk-port", type=click.IntRange(0, 65535), default=8701, show_default=True,
+              help="The first station's kiosk port; the next ones follow (0: any free ones).")
+@click.option("--seed", type=int, help="Seed of the made-up units (default: from the next "
+              "label, so each run brings new ones).")
+@click.option("--outage-every", type=click.IntRange(min=0), help="Take the intake station "
+              "offline for 3 units every this many units (0: never; default 25, headless "
+              "once halfway).")
+def demo(headless: bool, units: int | None, fresh: bool, speed: float, host: str, port: int,
+         kiosk_port: int, seed: int | None, outage_every: int | None) -> None:
+    """A simulated dismantling plant on this machine: console, stations, workers."""
+    stop = threading.Event()
+    _on_signals(stop)
+    if os.environ.pop("DLEDGER_DATABASE_URL", None):
+        say("DLEDGER_DATABASE_URL is ignored: the demo keeps its ledger in SQLite in its folder")
+    home = home_folder(None)
+    try:
+        instance, made = prepare_instance(home, fresh)
+    except SetupError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    os.environ["DLEDGER_HOME"] = str(home)
+    say(f"created a demo instance in {home}" if made else
+        f"reusing the demo instance in {home} (its ledger stays; --fresh starts over)")
+    if instance.plaintext_key:
+        say("no DLEDGER_KEY_PASSPHRASE set: this demo keeps its plant key unencrypted")
+    users = ensure_users(instance)
+    ledger = instance.ledger()
+    calibrate(ledger)
+    if headless:
+        units = units or 50
+    plant = Plant(instance, ledger, host, port, None if headless else kiosk_port)
+    tally = Tally()
+    started = time.monotonic()
+    line: Line | None = None
+    try:
+        say("starting the console and three stations...")
+        plant.start()
+        assert plant.console is not None
+        pace = Pace(0 if headless else speed)
+        workers = {work: Worker(s.rig, s.spec.badge, pace, tally, stop)
+                   for work, s in plant.stations.items()}
+        first = next_label_number(ledger)
+        source = UnitSource(load_catalogue(None), seed=first if seed is None else seed,
+                            first_label=first)
+        every = outage_every if outage_every is not None else (
+            max(3, units // 2) if headless and units and units >= 6 else 0 if headless else 25)
+        line = Line(workers, {s.spec.id: s.link for s in plant.stations.values()},
+                    plant.console.url, source, Cylinders(ledger), pace, tally, stop, units,
+                    datetime.now().strftime("%m%d%H%M%S"), every)
+        if not headless:
+            _announce(plant, users)
+        runner = threading.Thread(target=line.run, name="line", daemon=True)
+        runner.start()
+        next_status = time.monotonic() + STATUS_EVERY_S
+        while runner.is_alive():
+            runner.join(0.5)
+            if not headless and time.monotonic() >= next_status:
+                next_status += STATUS_EVERY_S
+                _status(plant, tally, line)
+    except SetupError as exc:
+        click.echo(f"error: {exc}", err=True)
+        stop.set()
+    finally:
+        stop.set()
+        say("stopping: the stations' outboxes go to the console first...")
+        outboxes = plant.drain() if plant.console else {}
+        summary = _summary(instance, ledger, tally, line, outboxes, units,
+                           time.monotonic() - started) if headless and line else None
+        plant.stop()
+        _stopped(outboxes, tally)
+    if summary is not None:
+        click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+        if not summary["ok"]:
+            sys.exit(1)
+    if line is None or line.errors:
+        sys.exit(1)
+
+
+def _on_signals(stop: threading.Event) -> None:
+    def handle(signum: int, _frame: Any) -> None:
+        if not stop.is_set():
+            say("stopping (Ctrl-C again does not hurry it; give it a few seconds)")
+        stop.set()
+
+    signal.signal(signal.SIGINT, handle)
+    signal.signal(signal.SIGTERM, handle)
+
+
+def _announce(plant: Plant, users: dict[str, str]) -> None:
+    assert plant.console is not None
+    out = ["", "Dismantle Ledger demo plant is running.", "",
+           f"  Console          {plant.console.url}/   (dashboard: {plant.console.url}/dashboard/)"]
+    for work in ("intake", "recovery", "dismantling"):
+        running = plant.stations[work]
+        out.append(f"  {running.spec.id} {work:<12}{running.kiosk_url}   (kiosk page)")
+    out += ["", "  Sign in to the console (password for all: " + PASSWORD + "):"]
+    out += [f"    {role:<10} {name}" for role, name in users.items()]
+    out += ["", f"  Public verify page: {plant.console.url}/verify   ·   "
+            f"Console log: {plant.console.log_path}", "", "  Ctrl-C stops the plant.", ""]
+    click.echo("\n".join(out), err=True)
+
+
+def _status(plant: Plant, tally: Tally, line: Line) -> None:
+    pending = "/".join(str(s.outbox.counts()["pending"]) for s in plant.stations.values())
+    offline = [s.spec.id for s in plant.stations.values() if not s.link.connected]
+    say(f"{datetime.now():%H:%M:%S} received {line.received}, completed "
+        f"{len(tally.completed)}, put aside {len(tally.put_aside)}, refusals "
+        f"{sum(tally.refusals.values())}, flags {sum(tally.flags.values())}; outboxes "
+        f"pending {pending}" + (f"; offline: {', '.join(offline)}" if offline else ""))
+
+
+def _stopped(outboxes: dict[str, dict[str, int]], tally: Tally) -> None:
+    waiting = {k: v["pending"] for k, v in outboxes.items() if v["pending"]}
+    say(f"stopped: {len(tally.completed)} units completed this run; " + (
+        "every station event reached the console" if not waiting else
+        f"still in the outboxes (kept on disk, sent at the next start): {waiting}"))
+
+
+def _summary(instance: Any, ledger: Any, tally: Tally, line: Line | None,
+             outboxes: dict[str, dict[str, int]], units: int | None, seconds: float
+             ) -> dict[str, Any]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the unencrypted demo key was announced at start
+        signer = instance.signer()
+    ledger.checkpoint(signer)
+    report = audit(ledger.engine, [*retired_vkeys(instance), instance.vkey()])
+    held = sum(v["held"] for v in outboxes.values())
+    pending = sum(v["pending"] for v in outboxes.values())
+    completed = len(tally.completed)
+    errors = line.errors if line else []
+    return {
+        "ok": report.ok and not errors and not held and not pending
+        and completed == (line.received if line else 0),
+        "instance": str(instance.home),
+        "units": {"requested": units, "received": line.received if line else 0,
+                  "completed": completed, "put_aside": tally.put_aside},
+        "refused": {code: {"count": n, "example": tally.refusal_examples[code]}
+                    for code, n in sorted(tally.refusals.items())},
+        "flags": dict(sorted(tally.flags.items())),
+        "incidents": dict(sorted(tally.incidents.items())),
+        "outages": tally.outages,
+        "stations": {sid: counts for sid, counts in outboxes.items()},
+        "entries": ledger.size(),
+        "audit": {"ok": report.ok, "entries": report.entries,
+                  "checkpoints": report.checkpoints, "signatures": report.signatures,
+                  "problems": [p.as_dict() for p in report.problems[:10]]},
+        "errors": errors,
+        "seconds": round(seconds, 1),
+    }

@@ -1,0 +1,342 @@
+"""The line: units flow intake (ST-01) → refrigerant recovery (ST-02) → dismantling (ST-03).
+
+One worker per station, each on its own thread, passing units on through small buffers, as
+on a real floor. A unit moves on only once the console holds what the last station recorded
+(the next station reads the unit's history from the console, as a real one does). Units
+without refrigerant go from intake straight to dismantling.
+
+Incidents come from the units (units.py) and from the line: now and then the intake
+station's network goes down for a few units (its outbox keeps them; they catch up when it
+comes back), recovery cylinders fill up and are replaced, lots fill up and are sealed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from dledger.demo.network import Link
+from dledger.demo.setup import Cylinder, Cylinders
+from dledger.demo.units import UnitPlan, UnitSource
+from dledger.demo.worker import Pace, Stopped, Tally, Unexpected, Worker
+from station.client import HttpClient
+from station.outbox import Unreachable
+
+LOG = logging.getLogger(__name__)
+BUFFER = 6  # units waiting between two benches
+LOT_SUFFIX = {"steel": "STEEL", "copper": "CU", "aluminium": "AL", "plastics": "PLASTICS",
+              "cables": "CABLES", "pcb": "PCB", "motor": "MOTOR", "compressor": "COMPRESSOR",
+              "pu_foam": "PUFOAM", "glass": "GLASS", "lcd_panel": "LCD",
+              "crt_panel_glass": "CRTPANEL", "crt_funnel_glass": "CRTFUNNEL",
+              "concrete": "CONCRETE", "oil": "OIL", "battery": "BATTERY",
+              "capacitor": "CAPACITOR", "mercury_backlight": "LAMPS"}
+LOT_FULL_G = 150_000  # a bin or bag is sealed when its contents reach this
+LOT_FULL_OUTPUTS = 40
+
+
+@dataclass
+class Handoff:
+    plan: UnitPlan
+    events: list[str]  # what the last station recorded: the next waits for the console
+
+
+class Lots:
+    """A station's open lots, one per fraction; opened, filled and sealed by its worker."""
+
+    def __init__(self, worker: Worker, tag: str):
+        self.worker = worker
+        self.tag = tag
+        self.open: dict[str, dict[str, Any]] = {}
+        self.numbers: dict[str, int] = {}
+
+    def select(self, fraction: str) -> None:
+        """Scan the fraction's bin (opening a new lot when there is none)."""
+        lot = self.open.get(fraction)
+        if lot is None:
+            number = self.numbers[fraction] = self.numbers.get(fraction, 0) + 1
+            lot = {"label": f"LOT-{LOT_SUFFIX[fraction]}-{self.tag}-{number:02d}", "net_g": 0,
+                   "outputs": 0}
+            self.worker.scan(lot["label"])
+            self.worker.press("open_lot", fraction=fraction)
+            self.open[fraction] = lot
+        elif self.worker.rig.ws.session.get("lot") != lot["label"]:
+            self.worker.scan(lot["label"])
+
+    def filled(self, fraction: str, grams: int) -> None:
+        lot = self.open[fraction]
+        lot["net_g"] += grams
+        lot["outputs"] += 1
+
+    def seal_full(self) -> None:
+        """Seal every lot that is full: scan it, weigh the whole bin, press Seal."""
+        for fraction, lot in list(self.open.items()):
+            if lot["net_g"] >= LOT_FULL_G or lot["outputs"] >= LOT_FULL_OUTPUTS:
+                self.worker.scan(lot["label"])
+                self.worker.weigh("platform", lot["net_g"], "seal_lot")
+                self.worker.clear("platform")
+                del self.open[fraction]
+
+
+class Line:
+    """The three benches at work; `run()` returns when `units` are done or on stop."""
+
+    def __init__(self, workers: dict[str, Worker], links: dict[str, Link], console_url: str,
+                 source: UnitSource, cylinders: Cylinders, pace: Pace, tally: Tally,
+                 stop: threading.Event, units: int | None, lot_tag: str,
+                 outage_every: int, outage_units: int = 3):
+        self.workers, self.links = workers, links
+        self.console = HttpClient(console_url, timeout=5, read_timeout=5,
+                                  quiet_after_failure_s=0.2)
+        self.source, self.cylinders, self.pace, self.tally = source, cylinders, pace, tally
+        self.stop, self.units = stop, units
+        self.outage_every, self.outage_units = outage_every, outage_units
+        self.to_recovery: queue.Queue[Handoff | None] = queue.Queue(BUFFER)
+        self.to_dismantling: queue.Queue[Handoff | None] = queue.Queue(BUFFER)
+        self.recovery_lots = Lots(workers["recovery"], lot_tag)
+        self.dismantling_lots = Lots(workers["dismantling"], lot_tag)
+        self.in_use: dict[str, tuple[Cylinder, int]] = {}  # gas -> (cylinder, gross now)
+        self.errors: list[str] = []
+        self.received = 0
+
+    def run(self) -> None:
+        threads = [threading.Thread(target=self._guard, args=(name, work), name=name,
+                                    daemon=True)
+                   for name, work in (("intake", self._intake), ("recovery", self._recovery),
+                                      ("dismantling", self._dismantling))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    def _guard(self, name: str, work: Any) -> None:
+        """Run one bench; an error stops the line (and is reported), a stop ends it."""
+        try:
+            work()
+        except Stopped:
+            pass
+        except Exception as exc:
+            LOG.exception("the %s bench failed", name)
+            self.errors.append(f"{name}: {type(exc).__name__}: {exc}")
+            self.stop.set()
+
+    # -- ST-01 intake ---------------------------------------------------------------------------
+
+    def _intake(self) -> None:
+        worker = self.workers["intake"]
+        worker.sign_in()
+        outage_left = 0
+        link = self.links[worker.rig.id]
+        try:
+            for plan in self._plans():
+                if self.outage_every and self.received and outage_left == 0 \
+                        and self.received % self.outage_every == 0 and link.connected:
+                    link.cut()
+                    outage_left = self.outage_units
+                    started, held = time.monotonic(), 0
+                    self.tally.note("station_offline")
+                handoff = self._receive(worker, plan)
+                if not link.connected:
+                    held = max(held, worker.rig.ws.outbox.counts()["pending"])
+                    outage_left -= 1
+                    if outage_left == 0:
+                        link.restore()
+                        self.tally.outages.append({
+                            "station": worker.rig.id, "units_while_offline": self.outage_units,
+                            "events_kept_in_outbox": held,
+                            "offline_s": round(time.monotonic() - started, 1)})
+                if handoff is None:
+                    continue
+                self.received += 1
+                self._put(self.to_recovery if plan.recovery else self.to_dismantling, handoff)
+        finally:
+            link.restore()
+            self._put(self.to_recovery, None, always=True)
+
+    def _plans(self) -> Iterator[UnitPlan]:
+        for plan in self.source:
+            if self.units is not None and self.received >= self.units:
+                return
+            yield plan
+
+    def _receive(self, worker: Worker, plan: UnitPlan) -> Handoff | None:
+        worker.think(3)
+        worker.scan(plan.label)
+        if plan.trade_in_code:
+            worker.think(1)
+            duplicate = "duplicate_trade_in" in plan.incidents
+            worker.scan(plan.trade_in_code,
+                        expect=frozenset({"duplicate_trade_in"}) if duplicate else frozenset())
+            if duplicate:  # the code came with another unit: put aside for the supervisor
+                self.tally.note("duplicate_trade_in")
+                self.tally.put_aside.append({"station": worker.rig.id, "unit": plan.label,
+                                             "why": "duplicate_trade_in"})
+                worker.think(2)
+                worker.press("cancel")
+                return None
+        worker.think(1.5)
+        worker.press("select_category", category=plan.category)
+        details = {"brand": plan.brand, "model": plan.model, "serial": plan.serial}
+        if not plan.trade_in_code:
+            details["source"] = plan.source
+        if plan.refrigerant:
+            details |= {"nameplate_refrigerant": plan.refrigerant,
+                        "nameplate_charge_g": plan.charge_g}
+        worker.think(3)
+        worker.press("set_details", **details)
+        outcome = worker.weigh("platform", plan.gross_g, "weigh_intake",
+                               wobble="unstable_scale" in plan.incidents)
+        worker.clear("platform")
+        return Handoff(plan, outcome["events"])
+
+    # -- ST-02 refrigerant recovery -------------------------------------------------------------
+
+    def _recovery(self) -> None:
+        worker = self.workers["recovery"]
+        worker.sign_in()
+        try:
+            while (handoff := self._take(self.to_recovery)) is not None:
+                done = self._unit_step(worker, handoff, self._recover)
+                if done is not None:
+                    self._put(self.to_dismantling, done)
+        finally:
+            self._put(self.to_dismantling, None, always=True)
+
+    def _recover(self, worker: Worker, plan: UnitPlan) -> list[str]:
+        events: list[str] = []
+        if plan.absent_reason:
+            worker.think(4)
+            self.tally.note("circuit_empty")
+            events += worker.press("refrigerant_absent", reason=plan.absent_reason,
+                                   note="gauge reads 0 bar at the service valve")["events"]
+        elif plan.refrigerant and plan.recovered_g is not None:
+            cylinder, gross = self._cylinder(plan.refrigerant, plan.charge_g or 0)
+            if (worker.rig.ws.session.get("cylinder") or {}).get("id") != cylinder.id:
+                worker.scan(cylinder.id)
+            worker.weigh("cylinder", gross, "recovery_before")
+            worker.think(6)  # the recovery machine runs
+            worker.place("cylinder", gross + plan.recovered_g,
+                         settle_ms=self.pace.settle_ms() * 2)
+            worker.think(0.8)
+            outcome = worker.press("recovery_after")
+            if any(f["code"] == "low_recovery" for f in outcome["flags"]):
+                self.tally.note("low_recovery")
+            self.in_use[plan.refrigerant] = (cylinder, gross + plan.recovered_g)
+            events += outcome["events"]
+        for component in plan.components:
+            if component.code == "compressor_oil":  # drained at the recovery bench
+                events += self._component(worker, self.recovery_lots, component)
+        self.recovery_lots.seal_full()
+        return events
+
+    def _cylinder(self, gas: str, charge_g: int) -> tuple[Cylinder, int]:
+        """The cylinder for `gas`, a new empty one when this unit's charge would not fit."""
+        cylinder, gross = self.in_use.get(gas, (None, 0))
+        if cylinder is None or gross + charge_g > cylinder.max_gross_g:
+            if cylinder is not None:
+                self.tally.note("cylinder_full")
+            cylinder = self.cylinders.register(gas)
+            gross = cylinder.tare_g
+            self.in_use[gas] = (cylinder, gross)
+        return cylinder, gross
+
+    # -- ST-03 dismantling ----------------------------------------------------------------------
+
+    def _dismantling(self) -> None:
+        worker = self.workers["dismantling"]
+        worker.sign_in()
+        while (handoff := self._take(self.to_dismantling)) is not None:
+            self._unit_step(worker, handoff, self._dismantle)
+
+    def _dismantle(self, worker: Worker, plan: UnitPlan) -> list[str]:
+        lots = self.dismantling_lots
+        events: list[str] = []
+        for component in plan.components:
+            if component.code != "compressor_oil":
+                events += self._component(worker, lots, component)
+        for output in plan.outputs:
+            lots.select(output.fraction)
+            worker.think(4)  # taking the unit apart
+            events += worker.weigh("platform", output.mass_g, "output",
+                                   fraction=output.fraction)["events"]
+            worker.clear("platform")
+            lots.filled(output.fraction, output.mass_g)
+        worker.think(1)
+        events += worker.press("complete")["events"]
+        with self.tally.lock:
+            self.tally.completed.append(plan.label)
+        lots.seal_full()
+        return events
+
+    def _component(self, worker: Worker, lots: Lots, component: Any) -> list[str]:
+        worker.think(3)
+        if component.mass_g is None:
+            return worker.press("component", component=component.code,
+                                count=component.count)["events"]
+        fraction = worker.rig.ws.catalogue.components[component.code].fraction
+        lots.select(fraction)
+        outcome = worker.weigh("platform", component.mass_g, "component",
+                               component=component.code, count=component.count, weigh=1)
+        worker.clear("platform")
+        lots.filled(fraction, component.mass_g)
+        return outcome["events"]
+
+    # -- passing units on -----------------------------------------------------------------------
+
+    def _unit_step(self, worker: Worker, handoff: Handoff, work: Any) -> Handoff | None:
+        """Scan the unit in (once the console has it), do `work`; a refusal the worker did
+        not expect puts the unit aside (it stays in work in progress) and the line goes on."""
+        plan = handoff.plan
+        self._arrived(plan.label, handoff.events)
+        try:
+            worker.think(2)
+            worker.scan(plan.label)
+            return Handoff(plan, work(worker, plan) or handoff.events)
+        except Unexpected as exc:
+            LOG.warning("%s: put aside: %s", plan.label, exc)
+            self.tally.put_aside.append({"station": worker.rig.id, "unit": plan.label,
+                                         "why": str(exc)})
+            worker.press("cancel")
+            return None
+
+    def _arrived(self, label: str, events: list[str]) -> None:
+        """Wait until the console holds `events` of unit `label` (the unit's trolley waits
+        at the bench until the screen knows it)."""
+        wanted = set(events)
+        while True:
+            if self.stop.is_set():
+                raise Stopped
+            try:
+                known = {e["id"] for e in self.console.subject_events(f"unit:{label}")}
+            except Unreachable:
+                known = set()
+            if wanted <= known:
+                return
+            time.sleep(0.2)
+
+    def _put(self, buffer: queue.Queue[Handoff | None], item: Handoff | None,
+             always: bool = False) -> None:
+        while True:
+            if self.stop.is_set() and not always:
+                raise Stopped
+            try:
+                buffer.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                if always and self.stop.is_set():  # stopping: make room for the end marker
+                    with contextlib.suppress(queue.Empty):
+                        buffer.get_nowait()
+
+    def _take(self, buffer: queue.Queue[Handoff | None]) -> Handoff | None:
+        while True:
+            if self.stop.is_set():
+                raise Stopped
+            try:
+                return buffer.get(timeout=0.2)
+            except queue.Empty:
+                continue
