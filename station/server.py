@@ -32,10 +32,25 @@ def create_app(workstation: Workstation) -> Flask:
     app.extensions[EXTENSION] = workstation
     app.register_blueprint(kiosk.bp)
     kiosk.init_app(app, workstation.config.language)
+    host = workstation.config.listen[0]
+    if host not in ("0.0.0.0", "::", ""):  # noqa: S104 -- recognising a wildcard, not binding
+        app.config["KIOSK_HOSTS"] = {"127.0.0.1", "localhost", "[::1]", host}
+        app.before_request(_check_host)
     app.add_url_rule("/api/state", view_func=_state, methods=["GET"])
     app.add_url_rule("/api/scan", view_func=_scan, methods=["POST"])
     app.add_url_rule("/api/act/<action>", view_func=_act, methods=["POST"])
     return app
+
+
+def _check_host() -> tuple[Response, int] | None:
+    """Only answer requests addressed to this machine by a name it listens on: another site
+    renamed to 127.0.0.1 (DNS rebinding) must not read the page's token or the state."""
+    hosts = current_app.config["KIOSK_HOSTS"]
+    name = request.host.rsplit(":", 1)[0] if not request.host.endswith("]") else request.host
+    if name in hosts:
+        return None
+    return jsonify({"error": f"this station answers only as {', '.join(sorted(hosts))}, "
+                             f"not {request.host}"}), 403
 
 
 def _workstation() -> Workstation:

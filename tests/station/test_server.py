@@ -26,6 +26,9 @@ def test_endpoints_answer_with_outcomes_and_statuses(station: Station) -> None:
     assert "fridge" in [c["code"] for c in state["catalogue"]["categories"]]
     page = client.get("/").get_data(as_text=True)
     assert station.app.config["KIOSK_TOKEN"] in page
+    rebound = client.get("/", headers={"Host": "attacker.example:8700"})
+    assert rebound.status_code == 403 and "KIOSK" not in rebound.get_data(as_text=True)
+    assert station.app.config["KIOSK_TOKEN"] not in rebound.get_data(as_text=True)
 
     forbidden = client.post("/api/scan", json={"text": BADGE})
     assert forbidden.status_code == 403 and client.get("/api/state").get_json()["operator"] is None
