@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -41,6 +42,7 @@ ATTACHMENT = "certificate.json"
 VARIANT = "pdf/a-3b"
 LINES_PER_PAGE = 28
 PAGES_PER_CHUNK = 20
+FRONT_PAGES_GUESS = 2  # a period report's summary: totals by category and by fraction
 TITLES = {"unit": ("废弃电器电子产品拆解证明", "Unit dismantling certificate"),
           "period": ("拆解处理期间报告", "Dismantling period report"),
           "lot": ("批次转移清单", "Lot shipment manifest")}
@@ -60,12 +62,11 @@ def render(document: dict[str, Any], *, verify_url: str, timezone: str = "Asia/S
     serialised here.
     """
     from weasyprint import HTML, Attachment
-    from weasyprint.text.fonts import FontConfiguration
 
     certificate_document.check_shape(document)
     zone = _zone(timezone)
     context = _context(document, verify_url, zone)
-    fonts = FontConfiguration()
+    fonts = _fonts()
     environment = _environment(zone)
     lines = document["statements"].get("lines", []) if document["kind"] == "period" else []
     line_pages = -(-len(lines) // LINES_PER_PAGE)
@@ -74,14 +75,18 @@ def render(document: dict[str, Any], *, verify_url: str, timezone: str = "Asia/S
         of = "counter(pages)" if total is None else f'"{total}"'
         html = environment.get_template(f"{document['kind']}.html").render(
             **context, page_numbers=_page_numbers("counter(page)", of))
-        return HTML(string=html).render(font_config=fonts)
+        return HTML(string=html).render(font_config=fonts,
+                                        stylesheets=[_stylesheet("certificate.css")])
 
     if progress:
         progress(0, len(lines))
-    documents = [front(None)]
     if line_pages:
+        # The front pages' footers say "of Y" before the front is laid out: guess its length
+        # (margin boxes do not change the layout) and lay it out again only if it was wrong.
+        documents = [front(FRONT_PAGES_GUESS + line_pages)]
+        if len(documents[0].pages) != FRONT_PAGES_GUESS:
+            documents[0] = front(len(documents[0].pages) + line_pages)
         total = len(documents[0].pages) + line_pages
-        documents[0] = front(total)  # again, now that "of Y" is known (a few pages at most)
         first_page = len(documents[0].pages) + 1
         template = environment.get_template("lines.html")
         for start in range(0, len(lines), LINES_PER_PAGE * PAGES_PER_CHUNK):
@@ -92,9 +97,12 @@ def render(document: dict[str, Any], *, verify_url: str, timezone: str = "Asia/S
                      for offset in range(0, len(chunk), LINES_PER_PAGE)]
             html = template.render(**context, pages=pages,
                                    page_numbers=_page_numbers("string(pageno)", f'"{total}"'))
-            documents.append(HTML(string=html).render(font_config=fonts))
+            documents.append(HTML(string=html).render(font_config=fonts,
+                                                      stylesheets=[_stylesheet("lines.css")]))
             if progress:
                 progress(start + len(chunk), len(lines))
+    else:
+        documents = [front(None)]
     if attachment is not None:
         source = {"filename": str(attachment)}
     else:
@@ -179,6 +187,29 @@ def _page_numbers(page: str, of: str) -> str:
 def _qr(url: str) -> str:
     """The QR code for `url` as an SVG data URI (segno; error correction M)."""
     return segno.make(url, error="m", micro=False).svg_data_uri(scale=4, border=2)
+
+
+_local = threading.local()
+
+
+def _fonts() -> Any:
+    """This thread's WeasyPrint font configuration: made once, since loading the CJK font
+    for every certificate costs about as much as laying out a page (not shared between
+    threads: Pango's font maps are not thread-safe)."""
+    if not hasattr(_local, "fonts"):
+        from weasyprint.text.fonts import FontConfiguration
+
+        _local.fonts = FontConfiguration()
+    return _local.fonts
+
+
+@cache
+def _stylesheet(name: str) -> Any:
+    """A static stylesheet of the templates folder, parsed once per process (parsing it for
+    every certificate is a noticeable share of a unit certificate's time)."""
+    from weasyprint import CSS
+
+    return CSS(string=(Path(__file__).parent / "templates" / name).read_text(encoding="utf-8"))
 
 
 # -- filters ----------------------------------------------------------------------------------
