@@ -28,6 +28,7 @@ def test_issue_download_and_verify_a_unit_certificate(sample_url, browser, tmp_p
     _sign_in(page, sample_url, "manager")
     page.goto(f"{sample_url}/certificates/")
     assert page.locator("h1").inner_text() == "证书"
+    page.screenshot(path=str(ARTIFACTS / "certificates-index-zh.png"), full_page=True)
     page.fill("#unit", LABEL)
     page.click("form:has(input[name=kind][value=unit]) button[type=submit]")
     page.wait_for_url(f"{sample_url}/certificates/*")

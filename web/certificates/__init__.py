@@ -147,7 +147,8 @@ def issue() -> ResponseReturnValue:
     if wanted is None:
         items, older = _issued(None)
         return render_template("certificates/index.html", items=items, older=older, running=[],
-                               can_issue=True, categories=CATEGORY_NAMES, form=form,
+                               can_issue=True, categories=CATEGORY_NAMES,
+                               form={**form, "categories": request.form.getlist("categories")},
                                errors=errors), 422
     instance = console().instance
     if wanted.kind == "period":
