@@ -83,6 +83,8 @@ class Console(Protocol):
 
     def certificate(self, digest: str) -> dict[str, Any] | None: ...
 
+    def unit_entries(self, label: str) -> list[int] | None: ...
+
 
 class HttpConsole:
     """The plant console's public API at `url` (e.g. https://ledger.example-plant.cn)."""
@@ -123,6 +125,16 @@ class HttpConsole:
         if not isinstance(answer, dict):
             raise ConsoleError("the console's answer is not a JSON object")
         return answer
+
+    def unit_entries(self, label: str) -> list[int] | None:
+        """The indexes of every entry the console holds about unit `label`."""
+        body = self._get(f"/api/v1/units/{urllib.parse.quote(label, safe='')}")
+        if body is None:
+            return None
+        try:
+            return [int(e["index"]) for e in json.loads(body)["entries"]]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ConsoleError(f"the console's unit record is malformed: {exc}") from None
 
 
 def _error_text(body: bytes) -> str:
@@ -197,7 +209,7 @@ def verify(document: dict[str, Any] | bytes | str, *, vkeys: Sequence[str] | Non
     trust = _Trust(vkeys, policy)
     checkpoint = _check_signature(report, doc, trust)
     entries = _check_inclusion(report, doc, checkpoint)
-    _check_chain(report, doc, entries)
+    _check_chain(report, doc, entries, checkpoint, console)
     _check_statements(report, doc, entries)
     issuance = _check_issuance(report, doc, trust, checkpoint)
     _check_trusted(report, trust, trusted_checkpoint, issuance or checkpoint, console)
@@ -325,7 +337,8 @@ def _chain_subjects(doc: dict[str, Any]) -> list[str]:
             if isinstance(line, dict)]
 
 
-def _check_chain(report: Report, doc: dict[str, Any], entries: list[_Entry] | None) -> None:
+def _check_chain(report: Report, doc: dict[str, Any], entries: list[_Entry] | None,
+                 checkpoint: Checkpoint | None, console: Console | None) -> None:
     if entries is None:
         report.add(CHAIN_CHECK, False, "some entries could not be read (see above)")
         return
@@ -353,8 +366,31 @@ def _check_chain(report: Report, doc: dict[str, Any], entries: list[_Entry] | No
                 return
             expected = entry.index
     what = subjects[0] if len(subjects) == 1 else f"{len(subjects)} units"
-    report.add(CHAIN_CHECK, True, f"the entries of {what} link back to the first without a gap "
-                                  "(subject_prev)")
+    words = f"the entries of {what} link back to the first without a gap (subject_prev)"
+    if doc["kind"] == "unit" and console is not None and checkpoint is not None:
+        problem = _console_chain(console, subjects[0], by_subject[subjects[0]], checkpoint)
+        if problem:
+            report.add(CHAIN_CHECK, False, problem)
+            return
+        words += "; the console holds no other entry about it before the checkpoint"
+    report.add(CHAIN_CHECK, True, words)
+
+
+def _console_chain(console: Console, subject: str, chain: list[_Entry],
+                   checkpoint: Checkpoint) -> str | None:
+    """Words saying how the console's record of the unit differs from the certificate's
+    chain below the checkpoint (an entry left out, such as a later correction), or None."""
+    try:
+        held = console.unit_entries(subject.partition(":")[2])
+    except ConsoleError as exc:
+        return f"the console could not list the unit's entries: {exc}"
+    if held is None:
+        return f"the console knows no {subject}"
+    missing = sorted(set(i for i in held if i < checkpoint.size) - {e.index for e in chain})
+    if missing:
+        return (f"the console holds entry {missing[0]} about {subject} before the checkpoint "
+                f"(size {checkpoint.size}), which the certificate leaves out")
+    return None
 
 
 def _check_statements(report: Report, doc: dict[str, Any],

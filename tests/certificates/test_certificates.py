@@ -14,6 +14,7 @@ import pytest
 from ledger.certificates import document as doc_format
 from ledger.certificates.build import BuildError, build_lot, build_period, build_unit
 from ledger.certificates.issue import IssueError, issue, records, revoke
+from ledger.certificates.statements import unit_statements
 from ledger.certificates.verify import (
     CHAIN_CHECK,
     INCLUSION_CHECK,
@@ -29,6 +30,7 @@ from ledger.certificates.verify import (
 from ledger.log import Ledger, LedgerError
 from ledger.note import new_signer
 from ledger.proof import InclusionProof
+from ledger.store import execute, read_transaction
 
 from .conftest import (
     LOT_FE,
@@ -54,6 +56,12 @@ class LedgerConsole:
             return self.ledger.consistency_hashes(old, new)
         except LedgerError as exc:
             raise ConsoleError(str(exc)) from None
+
+    def unit_entries(self, label: str) -> list[int] | None:
+        with read_transaction(self.ledger.engine) as conn:
+            rows = execute(conn, "SELECT idx FROM ledger_entries WHERE subject = ?",
+                           (f"unit:{label}",)).fetchall()
+        return [idx for (idx,) in rows] or None
 
     def certificate(self, digest: str) -> dict[str, Any] | None:
         found = records(self.ledger, digest)
@@ -236,6 +244,30 @@ def test_a_dropped_correction_breaks_the_chain(plant_ledger: Plant) -> None:
                            if e["index"] != plant_ledger.indexes[f"{UNIT_A}/completed"]]
     problems = failed(verify(document, vkeys=[plant_ledger.vkey]))
     assert "an entry of the chain is missing" in problems[CHAIN_CHECK]
+
+
+def test_a_correction_left_out_passes_offline_but_not_with_the_console(
+        plant_ledger: Plant) -> None:
+    """The plant leaves the unit's last entry (its correction) out and states the figures
+    without it: every proof holds, and only the console's record of the unit shows it."""
+    led, signer = plant_ledger.ledger, plant_ledger.signer
+    draft = build_unit(led, UNIT_A, signer=signer)
+    correction = plant_ledger.indexes["correction"]
+    draft["entries"] = [e for e in draft["entries"] if e["index"] != correction]
+    pairs = [(e["index"], json.loads(base64.b64decode(e["entry"]))["event"])
+             for e in draft["entries"]]
+    draft["statements"] = unit_statements(pairs, UNIT_A)
+    document = issue(led, draft, signer)
+    assert verify(document, vkeys=[plant_ledger.vkey]).ok
+    report = verify(document, vkeys=[plant_ledger.vkey], console=LedgerConsole(led))
+    assert failed(report)[CHAIN_CHECK] == (
+        f"the console holds entry {correction} about unit:{UNIT_A} before the checkpoint "
+        f"(size {document_size_of(document)}), which the certificate leaves out")
+
+
+def document_size_of(document: dict[str, Any]) -> int:
+    """The size of the certificate's own checkpoint (its note's second line)."""
+    return int(document["checkpoint"].split("\n")[1])
 
 
 def test_a_checkpoint_signed_by_another_key_fails(plant_ledger: Plant, tmp_path: Path) -> None:
