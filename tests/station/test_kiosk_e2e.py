@@ -536,3 +536,48 @@ def test_no_refrigerant_with_a_reason_and_signing_out(browser, kiosk_url, statio
     expect(page.locator("#signin")).to_be_visible()
     expect(page.locator("#operator")).to_be_hidden()
     assert station.ws.state()["operator"] is None
+
+
+# -- the scales' states, the agent, a restarted agent -----------------------------------------
+
+def test_each_scale_state_is_shown_in_words_and_colour(browser, kiosk_url, station):  # noqa: F811
+    page = open_page(browser, kiosk_url, SMALL)
+    worker = Worker(page, station)
+    worker.serial(BADGE)
+    platform = page.locator("#scales .scale").nth(0)
+    cylinder = page.locator("#scales .scale").nth(1)
+    sims = station.devices.scales
+
+    worker.place("platform", 12_345)
+    expect(platform.locator(".scale-status")).to_have_text("Stable")
+    station.place("platform", 30_000, stable=False)
+    expect(platform).to_have_attribute("data-status", "motion")
+    expect(platform.locator(".scale-status")).to_have_text("Moving")
+    sims["platform"].overload()
+    expect(platform).to_have_attribute("data-status", "overload")
+    expect(platform.locator(".scale-status")).to_have_text("Overload")
+    expect(platform.locator(".scale-mass")).to_have_text("—")
+    sims["cylinder"].unplug()
+    expect(cylinder).to_have_attribute("data-status", "disconnected")
+    expect(cylinder.locator(".scale-status")).to_have_text("Disconnected")
+    colours = [card.locator(".scale-status").evaluate("e => getComputedStyle(e).backgroundColor")
+               for card in (platform, cylinder)]
+    assert colours == ["rgb(179, 0, 27)", "rgb(90, 90, 90)"]
+    shot(page, "scales-en")
+    sims["cylinder"].replug()
+    expect(cylinder).not_to_have_attribute("data-status", "disconnected", timeout=10_000)
+
+
+def test_the_page_says_when_the_agent_is_gone(browser, station):  # noqa: F811
+    with serving(station.app) as url:
+        page = open_page(browser, url)
+        expect(page.locator("#agent-down")).to_be_hidden()
+    expect(page.locator("#agent-down")).to_be_visible()
+
+
+def test_a_restarted_agent_new_token_the_scan_still_goes_through(browser, kiosk_url,  # noqa: F811
+                                                                 station):
+    page = open_page(browser, kiosk_url)
+    station.app.config["KIOSK_TOKEN"] = "the next process's token"
+    Worker(page, station).wedge(BADGE)
+    expect(page.locator("#operator-badge")).to_have_text(BADGE)

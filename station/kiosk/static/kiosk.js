@@ -11,7 +11,7 @@
   const root = document.documentElement;
   const locale = root.dataset.locale;
   const nameKey = locale === "en" ? "en" : "zh-CN";
-  const token = document.querySelector('meta[name="kiosk-token"]').content;
+  let token = document.querySelector('meta[name="kiosk-token"]').content;
   const $ = (id) => document.getElementById(id);
   const scan = $("scan");
 
@@ -142,15 +142,32 @@
     return queue;
   }
 
+  function request(url, body) {
+    return fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-Kiosk-Token": token },
+      body: JSON.stringify(body),
+    });
+  }
+
+  // The token is new each time the station agent starts: after a restart, take the new one
+  // from the page (same origin) so that the worker's scan is not lost.
+  async function renewToken() {
+    const html = await (await fetch("/", { cache: "no-store" })).text();
+    const meta = new DOMParser().parseFromString(html, "text/html")
+      .querySelector('meta[name="kiosk-token"]');
+    if (meta) token = meta.content;
+  }
+
   async function post(url, body) {
     const before = JSON.stringify(state ? state.last : null);
     let outcome;
     try {
-      const response = await fetch(url, {
-        method: "POST",
-        headers: { "Content-Type": "application/json", "X-Kiosk-Token": token },
-        body: JSON.stringify(body),
-      });
+      let response = await request(url, body);
+      if (response.status === 403) {
+        await renewToken();
+        response = await request(url, body);
+      }
       const type = response.headers.get("Content-Type") || "";
       outcome = type.includes("json") ? await response.json() : null;
       if (!outcome || !outcome.message) {
@@ -188,7 +205,6 @@
       render();
     } catch (err) {
       $("agent-down").hidden = false;
-      root.dataset.agent = "down";
     }
     refocus();
   }
@@ -218,7 +234,6 @@
   }
 
   function render() {
-    root.dataset.agent = "up";
     const signedIn = Boolean(state.operator);
     document.body.dataset.signedIn = String(signedIn);
     renderBar(signedIn);
@@ -238,8 +253,10 @@
     $("operator-badge").textContent = signedIn ? state.operator.badge : "";
     const box = state.outbox;
     const outbox = $("outbox");
-    outbox.dataset.online = String(Boolean(box.online));
-    $("outbox-link").textContent = box.online ? t("Online") : t("Offline");
+    // online: null until the first delivery attempt
+    outbox.dataset.online = box.online === null ? "unknown" : String(box.online);
+    $("outbox-link").textContent = box.online === null ? t("Connecting…")
+      : box.online ? t("Online") : t("Offline");
     $("outbox-pending").textContent = t("Waiting to send") + " " + box.pending;
     $("outbox-held").textContent = t("Held") + " " + box.held;
     $("outbox-held").dataset.alert = String(box.held > 0);
@@ -277,6 +294,7 @@
       card.querySelector(".scale-mass").textContent =
         scale.status === "disconnected" ? kg(null) : kg(scale.mass_g);
       card.querySelector(".scale-note").textContent = scale.message || "";
+      card.title = scale.message || "";
     });
   }
 
