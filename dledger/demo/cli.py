@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import sys
@@ -50,7 +51,7 @@ def say(message: str) -> None:
 @click.option("--units", type=click.IntRange(min=1), help="Stop after this many units are "
               "received (default: 50 headless, endless otherwise).")
 @click.option("--fresh", is_flag=True, help="Delete the demo's instance and start over.")
-@click.option("--speed", type=click.FloatRange(min=0.1, max=100), default=2.0,
+@click.option("--speed", type=click.FloatRange(min=0.1, max=100), default=3.0,
               show_default=True, help="How fast the simulated workers are (1 = a brisk real "
               "pace; live mode only).")
 @click.option("--host", default="127.0.0.1", show_default=True,
@@ -69,6 +70,7 @@ def demo(headless: bool, units: int | None, fresh: bool, speed: float, host: str
     """A simulated dismantling plant on this machine: console, stations, workers."""
     stop = threading.Event()
     _on_signals(stop)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the kiosks' polling, not news
     if os.environ.pop("DLEDGER_DATABASE_URL", None):
         say("DLEDGER_DATABASE_URL is ignored: the demo keeps its ledger in SQLite in its folder")
     home = home_folder(None)

@@ -165,7 +165,7 @@ class Line:
             yield plan
 
     def _receive(self, worker: Worker, plan: UnitPlan) -> Handoff | None:
-        worker.think(3)
+        worker.think(6)  # the next unit is brought to the floor scale
         worker.scan(plan.label)
         if plan.trade_in_code:
             worker.think(1)
@@ -261,7 +261,7 @@ class Line:
                 events += self._component(worker, lots, component)
         for output in plan.outputs:
             lots.select(output.fraction)
-            worker.think(4)  # taking the unit apart
+            worker.think(2.5)  # taking the unit apart
             events += worker.weigh("platform", output.mass_g, "output",
                                    fraction=output.fraction)["events"]
             worker.clear("platform")

@@ -1,0 +1,132 @@
+"""The demo as a visitor meets it, in headless Chromium: `dledger demo` starts; a manager signs
+in and sees completed units rising on the dashboard, issues a certificate for one of them,
+downloads its PDF, and anyone verifies that PDF on the public page; a kiosk page shows its
+station at work; Ctrl-C stops it all cleanly. Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from dledger.demo.setup import PASSWORD, USERS
+from tests.web.conftest import ARTIFACTS, browser  # noqa: F401 -- browser: a fixture
+
+
+@dataclass
+class Demo:
+    process: subprocess.Popen[str]
+    lines: list[str] = field(default_factory=list)
+
+    def read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.lines.append(line)
+
+    def wait_for(self, pattern: str, timeout: float) -> re.Match[str]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in list(self.lines):
+                if found := re.search(pattern, line):
+                    return found
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise AssertionError(f"no line matching {pattern!r}:\n{''.join(self.lines)[-3000:]}")
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[Demo]:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DLEDGER_DATABASE_URL", "DLEDGER_KEY_PASSPHRASE")}
+    env["DLEDGER_HOME"] = str(tmp_path / "demo-instance")
+    process = subprocess.Popen(  # the command a visitor types, at a test's speed
+        [sys.executable, "-m", "dledger", "demo", "--port", "0", "--kiosk-port", "0",
+         "--speed", "15"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        text=True)
+    running = Demo(process)
+    reader = threading.Thread(target=running.read, daemon=True)
+    reader.start()
+    yield running
+    if process.poll() is None:
+        process.kill()
+        process.wait(10)
+
+
+def completed_units(page) -> int:
+    stat = page.locator(".stat", has_text="Units completed").locator(".stat-value")
+    return int(stat.inner_text().replace(",", ""))
+
+
+def test_a_manager_watches_the_demo_issues_a_certificate_and_anyone_verifies_it(
+        demo: Demo, browser, tmp_path: Path):  # noqa: F811 -- the fixture
+    console = demo.wait_for(r"Console\s+(http://\S+?)/\s", 90)[1]
+    kiosk = demo.wait_for(r"ST-03 dismantling\s+(http://\S+)", 5)[1]
+    demo.wait_for(r"Ctrl-C stops the plant", 5)
+    started = time.monotonic()
+
+    context = browser.new_context(locale="en", viewport={"width": 1400, "height": 1000},
+                                  accept_downloads=True)
+    page = context.new_page()
+    page.goto(f"{console}/login")
+    page.fill("#name", USERS["manager"])
+    page.fill("#password", PASSWORD)
+    page.click("button.primary")
+    page.wait_for_url(f"{console}/**")
+    page.goto(f"{console}/dashboard/")
+    counts = [completed_units(page)]
+    while len(set(counts)) < 3:  # rising: at least three different figures, growing
+        assert time.monotonic() - started < 120, f"completed units stayed at {counts}"
+        time.sleep(2)
+        page.reload()
+        if completed_units(page) != counts[-1]:
+            counts.append(completed_units(page))
+    assert counts == sorted(counts) and counts[-1] > 0, counts
+    assert page.locator(".stat", has_text="Work in progress").count() == 1
+    page.screenshot(path=str(ARTIFACTS / "demo-dashboard-en.png"), full_page=True)
+
+    page.goto(f"{console}/units/?state=completed")
+    label = page.locator("a.ul-label-link").first.inner_text()
+    assert re.fullmatch(r"CN3301-2026-\d{7}", label), label
+    page.goto(f"{console}/certificates/")
+    page.fill("#unit", label)
+    page.click("form:has(input[name=kind][value=unit]) button[type=submit]")
+    page.wait_for_url(f"{console}/certificates/*")
+    assert label in page.locator("h1").inner_text()
+    with page.expect_download() as download:
+        page.click("text=Download PDF")
+    pdf = tmp_path / "certificate.pdf"
+    download.value.save_as(pdf)
+    assert pdf.read_bytes().startswith(b"%PDF")
+
+    visitor = browser.new_context(locale="en", viewport={"width": 1280, "height": 900})
+    anyone = visitor.new_page()
+    anyone.goto(f"{console}/verify")
+    anyone.set_input_files("#certificate", str(pdf))
+    anyone.click("form[enctype] button[type=submit]")
+    anyone.wait_for_selector("#verify-result")
+    assert anyone.get_attribute("#verify-result", "data-ok") == "true"
+    assert "Every check passed." in anyone.locator(".verdict").inner_text()
+    anyone.screenshot(path=str(ARTIFACTS / "demo-verify-en.png"), full_page=True)
+
+    anyone.goto(kiosk)
+    anyone.wait_for_selector("text=W-0031")  # the dismantling worker is signed in
+    anyone.screenshot(path=str(ARTIFACTS / "demo-kiosk-st03.png"))
+    visitor.close()
+    context.close()
+
+    demo.process.send_signal(signal.SIGINT)  # Ctrl-C
+    assert demo.process.wait(60) == 0
+    time.sleep(0.2)
+    output = "".join(demo.lines)
+    assert "Traceback" not in output, output[-3000:]
+    assert "every station event reached the console" in output, output[-2000:]
