@@ -530,6 +530,17 @@ def test_no_refrigerant_with_a_reason_and_signing_out(browser, kiosk_url, statio
     assert absent[-1]["event"]["data"] == {"reason": "circuit_damaged",
                                            "note": "pipe cut at collection"}
 
+    # Put aside (asked first), then taken up again by scanning its label.
+    page.click("#actions [data-action='cancel']")
+    expect(page.locator("#sheet-title")).to_have_text(
+        "Put this unit aside? Scan its label to continue later.")
+    before = station.ws.last
+    page.click("#sheet button.danger")
+    worker._answered(before, True)
+    expect(page.locator("#unit")).to_be_hidden()
+    worker.wedge("CN3301-2026-0000207")
+    expect(page.locator(".step[data-step='refrigerant']")).to_have_attribute("data-done", "true")
+
     before = station.ws.last
     page.click("#operator [data-action='sign_out']")
     worker._answered(before, True)

@@ -345,16 +345,21 @@
     complete: N_("Complete"),
     open_lot: N_("Open a lot"),
     seal_lot: N_("Seal the lot"),
-    cancel: N_("Cancel the unit"),
   };
   const STYLE = { complete: "go", cancel: "danger", seal_lot: "secondary", open_lot: "secondary" };
 
+  function actionLabel(action) {
+    if (action === "cancel" && state.unit) {
+      return t(state.unit.received ? N_("Put the unit aside") : N_("Cancel the intake"));
+    }
+    return ACTIONS[action] ? t(ACTIONS[action]) : action;
+  }
+
   function renderActions() {
     const actions = (state.actions || []).filter((a) => a !== "sign_out");
-    if (!changed("actions", actions)) return;
+    if (!changed("actions", [actions, Boolean(state.unit && state.unit.received)])) return;
     $("actions").replaceChildren(...actions.map((action) => {
-      const button = element("button", "button " + (STYLE[action] || ""),
-                             ACTIONS[action] ? t(ACTIONS[action]) : action);
+      const button = element("button", "button " + (STYLE[action] || ""), actionLabel(action));
       button.type = "button";
       button.dataset.action = action;
       return button;
@@ -600,8 +605,12 @@
     output: weighOutput,
     open_lot: () => chooseAndAct("open_lot", "fraction", "fractions", N_("Open a lot for which fraction?"),
                                  nextFraction()),
-    cancel: () => confirmSheet("cancel", N_("Cancel this unit?"),
-                               N_("Yes, cancel the unit")),
+    // A unit weighed in is put aside (its label resumes it); a draft intake is dropped.
+    cancel: () => (state.unit && state.unit.received
+      ? confirmSheet("cancel", N_("Put this unit aside? Scan its label to continue later."),
+                     N_("Yes, put it aside"))
+      : confirmSheet("cancel", N_("Cancel this intake? Nothing has been recorded for it."),
+                     N_("Yes, cancel the intake"))),
   };
 
   document.addEventListener("click", (event) => {
