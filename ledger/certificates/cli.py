@@ -170,6 +170,7 @@ def _write(path: Path, data: bytes) -> None:
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.",
                                          delete=False) as out:
             out.write(data)
+        os.chmod(out.name, 0o644)  # a certificate is meant to be handed out
         os.replace(out.name, path)
     except OSError as exc:
         fail(f"cannot write {path}: {exc.strerror or exc}")
