@@ -93,8 +93,9 @@ class ScalePoller:
             age = None if self._at is None else time.monotonic() - self._at
             return wf.ScaleView(self.config.name, self._status, self._mass, age, self._message)
 
-    def wait_reading(self, after: float, timeout: float = 3.0) -> wf.ScaleView:
-        """The first view with a reading that arrived after monotonic time `after`."""
+    def wait_reading(self, after: float, timeout: float) -> wf.ScaleView:
+        """The view once it has a reading that arrived after monotonic time `after` (or, after
+        `timeout` seconds, whatever it has)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self._lock:
@@ -607,7 +608,11 @@ class Workstation:
     def _weigh(self, role: str) -> wf.Weighing:
         scale = self.config.scale(role) or self.config.scale("platform")
         assert scale is not None  # the configuration requires a platform scale
-        return wf.stable_weighing(self.scales[scale.name].view(), self.rules)
+        # A reading older than max_reading_age_s is never used; a busy machine may have
+        # delayed the poller a moment, so wait up to a second for a fresh one first.
+        view = self.scales[scale.name].wait_reading(
+            after=time.monotonic() - self.rules.max_reading_age_s, timeout=1.0)
+        return wf.stable_weighing(view, self.rules)
 
     def _event(self, etype: str, subject: str, data: dict[str, Any],
                time_ms: str | None = None) -> dict[str, Any]:
