@@ -124,7 +124,7 @@ CREATE TABLE refrigerant_recoveries (
 	CONSTRAINT pk_refrigerant_recoveries PRIMARY KEY (idx)
 );
 
-CREATE INDEX ix_refrigerant_recoveries_at ON refrigerant_recoveries (at);
+CREATE INDEX ix_refrigerant_recoveries_at_figures ON refrigerant_recoveries (at, label, refrigerant, recovered_g, nameplate_charge_g, station);
 
 CREATE INDEX ix_refrigerant_recoveries_label ON refrigerant_recoveries (label);
 
@@ -191,7 +191,7 @@ CREATE TABLE units (
 
 CREATE INDEX ix_units_category_completed_at ON units (category, completed_at);
 
-CREATE INDEX ix_units_completed_at ON units (completed_at);
+CREATE INDEX ix_units_completed_at_figures ON units (completed_at, category, received_at, gross_g, outputs_g, refrigerant_g);
 
 CREATE INDEX ix_units_received_at_label ON units (received_at, label);
 
@@ -333,7 +333,7 @@ CREATE TABLE refrigerant_recoveries (
 	CONSTRAINT pk_refrigerant_recoveries PRIMARY KEY (idx)
 );
 
-CREATE INDEX ix_refrigerant_recoveries_at ON refrigerant_recoveries (at);
+CREATE INDEX ix_refrigerant_recoveries_at_figures ON refrigerant_recoveries (at, label, refrigerant, recovered_g, nameplate_charge_g, station);
 
 CREATE INDEX ix_refrigerant_recoveries_label ON refrigerant_recoveries (label);
 
@@ -400,7 +400,7 @@ CREATE TABLE units (
 
 CREATE INDEX ix_units_category_completed_at ON units (category, completed_at);
 
-CREATE INDEX ix_units_completed_at ON units (completed_at);
+CREATE INDEX ix_units_completed_at_figures ON units (completed_at, category, received_at, gross_g, outputs_g, refrigerant_g);
 
 CREATE INDEX ix_units_received_at_label ON units (received_at, label);
 

@@ -113,8 +113,12 @@ class Unit(SQLModel, table=True):
 
     __tablename__ = "units"
     __table_args__ = (UniqueConstraint("trade_in_code"), Index(None, "received_at", "label"),
-                      Index(None, "category", "completed_at"), Index(None, "completed_at"),
-                      Index(None, "serial"), Index(None, "state", "received_at", "label"))
+                      Index(None, "category", "completed_at"), Index(None, "serial"),
+                      Index(None, "state", "received_at", "label"),
+                      # the units completed in a range with what the dashboard reads of each
+                      # (cycle time, mass balance), without a visit to the table per unit
+                      Index("ix_units_completed_at_figures", "completed_at", "category",
+                            "received_at", "gross_g", "outputs_g", "refrigerant_g"))
     label: str = Field(sa_column=Column(label_type(), primary_key=True))
     category: str = Field(sa_column=Column(String(64), nullable=False))
     state: str = Field(sa_column=Column(String(16), nullable=False))
@@ -154,7 +158,10 @@ class RefrigerantRecovery(SQLModel, table=True):
     """Projection: one row per refrigerant.recovered entry, for kg and CO2e by gas and day."""
 
     __tablename__ = "refrigerant_recoveries"
-    __table_args__ = (Index(None, "label"), Index(None, "at"))
+    __table_args__ = (Index(None, "label"),
+                      # a range's recoveries with what low-recovery alerts read of each
+                      Index("ix_refrigerant_recoveries_at_figures", "at", "label", "refrigerant",
+                            "recovered_g", "nameplate_charge_g", "station"))
     idx: int = Field(sa_column=Column(EntryIndex, primary_key=True, autoincrement=False))
     label: str = Field(sa_column=Column(label_type(), nullable=False))
     refrigerant: str = Field(sa_column=Column(String(20), nullable=False))

@@ -156,13 +156,18 @@ def test_rollup_equals_recomputation_through_corrections_and_voids(sample_ledger
 
 def test_migration_0005_fills_the_rollup_from_existing_rows(sample_ledger):
     """A database with read models and no roll-up (as at 0004) gets it from migration 0005."""
-    from ledger.store import migrate
+    from alembic import command
+    from alembic.config import Config
 
     kept = _assert_rollup_recomputes(sample_ledger)
     with write_transaction(sample_ledger.engine) as conn:
         execute(conn, "DROP TABLE hourly_totals")
         execute(conn, "UPDATE alembic_version SET version_num = '0004'")
-    migrate(sample_ledger.engine)
+    config = Config()
+    config.set_main_option("script_location", "ledger:migrations")
+    with sample_ledger.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0005")
     assert _rollup(sample_ledger)[0] == kept
 
 
