@@ -265,11 +265,11 @@ class Workstation:
         return done(N_("New unit %(label)s: choose its category"), label=label)
 
     def _scan_trade_in(self, code: str) -> Outcome:
+        """With an intake open, the code goes with it; otherwise (no unit, or one already
+        weighed in) it waits for the next unit label scanned."""
         unit = self.session.get("unit")
         if unit and unit["received"]:
-            raise Refusal("out_of_order", N_("A trade-in code is recorded at intake; unit "
-                                             "%(label)s is already weighed in"),
-                          label=unit["label"])
+            unit = None
         self._check_trade_in(code, unit["label"] if unit else None)
         if unit:
             draft = {**unit["draft"], "trade_in_code": code}
@@ -383,8 +383,9 @@ class Workstation:
         data, flags = wf.receive(unit["label"], category, weighing, details,
                                  self._calibrations(weighing.scale), now, self.rules)
         event = self._event("unit.received", f"unit:{unit['label']}", data, now)
-        self._commit([event], {**self.session, "unit": {"label": unit["label"],
-                                                         "received": True}})
+        # At an intake-only station the unit leaves once weighed in; elsewhere it stays open.
+        after = None if self.config.intake_only else {"label": unit["label"], "received": True}
+        self._commit([event], {**self.session, "unit": after})
         return done(N_("Unit %(label)s weighed in: %(gross_g)s g"), [event["event"]["id"]],
                     flags, label=unit["label"], gross_g=weighing.mass_g)
 

@@ -103,6 +103,17 @@ def test_an_intake_only_station_refuses_a_received_label(station_factory: Any) -
     refused(intake, before, intake.ws.last, "duplicate_label", FRIDGE)
 
 
+def test_at_an_intake_station_the_next_trade_in_code_may_come_first(station_factory: Any
+                                                                    ) -> None:
+    intake = station_factory(extra="intake_only = true")
+    receive(intake, FRIDGE)
+    assert intake.ws.state()["unit"] is None  # weighed in: off to depollution
+    intake.scan("TI-2026-33-0000002")
+    assert intake.ws.last["ok"], intake.ws.last
+    intake.scan(CRT)
+    assert intake.ws.state()["unit"]["trade_in_code"] == "TI-2026-33-0000002"
+
+
 def test_a_trade_in_code_already_received_is_refused(station: Station) -> None:
     code = "TI-2026-33-0000001"
     station.scan(BADGE)
