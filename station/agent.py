@@ -793,9 +793,8 @@ class Workstation:
         lot = self.session.get("lot")
         if lot:
             state = wf.LotFacts(lot, self._facts(f"lot:{lot}", None)).state
-            actions.append("open_lot" if state == "new" else "seal_lot" if state == "open"
-                           else "")
-        return [a for a in actions if a]
+            actions += {"new": ["open_lot"], "open": ["seal_lot"]}.get(state, [])
+        return actions
 
 
 def _field(fields: dict[str, str], name: str) -> str:
