@@ -183,19 +183,15 @@ class Workstation:
                 self._stop.wait(0.5)
                 continue
             if scan is not None:
-                try:
-                    self.scan(scan.text)
-                except Exception:  # the scanner must keep reading; the page shows the fault
-                    LOG.exception("scan %r failed", scan.text)
-                    self.record(Outcome(False, Message(N_("The station could not handle the "
-                                                          "scan %(text)s: call the supervisor"),
-                                                       {"text": scan.text}), "error"))
+                self.scan(scan.text)
 
     # -- the interface the kiosk uses ---------------------------------------------------------
 
     def scan(self, text: str) -> Outcome:
         with self._lock:
-            return self._run(lambda: self._scan(text.strip()))
+            failed = Message(N_("The station could not handle the scan %(text)s: call the "
+                                "supervisor"), {"text": text})
+            return self._run(lambda: self._scan(text.strip()), failed)
 
     def act(self, action: str, fields: dict[str, str]) -> Outcome:
         with self._lock:
@@ -203,13 +199,20 @@ class Workstation:
             if handler is None:
                 return self.record(Outcome(False, Message(
                     N_("Unknown action %(action)s"), {"action": action}), "bad_input"))
-            return self._run(lambda: handler(self, fields))
+            failed = Message(N_("The station could not carry out %(action)s: call the "
+                                "supervisor"), {"action": action})
+            return self._run(lambda: handler(self, fields), failed)
 
-    def _run(self, step: Any) -> Outcome:
+    def _run(self, step: Any, failed: Message) -> Outcome:
+        """Run one step; a refusal is an outcome, and so is a fault (logged, nothing written:
+        the outbox commit is the step's last act)."""
         try:
             outcome = step()
         except Refusal as refusal:
             outcome = Outcome(False, refusal.message, refusal.code)
+        except Exception:
+            LOG.exception("%s failed", failed.text())
+            outcome = Outcome(False, failed, "error")
         return self.record(outcome)
 
     def record(self, outcome: Outcome) -> Outcome:
@@ -252,7 +255,7 @@ class Workstation:
         wf.check_label(facts, intake_only=self.config.intake_only)
         session = {**self.session, "cylinder": _keep_cylinder(self.session)}
         if facts.received is not None:
-            self.catalogue.category(facts.received["category"])
+            self._category(facts)
             self._save({**session, "unit": {"label": label, "received": True},
                         "trade_in": None})
             return done(N_("Unit %(label)s (%(category)s) continues: %(steps)s"), label=label,
@@ -559,7 +562,13 @@ class Workstation:
         wf.check_trade_in(code, holder, label)
 
     def _category(self, facts: wf.UnitFacts) -> Category:
-        return self.catalogue.category((facts.received or {})["category"])
+        code = (facts.received or {})["category"]
+        if code not in self.catalogue.categories:
+            raise Refusal("unknown_category", N_("Unit %(label)s is a %(category)s, which this "
+                                                 "station's catalogue does not have: take it to "
+                                                 "a station for that category"),
+                          label=facts.label, category=code)
+        return self.catalogue.categories[code]
 
     # -- session helpers ----------------------------------------------------------------------
 

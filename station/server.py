@@ -6,7 +6,8 @@
 
 POSTs need the header `X-Kiosk-Token` equal to this process's random token, which the page
 embeds: another site open in the kiosk's browser cannot post scans (CSRF for a JSON app with
-no login). Refusals answer 409, bad input 400, success 200, each with the Outcome. The app
+no login). Refusals answer 409, bad input 400, a fault of the station 500 (refusal "error"),
+success 200, each with the Outcome. The app
 listens on 127.0.0.1 unless station.toml says otherwise.
 """
 
@@ -101,5 +102,6 @@ def _answer(outcome: Outcome, status: int | None = None) -> tuple[Response, int]
     if status != 403:  # a page without the token is not the worker's: not shown to them
         _workstation().record(outcome)
     if status is None:
-        status = 200 if outcome.ok else 400 if outcome.refusal == "bad_input" else 409
+        status = 200 if outcome.ok else {"bad_input": 400, "error": 500}.get(
+            outcome.refusal or "", 409)
     return jsonify(outcome.as_json()), status

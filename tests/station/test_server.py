@@ -109,3 +109,26 @@ def test_in_http_mode_the_rules_read_the_console(station_factory: Any) -> None:
         state = station.ws.state()
         assert state["unit"]["received"] and state["unit"]["gross_g"] == 40_000
         assert state["unit"]["next"] == "refrigerant"
+
+
+def test_a_fault_is_an_outcome_and_nothing_is_acknowledged(station: Station,
+                                                           monkeypatch: Any) -> None:
+    import sqlite3
+
+    station.scan(BADGE)
+    station.scan(LABEL)
+    station.act("select_category", category="crt_tv")
+    station.place("platform", 25_000)
+
+    def disk_full(*args: Any) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(station.outbox, "commit", disk_full)
+    client = station.app.test_client()
+    answer = client.post("/api/act/weigh_intake", json={},
+                         headers={"X-Kiosk-Token": station.app.config["KIOSK_TOKEN"]})
+    assert answer.status_code == 500 and answer.get_json()["refusal"] == "error"
+    assert answer.get_json()["message"]["params"] == {"action": "weigh_intake"}
+    monkeypatch.undo()
+    assert not station.ws.state()["unit"]["received"]
+    assert station.outbox.counts()["pending"] == 0
