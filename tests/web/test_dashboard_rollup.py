@@ -74,10 +74,16 @@ def _correct(ledger: Ledger, events: list[dict]) -> None:
     ])
 
 
+# Cycle time in seconds as the dashboard computed it before the roll-up (PostgreSQL: a numeric)
+OLD_SECONDS = {"sqlite": "(julianday(completed_at) - julianday(received_at)) * 86400.0",
+               "postgresql": "EXTRACT(EPOCH FROM (CAST(completed_at AS timestamptz) "
+                             "- CAST(received_at AS timestamptz)))"}
+
+
 def _old_cycles(conn, span) -> dict[str | None, list[float]]:
     """Every completed unit's cycle time, as the dashboard read them before the roll-up."""
-    rows = conn.execute(text(f"SELECT category, {queries._seconds(conn.dialect.name)} FROM "
-                             "units WHERE completed_at >= :start AND completed_at < :end"),
+    rows = conn.execute(text(f"SELECT category, {OLD_SECONDS[conn.dialect.name]} FROM units "
+                             "WHERE completed_at >= :start AND completed_at < :end"),
                         {"start": span.start_utc, "end": span.end_utc}).all()
     cycles: dict[str | None, list[float]] = {None: []}
     for category, seconds in rows:
