@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import signal
+import statistics
 import sys
 import threading
 import time
@@ -207,4 +208,14 @@ def _summary(instance: Any, ledger: Any, tally: Tally, line: Line | None,
                   "problems": [p.as_dict() for p in report.problems[:10]]},
         "errors": errors,
         "seconds": round(seconds, 1),
+        "units_per_minute": round(60 * completed / seconds, 1) if seconds else None,
+        "seconds_per_unit": {bench: _spread(times) for bench, times in tally.seconds.items()},
     }
+
+
+def _spread(times: list[float]) -> dict[str, float]:
+    """Median, p95 and maximum of one bench's per-unit times, in seconds."""
+    ordered = sorted(times)
+    return {"units": len(ordered), "median": round(statistics.median(ordered), 3),
+            "p95": round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 3),
+            "max": round(ordered[-1], 3)}

@@ -140,7 +140,10 @@ class Line:
                     outage_left = self.outage_units
                     started, held = time.monotonic(), 0
                     self.tally.note("station_offline")
+                began = time.monotonic()
                 handoff = self._receive(worker, plan)
+                if handoff is not None:
+                    self.tally.took("intake", time.monotonic() - began)
                 if not link.connected:
                     held = max(held, worker.rig.ws.outbox.counts()["pending"])
                     outage_left -= 1
@@ -201,7 +204,7 @@ class Line:
         worker.sign_in()
         try:
             while (handoff := self._take(self.to_recovery)) is not None:
-                done = self._unit_step(worker, handoff, self._recover)
+                done = self._unit_step(worker, handoff, self._recover, "recovery")
                 if done is not None:
                     self._put(self.to_dismantling, done)
         finally:
@@ -251,7 +254,7 @@ class Line:
         worker = self.workers["dismantling"]
         worker.sign_in()
         while (handoff := self._take(self.to_dismantling)) is not None:
-            self._unit_step(worker, handoff, self._dismantle)
+            self._unit_step(worker, handoff, self._dismantle, "dismantling")
 
     def _dismantle(self, worker: Worker, plan: UnitPlan) -> list[str]:
         lots = self.dismantling_lots
@@ -288,15 +291,19 @@ class Line:
 
     # -- passing units on -----------------------------------------------------------------------
 
-    def _unit_step(self, worker: Worker, handoff: Handoff, work: Any) -> Handoff | None:
+    def _unit_step(self, worker: Worker, handoff: Handoff, work: Any, bench: str
+                   ) -> Handoff | None:
         """Scan the unit in (once the console has it), do `work`; a refusal the worker did
         not expect puts the unit aside (it stays in work in progress) and the line goes on."""
         plan = handoff.plan
         self._arrived(plan.label, handoff.events)
         try:
+            began = time.monotonic()
             worker.think(2)
             worker.scan(plan.label)
-            return Handoff(plan, work(worker, plan) or handoff.events)
+            done = Handoff(plan, work(worker, plan) or handoff.events)
+            self.tally.took(bench, time.monotonic() - began)
+            return done
         except Unexpected as exc:
             LOG.warning("%s: put aside: %s", plan.label, exc)
             self.tally.put_aside.append({"station": worker.rig.id, "unit": plan.label,

@@ -44,6 +44,7 @@ class Tally:
     completed: list[str] = field(default_factory=list)
     put_aside: list[dict[str, str]] = field(default_factory=list)
     outages: list[dict[str, Any]] = field(default_factory=list)
+    seconds: dict[str, list[float]] = field(default_factory=dict)  # bench -> per-unit times
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def outcome(self, outcome: dict[str, Any]) -> None:
@@ -59,6 +60,10 @@ class Tally:
     def note(self, incident: str) -> None:
         with self.lock:
             self.incidents[incident] += 1
+
+    def took(self, bench: str, seconds: float) -> None:
+        with self.lock:
+            self.seconds.setdefault(bench, []).append(seconds)
 
 
 @dataclass(frozen=True)
