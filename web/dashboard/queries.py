@@ -4,12 +4,12 @@ Every query here reads a projection (`hourly_totals`, `units`, `unit_outputs`,
 `refrigerant_recoveries`, `lots`, `scales`), never `ledger_entries`, and bounds its rows by an
 indexed column. The sums (units completed by category, station and hour; units received;
 refrigerant recovered; outputs by fraction; yields) come from the hourly roll-up for the
-range's whole UTC hours (ledger/hourly.py; a month is a few thousand rows, not a few hundred
-thousand) and from the per-unit rows for the parts of an hour at its edges (ranges in a zone
-whose offset is not whole hours). What cannot be summed from hours reads the per-unit rows
-of the whole range: cycle-time percentiles and out-of-balance units (their thresholds and
-exact values are per unit), low recovery (per unit and gas within the range), the alert
-lists, work in progress.
+range's whole UTC hours (ledger/hourly.py; at 1,400 units a day a month is ~37,000 roll-up
+rows, most of them yields, instead of ~320,000 units, outputs and recoveries) and from the
+per-unit rows for the parts of an hour at its edges (ranges in a zone whose offset is not
+whole hours). What cannot be summed from hours reads the per-unit rows of the whole range:
+cycle-time percentiles and out-of-balance units (their thresholds and exact values are per
+unit), low recovery (per unit and gas within the range), the alert lists, work in progress.
 
 - the roll-up: its primary key (figure, hour, ...)
 - units completed (cycle times, mass balance; sums at the edges):
