@@ -7,13 +7,15 @@ The PDF only *shows*; what is proven is the attached JSON (the verifier reads th
 page is laid out from the statements, and the evidence section names the entries, their
 leaf hashes and the checkpoint they are proven against.
 
-Long period reports: WeasyPrint's table layout grows faster than linearly with a table's
-length, and it keeps every box of a document in memory. So the lines of a period report are
-laid out in page-sized tables, `LINES_PER_PAGE` lines each (a line never wraps, so a page
-always holds exactly that many), in separate WeasyPrint documents of `PAGES_PER_CHUNK` pages
-whose pages are then joined into one PDF. The page count is therefore known before the
-lines are laid out, which is what puts "page X of Y" on every page, and each chunk done is
-reported to `progress(lines done, lines in all)`.
+Long period reports: WeasyPrint's layout of one long table grows faster than linearly with
+its length. So the lines of a period report are laid out in page-sized tables,
+`LINES_PER_PAGE` lines each (a line never wraps, so a page always holds exactly that many),
+in separate WeasyPrint documents of `PAGES_PER_CHUNK` pages whose pages are then joined into
+one PDF: time grows linearly, and each chunk done is reported to `progress(lines done, lines
+in all)`. The page count is known before the lines are laid out, which is what puts "page X
+of Y" on every page. The laid-out pages stay in memory until the PDF is written, so memory
+grows with the report (figures in benchmarks/bench_certificate_pdf.py); that is one reason
+the console renders big reports in a process of their own (ledger.certificates.jobs).
 """
 
 from __future__ import annotations
