@@ -111,6 +111,8 @@ def index() -> ResponseReturnValue:
             error=_("Exports are ?format=csv or ?format=xlsx with table= one of %(tables)s.",
                     tables=", ".join(TABLES))), 400
     with engine().connect() as conn:
+        if conn.dialect.name == "postgresql":  # one snapshot for the roll-up and the unit rows
+            conn.execution_options(isolation_level="REPEATABLE READ")
         figures = queries.collect(conn, span, mass_balance_pct=config.mass_balance_pct,
                                   low_recovery_pct=config.low_recovery_pct,
                                   alert_rows=None if fmt else queries.ALERT_ROWS)
