@@ -184,6 +184,7 @@ def test_qr_code_arrival_verifies_the_kept_copy(client_in, unit_sha256):
     assert 'id="verify-result" data-ok="true"' in page.text
     assert page.text.count('class="check" data-ok="true"') >= 6
     assert "Every check passed." in page.text
+    assert "the console holds no other entry about it" in page.text  # this console's record
 
 
 def test_upload_pdf_or_json_anonymously(manager, client_in, csrf_token, unit_sha256):

@@ -22,6 +22,7 @@ from typing import Any
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext, lazy_gettext
+from sqlalchemy import text
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ledger.certificates import archive
@@ -58,13 +59,22 @@ def max_bytes() -> int:
 
 
 class _ThisConsole:
-    """The verifier's questions to the plant's console, answered from this console's ledger."""
+    """The verifier's questions to the plant's console (ledger.certificates.verify.Console),
+    answered from this console's ledger."""
 
     def consistency(self, old: int, new: int) -> list[bytes]:
         try:
             return ledger().consistency_hashes(old, new)
         except LedgerError as exc:
             raise verifier.ConsoleError(str(exc)) from None
+
+    def unit_entries(self, label: str) -> list[int] | None:
+        """Every entry index about unit `label` (the verifier checks none was left out)."""
+        with ledger().engine.connect() as conn:
+            indexes = conn.execute(text("SELECT idx FROM ledger_entries WHERE subject = :subject "
+                                        "ORDER BY idx"), {"subject": f"unit:{label}"}).scalars()
+            found = list(indexes)
+        return found or None
 
     def certificate(self, digest: str) -> dict[str, Any] | None:
         if not archive.is_sha256(digest):
