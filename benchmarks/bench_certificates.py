@@ -41,6 +41,7 @@ if str(REPO) not in sys.path:
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 
+from ledger.certificates import pdf  # noqa: E402
 from ledger.certificates.build import build_period, build_unit  # noqa: E402
 from ledger.certificates.document import serialise  # noqa: E402
 from ledger.certificates.issue import issue  # noqa: E402
@@ -209,6 +210,14 @@ def main() -> None:
         print(f"unit certificate, verify: {figures(verify_ms)}  (in-process, from JSON bytes)")
         print(f"unit certificate, JSON:   {statistics.median(len(d) for d in issued):,.0f} "
               f"bytes ({len(json.loads(issued[0])['entries'])} entries)")
+        # The PDF part (cert-pdf-web); a 10,000-line report's PDF as a background job is in
+        # benchmarks/bench_certificate_pdf.py.
+        documents = [json.loads(data) for data in issued[:30]]
+        url = pdf.verify_url_for("https://ledger.bench-plant.example", "0" * 64)
+        pdf.render(documents[0], verify_url=url)  # warm-up: fonts and templates
+        pdf_ms = [timed(lambda d=d: pdf.render(d, verify_url=url))[0] for d in documents]
+        print(f"unit certificate, PDF:    {figures(pdf_ms)}  (PDF/A-3b, JSON attached; target "
+              "p50 <= 250 ms)")
 
         days = lines // UNITS_PER_DAY
         end = (datetime(2026, 11, 1) + timedelta(days=days - 1)).strftime("%Y-%m-%d")
