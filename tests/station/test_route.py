@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ledger.audit import audit
 from ledger.canonical import canonical_bytes
 from ledger.log import station_signature_ok
@@ -10,7 +12,18 @@ from tests.station.conftest import BADGE, CYLINDER, Station
 LABEL = "CN3301-2026-0000101"
 
 
-def test_a_fridge_end_to_end(station: Station) -> None:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_station(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Station:
+    """The station on an instance whose database is SQLite or the PostgreSQL server."""
+    if request.param == "postgresql":
+        monkeypatch.setenv("DLEDGER_DATABASE_URL", request.getfixturevalue("pg_url"))
+    station = request.getfixturevalue("station_factory")()
+    assert station.ledger.engine.dialect.name == request.param
+    return station
+
+
+def test_a_fridge_end_to_end(any_station: Station) -> None:
+    station = any_station
     station.scan(BADGE)
     assert station.ws.state()["operator"] == {"badge": BADGE}
     station.scan(LABEL)
