@@ -235,3 +235,16 @@ def test_verify_page_in_chinese(client_for, unit_sha256):
     client = client_for(None)
     page = client.get(f"/verify/{unit_sha256}", headers={"Accept-Language": "zh-CN"}).text
     assert "验证证书" in page and "检查点由工厂签名" in page and "全部检查通过" in page
+
+
+def test_a_period_without_units_ends_the_job_with_the_reason(sample_app, manager, csrf_token):
+    response = _issue(manager, csrf_token, kind="period", start="2026-01-01", end="2026-01-02")
+    job_id = response.headers["Location"].rsplit("/", 1)[1]
+    home = sample_app.extensions["dledger"].instance.home
+    deadline = time.monotonic() + 60
+    while (job := jobs.read(home, job_id))["state"] in ("starting", "running"):
+        assert time.monotonic() < deadline, job
+        time.sleep(0.2)
+    assert job["state"] == "error" and job["sha256"] is None
+    page = manager.get(f"/certificates/jobs/{job_id}").text
+    assert "No certificate was issued" in page and "choose another period" in page
