@@ -7,6 +7,7 @@ import base64
 import copy
 import hashlib
 import json
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -165,8 +166,7 @@ def test_openapi_document_describes_every_api_route(app):
     doc = app.test_client().get("/api/v1/openapi.json").get_json()
     assert doc["openapi"].startswith("3.")
     operations = {(method.upper(), path) for path, ops in doc["paths"].items() for method in ops}
-    routes = {(method, rule.rule.replace("<int(max=9223372036854775807):index>", "{index}")
-               .replace("<path:label>", "{label}"))
+    routes = {(method, re.sub(r"<(?:[^:>]+:)?([a-z_0-9]+)>", r"{\1}", rule.rule))
               for rule in app.url_map.iter_rules() if rule.endpoint.startswith("api.")
               for method in rule.methods - {"HEAD", "OPTIONS"}}
     assert operations == routes
