@@ -114,7 +114,17 @@ def render(document: dict[str, Any], *, verify_url: str, timezone: str = "Asia/S
                           modified=issued, description="dledger certificate (JSON), "
                           f"SHA-256 {context['sha256']}")
     pages = [page for rendered in documents for page in rendered.pages]
-    return documents[0].copy(pages).write_pdf(pdf_variant=VARIANT, attachments=[attached])
+    return documents[0].copy(pages).write_pdf(pdf_variant=VARIANT, attachments=[attached],
+                                              finisher=_associate_once)
+
+
+def _associate_once(_document: Any, pdf: Any) -> None:
+    """List each associated file once in the catalog's /AF (PDF/A-3): WeasyPrint 70 adds the
+    attachment twice, once from the EmbeddedFiles name tree and once from its file spec."""
+    if "AF" in pdf.catalog:
+        unique = list(dict.fromkeys(pdf.catalog["AF"]))
+        pdf.catalog["AF"].clear()
+        pdf.catalog["AF"].extend(unique)
 
 
 def verify_url_for(console_url: str, sha256: str) -> str:

@@ -61,7 +61,7 @@ def test_unit_pdf_carries_the_json_and_is_pdfa3b_with_the_cjk_font(plant_ledger)
     filespec = root["/Names"]["/EmbeddedFiles"]["/Names"][1].get_object()
     assert filespec["/AFRelationship"] == "/Data"
     assert filespec["/EF"]["/F"].get_object()["/Subtype"] == "/application/json"
-    assert filespec.indirect_reference in [ref.indirect_reference for ref in root["/AF"]]
+    assert [ref.idnum for ref in root["/AF"]] == [filespec.indirect_reference.idnum]
 
     xmp = root["/Metadata"].get_object().get_data().decode()
     assert re.search(r"pdfaid:part(>|=\")3", xmp) and re.search(r"pdfaid:conformance(>|=\")B",
