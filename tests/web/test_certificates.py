@@ -74,6 +74,14 @@ def test_issue_unit_certificate_then_list_open_and_download(sample_app, manager,
         assert archive.load(console().instance.home, unit_sha256) == document
 
 
+def test_issue_from_the_unit_page(manager, client_in, csrf_token):
+    page = manager.get(f"/units/{LABEL}").text
+    assert 'action="/certificates/issue"' in page and f'name="unit" value="{LABEL}"' in page
+    assert 'action="/certificates/issue"' not in client_in("inspector").get(f"/units/{LABEL}").text
+    response = _issue(manager, csrf_token, kind="unit", unit=LABEL)  # what its button posts
+    assert response.status_code == 302 and LABEL in manager.get(response.headers["Location"]).text
+
+
 def test_issue_lot_manifest(manager, csrf_token):
     response = _issue(manager, csrf_token, kind="lot", lot=LOT)
     assert response.status_code == 302
