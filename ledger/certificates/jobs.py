@@ -56,6 +56,7 @@ class Request:
     """What to issue: `kind` and its subject (label, lot, or start/end dates and categories)."""
 
     kind: str
+    console_url: str  # where the QR code's verify page is: <console_url>/verify/<sha256>
     label: str | None = None
     lot: str | None = None
     start: str | None = None
@@ -64,7 +65,6 @@ class Request:
     time_zone: str = "Asia/Shanghai"
     gwp_basis: str = "AR4"
     operator: str = "PLANT"
-    console_url: str = "http://localhost:8000"  # where the QR code's verify page is
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> Request:
