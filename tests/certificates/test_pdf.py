@@ -156,3 +156,18 @@ def test_lot_manifest_names_receiver_and_contents(plant_ledger, tmp_path):
 def test_unknown_time_zone_is_refused_by_name(plant_ledger):
     with pytest.raises(pdf.RenderError, match="Mars/Olympus"):
         _render(_issued_unit(plant_ledger), timezone="Mars/Olympus")
+
+
+def test_the_qr_code_opens_this_certificates_verify_page(plant_ledger, tmp_path):
+    """Decoded from the rendered page with zbarimg, as a phone's camera would read it."""
+    document = _issued_unit(plant_ledger)
+    path = tmp_path / "unit.pdf"
+    path.write_bytes(_render(document))
+    subprocess.run([_poppler("pdftoppm"), "-png", "-r", "150", "-f", "1", "-l", "1", str(path),
+                    str(tmp_path / "page")], check=True)
+    zbarimg = shutil.which("zbarimg")
+    if zbarimg is None:
+        pytest.fail("zbarimg is missing: ./scripts/setup installs zbar-tools")
+    decoded = subprocess.run([zbarimg, "--quiet", "--raw", str(next(tmp_path.glob("page*.png")))],
+                             check=True, capture_output=True, text=True).stdout.split()
+    assert decoded == [pdf.verify_url_for(URL, doc_format.sha256(document))]
