@@ -71,6 +71,7 @@ def demo(headless: bool, units: int | None, fresh: bool, speed: float, host: str
     """A simulated dismantling plant on this machine: console, stations, workers."""
     stop = threading.Event()
     _on_signals(stop)
+    logging.basicConfig(format="demo: %(message)s", level=logging.WARNING)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the kiosks' polling, not news
     if os.environ.pop("DLEDGER_DATABASE_URL", None):
         say("DLEDGER_DATABASE_URL is ignored: the demo keeps its ledger in SQLite in its folder")
@@ -124,12 +125,14 @@ def demo(headless: bool, units: int | None, fresh: bool, speed: float, host: str
         stop.set()
     finally:
         stop.set()
-        say("stopping: the stations' outboxes go to the console first...")
-        outboxes = plant.drain() if plant.console else {}
+        if plant.stations:
+            say("stopping: the stations' outboxes go to the console first...")
+        outboxes = plant.drain()
         summary = _summary(instance, ledger, tally, line, outboxes, units,
                            time.monotonic() - started) if headless and line else None
         plant.stop()
-        _stopped(outboxes, tally)
+        if plant.stations:
+            _stopped(outboxes, tally)
     if summary is not None:
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
         if not summary["ok"]:

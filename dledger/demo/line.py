@@ -141,7 +141,10 @@ class Line:
                     started, held = time.monotonic(), 0
                     self.tally.note("station_offline")
                 began = time.monotonic()
-                handoff = self._receive(worker, plan)
+                try:
+                    handoff = self._receive(worker, plan)
+                except Unexpected as exc:
+                    handoff = self._put_aside(worker, plan, exc)
                 if handoff is not None:
                     self.tally.took("intake", time.monotonic() - began)
                 if not link.connected:
@@ -305,11 +308,15 @@ class Line:
             self.tally.took(bench, time.monotonic() - began)
             return done
         except Unexpected as exc:
-            LOG.warning("%s: put aside: %s", plan.label, exc)
-            self.tally.put_aside.append({"station": worker.rig.id, "unit": plan.label,
-                                         "why": str(exc)})
-            worker.press("cancel")
-            return None
+            return self._put_aside(worker, plan, exc)
+
+    def _put_aside(self, worker: Worker, plan: UnitPlan, why: Unexpected) -> None:
+        """What a worker does with a refusal they did not expect: put the unit aside for the
+        supervisor (it stays in work in progress) and take the next one."""
+        LOG.warning("%s: put aside: %s", plan.label, why)
+        self.tally.put_aside.append({"station": worker.rig.id, "unit": plan.label,
+                                     "why": str(why)})
+        worker.press("cancel")
 
     def _arrived(self, label: str, events: list[str]) -> None:
         """Wait until the console holds `events` of unit `label` (the unit's trolley waits

@@ -48,6 +48,16 @@ def free_port(host: str) -> int:
         return int(sock.getsockname()[1])
 
 
+def _check_free(host: str, port: int, what: str, option: str) -> None:
+    try:
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers bind
+            probe.bind((host, port))
+    except OSError as exc:
+        raise SetupError(f"{what} cannot listen on {host}:{port} ({exc}): is another demo or "
+                         f"server running? Choose another port with {option}") from None
+
+
 class Console:
     """`dledger serve` for the instance, in its own process group; output to console.log."""
 
@@ -63,6 +73,7 @@ class Console:
         return f"http://{self.host}:{self.port}"
 
     def start(self, timeout: float = 60.0) -> Console:
+        _check_free(self.host, self.port, "the console", "--port")
         env = {**os.environ, "DLEDGER_HOME": str(self.instance.home)}
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
@@ -79,11 +90,15 @@ class Console:
             try:
                 with urllib.request.urlopen(f"{self.url}/api/v1/checkpoint",  # noqa: S310
                                             timeout=2):
-                    return self
+                    pass
             except urllib.error.HTTPError:
-                return self  # it answers (404 while the ledger is empty)
+                pass  # it answers (404 while the ledger is empty)
             except OSError:
                 time.sleep(0.2)
+                continue
+            time.sleep(0.5)  # and keeps running: it did not lose the port to another server
+            if self.process.poll() is None:
+                return self
         self.stop()
         raise SetupError(f"the console did not answer on {self.url} within {timeout:g} s; "
                          f"see {self.log_path} (is the port taken? choose another with --port)")
@@ -156,6 +171,9 @@ class Plant:
 
     def _station(self, spec: StationSpec, number: int) -> RunningStation:
         assert self.console is not None
+        port = 0 if not self.kiosk_port else self.kiosk_port + number
+        if self.kiosk_port:
+            _check_free(self.host, port, f"the kiosk page of {spec.id}", "--kiosk-port")
         folder = self.instance.home / "stations" / spec.id
         me = station_identity(folder, spec)
         approve(self.ledger, spec, me)
@@ -171,7 +189,6 @@ class Plant:
             sims.append(sim)
             scales[scale.role] = (sim, scale.name)
         link = Link((self.console.host, self.console.port)).start()
-        port = 0 if not self.kiosk_port else self.kiosk_port + number
         path = folder / "station.toml"
         path.write_text(station_toml(spec, link.url, scanner.url,
                                      {name: sim.url for sim, name in scales.values()},

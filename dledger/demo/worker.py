@@ -47,15 +47,17 @@ class Tally:
     seconds: dict[str, list[float]] = field(default_factory=dict)  # bench -> per-unit times
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def outcome(self, outcome: dict[str, Any]) -> None:
+    def outcome(self, step: str, outcome: dict[str, Any]) -> None:
+        """Count a refusal, or the flags a completion records with its unit."""
         with self.lock:
             if outcome["refusal"]:
                 self.refusals[outcome["refusal"]] += 1
                 message = outcome["message"]
                 self.refusal_examples.setdefault(outcome["refusal"],
                                                  message["template"] % message["params"])
-            for flag in outcome["flags"]:
-                self.flags[flag["code"]] += 1
+            if step == "complete":
+                for flag in outcome["flags"]:
+                    self.flags[flag["code"]] += 1
 
     def note(self, incident: str) -> None:
         with self.lock:
@@ -172,7 +174,7 @@ class Worker:
 
     def _judge(self, step: str, outcome: dict[str, Any], expect: frozenset[str]
                ) -> dict[str, Any]:
-        self.tally.outcome(outcome)
+        self.tally.outcome(step, outcome)
         if not outcome["ok"] and outcome["refusal"] not in expect:
             raise Unexpected(self.rig.id, step, outcome)
         if outcome["ok"] and expect:
