@@ -62,6 +62,9 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
         process.wait(10)
 
 
+pytestmark = pytest.mark.slow
+
+
 def completed_units(page) -> int:
     stat = page.locator(".stat", has_text="Units completed").locator(".stat-value")
     return int(stat.inner_text().replace(",", ""))

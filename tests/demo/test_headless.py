@@ -4,11 +4,12 @@ valid station signature on every station event; then run again on the same folde
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from ledger.store import execute, read_transaction
 from station import workflow as wf
 
 UNITS = 50
+pytestmark = pytest.mark.slow
 
 
 def dledger(home: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -34,13 +36,21 @@ def dledger(home: Path, *args: str, timeout: float = 300) -> subprocess.Complete
                           capture_output=True, timeout=timeout, check=False)
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, Any]]]:
-    home = tmp_path_factory.mktemp("demo") / "plant"
-    done = dledger(home, "demo", "--headless", "--units", str(UNITS), "--port", "0")
-    assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-3000:]
-    assert "Traceback" not in done.stderr, done.stderr
-    yield home, json.loads(done.stdout)
+@pytest.fixture(scope="session")
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """One headless run for the whole session, shared by pytest-xdist's workers (the first
+    to get the lock runs it, the others read its summary)."""
+    shared = tmp_path_factory.getbasetemp().parent / "demo-headless"
+    shared.mkdir(exist_ok=True)
+    home, result = shared / "plant", shared / "summary.json"
+    with (shared / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not result.exists():
+            done = dledger(home, "demo", "--headless", "--units", str(UNITS), "--port", "0")
+            assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-3000:]
+            assert "Traceback" not in done.stderr, done.stderr
+            result.write_text(done.stdout, encoding="utf-8")
+    return home, json.loads(result.read_text(encoding="utf-8"))
 
 
 def entries(home: Path) -> list[tuple[int, dict[str, Any]]]:
@@ -129,8 +139,10 @@ def test_each_unit_has_a_complete_rule_checked_history_across_the_three_stations
         assert all(e["station"] in ("ST-01", "ST-02", "ST-03") for e in events)
 
 
-def test_a_second_run_reuses_the_instance_and_continues_the_labels(run):
-    home, summary = run
+def test_a_second_run_reuses_the_instance_and_continues_the_labels(run, tmp_path):
+    home = tmp_path / "plant"  # a copy: the other tests read the first run's instance
+    shutil.copytree(run[0], home)
+    summary = run[1]
 
     def completed() -> set[str]:
         return {e["event"]["subject"] for _, e in entries(home)
