@@ -68,7 +68,11 @@ def say(message: str) -> None:
               "once halfway).")
 def demo(headless: bool, units: int | None, fresh: bool, speed: float, host: str, port: int,
          kiosk_port: int, seed: int | None, outage_every: int | None) -> None:
-    """A simulated dismantling plant on this machine: console, stations, workers."""
+    """A simulated dismantling plant on this machine: console, stations, workers.
+
+    Its instance is $DLEDGER_HOME, or ./demo-instance: made on first use (SQLite), reused
+    after. Ctrl-C stops it; the stations' outboxes reach the console first.
+    """
     stop = threading.Event()
     _on_signals(stop)
     logging.basicConfig(format="demo: %(message)s", level=logging.WARNING)
