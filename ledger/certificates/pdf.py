@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import segno
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from ledger import catalogue
 from ledger.certificates import document as certificate_document
 from ledger.checkpoint import Checkpoint
 from ledger.note import split as split_note
@@ -238,7 +239,22 @@ def _environment_for(zone_key: str) -> Environment:
         "—" if value is None else _moment(value).astimezone(zone).strftime(pattern))
     environment.filters["number"] = lambda value: "—" if value is None else f"{value:,}"
     environment.filters["indexes"] = lambda values: ", ".join(str(v) for v in values)
+    environment.filters["named"] = named
     return environment
+
+
+def named(code: str, section: str) -> str:
+    """A catalogue code as a reader says it, "电冰箱 Refrigerator/freezer"; the code itself
+    when the catalogue does not know it (a plant's own code)."""
+    entry = getattr(_catalogue(), section).get(code)
+    if entry is None:
+        return code
+    return f"{entry.name['zh-CN']} {entry.name['en']}"
+
+
+@cache
+def _catalogue() -> catalogue.Catalogue:
+    return catalogue.load()
 
 
 def _environment(zone: ZoneInfo) -> Environment:

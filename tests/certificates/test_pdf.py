@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
+from ledger import catalogue
 from ledger.certificates import document as doc_format
 from ledger.certificates import pdf
 from ledger.certificates.build import build_lot, build_period, build_unit
@@ -91,6 +92,12 @@ def test_unit_pdf_page_shows_chinese_text_numbers_and_times(plant_ledger, tmp_pa
     assert f"{intake['gross_g'] / 1000:,.3f} kg" in text
     assert re.search(r"2026-11-21 1[6-9]:\d\d:\d\d", text)
     assert "(Asia/Shanghai)" in text
+    # catalogue codes by their names in both languages
+    assert "电冰箱 Refrigerator/freezer" in text
+    fractions = catalogue.load().fractions
+    codes = {output["fraction"] for output in document["statements"]["outputs"]}
+    for code in codes:  # a code the catalogue does not know is shown as it is
+        assert (fractions[code].name["en"] if code in fractions else code) in text
     # every entry's index and leaf hash in the small print
     for item in document["entries"]:
         assert f"#{item['index']}" in text or f" {item['index']} " in text
