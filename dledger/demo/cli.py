@@ -90,7 +90,11 @@ def demo(headless: bool, units: int | None, fresh: bool, speed: float, host: str
         f"reusing the demo instance in {home} (its ledger stays; --fresh starts over)")
     if instance.plaintext_key:
         say("no DLEDGER_KEY_PASSPHRASE set: this demo keeps its plant key unencrypted")
-    users = ensure_users(instance)
+    try:
+        users = ensure_users(instance)
+    except SetupError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
     ledger = instance.ledger()
     calibrate(ledger)
     if headless:

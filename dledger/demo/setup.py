@@ -15,6 +15,8 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 import uuid
 import warnings
 from dataclasses import dataclass
@@ -128,16 +130,22 @@ def _migrate(instance: Instance) -> None:
 
 
 def ensure_users(instance: Instance) -> dict[str, str]:
-    """The demo's console accounts (role -> name), made once with PASSWORD."""
-    from web import accounts  # the console's accounts, as `dledger user add` makes them
-
-    engine = instance.engine()
-    try:
-        for role, name in USERS.items():
-            if accounts.get_user(engine, name) is None:
-                accounts.create_user(engine, name, role, PASSWORD)
-    finally:
-        engine.dispose()
+    """The demo's console accounts (role -> name), made once with PASSWORD by `dledger user`
+    (the console's own account code stays in web/)."""
+    env = {**os.environ, "DLEDGER_HOME": str(instance.home)}
+    listed = subprocess.run([sys.executable, "-m", "dledger", "user", "list"], env=env,
+                            capture_output=True, text=True, check=False)
+    if listed.returncode != 0:
+        raise SetupError(f"`dledger user list` failed: {listed.stderr.strip()}")
+    existing = {line.split("\t", 1)[0] for line in listed.stdout.splitlines()}
+    for role, name in USERS.items():
+        if name in existing:
+            continue
+        added = subprocess.run([sys.executable, "-m", "dledger", "user", "add", name, "--role",
+                                role, "--password-stdin"], env=env, input=PASSWORD + "\n",
+                               capture_output=True, text=True, check=False)
+        if added.returncode != 0:
+            raise SetupError(f"`dledger user add {name}` failed: {added.stderr.strip()}")
     return dict(USERS)
 
 
