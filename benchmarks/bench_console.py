@@ -548,7 +548,7 @@ def print_plans(conn: Any) -> None:
         return
     binds = {**queries.example_binds(span), "l0": "LOT"}
     for name, sql in queries.SQL.items():
-        sql = sql.replace("{seconds}", queries._seconds("postgresql")).replace(
+        sql = sql.replace("{cycle_times}", queries._cycle_times("postgresql")).replace(
             "{names}", ":l0")
         lines = [row[0].strip() for row in conn.execute(text("EXPLAIN " + sql), binds)]
         log(f"  {name}: " + " | ".join(lines))
