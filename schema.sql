@@ -267,7 +267,7 @@ CREATE TABLE ledger_entries (
 	idx BIGINT NOT NULL, 
 	event_id VARCHAR(36) NOT NULL, 
 	type VARCHAR(40) NOT NULL, 
-	subject VARCHAR(140) NOT NULL, 
+	subject VARCHAR(140) COLLATE "C" NOT NULL, 
 	station VARCHAR(32) NOT NULL, 
 	body BYTEA NOT NULL, 
 	CONSTRAINT pk_ledger_entries PRIMARY KEY (idx), 

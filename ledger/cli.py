@@ -242,7 +242,8 @@ def key_rotate(operator: str, reason: str | None) -> None:
 
 @click.command("rebuild")
 def rebuild_command() -> None:
-    """Derive every projection (units, lots, stations) again from the entries."""
+    """Derive every read model (units, outputs, recoveries, scales, lots, stations, hourly
+    totals) again from the entries."""
     ledger = _instance().ledger()
     total = ledger.size()
     with click.progressbar(length=total, label="rebuilding", file=sys.stderr,

@@ -42,7 +42,8 @@ EntryIndex = BigInteger().with_variant(Integer(), "sqlite")
 def label_type(length: int = 130) -> String:
     """Labels compare byte-wise on both databases, so a prefix range (label >= 'CN33' AND
     label < 'CN33\uffff') finds exactly the labels starting with it. Every column holding a
-    unit label or lot id uses it, so joins between them can use each other's indexes."""
+    unit label or lot id uses it, so joins between them can use each other's indexes; entry
+    subjects too, so that `subject >= 'cert:' AND subject < 'cert;'` finds every certificate."""
     return String(length).with_variant(String(length, collation="C"), "postgresql")
 
 
@@ -57,7 +58,7 @@ class LedgerEntry(SQLModel, table=True):
     idx: int = Field(sa_column=Column(EntryIndex, primary_key=True, autoincrement=False))
     event_id: str = Field(sa_column=Column(String(36), nullable=False))
     type: str = Field(sa_column=Column(String(40), nullable=False))
-    subject: str = Field(sa_column=Column(String(140), nullable=False))
+    subject: str = Field(sa_column=Column(label_type(140), nullable=False))
     station: str = Field(sa_column=Column(String(32), nullable=False))
     body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
