@@ -1,4 +1,5 @@
-"""The plant's signing key at rest: Ed25519, encrypted with Argon2id + AES-256-GCM.
+"""Signing keys at rest (the plant's, a station's, a witness's): Ed25519, encrypted with
+Argon2id + AES-256-GCM.
 
 The key file is JSON (format `dledger-plant-key/1`). The Argon2id parameters are RFC 9106's
 second recommended option (t=3, m=64 MiB, p=4); the key's name and verifier key are bound to
@@ -12,6 +13,7 @@ import base64
 import json
 import os
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -26,12 +28,24 @@ ARGON2 = {"iterations": 3, "lanes": 4, "memory_cost": 64 * 1024}
 MIN_PASSPHRASE = 12
 
 
+@dataclass(frozen=True)
+class KeyKind:
+    """Whose key a file holds, so that messages say which key and what to do."""
+
+    noun: str  # "plant key"
+    passphrase_env: str  # the environment variable its passphrase comes from
+    create_hint: str  # how to make one
+
+
+PLANT_KEY = KeyKind("plant key", "DLEDGER_KEY_PASSPHRASE", "run `dledger init` first")
+
+
 class KeyFileError(Exception):
     """The key file cannot be written or opened; the message says what to do."""
 
 
 class PlaintextKeyWarning(UserWarning):
-    """The plant key is stored unencrypted (allowed only for demos)."""
+    """A key is stored unencrypted (allowed only for demos)."""
 
 
 def _b64(data: bytes) -> str:
@@ -43,14 +57,15 @@ def _kdf(salt: bytes, params: dict[str, int]) -> Argon2id:
 
 
 def write_key(path: Path, signer: Signer, passphrase: str | None,
-              allow_plaintext: bool = False) -> None:
+              allow_plaintext: bool = False, kind: KeyKind = PLANT_KEY) -> None:
     """Write `signer` to `path` (mode 0600), encrypted unless plaintext is allowed."""
     seed = signing_key_string(signer).encode()
     vkey = signer.verifier.vkey
     doc: dict[str, object] = {"format": FORMAT, "name": signer.name, "vkey": vkey}
     if passphrase:
         if len(passphrase) < MIN_PASSPHRASE:
-            raise KeyFileError(f"the key passphrase must be at least {MIN_PASSPHRASE} characters")
+            raise KeyFileError(f"{kind.passphrase_env} must be at least {MIN_PASSPHRASE} "
+                               "characters long")
         salt, nonce = os.urandom(16), os.urandom(12)
         key = _kdf(salt, ARGON2).derive(passphrase.encode())
         ciphertext = AESGCM(key).encrypt(nonce, seed, _aad(signer.name, vkey))
@@ -58,12 +73,12 @@ def write_key(path: Path, signer: Signer, passphrase: str | None,
                 "cipher": {"name": "aes-256-gcm", "nonce": _b64(nonce)},
                 "ciphertext": _b64(ciphertext)}
     elif allow_plaintext:
-        warnings.warn("the plant key is stored UNENCRYPTED; set DLEDGER_KEY_PASSPHRASE for a "
-                      "real plant", PlaintextKeyWarning, stacklevel=2)
+        warnings.warn(f"the {kind.noun} is stored UNENCRYPTED; set {kind.passphrase_env} for "
+                      "real use", PlaintextKeyWarning, stacklevel=2)
         doc |= {"plaintext": seed.decode()}
     else:
-        raise KeyFileError("set DLEDGER_KEY_PASSPHRASE to encrypt the plant key (or allow a "
-                        "plaintext key explicitly, for a demo only)")
+        raise KeyFileError(f"set {kind.passphrase_env} to encrypt the {kind.noun} (or allow a "
+                           "plaintext key explicitly, for a demo only)")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -76,18 +91,21 @@ def read_vkey(path: Path) -> str:
     return _load_doc(path)["vkey"]
 
 
-def read_key(path: Path, passphrase: str | None, allow_plaintext: bool = False) -> Signer:
-    doc = _load_doc(path)
+def read_key(path: Path, passphrase: str | None, allow_plaintext: bool = False,
+             kind: KeyKind = PLANT_KEY) -> Signer:
+    doc = _load_doc(path, kind)
     if "plaintext" in doc:
         if not allow_plaintext:
-            raise KeyFileError(f"the plant key in {path} is not encrypted and plaintext keys are "
-                            "not allowed here; re-create the instance with a passphrase")
-        warnings.warn("the plant key is stored UNENCRYPTED (demo instance)",
+            raise KeyFileError(f"the {kind.noun} in {path} is not encrypted and plaintext keys "
+                               f"are not allowed here; create it again with {kind.passphrase_env} "
+                               "set")
+        warnings.warn(f"the {kind.noun} is stored UNENCRYPTED (demo)",
                       PlaintextKeyWarning, stacklevel=2)
         signer = Signer.parse(doc["plaintext"])
     else:
         if not passphrase:
-            raise KeyFileError(f"the plant key in {path} is encrypted: set DLEDGER_KEY_PASSPHRASE")
+            raise KeyFileError(f"the {kind.noun} in {path} is encrypted: set "
+                               f"{kind.passphrase_env}")
         kdf, cipher = doc["kdf"], doc["cipher"]
         params = {k: int(kdf[k]) for k in ARGON2}
         key = _kdf(base64.b64decode(kdf["salt"]), params).derive(passphrase.encode())
@@ -96,7 +114,7 @@ def read_key(path: Path, passphrase: str | None, allow_plaintext: bool = False) 
                                        base64.b64decode(doc["ciphertext"]),
                                        _aad(doc["name"], doc["vkey"]))
         except InvalidTag:
-            raise KeyFileError(f"DLEDGER_KEY_PASSPHRASE does not open the plant key in {path}") \
+            raise KeyFileError(f"{kind.passphrase_env} does not open the {kind.noun} in {path}") \
                 from None
         signer = Signer.parse(seed.decode())
     if signer.verifier.vkey != doc["vkey"]:
@@ -112,13 +130,13 @@ def _aad(name: str, vkey: str) -> bytes:
     return f"{FORMAT}\n{name}\n{vkey}\n".encode()
 
 
-def _load_doc(path: Path) -> dict[str, str]:
+def _load_doc(path: Path, kind: KeyKind = PLANT_KEY) -> dict[str, str]:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise KeyFileError(f"no plant key at {path}; run `dledger init` first") from None
+        raise KeyFileError(f"no {kind.noun} at {path}; {kind.create_hint}") from None
     except (OSError, ValueError) as exc:
-        raise KeyFileError(f"cannot read the plant key file {path}: {exc}") from None
+        raise KeyFileError(f"cannot read the {kind.noun} file {path}: {exc}") from None
     if doc.get("format") != FORMAT:
         raise KeyFileError(f"{path} is not a {FORMAT} key file")
     return doc

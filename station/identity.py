@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ledger.events import Event
-from ledger.keys import KeyFileError, read_key, write_key
+from ledger.keys import KeyFileError, KeyKind, read_key, write_key
 from ledger.note import Signer, new_signer
 
 PASSPHRASE_ENV = "DLEDGER_STATION_KEY_PASSPHRASE"  # noqa: S105 -- a variable name
+STATION_KEY = KeyKind("station key", PASSPHRASE_ENV,
+                      "run `dledger station init --config <station.toml>` first")
 
 
 class IdentityError(Exception):
@@ -61,9 +63,9 @@ def create(path: Path, station_id: str) -> StationIdentity:
                             "and run init again)")
     signer = new_signer(station_id)
     try:
-        write_key(path, signer, _passphrase())
+        write_key(path, signer, _passphrase(), kind=STATION_KEY)
     except KeyFileError as exc:
-        raise IdentityError(str(exc).replace("key passphrase", f"{PASSPHRASE_ENV}")) from None
+        raise IdentityError(str(exc)) from None
     return StationIdentity(station_id, signer)
 
 
@@ -72,12 +74,9 @@ def load(path: Path, station_id: str) -> StationIdentity:
         raise IdentityError(f"no station key at {path}: run `dledger station init --config "
                             "<station.toml>` first")
     try:
-        signer = read_key(path, _passphrase())
+        signer = read_key(path, _passphrase(), kind=STATION_KEY)
     except KeyFileError as exc:
-        if "does not open" in str(exc):
-            raise IdentityError(f"{PASSPHRASE_ENV} does not open the station key in {path}") \
-                from None
-        raise IdentityError(f"cannot open the station key {path}: {exc}") from None
+        raise IdentityError(str(exc)) from None
     if signer.name != station_id:
         raise IdentityError(f"the key in {path} belongs to station {signer.name}, but the "
                             f"configuration says {station_id}: use that station's key file")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.keys import read_key, read_vkey, write_key
+from ledger.keys import KeyKind, read_key, read_vkey, write_key
 from ledger.note import Signer, Verifier
 from ledger.witness.cosignature import (
     CosignatureError,
@@ -29,6 +29,8 @@ from ledger.witness.state import WitnessState
 
 CONFIG = "witness.toml"
 KEY_FILE = "witness-key.json"
+WITNESS_KEY = KeyKind("witness key", "DLEDGER_KEY_PASSPHRASE",
+                      "run `dledger witness init --name NAME` first")
 DATABASE = "witness.db"
 
 
@@ -53,13 +55,18 @@ class WitnessHome:
         if (path / CONFIG).exists() or (path / DATABASE).exists():
             raise WitnessHomeError(f"a witness already exists at {path}; use it, or choose "
                                    "another DLEDGER_WITNESS_HOME")
+        if (path / KEY_FILE).exists():
+            raise WitnessHomeError(f"{path / KEY_FILE} exists without the witness's settings "
+                                   "(an earlier init stopped half way): move that file away, "
+                                   "or delete it if its key was never published, and run init "
+                                   "again")
         try:
             cosigner = Cosigner(name, Ed25519PrivateKey.generate())
         except CosignatureError as exc:
             raise WitnessHomeError(str(exc)) from None
         path.mkdir(parents=True, exist_ok=True)
         write_key(path / KEY_FILE, Signer(name, cosigner.private_key), passphrase,
-                  allow_plaintext=allow_plaintext)
+                  allow_plaintext=allow_plaintext, kind=WITNESS_KEY)
         plaintext = not passphrase
         (path / CONFIG).write_text(
             "# Dismantle Ledger witness settings (see ledger/witness/home.py)\n"
@@ -96,7 +103,7 @@ class WitnessHome:
 
     def cosigner(self) -> Cosigner:
         signer = read_key(self.path / KEY_FILE, os.environ.get("DLEDGER_KEY_PASSPHRASE"),
-                          allow_plaintext=self.plaintext_key)
+                          allow_plaintext=self.plaintext_key, kind=WITNESS_KEY)
         if signer.name != self.name:
             raise WitnessHomeError(f"the key in {self.path / KEY_FILE} is named {signer.name!r}, "
                                    f"not {self.name!r} as {CONFIG} says")

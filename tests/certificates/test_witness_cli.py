@@ -112,3 +112,25 @@ def test_clear_errors(homes, tmp_path):
     no_pass = dledger(plant, "witness", "init", "--name", WITNESS,
                       env={**env, "DLEDGER_KEY_PASSPHRASE": ""})
     assert no_pass.returncode == 2 and b"DLEDGER_KEY_PASSPHRASE" in no_pass.stderr
+
+
+def test_init_after_a_half_finished_init_says_what_to_do(homes):
+    plant, witness_home = homes
+    env = {"DLEDGER_WITNESS_HOME": str(witness_home)}
+    assert dledger(plant, "witness", "init", "--name", WITNESS, env=env).returncode == 0
+    (witness_home / "witness.toml").unlink()  # as if init had stopped after writing the key
+    (witness_home / "witness.db").unlink()
+    again = dledger(plant, "witness", "init", "--name", WITNESS, env=env)
+    assert again.returncode == 2
+    assert b"exists without the witness's settings" in again.stderr
+    assert b"Traceback" not in again.stderr
+
+
+def test_a_wrong_passphrase_names_the_witness_key(homes):
+    plant, witness_home = homes
+    env = {"DLEDGER_WITNESS_HOME": str(witness_home)}
+    assert dledger(plant, "witness", "init", "--name", WITNESS, env=env).returncode == 0
+    wrong = dledger(plant, "witness", "run", "--listen", f"127.0.0.1:{free_port()}",
+                    env={**env, "DLEDGER_KEY_PASSPHRASE": "not the witness passphrase"})
+    assert wrong.returncode == 2
+    assert b"DLEDGER_KEY_PASSPHRASE does not open the witness key" in wrong.stderr
