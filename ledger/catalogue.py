@@ -5,8 +5,8 @@ replaces whole entries with the same code or adds new ones (`load(plant_file)`).
 checked when loaded, and a mistake is reported with the file and the dotted key at fault,
 so a plant's file fails at start, not in the middle of a unit.
 
-Used by the station (its steps, refusals and flags) and meant for the console (names and
-yield ranges; web/dashboard/yields.toml holds the same default ranges today).
+Used by the station (its steps, refusals and flags) and the console's dashboard (expected
+yield ranges).
 """
 
 from __future__ import annotations

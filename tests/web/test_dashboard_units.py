@@ -1,5 +1,6 @@
 """The dashboard's parts: query plans (indexed ranges, never ledger_entries), ranges and
-shifts in the plant's zone, settings, GWP factors, the expected yields file, the chart."""
+shifts in the plant's zone, settings, GWP factors, the expected yields (the process
+catalogue's), the chart."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ledger import gwp
+from ledger import catalogue, gwp
 from web.config import ConfigError
 from web.context import engine
 from web.dashboard import queries, ranges, settings, yields
@@ -105,19 +106,22 @@ def test_gwp_factors_from_the_reference():
         gwp.co2e_kg("R-12", 1, "AR6")
 
 
-def test_expected_yields_cover_every_category_and_check():
-    ranges_ = yields.expected()
-    assert set(ranges_) == set(CATEGORY_NAMES)
-    assert yields.check("fridge", "steel", 40.0)[0] == "within"
-    assert yields.check("fridge", "steel", 5.0)[0] == "below"
-    assert yields.check("fridge", "unobtainium", 5.0) == ("unknown", None)
+def test_expected_yields_are_the_process_catalogues():
+    ranges_ = settings.load({}).yields
+    assert ranges_ == {code: c.yields for code, c in catalogue.load().categories.items()}
+    assert set(ranges_) >= set(CATEGORY_NAMES)
+    assert ranges_["fridge"]["steel"] == (28.0, 55.0)
+    assert yields.check(ranges_, "fridge", "steel", 40.0)[0] == "within"
+    assert yields.check(ranges_, "fridge", "steel", 5.0)[0] == "below"
+    assert yields.check(ranges_, "fridge", "steel", 60.0)[0] == "above"
+    assert yields.check(ranges_, "fridge", "unobtainium", 5.0) == ("unknown", None)
 
 
-def test_a_bad_yields_file_names_the_entry(tmp_path):
-    bad = tmp_path / "yields.toml"
-    bad.write_text("[fridge]\nsteel = [60, 40]\n")
-    with pytest.raises(ValueError, match=r"\[fridge\] steel"):
-        yields.expected(bad)
+def test_refresh_interval_setting():
+    assert settings.load({}).refresh_s == 30
+    assert settings.load({"DLEDGER_DASHBOARD_REFRESH_S": "0.5"}).refresh_s == 0.5
+    with pytest.raises(ConfigError, match="DLEDGER_DASHBOARD_REFRESH_S='0'"):
+        settings.load({"DLEDGER_DASHBOARD_REFRESH_S": "0"})
 
 
 def test_chart_is_plain_svg():

@@ -168,7 +168,7 @@ def build(figures: Figures, span: Range, settings: DashboardSettings, basis: str
     tables = {t.key: t for t in (
         _categories(figures), _stations(figures), _throughput(figures, span),
         _wip(figures, now), _refrigerants(figures, basis), _fractions(figures),
-        _yields(figures), _mass_balance(figures, settings),
+        _yields(figures, settings.yields), _mass_balance(figures, settings),
         _alerts(figures, settings, now))}
     units = sum(row["units"] for row in figures.by_category.values())
     active_hours = sum(1 for n in figures.per_hour.values() if n)
@@ -326,7 +326,7 @@ def _fractions(f: Figures) -> Table:
     return table
 
 
-def _yields(f: Figures) -> Table:
+def _yields(f: Figures, ranges: yields.Expected) -> Table:
     table = Table("yields", _("Yield coefficients by category"), [
         Column(_("Category")), Column(_("Fraction")), Column(_("Mass (kg)"), "kg"),
         Column(_("Yield, share of gross (%)"), "pct"), Column(_("Expected (%)")),
@@ -336,18 +336,18 @@ def _yields(f: Figures) -> Table:
     for category in sorted(f.yields.keys() | f.by_category.keys()):
         gross = f.by_category.get(category, {}).get("gross_g", 0)
         masses = dict(f.yields.get(category, {}))
-        for fraction in yields.expected().get(category, {}):
+        for fraction in ranges.get(category, {}):
             masses.setdefault(fraction, 0)
         for fraction, mass in sorted(masses.items(), key=lambda kv: -kv[1]):
             share = _pct(mass, gross)
-            status, span = yields.check(category, fraction, share or 0.0)
+            status, span = yields.check(ranges, category, fraction, share or 0.0)
             expected = (f"{format_decimal(span[0], format='0.##')}–"
                         f"{format_decimal(span[1], format='0.##')}" if span else None)
             table.rows.append([code_name(category), code_name(fraction), mass, share,
                                expected, Status(status, words[status])])
     table.note = _("Outputs of the units completed in this range, as a share of their gross "
-                   "intake weight. Expected ranges are defaults in web/dashboard/yields.toml, "
-                   "to be set per plant.")
+                   "intake weight. Expected ranges come from the process catalogue "
+                   "(ledger/catalogue.toml), defaults to be set per plant.")
     return table
 
 

@@ -1,4 +1,5 @@
-"""The dashboard's settings: alert thresholds and the plant's shifts.
+"""The dashboard's settings: alert thresholds, the plant's shifts, how often a live page
+refreshes, and the expected yields (from the process catalogue, ledger/catalogue.toml).
 
 Read once when the blueprint is registered, from the app's config (tests, `create_app(config=)`)
 or else the environment, and checked then: a wrong value stops the console at start with a
@@ -11,6 +12,8 @@ message naming the variable, instead of a page failing later.
 - `DLEDGER_CALIBRATION_PERIOD_H` (24): alert when a scale's last passing check is older.
 - `DLEDGER_SHIFTS` (`day=08:00-20:00,night=20:00-08:00`): named shifts in plant time; a
   shift whose end is not after its start crosses midnight.
+- `DLEDGER_DASHBOARD_REFRESH_S` (30): a page whose range includes now refreshes its figures
+  this often, in seconds.
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from dataclasses import dataclass
 from datetime import time
 from typing import Any
 
+from ledger import catalogue
 from web.config import ConfigError
+from web.dashboard import yields
 
 EXTENSION = "dledger_dashboard"
 DEFAULT_SHIFTS = "day=08:00-20:00,night=20:00-08:00"
@@ -49,6 +54,8 @@ class DashboardSettings:
     mass_balance_pct: float
     calibration_period_h: float
     shifts: tuple[Shift, ...]
+    refresh_s: float
+    yields: yields.Expected
 
     def shift(self, name: str) -> Shift | None:
         return next((s for s in self.shifts if s.name == name), None)
@@ -99,4 +106,6 @@ def load(config: dict[str, Any]) -> DashboardSettings:
         mass_balance_pct=_number(config, "DLEDGER_MASS_BALANCE_PCT", "5", 100),
         calibration_period_h=_number(config, "DLEDGER_CALIBRATION_PERIOD_H", "24", 24 * 366),
         shifts=parse_shifts(_value(config, "DLEDGER_SHIFTS", DEFAULT_SHIFTS)),
+        refresh_s=_number(config, "DLEDGER_DASHBOARD_REFRESH_S", "30", 3600),
+        yields=yields.expected(catalogue.load()),
     )
