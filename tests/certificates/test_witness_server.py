@@ -18,7 +18,6 @@ from ledger.checkpoint import Checkpoint
 from ledger.note import Signer, new_signer, sign
 from ledger.proof import consistency_text
 from ledger.witness.cosignature import Cosigner
-from ledger.witness.rollback import ProofNeeded, RollbackError, check_extends
 from ledger.witness.server import Witness
 from ledger.witness.state import WitnessState
 
@@ -165,30 +164,3 @@ def test_concurrent_requests_from_one_size_advance_once(tmp_path, plant_key, sta
     won = 4 + winners[0]
     assert all(r == (409, "text/x.tlog.size", f"{won}\n") for r in results if r[0] != 200)
     assert state.latest(ORIGIN).size == won
-
-
-def test_inspector_saved_checkpoint_exposes_rollback_and_fork(tmp_path, plant_key):
-    ledger = new_ledger(tmp_path / "plant.db")
-    grow(ledger, 10)
-    saved = ledger.checkpoint(plant_key).checkpoint
-    grow(ledger, 6)
-    later = ledger.checkpoint(plant_key).checkpoint
-    assert "extends the trusted checkpoint at size 10" in check_extends(
-        saved, later, ledger.consistency_hashes(10, 16))
-    with pytest.raises(ProofNeeded):
-        check_extends(saved, later)
-    # The plant restores an old backup (8 entries): smaller than what the inspector saved.
-    rolled_back = new_ledger(tmp_path / "backup.db")
-    grow(rolled_back, 8)
-    with pytest.raises(RollbackError, match="rolled back: the checkpoint has 8 entries, fewer "
-                                            "than the 10"):
-        check_extends(saved, rolled_back.checkpoint(plant_key).checkpoint)
-    # A rewritten log of the same size, and a larger one that does not extend the saved tree.
-    rewritten = new_ledger(tmp_path / "rewritten.db")
-    grow(rewritten, 10, "SC-2")
-    with pytest.raises(RollbackError, match="forked"):
-        check_extends(saved, rewritten.checkpoint(plant_key).checkpoint)
-    grow(rewritten, 6, "SC-2")
-    with pytest.raises(RollbackError, match="does not extend the trusted checkpoint"):
-        check_extends(saved, rewritten.checkpoint(plant_key).checkpoint,
-                      rewritten.consistency_hashes(10, 16))
