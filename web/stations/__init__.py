@@ -4,6 +4,7 @@ The console only accepts events from stations whose Ed25519 key an admin approve
 appends a PLANT `station.registered` entry, revoking a `station.revoked` one, each naming the
 admin in `approved_by`. Scales are what the ledger has calibration checks for (subjects
 `scale:*`); a manager or admin records a check here as a PLANT `scale.calibrated` entry.
+Recovery cylinders (list and registration) are in web/stations/cylinders.py, on this blueprint.
 
 Reads: the `stations` projection (with when each station last spoke), and `ledger_entries`
 through its (subject, idx) index (the scales' entries, one range scan).
@@ -401,3 +402,6 @@ def _check_calibration(form: dict[str, str]) -> tuple[dict[str, int], dict[str, 
     if not errors and (problem := _signer_problem(approving=False)):
         errors["form"] = problem
     return values, errors
+
+
+from web.stations import cylinders as _cylinders  # noqa: E402,F401  its routes join this blueprint

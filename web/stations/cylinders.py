@@ -1,0 +1,208 @@
+"""Refrigerant recovery cylinders: the list, and registering one.
+
+A station refuses a recovery into a cylinder the ledger does not know, so before a cylinder is
+first used a manager or admin registers it here: a PLANT `cylinder.registered` entry (subject
+`cylinder:<id>`) with its refrigerant, tare and water capacity, and the AHRI Guideline K
+maximum gross the console computes from them with the process catalogue. Managers may, as they
+may record calibration checks: cylinders arrive on the floor, and a worker waits until one is
+registered.
+
+Reads: the cylinders' entries through the (subject, idx) index (one range scan), and each
+cylinder's last recovery from the `refrigerant_recoveries` read model (one pass over it,
+grouped by cylinder) with that entry's body for its gross after.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext, lazy_gettext
+from sqlalchemy import bindparam, text
+
+from devices.barcode import LABEL_KINDS
+from ledger import catalogue as process_catalogue
+from ledger.catalogue import Catalogue
+from ledger.events import EventError
+from ledger.log import AppendError
+from web.access import current_role, roles_required
+from web.context import engine
+from web.formatting import kg
+from web.stations import VIEWERS, _append, _short, _signer_problem, bp
+
+REGISTRARS = ("manager", "admin")
+MAX_KG = 5000  # larger than any recovery cylinder or ton tank, well inside the ledger's limit
+
+_CYLINDER_ID = re.compile(LABEL_KINDS["cylinder"])
+_KG = re.compile(r"^[0-9]{1,4}(\.[0-9]{1,3})?$")
+
+
+@cache
+def plant_catalogue() -> Catalogue:
+    """The default process catalogue: its refrigerants and their specific gravity."""
+    return process_catalogue.load()
+
+
+def refrigerants() -> list[str]:
+    """The refrigerants a cylinder may be registered for: the catalogue's, sorted."""
+    return sorted(plant_catalogue().refrigerant_sg)
+
+
+@dataclass(frozen=True)
+class Cylinder:
+    """A registered cylinder as the stations read it (the latest registration)."""
+
+    cylinder: str
+    index: int
+    refrigerant: str
+    tare_g: int
+    water_capacity_g: int
+    max_gross_g: int
+    last_gross_g: int | None  # gross after its latest recovery, if it had one
+    last_recovery_at: str | None
+
+
+def cylinders(only: str | None = None) -> list[Cylinder]:
+    """Every registered cylinder (or just `only`), ordered by id."""
+    if only is None:
+        query = text("SELECT subject, idx, body FROM ledger_entries WHERE subject >= 'cylinder:' "
+                     "AND subject < 'cylinder;' ORDER BY subject, idx")
+        params: dict[str, Any] = {}
+    else:
+        query = text("SELECT subject, idx, body FROM ledger_entries WHERE subject = :subject "
+                     "ORDER BY idx")
+        params = {"subject": f"cylinder:{only}"}
+    with engine().connect() as conn:
+        rows = conn.execute(query, params).all()
+        registered: dict[str, tuple[int, dict[str, Any]]] = {}
+        for subject, idx, body in rows:
+            event = json.loads(bytes(body))["event"]
+            if event["type"] == "cylinder.registered":
+                registered[subject.split(":", 1)[1]] = (idx, event["data"])
+        last = _last_recoveries(conn, list(registered)) if registered else {}
+    found = []
+    for name, (idx, data) in registered.items():
+        gross, at = last.get(name, (None, None))
+        found.append(Cylinder(name, idx, data["refrigerant"], data["tare_g"],
+                              data["water_capacity_g"], data["max_gross_g"], gross, at))
+    return found
+
+
+def _last_recoveries(conn: Any, names: list[str]) -> dict[str, tuple[int, str]]:
+    """Cylinder -> (gross after, time) of its latest `refrigerant.recovered` entry."""
+    latest = conn.execute(
+        text("SELECT MAX(idx) FROM refrigerant_recoveries WHERE cylinder IN :names "
+             "GROUP BY cylinder").bindparams(bindparam("names", expanding=True)),
+        {"names": names}).scalars().all()
+    if not latest:
+        return {}
+    bodies = conn.execute(
+        text("SELECT body FROM ledger_entries WHERE idx IN :idx").bindparams(
+            bindparam("idx", expanding=True)), {"idx": list(latest)}).scalars().all()
+    out = {}
+    for body in bodies:
+        event = json.loads(bytes(body))["event"]
+        data = event["data"]
+        out[data["cylinder"]] = (data["cylinder_gross_after_g"], event["time"])
+    return out
+
+
+# -- pages -----------------------------------------------------------------------------------
+
+
+@bp.route("/cylinders/")
+@roles_required(*VIEWERS)
+def cylinder_list() -> ResponseReturnValue:
+    return render_template("stations/cylinders.html", cylinders=cylinders(), role=current_role())
+
+
+@bp.get("/cylinders/new")
+@roles_required(*REGISTRARS)
+def register_cylinder() -> ResponseReturnValue:
+    return _register()
+
+
+@bp.post("/cylinders/new")  # its own endpoint: a bare POST may fail validation (422)
+@roles_required(*REGISTRARS)
+def register_cylinder_post() -> ResponseReturnValue:
+    return _register()
+
+
+def _register() -> ResponseReturnValue:
+    """Register a cylinder: a PLANT `cylinder.registered` entry, max gross computed here."""
+    fields = ("cylinder", "refrigerant", "tare_kg", "water_capacity_kg")
+    form = {k: request.form.get(k, "").strip() for k in fields}
+    form["cylinder"] = form["cylinder"].upper()
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        data, errors = _check_registration(form)
+        if not errors:
+            try:
+                index = _append("cylinder.registered", f"cylinder:{form['cylinder']}", data)
+            except (EventError, AppendError) as exc:
+                errors["form"] = gettext("The ledger refused the entry: %(reason)s",
+                                         reason=str(exc))
+            else:
+                flash(gettext(
+                    "Cylinder %(cylinder)s registered at entry %(index)s for %(refrigerant)s: "
+                    "tare %(tare)s, water capacity %(capacity)s, maximum gross (Guideline K) "
+                    "%(max_gross)s. Stations refuse a recovery that would take it above that.",
+                    cylinder=form["cylinder"], index=index, refrigerant=data["refrigerant"],
+                    tare=kg(data["tare_g"]), capacity=kg(data["water_capacity_g"]),
+                    max_gross=kg(data["max_gross_g"])), "info")
+                return redirect(url_for("stations.cylinder_list"))
+    return render_template("stations/register_cylinder.html", form=form, errors=errors,
+                           refrigerants=refrigerants()), 422 if errors else 200
+
+
+def _grams(raw: str) -> int | None:
+    """Kilograms as typed (up to 3 decimals) in whole grams; None if not such a number."""
+    if not _KG.match(raw):
+        return None
+    grams = int(Decimal(raw) * 1000)
+    return grams if 0 < grams <= MAX_KG * 1000 else None
+
+
+def _check_registration(form: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    errors: dict[str, str] = {}
+    cylinder, refrigerant = form["cylinder"], form["refrigerant"]
+    if not _CYLINDER_ID.fullmatch(cylinder):
+        errors["cylinder"] = gettext(
+            "Cylinder id %(value)s: use the id on the cylinder's label, CYL- followed by 1 to 8 "
+            "digits, e.g. CYL-0007.", value=repr(_short(cylinder)))
+    elif (known := cylinders(only=cylinder)):
+        errors["cylinder"] = gettext(
+            "Cylinder %(value)s is already registered (entry %(index)s, %(refrigerant)s). A "
+            "label is registered once; give a new cylinder a new label.", value=cylinder,
+            index=known[0].index, refrigerant=known[0].refrigerant)
+    if refrigerant not in refrigerants():
+        errors["refrigerant"] = gettext(
+            "Refrigerant %(value)s is not in the process catalogue; choose one of %(known)s.",
+            value=repr(_short(refrigerant)), known=", ".join(refrigerants()))
+    labels = {"tare_kg": lazy_gettext("Tare"),
+              "water_capacity_kg": lazy_gettext("Water capacity")}
+    grams: dict[str, int] = {}
+    for field, label in labels.items():
+        value = _grams(form[field])
+        if value is None:
+            errors[field] = gettext(
+                "%(label)s %(value)s: enter kilograms above 0 and at most %(high)s, with at "
+                "most 3 decimals after a point and no unit (7 kg 720 g is 7.720).",
+                label=label, value=repr(_short(form[field])), high=MAX_KG)
+        else:
+            grams[field] = value
+    if not errors and (problem := _signer_problem(approving=False)):
+        errors["form"] = problem
+    if errors:
+        return {}, errors
+    tare, capacity = grams["tare_kg"], grams["water_capacity_kg"]
+    max_gross = process_catalogue.guideline_k_max_gross_g(
+        refrigerant, capacity, tare, plant_catalogue())
+    return {"refrigerant": refrigerant, "tare_g": tare, "water_capacity_g": capacity,
+            "max_gross_g": max_gross}, {}
