@@ -5,6 +5,10 @@ today, this shift, this week or chosen dates, in the plant's time zone.
 Every figure is an SQL aggregate over an indexed range of the read models (web/dashboard/
 queries.py), so the page stays fast with years of data; every table exports to CSV and XLSX
 (`?format=csv|xlsx&table=<key>` with the same range arguments).
+
+A range that includes now is live: htmx fetches the same page every DLEDGER_DASHBOARD_REFRESH_S
+seconds and swaps in its figures (static/live.js keeps open details open), so the page stays
+put; without JavaScript it is the same page, refreshed by hand. A past range does not poll.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from web.dashboard.chart import Bar, bars_svg
 from web.formatting import localtime
 from web.nav import add_nav
 
-bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", template_folder="templates")
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", template_folder="templates",
+               static_folder="static")
 add_nav(bp, "index", lazy_gettext("Dashboard"), order=10)
 
 # The order of the tables on the page (and the keys of their exports).
@@ -123,9 +128,11 @@ def index() -> ResponseReturnValue:
         form = {"from": span.first_day.isoformat(), "to": span.last_day.isoformat()}
     links = {key: {f: url_for("dashboard.index", **span.query(), format=f, table=key)
                    for f in export.FORMATS} for key in TABLES}
+    live = span.start <= moment < span.end
     return render_template("dashboard/index.html", error=None, span=span, form=form,
                            console=info, settings=config, built=built, chart=chart(figures, span),
-                           describe=describe(span), links=links, now=moment,
+                           describe=describe(span), links=links, now=moment, live=live,
+                           poll_url=url_for("dashboard.index", **span.query()),
                            shift_name=names.shift, display=report.display, fmt=report.fmt,
                            alert_limit=queries.ALERT_ROWS)
 
