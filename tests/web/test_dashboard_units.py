@@ -15,7 +15,7 @@ from web.config import ConfigError
 from web.context import engine
 from web.dashboard import queries, ranges, settings, yields
 from web.dashboard.chart import Bar, bars_svg, nice_ceiling
-from web.names import CATEGORY_NAMES
+from web.names import CATEGORY_NAMES, CODE_NAMES
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SHIFTS = settings.parse_shifts(settings.DEFAULT_SHIFTS)
@@ -115,6 +115,14 @@ def test_expected_yields_are_the_process_catalogues():
     assert yields.check(ranges_, "fridge", "steel", 5.0)[0] == "below"
     assert yields.check(ranges_, "fridge", "steel", 60.0)[0] == "above"
     assert yields.check(ranges_, "fridge", "unobtainium", 5.0) == ("unknown", None)
+
+
+def test_the_console_names_every_catalogue_code():
+    # web/names.py keeps the console's own wording (e.g. "Fridge" for the catalogue's
+    # "Refrigerator/freezer"); this keeps a catalogue code from showing up unnamed.
+    cat = catalogue.load()
+    assert set(cat.categories) == set(CATEGORY_NAMES)
+    assert set(cat.fractions) | set(cat.components) <= set(CODE_NAMES)
 
 
 def test_refresh_interval_setting():
