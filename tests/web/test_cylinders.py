@@ -43,8 +43,16 @@ def _last_entry(app: Flask) -> tuple[int, dict]:
 def test_register_a_cylinder(sample_app, client_for, csrf_token):
     client = client_for("admin")
     before = _size(sample_app)
-    response = client.post("/stations/cylinders/new", headers=EN,
-                           data={"csrf_token": csrf_token(client), **FORM})
+    # First the maximum gross is worked out and shown; nothing is written yet.
+    preview = client.post("/stations/cylinders/new", headers=EN,
+                          data={"csrf_token": csrf_token(client), **FORM})
+    page = preview.get_data(as_text=True)
+    assert preview.status_code == 200 and _size(sample_app) == before
+    assert "Maximum gross (Guideline K): 17.241 kg" in page
+    assert "= 7.720 kg + 0.8 × 21.600 kg × 0.551" in page
+    assert 'name="confirm_max_gross_g" value="17241"' in page
+    response = client.post("/stations/cylinders/new", headers=EN, data={
+        "csrf_token": csrf_token(client), **FORM, "confirm_max_gross_g": "17241"})
     assert response.status_code == 302 and response.location.endswith("/stations/cylinders/")
     assert _size(sample_app) == before + 1
     index, event = _last_entry(sample_app)
@@ -66,7 +74,7 @@ def test_a_manager_registers_too(sample_app, client_for, csrf_token):
     client = client_for("manager")
     response = client.post("/stations/cylinders/new", headers=EN, data={
         "csrf_token": csrf_token(client), "cylinder": "cyl-12345678", "refrigerant": "R-134a",
-        "tare_kg": "10", "water_capacity_kg": "26.200"})
+        "tare_kg": "10", "water_capacity_kg": "26.200", "confirm_max_gross_g": "35277"})
     assert response.status_code == 302
     _, event = _last_entry(sample_app)
     assert event["subject"] == "cylinder:CYL-12345678"  # typed in lower case, label is upper
@@ -93,6 +101,19 @@ def ledger_entry(app: Flask, index: int) -> bytes:
         return ledger().entry(index)
 
 
+def test_a_confirmation_of_other_figures_is_previewed_again(sample_app, client_for,
+                                                            csrf_token):
+    """Values edited after the preview give another maximum gross: shown, not written."""
+    client = client_for("admin")
+    before = _size(sample_app)
+    response = client.post("/stations/cylinders/new", headers=EN, data={
+        "csrf_token": csrf_token(client), **FORM, "water_capacity_kg": "26.2",
+        "confirm_max_gross_g": "17241"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and _size(sample_app) == before
+    assert 'name="confirm_max_gross_g" value="19268"' in page  # 7720 + 0.8 × 26200 × 0.551
+
+
 @pytest.mark.parametrize("field, value, words", [
     ("cylinder", "CYL-0007", ["CYL-0007 is already registered", "R-600a", "new label"]),
     ("cylinder", "CYL-ABC", ["'CYL-ABC'", "CYL- followed by 1 to 8 digits"]),
@@ -111,7 +132,8 @@ def test_refusals_append_nothing(sample_app, client_for, csrf_token, field, valu
     client = client_for("admin")
     before = _size(sample_app)
     response = client.post("/stations/cylinders/new", headers=EN,
-                           data={"csrf_token": csrf_token(client), **FORM, field: value})
+                           data={"csrf_token": csrf_token(client), **FORM, field: value,
+                                 "confirm_max_gross_g": "17241"})
     assert response.status_code == 422
     page = response.get_data(as_text=True).replace("&#39;", "'")
     for word in words:
@@ -122,7 +144,8 @@ def test_refusals_append_nothing(sample_app, client_for, csrf_token, field, valu
 
 def test_without_csrf_nothing_is_appended(sample_app, client_for):
     before = _size(sample_app)
-    response = client_for("admin").post("/stations/cylinders/new", data=FORM)
+    response = client_for("admin").post("/stations/cylinders/new",
+                                        data={**FORM, "confirm_max_gross_g": "17241"})
     assert response.status_code == 400 and _size(sample_app) == before
 
 
@@ -131,8 +154,9 @@ def test_workers_and_inspectors_cannot_register(sample_app, client_for, csrf_tok
     client = client_for(role)
     before = _size(sample_app)
     assert client.get("/stations/cylinders/new").status_code == 403
-    assert client.post("/stations/cylinders/new",
-                       data={"csrf_token": csrf_token(client), **FORM}).status_code == 403
+    assert client.post("/stations/cylinders/new", data={
+        "csrf_token": csrf_token(client), **FORM, "confirm_max_gross_g": "17241"}
+    ).status_code == 403
     assert _size(sample_app) == before
     assert client.get("/stations/cylinders/").status_code == (403 if role == "worker" else 200)
 
@@ -142,7 +166,10 @@ def test_pages_in_chinese(sample_app, client_for, csrf_token):
     page = client.get("/stations/cylinders/").get_data(as_text=True)
     assert "回收钢瓶" in page and "登记钢瓶" in page and "最大总重" in page
     form = client.get("/stations/cylinders/new").get_data(as_text=True)
-    assert "皮重 (kg)" in form and "水容积 (kg)" in form
+    assert "皮重 (kg)" in form and "水容积 (kg)" in form and "计算最大总重" in form
+    preview = client.post("/stations/cylinders/new", data={"csrf_token": csrf_token(client),
+                                                           **FORM}).get_data(as_text=True)
+    assert "R-600a 的比重" in preview and "记录一经写入便不能删除" in preview
     refused = client.post("/stations/cylinders/new", data={
         "csrf_token": csrf_token(client), **FORM, "cylinder": "CYL-0007"})
     assert "钢瓶 CYL-0007 已登记" in refused.get_data(as_text=True)
@@ -165,7 +192,10 @@ def test_screenshot(sample_app, browser):
         page.select_option("#refrigerant", "R-600a")
         page.fill("#tare_kg", "7.72")
         page.fill("#water_capacity_kg", "21.6")
-        page.click("button.primary")
+        page.click("button.primary")  # work out the maximum gross
+        assert "17.241 kg" in page.locator("#preview").inner_text()
+        page.screenshot(path=str(ARTIFACTS / "console-cylinder-preview-zh.png"), full_page=True)
+        page.click("button.primary")  # register
         page.wait_for_url(f"{url}/stations/cylinders/")
         assert "CYL-0099" in page.locator("table").inner_text()
         page.screenshot(path=str(ARTIFACTS / "console-cylinders-zh.png"), full_page=True)
@@ -185,7 +215,7 @@ def test_a_station_recovers_into_a_cylinder_registered_here(station_factory):  #
     form = client.get("/stations/cylinders/new", headers=EN).get_data(as_text=True)
     token = form.split('name="csrf_token" value="')[1].split('"')[0]
     response = client.post("/stations/cylinders/new", headers=EN, data={
-        "csrf_token": token, **FORM, "cylinder": "CYL-0100"})
+        "csrf_token": token, **FORM, "cylinder": "CYL-0100", "confirm_max_gross_g": "17241"})
     assert response.status_code == 302
     receive(station, FRIDGE)  # nameplate R-600a, 55 g
     outcome = recover(station, before_g=8_000, recovered_g=53, cylinder="CYL-0100")

@@ -135,14 +135,23 @@ def register_cylinder_post() -> ResponseReturnValue:
 
 
 def _register() -> ResponseReturnValue:
-    """Register a cylinder: a PLANT `cylinder.registered` entry, max gross computed here."""
+    """Register a cylinder: a PLANT `cylinder.registered` entry, max gross computed here.
+
+    Two steps, because an entry cannot be taken back: a valid form first shows the maximum
+    gross it works out; the entry is appended only when the user confirms that very figure
+    (`confirm_max_gross_g`), so values edited after the preview are previewed again.
+    """
     fields = ("cylinder", "refrigerant", "tare_kg", "water_capacity_kg")
     form = {k: request.form.get(k, "").strip() for k in fields}
     form["cylinder"] = form["cylinder"].upper()
     errors: dict[str, str] = {}
+    preview: dict[str, Any] | None = None
     if request.method == "POST":
         data, errors = _check_registration(form)
-        if not errors:
+        confirmed = request.form.get("confirm_max_gross_g") == str(data.get("max_gross_g"))
+        if not errors and not confirmed:
+            preview = {**data, "sg": plant_catalogue().refrigerant_sg[data["refrigerant"]]}
+        elif not errors:
             try:
                 index = _append("cylinder.registered", f"cylinder:{form['cylinder']}", data)
             except (EventError, AppendError) as exc:
@@ -158,7 +167,8 @@ def _register() -> ResponseReturnValue:
                     max_gross=kg(data["max_gross_g"])), "info")
                 return redirect(url_for("stations.cylinder_list"))
     return render_template("stations/register_cylinder.html", form=form, errors=errors,
-                           refrigerants=refrigerants()), 422 if errors else 200
+                           preview=preview, refrigerants=refrigerants()), \
+        422 if errors else 200
 
 
 def _grams(raw: str) -> int | None:
