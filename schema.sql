@@ -126,6 +126,8 @@ CREATE TABLE refrigerant_recoveries (
 
 CREATE INDEX ix_refrigerant_recoveries_at_figures ON refrigerant_recoveries (at, label, refrigerant, recovered_g, nameplate_charge_g, station);
 
+CREATE INDEX ix_refrigerant_recoveries_cylinder_idx ON refrigerant_recoveries (cylinder, idx);
+
 CREATE INDEX ix_refrigerant_recoveries_label ON refrigerant_recoveries (label);
 
 CREATE TABLE scales (
@@ -334,6 +336,8 @@ CREATE TABLE refrigerant_recoveries (
 );
 
 CREATE INDEX ix_refrigerant_recoveries_at_figures ON refrigerant_recoveries (at, label, refrigerant, recovered_g, nameplate_charge_g, station);
+
+CREATE INDEX ix_refrigerant_recoveries_cylinder_idx ON refrigerant_recoveries (cylinder, idx);
 
 CREATE INDEX ix_refrigerant_recoveries_label ON refrigerant_recoveries (label);
 

@@ -160,6 +160,7 @@ class RefrigerantRecovery(SQLModel, table=True):
 
     __tablename__ = "refrigerant_recoveries"
     __table_args__ = (Index(None, "label"),
+                      Index(None, "cylinder", "idx"),  # a cylinder's latest recovery
                       # a range's recoveries with what low-recovery alerts read of each
                       Index("ix_refrigerant_recoveries_at_figures", "at", "label", "refrigerant",
                             "recovered_g", "nameplate_charge_g", "station"))

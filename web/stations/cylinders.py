@@ -8,8 +8,8 @@ may record calibration checks: cylinders arrive on the floor, and a worker waits
 registered.
 
 Reads: the cylinders' entries through the (subject, idx) index (one range scan), and each
-cylinder's last recovery from the `refrigerant_recoveries` read model (one pass over it,
-grouped by cylinder) with that entry's body for its gross after.
+cylinder's last recovery from the `refrigerant_recoveries` read model (its (cylinder, idx)
+index) with that entry's body for its gross after.
 """
 
 from __future__ import annotations
