@@ -20,6 +20,10 @@ URL_SAMPLES: dict[str, str] = {
     "scale": "SC-1", "index": "5", "cert": "UDC-CN3301-20261120-0001", "name": "worker-1",
     "sha256": "0" * 64, "job": "0" * 32,
 }
+# Where one endpoint needs another value than URL_SAMPLES gives, by endpoint.
+ENDPOINT_SAMPLES: dict[str, dict[str, str]] = {
+    "dashboard.static": {"filename": "live.js"},
+}
 # Query strings for routes that need one, by endpoint (also from the sample day).
 QUERY_SAMPLES: dict[str, str] = {
     "api.subject_events": "?subject=unit:CN3301-2026-0004812",
@@ -35,7 +39,8 @@ def _requests(app: Flask) -> list[tuple[Rule, str, str]]:
             missing = [arg for arg in rule.arguments if arg not in URL_SAMPLES]
             assert not missing, (f"{rule.rule}: add a sample value for {missing} to "
                                  "URL_SAMPLES in tests/web/test_role_matrix.py")
-            url = url_for(rule.endpoint, **{arg: URL_SAMPLES[arg] for arg in rule.arguments})
+            samples = {**URL_SAMPLES, **ENDPOINT_SAMPLES.get(rule.endpoint, {})}
+            url = url_for(rule.endpoint, **{arg: samples[arg] for arg in rule.arguments})
             url += QUERY_SAMPLES.get(rule.endpoint, "")
             out += [(rule, method, url) for method in sorted(rule.methods or ())
                     if method not in ("HEAD", "OPTIONS")]
