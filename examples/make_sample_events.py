@@ -43,6 +43,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(REPO))
 
+from dledger.demo.units import BRANDS  # noqa: E402  (the demo's generator names the same brands)
 from ledger.canonical import canonical_bytes  # noqa: E402
 from ledger.note import Signer  # noqa: E402
 
@@ -151,21 +152,6 @@ TRUCKS = [(datetime(2026, 11, 20, 0, 20, tzinfo=UTC), 20),
           (datetime(2026, 11, 20, 6, 30, tzinfo=UTC), 4),
           (datetime(2026, 11, 20, 7, 50, tzinfo=UTC), 12)]
 
-BRANDS = {
-    "fridge": ["Haier", "Midea", "Meiling", "Ronshen", "Siemens", "Panasonic", "Hisense"],
-    "room_ac": ["Gree", "Midea", "Haier", "AUX", "Chigo"],
-    "washing_machine": ["Little Swan", "Haier", "Midea", "Panasonic", "Rongshida"],
-    "crt_tv": ["Changhong", "Konka", "TCL", "Skyworth", "Panda"],
-    "flat_tv": ["Hisense", "TCL", "Skyworth", "Sony", "Sharp", "Changhong"],
-    "desktop_pc": ["Lenovo", "Founder", "Dell", "Tongfang"],
-    "laptop": ["Lenovo", "Dell", "ASUS", "Acer"],
-    "crt_monitor": ["Samsung", "LG", "ViewSonic"],
-    "flat_monitor": ["Dell", "AOC", "Lenovo", "Samsung"],
-    "range_hood": ["Robam", "Fotile"],
-    "electric_water_heater": ["Haier", "A.O. Smith", "Midea"],
-    "gas_water_heater": ["Vanward", "Rinnai"],
-    "microwave": ["Galanz", "Midea"],
-}
 SOURCES = ["collector", "municipal", "retailer", "business"]
 
 
