@@ -9,6 +9,7 @@ imported inside the commands: every other `dledger` command loads this module to
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from typing import Any
@@ -71,7 +72,11 @@ def _run_gunicorn(instance: Instance, options: dict[str, Any]) -> None:
         def load(self) -> Any:
             logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(process)d] "
                                 "%(levelname)s %(name)s: %(message)s")
-            return create_app(instance)
+            app = create_app(instance)
+            # What start-up made lives as long as the worker: keep it out of the collector's
+            # full passes, which otherwise add ~50 ms to an occasional dashboard request.
+            gc.freeze()
+            return app
 
     Console().run()
 
