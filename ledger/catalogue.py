@@ -1,31 +1,39 @@
-"""The process catalogue: categories and their routes, fractions, components, refrigerants.
+"""The process catalogue: categories and their routes, fractions, components, refrigerants,
+and the tolerances the rules judge by.
 
 Data, not code: `ledger/catalogue.toml` is the default; a plant file of the same layout
 replaces whole entries with the same code or adds new ones (`load(plant_file)`). Both are
 checked when loaded, and a mistake is reported with the file and the dotted key at fault,
 so a plant's file fails at start, not in the middle of a unit.
 
-Used by the station (its steps, refusals and flags) and the console's dashboard (expected
-yield ranges).
+The catalogue in force is published into the log (`catalogue.published`) as its *content*:
+the same layout in JSON with every non-integer figure as a decimal string (the ledger holds
+no floats), so `from_content(cat.content())` gives the same catalogue back, and the rules
+(ledger/rules/) judge every event, at the ledger and in the verifier, by the version in force
+at the event's position. Figures are exact decimals, never floats.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
-import typing
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from ledger.events import RefrigerantAbsent
+from ledger.canonical import canonical_bytes
+from ledger.rules.codes import ABSENT_REASONS
 
 DEFAULT_FILE = Path(__file__).with_name("catalogue.toml")
-SECTIONS = ("fractions", "components", "refrigerants", "absent_reasons", "categories")
+CONTENT_FORMAT = "dledger-catalogue/1"
+SECTIONS = ("tolerances", "fractions", "components", "refrigerants", "absent_reasons",
+            "categories")
 LANGUAGES = ("zh-CN", "en")
-ABSENT_REASONS = typing.get_args(RefrigerantAbsent.model_fields["reason"].annotation)
-_CODE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
-_REFRIGERANT = re.compile(r"^(R-[0-9]{2,4}[A-Za-z]{0,2}|HCFC-141b|cyclopentane)$")
+_CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")
+_REFRIGERANT = re.compile(r"R-[0-9]{2,4}[A-Za-z]{0,2}|HCFC-141b|cyclopentane")
+_DECIMAL = re.compile(r"(0|[1-9][0-9]{0,8})(\.[0-9]{1,6})?")
 
 
 class CatalogueError(ValueError):
@@ -71,7 +79,7 @@ class Category(Named):
     refrigerants: tuple[str, ...]
     hazardous: tuple[str, ...]
     steps: tuple[Step, ...]
-    yields: dict[str, tuple[float, float]]  # fraction -> (min %, max %) of gross
+    yields: dict[str, tuple[Decimal, Decimal]]  # fraction -> (min %, max %) of gross
 
     @property
     def refrigerant_bearing(self) -> bool:
@@ -79,12 +87,30 @@ class Category(Named):
 
 
 @dataclass(frozen=True)
+class Tolerances:
+    """What the rules allow before they flag or refuse (see catalogue.toml [tolerances])."""
+
+    low_recovery_pct: Decimal  # flag a recovery below this share of the nameplate charge
+    mass_balance_pct: Decimal  # flag outputs + refrigerant off the intake weight by more
+    calibration_period_h: int  # flag a weighing with no passing check within this many hours
+    cylinder_reweigh_g: int  # refuse a cylinder's "before" this far off its last "after"
+    receipt_pct: Decimal  # flag a lot received this far off its sealed weight
+    clock_skew_s: int  # refuse an event time this far after the time it is logged
+
+
+TOLERANCE_KINDS: dict[str, type] = {
+    "low_recovery_pct": Decimal, "mass_balance_pct": Decimal, "calibration_period_h": int,
+    "cylinder_reweigh_g": int, "receipt_pct": Decimal, "clock_skew_s": int}
+
+
+@dataclass(frozen=True)
 class Catalogue:
     categories: dict[str, Category]
     fractions: dict[str, Fraction]
     components: dict[str, Component]
-    refrigerant_sg: dict[str, float]  # saturated liquid at 25 °C (Guideline K)
+    refrigerant_sg: dict[str, Decimal]  # saturated liquid at 25 °C (Guideline K)
     absent_reasons: dict[str, Named]
+    tolerances: Tolerances
 
     def category(self, code: str) -> Category:
         try:
@@ -116,6 +142,34 @@ class Catalogue:
                                for r in self.absent_reasons.values()],
         }
 
+    def content(self) -> dict[str, Any]:
+        """The catalogue as `catalogue.published` carries it: JSON, decimals as strings."""
+        def names(item: Named) -> dict[str, str]:
+            return {language: item.name[language] for language in LANGUAGES}
+
+        text = decimal_text
+        tolerances = {key: text(getattr(self.tolerances, key)) for key in TOLERANCE_KINDS}
+        return {
+            "format": CONTENT_FORMAT,
+            "tolerances": tolerances,
+            "fractions": {f.code: {**names(f), "hazardous": f.hazardous}
+                          for f in self.fractions.values()},
+            "components": {c.code: {**names(c), "hazardous": c.hazardous,
+                                    "fraction": c.fraction} for c in self.components.values()},
+            "refrigerants": {gas: {"sg": text(sg)} for gas, sg in self.refrigerant_sg.items()},
+            "absent_reasons": {r.code: names(r) for r in self.absent_reasons.values()},
+            "categories": {c.code: {
+                **names(c), "weight_kg": [text(Decimal(g) / 1000) for g in c.weight_g],
+                "refrigerants": list(c.refrigerants), "hazardous": list(c.hazardous),
+                "steps": [{"step": s.code, "required": s.required} for s in c.steps],
+                "yields": {f: [text(low), text(high)] for f, (low, high) in c.yields.items()},
+            } for c in self.categories.values()},
+        }
+
+    def sha256(self) -> str:
+        """The hex SHA-256 of the content's canonical (RFC 8785) bytes: its identity."""
+        return content_sha256(self.content())
+
 
 STEP_NAMES = {
     "intake": {"zh-CN": "入库称重", "en": "Intake"},
@@ -124,21 +178,26 @@ STEP_NAMES = {
 }
 
 
+def content_sha256(content: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical_bytes(content)).hexdigest()
+
+
 def guideline_k_max_gross_g(refrigerant: str, water_capacity_g: int, tare_g: int,
                             catalogue: Catalogue) -> int:
-    """AHRI Guideline K: tare + 0.8 × water capacity × specific gravity, in whole grams."""
+    """AHRI Guideline K: tare + 0.8 × water capacity × specific gravity, in whole grams
+    (rounded down, exactly: the figures are decimals)."""
     try:
         sg = catalogue.refrigerant_sg[refrigerant]
     except KeyError:
         raise CatalogueError(f"no specific gravity for {refrigerant!r} in the catalogue; add it "
                              "under [refrigerants]") from None
-    return tare_g + int(0.8 * water_capacity_g * sg)
+    return tare_g + int(Decimal("0.8") * water_capacity_g * sg)
 
 
 def load(plant_file: str | Path | None = None) -> Catalogue:
     """The default catalogue, with `plant_file`'s entries replacing or adding to it."""
     merged = _read(DEFAULT_FILE)
-    files = {section: {code: DEFAULT_FILE for code in merged.get(section, {})}
+    files = {section: {code: str(DEFAULT_FILE) for code in merged.get(section, {})}
              for section in SECTIONS}
     if plant_file is not None:
         plant_path = Path(plant_file)
@@ -151,8 +210,26 @@ def load(plant_file: str | Path | None = None) -> Catalogue:
                 raise CatalogueError(f"{plant_path}: {section} must be a table")
             for code, entry in entries.items():
                 merged.setdefault(section, {})[code] = entry
-                files[section][code] = plant_path
+                files[section][code] = str(plant_path)
     return _Builder(merged, files).build()
+
+
+def from_content(content: Any, where: str = "the catalogue content") -> Catalogue:
+    """The catalogue a `catalogue.published` entry carries, checked as a file is."""
+    if not isinstance(content, dict) or content.get("format") != CONTENT_FORMAT:
+        raise CatalogueError(f"{where}: not a catalogue of format {CONTENT_FORMAT}")
+    merged = {k: v for k, v in content.items() if k != "format"}
+    unknown = sorted(set(merged) - set(SECTIONS))
+    if unknown:
+        raise CatalogueError(f"{where}: unknown section {unknown[0]!r}")
+    files = {section: {code: where for code in (merged.get(section) or {})}
+             for section in SECTIONS}
+    return _Builder(merged, files).build()
+
+
+def decimal_text(value: Decimal | int) -> str:
+    """A decimal as the shortest plain text that reads back to it (no exponent)."""
+    return format(Decimal(value).normalize(), "f")
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -166,10 +243,26 @@ def _read(path: Path) -> dict[str, Any]:
         raise CatalogueError(f"{path}: not valid TOML: {exc}") from None
 
 
+def _decimal(value: Any) -> Decimal | None:
+    """A TOML number or a content decimal string as an exact Decimal; None if neither."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        value = repr(value)
+    if isinstance(value, str) and _DECIMAL.fullmatch(value):
+        try:
+            return Decimal(value)
+        except InvalidOperation:
+            return None
+    return None
+
+
 class _Builder:
     """Checks every entry, naming the file it came from and its key."""
 
-    def __init__(self, merged: dict[str, Any], files: dict[str, dict[str, Path]]):
+    def __init__(self, merged: dict[str, Any], files: dict[str, dict[str, str]]):
         self.merged = merged
         self.files = files
 
@@ -177,10 +270,10 @@ class _Builder:
         where = f"{section}.{code}" + (f".{key}" if key else "")
         return CatalogueError(f"{self.files[section][code]}: {where}: {message}")
 
-    def entries(self, section: str) -> dict[str, dict[str, Any]]:
+    def entries(self, section: str) -> dict[str, Any]:
         entries = self.merged.get(section, {})
         for code, entry in entries.items():
-            if not isinstance(entry, dict):
+            if section != "tolerances" and not isinstance(entry, dict):
                 raise self.fail(section, code, None, "must be a table")
         return entries
 
@@ -193,7 +286,7 @@ class _Builder:
         if unknown:
             raise self.fail(section, code, unknown[0], f"unknown key; an entry of {section} "
                             f"has {', '.join(allowed)}")
-        if section != "refrigerants" and not _CODE.match(code):
+        if section != "refrigerants" and not _CODE.fullmatch(code):
             raise self.fail(section, code, None, "a code is lower-case letters, digits and "
                             "'_', starting with a letter")
 
@@ -211,6 +304,24 @@ class _Builder:
         if not isinstance(value, bool):
             raise self.fail(section, code, key, f"true or false, not {value!r}")
         return value
+
+    def tolerances(self) -> Tolerances:
+        entries = self.entries("tolerances")
+        values: dict[str, Any] = {}
+        for key, kind in TOLERANCE_KINDS.items():
+            if key not in entries:
+                raise CatalogueError(f"{DEFAULT_FILE}: tolerances.{key}: missing")
+            value = _decimal(entries[key])
+            if value is None or value < 0 or (kind is int and value != int(value)):
+                what = "a whole number" if kind is int else "a number"
+                raise self.fail("tolerances", key, None, f"{what} of 0 or more, not "
+                                f"{entries[key]!r}")
+            values[key] = int(value) if kind is int else value
+        unknown = sorted(set(entries) - set(TOLERANCE_KINDS))
+        if unknown:
+            raise self.fail("tolerances", unknown[0], None, "unknown tolerance; the catalogue "
+                            f"has {', '.join(TOLERANCE_KINDS)}")
+        return Tolerances(**values)
 
     def build(self) -> Catalogue:
         fractions = {}
@@ -230,30 +341,29 @@ class _Builder:
         sg = {}
         for code, entry in self.entries("refrigerants").items():
             self.check_keys("refrigerants", code, entry, ("sg",))
-            if not _REFRIGERANT.match(code):
+            if not _REFRIGERANT.fullmatch(code):
                 raise self.fail("refrigerants", code, None, "not a refrigerant code the ledger "
                                 "accepts (R-134a, R-600a, HCFC-141b, cyclopentane...)")
-            value = entry["sg"]
-            if isinstance(value, bool) or not isinstance(value, int | float) or not \
-                    0.1 <= value <= 3:
+            value = _decimal(entry["sg"])
+            if value is None or not Decimal("0.1") <= value <= 3:
                 raise self.fail("refrigerants", code, "sg", f"a specific gravity between 0.1 "
-                                f"and 3, not {value!r}")
-            sg[code] = float(value)
+                                f"and 3, not {entry['sg']!r}")
+            sg[code] = value
         reasons = {}
         for code, entry in self.entries("absent_reasons").items():
             self.check_keys("absent_reasons", code, entry, LANGUAGES)
             if code not in ABSENT_REASONS:
                 raise self.fail("absent_reasons", code, None, "the ledger accepts only "
-                                f"{', '.join(ABSENT_REASONS)} (ledger/events.py)")
+                                f"{', '.join(ABSENT_REASONS)} (ledger/rules/codes.py)")
             reasons[code] = Named(code, self.names("absent_reasons", code, entry))
         categories = {code: self.category(code, entry, fractions, components, sg)
                       for code, entry in self.entries("categories").items()}
         if not categories:
             raise CatalogueError(f"{DEFAULT_FILE}: no categories")
-        return Catalogue(categories, fractions, components, sg, reasons)
+        return Catalogue(categories, fractions, components, sg, reasons, self.tolerances())
 
     def category(self, code: str, entry: dict[str, Any], fractions: dict[str, Fraction],
-                 components: dict[str, Component], sg: dict[str, float]) -> Category:
+                 components: dict[str, Component], sg: dict[str, Decimal]) -> Category:
         section = "categories"
         self.check_keys(section, code, entry, (*LANGUAGES, "weight_kg", "refrigerants",
                                                "hazardous", "steps", "yields"))
@@ -283,17 +393,17 @@ class _Builder:
                                 "[fractions]")
             yields[fraction] = self.range(code, f"yields.{fraction}", bounds, 0, 100)
         return Category(code, self.names(section, code, entry),
-                        (round(low * 1000), round(high * 1000)), tuple(refrigerants),
+                        (int(low * 1000), int(high * 1000)), tuple(refrigerants),
                         tuple(hazardous), steps, yields)
 
-    def range(self, code: str, key: str, value: Any, lowest: float,
-              highest: float) -> tuple[float, float]:
-        ok = (isinstance(value, list) and len(value) == 2
-              and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value))
-        if not ok or not lowest <= value[0] <= value[1] <= highest:
+    def range(self, code: str, key: str, value: Any, lowest: int,
+              highest: int) -> tuple[Decimal, Decimal]:
+        bounds = [_decimal(v) for v in value] if isinstance(value, list) else []
+        if (len(bounds) != 2 or bounds[0] is None or bounds[1] is None
+                or not lowest <= bounds[0] <= bounds[1] <= highest):
             raise self.fail("categories", code, key, f"[min, max] with {lowest:g} <= min <= "
                             f"max <= {highest:g}, not {value!r}")
-        return float(value[0]), float(value[1])
+        return bounds[0], bounds[1]
 
     def steps(self, code: str, value: Any, fractions: dict[str, Fraction],
               components: dict[str, Component], refrigerant_bearing: bool) -> tuple[Step, ...]:

@@ -16,6 +16,8 @@ from typing import IO
 import click
 
 from ledger.audit import audit as run_audit
+from ledger.catalogue import CatalogueError
+from ledger.catalogue import load as load_catalogue
 from ledger.events import EventError
 from ledger.instance import (
     DEFAULT_ORIGIN,
@@ -27,7 +29,7 @@ from ledger.instance import (
     write_config,
 )
 from ledger.keys import KeyFileError, PlaintextKeyWarning, new_plant_signer, write_key
-from ledger.log import AppendError, LedgerError, Submission
+from ledger.log import AppendError, Ledger, LedgerError, Submission
 from ledger.projections import RuleError, rebuild
 from ledger.proof import InclusionProof, consistency_text
 from ledger.store import is_initialised, migrate, open_engine, write_transaction
@@ -58,8 +60,11 @@ def _show_warnings() -> None:
               help="The log's origin and signing key name, e.g. ledger.example-plant.cn/CN3301.")
 @click.option("--insecure-plaintext-key", is_flag=True,
               help="Store the plant key unencrypted (demos only; never for a real plant).")
-def init(origin: str, insecure_plaintext_key: bool) -> None:
-    """Create an instance: database, plant signing key; print the verifier key."""
+@click.option("--catalogue", "catalogue_file", type=click.Path(dir_okay=False),
+              help="The plant's catalogue file (replacing or adding to the default entries).")
+def init(origin: str, insecure_plaintext_key: bool, catalogue_file: str | None) -> None:
+    """Create an instance: database, plant signing key, the process catalogue in force
+    (entry 0); print the verifier key."""
     _show_warnings()
     home = Path(os.environ.get("DLEDGER_HOME") or "instance").resolve()
     if (home / "dledger.toml").exists():
@@ -68,6 +73,10 @@ def init(origin: str, insecure_plaintext_key: bool) -> None:
     if not passphrase and not insecure_plaintext_key:
         fail("set DLEDGER_KEY_PASSPHRASE (at least 12 characters) to encrypt the plant key, "
              "or pass --insecure-plaintext-key for a demo")
+    try:
+        catalogue = load_catalogue(catalogue_file)
+    except CatalogueError as exc:
+        fail(str(exc))
     try:
         write_config(home, origin, plaintext_key=not passphrase)
         signer = new_plant_signer(origin)
@@ -78,7 +87,9 @@ def init(origin: str, insecure_plaintext_key: bool) -> None:
             fail(f"the database at {engine.url.render_as_string(hide_password=True)} already "
                  "holds a ledger; point DLEDGER_DATABASE_URL at an empty database")
         migrate(engine)
-    except (InstanceError, KeyFileError, ValueError) as exc:
+        Ledger(engine).publish_catalogue(catalogue, _catalogue_version(catalogue_file),
+                                         operator="dledger-init")
+    except (InstanceError, KeyFileError, LedgerError, ValueError) as exc:
         fail(str(exc))
     click.echo(f"initialised {home}", err=True)
     click.echo(signer.verifier.vkey)
@@ -256,4 +267,42 @@ def rebuild_command() -> None:
     click.echo(f"rebuilt projections from {count} entries", err=True)
 
 
-COMMANDS = [init, append, entry, checkpoint, proof, audit, key, rebuild_command]
+def _catalogue_version(catalogue_file: str | None) -> str:
+    return "default" if catalogue_file is None else f"plant file {Path(catalogue_file).name}"
+
+
+@click.group("catalogue")
+def catalogue_group() -> None:
+    """The process catalogue in force: the categories, fractions and tolerances the rules
+    judge by (docs/rules.md)."""
+
+
+@catalogue_group.command("show")
+def catalogue_show() -> None:
+    """Print the catalogue in force (JSON content) with its entry and SHA-256."""
+    found = _instance().ledger().catalogue()
+    if found is None:
+        fail("no catalogue is in force: `dledger catalogue publish`")
+    index, catalogue = found
+    click.echo(f"entry {index}, sha256 {catalogue.sha256()}", err=True)
+    click.echo(json.dumps(catalogue.content(), ensure_ascii=False, indent=1))
+
+
+@catalogue_group.command("publish")
+@click.option("--file", "catalogue_file", type=click.Path(dir_okay=False),
+              help="The plant's catalogue file (default: the default catalogue alone).")
+@click.option("--operator", required=True, help="Who puts it in force (recorded).")
+def catalogue_publish(catalogue_file: str | None, operator: str) -> None:
+    """Put a catalogue in force from the next entry on (catalogue.published)."""
+    try:
+        catalogue = load_catalogue(catalogue_file)
+        appended = _instance().ledger().publish_catalogue(
+            catalogue, _catalogue_version(catalogue_file), operator)
+    except (CatalogueError, LedgerError, EventError) as exc:
+        fail(str(exc))
+    click.echo(json.dumps({"index": appended.index, "sha256": catalogue.sha256(),
+                           "existed": appended.existed}))
+
+
+COMMANDS = [init, append, entry, checkpoint, proof, audit, key, rebuild_command,
+            catalogue_group]

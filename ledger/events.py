@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, 
 
 from ledger.canonical import NotCanonicalizable, canonical_bytes
 from ledger.note import NoteError, Verifier
+from ledger.rules.codes import ABSENT_REASONS, FLAG_CODES, RESOLUTIONS, SOURCES
 
 # The console and command line speak as this station; their events carry no station signature.
 PLANT_STATION = "PLANT"
@@ -31,6 +32,10 @@ Hex256 = Annotated[str, Field(strict=True, pattern=r"^[0-9a-f]{64}$")]
 Refrigerant = Annotated[
     str, Field(strict=True, pattern=r"^(R-[0-9]{2,4}[A-Za-z]{0,2}|HCFC-141b|cyclopentane)$")
 ]
+
+
+SUBJECT_PREFIXES = ("unit", "lot", "cylinder", "scale", "cert", "key", "station", "catalogue")
+SUBJECT_PATTERN = rf"^({'|'.join(SUBJECT_PREFIXES)}):([A-Za-z0-9][A-Za-z0-9._:/+-]{{0,127}})$"
 
 
 class EventError(ValueError):
@@ -49,7 +54,7 @@ class UnitReceived(_Data):
     category: Code
     gross_g: PositiveGrams
     scale: Code
-    source: Literal["trade_in", "collector", "retailer", "municipal", "business", "other"]
+    source: Literal[SOURCES]  # type: ignore[valid-type]
     trade_in_code: Code | None = None
     brand: Text | None = None
     model: Text | None = None
@@ -79,13 +84,7 @@ class RefrigerantRecovered(_Data):
 
 
 class RefrigerantAbsent(_Data):
-    reason: Literal[
-        "not_refrigerant_bearing",
-        "circuit_empty",
-        "compressor_missing",
-        "circuit_damaged",
-        "pumped_down_before_collection",
-    ]
+    reason: Literal[ABSENT_REASONS]  # type: ignore[valid-type]
     note: Text | None = None
 
 
@@ -110,21 +109,11 @@ class MaterialOutput(_Data):
     scale: Code
 
 
-FLAG_CODES = ("low_recovery", "mass_balance", "calibration_overdue", "yield_out_of_range")
-
-
-class RuleFlag(_Data):
-    """A rule the station checked and found questionable (recorded, not refused), with the
-    figures it compared: integer grams, per-mille, or codes (scale, fraction, refrigerant)."""
-
-    code: Literal[FLAG_CODES]  # type: ignore[valid-type]
-    params: dict[Annotated[str, Field(pattern=r"^[a-z_]{1,40}$")],
-                 Annotated[int, Field(strict=True)] | Code]
-
-
 class UnitCompleted(_Data):
+    """Completion carries no flags: the ledger computes them from the unit's record
+    (ledger/rules/flags.py); a writer cannot declare fewer."""
+
     note: Text | None = None
-    flags: Annotated[list[RuleFlag], Field(max_length=50)] | None = None  # station rule results
 
 
 class LotOpened(_Data):
@@ -205,6 +194,36 @@ class KeyRotated(_Data):
         return self
 
 
+class CataloguePublished(_Data):
+    """The process catalogue in force from this entry on (ledger/catalogue.py content)."""
+
+    version: Text
+    sha256: Hex256  # of the content's RFC 8785 bytes
+    content: dict[str, Any]
+
+
+class FlagReviewed(_Data):
+    """A manager's reasoned decision on a computed flag: credit the unit (or lot) despite
+    it, or exclude it. The flag itself stays; the latest review of it wins."""
+
+    flag: Literal[FLAG_CODES]  # type: ignore[valid-type]
+    key: Code | None = None  # the fraction or scale the flag is about
+    resolution: Literal[RESOLUTIONS]  # type: ignore[valid-type]
+    reason: Text
+    approved_by: Code
+
+
+class AttemptRefused(_Data):
+    """Something a station refused (a duplicate label or trade-in code, a wrong cylinder...),
+    kept as a record: which rule, what was attempted, about what, with the rule's figures."""
+
+    rule: Code
+    attempted: Code  # the event type that was refused
+    about: Annotated[str, Field(strict=True, pattern=SUBJECT_PATTERN)]
+    params: dict[Annotated[str, Field(pattern=r"^[a-z_]{1,40}$")],
+                 Annotated[int, Field(strict=True)] | Text | None]
+
+
 class CertificateIssued(_Data):
     kind: Literal["unit", "period", "lot"]
     sha256: Hex256
@@ -258,18 +277,20 @@ EVENT_TYPES: dict[str, EventType] = {
     "station.registered": EventType(StationRegistered, "station", plant_only=True),
     "station.revoked": EventType(StationRevoked, "station", plant_only=True),
     "key.rotated": EventType(KeyRotated, "key", plant_only=True),
+    "catalogue.published": EventType(CataloguePublished, "catalogue", plant_only=True),
+    "flag.reviewed": EventType(FlagReviewed, "*", plant_only=True),
+    "attempt.refused": EventType(AttemptRefused, "station"),
     "certificate.issued": EventType(CertificateIssued, "cert", plant_only=True),
     "certificate.revoked": EventType(CertificateRevoked, "cert", plant_only=True),
     "correction": EventType(Correction, "*", plant_only=True),
 }
 
 ENVELOPE_FIELDS = ("id", "type", "time", "station", "operator", "subject", "data")
-_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
-_STATION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
-_OPERATOR = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
-_SUBJECT = re.compile(
-    r"^(unit|lot|cylinder|scale|cert|key|station):([A-Za-z0-9][A-Za-z0-9._:/+-]{0,127})$"
-)
+# Identifiers are matched whole (re.fullmatch): "$" alone would let a final newline through.
+_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
+_STATION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
+_OPERATOR = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
+_SUBJECT = re.compile(SUBJECT_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -319,8 +340,8 @@ def parse_event(obj: Any) -> Event:
     _check_time(obj["time"])
     _check_pattern(obj, "station", _STATION, "letters, digits, '.', '_' or '-', at most 32")
     _check_pattern(obj, "operator", _OPERATOR, "letters, digits, '.', '_', '@' or '-'")
-    _check_pattern(obj, "subject", _SUBJECT, "prefix:name, prefix one of unit, lot, cylinder, "
-                   "scale, cert, key, station")
+    _check_pattern(obj, "subject", _SUBJECT, "prefix:name, prefix one of "
+                   f"{', '.join(SUBJECT_PREFIXES)}")
     prefix = obj["subject"].split(":", 1)[0]
     if etype.subject != "*" and prefix != etype.subject:
         raise EventError(f"a {obj['type']} event is about a {etype.subject}:..., "
@@ -328,6 +349,10 @@ def parse_event(obj: Any) -> Event:
     if etype.plant_only and obj["station"] != PLANT_STATION:
         raise EventError(f"only the console ({PLANT_STATION}) may record {obj['type']}, "
                          f"not station {obj['station']!r}", "station")
+    if obj["type"] == "unit.completed" and isinstance(obj["data"], dict) \
+            and "flags" in obj["data"]:
+        raise EventError("data.flags: flags are computed by the ledger from the unit's record, "
+                         "never declared; leave them out", "data.flags")
     try:
         etype.data.model_validate(obj["data"])
     except ValidationError as exc:
@@ -348,7 +373,7 @@ def _check_id(value: Any) -> None:
 
 
 def _check_time(value: Any) -> None:
-    ok = isinstance(value, str) and bool(_TIME.match(value))
+    ok = isinstance(value, str) and bool(_TIME.fullmatch(value))
     if ok:
         try:
             datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ")
@@ -361,7 +386,7 @@ def _check_time(value: Any) -> None:
 
 def _check_pattern(obj: dict[str, Any], field: str, pattern: re.Pattern[str], rule: str) -> None:
     value = obj[field]
-    if not isinstance(value, str) or not pattern.match(value):
+    if not isinstance(value, str) or not pattern.fullmatch(value):
         raise EventError(f"{field} {value!r} is not valid: {rule}", field)
 
 

@@ -9,6 +9,7 @@ Nothing about the head is cached in memory: many processes append to one ledger.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,11 +20,14 @@ from sqlalchemy import Engine
 
 from ledger import merkle
 from ledger.canonical import encode_valid
+from ledger.catalogue import Catalogue
 from ledger.checkpoint import Checkpoint
+from ledger.corrections import Pair
 from ledger.encoding import decode_base64
 from ledger.events import PLANT_STATION, Event, EventError, parse_event, utc_now_ms
 from ledger.note import Signer, Verifier, open_note, sign
 from ledger.projections import Projector, RuleError
+from ledger.rules.facts import CylinderFacts
 from ledger.store import (
     Tx,
     chunks,
@@ -36,6 +40,7 @@ from ledger.store import (
 )
 
 ZERO_HASH = bytes(32)
+CATALOGUE_SUBJECT = "catalogue:process"  # every version of the catalogue, one chain
 
 
 class LedgerError(Exception):
@@ -45,13 +50,16 @@ class LedgerError(Exception):
 class AppendError(LedgerError):
     """A submission was refused; nothing of its batch was written.
 
-    `position` is the submission's place in the batch (0-based), `field` the field at fault.
+    `position` is the submission's place in the batch (0-based), `field` the field at fault,
+    `rule` the plant rule that refused it (ledger/rules/reasons.py), where one did.
     """
 
-    def __init__(self, message: str, position: int | None = None, field: str | None = None):
+    def __init__(self, message: str, position: int | None = None, field: str | None = None,
+                 rule: str | None = None):
         super().__init__(message)
         self.position = position
         self.field = field
+        self.rule = rule
 
 
 @dataclass(frozen=True)
@@ -137,7 +145,36 @@ class Ledger:
         with write_transaction(self.engine) as conn:
             return _Append(conn, submissions).run()
 
+    def publish_catalogue(self, catalogue: Catalogue, version: str, operator: str) -> Appended:
+        """Put `catalogue` in force from the next entry on (a `catalogue.published` entry)."""
+        event = parse_event({
+            "id": str(uuid.uuid4()), "type": "catalogue.published", "time": utc_now_ms(),
+            "station": PLANT_STATION, "operator": operator, "subject": CATALOGUE_SUBJECT,
+            "data": {"version": version, "sha256": catalogue.sha256(),
+                     "content": catalogue.content()}})
+        return self.append([Submission(event)])[0]
+
     # -- reading -----------------------------------------------------------------------------
+
+    def subject_entries(self, subject: str, size: int | None = None) -> list[Pair]:
+        """(index, event) of every entry about `subject` (below `size`), oldest first: the one
+        query for "the entries of subject X"."""
+        bound = "" if size is None else " AND idx < ?"
+        params: tuple[Any, ...] = (subject,) if size is None else (subject, size)
+        with read_transaction(self.engine) as conn:
+            rows = execute(conn, f"SELECT idx, body FROM ledger_entries WHERE subject = ?{bound} "
+                           "ORDER BY idx", params).fetchall()
+        return [(idx, json.loads(bytes(body))["event"]) for idx, body in rows]
+
+    def catalogue(self) -> tuple[int, Catalogue] | None:
+        """The catalogue in force now and the entry that published it (None: none yet)."""
+        with read_transaction(self.engine) as conn:
+            return Projector(conn).catalogue_at(None)
+
+    def cylinder(self, cylinder: str) -> CylinderFacts:
+        """A recovery cylinder as the rules see it: registration and latest gross after."""
+        with read_transaction(self.engine) as conn:
+            return Projector(conn).world.cylinder(cylinder)
 
     def size(self) -> int:
         with read_transaction(self.engine) as conn:
@@ -330,9 +367,9 @@ class _Append:
                 continue
             self._check_signature(projector, sub, position)
             try:
-                projector.apply(size, event)
+                projector.apply(size, event, logged)
             except RuleError as exc:
-                raise AppendError(str(exc), position) from None
+                raise AppendError(str(exc), position, rule=exc.code) from None
             body = entry_bytes(size, head, subject_heads.get(event.subject), logged, event,
                                sub.station_sig)
             leaf = merkle.leaf_hash(body)

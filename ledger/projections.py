@@ -1,13 +1,17 @@
 """Read models derived from the entries: units (with their outputs and refrigerant
-recoveries), lots, stations, scales, and the dashboard's hourly roll-up.
+recoveries), lots, stations, scales and their checks, catalogue versions, the flags the rules
+compute, stations' refusal records, and the dashboard's hourly roll-up.
 
-`Projector` runs inside the append transaction. It loads the rows an append batch touches,
-refuses events that break the ledger's own invariants (a unit received twice, a lot shipped
-before it was sealed, a revoked station...), applies each event's effect and writes the rows
-back. A `correction` re-derives its subject's row from the subject's entries with the
-correction applied (and, for a unit, its output and recovery rows), so `rebuild` and
-incremental updates always agree. The hourly roll-up (ledger/hourly.py) changes by each
-touched unit's share after the append minus its share before.
+`Projector` runs inside the append transaction. It loads the rows and entries an append batch
+touches, refuses what the plant's rules forbid (ledger/rules/, judged against the catalogue in
+force; the same functions the station and the verifier call) and what breaks the ledger's own
+invariants (a revoked station, a correction of another subject...), applies each event's
+effect and writes the rows back. A unit's (or lot's) flags are computed again, from its
+entries, whenever an append touches it. A `correction` re-derives its subject's row from the
+subject's entries with the correction applied (and, for a unit, its output and recovery
+rows), so `rebuild` and incremental updates always agree. The hourly roll-up
+(ledger/hourly.py) changes by each touched unit's share after the append minus its share
+before.
 """
 
 from __future__ import annotations
@@ -18,8 +22,13 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ledger import hourly
+from ledger.catalogue import Catalogue, from_content
+from ledger.corrections import Pair, fold
 from ledger.encoding import decode_base64
 from ledger.events import PLANT_STATION, Event
+from ledger.rules import judge
+from ledger.rules.facts import CylinderFacts, LotFacts, UnitFacts
+from ledger.rules.reasons import Refusal
 from ledger.store import Tx, chunks, execute, insert_rows, placeholders, scalar, stream
 from ledger.tables import (
     PROJECTION_TABLES,
@@ -41,16 +50,30 @@ _ENTRY_ROWS = {"material.output": ("unit_outputs", UnitOutput),
                "refrigerant.recovered": ("refrigerant_recoveries", RefrigerantRecovery)}
 
 
+# Catalogues by the SHA-256 of their content: immutable, so kept across transactions.
+_CATALOGUES: dict[str, Catalogue] = {}
+
+
 class RuleError(ValueError):
-    """The event contradicts what the ledger already holds."""
+    """The event contradicts the plant's rules or what the ledger already holds; `code` names
+    the rule (ledger/rules/reasons.py) where one does."""
+
+    def __init__(self, message: str, code: str | None = None):
+        super().__init__(message)
+        self.code = code
 
 
 class Projector:
-    """Projection rows for one append transaction: load, check and apply, then flush."""
+    """Projection rows for one append transaction: load, check and apply, then flush.
 
-    def __init__(self, conn: Tx, rollup: bool = True):
+    With `judge` False (rebuild) the entries are replayed without judging them again: they
+    were accepted by the rules in force when they were written.
+    """
+
+    def __init__(self, conn: Tx, judge: bool = True):
         self.conn = conn
-        self.rollup = rollup  # keep hourly_totals (absent before migration 0005)
+        self.judge = judge
+        self.world = _World(self)
         self.rows: dict[str, Row | None] = {}  # subject -> row, or None where there is none
         self.stored: dict[str, Row | None] = {}  # unit subject -> its row as stored
         self.dirty: set[str] = set()
@@ -58,6 +81,13 @@ class Projector:
         self.pending: dict[str, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
         self.entry_rows: dict[int, tuple[str, Row]] = {}  # entry index -> (table, row) to insert
         self.rederived: set[str] = set()  # labels whose entry rows are written anew
+        self.stored_pairs: dict[str, list[Pair]] = {}  # subject -> its entries before the batch
+        self.new_rows: dict[str, list[Row]] = defaultdict(list)  # table -> rows to insert
+        self.catalogues: list[tuple[int, Catalogue]] = []  # published in this batch
+        self.recoveries: dict[str, tuple[int, int]] = {}  # cylinder -> (entry, gross after)
+        self.checks: dict[str, list[tuple[int, str, bool]]] = defaultdict(list)  # this batch's
+        self.registered_at: dict[str, str | None] = {}
+        self.judged: set[str] = set()  # unit and lot subjects whose flags are computed again
 
     def load(self, events: Iterable[Event]) -> None:
         """Fetch every row the batch can touch, in a few queries."""
@@ -67,10 +97,14 @@ class Projector:
             subjects.add(event.subject)
             if event.station != PLANT_STATION:
                 subjects.add("station:" + event.station)
-            if event.type == "material.output":
+            if event.type in ("material.output", "component.removed") and event.data.get("lot"):
                 subjects.add("lot:" + event.data["lot"])
+            if event.type == "refrigerant.recovered":
+                subjects.add("cylinder:" + event.data["cylinder"])
             if event.type == "unit.received" and event.data.get("trade_in_code"):
                 codes.add(event.data["trade_in_code"])
+        self._load_entries(sorted(s for s in subjects if s.split(":", 1)[0] in _FACT_SUBJECTS
+                                  and s not in self.stored_pairs))
         wanted = [s for s in subjects if s.split(":", 1)[0] in _TABLES and s not in self.rows]
         by_kind: dict[str, list[str]] = defaultdict(list)
         for subject in wanted:
@@ -96,19 +130,106 @@ class Projector:
                              f"trade_in_code IN ({placeholders(len(part))})", tuple(part))
             self.trade_in.update(dict(result.fetchall()))
 
+    def _load_entries(self, subjects: list[str]) -> None:
+        """Every entry of `subjects` logged before this batch: what the rules read."""
+        for subject in subjects:
+            self.stored_pairs[subject] = []
+        for part in chunks(subjects):
+            result = execute(self.conn, "SELECT subject, idx, body FROM ledger_entries WHERE "
+                             f"subject IN ({placeholders(len(part))}) ORDER BY idx", tuple(part))
+            for subject, idx, body in result:
+                self.stored_pairs[subject].append((idx, json.loads(bytes(body))["event"]))
+
+    def pairs(self, subject: str) -> list[Pair]:
+        """The subject's entries so far: logged before the batch, then the batch's."""
+        if subject not in self.stored_pairs:
+            self._load_entries([subject])
+        return self.stored_pairs[subject] + self.pending.get(subject, [])
+
+    def catalogue_at(self, index: int | None) -> tuple[int, Catalogue] | None:
+        """The catalogue in force at entry `index` (None: after everything so far): the
+        latest published below it, else the first ever published (entries written before any
+        catalogue are judged retroactively by the first)."""
+        pending = [(i, c) for i, c in self.catalogues if index is None or i < index]
+        if pending:
+            return pending[-1]
+        bound = "" if index is None else " WHERE idx < ?"
+        params: tuple[Any, ...] = () if index is None else (index,)
+        row = execute(self.conn, f"SELECT idx, sha256 FROM catalogues{bound} ORDER BY idx DESC "
+                      "LIMIT 1", params).fetchone()
+        if row is None:
+            row = execute(self.conn, "SELECT idx, sha256 FROM catalogues ORDER BY idx "
+                          "LIMIT 1").fetchone()
+        if row is None:
+            return self.catalogues[0] if self.catalogues else None
+        idx, digest = row
+        if digest not in _CATALOGUES:
+            body = scalar(execute(self.conn, "SELECT body FROM ledger_entries WHERE idx = ?",
+                                  (idx,)))
+            content = json.loads(bytes(body))["event"]["data"]["content"]
+            _CATALOGUES[digest] = from_content(content, f"entry {idx}")
+        return idx, _CATALOGUES[digest]
+
+    def last_pass(self, scale: str, at: str, index: int | None) -> str | None:
+        """The time of `scale`'s latest passing check logged before entry `index`, at or
+        before `at` (ledger.rules.flags.LastPass)."""
+        found = [t for i, t, passed in self.checks.get(scale, [])
+                 if passed and t <= at and (index is None or i < index)]
+        bound, params = ("", (scale, True, at)) if index is None else \
+            (" AND idx < ?", (scale, True, at, index))
+        stored = scalar(execute(self.conn, "SELECT MAX(at) FROM scale_checks WHERE scale = ? "
+                                f"AND passed = ? AND at <= ?{bound}", params))
+        candidates = [t for t in (*found, stored) if t is not None]
+        return max(candidates) if candidates else None
+
+    def last_recovery(self, cylinder: str) -> tuple[int, int] | None:
+        """(entry, gross after) of the cylinder's latest recovery so far."""
+        if cylinder in self.recoveries:
+            return self.recoveries[cylinder]
+        row = execute(self.conn, "SELECT idx, cylinder_gross_after_g FROM "
+                      "refrigerant_recoveries WHERE cylinder = ? ORDER BY idx DESC LIMIT 1",
+                      (cylinder,)).fetchone()
+        return None if row is None or row[1] is None else (row[0], row[1])
+
+    def station_registered_at(self, station: str) -> str | None:
+        if station == PLANT_STATION:
+            return None
+        if station not in self.registered_at:
+            row = self.rows.get("station:" + station)
+            body = scalar(execute(self.conn, "SELECT body FROM ledger_entries WHERE idx = ?",
+                                  (row["registered_index"],))) if row else None
+            self.registered_at[station] = json.loads(bytes(body))["event"]["time"] \
+                if body else None
+        return self.registered_at[station]
+
+    def raised_flags(self, subject: str) -> list[tuple[str, str | None]]:
+        rows = execute(self.conn, "SELECT code, key FROM rule_flags WHERE subject = ?",
+                       (subject,)).fetchall()
+        return [(code, key or None) for code, key in rows]
+
     def station_key(self, station: str) -> str | None:
         """The base64 public key of an active station, as of this point in the batch."""
         row = self.rows.get("station:" + station)
         return row["public_key"] if row and row["state"] == "active" else None
 
-    def apply(self, index: int, event: Event) -> None:
-        """Check `event` against the rows and apply it; raises RuleError, changing nothing."""
+    def apply(self, index: int, event: Event, logged: str | None = None) -> None:
+        """Check `event` against the rules and the rows, then apply it; raises RuleError,
+        changing nothing. `logged` is the time the entry is logged (judged events only)."""
+        if self.judge:
+            if event.type != "correction":
+                try:
+                    judge.check(event.obj, self.world, logged or event.obj["time"])
+                except Refusal as refusal:
+                    raise RuleError(str(refusal), refusal.code) from None
+            self._check(event)
         self.pending[event.subject].append((index, event.obj))
         if event.type == "correction":
-            self._check_correction(index, event)
+            if self.judge:
+                self._check_correction(index, event)
             self._refold(event.subject)
+            self._judged(event.subject)
             return
-        self._check(event)
+        self._record(index, event)
         self._effect(event.subject, index, event.obj)
         if event.type == "unit.received" and event.data.get("trade_in_code"):
             self.trade_in[event.data["trade_in_code"]] = event.subject.split(":", 1)[1]
@@ -117,9 +238,63 @@ class Projector:
             station.update(last_seen_at=event.obj["time"], last_seen_index=index)
             self.dirty.add("station:" + event.station)
 
+    def _record(self, index: int, event: Event) -> None:
+        """The rows of the rules' read models that `event` adds."""
+        data, at = event.data, event.obj["time"]
+        if event.type == "catalogue.published":
+            catalogue = _CATALOGUES.setdefault(data["sha256"], from_content(data["content"]))
+            self.catalogues.append((index, catalogue))
+            self.new_rows["catalogues"].append({"idx": index, "version": data["version"],
+                                                "sha256": data["sha256"], "published_at": at})
+        elif event.type == "scale.calibrated":
+            scale = event.subject.split(":", 1)[1]
+            self.checks[scale].append((index, at, data["passed"]))
+            self.new_rows["scale_checks"].append({"idx": index, "scale": scale, "at": at,
+                                                  "passed": data["passed"]})
+        elif event.type == "attempt.refused":
+            self.new_rows["refusals"].append({
+                "idx": index, "station": event.station, "operator": event.obj["operator"],
+                "at": at, "rule": data["rule"], "attempted": data["attempted"],
+                "about": data["about"]})
+        elif event.type == "refrigerant.recovered":
+            self.recoveries[data["cylinder"]] = (index, data["cylinder_gross_after_g"])
+        self._judged(event.subject)
+
+    def _judged(self, subject: str) -> None:
+        if subject.split(":", 1)[0] in ("unit", "lot"):
+            self.judged.add(subject)
+
+    def _flag_rows(self) -> tuple[list[tuple[str]], list[tuple[Any, ...]]]:
+        """The flags of every unit and lot the batch touched, computed from their entries
+        (ledger.rules.judge), as (subjects to clear, rows to insert)."""
+        rows = []
+        for subject in sorted(self.judged):
+            kind, name = subject.split(":", 1)
+            row = self.rows.get(subject)
+            if row is None or row["state"] != ("completed" if kind == "unit" else "received"):
+                continue
+            pairs = self.pairs(subject)
+            raised_index, raised_at = _last_of(
+                pairs, "unit.completed" if kind == "unit" else "lot.received")
+            found = self.catalogue_at(raised_index)
+            if found is None:
+                continue
+            if kind == "unit":
+                judgement = judge.judge_unit(pairs, name, found[1], self.last_pass)
+            else:
+                judgement = judge.judge_lot(pairs, name, found[1])
+            reviews = {(r["flag"], r["key"]): r for r in judgement.reviews}
+            for flag in judgement.flags:
+                review = reviews.get((flag.code, flag.key), {})
+                rows.append((subject, flag.code, flag.key or "", json.dumps(flag.params),
+                             raised_index, raised_at, review.get("resolution"),
+                             review.get("entry")))
+        return [(s,) for s in sorted(self.judged)], rows
+
     def flush(self) -> None:
         """Write every changed row back: one statement per table and kind of change."""
-        rollup = self._hourly_change() if self.rollup else None
+        rollup = self._hourly_change()
+        cleared, flags = self._flag_rows()
         upserts: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
         deletes: dict[str, list[tuple[str]]] = defaultdict(list)
         for subject in sorted(self.dirty):
@@ -151,8 +326,16 @@ class Projector:
                          for t, row in self.entry_rows.values() if t == table])
         self.entry_rows.clear()
         self.rederived.clear()
-        if rollup is not None:
-            hourly.write(self.conn, rollup)
+        hourly.write(self.conn, rollup)
+        for table, new in self.new_rows.items():
+            columns = list(new[0])
+            insert_rows(self.conn, table, columns, [tuple(r[c] for c in columns) for r in new])
+        self.new_rows.clear()
+        if cleared:
+            execute(self.conn, "DELETE FROM rule_flags WHERE subject = ?", cleared)
+        insert_rows(self.conn, "rule_flags", ("subject", "code", "key", "params", "raised_index",
+                                              "raised_at", "resolution", "review_index"), flags)
+        self.judged.clear()
 
     def _hourly_change(self) -> hourly.Totals:
         """What this batch changes in the roll-up: per touched unit, its share from the rows
@@ -184,44 +367,10 @@ class Projector:
     # -- rules -------------------------------------------------------------------------------
 
     def _check(self, event: Event) -> None:
+        """The ledger's own invariants beyond the plant's rules: stations' registrations."""
         kind, name = event.subject.split(":", 1)
-        row = self.rows.get(event.subject)
-        data = event.data
-        if event.type == "unit.received":
-            if row is not None:
-                raise RuleError(f"unit {name} was already received (entry {row['first_index']})")
-            code = data.get("trade_in_code")
-            if code and code in self.trade_in:
-                raise RuleError(f"trade-in code {code} was already received with unit "
-                                f"{self.trade_in[code]}")
-        elif kind == "unit":
-            if row is None:
-                raise RuleError(f"unit {name} has not been received; record unit.received first")
-            if row["state"] == "completed":
-                raise RuleError(f"unit {name} was completed at {row['completed_at']}; "
-                                "fix its record with a correction instead")
-            if event.type == "material.output":
-                lot = self.rows.get("lot:" + data["lot"])
-                if lot is None or lot["state"] != "open":
-                    raise RuleError(f"lot {data['lot']} is not open; open it with lot.opened "
-                                    "before putting outputs in it")
-        elif kind == "lot":
-            self._check_lot(event, name, row)
-        elif kind == "station":
-            self._check_station(event, name, row)
-
-    def _check_lot(self, event: Event, name: str, row: Row | None) -> None:
-        needs = {"lot.sealed": "open", "lot.shipped": "sealed", "lot.received": "shipped"}
-        if event.type == "lot.opened":
-            if row is not None:
-                raise RuleError(f"lot {name} was already opened (entry {row['first_index']})")
-            return
-        if row is None or row["state"] != needs[event.type]:
-            state = row["state"] if row else "not opened"
-            raise RuleError(f"lot {name} is {state}; {event.type} needs it {needs[event.type]}")
-        if event.type == "lot.received" and event.data["manifest_no"] != row["manifest_no"]:
-            raise RuleError(f"manifest {event.data['manifest_no']} is not the one lot {name} "
-                            f"was shipped with ({row['manifest_no']})")
+        if kind == "station" and event.type != "attempt.refused":
+            self._check_station(event, name, self.rows.get(event.subject))
 
     def _check_station(self, event: Event, name: str, row: Row | None) -> None:
         if event.type == "station.registered":
@@ -303,7 +452,8 @@ class Projector:
             row = {**common, "refrigerant": data["refrigerant"],
                    "recovered_g": data["recovered_g"],
                    "nameplate_charge_g": data.get("nameplate_charge_g"),
-                   "cylinder": data["cylinder"]}
+                   "cylinder": data["cylinder"],
+                   "cylinder_gross_after_g": data["cylinder_gross_after_g"]}
         elif etype == "material.output":
             row = {**common, "kind": "material", "code": data["fraction"], "lot": data["lot"],
                    "mass_g": data["mass_g"], "count": None}
@@ -320,32 +470,59 @@ class Projector:
             self.rederived.add(name)
             self.entry_rows = {i: (t, r) for i, (t, r) in self.entry_rows.items()
                                if r["label"] != name}
-        entries = self._subject_entries(subject)
-        corrections: dict[int, dict[str, Any]] = {}
-        for _, obj in entries:
-            if obj["type"] == "correction":
-                corrections[obj["data"]["corrects"]] = obj["data"]
+        entries = self.pairs(subject)
         self.rows[subject] = None
         self.dirty.add(subject)
-        for index, obj in entries:
-            fix = corrections.get(index)
-            if obj["type"] == "correction" or (fix and fix.get("void")):
-                continue
-            if fix:
-                obj = {**obj, "data": {**obj["data"], **fix["set"]}}
+        for index, obj in fold(entries)[0]:
             self._effect(subject, index, obj)
         row = self.rows[subject]
         if row is not None:
             row["last_index"] = entries[-1][0]
 
-    def _subject_entries(self, subject: str) -> list[tuple[int, dict[str, Any]]]:
-        pending = self.pending[subject]
-        first_pending = pending[0][0] if pending else None
-        result = execute(self.conn, "SELECT idx, body FROM ledger_entries WHERE subject = ? "
-                         "ORDER BY idx", (subject,))
-        stored = [(i, json.loads(body)["event"]) for i, body in result
-                  if first_pending is None or i < first_pending]
-        return stored + pending
+
+def _last_of(pairs: list[Pair], etype: str) -> tuple[int, str]:
+    """The entry and time of the subject's latest effective event of `etype`."""
+    found = [(i, e["time"]) for i, e in fold(pairs)[0] if e["type"] == etype]
+    return found[-1]
+
+
+class _World:
+    """The rules' view of the ledger inside one append (ledger.rules.facts.World)."""
+
+    def __init__(self, projector: Projector):
+        self.projector = projector
+
+    @property
+    def catalogue(self) -> Catalogue | None:
+        found = self.projector.catalogue_at(None)
+        return found[1] if found else None
+
+    def unit(self, label: str) -> UnitFacts:
+        return UnitFacts.of(label, self.projector.pairs("unit:" + label))
+
+    def lot(self, lot: str) -> LotFacts:
+        return LotFacts.of(lot, self.projector.pairs("lot:" + lot))
+
+    def cylinder(self, cylinder: str) -> CylinderFacts:
+        registered = [(i, e) for i, e in fold(self.projector.pairs("cylinder:" + cylinder))[0]
+                      if e["type"] == "cylinder.registered"]
+        last = self.projector.last_recovery(cylinder)
+        return CylinderFacts(cylinder, registered[0][1]["data"] if registered else None,
+                             registered[0][0] if registered else None,
+                             last[1] if last else None, last[0] if last else None)
+
+    def trade_in_holder(self, code: str) -> str | None:
+        return self.projector.trade_in.get(code)
+
+    def station_registered_at(self, station: str) -> str | None:
+        return self.projector.station_registered_at(station)
+
+    def raised_flags(self, subject: str) -> list[tuple[str, str | None]]:
+        return self.projector.raised_flags(subject)
+
+
+# Subjects whose entries the rules read as facts.
+_FACT_SUBJECTS = ("unit", "lot", "cylinder")
 
 
 def _recovered(row: Row, obj: dict[str, Any]) -> None:
@@ -395,45 +572,34 @@ _EFFECTS = {
 }
 
 
-def _has_table(conn: Tx, table: str) -> bool:
-    if conn.dialect == "sqlite":
-        sql = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?"
-    else:
-        sql = ("SELECT COUNT(*) FROM information_schema.tables WHERE table_name = ? "
-               "AND table_schema = current_schema()")
-    return bool(scalar(execute(conn, sql, (table,))))
-
-
 def rebuild(conn: Tx, progress: Callable[[int], None] | None = None,
             batch: int = 1000) -> int:
     """Derive every projection again from the entries (inside the caller's write transaction).
 
-    Migration 0003 calls this on a schema without hourly_totals (0005 adds and fills it), so
-    the roll-up is rebuilt only where it exists. Returns the number of entries replayed.
+    Migration 0010 calls this; so does `dledger rebuild`. Returns the number of entries
+    replayed.
     """
-    rollup = _has_table(conn, "hourly_totals")
     for table in PROJECTION_TABLES:
-        if rollup or table != "hourly_totals":
-            execute(conn, f"DELETE FROM {table}")
+        execute(conn, f"DELETE FROM {table}")
     count = 0
     pending: list[tuple[int, Event]] = []
     for idx, body in stream(conn, "SELECT idx, body FROM ledger_entries ORDER BY idx"):
         obj = json.loads(bytes(body))["event"]
         pending.append((idx, Event(obj, b"")))
         if len(pending) == batch:
-            _replay(conn, pending, rollup)
+            _replay(conn, pending)
             count += len(pending)
             if progress:
                 progress(len(pending))
             pending = []
-    _replay(conn, pending, rollup)
+    _replay(conn, pending)
     if progress:
         progress(len(pending))
     return count + len(pending)
 
 
-def _replay(conn: Tx, entries: list[tuple[int, Event]], rollup: bool) -> None:
-    projector = Projector(conn, rollup)
+def _replay(conn: Tx, entries: list[tuple[int, Event]]) -> None:
+    projector = Projector(conn, judge=False)
     projector.load(event for _, event in entries)
     for idx, event in entries:
         try:

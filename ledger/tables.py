@@ -172,6 +172,8 @@ class RefrigerantRecovery(SQLModel, table=True):
     cylinder: str = Field(sa_column=Column(String(64), nullable=False))
     station: str = Field(sa_column=Column(String(32), nullable=False))
     at: str = Field(sa_column=Column(String(24), nullable=False))
+    # the cylinder's gross after it: the next recovery's "before" continues from it
+    cylinder_gross_after_g: int | None = Field(sa_column=Column(BigInteger, nullable=True))
 
 
 class Scale(SQLModel, table=True):
@@ -183,6 +185,59 @@ class Scale(SQLModel, table=True):
     last_check_passed: bool = Field(sa_column=Column(Boolean, nullable=False))
     last_pass_at: str | None = Field(sa_column=Column(String(24), nullable=True))
     last_index: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class ScaleCheck(SQLModel, table=True):
+    """Projection: every calibration check, so the rules find a scale's latest passing check
+    before a weighing (ledger/rules/flags.py) with one index look-up."""
+
+    __tablename__ = "scale_checks"
+    __table_args__ = (Index(None, "scale", "passed", "at"),)
+    idx: int = Field(sa_column=Column(EntryIndex, primary_key=True, autoincrement=False))
+    scale: str = Field(sa_column=Column(String(130), nullable=False))
+    at: str = Field(sa_column=Column(String(24), nullable=False))
+    passed: bool = Field(sa_column=Column(Boolean, nullable=False))
+
+
+class CatalogueVersion(SQLModel, table=True):
+    """Projection: each catalogue.published entry; the one in force at entry i is the latest
+    below i (or, for entries written before any, the first: see docs/rules.md)."""
+
+    __tablename__ = "catalogues"
+    idx: int = Field(sa_column=Column(EntryIndex, primary_key=True, autoincrement=False))
+    version: str = Field(sa_column=Column(String(500), nullable=False))
+    sha256: str = Field(sa_column=Column(String(64), nullable=False))
+    published_at: str = Field(sa_column=Column(String(24), nullable=False))
+
+
+class RuleFlag(SQLModel, table=True):
+    """Projection: the flags the rules compute for a unit (at completion) or a lot (at
+    receipt), with the latest review of each. `key` is '' for a flag without one."""
+
+    __tablename__ = "rule_flags"
+    __table_args__ = (Index(None, "raised_at"), Index(None, "resolution", "raised_at"))
+    subject: str = Field(sa_column=Column(label_type(140), primary_key=True))
+    code: str = Field(sa_column=Column(String(32), primary_key=True))
+    key: str = Field(sa_column=Column(String(130), primary_key=True))
+    params: str = Field(sa_column=Column(Text, nullable=False))  # JSON object
+    raised_index: int = Field(sa_column=Column(BigInteger, nullable=False))
+    raised_at: str = Field(sa_column=Column(String(24), nullable=False))
+    resolution: str | None = Field(sa_column=Column(String(16), nullable=True))
+    review_index: int | None = Field(sa_column=Column(BigInteger, nullable=True))
+
+
+class Refusal(SQLModel, table=True):
+    """Projection: what stations refused and recorded (attempt.refused), by time."""
+
+    __tablename__ = "refusals"
+    __table_args__ = (Index(None, "at", "rule"),)
+    idx: int = Field(sa_column=Column(EntryIndex, primary_key=True, autoincrement=False))
+    station: str = Field(sa_column=Column(String(32), nullable=False))
+    operator: str = Field(sa_column=Column(String(64), nullable=False))
+    at: str = Field(sa_column=Column(String(24), nullable=False))
+    rule: str = Field(sa_column=Column(String(64), nullable=False))
+    attempted: str = Field(sa_column=Column(String(64), nullable=False))
+    about: str = Field(sa_column=Column(label_type(140), nullable=False))
 
 
 class Lot(SQLModel, table=True):
@@ -246,7 +301,8 @@ class HourlyTotal(SQLModel, table=True):
 
 
 PROJECTION_TABLES = ("units", "lots", "stations", "scales", "unit_outputs",
-                     "refrigerant_recoveries", "hourly_totals")
+                     "refrigerant_recoveries", "hourly_totals", "scale_checks", "catalogues",
+                     "rule_flags", "refusals")
 
 
 # -- Console accounts ------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Read models for the console: unit outputs, refrigerant recoveries, scales, and more columns
 on units and stations. Written out by hand (reviewed here and in schema.sql).
 
-The new rows are derived from the entries, so the migration ends by rebuilding every
-projection from the log.
+The new rows are derived from the entries; migration 0010 rebuilds every projection from the
+log (a rebuild here would write columns that do not exist yet).
 
 Revision ID: 0003
 Revises: 0002
@@ -67,12 +67,3 @@ def upgrade() -> None:
         sa.Column("last_index", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("scale", name=op.f("pk_scales")),
     )
-    _rebuild_projections()
-
-
-def _rebuild_projections() -> None:
-    from ledger.projections import rebuild
-    from ledger.store import Tx
-
-    bind = op.get_bind()
-    rebuild(Tx(bind.connection, bind.dialect.name))

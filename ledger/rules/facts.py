@@ -1,0 +1,145 @@
+"""What the rules read: a unit's, a lot's and a cylinder's record, and the world they sit in.
+
+Each writer builds these from what it holds: the ledger from its entries and read models in
+the append transaction, the station from the ledger's answer merged with its outbox, the
+verifier from a certificate's entries. The events are the *effective* ones, corrections
+folded (ledger.corrections), oldest first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ledger.catalogue import Catalogue
+from ledger.corrections import Pair, effective
+
+Event = dict[str, Any]
+
+# The lot state machine: each lot event, the state it needs and the state it leaves.
+LOT_TRANSITIONS: dict[str, tuple[str, str]] = {
+    "lot.opened": ("new", "open"),
+    "lot.sealed": ("open", "sealed"),
+    "lot.shipped": ("sealed", "shipped"),
+    "lot.received": ("shipped", "received"),
+}
+
+
+def _events(logged: Iterable[Pair], pending: Sequence[Event]) -> tuple[Event, ...]:
+    """Logged entries with their corrections folded, then events not yet logged."""
+    return tuple(event for _, event in effective(logged)) + tuple(pending)
+
+
+@dataclass(frozen=True)
+class UnitFacts:
+    """A unit's effective events, oldest first."""
+
+    label: str
+    events: tuple[Event, ...]
+
+    @classmethod
+    def of(cls, label: str, logged: Iterable[Pair] = (),
+           pending: Sequence[Event] = ()) -> UnitFacts:
+        return cls(label, _events(logged, pending))
+
+    def data_of(self, etype: str) -> list[dict[str, Any]]:
+        return [e["data"] for e in self.events if e["type"] == etype]
+
+    @property
+    def received(self) -> dict[str, Any] | None:
+        found = self.data_of("unit.received")
+        return found[0] if found else None
+
+    @property
+    def completed(self) -> bool:
+        return bool(self.data_of("unit.completed"))
+
+    @property
+    def recovered_g(self) -> int:
+        return sum(d["recovered_g"] for d in self.data_of("refrigerant.recovered"))
+
+    @property
+    def outputs(self) -> list[dict[str, Any]]:
+        return self.data_of("material.output")
+
+    def weighed_g(self) -> int:
+        """What left the unit on a scale: outputs and weighed components."""
+        return (sum(d["mass_g"] for d in self.outputs)
+                + sum(d.get("mass_g") or 0 for d in self.data_of("component.removed")))
+
+    def done(self, step: str) -> int:
+        """How many times `step` was recorded (0: not done)."""
+        kind, _, target = step.partition(":")
+        if step == "intake":
+            return len(self.data_of("unit.received"))
+        if step == "refrigerant":
+            return (len(self.data_of("refrigerant.recovered"))
+                    + len(self.data_of("refrigerant.absent")))
+        if kind == "component":
+            return sum(1 for d in self.data_of("component.removed") if d["component"] == target)
+        if kind == "output":
+            return sum(1 for d in self.outputs if d["fraction"] == target)
+        if step == "complete":
+            return len(self.data_of("unit.completed"))
+        raise ValueError(f"unknown step {step!r}")
+
+
+@dataclass(frozen=True)
+class LotFacts:
+    """A lot's own effective events (lot.opened ... lot.received), oldest first."""
+
+    lot: str
+    events: tuple[Event, ...]
+
+    @classmethod
+    def of(cls, lot: str, logged: Iterable[Pair] = (), pending: Sequence[Event] = ()) -> LotFacts:
+        return cls(lot, _events(logged, pending))
+
+    def data_of(self, etype: str) -> dict[str, Any] | None:
+        found = [e["data"] for e in self.events if e["type"] == etype]
+        return found[-1] if found else None
+
+    @property
+    def opened(self) -> dict[str, Any] | None:
+        return self.data_of("lot.opened")
+
+    @property
+    def state(self) -> str:
+        state = "new"
+        for event in self.events:
+            if event["type"] in LOT_TRANSITIONS:
+                state = LOT_TRANSITIONS[event["type"]][1]
+        return state
+
+
+@dataclass(frozen=True)
+class CylinderFacts:
+    """A recovery cylinder: its registration, and the gross after its latest recovery."""
+
+    cylinder: str
+    registered: dict[str, Any] | None
+    registered_entry: int | None = None
+    last_after_g: int | None = None
+    last_entry: int | None = None  # the entry of that latest recovery (None: not yet logged)
+
+
+class World(Protocol):
+    """What a writer knows around one event. A method answering None means "not known to
+    this judge" (the verifier holds no cylinder's history): rules needing it are not judged
+    there, and are judged where it is known (the ledger, the station)."""
+
+    @property
+    def catalogue(self) -> Catalogue | None: ...
+
+    def unit(self, label: str) -> UnitFacts: ...
+
+    def lot(self, lot: str) -> LotFacts | None: ...
+
+    def cylinder(self, cylinder: str) -> CylinderFacts | None: ...
+
+    def trade_in_holder(self, code: str) -> str | None: ...
+
+    def station_registered_at(self, station: str) -> str | None: ...
+
+    def raised_flags(self, subject: str) -> list[tuple[str, str | None]] | None: ...

@@ -1,0 +1,238 @@
+"""The entry points: `check` one event before it is written, `judge_unit` a unit's record.
+
+`check` is what the ledger runs for every writer inside the append transaction, and what the
+station runs before it signs: it raises `Refusal` naming the rule. `judge_unit` is what a
+certificate states about a unit and the verifier recomputes: the catalogue that judged it,
+its flags (with their reviews) and any rule its record breaks, so a record written before
+the rules (or around them) shows as excluded rather than credited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ledger.canonical import canonical_bytes
+from ledger.catalogue import Catalogue, CatalogueError, from_content
+from ledger.corrections import Pair, effective
+from ledger.rules import flags as flag_rules
+from ledger.rules import lots, reasons, refrigerant, timing, units
+from ledger.rules.facts import CylinderFacts, Event, LotFacts, UnitFacts, World
+from ledger.rules.reasons import Flag, Refusal
+
+# Event types judged against the catalogue in force (refused while none is).
+JUDGED = frozenset({"unit.received", "refrigerant.recovered", "refrigerant.absent",
+                    "component.removed", "material.output", "unit.completed", "lot.opened",
+                    "lot.sealed", "lot.shipped", "lot.received", "cylinder.registered"})
+
+
+def check(event: Event, world: World, logged: str) -> None:
+    """Refuse `event` (raise Refusal) if a rule forbids it, given what `world` holds just
+    before it; `logged` is the time the ledger logs it."""
+    catalogue = world.catalogue
+    timing.check_time(event, logged, world, catalogue)
+    etype, data = event["type"], event["data"]
+    if etype == "catalogue.published":
+        check_catalogue(data)
+        return
+    if etype == "flag.reviewed":
+        check_review(event, world)
+        return
+    if etype == "attempt.refused":
+        check_attempt(event)
+        return
+    if etype not in JUDGED:
+        return
+    if catalogue is None:
+        raise Refusal(reasons.NO_CATALOGUE, type=etype)
+    kind, _, name = event["subject"].partition(":")
+    if kind == "unit":
+        check_unit_event(event, world.unit(name), world, catalogue)
+    elif kind == "lot":
+        lot = world.lot(name)
+        if lot is not None:
+            lots.check_lot_event(etype, data, lot, catalogue)
+    elif etype == "cylinder.registered":
+        cylinder = world.cylinder(name)
+        if cylinder is not None:
+            refrigerant.check_cylinder(data, cylinder, catalogue)
+
+
+def check_unit_event(event: Event, facts: UnitFacts, world: World, catalogue: Catalogue) -> None:
+    etype, data = event["type"], event["data"]
+    if etype == "unit.received":
+        units.check_new_label(facts)
+        units.check_intake(data, catalogue)
+        code = data.get("trade_in_code")
+        if code:
+            units.check_trade_in(code, world.trade_in_holder(code), facts.label)
+        return
+    received = units.open_unit(facts)
+    category = units.category_of(received["category"], catalogue)
+    if etype == "refrigerant.recovered":
+        units.check_before_outputs(facts)
+        refrigerant.check_recovery(data, facts, category, world.cylinder(data["cylinder"]),
+                                   catalogue)
+    elif etype == "refrigerant.absent":
+        units.check_before_outputs(facts)
+        refrigerant.check_absent(data, facts, category, catalogue)
+    elif etype == "component.removed":
+        component = catalogue.components.get(data["component"])
+        if component is None:
+            raise Refusal(reasons.UNKNOWN_COMPONENT, component=data["component"],
+                          known=", ".join(sorted(catalogue.components)))
+        units.check_output_mass(facts, data.get("mass_g"))
+        lot = world.lot(data["lot"]) if data.get("lot") else None
+        if lot is not None:
+            lots.check_takes(lot, component.fraction, catalogue)
+    elif etype == "material.output":
+        lots.fraction_of(data["fraction"], catalogue)
+        missing = units.missing_depollution(facts, category)
+        if missing:
+            raise Refusal(reasons.DEPOLLUTION_FIRST, steps=", ".join(missing),
+                          label=facts.label)
+        units.check_output_mass(facts, data["mass_g"])
+        lot = world.lot(data["lot"])
+        if lot is not None:
+            lots.check_takes(lot, data["fraction"], catalogue)
+    elif etype == "unit.completed":
+        units.check_completion(facts, category)
+
+
+def check_catalogue(data: dict[str, Any]) -> Catalogue:
+    actual = hashlib.sha256(canonical_bytes(data["content"])).hexdigest()
+    if data["sha256"] != actual:
+        raise Refusal(reasons.CATALOGUE_HASH, stated=data["sha256"], actual=actual)
+    try:
+        return from_content(data["content"], "data.content")
+    except CatalogueError as exc:
+        raise Refusal(reasons.CATALOGUE_INVALID, error=str(exc)) from None
+
+
+def check_review(event: Event, world: World) -> None:
+    data = event["data"]
+    found = world.raised_flags(event["subject"])
+    if found is not None and (data["flag"], data.get("key")) not in found:
+        about = f" ({data['key']})" if data.get("key") else ""
+        raise Refusal(reasons.NO_SUCH_FLAG, subject=event["subject"], flag=data["flag"],
+                      about=about)
+
+
+def check_attempt(event: Event) -> None:
+    if event["subject"] != f"station:{event['station']}":
+        raise Refusal(reasons.ATTEMPT_SUBJECT, station=event["station"],
+                      subject=event["subject"])
+    if event["data"]["rule"] not in reasons.REFUSALS:
+        raise Refusal(reasons.UNKNOWN_RULE, rule=event["data"]["rule"])
+
+
+# -- a unit's whole record ---------------------------------------------------------------------
+
+@dataclass
+class _Replay:
+    """The world as a unit's own record shows it, event by event (for judge_unit): other
+    subjects' facts are unknown here, so the rules about them are left to the ledger."""
+
+    catalogue: Catalogue | None
+    facts: UnitFacts
+
+    def unit(self, label: str) -> UnitFacts:
+        return self.facts
+
+    def lot(self, lot: str) -> LotFacts | None:
+        return None
+
+    def cylinder(self, cylinder: str) -> CylinderFacts | None:
+        return None
+
+    def trade_in_holder(self, code: str) -> str | None:
+        return None
+
+    def station_registered_at(self, station: str) -> str | None:
+        return None
+
+    def raised_flags(self, subject: str) -> list[tuple[str, str | None]] | None:
+        return None
+
+
+@dataclass(frozen=True)
+class Judgement:
+    flags: list[Flag]
+    violations: list[dict[str, Any]]  # {"entry", "rule", "params", "message"} per refused event
+    reviews: list[dict[str, Any]]  # {"entry", "flag", "key", "resolution", "reason", ...}
+
+    def open_flags(self) -> list[Flag]:
+        reviewed = {(r["flag"], r["key"]) for r in self.reviews}
+        return [f for f in self.flags if (f.code, f.key) not in reviewed]
+
+    @property
+    def status(self) -> str:
+        """creditable, flagged or excluded (see docs/rules.md)."""
+        if self.violations or any(r["resolution"] == "exclude" for r in self.reviews):
+            return "excluded"
+        return "flagged" if self.open_flags() else "creditable"
+
+
+def judge_unit(pairs: Sequence[Pair], label: str, catalogue: Catalogue,
+               last_pass: flag_rules.LastPass) -> Judgement:
+    """Judge a unit's entries (its whole subject chain) by `catalogue`: replay each effective
+    event through the unit's own rules, then compute its flags and fold in its reviews.
+    `pairs` are (entry index, event); the latest review of a flag wins."""
+    events = effective(pairs)
+    violations = []
+    replay = _Replay(catalogue, UnitFacts(label, ()))
+    for index, event in events:
+        if event["type"] in JUDGED:
+            try:
+                check_unit_event(event, replay.facts, replay, catalogue)
+            except Refusal as refusal:
+                violations.append(_violation(index, refusal))
+        if event["type"] != "flag.reviewed":
+            replay.facts = UnitFacts(label, (*replay.facts.events, event))
+    judged = [(i, e) for i, e in events if e["type"] != "flag.reviewed"]
+    received = replay.facts.received
+    flags: list[Flag] = []
+    if received is not None and received["category"] in catalogue.categories:
+        flags = flag_rules.unit_flags(judged, label, catalogue.categories[received["category"]],
+                                      catalogue, last_pass)
+    return Judgement(flags, violations, _reviews(events, flags))
+
+
+def judge_lot(pairs: Sequence[Pair], lot: str, catalogue: Catalogue) -> Judgement:
+    """Judge a lot's own chain: its state machine, hazard class, licence and receiver, and
+    the receipt-weight flag, with its reviews."""
+    events = effective(pairs)
+    violations = []
+    facts = LotFacts(lot, ())
+    for index, event in events:
+        if event["type"] in JUDGED:
+            try:
+                lots.check_lot_event(event["type"], event["data"], facts, catalogue)
+            except Refusal as refusal:
+                violations.append(_violation(index, refusal))
+            facts = LotFacts(lot, (*facts.events, event))
+    receipt = flag_rules.receipt_weight(facts, catalogue.tolerances)
+    flags = [receipt] if receipt else []
+    return Judgement(flags, violations, _reviews(events, flags))
+
+
+def _violation(index: int, refusal: Refusal) -> dict[str, Any]:
+    return {"entry": index, "rule": refusal.code, "params": refusal.params,
+            "message": refusal.text()}
+
+
+def _reviews(events: Sequence[Pair], flags: Sequence[Flag]) -> list[dict[str, Any]]:
+    """The latest review of each raised flag."""
+    reviews: dict[tuple[str, str | None], dict[str, Any]] = {}
+    for index, event in events:
+        if event["type"] == "flag.reviewed":
+            data = event["data"]
+            reviews[(data["flag"], data.get("key"))] = {
+                "entry": index, "flag": data["flag"], "key": data.get("key"),
+                "resolution": data["resolution"], "reason": data["reason"],
+                "approved_by": data["approved_by"], "time": event["time"],
+                "operator": event["operator"]}
+    raised = {(f.code, f.key) for f in flags}
+    return [review for key, review in reviews.items() if key in raised]
