@@ -3,6 +3,14 @@
 
 -- dialect: sqlite
 
+CREATE TABLE catalogues (
+	idx INTEGER NOT NULL, 
+	version VARCHAR(500) NOT NULL, 
+	sha256 VARCHAR(64) NOT NULL, 
+	published_at VARCHAR(24) NOT NULL, 
+	CONSTRAINT pk_catalogues PRIMARY KEY (idx)
+);
+
 CREATE TABLE checkpoint_cosignatures (
 	size BIGINT NOT NULL, 
 	key_id VARCHAR(8) NOT NULL, 
@@ -121,6 +129,7 @@ CREATE TABLE refrigerant_recoveries (
 	cylinder VARCHAR(64) NOT NULL, 
 	station VARCHAR(32) NOT NULL, 
 	at VARCHAR(24) NOT NULL, 
+	cylinder_gross_after_g BIGINT, 
 	CONSTRAINT pk_refrigerant_recoveries PRIMARY KEY (idx)
 );
 
@@ -129,6 +138,45 @@ CREATE INDEX ix_refrigerant_recoveries_at_figures ON refrigerant_recoveries (at,
 CREATE INDEX ix_refrigerant_recoveries_cylinder_idx ON refrigerant_recoveries (cylinder, idx);
 
 CREATE INDEX ix_refrigerant_recoveries_label ON refrigerant_recoveries (label);
+
+CREATE TABLE refusals (
+	idx INTEGER NOT NULL, 
+	station VARCHAR(32) NOT NULL, 
+	operator VARCHAR(64) NOT NULL, 
+	at VARCHAR(24) NOT NULL, 
+	rule VARCHAR(64) NOT NULL, 
+	attempted VARCHAR(64) NOT NULL, 
+	about VARCHAR(140) NOT NULL, 
+	CONSTRAINT pk_refusals PRIMARY KEY (idx)
+);
+
+CREATE INDEX ix_refusals_at_rule ON refusals (at, rule);
+
+CREATE TABLE rule_flags (
+	subject VARCHAR(140) NOT NULL, 
+	code VARCHAR(32) NOT NULL, 
+	flag_key VARCHAR(130) NOT NULL, 
+	params TEXT NOT NULL, 
+	raised_index BIGINT NOT NULL, 
+	raised_at VARCHAR(24) NOT NULL, 
+	resolution VARCHAR(16), 
+	review_index BIGINT, 
+	CONSTRAINT pk_rule_flags PRIMARY KEY (subject, code, flag_key)
+);
+
+CREATE INDEX ix_rule_flags_raised_at ON rule_flags (raised_at);
+
+CREATE INDEX ix_rule_flags_resolution_raised_at ON rule_flags (resolution, raised_at);
+
+CREATE TABLE scale_checks (
+	idx INTEGER NOT NULL, 
+	scale VARCHAR(130) NOT NULL, 
+	at VARCHAR(24) NOT NULL, 
+	passed BOOLEAN NOT NULL, 
+	CONSTRAINT pk_scale_checks PRIMARY KEY (idx)
+);
+
+CREATE INDEX ix_scale_checks_scale_passed_at ON scale_checks (scale, passed, at);
 
 CREATE TABLE scales (
 	scale VARCHAR(130) NOT NULL, 
@@ -215,6 +263,14 @@ CREATE TRIGGER ledger_checkpoints_no_delete BEFORE DELETE ON ledger_checkpoints 
 
 
 -- dialect: postgresql
+
+CREATE TABLE catalogues (
+	idx BIGINT NOT NULL, 
+	version VARCHAR(500) NOT NULL, 
+	sha256 VARCHAR(64) NOT NULL, 
+	published_at VARCHAR(24) NOT NULL, 
+	CONSTRAINT pk_catalogues PRIMARY KEY (idx)
+);
 
 CREATE TABLE checkpoint_cosignatures (
 	size BIGINT NOT NULL, 
@@ -332,6 +388,7 @@ CREATE TABLE refrigerant_recoveries (
 	cylinder VARCHAR(64) NOT NULL, 
 	station VARCHAR(32) NOT NULL, 
 	at VARCHAR(24) NOT NULL, 
+	cylinder_gross_after_g BIGINT, 
 	CONSTRAINT pk_refrigerant_recoveries PRIMARY KEY (idx)
 );
 
@@ -340,6 +397,45 @@ CREATE INDEX ix_refrigerant_recoveries_at_figures ON refrigerant_recoveries (at,
 CREATE INDEX ix_refrigerant_recoveries_cylinder_idx ON refrigerant_recoveries (cylinder, idx);
 
 CREATE INDEX ix_refrigerant_recoveries_label ON refrigerant_recoveries (label);
+
+CREATE TABLE refusals (
+	idx BIGINT NOT NULL, 
+	station VARCHAR(32) NOT NULL, 
+	operator VARCHAR(64) NOT NULL, 
+	at VARCHAR(24) NOT NULL, 
+	rule VARCHAR(64) NOT NULL, 
+	attempted VARCHAR(64) NOT NULL, 
+	about VARCHAR(140) COLLATE "C" NOT NULL, 
+	CONSTRAINT pk_refusals PRIMARY KEY (idx)
+);
+
+CREATE INDEX ix_refusals_at_rule ON refusals (at, rule);
+
+CREATE TABLE rule_flags (
+	subject VARCHAR(140) COLLATE "C" NOT NULL, 
+	code VARCHAR(32) NOT NULL, 
+	flag_key VARCHAR(130) NOT NULL, 
+	params TEXT NOT NULL, 
+	raised_index BIGINT NOT NULL, 
+	raised_at VARCHAR(24) NOT NULL, 
+	resolution VARCHAR(16), 
+	review_index BIGINT, 
+	CONSTRAINT pk_rule_flags PRIMARY KEY (subject, code, flag_key)
+);
+
+CREATE INDEX ix_rule_flags_raised_at ON rule_flags (raised_at);
+
+CREATE INDEX ix_rule_flags_resolution_raised_at ON rule_flags (resolution, raised_at);
+
+CREATE TABLE scale_checks (
+	idx BIGINT NOT NULL, 
+	scale VARCHAR(130) NOT NULL, 
+	at VARCHAR(24) NOT NULL, 
+	passed BOOLEAN NOT NULL, 
+	CONSTRAINT pk_scale_checks PRIMARY KEY (idx)
+);
+
+CREATE INDEX ix_scale_checks_scale_passed_at ON scale_checks (scale, passed, at);
 
 CREATE TABLE scales (
 	scale VARCHAR(130) NOT NULL, 

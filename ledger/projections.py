@@ -203,7 +203,7 @@ class Projector:
         return self.registered_at[station]
 
     def raised_flags(self, subject: str) -> list[tuple[str, str | None]]:
-        rows = execute(self.conn, "SELECT code, key FROM rule_flags WHERE subject = ?",
+        rows = execute(self.conn, "SELECT code, flag_key FROM rule_flags WHERE subject = ?",
                        (subject,)).fetchall()
         return [(code, key or None) for code, key in rows]
 
@@ -333,7 +333,7 @@ class Projector:
         self.new_rows.clear()
         if cleared:
             execute(self.conn, "DELETE FROM rule_flags WHERE subject = ?", cleared)
-        insert_rows(self.conn, "rule_flags", ("subject", "code", "key", "params", "raised_index",
+        insert_rows(self.conn, "rule_flags", ("subject", "code", "flag_key", "params", "raised_index",
                                               "raised_at", "resolution", "review_index"), flags)
         self.judged.clear()
 

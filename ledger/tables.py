@@ -212,13 +212,13 @@ class CatalogueVersion(SQLModel, table=True):
 
 class RuleFlag(SQLModel, table=True):
     """Projection: the flags the rules compute for a unit (at completion) or a lot (at
-    receipt), with the latest review of each. `key` is '' for a flag without one."""
+    receipt), with the latest review of each. `flag_key` is '' for a flag without one."""
 
     __tablename__ = "rule_flags"
     __table_args__ = (Index(None, "raised_at"), Index(None, "resolution", "raised_at"))
     subject: str = Field(sa_column=Column(label_type(140), primary_key=True))
     code: str = Field(sa_column=Column(String(32), primary_key=True))
-    key: str = Field(sa_column=Column(String(130), primary_key=True))
+    flag_key: str = Field(sa_column=Column(String(130), primary_key=True))
     params: str = Field(sa_column=Column(Text, nullable=False))  # JSON object
     raised_index: int = Field(sa_column=Column(BigInteger, nullable=False))
     raised_at: str = Field(sa_column=Column(String(24), nullable=False))

@@ -47,13 +47,13 @@ def upgrade() -> None:
         "rule_flags",
         sa.Column("subject", _label(140), nullable=False),
         sa.Column("code", sa.String(32), nullable=False),
-        sa.Column("key", sa.String(130), nullable=False),
+        sa.Column("flag_key", sa.String(130), nullable=False),
         sa.Column("params", sa.Text(), nullable=False),
         sa.Column("raised_index", sa.BigInteger(), nullable=False),
         sa.Column("raised_at", sa.String(24), nullable=False),
         sa.Column("resolution", sa.String(16), nullable=True),
         sa.Column("review_index", sa.BigInteger(), nullable=True),
-        sa.PrimaryKeyConstraint("subject", "code", "key", name=op.f("pk_rule_flags")),
+        sa.PrimaryKeyConstraint("subject", "code", "flag_key", name=op.f("pk_rule_flags")),
     )
     op.create_index(op.f("ix_rule_flags_raised_at"), "rule_flags", ["raised_at"])
     op.create_index(op.f("ix_rule_flags_resolution_raised_at"), "rule_flags",
