@@ -333,8 +333,7 @@ class Projector:
         self.new_rows.clear()
         if cleared:
             execute(self.conn, "DELETE FROM rule_flags WHERE subject = ?", cleared)
-        insert_rows(self.conn, "rule_flags", ("subject", "code", "flag_key", "params", "raised_index",
-                                              "raised_at", "resolution", "review_index"), flags)
+        insert_rows(self.conn, "rule_flags", _FLAG_COLUMNS, flags)
         self.judged.clear()
 
     def _hourly_change(self) -> hourly.Totals:
@@ -521,6 +520,8 @@ class _World:
         return self.projector.raised_flags(subject)
 
 
+_FLAG_COLUMNS = ("subject", "code", "flag_key", "params", "raised_index", "raised_at",
+                 "resolution", "review_index")
 # Subjects whose entries the rules read as facts.
 _FACT_SUBJECTS = ("unit", "lot", "cylinder")
 
