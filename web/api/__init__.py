@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from spectree import Response as Answers
 from spectree import SpecTree
 
+from ledger import events as ledger_events
 from ledger.certificates.issue import records as certificate_records
 from ledger.events import PLANT_STATION, EventError, parse_event
 from ledger.keys import KeyFileError
@@ -39,8 +40,10 @@ from web.api.errors import ApiError, from_validation
 from web.api.models import (
     MAX_INDEX,
     AppendResults,
+    CatalogueInForce,
     CertificateStatus,
     ConsistencyQuery,
+    Cylinder,
     Entry,
     Error,
     EventBatch,
@@ -262,6 +265,46 @@ def trade_in(query: TradeInQuery) -> FlaskResponse:
     if label is None:
         raise ApiError(404, f"no unit was received with trade-in code {query.code!r}", "code")
     return jsonify({"trade_in_code": query.code, "label": label})
+
+
+@bp.get("/cylinders/<path:cylinder>")
+@public
+@spec.validate(resp=Answers(HTTP_200=Cylinder, HTTP_404=Error), tags=["stations"],
+               operation_id="getCylinder")
+def cylinder(cylinder: str) -> FlaskResponse:
+    """A recovery cylinder: its registration and the gross after its latest recovery
+
+    What a station's rules need to refuse a recovery into a cylinder for another gas, past
+    its Guideline K limit, or starting from another weight than the last one ended at.
+    """
+    facts = ledger().cylinder(cylinder) \
+        if ledger_events._SUBJECT.fullmatch(f"cylinder:{cylinder}") else None
+    if facts is None or facts.registered is None:
+        raise ApiError(404, f"there is no registered cylinder {cylinder[:80]!r}: register it "
+                       "on the console (Stations -> Recovery cylinders)", "cylinder")
+    return jsonify({"cylinder": cylinder, "registered": facts.registered,
+                    "registered_entry": facts.registered_entry,
+                    "last_after_g": facts.last_after_g, "last_entry": facts.last_entry})
+
+
+@bp.get("/catalogue")
+@public
+@spec.validate(resp=Answers(HTTP_200=CatalogueInForce, HTTP_404=Error), tags=["stations"],
+               operation_id="getCatalogue")
+def catalogue() -> FlaskResponse:
+    """The process catalogue in force
+
+    The content of the latest catalogue.published entry: what every writer is judged by, so
+    a station judges with it too (and keeps it for offline work).
+    """
+    found = ledger().catalogue()
+    if found is None:
+        raise ApiError(404, "no process catalogue is in force: publish one (`dledger catalogue "
+                       "publish`)", "catalogue")
+    index = found[0]
+    event = json.loads(ledger().entry(index))["event"]
+    return jsonify({"index": index, "version": event["data"]["version"],
+                    "sha256": event["data"]["sha256"], "content": event["data"]["content"]})
 
 
 @bp.get("/certificates/<sha256>")

@@ -144,6 +144,30 @@ class TradeIn(_Model):
     label: str
 
 
+class Cylinder(_Model):
+    """A recovery cylinder as a station's rules read it: its registration, and the gross after
+    its latest recovery (the next one must start from it)."""
+
+    cylinder: str
+    registered: dict[str, Any] = Field(description="the data of its cylinder.registered entry "
+                                                   "(refrigerant, tare_g, water_capacity_g, "
+                                                   "max_gross_g)")
+    registered_entry: Index
+    last_after_g: int | None = Field(description="cylinder_gross_after_g of its latest "
+                                                 "recovery; null before the first")
+    last_entry: Index | None = Field(description="the entry of that recovery")
+
+
+class CatalogueInForce(_Model):
+    """The process catalogue in force: the content of its catalogue.published entry."""
+
+    index: Index = Field(description="the catalogue.published entry")
+    version: str
+    sha256: Hex256
+    content: dict[str, Any] = Field(description="as catalogue.published carries it "
+                                                "(docs/rules.md): decimals as strings")
+
+
 class Revocation(_Model):
     """The `certificate.revoked` entry of a certificate."""
 
