@@ -4,7 +4,10 @@ those entries (ledger.certificates.statements).
 
 Entries are read by subject below the checkpoint's size, so what the certificate states is
 what the log held at the checkpoint. Projections are used only to *find* subjects (units
-completed in a period, outputs in a lot); the statements come from the entries alone.
+completed in a period, outputs in a lot); the statements come from the entries alone. Besides
+its subjects' chains a certificate carries what judging them needs (docs/rules.md): every
+catalogue.published entry below the checkpoint and the whole chain of each scale its units
+were weighed on.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from ledger.certificates.statements import (
     unit_statements,
 )
 from ledger.events import utc_now_ms
-from ledger.log import Ledger, SignedCheckpoint
+from ledger.log import CATALOGUE_SUBJECT, Ledger, SignedCheckpoint
 from ledger.note import Signer
 from ledger.proof import InclusionProof
 from ledger.store import chunks, execute, placeholders, read_transaction
@@ -58,6 +61,16 @@ class _Collector:
             self.entries[index] = {"index": index, "entry": base64.b64encode(body).decode(),
                                    "proof": proof.text()}
             self.pairs.append((index, json.loads(body)["event"]))
+
+    def add_evidence(self) -> None:
+        """The catalogue chain and the chain of every scale the units' entries name."""
+        scales = set()
+        for _, event in self.pairs:
+            if event["subject"].startswith("unit:"):
+                data = event["data"]
+                scales |= {data.get("scale"), (data.get("set") or {}).get("scale")}
+        subjects = [CATALOGUE_SUBJECT, *sorted("scale:" + s for s in scales if s)]
+        self.add(_subject_rows(self.ledger, subjects, self.size))
 
     def document(self, kind: str, statements: dict[str, Any]) -> dict[str, Any]:
         return {"format": FORMAT, "kind": kind, "origin": self.signed.checkpoint.origin,
@@ -101,6 +114,7 @@ def build_unit(ledger: Ledger, label: str, *, signer: Signer,
     collector.add(_subject_rows(ledger, ["unit:" + label], signed.checkpoint.size))
     if not collector.pairs:
         raise BuildError(f"unit {label!r} has no entries in the ledger; check the label")
+    collector.add_evidence()
     try:
         statements = unit_statements(collector.pairs, label, gwp_basis=gwp_basis)
     except StatementError as exc:
@@ -139,9 +153,13 @@ def build_period(ledger: Ledger, start: str, end: str, categories: list[str] | N
                                     signed.checkpoint.size))
         if progress:
             progress(min(done * BATCH, len(labels)), len(labels))
-    statements = period_statements(collector.pairs, plant=signed.checkpoint.origin,
-                                   start=start, end=end, time_zone=time_zone,
-                                   categories=categories, gwp_basis=gwp_basis)
+    collector.add_evidence()
+    try:
+        statements = period_statements(collector.pairs, plant=signed.checkpoint.origin,
+                                       start=start, end=end, time_zone=time_zone,
+                                       categories=categories, gwp_basis=gwp_basis)
+    except StatementError as exc:
+        raise BuildError(str(exc)) from None
     if not statements["lines"]:
         raise BuildError(f"no unit was completed from {start} to {end} ({time_zone})"
                          + (f" in categories {', '.join(categories)}" if categories else "")
@@ -173,6 +191,7 @@ def build_lot(ledger: Ledger, lot: str, *, signer: Signer,
             if json.loads(bytes(body))["event"]["data"]["corrects"] in output_indexes:
                 corrections.append((idx, body))
     collector.add(corrections)
+    collector.add(_subject_rows(ledger, [CATALOGUE_SUBJECT], size))
     try:
         statements = lot_statements(collector.pairs, lot)
     except StatementError as exc:

@@ -2,56 +2,39 @@
 
 The builder derives statements from the entries it puts in a certificate; the verifier derives
 them again from the entries it received and compares field by field. So this module is the one
-definition of every figure, and it uses the standard library only (plus ledger.gwp).
+definition of every figure, and it uses the standard library and the ledger's pure modules
+only (ledger.gwp, ledger.corrections, ledger.catalogue, ledger.rules).
 
-Corrections are applied as ledger.projections applies them: for each corrected entry the
-latest correction wins; `void` drops the entry, `set` replaces those data fields of the
-original. Every figure names the entry index(es) it comes from (`entry`, `entries`). No
-floats: grams, counts, and CO2e in integer grams with the GWP factor stated as a decimal string.
+Corrections fold as everywhere else (ledger.corrections), and each unit and lot is judged by
+the plant's rules (ledger.rules.judge) against the catalogue in force that the certificate
+carries (its catalogue.published entries), with the scale checks it carries: the flags are
+computed here, never copied from what a writer declared (docs/rules.md). Every figure names
+the entry index(es) it comes from (`entry`, `entries`). No floats: grams, counts, and CO2e in
+integer grams with the GWP factor stated as a decimal string.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ledger import gwp
+from ledger.catalogue import Catalogue
+from ledger.corrections import Pair, fold
+from ledger.rules import judge
+from ledger.rules.reasons import Refusal
 
-Pair = tuple[int, dict[str, Any]]  # (entry index, event object)
 DEFAULT_BASIS = "AR4"
+CATALOGUE_SUBJECT = "catalogue:process"  # ledger.log.CATALOGUE_SUBJECT (not importable here)
+STATUSES = ("creditable", "flagged", "excluded")
 
 
 class StatementError(ValueError):
     """The entries cannot support the statements asked for; the message says why."""
-
-
-# -- corrections ----------------------------------------------------------------------------
-
-def corrected(pairs: Iterable[Pair]) -> tuple[list[Pair], list[dict[str, Any]]]:
-    """The effective events (corrections applied, voided ones dropped) and the corrections."""
-    ordered = sorted(pairs, key=lambda pair: pair[0])
-    fixes: dict[int, dict[str, Any]] = {}
-    corrections = []
-    for index, event in ordered:
-        if event["type"] == "correction":
-            data = event["data"]
-            fixes[data["corrects"]] = data
-            corrections.append({"entry": index, "corrects": data["corrects"],
-                                "reason": data["reason"], "approved_by": data["approved_by"],
-                                "set": data.get("set"), "void": bool(data.get("void")),
-                                "time": event["time"], "operator": event["operator"]})
-    effective = []
-    for index, event in ordered:
-        fix = fixes.get(index)
-        if event["type"] == "correction" or (fix and fix.get("void")):
-            continue
-        if fix:
-            event = {**event, "data": {**event["data"], **fix["set"]}}
-        effective.append((index, event))
-    return effective, corrections
 
 
 def _who(index: int, event: dict[str, Any]) -> dict[str, Any]:
@@ -80,15 +63,89 @@ def _check_basis(basis: str) -> None:
         raise StatementError(f"GWP basis {basis!r}: use one of {', '.join(gwp.BASES)}")
 
 
+# -- the rules' judgement -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Published:
+    """One catalogue.published entry the certificate carries."""
+
+    entry: int
+    version: str
+    sha256: str
+    catalogue: Catalogue
+
+
+class Evidence:
+    """What a judgement reads besides the subject's own chain: the catalogues and the scale
+    checks among the certificate's entries (read once for a whole period report)."""
+
+    def __init__(self, pairs: Iterable[Pair]):
+        self.catalogues: list[Published] = []
+        scales: dict[str, list[Pair]] = {}
+        for index, event in sorted(pairs, key=lambda pair: pair[0]):
+            kind = event["subject"].partition(":")[0]
+            if event["subject"] == CATALOGUE_SUBJECT and event["type"] == "catalogue.published":
+                self.catalogues.append(_published(index, event))
+            elif kind == "scale":
+                scales.setdefault(event["subject"][len("scale:"):], []).append((index, event))
+        self.checks = {scale: [(i, e["time"]) for i, e in fold(chain)[0]
+                               if e["type"] == "scale.calibrated" and e["data"]["passed"]]
+                       for scale, chain in scales.items()}
+
+    def in_force(self, position: int | None) -> Published:
+        """The catalogue in force at entry `position` (None: the latest carried): the latest
+        published below it, else the first (records older than any catalogue)."""
+        if not self.catalogues:
+            raise StatementError("the entries hold no catalogue.published entry, so nothing "
+                                 "can be judged: publish the plant's catalogue (dledger "
+                                 "catalogue publish) and build the certificate again")
+        below = [c for c in self.catalogues if position is None or c.entry < position]
+        return below[-1] if below else self.catalogues[0]
+
+    def last_pass(self, scale: str, at: str, index: int | None) -> str | None:
+        """ledger.rules.flags.LastPass over the scale checks carried."""
+        times = [t for i, t in self.checks.get(scale, [])
+                 if t <= at and (index is None or i < index)]
+        return max(times) if times else None
+
+
+def _published(index: int, event: dict[str, Any]) -> Published:
+    try:
+        catalogue = judge.check_catalogue(event["data"])
+    except Refusal as refusal:
+        raise StatementError(f"entry {index}: {refusal}") from None
+    return Published(index, event["data"]["version"], event["data"]["sha256"], catalogue)
+
+
+def judgement_record(found: judge.Judgement, published: Published) -> dict[str, Any]:
+    """A judgement as certificates state it (docs/rules.md)."""
+    return {"catalogue": {"entry": published.entry, "version": published.version,
+                          "sha256": published.sha256},
+            "flags": [flag.record() for flag in found.flags],
+            "open_flags": [flag.record() for flag in found.open_flags()],
+            "violations": found.violations, "reviews": found.reviews,
+            "status": found.status}
+
+
+def _position(effective: list[Pair], etype: str) -> int | None:
+    """The entry of the latest effective `etype` event (None: there is none yet)."""
+    found = [index for index, event in effective if event["type"] == etype]
+    return found[-1] if found else None
+
+
 # -- unit certificate -----------------------------------------------------------------------
 
-def unit_statements(pairs: Iterable[Pair], label: str, *,
-                    gwp_basis: str = DEFAULT_BASIS) -> dict[str, Any]:
-    """A unit's dismantling certificate: from the entries of its subject chain."""
+def unit_statements(pairs: Iterable[Pair], label: str, *, gwp_basis: str = DEFAULT_BASIS,
+                    evidence: Evidence | None = None) -> dict[str, Any]:
+    """A unit's dismantling certificate: from the entries of its subject chain, judged by the
+    catalogue in force at its completion with the scale checks among `pairs` (or
+    `evidence`, when the caller read them once for many units)."""
     _check_basis(gwp_basis)
+    pairs = list(pairs)
     subject = "unit:" + label
     chain = [(i, e) for i, e in pairs if e["subject"] == subject]
-    effective, corrections = corrected(chain)
+    evidence = evidence or Evidence(pairs)
+    effective, corrections = fold(chain)
     unit = intake = completed = None
     recovered, absent, components, outputs = [], [], [], []
     for index, event in effective:
@@ -113,9 +170,11 @@ def unit_statements(pairs: Iterable[Pair], label: str, *,
             outputs.append({**_pick(data, "fraction", "mass_g", "lot", "scale"),
                             **_who(index, event)})
         elif etype == "unit.completed":
-            completed = {**_pick(data, "note", "flags"), **_who(index, event)}
+            completed = {**_pick(data, "note"), **_who(index, event)}
     if unit is None or intake is None:
         raise StatementError(f"the entries hold no unit.received for unit {label}")
+    published = evidence.in_force(_position(effective, "unit.completed"))
+    found = judge.judge_unit(chain, label, published.catalogue, evidence.last_pass)
     refrigerant_g = sum(r["recovered_g"] for r in recovered)
     outputs_g = sum(o["mass_g"] for o in outputs)
     components_g = sum(c["mass_g"] or 0 for c in components)
@@ -135,6 +194,7 @@ def unit_statements(pairs: Iterable[Pair], label: str, *,
                     "difference_g": intake["gross_g"] - outputs_g - components_g - refrigerant_g},
         "completed": completed,
         "state": "completed" if completed else "in progress",
+        "judgement": judgement_record(found, published),
         "stations": sorted({e["station"] for _, e in effective}),
         "operators": sorted({e["operator"] for _, e in effective}),
         "corrections": corrections,
@@ -178,7 +238,7 @@ def period_line(unit: dict[str, Any]) -> dict[str, Any]:
     components: dict[str, int] = {}
     for c in unit["components"]:
         components[c["component"]] = components.get(c["component"], 0) + (c["count"] or 1)
-    completed = unit["completed"]
+    completed, judged = unit["completed"], unit["judgement"]
     return {
         "label": unit["unit"]["label"], "category": unit["unit"]["category"],
         "trade_in_code": unit["unit"]["trade_in_code"],
@@ -189,7 +249,11 @@ def period_line(unit: dict[str, Any]) -> dict[str, Any]:
         "co2e_g": unit["refrigerant"]["co2e_g"],
         "outputs": dict(sorted(outputs.items())), "outputs_g": unit["balance"]["outputs_g"],
         "components": dict(sorted(components.items())),
-        "flags": sorted(flag["code"] for flag in completed["flags"] or []),
+        "status": judged["status"], "flags": judged["open_flags"],
+        "violations": [{"entry": v["entry"], "rule": v["rule"]} for v in judged["violations"]],
+        "reviews": [{"entry": r["entry"], "flag": r["flag"], "key": r["key"],
+                     "resolution": r["resolution"]} for r in judged["reviews"]],
+        "catalogue_entry": judged["catalogue"]["entry"],
         "entries": unit["entries"],
     }
 
@@ -202,6 +266,8 @@ def period_statements(pairs: Iterable[Pair], *, plant: str, start: str, end: str
     _check_basis(gwp_basis)
     period = period_bounds(start, end, time_zone)
     wanted = set(categories) if categories else None
+    pairs = list(pairs)
+    evidence = Evidence(pairs)
     by_unit: dict[str, list[Pair]] = {}
     for index, event in pairs:
         kind, _, name = event["subject"].partition(":")
@@ -210,7 +276,7 @@ def period_statements(pairs: Iterable[Pair], *, plant: str, start: str, end: str
     lines = []
     for label, chain in by_unit.items():
         try:
-            unit = unit_statements(chain, label, gwp_basis=gwp_basis)
+            unit = unit_statements(chain, label, gwp_basis=gwp_basis, evidence=evidence)
         except StatementError:
             continue  # its unit.received was voided: not a unit the plant dismantled
         completed = unit["completed"]
@@ -227,6 +293,15 @@ def period_statements(pairs: Iterable[Pair], *, plant: str, start: str, end: str
 
 
 def period_totals(lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """The totals of all lines and of each status apart: a flagged unit is never counted as
+    creditable (a review that credits its flags makes it creditable)."""
+    totals = {"all": _totals(lines)}
+    for status in STATUSES:
+        totals[status] = _totals([line for line in lines if line["status"] == status])
+    return totals
+
+
+def _totals(lines: list[dict[str, Any]]) -> dict[str, Any]:
     figures = ("gross_g", "refrigerant_g", "co2e_g", "outputs_g")
     totals: dict[str, Any] = {"units": len(lines), **dict.fromkeys(figures, 0)}
     by_category: dict[str, dict[str, int]] = {}
@@ -251,10 +326,14 @@ def period_totals(lines: list[dict[str, Any]]) -> dict[str, Any]:
 
 def lot_statements(pairs: Iterable[Pair], lot: str) -> dict[str, Any]:
     """A lot's shipment manifest: the lot's own chain, the unit outputs put in it (with the
-    corrections made to them), the receiver and manifest number, and the receipt if any."""
+    corrections made to them), the receiver and manifest number, the receipt if any, and the
+    lot's judgement by the catalogue in force at its receipt (or its latest entry)."""
     subject = "lot:" + lot
     pairs = list(pairs)
-    effective, corrections = corrected(pairs)
+    evidence = Evidence(pairs)
+    chain = [(i, e) for i, e in pairs if e["subject"] == subject]
+    effective, corrections = fold(i_e for i_e in pairs if i_e[1]["subject"] != CATALOGUE_SUBJECT
+                                  and not i_e[1]["subject"].startswith("scale:"))
     opened = sealed = shipped = received = None
     outputs = []
     for index, event in effective:
@@ -282,11 +361,14 @@ def lot_statements(pairs: Iterable[Pair], lot: str) -> dict[str, Any]:
         raise StatementError(f"the entries hold no lot.opened for lot {lot}")
     state = ("received" if received else "shipped" if shipped else "sealed" if sealed
              else "open")
+    published = evidence.in_force(_position(fold(chain)[0], "lot.received"))
+    found = judge.judge_lot(chain, lot, published.catalogue)
     return {"lot": lot, "opened": opened, "sealed": sealed, "shipped": shipped,
             "received": received, "state": state, "outputs": outputs,
             "outputs_g": sum(o["mass_g"] or 0 for o in outputs),
             "units": sorted({o["unit"] for o in outputs}),
             "corrections": corrections,
+            "judgement": judgement_record(found, published),
             "entries": sorted(index for index, _ in pairs)}
 
 

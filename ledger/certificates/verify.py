@@ -337,6 +337,11 @@ def _chain_subjects(doc: dict[str, Any]) -> list[str]:
             if isinstance(line, dict)]
 
 
+def _is_evidence(subject: str) -> bool:
+    """A chain a certificate carries to judge its subjects: the catalogue's, a scale's."""
+    return subject == derive.CATALOGUE_SUBJECT or subject.startswith("scale:")
+
+
 def _check_chain(report: Report, doc: dict[str, Any], entries: list[_Entry] | None,
                  checkpoint: Checkpoint | None, console: Console | None) -> None:
     if entries is None:
@@ -344,15 +349,18 @@ def _check_chain(report: Report, doc: dict[str, Any], entries: list[_Entry] | No
         return
     subjects = _chain_subjects(doc)
     by_subject: dict[str, list[_Entry]] = {s: [] for s in subjects}
+    evidence: dict[str, list[_Entry]] = {}
     for entry in entries:
         subject = entry.event["subject"]
         if subject in by_subject:
             by_subject[subject].append(entry)
+        elif _is_evidence(subject):
+            evidence.setdefault(subject, []).append(entry)
         elif doc["kind"] != "lot":
             report.add(CHAIN_CHECK, False, f"entry {entry.index} is about {subject}, which the "
                        f"certificate is not about ({', '.join(subjects[:3])})")
             return
-    for subject, chain in by_subject.items():
+    for subject, chain in [*by_subject.items(), *sorted(evidence.items())]:
         if not chain:
             report.add(CHAIN_CHECK, False, f"the certificate carries no entry about {subject}")
             return
@@ -367,6 +375,9 @@ def _check_chain(report: Report, doc: dict[str, Any], entries: list[_Entry] | No
             expected = entry.index
     what = subjects[0] if len(subjects) == 1 else f"{len(subjects)} units"
     words = f"the entries of {what} link back to the first without a gap (subject_prev)"
+    if evidence:
+        words += (f", and so do the {len(evidence)} chains that judge them (catalogue, "
+                  "scales)")
     # Consoles written before unit_entries existed simply skip this cross-check.
     if (doc["kind"] == "unit" and checkpoint is not None
             and hasattr(console, "unit_entries")):
@@ -412,7 +423,9 @@ def _check_statements(report: Report, doc: dict[str, Any],
         report.add(STATEMENTS_CHECK, False, difference)
     else:
         report.add(STATEMENTS_CHECK, True, f"every figure derived again from the {len(pairs)} "
-                                           "entries, corrections applied, matches")
+                                           "entries, corrections applied, matches, and so "
+                                           "do the flags and statuses the plant's rules give "
+                                           "them under the catalogue carried")
 
 
 def first_difference(stated: Any, derived: Any, path: str) -> str | None:

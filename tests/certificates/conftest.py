@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from factories import SigningStation, calibration, plant, received
 
+from ledger import catalogue
 from ledger.log import Ledger
 from ledger.note import Signer, new_signer
 from ledger.store import migrate, open_engine
@@ -22,12 +23,17 @@ LOT_FE = "LOT-FE-0001"
 LOT_PCB = "LOT-PCB-0001"
 
 
+CYLINDERS = {"R-600a": "CYL-0007", "R-134a": "CYL-0008"}
+CYLINDER_TARE_G = 18_250  # each cylinder's gross before its first recovery
+
+
 @dataclass
 class Plant:
     ledger: Ledger
     signer: Signer
     station: SigningStation
     indexes: dict[str, int] = field(default_factory=dict)  # name -> entry index
+    cylinder_g: dict[str, int] = field(default_factory=dict)  # cylinder -> gross after
 
     @property
     def vkey(self) -> str:
@@ -35,42 +41,69 @@ class Plant:
 
 
 def dismantle(p: Plant, label: str, gas: str, recovered_g: int, fe_g: int, code: str,
-              complete: bool = True, lot: str = LOT_FE) -> None:
-    """Receive, depollute and dismantle one fridge at the station."""
+              complete: bool = True, lot: str = LOT_FE, charge_g: int = 55) -> None:
+    """Receive, depollute and dismantle one fridge at the station, by the default catalogue's
+    rules (its yields and mass balance within range for a steel output of about 20 kg)."""
     st = p.station
-    subs = [st.submit("unit.received", f"unit:{label}",
+    cylinder = CYLINDERS[gas]
+    before = p.cylinder_g.get(cylinder, CYLINDER_TARE_G)
+    p.cylinder_g[cylinder] = before + recovered_g
+    subject = f"unit:{label}"
+    subs = [st.submit("unit.received", subject,
                       received(label, 45_210, trade_in_code=code, brand="海尔", model="BCD-190",
-                               nameplate_refrigerant=gas, nameplate_charge_g=55)),
-            st.submit("refrigerant.recovered", f"unit:{label}",
-                      {"refrigerant": gas, "cylinder": "CYL-0007",
-                       "cylinder_gross_before_g": 18_250,
-                       "cylinder_gross_after_g": 18_250 + recovered_g,
-                       "recovered_g": recovered_g, "scale": "SC-1", "nameplate_charge_g": 55}),
-            st.submit("component.removed", f"unit:{label}",
+                               nameplate_refrigerant=gas, nameplate_charge_g=charge_g)),
+            st.submit("refrigerant.recovered", subject,
+                      {"refrigerant": gas, "cylinder": cylinder,
+                       "cylinder_gross_before_g": before,
+                       "cylinder_gross_after_g": before + recovered_g,
+                       "recovered_g": recovered_g, "scale": "SC-1",
+                       "nameplate_charge_g": charge_g}),
+            st.submit("component.removed", subject,
+                      {"component": "compressor_oil", "count": 1, "mass_g": 250,
+                       "scale": "SC-1"}),
+            st.submit("component.removed", subject,
                       {"component": "pcb", "count": 1, "mass_g": 800, "scale": "SC-1",
                        "lot": LOT_PCB}),
-            st.submit("material.output", f"unit:{label}",
-                      {"fraction": "ferrous", "mass_g": fe_g, "lot": lot, "scale": "SC-1"})]
+            st.submit("material.output", subject,
+                      {"fraction": "steel", "mass_g": fe_g, "lot": lot, "scale": "SC-1"})]
+    for fraction, grams in (("compressor", 8_000), ("plastics", 9_500), ("pu_foam", 5_500)):
+        subs.append(st.submit("material.output", subject,
+                              {"fraction": fraction, "mass_g": grams,
+                               "lot": OTHER_LOTS[fraction], "scale": "SC-1"}))
     if complete:
-        subs.append(st.submit("unit.completed", f"unit:{label}", {}))
+        subs.append(st.submit("unit.completed", subject, {}))
     results = p.ledger.append(subs)
-    for name, result in zip(("received", "recovered", "pcb", "ferrous", "completed"), results,
-                            strict=False):
+    names = ("received", "recovered", "oil", "pcb", "steel", "compressor", "plastics",
+             "pu_foam", "completed")
+    for name, result in zip(names, results, strict=False):
         p.indexes[f"{label}/{name}"] = result.index
 
 
+OTHER_LOTS = {"compressor": "LOT-CMP-0001", "plastics": "LOT-PL-0001", "pu_foam": "LOT-PU-0001"}
+
+
 def make_plant(ledger: Ledger, signer: Signer | None = None) -> Plant:
+    """The plant, on a ledger with the default catalogue in force (published here at entry 0
+    unless the ledger already has one, as `dledger init` and the `ledger` fixture do)."""
+    if ledger.catalogue() is None:
+        ledger.publish_catalogue(catalogue.load(), "default", operator="A-0001")
     p = Plant(ledger, signer or new_signer(ORIGIN), SigningStation("ST-01"))
     ledger.append([p.station.registration(), calibration("SC-1"),
-                   plant("lot.opened", f"lot:{LOT_FE}", {"fraction": "ferrous",
+                   *(plant("cylinder.registered", f"cylinder:{cylinder}",
+                           {"refrigerant": gas, "tare_g": 15_000, "water_capacity_g": 12_000,
+                            "max_gross_g": 20_000}) for gas, cylinder in CYLINDERS.items()),
+                   plant("lot.opened", f"lot:{LOT_FE}", {"fraction": "steel",
                                                          "hazardous": False}),
                    plant("lot.opened", f"lot:{LOT_PCB}", {"fraction": "pcb",
-                                                          "hazardous": True})])
+                                                          "hazardous": True}),
+                   *(plant("lot.opened", f"lot:{lot}", {"fraction": fraction,
+                                                        "hazardous": False})
+                     for fraction, lot in OTHER_LOTS.items())])
     dismantle(p, UNIT_A, "R-600a", 52, 20_000, "TI-0001")
     dismantle(p, UNIT_B, "R-134a", 120, 21_500, "TI-0002")
-    # The ferrous output of unit A was weighed on a tared bin: corrected, with approval.
+    # The steel output of unit A was weighed on a tared bin: corrected, with approval.
     fix = ledger.append([plant("correction", f"unit:{UNIT_A}",
-                               {"corrects": p.indexes[f"{UNIT_A}/ferrous"],
+                               {"corrects": p.indexes[f"{UNIT_A}/steel"],
                                 "reason": "bin tare not deducted", "approved_by": "M-0001",
                                 "set": {"mass_g": 19_400}})])
     p.indexes["correction"] = fix[0].index
@@ -80,7 +113,7 @@ def make_plant(ledger: Ledger, signer: Signer | None = None) -> Plant:
                    plant("lot.received", f"lot:{LOT_FE}",
                          {"receiver": "江苏再生金属有限公司", "manifest_no": "JS-2026-000123",
                           "received_g": 40_880})])
-    ledger.append([plant("lot.opened", "lot:LOT-FE-0002", {"fraction": "ferrous",
+    ledger.append([plant("lot.opened", "lot:LOT-FE-0002", {"fraction": "steel",
                                                            "hazardous": False})])
     dismantle(p, UNIT_OPEN, "R-600a", 50, 19_000, "TI-0003", complete=False, lot="LOT-FE-0002")
     return p

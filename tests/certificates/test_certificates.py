@@ -90,7 +90,7 @@ def test_unit_certificate_verifies_with_every_check_in_words(plant_ledger: Plant
     assert [c.ok for c in report.checks] == [True] * 6 + [None, True]
     assert report.sha256 == doc_format.sha256(document)
     details = {c.name: c.detail for c in report.checks}
-    assert "6 entries, each proven" in details[INCLUSION_CHECK]
+    assert "12 entries, each proven" in details[INCLUSION_CHECK]
     assert "no saved checkpoint was given" in details[TRUSTED_CHECK]
 
 
@@ -107,7 +107,7 @@ def test_unit_statements_state_the_corrected_figure_and_co2e(plant_ledger: Plant
                             "operator": "W-0042", "time": st["intake"]["time"],
                             "entry": plant_ledger.indexes[f"{UNIT_A}/received"]}
     assert [o["mass_g"] for o in st["outputs"]] == [19_400]  # corrected from 20,000
-    assert st["corrections"][0]["corrects"] == plant_ledger.indexes[f"{UNIT_A}/ferrous"]
+    assert st["corrections"][0]["corrects"] == plant_ledger.indexes[f"{UNIT_A}/steel"]
     assert st["refrigerant"]["recovered_g"] == 52
     assert st["refrigerant"]["recovered"][0]["gwp"] == "3"
     assert st["refrigerant"]["co2e_g"] == 156  # 52 g x GWP 3 (R-600a, conventional)
@@ -227,9 +227,9 @@ def test_another_units_entry_swapped_in_fails(plant_ledger: Plant) -> None:
     other_doc = build_unit(plant_ledger.ledger, UNIT_B, signer=plant_ledger.signer,
                            checkpoint=first)
     swapped = next(e for e in other_doc["entries"]
-                   if e["index"] == plant_ledger.indexes[f"{UNIT_B}/ferrous"])
+                   if e["index"] == plant_ledger.indexes[f"{UNIT_B}/steel"])
     position = next(i for i, e in enumerate(document["entries"])
-                    if e["index"] == plant_ledger.indexes[f"{UNIT_A}/ferrous"])
+                    if e["index"] == plant_ledger.indexes[f"{UNIT_A}/steel"])
     document["entries"][position] = swapped
     document["entries"].sort(key=lambda e: e["index"])
     problems = failed(verify(document, vkeys=[plant_ledger.vkey]))
