@@ -13,8 +13,11 @@ The output is deterministic: a seeded `random.Random`, event ids drawn from it, 
 plant keys SHA-256("dledger-sample-plant:" + n). Anyone can derive them from this docstring:
 they are for this example only and must never be used for a real station or plant.
 
-Append the file to a *fresh* ledger (the correction names the entry it corrects by index,
-counting from 0)::
+The day is judged by the ledger's rules (ledger/rules/) against the default process catalogue
+(`ledger.catalogue.load()`), which a fresh `dledger init` publishes at entry 0: the file holds
+no `catalogue.published` of its own (a second publication of the same content would be a new
+entry, not a duplicate, as its id and time differ) and its entries count from 1. Append it to
+a *fresh* instance (the correction names the entry it corrects by index)::
 
     DLEDGER_HOME=/tmp/demo DLEDGER_KEY_PASSPHRASE='sample passphrase 1' dledger init
     DLEDGER_HOME=/tmp/demo dledger append examples/sample-events.jsonl
@@ -44,8 +47,10 @@ if str(REPO) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(REPO))
 
 from dledger.demo.units import BRANDS  # noqa: E402  (the demo's generator names the same brands)
+from ledger import catalogue as process_catalogue  # noqa: E402
 from ledger.canonical import canonical_bytes  # noqa: E402
 from ledger.note import Signer  # noqa: E402
+from ledger.rules.reasons import DUPLICATE_TRADE_IN  # noqa: E402
 
 OUTPUT = Path(__file__).resolve().parent / "sample-events.jsonl"
 SEED = 20261120
@@ -60,6 +65,9 @@ LUNCH = (datetime(2026, 11, 20, 3, 30, tzinfo=UTC), datetime(2026, 11, 20, 4, 30
 LAST_START = datetime(2026, 11, 20, 8, 35, tzinfo=UTC)  # 16:35 local: no new unit on a bench
 LINE_STOP = datetime(2026, 11, 20, 8, 55, tzinfo=UTC)  # 16:55 local: the line stops
 FIRST_LABEL = 4812  # CN3301-2026-0004812 is the day's first label
+CATALOGUE = process_catalogue.load()  # the default catalogue, entry 0 of a fresh instance
+FIRST_INDEX = 1  # the day's first entry, after the catalogue `dledger init` publishes
+REFUSED_SEQ = 41  # the unit first handed in with a voucher already used (attempt.refused)
 
 STATIONS = {
     "ST-01": ("ST-01 intake: label scanner, floor scale SC-1", ["W-0012", "W-0015"]),
@@ -76,39 +84,37 @@ SCALES = {  # scale: (station, reference g, deviation g, tolerance g, resolution
 }
 
 # Recovery cylinders, empty and evacuated this morning: code, refrigerant, tare, water
-# capacity; max gross per AHRI Guideline K = tare + 0.8 x water capacity x specific gravity.
+# capacity; the max gross is the catalogue's AHRI Guideline K limit.
 CYLINDERS = [
-    ("CYL-0007", "R-600a", 7_720, 21_600, 0.551),
-    ("CYL-0011", "R-134a", 7_690, 21_600, 1.206),
-    ("CYL-0003", "R-12", 7_745, 21_600, 1.311),
-    ("CYL-0015", "R-22", 7_705, 21_600, 1.194),
-    ("CYL-0018", "R-410A", 9_810, 21_600, 1.062),
-    ("CYL-0021", "R-32", 9_790, 21_600, 0.961),
+    ("CYL-0007", "R-600a", 7_720, 21_600),
+    ("CYL-0011", "R-134a", 7_690, 21_600),
+    ("CYL-0003", "R-12", 7_745, 21_600),
+    ("CYL-0015", "R-22", 7_705, 21_600),
+    ("CYL-0018", "R-410A", 9_810, 21_600),
+    ("CYL-0021", "R-32", 9_790, 21_600),
 ]
 
-# fraction -> (lot suffix, hazardous, container)
+# fraction -> (lot suffix, container); a lot is hazardous as the catalogue classes its fraction
 LOTS = {
-    "steel": ("STEEL", False, "SKIP-03"),
-    "copper": ("COPPER", False, "BIN-CU-02"),
-    "aluminium": ("ALU", False, "BIN-AL-01"),
-    "plastics": ("PLASTICS", False, "BAG-PL-11"),
-    "pcb": ("PCB", True, "BOX-PCB-04"),
-    "crt_funnel_glass": ("CRTFUNNEL", True, "GAYLORD-07"),
-    "crt_panel_glass": ("CRTPANEL", False, "GAYLORD-08"),
-    "pu_foam": ("PUFOAM", False, "BAG-PU-05"),
-    "compressor": ("COMPRESSOR", False, "CAGE-02"),
-    "cables": ("CABLES", False, "BIN-CB-01"),
-    "glass": ("GLASS", False, "BIN-GL-03"),
-    "lcd_panel": ("LCD", False, "BOX-LCD-02"),
-    "motor": ("MOTOR", False, "CAGE-05"),
-    "concrete": ("CONCRETE", False, "SKIP-06"),
-    "oil": ("OIL", True, "DRUM-OIL-02"),
-    "battery": ("BATTERY", True, "DRUM-BAT-01"),
-    "capacitor": ("CAPACITOR", True, "DRUM-CAP-01"),
-    "mercury_backlight": ("LAMPS", True, "TUBE-HG-01"),
+    "steel": ("STEEL", "SKIP-03"),
+    "copper": ("COPPER", "BIN-CU-02"),
+    "aluminium": ("ALU", "BIN-AL-01"),
+    "plastics": ("PLASTICS", "BAG-PL-11"),
+    "pcb": ("PCB", "BOX-PCB-04"),
+    "crt_funnel_glass": ("CRTFUNNEL", "GAYLORD-07"),
+    "crt_panel_glass": ("CRTPANEL", "GAYLORD-08"),
+    "pu_foam": ("PUFOAM", "BAG-PU-05"),
+    "compressor": ("COMPRESSOR", "CAGE-02"),
+    "cables": ("CABLES", "BIN-CB-01"),
+    "glass": ("GLASS", "BIN-GL-03"),
+    "lcd_panel": ("LCD", "BOX-LCD-02"),
+    "motor": ("MOTOR", "CAGE-05"),
+    "concrete": ("CONCRETE", "SKIP-06"),
+    "oil": ("OIL", "DRUM-OIL-02"),
+    "battery": ("BATTERY", "DRUM-BAT-01"),
+    "capacitor": ("CAPACITOR", "DRUM-CAP-01"),
+    "mercury_backlight": ("LAMPS", "TUBE-HG-01"),
 }
-COMPONENT_FRACTION = {"compressor_oil": "oil", "battery": "battery", "capacitor": "capacitor",
-                      "mercury_backlight": "mercury_backlight", "pcb": "pcb"}
 
 # category: intake gross range (g), output fractions and their rough shares
 CATEGORIES: dict[str, tuple[tuple[int, int], dict[str, float]]] = {
@@ -242,17 +248,19 @@ class Day:
                        f"scale:{scale}", {"reference_g": ref, "reading_g": reading,
                                           "tolerance_g": tol, "passed": abs(dev) <= tol,
                                           "reference_certificate": cert})
-        for code, gas, tare, water, sg in CYLINDERS:
+        for code, gas, tare, water in CYLINDERS:
             t += self.secs(30, 75)
+            limit = process_catalogue.guideline_k_max_gross_g(gas, water, tare, CATALOGUE)
             self.event(t, "cylinder.registered", "ST-02", "W-0023", f"cylinder:{code}",
                        {"refrigerant": gas, "tare_g": tare, "water_capacity_g": water,
-                        "max_gross_g": tare + int(0.8 * water * sg)})
+                        "max_gross_g": limit})
             self.cylinder_gross[code] = tare + self.rng.randint(0, 3)  # valve cap, vacuum
             self.cylinder_of[gas] = code
-        for fraction, (_suffix, hazardous, container) in LOTS.items():
+        for fraction, (_suffix, container) in LOTS.items():
             t += self.secs(8, 25)
             self.event(t, "lot.opened", PLANT, WAREHOUSE, f"lot:{lot_id(fraction)}",
-                       {"fraction": fraction, "hazardous": hazardous, "container": container})
+                       {"fraction": fraction, "hazardous": CATALOGUE.fractions[fraction].hazardous,
+                        "container": container})
         return t
 
     # -- intake -------------------------------------------------------------------------------
@@ -268,7 +276,7 @@ class Day:
         for i, (_, flags) in enumerate(fridges):
             flags["gas"] = ("R-12" if i == 2 else "R-134a" if i in (4, 7, 9, 12) else "R-600a")
         fridges[7][1]["absent"] = "circuit_empty"  # an R-134a fridge that leaked empty
-        fridges[10][1]["absent"] = "compressor_missing"  # scavenged before it reached us
+        fridges[10][1]["absent"] = "circuit_damaged"  # a pipe torn off in the truck
         fridges[4][1]["low"] = True  # ~60 % of nameplate: a partly leaked circuit
         for i, (_, flags) in enumerate(acs):
             flags["gas"] = ["R-22", "R-410A", "R-32", "R-22", "R-410A", "R-32", "R-410A",
@@ -321,6 +329,16 @@ class Day:
         self.unit_event(unit, t, "unit.received", "ST-01", flags["op1"], data)
         return unit
 
+    def refused_trade_in(self, t: datetime, unit: Unit, earlier: list[Unit]) -> None:
+        """ST-01 refuses the voucher first handed in with `unit`: a copy of one already used
+        (the rule's own figures), and records the refusal; the unit then came in on its own."""
+        holder = next(u for u in reversed(earlier) if "trade_in_code" in u.received)
+        code = holder.received["trade_in_code"]
+        rule = DUPLICATE_TRADE_IN.code
+        self.event(t, "attempt.refused", "ST-01", unit.events[0].obj["operator"], "station:ST-01",
+                   {"rule": rule, "attempted": "unit.received", "about": f"unit:{unit.label}",
+                    "params": {"code": code, "holder": holder.label}})
+
     def unit_event(self, unit: Unit, t: datetime, etype: str, station: str, operator: str,
                    data: dict[str, Any]) -> Ev:
         ev = self.event(t, etype, station, operator, f"unit:{unit.label}", data)
@@ -333,7 +351,7 @@ class Day:
         """(component, count, mass g or 0 when only counted) removed at ST-02."""
         r = self.rng
         found: list[tuple[str, int, int]] = []
-        if category == "fridge" and flags.get("absent") != "compressor_missing":
+        if category == "fridge":
             found.append(("compressor_oil", 1, r.randint(140, 320)))
         elif category == "room_ac":
             found += [("compressor_oil", 1, r.randint(300, 850)),
@@ -370,13 +388,13 @@ class Day:
                 reason = flags["absent"]
                 note = ("piercing valve: 0 bar, oil trace at the condenser; leaked before "
                         "collection" if reason == "circuit_empty" else
-                        "compressor cut out before collection; circuit open")
+                        "condenser pipe torn off in transport; circuit open, no pressure")
                 self.unit_event(unit, t, "refrigerant.absent", "ST-02", op,
                                 {"reason": reason, "note": note})
             else:
                 t += self.secs(240, 540)  # pierce, connect, pump down
                 charge = unit.received["nameplate_charge_g"]
-                share = r.uniform(0.57, 0.62) if flags.get("low") else r.uniform(0.86, 0.98)
+                share = r.uniform(0.57, 0.62) if flags.get("low") else r.uniform(0.91, 0.99)
                 recovered = max(1, round(charge * share))
                 code = self.cylinder_of[gas]
                 before = self.cylinder_gross[code]
@@ -393,7 +411,7 @@ class Day:
             if mass:
                 data["mass_g"] = self.weigh(mass, SCALES["SC-3"][4])
                 data["scale"] = "SC-3"
-            data["lot"] = lot_id(COMPONENT_FRACTION[component])
+            data["lot"] = lot_id(CATALOGUE.components[component].fraction)
             self.unit_event(unit, t, "component.removed", "ST-02", op, data)
             removed.append((component, count, data.get("mass_g", 0)))
         flags["removed_g"] = sum(m for _, _, m in removed)
@@ -405,10 +423,8 @@ class Day:
         r = self.rng
         res = SCALES["SC-3"][4]
         shares = dict(CATEGORIES[unit.category][1])
-        if flags.get("absent") == "compressor_missing":
-            del shares["compressor"]
-        target = unit.gross_g * r.uniform(0.905, 0.985) - flags.get("removed_g", 0)
-        noisy = {f: s * r.uniform(0.75, 1.25) for f, s in shares.items()}
+        target = unit.gross_g * r.uniform(0.96, 0.995) - flags.get("removed_g", 0)
+        noisy = {f: s * r.uniform(0.85, 1.15) for f, s in shares.items()}
         total = sum(noisy.values())
         masses = {f: self.weigh(target * s / total, res) for f, s in noisy.items()}
         largest = max(masses, key=lambda f: masses[f])
@@ -457,6 +473,8 @@ def build_events() -> list[dict[str, Any]]:
         t1 = after_lunch(max(t1, arrival) + day.secs(50, 150))
         flags["op1"] = r.choice(STATIONS["ST-01"][1])
         unit = day.receive(t1, seq, category, flags)
+        if seq == REFUSED_SEQ:
+            day.refused_trade_in(t1 - timedelta(seconds=31), unit, units)
         units.append(unit)
         flags_of[unit.label] = flags
 
@@ -535,7 +553,7 @@ def build_events() -> list[dict[str, Any]]:
     plant_ops.append(day.event(glass_seal + timedelta(hours=2, minutes=5, seconds=9),
                                "lot.received", PLANT, WAREHOUSE, glass,
                                {"receiver": receiver, "manifest_no": manifest,
-                                "received_g": glass_net // 100 * 100 - 100}))
+                                "received_g": glass_net * 96 // 10_000 * 100}))
 
     # the mis-typed copper: an air conditioner's copper, typed by hand while SC-3 was offline
     ac = next(u for u in units if u.category == "room_ac" and u.completed
@@ -543,8 +561,7 @@ def build_events() -> list[dict[str, Any]]:
               and u.events[-1].time < datetime(2026, 11, 20, 6, 0, tzinfo=UTC))
     copper = next(ev for ev in ac.outputs if ev.obj["data"]["fraction"] == "copper")
     true_mass = copper.obj["data"]["mass_g"]
-    digits = str(true_mass)
-    copper.obj["data"]["mass_g"] = int(digits + digits[-1])  # a doubled last digit
+    copper.obj["data"]["mass_g"] = int("1" + str(true_mass))  # a stray key before the figure
 
     completed_at = ac.events[-1].time
     cert_1 = day.event(after_lunch(completed_at + timedelta(minutes=26, seconds=41)),
@@ -557,9 +574,15 @@ def build_events() -> list[dict[str, Any]]:
     correction = day.event(t, "correction", PLANT, MANAGER, f"unit:{ac.label}",
                            {"corrects": -1, "reason": f"SC-3 link down at the time; mass typed "
                             f"by hand as {copper.obj['data']['mass_g']} g, the bin ticket "
-                            f"reads {true_mass} g (mass balance over 100 % flagged)",
+                            f"reads {true_mass} g (its mass balance and copper yield were flagged)",
                             "approved_by": MANAGER, "set": {"mass_g": true_mass}})
-    t += timedelta(minutes=3, seconds=5)
+    t += timedelta(minutes=1, seconds=52)
+    day.event(t, "flag.reviewed", PLANT, MANAGER, glass,
+              {"flag": "receipt_weight", "resolution": "credit",
+               "reason": "the receiver's weighbridge weighs in 100 g steps without the pallet; "
+                         "its ticket and our SC-1 ticket reconciled by phone with the receiver",
+               "approved_by": MANAGER})
+    t += timedelta(minutes=1, seconds=13)
     revoked = day.event(t, "certificate.revoked", PLANT, MANAGER,
                         f"cert:UDC-{PLANT_CODE}-{DATE}-0001",
                         {"sha256": "0" * 64, "reason": f"states the mis-typed copper mass of "
@@ -589,7 +612,7 @@ def build_events() -> list[dict[str, Any]]:
             ev.time = last + timedelta(milliseconds=1)
         ev.obj["time"] = ts(ev.time)
         last = ev.time
-    index = {id(ev): i for i, ev in enumerate(ordered)}
+    index = {id(ev): FIRST_INDEX + i for i, ev in enumerate(ordered)}
 
     # what depends on entry indexes: the correction's target and the certificates' digests
     correction.obj["data"]["corrects"] = index[id(copper)]
