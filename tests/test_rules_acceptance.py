@@ -1,0 +1,293 @@
+"""Issue 12's acceptance: every impossible record listed under "Why" is refused, through
+`dledger append` (exit 2, one message naming the value and the rule, nothing written) and
+through `Ledger.append` (the rule's code in `AppendError.rule`); the sample day's low
+recovery is flagged by the ledger itself.
+
+Each case is appended on top of one valid plant (`base`): registered cylinders and a
+station, open lots of each kind, units at the step the case needs. A case's batch starts
+with a valid event, so "nothing written" covers the batch, not only the refused event.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from factories import SigningStation, calibration, event_obj, plant, received
+
+from ledger import catalogue as process_catalogue
+from ledger.log import AppendError, Ledger, Submission
+from ledger.rules import judge
+from ledger.rules.reasons import REFUSALS
+from ledger.store import open_engine
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE = REPO / "examples" / "sample-events.jsonl"
+CATALOGUE = process_catalogue.load()
+STATION = SigningStation("ST-02")
+R12_TARE, R134_TARE, WATER_G = 7_745, 7_690, 21_600
+R12_MAX = process_catalogue.guideline_k_max_gross_g("R-12", WATER_G, R12_TARE, CATALOGUE)
+R134_MAX = process_catalogue.guideline_k_max_gross_g("R-134a", WATER_G, R134_TARE, CATALOGUE)
+R134_AFTER = R134_TARE + 110  # CYL-134's gross after the base's one recovery
+RECEIVER = "Zhejiang Sample Leaded Glass Treatment Co., Ltd."
+
+
+def unit(label: str, etype: str, data: dict[str, Any]) -> Submission:
+    return plant(etype, f"unit:{label}", data)
+
+
+def lot(name: str, etype: str, data: dict[str, Any]) -> Submission:
+    return plant(etype, f"lot:{name}", data)
+
+
+def cylinder(name: str, gas: str, tare: int, limit: int) -> Submission:
+    return plant("cylinder.registered", f"cylinder:{name}",
+                 {"refrigerant": gas, "tare_g": tare, "water_capacity_g": WATER_G,
+                  "max_gross_g": limit})
+
+
+def recovery(label: str, cyl: str, gas: str, before: int, after: int) -> Submission:
+    return unit(label, "refrigerant.recovered",
+                {"refrigerant": gas, "cylinder": cyl, "cylinder_gross_before_g": before,
+                 "cylinder_gross_after_g": after, "recovered_g": after - before,
+                 "scale": "SC-2"})
+
+
+def base() -> list[Submission]:
+    """A valid plant the cases build on (after the catalogue at entry 0)."""
+    return [
+        STATION.registration(),
+        calibration("SC-1"), calibration("SC-2"),
+        cylinder("CYL-R12", "R-12", R12_TARE, R12_MAX),
+        cylinder("CYL-134", "R-134a", R134_TARE, R134_MAX),
+        lot("LOT-STEEL", "lot.opened", {"fraction": "steel", "hazardous": False}),
+        lot("LOT-COMP", "lot.opened", {"fraction": "compressor", "hazardous": False}),
+        lot("LOT-OIL", "lot.opened", {"fraction": "oil", "hazardous": True}),
+        lot("LOT-FUNNEL", "lot.opened", {"fraction": "crt_funnel_glass", "hazardous": True}),
+        lot("LOT-FUNNEL-2", "lot.opened", {"fraction": "crt_funnel_glass", "hazardous": True}),
+        lot("LOT-FUNNEL-2", "lot.sealed", {"net_g": 100, "scale": "SC-1"}),
+        lot("LOT-FUNNEL-3", "lot.opened", {"fraction": "crt_funnel_glass", "hazardous": True}),
+        lot("LOT-FUNNEL-3", "lot.sealed", {"net_g": 100, "scale": "SC-1"}),
+        lot("LOT-FUNNEL-3", "lot.shipped", {"receiver": RECEIVER, "manifest_no": "M-0001",
+                                            "receiver_licence": "ZJ-HW-3301990042"}),
+        # a fridge dismantled and completed
+        unit("F-DONE", "unit.received", received("F-DONE", nameplate_refrigerant="R-134a",
+                                                 nameplate_charge_g=120)),
+        recovery("F-DONE", "CYL-134", "R-134a", R134_TARE, R134_AFTER),
+        unit("F-DONE", "component.removed", {"component": "compressor_oil", "count": 1,
+                                             "mass_g": 200, "scale": "SC-2", "lot": "LOT-OIL"}),
+        unit("F-DONE", "material.output", {"fraction": "compressor", "mass_g": 9_000,
+                                           "lot": "LOT-COMP", "scale": "SC-2"}),
+        unit("F-DONE", "material.output", {"fraction": "steel", "mass_g": 20_000,
+                                           "lot": "LOT-STEEL", "scale": "SC-2"}),
+        unit("F-DONE", "unit.completed", {}),
+        # received, nothing else yet
+        unit("F-BARE", "unit.received", received("F-BARE")),
+        unit("F-R12", "unit.received", received("F-R12", nameplate_refrigerant="R-12",
+                                                nameplate_charge_g=140)),
+        unit("F-134", "unit.received", received("F-134", nameplate_refrigerant="R-134a",
+                                                nameplate_charge_g=120)),
+        unit("W-1", "unit.received", {"category": "washing_machine", "gross_g": 30_000,
+                                      "scale": "SC-1", "source": "collector"}),
+        unit("TV-1", "unit.received", {"category": "crt_tv", "gross_g": 20_000,
+                                       "scale": "SC-1", "source": "municipal"}),
+    ]
+
+
+def ok() -> Submission:
+    """A valid event a refused batch starts with: it must not be written either."""
+    return calibration("SC-3")
+
+
+@dataclass(frozen=True)
+class Case:
+    rule: str
+    value: str  # what the message must name
+    bad: Callable[[], Submission]
+
+
+CASES: dict[str, Case] = {
+    "a 1 kg fridge": Case(
+        "weight_out_of_range", "1000 g",
+        lambda: unit("F-1KG", "unit.received", received("F-1KG", gross_g=1_000))),
+    "a fridge completed with no refrigerant record and no outputs": Case(
+        "no_recovery", "F-BARE", lambda: unit("F-BARE", "unit.completed", {})),
+    "99,989,999 g of R-12 from a washing machine into an unregistered cylinder": Case(
+        "not_refrigerant_bearing", "washing_machine",
+        lambda: recovery("W-1", "CYL-NOWHERE", "R-12", 10_000, 99_999_999)),
+    "R-12 into an unregistered cylinder": Case(
+        "unknown_cylinder", "CYL-NOWHERE",
+        lambda: recovery("F-R12", "CYL-NOWHERE", "R-12", 10_000, 10_130)),
+    "a unit of category spaceship": Case(
+        "unknown_category", "spaceship",
+        lambda: unit("X-1", "unit.received", received("X-1", category="spaceship"))),
+    "a CRT funnel-glass lot opened as non-hazardous": Case(
+        "lot_hazard_mismatch", "LOT-FUNNEL-4",
+        lambda: lot("LOT-FUNNEL-4", "lot.opened", {"fraction": "crt_funnel_glass",
+                                                    "hazardous": False})),
+    "steel put into a funnel-glass lot": Case(
+        "wrong_lot", "LOT-FUNNEL",
+        lambda: unit("TV-1", "material.output", {"fraction": "steel", "mass_g": 2_000,
+                                                 "lot": "LOT-FUNNEL", "scale": "SC-2"})),
+    "a hazardous lot shipped with no receiver licence": Case(
+        "no_receiver_licence", "LOT-FUNNEL-2",
+        lambda: lot("LOT-FUNNEL-2", "lot.shipped", {"receiver": RECEIVER,
+                                                    "manifest_no": "M-0002"})),
+    "a lot received by another receiver": Case(
+        "wrong_receiver", "Another Receiver Ltd.",
+        lambda: lot("LOT-FUNNEL-3", "lot.received", {"receiver": "Another Receiver Ltd.",
+                                                     "manifest_no": "M-0001",
+                                                     "received_g": 999_999})),
+    "an event after completion": Case(
+        "already_completed", "F-DONE",
+        lambda: unit("F-DONE", "material.output", {"fraction": "steel", "mass_g": 1_000,
+                                                   "lot": "LOT-STEEL", "scale": "SC-2"})),
+    "an event time far in the future": Case(
+        "time_in_future", "2036-01-01T00:00:00.000Z",
+        lambda: Submission.from_json({**event_obj("unit.received", "unit:F-LATER",
+                                                  received("F-LATER")),
+                                      "time": "2036-01-01T00:00:00.000Z"})),
+    "an event before the station's registration": Case(
+        "time_too_early", "2026-01-02T03:04:05.000Z",
+        lambda: STATION.sign({**event_obj("scale.calibrated", "scale:SC-2",
+                                          {"reference_g": 10_000, "reading_g": 10_000,
+                                           "tolerance_g": 5, "passed": True},
+                                          station=STATION.name),
+                              "time": "2026-01-02T03:04:05.000Z"})),
+    "a cylinder whose before weight does not continue from its last after weight": Case(
+        "cylinder_discontinuous", str(R134_AFTER),
+        lambda: recovery("F-134", "CYL-134", "R-134a", R134_TARE, R134_TARE + 110)),
+    "a recovery above the Guideline K limit": Case(
+        "cylinder_overfill", str(R12_MAX),
+        lambda: recovery("F-R12", "CYL-R12", "R-12", R12_TARE, R12_MAX + 1)),
+}
+
+
+def rule_message(rule: str) -> re.Pattern[str]:
+    """The English message of `rule` with any values in its parameters' places."""
+    parts = re.split(r"%\((\w+)\)s", REFUSALS[rule].en)
+    pattern = "".join(re.escape(p.replace("%%", "%")) if i % 2 == 0 else ".*?"
+                      for i, p in enumerate(parts))
+    return re.compile(pattern, re.DOTALL)
+
+
+# -- through Ledger.append ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_ledger_append_refuses(ledger: Ledger, case: str) -> None:
+    ledger.append(base())
+    size = ledger.size()
+    spec = CASES[case]
+    with pytest.raises(AppendError) as refused:
+        ledger.append([ok(), spec.bad()])
+    assert refused.value.rule == spec.rule
+    assert refused.value.position == 1
+    message = str(refused.value)
+    assert spec.value in message, message
+    assert rule_message(spec.rule).fullmatch(message), message
+    assert ledger.size() == size
+
+
+def test_the_base_and_each_good_twin_are_accepted(ledger: Ledger) -> None:
+    """The cases fail only by their fault: the same steps done right are accepted."""
+    ledger.append(base())
+    ledger.append([
+        recovery("F-134", "CYL-134", "R-134a", R134_AFTER, R134_AFTER + 110),
+        recovery("F-R12", "CYL-R12", "R-12", R12_TARE, R12_TARE + 130),
+        unit("F-BARE", "refrigerant.absent", {"reason": "circuit_empty"}),
+        unit("TV-1", "material.output", {"fraction": "crt_funnel_glass", "mass_g": 4_000,
+                                         "lot": "LOT-FUNNEL", "scale": "SC-2"}),
+        lot("LOT-FUNNEL-2", "lot.shipped", {"receiver": RECEIVER, "manifest_no": "M-0002",
+                                            "receiver_licence": "ZJ-HW-3301990042"}),
+        lot("LOT-FUNNEL-3", "lot.received", {"receiver": RECEIVER, "manifest_no": "M-0001",
+                                             "received_g": 100}),
+        lot("LOT-FUNNEL-4", "lot.opened", {"fraction": "crt_funnel_glass", "hazardous": True}),
+        unit("F-15KG", "unit.received", received("F-15KG", gross_g=15_000)),
+    ])
+
+
+# -- through dledger append ----------------------------------------------------------------
+
+
+def _dledger(home: Path, *args: str, stdin: str | None = None
+             ) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DLEDGER_")}
+    env.update(DLEDGER_HOME=str(home), DLEDGER_KEY_PASSPHRASE="acceptance passphrase")
+    return subprocess.run([sys.executable, "-m", "dledger", *args], cwd=REPO, env=env,
+                          input=stdin, capture_output=True, text=True, timeout=120,
+                          check=False)
+
+
+def _lines(submissions: list[Submission]) -> str:
+    out = []
+    for sub in submissions:
+        record: Any = sub.event.obj
+        if sub.station_sig is not None:
+            record = {"event": sub.event.obj, "station_sig": sub.station_sig}
+        out.append(json.dumps(record, ensure_ascii=False) + "\n")
+    return "".join(out)
+
+
+@pytest.fixture(scope="module")
+def instance(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("acceptance") / "instance"
+    init = _dledger(home, "init")
+    assert init.returncode == 0, init.stderr
+    appended = _dledger(home, "append", "-", stdin=_lines(base()))
+    assert appended.returncode == 0, appended.stderr
+    return home
+
+
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_dledger_append_refuses(instance: Path, case: str) -> None:
+    ledger = Ledger(open_engine(f"sqlite:///{instance / 'ledger.db'}"))
+    size = ledger.size()
+    spec = CASES[case]
+    result = _dledger(instance, "append", "-", stdin=_lines([ok(), spec.bad()]))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stdout == ""
+    message = result.stderr.strip()
+    assert message.startswith("error: line 2: ") and message.endswith("; nothing was appended")
+    text = message.removeprefix("error: line 2: ").removesuffix("; nothing was appended")
+    assert spec.value in text, text
+    assert rule_message(spec.rule).fullmatch(text), text
+    assert "Traceback" not in result.stderr
+    assert ledger.size() == size
+    ledger.engine.dispose()
+
+
+# -- the sample day's low recovery ---------------------------------------------------------
+
+
+LOW = "CN3301-2026-0004834"
+
+
+def _sample() -> list[Submission]:
+    return [Submission.from_json(json.loads(line))
+            for line in SAMPLE.read_text(encoding="utf-8").splitlines()]
+
+
+def test_the_sample_days_low_recovery_is_flagged(ledger: Ledger) -> None:
+    ledger.append(_sample())
+    with ledger.engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT code, params, resolution FROM rule_flags WHERE subject = "
+            f"'unit:{LOW}'").fetchall()
+    assert [(code, json.loads(params), resolution) for code, params, resolution in rows] == [
+        ("low_recovery", {"recovered_g": 90, "nameplate_charge_g": 155,
+                          "threshold_pct": "90"}, None)]
+    found = ledger.catalogue()
+    assert found is not None and found[1].sha256() == CATALOGUE.sha256()
+    judgement = judge.judge_unit(ledger.subject_entries(f"unit:{LOW}"), LOW, found[1],
+                                 lambda scale, at, index: at)
+    assert judgement.status == "flagged"
+    assert [f.code for f in judgement.open_flags()] == ["low_recovery"]
