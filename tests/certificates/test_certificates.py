@@ -106,15 +106,17 @@ def test_unit_statements_state_the_corrected_figure_and_co2e(plant_ledger: Plant
     assert st["intake"] == {"gross_g": 45_210, "scale": "SC-1", "station": "ST-01",
                             "operator": "W-0042", "time": st["intake"]["time"],
                             "entry": plant_ledger.indexes[f"{UNIT_A}/received"]}
-    assert [o["mass_g"] for o in st["outputs"]] == [19_400]  # corrected from 20,000
+    assert [o["mass_g"] for o in st["outputs"]][0] == 19_400  # corrected from 20,000
     assert st["corrections"][0]["corrects"] == plant_ledger.indexes[f"{UNIT_A}/steel"]
     assert st["refrigerant"]["recovered_g"] == 52
     assert st["refrigerant"]["recovered"][0]["gwp"] == "3"
     assert st["refrigerant"]["co2e_g"] == 156  # 52 g x GWP 3 (R-600a, conventional)
-    assert st["components"][0]["component"] == "pcb"
-    assert st["balance"]["difference_g"] == 45_210 - 19_400 - 800 - 52
+    assert [c["component"] for c in st["components"]] == ["compressor_oil", "pcb"]
+    assert st["balance"]["difference_g"] == 45_210 - 19_400 - 8_000 - 9_500 - 5_500 - 250 - 800 - 52
     assert st["state"] == "completed" and st["stations"] == ["ST-01"]
-    assert st["entries"] == sorted(st["entries"]) and len(st["entries"]) == 6
+    assert st["entries"] == sorted(st["entries"]) and len(st["entries"]) == 10
+    assert st["judgement"]["status"] == "creditable" and st["judgement"]["flags"] == []
+    assert st["judgement"]["catalogue"]["entry"] == 0
     b = build_unit(plant_ledger.ledger, UNIT_B, signer=plant_ledger.signer)["statements"]
     assert b["refrigerant"]["co2e_g"] == 120 * 1430  # R-134a, AR4
     ar5 = build_unit(plant_ledger.ledger, UNIT_B, signer=plant_ledger.signer, gwp_basis="AR5")
@@ -136,10 +138,13 @@ def test_period_report_one_line_per_completed_unit_with_totals(plant_ledger: Pla
                             "time_zone": "Asia/Shanghai", "from_utc": "2026-11-20T16:00:00.000Z",
                             "until_utc": "2026-11-21T16:00:00.000Z"}
     assert [line["label"] for line in st["lines"]] == [UNIT_A, UNIT_B]  # not the open one
-    assert st["lines"][0]["outputs"] == {"ferrous": 19_400}
-    assert st["totals"]["units"] == 2
-    assert st["totals"]["by_fraction"] == {"ferrous": {"units": 2, "mass_g": 40_900}}
-    assert st["totals"]["by_category"]["fridge"]["co2e_g"] == 156 + 120 * 1430
+    assert st["lines"][0]["outputs"]["steel"] == 19_400
+    assert [line["status"] for line in st["lines"]] == ["creditable", "creditable"]
+    totals = st["totals"]
+    assert totals["all"]["units"] == totals["creditable"]["units"] == 2
+    assert totals["flagged"]["units"] == totals["excluded"]["units"] == 0
+    assert totals["creditable"]["by_fraction"]["steel"] == {"units": 2, "mass_g": 40_900}
+    assert totals["creditable"]["by_category"]["fridge"]["co2e_g"] == 156 + 120 * 1430
     assert seen[0] == (0, 2) and seen[-1] == (2, 2)
     report = verify(issue(plant_ledger.ledger, document, plant_ledger.signer),
                     vkeys=[plant_ledger.vkey])
@@ -211,7 +216,8 @@ def test_a_mass_changed_in_the_json_fails(plant_ledger: Plant) -> None:
 
 def test_an_entry_changed_fails(plant_ledger: Plant) -> None:
     document = issued_unit(plant_ledger)
-    item = document["entries"][1]
+    recovered = plant_ledger.indexes[f"{UNIT_A}/recovered"]
+    item = next(i for i in document["entries"] if i["index"] == recovered)
     body = base64.b64decode(item["entry"]).replace(b'"recovered_g":52', b'"recovered_g":55')
     item["entry"] = base64.b64encode(body).decode()
     problems = failed(verify(document, vkeys=[plant_ledger.vkey]))
