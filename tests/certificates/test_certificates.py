@@ -106,7 +106,7 @@ def test_unit_statements_state_the_corrected_figure_and_co2e(plant_ledger: Plant
     assert st["intake"] == {"gross_g": 45_210, "scale": "SC-1", "station": "ST-01",
                             "operator": "W-0042", "time": st["intake"]["time"],
                             "entry": plant_ledger.indexes[f"{UNIT_A}/received"]}
-    assert [o["mass_g"] for o in st["outputs"]][0] == 19_400  # corrected from 20,000
+    assert st["outputs"][0]["mass_g"] == 19_400  # corrected from 20,000
     assert st["corrections"][0]["corrects"] == plant_ledger.indexes[f"{UNIT_A}/steel"]
     assert st["refrigerant"]["recovered_g"] == 52
     assert st["refrigerant"]["recovered"][0]["gwp"] == "3"
