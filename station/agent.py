@@ -1,9 +1,13 @@
 """The workstation: devices, the worker's session, the rules and the outbox, tied together.
 
 `Workstation.scan(text)` and `Workstation.act(action, fields)` run one step at a time (a
-lock): read what the rules need (the ledger's view merged with the outbox), check the rules
-(station.workflow), sign the events, and commit them with the new session to the outbox in
-one transaction. Only then is the step acknowledged (`Outcome.ok`); a refusal writes nothing.
+lock): read what the rules need (the ledger's view merged with the outbox: station.world),
+build the event from the worker's inputs and a stable reading (station.workflow), judge it
+with the ledger's own rules (`ledger.rules.judge.check`), sign it, and commit it with the new
+session to the outbox in one transaction. Only then is the step acknowledged (`Outcome.ok`).
+A refusal by a ledger rule writes nothing of the step but is itself a record: an
+`attempt.refused` event about the station, delivered like the others. A refusal of the
+worker's session (not signed in, nothing scanned, the scale not steady) writes nothing.
 `state()` is the snapshot the kiosk page shows. Scales are read continuously by a poller
 thread per scale, the serial scanner by its own thread; both feed the same methods the page
 uses, so a keyboard-wedge scan and a serial scan are the same thing.
@@ -16,6 +20,8 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,18 +35,32 @@ from devices.reading import (
 )
 from devices.scale import Scale
 from devices.scanner import Scanner
-from ledger import catalogue as catalogue_module
 from ledger.catalogue import Catalogue, Category
 from ledger.events import EventError, parse_event, utc_now_ms
+from ledger.rules import flags as rule_flags
+from ledger.rules import judge, lots, reasons, refrigerant, units
+from ledger.rules.codes import SOURCES
+from ledger.rules.facts import UnitFacts
+from ledger.rules.reasons import Flag
+from ledger.rules.reasons import Refusal as RuleRefusal
 from station import workflow as wf
 from station.client import LedgerClient
-from station.config import SOURCES, ScaleConfig, StationConfig
+from station.config import ScaleConfig, StationConfig
 from station.identity import StationIdentity
 from station.outbox import Courier, Outbox
-from station.workflow import N_, BadInput, Flag, Message, Refusal
+from station.workflow import N_, BadInput, Message, Refusal
+from station.world import Knowledge, StationWorld
 
 LOG = logging.getLogger(__name__)
-SCALE_TTL_S = 60.0  # how long a scale's calibration checks are reused before asking again
+# The kiosk's names of unit.received.source, in the order of ledger.rules.codes.SOURCES.
+SOURCE_NAMES = {
+    "trade_in": {"zh-CN": "以旧换新", "en": "Trade-in programme"},
+    "collector": {"zh-CN": "回收商", "en": "Collector"},
+    "retailer": {"zh-CN": "零售商", "en": "Retailer"},
+    "municipal": {"zh-CN": "市政回收", "en": "Municipal collection"},
+    "business": {"zh-CN": "企事业单位", "en": "Business"},
+    "other": {"zh-CN": "其他", "en": "Other"},
+}
 _GRAMS = re.compile(r"^[0-9]{1,10}$")
 _TEXT_FIELDS = ("brand", "model", "serial")
 
@@ -54,10 +74,29 @@ class Outcome:
     refusal: str | None = None
     flags: list[Flag] = field(default_factory=list)
     events: list[str] = field(default_factory=list)
+    attempt: str | None = None  # the id of the attempt.refused event recording a refusal
 
     def as_json(self) -> dict[str, Any]:
         return {"ok": self.ok, "message": self.message.as_json(), "refusal": self.refusal,
-                "flags": [f.as_json() for f in self.flags], "events": self.events}
+                "flags": [wf.flag_json(f) for f in self.flags], "events": self.events,
+                "attempt": self.attempt}
+
+
+class Attempt(Exception):
+    """A ledger rule refused `attempted` (an event type) about `about`: recorded."""
+
+    def __init__(self, refusal: RuleRefusal, attempted: str, about: str):
+        super().__init__(str(refusal))
+        self.refusal, self.attempted, self.about = refusal, attempted, about
+
+
+@contextmanager
+def judging(attempted: str, about: str) -> Iterator[None]:
+    """Rule refusals inside are attempts of `attempted` about `about` (recorded)."""
+    try:
+        yield
+    except RuleRefusal as refusal:
+        raise Attempt(refusal, attempted, about) from None
 
 
 def done(template: str, events: list[str] | None = None, flags: list[Flag] | None = None,
@@ -134,23 +173,39 @@ class Workstation:
     """One station: see the module docstring. Thread-safe; one step at a time."""
 
     def __init__(self, config: StationConfig, identity: StationIdentity, client: LedgerClient,
-                 outbox: Outbox, catalogue: Catalogue | None = None):
+                 outbox: Outbox):
         self.config = config
         self.identity = identity
         self.client = client
         self.outbox = outbox
-        self.catalogue = catalogue or catalogue_module.load(config.catalogue_file)
         self.rules = config.rules
         self.courier = Courier(outbox, client.submit)
+        self.knowledge = Knowledge(client, outbox, answered=self.courier.wake)
         self.scales = {s.name: ScalePoller(s) for s in config.scales}
         self.scanner = Scanner(config.scanner_url, suffix=config.scanner_suffix,
                                kinds=config.kinds) if config.scanner_url else None
         self.session: dict[str, Any] = outbox.session() or {}
         self.last: dict[str, Any] | None = None
-        self._known: dict[str, tuple[float, list[dict[str, Any]]]] = {}  # subject -> ledger view
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._scanner_thread: threading.Thread | None = None
+
+    @property
+    def catalogue(self) -> Catalogue | None:
+        """The catalogue in force in the ledger (the last one fetched while it is out of
+        reach); None until the station has reached a ledger that has one."""
+        return self.knowledge.catalogue()
+
+    def _known_catalogue(self) -> Catalogue:
+        catalogue = self.catalogue
+        if catalogue is None:
+            raise Refusal("no_catalogue", N_("This station has not yet received the process "
+                                             "catalogue from the ledger: connect it to the "
+                                             "console (or publish a catalogue) and try again"))
+        return catalogue
+
+    def _world(self, refresh: bool = False) -> StationWorld:
+        return StationWorld(self.knowledge, self.catalogue, refresh)
 
     # -- running ------------------------------------------------------------------------------
 
@@ -204,16 +259,31 @@ class Workstation:
             return self._run(lambda: handler(self, fields), failed)
 
     def _run(self, step: Any, failed: Message) -> Outcome:
-        """Run one step; a refusal is an outcome, and so is a fault (logged, nothing written:
-        the outbox commit is the step's last act)."""
+        """Run one step; a refusal is an outcome (a ledger rule's is recorded first), and so
+        is a fault (logged, nothing written: the outbox commit is the step's last act)."""
         try:
             outcome = step()
+        except Attempt as attempt:
+            outcome = Outcome(False, Message.of_rule(attempt.refusal), attempt.refusal.code,
+                              attempt=self._record_attempt(attempt))
+        except RuleRefusal as refusal:  # judged on nothing the worker attempted (a category)
+            outcome = Outcome(False, Message.of_rule(refusal), refusal.code)
         except Refusal as refusal:
             outcome = Outcome(False, refusal.message, refusal.code)
         except Exception:
             LOG.exception("%s failed", failed.text())
             outcome = Outcome(False, failed, "error")
         return self.record(outcome)
+
+    def _record_attempt(self, attempt: Attempt) -> str:
+        """Commit the `attempt.refused` record of a refusal; its event id."""
+        params = {key: value if isinstance(value, int | str) and not isinstance(value, bool)
+                  else str(value) for key, value in attempt.refusal.params.items()}
+        event = self._event("attempt.refused", f"station:{self.config.station_id}",
+                            {"rule": attempt.refusal.code, "attempted": attempt.attempted,
+                             "about": attempt.about, "params": params})
+        self._commit([event], self.session)
+        return event["event"]["id"]
 
     def record(self, outcome: Outcome) -> Outcome:
         """Keep `outcome` as the last one the page shows (every outcome, refusals too)."""
@@ -251,16 +321,18 @@ class Workstation:
         unit = self.session.get("unit")
         if unit and unit["label"] == label:
             return done(N_("Unit %(label)s is open"), label=label)
-        facts = self._unit_facts(label, refresh=True)
-        wf.check_label(facts, intake_only=self.config.intake_only)
+        facts = self._world(refresh=True).unit(label)
+        if facts.received is not None and (facts.completed or self.config.intake_only):
+            with judging("unit.received", f"unit:{label}"):
+                units.check_new_label(facts)
         session = {**self.session, "cylinder": _keep_cylinder(self.session)}
         if facts.received is not None:
-            self._category(facts)
+            category = self._category(facts)
             self._save({**session, "unit": {"label": label, "received": True},
                         "trade_in": None})
             return done(N_("Unit %(label)s (%(category)s) continues: %(steps)s"), label=label,
-                        category=facts.received["category"],
-                        steps=wf.next_step(facts, self._category(facts)) or "complete")
+                        category=category.code,
+                        steps=units.next_step(facts, category) or "complete")
         trade_in = session.get("trade_in")
         draft = {"category": None, "details": {}, "trade_in_code": trade_in}
         self._save({**session, "unit": {"label": label, "received": False, "draft": draft},
@@ -283,14 +355,20 @@ class Workstation:
         return done(N_("Trade-in code %(code)s: now scan the unit label"), code=code)
 
     def _scan_cylinder(self, cylinder: str) -> Outcome:
-        registration = self._cylinder(cylinder)
+        facts = self._world(refresh=True).cylinder(cylinder)
+        if facts.registered is None:
+            unit = self.session.get("unit")
+            about = f"unit:{unit['label']}" if unit and unit["received"] \
+                else f"cylinder:{cylinder}"
+            with judging("refrigerant.recovered", about):
+                raise RuleRefusal(reasons.UNKNOWN_CYLINDER, cylinder=cylinder)
         self._save({**self.session, "cylinder": {"id": cylinder, "before_g": None}})
         return done(N_("Cylinder %(cylinder)s (%(refrigerant)s, limit %(limit_g)s g) selected"),
-                    cylinder=cylinder, refrigerant=registration["refrigerant"],
-                    limit_g=registration["max_gross_g"])
+                    cylinder=cylinder, refrigerant=facts.registered["refrigerant"],
+                    limit_g=facts.registered["max_gross_g"])
 
     def _scan_lot(self, lot: str) -> Outcome:
-        facts = self._lot_facts(lot, refresh=True)
+        facts = self._world(refresh=True).lot(lot)
         self._save({**self.session, "lot": lot})
         if facts.opened is None:
             return done(N_("Lot %(lot)s is new: choose its fraction and open it"), lot=lot)
@@ -321,8 +399,7 @@ class Workstation:
     def _select_category(self, fields: dict[str, str]) -> Outcome:
         unit = self._draft()
         code = _field(fields, "category")
-        if code not in self.catalogue.categories:
-            raise BadInput(N_("Category %(category)s is not in the catalogue"), category=code)
+        units.category_of(code, self._known_catalogue())
         self._save({**self.session, "unit": {**unit, "draft": {**unit["draft"],
                                                                 "category": code}}})
         return done(N_("Unit %(label)s is a %(category)s"), label=unit["label"], category=code)
@@ -338,7 +415,7 @@ class Workstation:
                 details[name] = value or None
         if "nameplate_refrigerant" in fields:
             gas = fields["nameplate_refrigerant"].strip()
-            if gas and gas not in self.catalogue.refrigerant_sg:
+            if gas and gas not in self._known_catalogue().refrigerant_sg:
                 raise BadInput(N_("Refrigerant %(value)s is not known: use the code on the "
                                   "nameplate, e.g. R-600a"), value=gas)
             details["nameplate_refrigerant"] = gas or None
@@ -371,21 +448,18 @@ class Workstation:
         if not draft["category"]:
             raise Refusal("out_of_order", N_("Choose the category of unit %(label)s first"),
                           label=unit["label"])
-        category = self.catalogue.category(draft["category"])
-        facts = self._unit_facts(unit["label"], refresh=True)
-        wf.check_label(facts, intake_only=True)
-        if draft["trade_in_code"]:
-            self._check_trade_in(draft["trade_in_code"], unit["label"])
+        world = self._world(refresh=True)
+        catalogue = self._known_catalogue()
+        category = units.category_of(draft["category"], catalogue)
         weighing = self._weigh("platform")
         details = {k: v for k, v in draft["details"].items() if v is not None}
         details.setdefault("source", "trade_in" if draft["trade_in_code"]
                            else self.config.default_source)
         if draft["trade_in_code"]:
             details["trade_in_code"] = draft["trade_in_code"]
-        now = utc_now_ms()
-        data, flags = wf.receive(unit["label"], category, weighing, details,
-                                 self._calibrations(weighing.scale), now, self.rules)
-        event = self._event("unit.received", f"unit:{unit['label']}", data, now)
+        data = wf.received_data(category, weighing, details)
+        event = self._signed("unit.received", f"unit:{unit['label']}", data, world)
+        flags = self._calibration_flags(world, event)
         # At an intake-only station the unit leaves once weighed in; elsewhere it stays open.
         after = None if self.config.intake_only else {"label": unit["label"], "received": True}
         self._commit([event], {**self.session, "unit": after})
@@ -395,38 +469,51 @@ class Workstation:
     def _recovery_before(self, fields: dict[str, str]) -> Outcome:
         facts, category = self._received()
         cylinder = self._selected_cylinder()
-        registration = self._cylinder(cylinder["id"])
+        world = self._world(refresh=True)
         weighing = self._weigh("cylinder")
-        wf.check_recovery_start(facts, category, registration, cylinder["id"], weighing)
+        tolerance = self._known_catalogue().tolerances.cylinder_reweigh_g
+        with judging("refrigerant.recovered", f"unit:{facts.label}"):
+            facts_now = world.cylinder(cylinder["id"])
+            units.check_before_outputs(facts)
+            registration = facts_now.registered
+            gas = wf.recovery_gas(facts.received or {},
+                                  registration["refrigerant"] if registration else "")
+            refrigerant.check_recovery_room(facts, category, facts_now, gas, weighing.mass_g,
+                                            tolerance)
         self._save({**self.session, "cylinder": {**cylinder, "before_g": weighing.mass_g}})
         return done(N_("Cylinder %(cylinder)s before: %(gross_g)s g. Recover, then weigh "
                        "after"), cylinder=cylinder["id"], gross_g=weighing.mass_g)
 
     def _recovery_after(self, fields: dict[str, str]) -> Outcome:
-        facts, category = self._received()
+        facts, _ = self._received()
         cylinder = self._selected_cylinder()
         if cylinder["before_g"] is None:
             raise Refusal("out_of_order", N_("Weigh cylinder %(cylinder)s before the recovery "
                                              "first"), cylinder=cylinder["id"])
-        registration = self._cylinder(cylinder["id"])
+        world = self._world(refresh=True)
+        registration = world.cylinder(cylinder["id"]).registered or {}
         weighing = self._weigh("cylinder")
-        data, flags = wf.recover(facts, category, registration, cylinder["id"],
-                                 cylinder["before_g"], weighing, self.rules)
-        flags += self._calibration_flags(weighing.scale)
-        event = self._event("refrigerant.recovered", f"unit:{facts.label}", data)
+        received = facts.received or {}
+        data = wf.recovered_data(received, wf.recovery_gas(received,
+                                                           registration.get("refrigerant", "")),
+                                 cylinder["id"], cylinder["before_g"], weighing)
+        event = self._signed("refrigerant.recovered", f"unit:{facts.label}", data, world)
+        after = UnitFacts(facts.label, (*facts.events, event["event"]))
+        low = rule_flags.low_recovery(after, self._known_catalogue().tolerances)
+        flags = [low] if low else []
+        flags += self._calibration_flags(world, event)
         self._commit([event], {**self.session, "cylinder": {**cylinder, "before_g": None}})
         return done(N_("Recovered %(recovered_g)s g of %(refrigerant)s from %(label)s"),
                     [event["event"]["id"]], flags, recovered_g=data["recovered_g"],
                     refrigerant=data["refrigerant"], label=facts.label)
 
     def _refrigerant_absent(self, fields: dict[str, str]) -> Outcome:
-        facts, category = self._received()
+        facts, _ = self._received()
         note = fields.get("note", "").strip() or None
         if note and len(note) > 500:
             raise BadInput(N_("%(field)s is longer than 500 characters"), field="note")
-        data = wf.absent(facts, category, _field(fields, "reason"), note,
-                         self.catalogue.absent_reasons)
-        event = self._event("refrigerant.absent", f"unit:{facts.label}", data)
+        data = wf.absent_data(_field(fields, "reason"), note)
+        event = self._signed("refrigerant.absent", f"unit:{facts.label}", data)
         self._commit([event], self.session)
         return done(N_("No refrigerant in %(label)s: %(reason)s"), [event["event"]["id"]],
                     label=facts.label, reason=data["reason"])
@@ -437,35 +524,34 @@ class Workstation:
         count_text = fields.get("count", "1").strip() or "1"
         if not count_text.isdigit():
             raise BadInput(N_("Count %(count)s is not a whole number"), count=count_text)
-        weighing, flags, lot = None, [], None
+        weighing, lot = None, None
         if fields.get("weigh", "").lower() in ("1", "true", "yes", "on"):
             weighing = self._weigh("platform")
-            flags = self._calibration_flags(weighing.scale)
-            lot = self._lot_for(self.catalogue.components[component].fraction
-                                if component in self.catalogue.components else None)
-        data = wf.remove_component(facts, self.catalogue, component, int(count_text), weighing,
-                                   lot)
-        event = self._event("component.removed", f"unit:{facts.label}", data)
+            known = self._known_catalogue().components.get(component)
+            lot = self._lot_for(known.fraction if known else None)
+        world = self._world()
+        data = wf.component_data(component, int(count_text), weighing, lot)
+        event = self._signed("component.removed", f"unit:{facts.label}", data, world)
+        flags = self._calibration_flags(world, event) if weighing else []
         self._commit([event], self.session)
         return done(N_("%(component)s × %(count)s removed from %(label)s"),
                     [event["event"]["id"]], flags, component=component, count=data["count"],
                     label=facts.label)
 
     def _output(self, fields: dict[str, str]) -> Outcome:
-        facts, category = self._received()
+        facts, _ = self._received()
         lot = self.session.get("lot")
         if not lot:
             raise Refusal("no_lot", N_("Scan the lot label of the bin first"))
-        lot_facts = self._lot_facts(lot)
-        fraction = fields.get("fraction", "").strip() or (lot_facts.opened or {}).get(
+        world = self._world()
+        fraction = fields.get("fraction", "").strip() or (world.lot(lot).opened or {}).get(
             "fraction", "")
-        if fraction not in self.catalogue.fractions:
-            raise BadInput(N_("Fraction %(fraction)s is not in the catalogue"),
-                           fraction=fraction)
+        if not fraction:
+            raise BadInput(N_("Give %(field)s"), field="fraction")
         weighing = self._weigh("platform")
-        data = wf.output(facts, category, fraction, lot, lot_facts, weighing)
-        flags = self._calibration_flags(weighing.scale)
-        event = self._event("material.output", f"unit:{facts.label}", data)
+        event = self._signed("material.output", f"unit:{facts.label}",
+                             wf.output_data(fraction, lot, weighing), world)
+        flags = self._calibration_flags(world, event)
         self._commit([event], self.session)
         return done(N_("%(mass_g)s g of %(fraction)s from %(label)s into %(lot)s"),
                     [event["event"]["id"]], flags, mass_g=weighing.mass_g, fraction=fraction,
@@ -473,10 +559,11 @@ class Workstation:
 
     def _complete(self, fields: dict[str, str]) -> Outcome:
         facts, category = self._received()
-        scales = {e["data"]["scale"] for e in facts.events if e["data"].get("scale")}
-        calibrations = {s: self._calibrations(s) for s in sorted(scales)}
-        data, flags = wf.complete(facts, category, self.catalogue, calibrations, self.rules)
-        event = self._event("unit.completed", f"unit:{facts.label}", data)
+        world = self._world()
+        event = self._signed("unit.completed", f"unit:{facts.label}", {}, world)
+        # What the ledger will flag when it logs the completion, shown to the worker now.
+        flags = rule_flags.unit_flags([(None, e) for e in facts.events], facts.label, category,
+                                      self._known_catalogue(), world.last_pass)
         self._commit([event], {**self.session, "unit": None})
         return done(N_("Unit %(label)s completed"), [event["event"]["id"]], flags,
                     label=facts.label)
@@ -484,9 +571,8 @@ class Workstation:
     def _open_lot(self, fields: dict[str, str]) -> Outcome:
         self._signed_in()
         lot = self._selected_lot()
-        data = wf.open_lot(self._lot_facts(lot, refresh=True), _field(fields, "fraction"),
-                           self.catalogue)
-        event = self._event("lot.opened", f"lot:{lot}", data)
+        data = wf.opened_data(_field(fields, "fraction"), self._known_catalogue())
+        event = self._signed("lot.opened", f"lot:{lot}", data, self._world(refresh=True))
         self._commit([event], self.session)
         return done(N_("Lot %(lot)s opened for %(fraction)s"), [event["event"]["id"]], lot=lot,
                     fraction=data["fraction"])
@@ -494,81 +580,36 @@ class Workstation:
     def _seal_lot(self, fields: dict[str, str]) -> Outcome:
         self._signed_in()
         lot = self._selected_lot()
-        facts = self._lot_facts(lot, refresh=True)
-        facts.check_open()
+        world = self._world(refresh=True)
+        with judging("lot.sealed", f"lot:{lot}"):
+            lots.check_transition("lot.sealed", world.lot(lot))
         weighing = self._weigh("platform")
-        data = wf.seal_lot(facts, weighing)
-        flags = self._calibration_flags(weighing.scale)
-        event = self._event("lot.sealed", f"lot:{lot}", data)
+        event = self._signed("lot.sealed", f"lot:{lot}", wf.sealed_data(weighing), world)
+        flags = self._calibration_flags(world, event)
         self._commit([event], {**self.session, "lot": None})
         return done(N_("Lot %(lot)s sealed: %(net_g)s g"), [event["event"]["id"]], flags,
                     lot=lot, net_g=weighing.mass_g)
 
     # -- what the rules read ------------------------------------------------------------------
 
-    def _ledger_view(self, subject: str, max_age: float | None) -> list[dict[str, Any]]:
-        """The ledger's events about `subject`: asked anew unless known for under `max_age`
-        seconds (None: any age); when the ledger is out of reach, the last answer kept."""
-        known = self._known.get(subject)
-        if known is not None and (max_age is None or time.monotonic() - known[0] < max_age):
-            return known[1]
-        try:
-            events = self.client.subject_events(subject)
-        except Exception:
-            remembered = self.outbox.remembered(subject)
-            events = remembered if remembered is not None else (known[1] if known else [])
-        else:
-            self.outbox.remember(subject, events)
-            self.courier.wake()
-        self._known[subject] = (time.monotonic(), events)
-        return events
-
-    def _facts(self, subject: str, max_age: float | None) -> tuple[dict[str, Any], ...]:
-        ledger = self._ledger_view(subject, max_age)
-        ids = {e["id"] for e in ledger}
-        return tuple(ledger + [e for e in self.outbox.events_for(subject) if e["id"] not in ids])
-
-    def _unit_facts(self, label: str, refresh: bool = False) -> wf.UnitFacts:
-        return wf.UnitFacts(label, self._facts(f"unit:{label}", 0 if refresh else None))
-
-    def _lot_facts(self, lot: str, refresh: bool = False) -> wf.LotFacts:
-        return wf.LotFacts(lot, self._facts(f"lot:{lot}", 0 if refresh else None))
-
-    def _cylinder(self, cylinder: str) -> dict[str, Any]:
-        events = self._facts(f"cylinder:{cylinder}", SCALE_TTL_S)
-        found = [e["data"] for e in events if e["type"] == "cylinder.registered"]
-        if not found:
-            raise Refusal("unknown_cylinder", N_("Cylinder %(cylinder)s is not registered: "
-                                                 "register it (tare, water capacity) on the "
-                                                 "console first"), cylinder=cylinder)
-        return found[-1]
-
-    def _calibrations(self, scale: str) -> wf.Calibrations:
-        events = self._facts(f"scale:{scale}", SCALE_TTL_S)
-        return wf.Calibrations(scale, tuple((e["time"], e["data"]["passed"]) for e in events
-                                            if e["type"] == "scale.calibrated"))
-
-    def _calibration_flags(self, scale: str) -> list[Flag]:
-        flag = wf.calibration_flag(self._calibrations(scale), utc_now_ms(), self.rules)
-        return [flag] if flag else []
+    def _calibration_flags(self, world: StationWorld, event: dict[str, Any]) -> list[Flag]:
+        """The calibration flag the event's weighing raises, if any."""
+        obj = event["event"]
+        scale = obj["data"].get("scale")
+        if not scale or self.catalogue is None:
+            return []
+        found = rule_flags.calibration(scale, obj["time"], world.last_pass(scale, obj["time"]),
+                                       self.catalogue.tolerances)
+        return [found] if found else []
 
     def _check_trade_in(self, code: str, label: str | None) -> None:
-        holder = self.outbox.trade_in_holder(code)
-        if holder is None:
-            try:
-                holder = self.client.trade_in_holder(code)
-            except Exception:
-                holder = None
-        wf.check_trade_in(code, holder, label)
+        world = self._world()
+        about = f"unit:{label}" if label else f"station:{self.config.station_id}"
+        with judging("unit.received", about):
+            units.check_trade_in(code, world.trade_in_holder(code), label or "")
 
-    def _category(self, facts: wf.UnitFacts) -> Category:
-        code = (facts.received or {})["category"]
-        if code not in self.catalogue.categories:
-            raise Refusal("unknown_category", N_("Unit %(label)s is a %(category)s, which this "
-                                                 "station's catalogue does not have: take it to "
-                                                 "a station for that category"),
-                          label=facts.label, category=code)
-        return self.catalogue.categories[code]
+    def _category(self, facts: UnitFacts) -> Category:
+        return units.category_of((facts.received or {})["category"], self._known_catalogue())
 
     # -- session helpers ----------------------------------------------------------------------
 
@@ -582,12 +623,12 @@ class Workstation:
                           label=unit["label"])
         return unit
 
-    def _received(self) -> tuple[wf.UnitFacts, Category]:
+    def _received(self) -> tuple[UnitFacts, Category]:
         self._signed_in()
         unit = self.session.get("unit")
         if not unit:
             raise Refusal("no_unit", N_("Scan the unit label first"))
-        facts = self._unit_facts(unit["label"])
+        facts = self._world().unit(unit["label"])
         if not unit["received"] or facts.received is None:
             raise Refusal("out_of_order", N_("Weigh unit %(label)s in first"),
                           label=unit["label"])
@@ -610,7 +651,7 @@ class Workstation:
         lot = self.session.get("lot")
         if not lot or fraction is None:
             return None
-        facts = self._lot_facts(lot)
+        facts = self._world().lot(lot)
         opened = facts.opened
         return lot if facts.state == "open" and opened and opened["fraction"] == fraction \
             else None
@@ -624,9 +665,9 @@ class Workstation:
             after=time.monotonic() - self.rules.max_reading_age_s, timeout=1.0)
         return wf.stable_weighing(view, self.rules)
 
-    def _event(self, etype: str, subject: str, data: dict[str, Any],
-               time_ms: str | None = None) -> dict[str, Any]:
-        obj = {"id": str(uuid.uuid4()), "type": etype, "time": time_ms or utc_now_ms(),
+    def _event(self, etype: str, subject: str, data: dict[str, Any]) -> dict[str, Any]:
+        """A signed submission of a new event by this station and the signed-in worker."""
+        obj = {"id": str(uuid.uuid4()), "type": etype, "time": utc_now_ms(),
                "station": self.config.station_id, "operator": self._signed_in(),
                "subject": subject, "data": data}
         try:
@@ -635,6 +676,14 @@ class Workstation:
             raise BadInput(N_("The record would be invalid: %(error)s"), error=str(exc)) \
                 from None
         return {"event": obj, "station_sig": self.identity.sign(event)}
+
+    def _signed(self, etype: str, subject: str, data: dict[str, Any],
+                world: StationWorld | None = None) -> dict[str, Any]:
+        """`_event`, once the ledger's rules accept it in `world` (a refusal is an attempt)."""
+        event = self._event(etype, subject, data)
+        with judging(etype, subject):
+            judge.check(event["event"], world or self._world(), event["event"]["time"])
+        return event
 
     def _commit(self, submissions: list[dict[str, Any]], session: dict[str, Any]) -> None:
         self.outbox.commit(submissions, session)
@@ -668,8 +717,16 @@ class Workstation:
                                             "type": h.type, "reason": h.reason}
                                            for h in self.outbox.held()[:10]]},
                 "lots": self._lots_state(),
-                "catalogue": self.catalogue.as_json(),
+                "catalogue": self._catalogue_state(),
             }
+
+    def _catalogue_state(self) -> dict[str, Any]:
+        """The names the page shows: the catalogue in force, and the sources of the rules."""
+        catalogue = self.catalogue
+        names = catalogue.as_json() if catalogue else {
+            "categories": [], "fractions": [], "components": [], "absent_reasons": []}
+        return {**names, "sources": [{"code": code, "name": SOURCE_NAMES[code]}
+                                     for code in SOURCES]}
 
     def _scale_state(self, poller: ScalePoller) -> dict[str, Any]:
         view = poller.view()
@@ -683,7 +740,7 @@ class Workstation:
             return None
         if not unit["received"]:
             draft = unit["draft"]
-            category = self.catalogue.categories.get(draft["category"] or "")
+            category = self._categories().get(draft["category"] or "")
             return {"label": unit["label"], "received": False,
                     "category": draft["category"],
                     "category_name": category.name if category else None,
@@ -692,9 +749,9 @@ class Workstation:
                     "trade_in_code": draft["trade_in_code"], "details": draft["details"],
                     "steps": self._steps(None, category), "next": "intake",
                     "recovered_g": None, "outputs": [], "outputs_g": 0}
-        facts = self._unit_facts(unit["label"])
+        facts = self._world().unit(unit["label"])
         received = facts.received or {}
-        category = self.catalogue.categories.get(received.get("category", ""))
+        category = self._categories().get(received.get("category", ""))
         outputs = [{"fraction": d["fraction"], "lot": d["lot"], "mass_g": d["mass_g"]}
                    for d in facts.outputs]
         return {"label": unit["label"], "received": True,
@@ -706,17 +763,24 @@ class Workstation:
                 "details": {k: received.get(k) for k in (*_TEXT_FIELDS, "nameplate_refrigerant",
                                                          "nameplate_charge_g", "source")},
                 "steps": self._steps(facts, category),
-                "next": wf.next_step(facts, category) if category else None,
-                "recovered_g": facts.recovered_g if facts.of("refrigerant.recovered") else None,
+                "next": units.next_step(facts, category) if category else None,
+                "recovered_g": (facts.recovered_g if facts.data_of("refrigerant.recovered")
+                                else None),
                 "outputs": outputs, "outputs_g": facts.weighed_g()}
 
-    def _steps(self, facts: wf.UnitFacts | None, category: Category | None
+    def _categories(self) -> dict[str, Category]:
+        catalogue = self.catalogue
+        return catalogue.categories if catalogue else {}
+
+    def _steps(self, facts: UnitFacts | None, category: Category | None
                ) -> list[dict[str, Any]]:
         steps = wf.steps_of(category) if category else [("intake", True), ("complete", True)]
+        catalogue = self.catalogue
         result = []
         for code, required in steps:
             count = facts.done(code) if facts else 0
-            result.append({"code": code, "name": self.catalogue.step_name(code),
+            result.append({"code": code, "name": catalogue.step_name(code) if catalogue
+                           else code,
                            "required": required, "done": count > 0, "count": count})
         return result
 
@@ -724,18 +788,16 @@ class Workstation:
         cylinder = self.session.get("cylinder")
         if not cylinder:
             return None
-        known = self._known.get(f"cylinder:{cylinder['id']}")
-        found = [e["data"] for e in (known[1] if known else [])
-                 if e["type"] == "cylinder.registered"]
+        registered = self._world().cylinder(cylinder["id"]).registered or {}
         return {"id": cylinder["id"], "before_g": cylinder["before_g"],
-                "refrigerant": found[-1]["refrigerant"] if found else None,
-                "max_gross_g": found[-1]["max_gross_g"] if found else None}
+                "refrigerant": registered.get("refrigerant"),
+                "max_gross_g": registered.get("max_gross_g")}
 
     def _lots_state(self) -> list[dict[str, Any]]:
         lot = self.session.get("lot")
         if not lot:
             return []
-        facts = wf.LotFacts(lot, self._facts(f"lot:{lot}", None))
+        facts = self._world().lot(lot)
         return [{"lot": lot, "fraction": (facts.opened or {}).get("fraction"),
                  "state": facts.state, "selected": True}]
 
@@ -754,9 +816,9 @@ class Workstation:
                 return Message(N_("Choose the category of unit %(label)s"), {"label": label})
             return Message(N_("Put unit %(label)s on scale %(scale)s and press Weigh"),
                            {"label": label, "scale": platform.name})
-        facts = self._unit_facts(label)
-        category = self.catalogue.categories.get((facts.received or {}).get("category", ""))
-        step = wf.next_step(facts, category) if category else None
+        facts = self._world().unit(label)
+        category = self._categories().get((facts.received or {}).get("category", ""))
+        step = units.next_step(facts, category) if category else None
         cylinder = self.session.get("cylinder")
         if step == "refrigerant":
             if not cylinder:
@@ -786,8 +848,8 @@ class Workstation:
             if unit["draft"]["category"]:
                 actions.append("weigh_intake")
         elif unit:
-            facts = self._unit_facts(unit["label"])
-            category = self.catalogue.categories.get((facts.received or {}).get("category", ""))
+            facts = self._world().unit(unit["label"])
+            category = self._categories().get((facts.received or {}).get("category", ""))
             if category and category.refrigerant_bearing and not facts.done("refrigerant") \
                     and not facts.outputs:
                 cylinder = self.session.get("cylinder")
@@ -801,7 +863,7 @@ class Workstation:
             actions.append("complete")
         lot = self.session.get("lot")
         if lot:
-            state = wf.LotFacts(lot, self._facts(f"lot:{lot}", None)).state
+            state = self._world().lot(lot).state
             actions += {"new": ["open_lot"], "open": ["seal_lot"]}.get(state, [])
         return actions
 

@@ -18,8 +18,6 @@ from typing import Any
 
 import click
 
-from ledger.catalogue import CatalogueError
-from ledger.catalogue import load as load_catalogue
 from ledger.instance import Instance, InstanceError
 from ledger.keys import KeyFileError, read_vkey
 from ledger.note import Verifier
@@ -132,17 +130,16 @@ def run(config_path: Path) -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per page poll
     try:
         station_identity = identity.load(config.key_file, config.station_id)
-        catalogue = load_catalogue(config.catalogue_file)
         client: Any
         if config.mode == "local":
             client = LocalClient(Instance.locate(config.ledger_home))
         else:
             client = HttpClient(config.console_url or "")
-    except (identity.IdentityError, CatalogueError, InstanceError) as exc:
+    except (identity.IdentityError, InstanceError) as exc:
         _fail(str(exc))
         raise  # unreachable
     box = Outbox(outbox_file(config))
-    workstation = Workstation(config, station_identity, client, box, catalogue).start()
+    workstation = Workstation(config, station_identity, client, box).start()
     host, port = config.listen
     server = make_server(host, port, create_app(workstation), threaded=True)
     stopping = threading.Event()

@@ -3,7 +3,7 @@
 - `LocalClient`: the instance's database on this machine (`ledger.log.Ledger`), for a plant
   with one machine.
 - `HttpClient`: the console's API (`POST /api/v1/events` in batches; `GET /api/v1/events`,
-  `GET /api/v1/trade-in` for what the rules read), with urllib.
+  `/trade-in`, `/cylinders/<id>` and `/catalogue` for what the rules read), with urllib.
 
 Both raise `Unreachable` when the ledger cannot be asked and `Refused` when it refused a
 submission; the outbox's courier and the station's rules handle the rest. After a failure
@@ -20,9 +20,12 @@ import urllib.parse
 import urllib.request
 from typing import Any, Protocol
 
+from ledger.catalogue import Catalogue, CatalogueError, from_content
+from ledger.corrections import Pair
 from ledger.events import EventError
 from ledger.instance import Instance
 from ledger.log import AppendError, Ledger, Submission
+from ledger.rules.facts import CylinderFacts
 from ledger.store import execute, read_transaction, scalar
 from station.outbox import Refused, Unreachable
 
@@ -36,12 +39,21 @@ class LedgerClient(Protocol):
         """Append signed submissions in one batch; their ledger indexes, in order."""
         ...
 
-    def subject_events(self, subject: str) -> list[dict[str, Any]]:
-        """The events about `subject` in the ledger, oldest first."""
+    def subject_entries(self, subject: str) -> list[Pair]:
+        """(entry index, event) of the entries about `subject`, oldest first (the rules fold
+        corrections by index)."""
         ...
 
     def trade_in_holder(self, code: str) -> str | None:
         """The unit received with trade-in code `code`, or None."""
+        ...
+
+    def cylinder(self, cylinder: str) -> CylinderFacts:
+        """A recovery cylinder's registration and the gross after its latest recovery."""
+        ...
+
+    def catalogue(self) -> tuple[int, Catalogue] | None:
+        """The catalogue in force in the ledger and the entry that published it."""
         ...
 
 
@@ -69,15 +81,18 @@ class LocalClient:
                 raise Unreachable(str(exc)) from None
             raise Refused(str(exc), exc.position or 0) from None
 
-    def subject_events(self, subject: str) -> list[dict[str, Any]]:
-        with read_transaction(self.ledger.engine) as tx:
-            rows = execute(tx, "SELECT body FROM ledger_entries WHERE subject = ? ORDER BY idx",
-                           (subject,)).fetchall()
-        return [json.loads(bytes(body))["event"] for (body,) in rows]
+    def subject_entries(self, subject: str) -> list[Pair]:
+        return self.ledger.subject_entries(subject)
 
     def trade_in_holder(self, code: str) -> str | None:
         with read_transaction(self.ledger.engine) as tx:
             return scalar(execute(tx, "SELECT label FROM units WHERE trade_in_code = ?", (code,)))
+
+    def cylinder(self, cylinder: str) -> CylinderFacts:
+        return self.ledger.cylinder(cylinder)
+
+    def catalogue(self) -> tuple[int, Catalogue] | None:
+        return self.ledger.catalogue()
 
     def close(self) -> None:
         self.ledger.engine.dispose()
@@ -111,14 +126,29 @@ class HttpClient:
             raise Refused(message, int(error.get("item") or 0)) from None
         return [r["index"] for r in answer["results"]]
 
-    def subject_events(self, subject: str) -> list[dict[str, Any]]:
+    def subject_entries(self, subject: str) -> list[Pair]:
         query = urllib.parse.urlencode({"subject": subject, "limit": 1000})
         answer = self._get(f"/api/v1/events?{query}")
-        return [entry["event"] for entry in answer["entries"]] if answer else []
+        return [(entry["index"], entry["event"]) for entry in answer["entries"]] if answer \
+            else []
 
     def trade_in_holder(self, code: str) -> str | None:
         answer = self._get(f"/api/v1/trade-in?{urllib.parse.urlencode({'code': code})}")
         return answer["label"] if answer else None
+
+    def cylinder(self, cylinder: str) -> CylinderFacts:
+        answer = self._get(f"/api/v1/cylinders/{urllib.parse.quote(cylinder, safe='')}")
+        return cylinder_facts(cylinder, answer)
+
+    def catalogue(self) -> tuple[int, Catalogue] | None:
+        answer = self._get("/api/v1/catalogue")
+        if answer is None:
+            return None
+        try:
+            return answer["index"], from_content(answer["content"], "the console's catalogue")
+        except CatalogueError as exc:
+            raise Unreachable(f"the console's catalogue is not one this station reads: {exc}") \
+                from None
 
     def close(self) -> None:
         pass
@@ -149,6 +179,14 @@ class HttpClient:
                 from None
         self._down_until = 0.0
         return answer
+
+
+def cylinder_facts(cylinder: str, answer: dict[str, Any] | None) -> CylinderFacts:
+    """A `GET /api/v1/cylinders/<id>` answer (None: 404, not registered) as the rules read it."""
+    if answer is None:
+        return CylinderFacts(cylinder, None)
+    return CylinderFacts(cylinder, answer["registered"], answer["registered_entry"],
+                         answer["last_after_g"], answer["last_entry"])
 
 
 def _request(url: str, body: bytes | None = None) -> urllib.request.Request:

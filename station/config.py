@@ -1,4 +1,7 @@
-"""station.toml: who the station is, its devices, where its ledger is, its rule thresholds.
+"""station.toml: who the station is, its devices, where its ledger is.
+
+The rules' thresholds and the process catalogue are not the station's: they are the
+catalogue in force in the ledger (its `[tolerances]`), which the station fetches.
 
 Read and checked once at start; a mistake stops the station with the file, the key and what
 to write instead. Relative paths are relative to the file. See examples/station.toml and
@@ -15,11 +18,18 @@ from typing import Any
 
 from devices.barcode import UNIT_LABEL, label_kinds
 from devices.protocols import PROTOCOLS
+from ledger.rules.codes import SOURCES
 from station.workflow import Rules
 
 _STATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 _SCALE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/+-]{0,63}$")
-SOURCES = ("trade_in", "collector", "retailer", "municipal", "business", "other")
+# Keys older stations had, and where what they set lives now.
+MOVED = {
+    "rules.low_recovery_pct": "the catalogue's [tolerances] low_recovery_pct",
+    "rules.mass_balance_pct": "the catalogue's [tolerances] mass_balance_pct",
+    "rules.calibration_period_h": "the catalogue's [tolerances] calibration_period_h",
+    "station.catalogue": "the catalogue in force in the ledger",
+}
 TRADE_IN = r"TI-\d{4}-\d{2}-\d{7}"
 
 
@@ -56,7 +66,6 @@ class StationConfig:
     rules: Rules
     intake_only: bool
     default_source: str
-    catalogue_file: Path | None
     kinds: dict[str, str] = field(default_factory=dict)  # scan kind -> pattern
 
     def scale(self, role: str) -> ScaleConfig | None:
@@ -135,7 +144,6 @@ class _Reader:
         except re.error as exc:
             raise self.fail("station.unit_label / station.trade_in_code",
                             f"not a valid pattern: {exc}") from None
-        catalogue = station.get("catalogue")
         ledger = self.table("ledger")
         mode = self.text(ledger, "ledger", "mode")
         if mode not in ("local", "http"):
@@ -148,11 +156,8 @@ class _Reader:
                             f"{url!r}")
         scanner = self.table("scanner", required=False)
         rules_table = self.table("rules", required=False)
+        self.moved({"station": station, "rules": rules_table})
         rules = Rules(
-            low_recovery_pct=self.number(rules_table, "rules", "low_recovery_pct", 90, 100),
-            mass_balance_pct=self.number(rules_table, "rules", "mass_balance_pct", 5, 100),
-            calibration_period_h=self.number(rules_table, "rules", "calibration_period_h", 24,
-                                             24 * 366),
             max_reading_age_s=self.number(rules_table, "rules", "max_reading_age_s", 1.5, 60))
         return StationConfig(
             path=self.path, station_id=station_id,
@@ -163,9 +168,17 @@ class _Reader:
             scanner_url=scanner.get("url") or None,
             scanner_suffix=self.text(scanner, "scanner", "suffix", "\r").encode("latin-1"),
             scales=self.scales(), rules=rules, intake_only=intake_only,
-            default_source=source,
-            catalogue_file=self.file(catalogue) if isinstance(catalogue, str) else None,
-            kinds=kinds)
+            default_source=source, kinds=kinds)
+
+    def moved(self, tables: dict[str, dict[str, Any]]) -> None:
+        """Refuse a key that no longer belongs to the station, saying where it lives now."""
+        for dotted, home in MOVED.items():
+            section, key = dotted.split(".")
+            if key in tables[section]:
+                raise self.fail(dotted, f"no longer a station setting: the thresholds and the "
+                                f"catalogue every writer is judged by are {home} (publish a "
+                                "plant catalogue with `dledger catalogue publish`); remove "
+                                "this line")
 
     def scales(self) -> tuple[ScaleConfig, ...]:
         items = self.doc.get("scales", [])

@@ -6,8 +6,8 @@ One SQLite file (WAL, synchronous=FULL) holds:
   station's rules can see what it did even before the console answers a read.
 - `session`: the station's working state (operator, open unit, cylinder, lot), written in the
   same transaction as the events of a step, so a restart resumes exactly where it stopped.
-- `reference`: the last answer the ledger gave about a subject (a cylinder, a scale, a lot, a
-  unit), used when the console is out of reach.
+- `reference`: the last answer the ledger gave about a subject (a unit's or a lot's entries,
+  a cylinder's facts, the catalogue in force), used when the console is out of reach.
 
 `Courier` delivers pending events in order, in batches, exactly once (event ids make a retry
 after a lost answer return the existing entry), with backoff while the ledger is unreachable.
@@ -131,6 +131,17 @@ class Outbox:
                                     "seq", (subject,)).fetchall()
         return [json.loads(body)["event"] for (body,) in rows]
 
+    def recoveries_into(self, cylinder: str) -> list[tuple[int | None, dict[str, Any]]]:
+        """(ledger index or None, event) of each recovery into `cylinder` this station made
+        that the ledger has not refused (pending or delivered), oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT ledger_index, submission FROM events WHERE type = "
+                "'refrigerant.recovered' AND state != 'held' AND "
+                "json_extract(submission, '$.event.data.cylinder') = ? ORDER BY seq",
+                (cylinder,)).fetchall()
+        return [(index, json.loads(body)["event"]) for index, body in rows]
+
     def trade_in_holder(self, code: str) -> str | None:
         """The unit this station received with trade-in code `code`, if any."""
         with self._lock:
@@ -189,18 +200,22 @@ class Outbox:
 
     # -- the ledger's answers, for when it is out of reach ------------------------------------
 
-    def remember(self, subject: str, events: list[dict[str, Any]]) -> None:
+    def remember(self, subject: str, answer: dict[str, Any]) -> None:
+        """Keep the ledger's `answer` about `subject` (JSON), replacing the one before."""
         with self._tx() as db:
             db.execute("INSERT INTO reference (subject, body, fetched_at) VALUES (?, ?, ?) "
                        "ON CONFLICT (subject) DO UPDATE SET body = excluded.body, "
                        "fetched_at = excluded.fetched_at",
-                       (subject, json.dumps(events, ensure_ascii=False), utc_now_ms()))
+                       (subject, json.dumps(answer, ensure_ascii=False), utc_now_ms()))
 
-    def remembered(self, subject: str) -> list[dict[str, Any]] | None:
+    def remembered(self, subject: str) -> dict[str, Any] | None:
+        """The last answer kept about `subject`; None if none, or one kept by an older version
+        of the station in another shape (a list of events)."""
         with self._lock:
             row = self._db.execute("SELECT body FROM reference WHERE subject = ?",
                                    (subject,)).fetchone()
-        return json.loads(row[0]) if row else None
+        found = json.loads(row[0]) if row else None
+        return found if isinstance(found, dict) else None
 
 
 class Unreachable(Exception):

@@ -1,10 +1,13 @@
 """The kiosk's languages: zh-CN first, English the source language (msgids are English).
 
 Chinese strings live in `translations/zh_Hans_CN/*.po`: `kiosk.po` for the page's own words,
-`engine.po` for every message template the station engine can emit. At start they are
-compiled into one `messages.mo` for Flask-Babel (the page's server-rendered words) and kept
-as a dictionary for the page's script (`/kiosk/messages.json`), which translates the
-templates it receives in the state and outcomes.
+`engine.po` for the station's own message templates (its session: sign in, scan, weigh...).
+The ledger's rule messages (every refusal and flag) are not copied there: each `Reason` of
+`ledger.rules.reasons` has its English template and its Chinese, added here as they are. At
+start all of them are compiled into one `messages.mo` for Flask-Babel (the page's
+server-rendered words) and kept as a dictionary for the page's script
+(`/kiosk/messages.json`), which translates the templates it receives in the state and
+outcomes.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import current_app, request
 
+from ledger.rules.reasons import FLAGS, REFUSALS, Reason
+
 SOURCE = Path(__file__).resolve().parent / "translations"
 DEFAULT_LOCALE = "zh_Hans_CN"
 # locale -> the name shown on its switch button, in its own language
@@ -23,6 +28,8 @@ LANGUAGES = {"zh_Hans_CN": "中文", "en": "English"}
 # station.toml's language tags -> locales
 TAGS = {"zh-CN": "zh_Hans_CN", "zh_CN": "zh_Hans_CN", "zh_Hans_CN": "zh_Hans_CN", "en": "en"}
 COOKIE = "kiosk_language"
+# locale -> the Reason attribute holding its text (English is the templates themselves)
+RULE_TEXT = {"zh_Hans_CN": "zh"}
 CONFIG_KEY = "KIOSK_DEFAULT_LOCALE"
 
 
@@ -45,9 +52,19 @@ def select_locale() -> str:
     return chosen if chosen in LANGUAGES else current_app.config[CONFIG_KEY]
 
 
+def rule_messages(locale: str) -> dict[str, str]:
+    """Every rule's English template -> its text in `locale` (ledger.rules.reasons)."""
+    attribute = RULE_TEXT.get(locale)
+    reasons: list[Reason] = [*REFUSALS.values(), *FLAGS.values()]
+    return {r.en: getattr(r, attribute) for r in reasons} if attribute else {}
+
+
 def load(locale: str) -> Catalog:
-    """All of `locale`'s .po files as one catalog; a string translated twice must agree."""
+    """All of `locale`'s .po files and the rules' messages as one catalog; a string
+    translated twice must agree."""
     merged = Catalog(locale=locale)
+    for template, text in rule_messages(locale).items():
+        merged.add(template, text)
     for po in sorted((SOURCE / locale).glob("*.po")):
         try:
             with po.open("rb") as handle:
@@ -60,7 +77,8 @@ def load(locale: str) -> Catalog:
             existing = merged.get(message.id)
             if existing is not None and existing.string != message.string:
                 raise TranslationError(f"{message.id!r} is translated twice, differently; "
-                                       f"keep one (second in {po.name})")
+                                       f"keep one (second in {po.name}; a rule's message is "
+                                       "translated in ledger/rules/reasons.py only)")
             merged[message.id] = message
     return merged
 

@@ -35,13 +35,13 @@ from devices.simulators import ScaleSimulator, ScannerSimulator
 from ledger.events import parse_event, utc_now_ms
 from ledger.instance import Instance
 from ledger.log import Ledger, Submission
-from ledger.store import execute, read_transaction
 from station import identity
 from station.agent import Workstation
 from station.client import HttpClient, LocalClient
 from station.config import load as load_config
 from station.outbox import Outbox
 from station.server import create_app
+from tests.conftest import publish_default_catalogue
 from tests.factories import plant
 from tests.web.conftest import make_instance
 
@@ -155,7 +155,9 @@ def devices() -> Iterator[Devices]:
 
 
 def seed_ledger(ledger: Ledger, public_key: str) -> None:
-    """The station approved, two cylinders registered, both scales calibrated just now."""
+    """The default catalogue in force (as `dledger init` publishes it), the station approved,
+    two cylinders registered, both scales calibrated just now."""
+    publish_default_catalogue(ledger)
     ledger.append([
         plant("station.registered", f"station:{STATION_ID}",
               {"public_key": public_key, "name": "ST-01 test bench", "approved_by": "A-0001"}),
@@ -215,14 +217,12 @@ class Station:
         wait_for(lambda: self.outbox.counts()["pending"] == 0, timeout, "the outbox to empty")
 
     def entries(self, subject: str) -> list[dict[str, Any]]:
-        return LocalClient(self.instance).subject_events(subject)
+        return [event for _, event in self.ledger.subject_entries(subject)]
 
     def entry_bodies(self, subject: str) -> list[tuple[int, dict[str, Any]]]:
         """(index, entry) of every entry about `subject`, as logged."""
-        with read_transaction(self.ledger.engine) as tx:
-            rows = execute(tx, "SELECT idx, body FROM ledger_entries WHERE subject = ? ORDER BY "
-                           "idx", (subject,)).fetchall()
-        return [(idx, json.loads(bytes(body))) for idx, body in rows]
+        return [(idx, json.loads(self.ledger.entry(idx)))
+                for idx, _ in self.ledger.subject_entries(subject)]
 
     def size(self) -> int:
         return self.ledger.size()
@@ -244,7 +244,7 @@ def station_factory(tmp_path: Path, devices: Devices, monkeypatch: pytest.Monkey
     made: list[Station] = []
 
     def make(extra: str = "", console_url: str | None = None, folder: str = "station",
-             catalogue: Any = None, rules: str = "") -> Station:
+             rules: str = "") -> Station:
         home = tmp_path / folder
         home.mkdir(exist_ok=True)
         ledger_table = (f'mode = "http"\nurl = "{console_url}"' if console_url
@@ -262,7 +262,7 @@ def station_factory(tmp_path: Path, devices: Devices, monkeypatch: pytest.Monkey
         client = HttpClient(console_url, quiet_after_failure_s=0.5) if console_url \
             else LocalClient(instance)
         box = Outbox(config.data_dir / "outbox.db")
-        ws = Workstation(config, me, client, box, catalogue).start()
+        ws = Workstation(config, me, client, box).start()
         rig = Station(ws, create_app(ws), devices, instance, led, path, box)
         rig.closers += [led.engine.dispose, client.close, box.close, ws.stop]
         made.append(rig)

@@ -1,5 +1,7 @@
 """The kiosk's Chinese catalogue covers every string the page shows and every message
 template the station engine can emit, so a new template cannot reach a worker untranslated.
+The rules' messages (refusals and flags) come from ledger.rules.reasons, never from a copy
+in engine.po.
 
 Engine templates are found by AST: each `N_("...")` call in station/**/*.py and
 ledger/catalogue.py. Page strings: `t("...")`/`N_("...")` in kiosk.js and `_("...")` in the
@@ -15,6 +17,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
+from ledger.rules.reasons import FLAGS, REFUSALS
 from station.kiosk import i18n
 
 REPO = Path(__file__).resolve().parent.parent.parent
@@ -89,3 +92,15 @@ def test_catalogues_compile_into_one(tmp_path):
     assert messages["en"] == {}
     assert messages["zh_Hans_CN"]["Scan your badge to sign in"] == "请扫描工牌登录"
     assert set(engine_templates()) <= set(messages["zh_Hans_CN"])
+
+
+def test_the_rules_messages_come_from_the_rules_module(tmp_path):
+    """Every refusal and flag reaches the page in Chinese as ledger/rules/reasons.py words it;
+    engine.po holds none of them (one home for each message)."""
+    messages = i18n.compile_all(tmp_path)["zh_Hans_CN"]
+    for reason in [*REFUSALS.values(), *FLAGS.values()]:
+        assert messages[reason.en] == reason.zh, reason.code
+        assert sorted(PLACEHOLDER.findall(reason.zh)) == sorted(PLACEHOLDER.findall(reason.en))
+    copied = set(catalogue("engine.po")) & {r.en for r in [*REFUSALS.values(), *FLAGS.values()]}
+    assert not copied, f"rule messages copied into engine.po: {sorted(copied)}"
+    assert messages[REFUSALS["duplicate_trade_in"].en].startswith("以旧换新编码")
