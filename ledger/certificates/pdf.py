@@ -37,14 +37,20 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from ledger import catalogue
 from ledger.certificates import document as certificate_document
+from ledger.certificates.statements import STATUSES
 from ledger.checkpoint import Checkpoint
 from ledger.note import split as split_note
+from ledger.rules.reasons import FLAGS, REFUSALS
 
 Progress = Callable[[int, int], None]  # (lines laid out, lines in all)
 ATTACHMENT = "certificate.json"
 VARIANT = "pdf/a-3b"
 LINES_PER_PAGE = 28
 PAGES_PER_CHUNK = 20
+# How the PDF says a judgement's status and a review's resolution (docs/rules.md).
+STATUS_NAMES = {"creditable": "可计入 creditable", "flagged": "有标记 flagged",
+                "excluded": "不计入 excluded"}
+RESOLUTION_NAMES = {"credit": "复核认可 credited", "exclude": "复核剔除 excluded"}
 FRONT_PAGES_GUESS = 2  # a period report's summary: totals by category and by fraction
 TITLES = {"unit": ("废弃电器电子产品拆解证明", "Unit dismantling certificate"),
           "period": ("拆解处理期间报告", "Dismantling period report"),
@@ -158,7 +164,7 @@ def _context(document: dict[str, Any], verify_url: str, zone: ZoneInfo) -> dict[
         "sha256": certificate_document.sha256(document), "statements": document["statements"],
         "checkpoint": checkpoint, "entry_count": len(document["entries"]),
         "issuance": None, "verify_url": verify_url, "qr": _qr(verify_url),
-        "timezone": zone.key,
+        "timezone": zone.key, "statuses": STATUSES,
     }
     if issuance is not None:
         context["issuance"] = {"index": issuance["entry"]["index"],
@@ -240,6 +246,12 @@ def _environment_for(zone_key: str) -> Environment:
     environment.filters["number"] = lambda value: "—" if value is None else f"{value:,}"
     environment.filters["indexes"] = lambda values: ", ".join(str(v) for v in values)
     environment.filters["named"] = named
+    environment.filters["status"] = STATUS_NAMES.__getitem__
+    environment.filters["resolution"] = RESOLUTION_NAMES.__getitem__
+    environment.filters["flag_text"] = lambda flag, language: FLAGS[flag["code"]].text(
+        flag["params"], language)
+    environment.filters["rule_text"] = lambda violation, language: REFUSALS[
+        violation["rule"]].text(violation["params"], language)
     return environment
 
 

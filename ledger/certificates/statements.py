@@ -250,7 +250,8 @@ def period_line(unit: dict[str, Any]) -> dict[str, Any]:
         "outputs": dict(sorted(outputs.items())), "outputs_g": unit["balance"]["outputs_g"],
         "components": dict(sorted(components.items())),
         "status": judged["status"], "flags": judged["open_flags"],
-        "violations": [{"entry": v["entry"], "rule": v["rule"]} for v in judged["violations"]],
+        "violations": [{"entry": v["entry"], "rule": v["rule"], "params": v["params"]}
+                       for v in judged["violations"]],
         "reviews": [{"entry": r["entry"], "flag": r["flag"], "key": r["key"],
                      "resolution": r["resolution"]} for r in judged["reviews"]],
         "catalogue_entry": judged["catalogue"]["entry"],

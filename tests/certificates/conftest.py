@@ -90,8 +90,8 @@ def make_plant(ledger: Ledger, signer: Signer | None = None) -> Plant:
     p = Plant(ledger, signer or new_signer(ORIGIN), SigningStation("ST-01"))
     ledger.append([p.station.registration(), calibration("SC-1"),
                    *(plant("cylinder.registered", f"cylinder:{cylinder}",
-                           {"refrigerant": gas, "tare_g": 15_000, "water_capacity_g": 12_000,
-                            "max_gross_g": 20_000}) for gas, cylinder in CYLINDERS.items()),
+                           {"refrigerant": gas, "tare_g": 15_000, "water_capacity_g": 50_000,
+                            "max_gross_g": 30_000}) for gas, cylinder in CYLINDERS.items()),
                    plant("lot.opened", f"lot:{LOT_FE}", {"fraction": "steel",
                                                          "hazardous": False}),
                    plant("lot.opened", f"lot:{LOT_PCB}", {"fraction": "pcb",

@@ -130,7 +130,9 @@ def test_a_record_that_breaks_a_rule_is_excluded_naming_the_rule() -> None:
                            time_zone="Asia/Shanghai")
     line = st["lines"][0]
     assert line["status"] == "excluded"
-    assert line["violations"][0] == {"entry": 0, "rule": "weight_out_of_range"}
+    assert line["violations"][0] == {"entry": 0, "rule": "weight_out_of_range",
+                                     "params": {"gross_g": 1_000, "category": "fridge",
+                                                "low_g": 15_000, "high_g": 150_000}}
     assert "no_recovery" in [v["rule"] for v in line["violations"]]
     assert line["catalogue_entry"] == PUBLISHED[0]
     assert st["totals"]["excluded"]["units"] == 1 and st["totals"]["creditable"]["units"] == 0
