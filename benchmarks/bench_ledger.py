@@ -8,7 +8,9 @@ Figures (median and min-max over repeated trials, or over samples for per-call l
 
 1. durable single-event appends/s next to a bare SQLite insert+commit loop on the same disk with
    the same pragmas (WAL, synchronous=FULL, BEGIN IMMEDIATE): the physical limit.
-2. batched appends (batches of 100 and 1,000), events/s.
+2. batched appends (batches of 100 and 1,000), events/s; and 2b. durable single and batched
+   appends with rule checking on and off side by side (issue 12's targets: the rules add at
+   most 15 % to single and 20 % to batched appends); off is the Projector with judge=False.
 3. inclusion-proof latency at a random index of the full tree, at 10^5 and 10^6 entries.
 4. full audit, entries/s, with station-signature checking on and off, at 10^6 entries.
 5. pymerkle 7's SqliteTree side by side: single and batched appends, inclusion proofs.
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import gc
 import hashlib
 import inspect
@@ -46,10 +49,12 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from ledger import merkle  # noqa: E402
+from ledger import catalogue, merkle  # noqa: E402
+from ledger import log as ledger_log  # noqa: E402
 from ledger.audit import audit  # noqa: E402
 from ledger.events import Event, parse_event, utc_now_ms  # noqa: E402
 from ledger.log import Ledger, Submission, entry_bytes  # noqa: E402
+from ledger.projections import Projector  # noqa: E402
 from ledger.store import migrate, open_engine  # noqa: E402
 
 SEED_BATCH = 10_000
@@ -169,18 +174,28 @@ def verdict(ok: bool) -> str:
 
 
 class Events:
-    """PLANT events as the console would log them: for each unit, unit.received, then
-    refrigerant.absent or component.removed (battery), then component.removed (compressor);
-    a scale calibration every 100 units. `prefix` keeps unit labels unique per database."""
+    """PLANT events as the console would log them, each accepted by the plant's rules: two
+    lots opened first, then for each unit unit.received (a fridge), refrigerant.absent,
+    component.removed (compressor oil, weighed, into the oil lot), material.output (the
+    compressor, into its lot) and unit.completed; a scale calibration every 100 units.
+    `prefix` keeps unit labels and lots unique per database."""
 
     def __init__(self, prefix: str = "CN3301-2026"):
         self.prefix = prefix
         self.unit = 0
         self.step = 0
+        self.lots = [("oil", True), ("compressor", False)]
+
+    def lot(self, fraction: str) -> str:
+        return f"LOT-{self.prefix}-{fraction}"
 
     def _obj(self) -> dict[str, object]:
         base = {"id": str(uuid.uuid4()), "time": utc_now_ms(), "station": "PLANT",
                 "operator": "M-0001"}
+        if self.lots:
+            fraction, hazardous = self.lots.pop(0)
+            return {**base, "type": "lot.opened", "subject": f"lot:{self.lot(fraction)}",
+                    "data": {"fraction": fraction, "hazardous": hazardous}}
         subject = f"unit:{self.prefix}-{self.unit:07d}"
         step, self.step = self.step, self.step + 1
         if step == 0 and self.unit % 100 == 0:
@@ -193,20 +208,36 @@ class Events:
                     "data": {"category": "fridge", "gross_g": 45210, "scale": "SC-1",
                              "source": "trade_in"}}
         if step == 2:
-            if self.unit % 2:
-                return {**base, "type": "component.removed", "subject": subject,
-                        "data": {"component": "battery", "count": 1}}
             return {**base, "type": "refrigerant.absent", "subject": subject,
                     "data": {"reason": "circuit_empty"}}
+        if step == 3:
+            return {**base, "type": "component.removed", "subject": subject,
+                    "data": {"component": "compressor_oil", "count": 1, "mass_g": 210,
+                             "scale": "SC-1", "lot": self.lot("oil")}}
+        if step == 4:
+            return {**base, "type": "material.output", "subject": subject,
+                    "data": {"fraction": "compressor", "mass_g": 9120, "scale": "SC-1",
+                             "lot": self.lot("compressor")}}
         self.unit, self.step = self.unit + 1, 0
-        return {**base, "type": "component.removed", "subject": subject,
-                "data": {"component": "compressor", "count": 1}}
+        return {**base, "type": "unit.completed", "subject": subject, "data": {}}
 
     def take(self, n: int) -> list[Event]:
         return [parse_event(self._obj()) for _ in range(n)]
 
     def submissions(self, n: int) -> list[Submission]:
         return [Submission(e) for e in self.take(n)]
+
+
+@contextlib.contextmanager
+def rules_off() -> Iterator[None]:
+    """Benchmark only: appends inside skip judging each event against the rules (the
+    Projector of `dledger rebuild`, judge=False); flags are still computed at completion."""
+    saved = ledger_log.Projector
+    ledger_log.Projector = functools.partial(Projector, judge=False)  # type: ignore[misc]
+    try:
+        yield
+    finally:
+        ledger_log.Projector = saved  # type: ignore[misc]
 
 
 # -- machine facts -----------------------------------------------------------------------------
@@ -276,13 +307,17 @@ def format_fingerprint() -> str:
     for path in (REPO / "ledger" / "canonical.py", REPO / "ledger" / "merkle.py"):
         digest.update(path.read_bytes())
     digest.update(inspect.getsource(entry_bytes).encode())
+    digest.update(inspect.getsource(Events).encode())  # what the seeded entries are
     return digest.hexdigest()[:10]
 
 
 def fresh_ledger(url: str) -> Ledger:
+    """A migrated ledger with the default catalogue in force (entry 0, as `dledger init`)."""
     engine = open_engine(url)
     migrate(engine)
-    return Ledger(engine)
+    ledger = Ledger(engine)
+    ledger.publish_catalogue(catalogue.load(), "default", operator="A-0001")
+    return ledger
 
 
 def seed(ledger: Ledger, n: int, what: str) -> None:
@@ -453,6 +488,55 @@ def batched_appends(plan: Plan, ledger: Ledger, events: Events, size: int) -> li
 
         rates.append(timed_rate(per_trial, run))
     return rates
+
+
+# -- 2b. rule checking on and off ------------------------------------------------------------
+
+
+def rules_on_off(plan: Plan, work: Path, size: int | None) -> tuple[list[float], list[float]]:
+    """Alternating trials of the same workload on two fresh ledgers, rules on then off:
+    single appends (size None) or batches of `size`; returns (on, off) events/s."""
+    on_ledger = fresh_ledger(sqlite_url(work / f"rules-on-{size}.db"))
+    off_ledger = fresh_ledger(sqlite_url(work / f"rules-off-{size}.db"))
+    sides = [(on_ledger, Events("ON"), contextlib.nullcontext), (off_ledger, Events("OFF"),
+                                                                 rules_off)]
+    n = plan.single_appends if size is None else plan.batch_events[size]
+    rates: list[list[float]] = [[], []]
+    for ledger, events, mode in sides:  # warm up
+        with mode():
+            ledger.append(events.submissions(size or 20))
+    for _ in range(max(plan.single_trials, plan.batch_trials)):
+        for side, (ledger, events, mode) in enumerate(sides):
+            if size is None:
+                batches = [[sub] for sub in events.submissions(n)]
+            else:
+                batches = [events.submissions(size) for _ in range(n // size)]
+
+            def run(ledger: Ledger = ledger, batches: list[list[Submission]] = batches) -> None:
+                for batch in batches:
+                    ledger.append(batch)
+
+            with mode():
+                rates[side].append(timed_rate(n, run))
+    for ledger, _, _ in sides:
+        ledger.engine.dispose()
+    return rates[0], rates[1]
+
+
+def rules_figures(table: Table, plan: Plan, work: Path) -> None:
+    table.section("2b. rule checking (judge.check on every append) on vs off, side by side; "
+                  "alternating trials on two fresh ledgers")
+    for size, label, target in [(None, "durable single appends", 15),
+                                *((s, f"batched appends of {s:,}", 20)
+                                  for s in plan.batch_events)]:
+        log(f"rules on / off: {label}")
+        on, off = rules_on_off(plan, work, size)
+        n = plan.single_appends if size is None else plan.batch_events[size]
+        a = rate_figure(table, f"{label}, rules on", n, on)
+        b = rate_figure(table, f"{label}, rules off", n, off)
+        added = b / a - 1  # the time per event rule checking adds
+        table.add(f"{label}, added by the rules", "", f"{added:+.1%}",
+                  note=f"time per event; target <= {target}%: {verdict(added <= target / 100)}")
 
 
 # -- 3. proofs ---------------------------------------------------------------------------------
@@ -687,7 +771,8 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"load average at the start: {load_at_start}")
     for fact in machine_facts(str(work.parent)):
         print("  " + fact)
-    print("  workload: PLANT events only (unit.received, refrigerant.absent, component.removed, "
+    print("  workload: PLANT events only, each accepted by the rules (a fridge: unit.received, "
+          "refrigerant.absent, component.removed, material.output, unit.completed; "
           "scale.calibrated), no station signatures;")
     print("            a station-signed event costs one Ed25519 verify (~60 us) more at append")
     print()
@@ -735,6 +820,7 @@ def run(plan: Plan, args: argparse.Namespace, work: Path, table: Table) -> None:
                                     plan.batch_events[size], rates)
         table.rows[-1].note = f"target >= 20,000/s: {verdict(batched[size] >= 20_000)}"
     ledger.engine.dispose()
+    rules_figures(table, plan, work)
 
     # 3. inclusion proofs
     table.section("3. inclusion proof: hashes for a random index at the full size "

@@ -1,4 +1,5 @@
-"""examples/sample-events.jsonl: made by its script, complete, and accepted by a real ledger."""
+"""examples/sample-events.jsonl: made by its script, complete, and accepted by a real ledger
+whose rules judge it (the default catalogue `dledger init` publishes at entry 0)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ from types import ModuleType
 
 import pytest
 
+from ledger import catalogue
 from ledger.events import EVENT_TYPES, PLANT_STATION
+from ledger.log import Ledger
+from ledger.store import open_engine
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "examples" / "make_sample_events.py"
@@ -49,7 +53,10 @@ def test_the_committed_file_is_what_the_script_makes(maker: ModuleType) -> None:
 def test_a_full_day_with_every_event_type(events: list[dict]) -> None:
     assert len(events) >= 500
     counts = Counter(e["type"] for e in events)
-    assert set(EVENT_TYPES) <= set(counts), sorted(set(EVENT_TYPES) - set(counts))
+    # the catalogue is the instance's own entry 0 (dledger init), not the sample's
+    assert "catalogue.published" not in counts
+    missing = set(EVENT_TYPES) - set(counts) - {"catalogue.published"}
+    assert not missing, sorted(missing)
     categories = {e["data"]["category"] for e in events if e["type"] == "unit.received"}
     assert len(categories) >= 5
     times = [e["time"] for e in events]
@@ -80,10 +87,34 @@ def test_a_fresh_ledger_appends_and_audits_it(tmp_path: Path, events: list[dict]
     append = _dledger(home, "append", str(SAMPLE))
     assert append.returncode == 0, append.stderr
     results = [json.loads(line) for line in append.stdout.splitlines()]
-    assert [r["index"] for r in results] == list(range(len(events)))
+    assert [r["index"] for r in results] == list(range(1, 1 + len(events)))
     assert not any(r.get("existed") for r in results)
+    ledger = Ledger(open_engine(f"sqlite:///{home / 'ledger.db'}"))
+    found = ledger.catalogue()
+    assert found is not None and found[0] == 0
+    assert found[1].sha256() == catalogue.load().sha256()
+    with ledger.engine.connect() as conn:
+        flags = conn.exec_driver_sql("SELECT subject, code, resolution FROM rule_flags "
+                                     "ORDER BY subject, code").fetchall()
+        refusals = conn.exec_driver_sql("SELECT rule, attempted FROM refusals").fetchall()
+    ledger.engine.dispose()
+    # the day's deliberate faults, flagged by the ledger itself (no writer declared them)
+    assert [tuple(f) for f in flags] == [
+        ("lot:LOT-20261120-CRTFUNNEL", "receipt_weight", "credit"),
+        ("unit:CN3301-2026-0004834", "low_recovery", None)]
+    assert [tuple(r) for r in refusals] == [("duplicate_trade_in", "unit.received")]
     audit = _dledger(home, "audit")
     assert audit.returncode == 0, audit.stdout + audit.stderr
     signed = sum(e["station"] != PLANT_STATION for e in events)
-    assert audit.stdout.startswith(f"ok: {len(events)} entries, 0 signed checkpoints and "
+    assert audit.stdout.startswith(f"ok: {1 + len(events)} entries, 0 signed checkpoints and "
                                    f"{signed} station signatures verified")
+
+
+def test_the_readme_counts_the_sample_day(events: list[dict]) -> None:
+    units = {e["subject"] for e in events if e["type"] == "unit.received"}
+    stations = {e["station"] for e in events} - {PLANT_STATION}
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    sentence = (f"into a fresh instance ({len(events)} events after the catalogue `dledger init` "
+                f"publishes at entry 0, {len(units)} units, three stations;")
+    assert sentence in " ".join(readme.split()), "README.md: how many events the sample day has"
+    assert len(stations) == 3
