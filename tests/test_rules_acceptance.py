@@ -258,6 +258,8 @@ def test_dledger_append_refuses(instance: Path, case: str) -> None:
     message = result.stderr.strip()
     assert message.startswith("error: line 2: ") and message.endswith("; nothing was appended")
     text = message.removeprefix("error: line 2: ").removesuffix("; nothing was appended")
+    assert text.endswith(f" (rule {spec.rule})"), text  # the rule by its code, too
+    text = text.removesuffix(f" (rule {spec.rule})")
     assert spec.value in text, text
     assert rule_message(spec.rule).fullmatch(text), text
     assert "Traceback" not in result.stderr
