@@ -1,9 +1,13 @@
-"""An independent certificate verifier, written only from docs/certificates.md and the specs.
+"""An independent certificate verifier, written only from docs/certificates.md, docs/rules.md
+and the specs.
 
 It imports nothing from the project: the standard library, `cryptography` (through
 spec_verifier, the independent verifier of the C2SP / RFC 9162 formats in this folder) and
 nothing else. Statements are derived again here from the document's section 3, separately from
-ledger/certificates/statements.py, so the two implementations check each other.
+ledger/certificates/statements.py, so the two implementations check each other; and each
+unit's and lot's judgement (its flags, the rules its record breaks, its reviews and status) is
+computed again here from the entries and the catalogue content they carry, following
+docs/rules.md, separately from ledger/rules.
 
 `verify_certificate(data, vkeys)` returns the certificate's SHA-256 or raises
 `VerificationError` saying what failed. It checks format, checkpoint signature, every
@@ -33,6 +37,7 @@ from spec_verifier import (
 )
 
 FORMAT = "dledger-certificate/v1"
+CATALOGUE = "catalogue:process"
 MEMBERS = {"format", "kind", "origin", "issued_at", "statements", "checkpoint", "entries"}
 # GWP-100 factors as docs/certificates.md section 3 names them (IPCC AR4 / AR5; 3 by
 # convention for hydrocarbons), for the gases the tests use.
@@ -119,6 +124,8 @@ def _check_chains(doc: dict[str, Any], entries: list[dict[str, Any]]) -> None:
     last: dict[str, int | None] = dict.fromkeys(subjects)
     for entry in entries:
         subject = entry["event"]["subject"]
+        if subject == CATALOGUE or subject.startswith("scale:"):
+            last.setdefault(subject, None)  # docs/rules.md section 6: complete from the first
         if subject not in last:
             if doc["kind"] != "lot":
                 raise VerificationError(f"entry {entry['index']} about {subject}")
@@ -229,8 +236,7 @@ def _unit(label: str, pairs: list, basis: str, source: str) -> dict[str, Any]:
             st["outputs"].append({**{k: d.get(k) for k in ("fraction", "mass_g", "lot",
                                                            "scale")}, **_who(index, ev)})
         elif t == "unit.completed":
-            st["completed"] = {"note": d.get("note"), "flags": d.get("flags"),
-                               **_who(index, ev)}
+            st["completed"] = {"note": d.get("note"), **_who(index, ev)}
     if st["unit"] is None:
         raise VerificationError(f"unit {label} has no unit.received")
     rec_g = sum(r["recovered_g"] for r in recovered)
@@ -245,6 +251,8 @@ def _unit(label: str, pairs: list, basis: str, source: str) -> dict[str, Any]:
                      "components_g": comp_g, "refrigerant_g": rec_g,
                      "difference_g": st["intake"]["gross_g"] - out_g - comp_g - rec_g}
     st["state"] = "completed" if st["completed"] else "in progress"
+    position = st["completed"]["entry"] if st["completed"] else None
+    st["judgement"] = _judge_unit(chain, label, _in_force(pairs, position), _checks(pairs))
     st["stations"] = sorted({ev["station"] for _, ev in effective})
     st["operators"] = sorted({ev["operator"] for _, ev in effective})
     st["corrections"] = corrections
@@ -297,9 +305,22 @@ def _derive_period(doc: dict[str, Any], pairs: list) -> dict[str, Any]:
             "outputs": _sum_by(u["outputs"], "fraction", lambda o: o["mass_g"]),
             "outputs_g": u["balance"]["outputs_g"],
             "components": _sum_by(u["components"], "component", lambda c: c["count"] or 1),
-            "flags": sorted(f["code"] for f in done["flags"] or []),
+            "status": u["judgement"]["status"], "flags": u["judgement"]["open_flags"],
+            "violations": u["judgement"]["violations"],
+            "reviews": [{k: r[k] for k in ("entry", "flag", "key", "resolution")}
+                        for r in u["judgement"]["reviews"]],
+            "catalogue_entry": u["judgement"]["catalogue"]["entry"],
             "entries": u["entries"]})
     lines.sort(key=lambda line: (line["completed_at"], line["label"]))
+    totals = {"all": _totals(lines)}
+    for status in ("creditable", "flagged", "excluded"):
+        totals[status] = _totals([ln for ln in lines if ln["status"] == status])
+    return {"plant": doc["origin"], "period": bounds, "categories": st["categories"],
+            "gwp_basis": st["gwp_basis"], "gwp_source": st["gwp_source"], "lines": lines,
+            "totals": totals}
+
+
+def _totals(lines: list[dict[str, Any]]) -> dict[str, Any]:
     figures = ("gross_g", "refrigerant_g", "co2e_g", "outputs_g")
     totals: dict[str, Any] = {"units": len(lines)}
     totals.update({f: sum(line[f] for line in lines) for f in figures})
@@ -311,14 +332,14 @@ def _derive_period(doc: dict[str, Any], pairs: list) -> dict[str, Any]:
     totals["by_fraction"] = {f: {"units": sum(1 for ln in lines if f in ln["outputs"]),
                                  "mass_g": sum(ln["outputs"].get(f, 0) for ln in lines)}
                              for f in fractions}
-    return {"plant": doc["origin"], "period": bounds, "categories": st["categories"],
-            "gwp_basis": st["gwp_basis"], "gwp_source": st["gwp_source"], "lines": lines,
-            "totals": totals}
+    return totals
 
 
 def _derive_lot(doc: dict[str, Any], pairs: list) -> dict[str, Any]:
     lot = doc["statements"]["lot"]
-    effective, corrections = _effective(pairs)
+    effective, corrections = _effective([(i, ev) for i, ev in pairs
+                                         if ev["subject"] != CATALOGUE
+                                         and not ev["subject"].startswith("scale:")])
     st: dict[str, Any] = {"lot": lot, "opened": None, "sealed": None, "shipped": None,
                           "received": None, "outputs": []}
     fields = {"lot.opened": ("opened", ("fraction", "hazardous", "container")),
@@ -343,8 +364,325 @@ def _derive_lot(doc: dict[str, Any], pairs: list) -> dict[str, Any]:
     st["outputs_g"] = sum(o["mass_g"] or 0 for o in st["outputs"])
     st["units"] = sorted({o["unit"] for o in st["outputs"]})
     st["corrections"] = corrections
+    chain = [(i, ev) for i, ev in pairs if ev["subject"] == "lot:" + lot]
+    position = st["received"]["entry"] if st["received"] else None
+    st["judgement"] = _judge_lot(chain, lot, _in_force(pairs, position))
     st["entries"] = sorted(i for i, _ in pairs)
     return st
+
+
+# -- the rules' judgement, from docs/rules.md ---------------------------------------------------
+
+class _Broken(Exception):
+    """A rule the record breaks: its code and parameters (docs/rules.md section 4)."""
+
+    def __init__(self, rule: str, **params: Any):
+        super().__init__(rule)
+        self.rule, self.params = rule, params
+
+
+def _text(value: Decimal | int) -> str:
+    return format(Decimal(value).normalize(), "f")
+
+
+def _in_force(pairs: list, position: int | None) -> dict[str, Any]:
+    """docs/rules.md section 2: the latest catalogue.published below the position, else the
+    first; its content must hash (RFC 8785, SHA-256) to the sha256 it states."""
+    found = [(i, ev) for i, ev in sorted(pairs, key=lambda p: p[0])
+             if ev["subject"] == CATALOGUE and ev["type"] == "catalogue.published"]
+    if not found:
+        raise VerificationError("no catalogue.published entry to judge by")
+    below = [(i, ev) for i, ev in found if position is None or i < position]
+    index, ev = (below or found)[-1 if below else 0]
+    d = ev["data"]
+    if hashlib.sha256(jcs(d["content"])).hexdigest() != d["sha256"]:
+        raise VerificationError(f"catalogue entry {index}: content does not hash to sha256")
+    return {"entry": index, "version": d["version"], "sha256": d["sha256"],
+            "content": d["content"]}
+
+
+def _checks(pairs: list) -> dict[str, list[tuple[int, str]]]:
+    """Passing scale.calibrated checks per scale: (entry, time)."""
+    checks: dict[str, list[tuple[int, str]]] = {}
+    scales = [(i, ev) for i, ev in pairs if ev["subject"].startswith("scale:")]
+    for index, ev in _effective(scales)[0]:
+        if ev["type"] == "scale.calibrated" and ev["data"]["passed"]:
+            checks.setdefault(ev["subject"][6:], []).append((index, ev["time"]))
+    return checks
+
+
+def _done(events: list[dict[str, Any]], step: str) -> bool:
+    kind, _, target = step.partition(":")
+    if step == "refrigerant":
+        return any(e["type"] in ("refrigerant.recovered", "refrigerant.absent") for e in events)
+    if kind == "component":
+        return any(e["type"] == "component.removed" and e["data"]["component"] == target
+                   for e in events)
+    if kind == "output":
+        return any(e["type"] == "material.output" and e["data"]["fraction"] == target
+                   for e in events)
+    raise VerificationError(f"unknown step {step}")
+
+
+def _unit_rule(ev: dict[str, Any], before: list[dict[str, Any]], label: str,
+               cat: dict[str, Any]) -> None:
+    """Raise _Broken if `ev` breaks a unit rule given the unit's effective events before it."""
+    t, d = ev["type"], ev["data"]
+    received = next((e["data"] for e in before if e["type"] == "unit.received"), None)
+    categories = cat["categories"]
+    if t == "unit.received":
+        if received is not None:
+            raise _Broken("duplicate_label", label=label, category=received["category"],
+                          gross_g=received["gross_g"])
+        category = _category(d["category"], categories)
+        low, high = (int(Decimal(kg) * 1000) for kg in category["weight_kg"])
+        if not low <= d["gross_g"] <= high:
+            raise _Broken("weight_out_of_range", gross_g=d["gross_g"], category=d["category"],
+                          low_g=low, high_g=high)
+        gas = d.get("nameplate_refrigerant")
+        if gas and gas not in category["refrigerants"]:
+            raise _Broken("nameplate_refrigerant", refrigerant=gas, category=d["category"],
+                          allowed=", ".join(category["refrigerants"]) or "none")
+        return
+    if received is None:
+        raise _Broken("not_received", label=label)
+    if any(e["type"] == "unit.completed" for e in before):
+        raise _Broken("already_completed", label=label)
+    category = _category(received["category"], categories)
+    code = received["category"]
+    outputs = [e for e in before if e["type"] == "material.output"]
+    bearing = bool(category["refrigerants"])
+    if t in ("refrigerant.recovered", "refrigerant.absent") and outputs:
+        raise _Broken("after_outputs", label=label)
+    if t == "refrigerant.recovered":
+        stated = d.get("nameplate_charge_g")
+        if stated is not None and stated != received.get("nameplate_charge_g"):
+            raise _Broken("charge_mismatch", stated_g=stated,
+                          charge_g=received.get("nameplate_charge_g"))
+        if d["cylinder_gross_after_g"] < d["cylinder_gross_before_g"]:
+            raise _Broken("cylinder_lighter", cylinder=d["cylinder"],
+                          after_g=d["cylinder_gross_after_g"],
+                          before_g=d["cylinder_gross_before_g"])
+        if not bearing:
+            raise _Broken("not_refrigerant_bearing", category=code)
+        nameplate = received.get("nameplate_refrigerant")
+        if nameplate and d["refrigerant"] != nameplate:
+            raise _Broken("wrong_gas", label=label, gas=nameplate, why="its nameplate",
+                          refrigerant=d["refrigerant"])
+        if d["refrigerant"] not in category["refrigerants"]:
+            raise _Broken("wrong_gas", label=label, gas=" / ".join(category["refrigerants"]),
+                          why=f"a {code}", refrigerant=d["refrigerant"])
+    elif t == "refrigerant.absent":
+        if d["reason"] not in cat["absent_reasons"]:
+            raise _Broken("unknown_absent_reason", reason=d["reason"],
+                          known=", ".join(cat["absent_reasons"]))
+        done = [e["data"] for e in before
+                if e["type"] in ("refrigerant.absent", "refrigerant.recovered")]
+        if done:
+            raise _Broken("refrigerant_recorded", label=label,
+                          recorded=done[0].get("reason") or "recovered")
+        if not bearing and d["reason"] != "not_refrigerant_bearing":
+            raise _Broken("absent_reason", category=code, reason=d["reason"])
+    elif t == "component.removed":
+        if d["component"] not in cat["components"]:
+            raise _Broken("unknown_component", component=d["component"],
+                          known=", ".join(sorted(cat["components"])))
+        _mass(d.get("mass_g"), label, received)
+    elif t == "material.output":
+        if d["fraction"] not in cat["fractions"]:
+            raise _Broken("unknown_fraction", fraction=d["fraction"],
+                          known=", ".join(sorted(cat["fractions"])))
+        missing = [s["step"] for s in category["steps"] if s["required"]
+                   and not s["step"].startswith("output:") and not _done(before, s["step"])]
+        if missing:
+            raise _Broken("depollution_first", steps=", ".join(missing), label=label)
+        _mass(d["mass_g"], label, received)
+    elif t == "unit.completed":
+        if bearing and not _done(before, "refrigerant"):
+            raise _Broken("no_recovery", label=label, category=code)
+        missing = [s["step"] for s in category["steps"]
+                   if s["required"] and not _done(before, s["step"])]
+        if missing:
+            raise _Broken("steps_missing", label=label, steps=", ".join(missing))
+        if not outputs:
+            raise _Broken("no_outputs", label=label)
+
+
+def _category(code: str, categories: dict[str, Any]) -> dict[str, Any]:
+    if code not in categories:
+        raise _Broken("unknown_category", category=code, known=", ".join(sorted(categories)))
+    return categories[code]
+
+
+def _mass(mass_g: int | None, label: str, received: dict[str, Any]) -> None:
+    if mass_g is not None and mass_g > received["gross_g"]:
+        raise _Broken("impossible_mass", mass_g=mass_g, label=label,
+                      gross_g=received["gross_g"])
+
+
+UNIT_EVENTS = ("unit.received", "refrigerant.recovered", "refrigerant.absent",
+               "component.removed", "material.output", "unit.completed")
+
+
+def _judge_unit(chain: list, label: str, force: dict[str, Any],
+                checks: dict[str, list[tuple[int, str]]]) -> dict[str, Any]:
+    cat = force["content"]
+    effective = _effective(chain)[0]
+    violations, before = [], []
+    for index, ev in effective:
+        if ev["type"] in UNIT_EVENTS:
+            try:
+                _unit_rule(ev, before, label, cat)
+            except _Broken as broken:
+                violations.append({"entry": index, "rule": broken.rule,
+                                   "params": broken.params})
+        if ev["type"] != "flag.reviewed":
+            before.append(ev)
+    judged = [(i, ev) for i, ev in effective if ev["type"] != "flag.reviewed"]
+    received = next((e["data"] for e in before if e["type"] == "unit.received"), None)
+    flags: list[dict[str, Any]] = []
+    if received is not None and received["category"] in cat["categories"]:
+        flags = _unit_flags(judged, received, cat["categories"][received["category"]], cat,
+                            checks)
+    return _judgement(force, flags, violations, effective)
+
+
+def _flag(code: str, params: dict[str, Any], key: str | None = None) -> dict[str, Any]:
+    return {"code": code, "key": key, "params": params}
+
+
+def _unit_flags(judged: list, received: dict[str, Any], category: dict[str, Any],
+                cat: dict[str, Any], checks: dict[str, list[tuple[int, str]]]) -> list:
+    """docs/rules.md section 3, in its order."""
+    tol = {k: Decimal(v) for k, v in cat["tolerances"].items()}
+    data = [(ev["type"], ev["data"]) for _, ev in judged]
+    recovered = [d["recovered_g"] for t, d in data if t == "refrigerant.recovered"]
+    outputs = [d for t, d in data if t == "material.output"]
+    components = [d for t, d in data if t == "component.removed"]
+    gross, charge = received["gross_g"], received.get("nameplate_charge_g")
+    flags = []
+    if charge and recovered and sum(recovered) * 100 < tol["low_recovery_pct"] * charge:
+        flags.append(_flag("low_recovery", {"recovered_g": sum(recovered),
+                                            "nameplate_charge_g": charge,
+                                            "threshold_pct": _text(tol["low_recovery_pct"])}))
+    accounted = (sum(o["mass_g"] for o in outputs)
+                 + sum(c.get("mass_g") or 0 for c in components) + sum(recovered))
+    if abs(accounted - gross) * 100 > tol["mass_balance_pct"] * gross:
+        flags.append(_flag("mass_balance", {"accounted_g": accounted, "gross_g": gross,
+                                            "tolerance_pct": _text(tol["mass_balance_pct"])}))
+    by_fraction: dict[str, int] = {}
+    for o in outputs:
+        by_fraction[o["fraction"]] = by_fraction.get(o["fraction"], 0) + o["mass_g"]
+    for c in components:
+        fraction = (cat["components"].get(c["component"]) or {}).get("fraction")
+        if c.get("mass_g") and fraction:
+            by_fraction[fraction] = by_fraction.get(fraction, 0) + c["mass_g"]
+    for fraction, mass in sorted(by_fraction.items()):
+        bounds = category["yields"].get(fraction)
+        if bounds is None:
+            continue
+        low, high = Decimal(bounds[0]), Decimal(bounds[1])
+        if not low * gross <= mass * 100 <= high * gross:
+            flags.append(_flag("yield_out_of_range",
+                               {"fraction": fraction, "mass_g": mass, "gross_g": gross,
+                                "min_pct": _text(low), "max_pct": _text(high)}, fraction))
+    hours = int(tol["calibration_period_h"])
+    overdue: dict[str, dict[str, Any]] = {}
+    for index, ev in judged:
+        scale, at = ev["data"].get("scale"), ev["time"]
+        if (not scale or scale in overdue or ev["type"] == "unit.completed"
+                or (ev["type"] == "component.removed" and ev["data"].get("mass_g") is None)):
+            continue
+        passes = [t for i, t in checks.get(scale, []) if i < index and t <= at]
+        last = max(passes) if passes else None
+        if last is None or _moment(at) - _moment(last) > timedelta(hours=hours):
+            overdue[scale] = _flag("calibration_overdue",
+                                   {"scale": scale, "hours": hours, "at": at,
+                                    "last_pass": last or "none"}, scale)
+    return flags + list(overdue.values())
+
+
+def _moment(at: str) -> datetime:
+    return datetime.strptime(at, "%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+LOT_STEPS = {"lot.opened": ("new", "open"), "lot.sealed": ("open", "sealed"),
+             "lot.shipped": ("sealed", "shipped"), "lot.received": ("shipped", "received")}
+
+
+def _judge_lot(chain: list, lot: str, force: dict[str, Any]) -> dict[str, Any]:
+    cat = force["content"]
+    effective = _effective(chain)[0]
+    violations, state, seen = [], "new", {}
+    for index, ev in effective:
+        if ev["type"] not in LOT_STEPS:
+            continue
+        try:
+            _lot_rule(ev, lot, state, seen, cat)
+        except _Broken as broken:
+            violations.append({"entry": index, "rule": broken.rule, "params": broken.params})
+        state, seen[ev["type"]] = LOT_STEPS[ev["type"]][1], ev["data"]
+    flags = []
+    sealed, got = seen.get("lot.sealed"), seen.get("lot.received")
+    tolerance = Decimal(cat["tolerances"]["receipt_pct"])
+    if sealed and got and abs(got["received_g"] - sealed["net_g"]) * 100 > \
+            tolerance * sealed["net_g"]:
+        flags.append(_flag("receipt_weight", {"lot": lot, "received_g": got["received_g"],
+                                              "net_g": sealed["net_g"],
+                                              "tolerance_pct": _text(tolerance)}))
+    return _judgement(force, flags, violations, effective)
+
+
+def _lot_rule(ev: dict[str, Any], lot: str, state: str, seen: dict[str, Any],
+              cat: dict[str, Any]) -> None:
+    t, d = ev["type"], ev["data"]
+    needs = LOT_STEPS[t][0]
+    if state != needs:
+        raise _Broken("lot_state", lot=lot, state=state, type=t, needs=needs)
+    opened = seen.get("lot.opened") or {}
+    if t == "lot.opened":
+        if d["fraction"] not in cat["fractions"]:
+            raise _Broken("unknown_fraction", fraction=d["fraction"],
+                          known=", ".join(sorted(cat["fractions"])))
+        expected = cat["fractions"][d["fraction"]]["hazardous"]
+        if d["hazardous"] != expected:
+            raise _Broken("lot_hazard_mismatch", lot=lot, fraction=d["fraction"],
+                          expected=str(expected).lower())
+    elif t == "lot.shipped" and opened.get("hazardous") and not d.get("receiver_licence"):
+        raise _Broken("no_receiver_licence", lot=lot)
+    elif t == "lot.received":
+        shipped = seen.get("lot.shipped") or {}
+        if d["manifest_no"] != shipped.get("manifest_no"):
+            raise _Broken("wrong_manifest", manifest_no=d["manifest_no"], lot=lot,
+                          shipped=shipped.get("manifest_no"))
+        if d["receiver"] != shipped.get("receiver"):
+            raise _Broken("wrong_receiver", lot=lot, shipped=shipped.get("receiver"),
+                          receiver=d["receiver"])
+
+
+def _judgement(force: dict[str, Any], flags: list, violations: list,
+               effective: list) -> dict[str, Any]:
+    """docs/rules.md section 5: the latest review of each raised flag, then the status."""
+    reviews: dict[tuple[str, Any], dict[str, Any]] = {}
+    for index, ev in effective:
+        if ev["type"] == "flag.reviewed":
+            d = ev["data"]
+            reviews[(d["flag"], d.get("key"))] = {
+                "entry": index, "flag": d["flag"], "key": d.get("key"),
+                "resolution": d["resolution"], "reason": d["reason"],
+                "approved_by": d["approved_by"], "time": ev["time"],
+                "operator": ev["operator"]}
+    raised = {(f["code"], f["key"]) for f in flags}
+    kept = [r for key, r in reviews.items() if key in raised]
+    open_flags = [f for f in flags if (f["code"], f["key"]) not in {(r["flag"], r["key"])
+                                                                   for r in kept}]
+    if violations or any(r["resolution"] == "exclude" for r in kept):
+        status = "excluded"
+    else:
+        status = "flagged" if open_flags else "creditable"
+    return {"catalogue": {k: force[k] for k in ("entry", "version", "sha256")},
+            "flags": flags, "open_flags": open_flags, "violations": violations,
+            "reviews": kept, "status": status}
 
 
 DERIVE = {"unit": _derive_unit, "period": _derive_period, "lot": _derive_lot}

@@ -118,12 +118,15 @@ def _published(index: int, event: dict[str, Any]) -> Published:
 
 
 def judgement_record(found: judge.Judgement, published: Published) -> dict[str, Any]:
-    """A judgement as certificates state it (docs/rules.md)."""
+    """A judgement as certificates state it (docs/rules.md): each broken rule by its code and
+    parameters (its words are the rule's templates, ledger/rules/reasons.py)."""
     return {"catalogue": {"entry": published.entry, "version": published.version,
                           "sha256": published.sha256},
             "flags": [flag.record() for flag in found.flags],
             "open_flags": [flag.record() for flag in found.open_flags()],
-            "violations": found.violations, "reviews": found.reviews,
+            "violations": [{"entry": v["entry"], "rule": v["rule"], "params": v["params"]}
+                           for v in found.violations],
+            "reviews": found.reviews,
             "status": found.status}
 
 
@@ -250,8 +253,7 @@ def period_line(unit: dict[str, Any]) -> dict[str, Any]:
         "outputs": dict(sorted(outputs.items())), "outputs_g": unit["balance"]["outputs_g"],
         "components": dict(sorted(components.items())),
         "status": judged["status"], "flags": judged["open_flags"],
-        "violations": [{"entry": v["entry"], "rule": v["rule"], "params": v["params"]}
-                       for v in judged["violations"]],
+        "violations": judged["violations"],
         "reviews": [{"entry": r["entry"], "flag": r["flag"], "key": r["key"],
                      "resolution": r["resolution"]} for r in judged["reviews"]],
         "catalogue_entry": judged["catalogue"]["entry"],
