@@ -25,8 +25,10 @@ from flask.testing import FlaskClient
 from flask_wtf.csrf import generate_csrf
 from werkzeug.serving import make_server
 
+from ledger import catalogue
 from ledger.instance import KEY_FILE, Instance, write_config
 from ledger.keys import new_plant_signer, write_key
+from ledger.log import Ledger
 from ledger.store import migrate
 from web import accounts
 from web.access import ROLES
@@ -44,7 +46,8 @@ _CONSOLE_ENV = ("DLEDGER_DATABASE_URL", "DLEDGER_TIMEZONE", "DLEDGER_GWP", "DLED
 
 
 def make_instance(home: Path) -> Instance:
-    """A new instance folder with an unencrypted plant key and a migrated SQLite database."""
+    """A new instance folder with an unencrypted plant key and a migrated SQLite database
+    whose entry 0 publishes the default catalogue, as `dledger init` makes it."""
     write_config(home, ORIGIN, plaintext_key=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -52,6 +55,7 @@ def make_instance(home: Path) -> Instance:
     instance = Instance.locate(home)
     db = instance.engine()
     migrate(db)
+    Ledger(db).publish_catalogue(catalogue.load(), "default", operator="A-0001")
     db.dispose()
     return instance
 

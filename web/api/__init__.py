@@ -369,7 +369,7 @@ def append_events() -> FlaskResponse:
         status, field = _APPEND_ERRORS.get(exc.field or "", (409, "event"))
         position = exc.position if exc.position is not None else 0
         raise ApiError(status, f"events[{position}]: {exc}; nothing was appended", field,
-                       exc.position) from None
+                       exc.position, exc.rule) from None
     return jsonify({"results": [{"index": a.index, "leaf_hash": a.leaf_hash.hex(),
                                  "existed": a.existed} for a in appended]})
 

@@ -1,6 +1,8 @@
-"""The API's one error shape, `{"error": "...", "field": "...", "item": N}`, for every failure.
+"""The API's one error shape, `{"error": "...", "field": "...", "item": N, "rule": "..."}`, for
+every failure.
 
-`field` and `item` appear when the error is about one field or one batch item. Views raise
+`field` and `item` appear when the error is about one field or one batch item, `rule` when a
+plant rule refused it (its code in ledger/rules/reasons.py). Views raise
 `ApiError`; request validation errors (spectree, pydantic) and HTTP errors raised inside the
 API's views (413, 415, 404...) are turned into the same shape here.
 """
@@ -24,24 +26,27 @@ class ApiError(Exception):
     """An answer other than success: HTTP `status`, a message, and what it is about."""
 
     def __init__(self, status: int, message: str, field: str | None = None,
-                 item: int | None = None):
+                 item: int | None = None, rule: str | None = None):
         super().__init__(message)
         self.status = status
         self.message = message
         self.field = field
         self.item = item
+        self.rule = rule
 
     def response(self) -> Response:
-        return error_response(self.status, self.message, self.field, self.item)
+        return error_response(self.status, self.message, self.field, self.item, self.rule)
 
 
 def error_response(status: int, message: str, field: str | None = None,
-                   item: int | None = None) -> Response:
+                   item: int | None = None, rule: str | None = None) -> Response:
     body: dict[str, Any] = {"error": message}
     if field is not None:
         body["field"] = field
     if item is not None:
         body["item"] = item
+    if rule is not None:
+        body["rule"] = rule
     response = jsonify(body)
     response.status_code = status
     return response

@@ -36,6 +36,10 @@ class Error(_Model):
                           "batch item (event.time, station_sig)")
     item: int | SkipJsonSchema[None] = Field(
         None, ge=0, description="0-based position of the batch item at fault")
+    rule: str | SkipJsonSchema[None] = Field(
+        None, description="the plant rule that refused the item (its code in "
+                          "ledger/rules/reasons.py: unknown_category, weight_out_of_range, "
+                          "unknown_cylinder, no_receiver_licence, wrong_receiver...)")
 
 
 # -- the event envelope (documentation of what parse_event checks) ----------------------------

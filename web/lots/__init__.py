@@ -37,6 +37,7 @@ from web.access import current_role, roles_required
 from web.context import engine, ledger
 from web.names import template_names
 from web.nav import add_nav
+from web.refusals import refusal_text
 from web.units.history import inclusion_proof, timeline
 
 bp = Blueprint("lots", __name__, url_prefix="/lots", template_folder="templates")
@@ -179,11 +180,9 @@ def _append(lot: str, etype: str, data: dict[str, Any]) -> str | None:
                            "ledger (letters, digits, '.', '_', '@' or '-' only). Ask an "
                            "administrator for a user name in those characters.",
                            name=current_user.name)
-        return gettext("The ledger refused this, and nothing was recorded: %(message)s",
-                       message=str(exc))
+        return refusal_text(exc)
     except AppendError as exc:
-        return gettext("The ledger refused this, and nothing was recorded: %(message)s",
-                       message=str(exc))
+        return refusal_text(exc)
     return None
 
 
@@ -199,10 +198,6 @@ def ship(lot: str) -> ResponseReturnValue:
     licence = _text(form, "receiver_licence", gettext("receiver's licence number"),
                     required=False)
     vehicle = _text(form, "vehicle", gettext("vehicle"), required=False)
-    if row.hazardous and not licence and "receiver_licence" not in form.errors:
-        form.errors["receiver_licence"] = gettext(
-            "Lot %(lot)s is hazardous: it may only go to a licensed receiver. Enter the "
-            "receiver's hazardous-waste licence number (危险废物经营许可证).", lot=lot)
     if row.state != "sealed":
         return _page(lot, row, ship=form, status=409, refusal=_not_now(row, "sealed"))
     if form.errors:

@@ -35,6 +35,7 @@ from web.access import current_role, roles_required
 from web.config import ConfigError
 from web.context import engine, ledger
 from web.nav import add_nav
+from web.refusals import refusal_text
 
 bp = Blueprint("stations", __name__, url_prefix="/stations", template_folder="templates")
 add_nav(bp, "index", lazy_gettext("Stations"), order=40)
@@ -252,8 +253,7 @@ def _approve() -> ResponseReturnValue:
                                 {"public_key": form["public_key"], "name": form["name"],
                                  "approved_by": current_user.name})
             except (EventError, AppendError) as exc:
-                errors["form"] = gettext("The ledger refused the entry: %(reason)s",
-                                         reason=str(exc))
+                errors["form"] = refusal_text(exc)
             else:
                 flash(gettext("Station %(station)s approved: its key %(fingerprint)s is "
                               "registered at entry %(index)s.", station=form["station"],
@@ -321,8 +321,7 @@ def _revoke(station: str) -> ResponseReturnValue:
                 index = _append("station.revoked", f"station:{station}",
                                 {"reason": reason, "approved_by": current_user.name})
             except (EventError, AppendError) as exc:
-                errors["form"] = gettext("The ledger refused the entry: %(reason)s",
-                                         reason=str(exc))
+                errors["form"] = refusal_text(exc)
             else:
                 flash(gettext("Station %(station)s revoked at entry %(index)s: the console no "
                               "longer accepts its events.", station=station, index=index), "info")
@@ -360,8 +359,7 @@ def _calibrate() -> ResponseReturnValue:
             try:
                 index = _append("scale.calibrated", f"scale:{form['scale']}", data)
             except (EventError, AppendError) as exc:
-                errors["form"] = gettext("The ledger refused the entry: %(reason)s",
-                                         reason=str(exc))
+                errors["form"] = refusal_text(exc)
             else:
                 if data["passed"]:
                     flash(gettext("Calibration check of %(scale)s recorded at entry %(index)s: "

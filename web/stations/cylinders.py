@@ -34,6 +34,7 @@ from ledger.log import AppendError
 from web.access import current_role, roles_required
 from web.context import engine
 from web.formatting import kg
+from web.refusals import refusal_text
 from web.stations import VIEWERS, _append, _short, _signer_problem, bp
 
 REGISTRARS = ("manager", "admin")
@@ -155,8 +156,7 @@ def _register() -> ResponseReturnValue:
             try:
                 index = _append("cylinder.registered", f"cylinder:{form['cylinder']}", data)
             except (EventError, AppendError) as exc:
-                errors["form"] = gettext("The ledger refused the entry: %(reason)s",
-                                         reason=str(exc))
+                errors["form"] = refusal_text(exc)
             else:
                 flash(gettext(
                     "Cylinder %(cylinder)s registered at entry %(index)s for %(refrigerant)s: "
