@@ -157,7 +157,8 @@ def devices() -> Iterator[Devices]:
 def seed_ledger(ledger: Ledger, public_key: str) -> None:
     """The default catalogue in force (as `dledger init` publishes it), the station approved,
     two cylinders registered, both scales calibrated just now."""
-    publish_default_catalogue(ledger)
+    if ledger.catalogue() is None:
+        publish_default_catalogue(ledger)
     ledger.append([
         plant("station.registered", f"station:{STATION_ID}",
               {"public_key": public_key, "name": "ST-01 test bench", "approved_by": "A-0001"}),

@@ -95,10 +95,13 @@ def test_an_unknown_station_language_names_the_choices():
         make_app(language="fr")
 
 
-def test_the_details_form_offers_every_source_the_station_accepts():
-    from station.config import SOURCES
+def test_the_details_form_offers_the_rules_sources_from_the_station(station) -> None:
+    """The sources come from the station's state (ledger.rules.codes.SOURCES, with names),
+    not from a copy in kiosk.js."""
+    from ledger.rules.codes import SOURCES
 
     script = Path(kiosk.bp.static_folder or "", "kiosk.js").read_text(encoding="utf-8")
-    block = re.search(r"const SOURCES = \{(.*?)\};", script, re.S)
-    assert block is not None
-    assert tuple(re.findall(r"(\w+): N_\(", block.group(1))) == SOURCES
+    assert "const SOURCES" not in script and "collector" not in script
+    sources = station.ws.state()["catalogue"]["sources"]
+    assert tuple(s["code"] for s in sources) == SOURCES
+    assert all(s["name"]["zh-CN"] and s["name"]["en"] for s in sources)

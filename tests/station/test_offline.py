@@ -137,17 +137,21 @@ def test_twenty_units_offline_with_a_killed_station(tmp_path: Path, devices: Dev
     seed_ledger(instance.ledger(), me.public_key)
     size_before = instance.ledger().size()
 
-    # The console is down from the start.
-    station = StationProcess(config, env)
+    # The console is up just long enough for the station to fetch the catalogue in force
+    # (a station judges with the ledger's catalogue only), then down for the whole shift.
+    with console_on(instance, port):
+        station = StationProcess(config, env)
+        wait_for(lambda: station.state()["catalogue"]["categories"], 10, "the catalogue")
     station.scan(BADGE)
     for fraction, lot in LOTS.items():
         station.scan(lot)
         station.act("open_lot", fraction=fraction)
     for n, label in enumerate(UNITS[:10]):
         process_unit(station, devices, label, n)
-    # A label received while offline is a duplicate when scanned again.
+    # A label received while offline is a duplicate when scanned again (and the refusal is
+    # recorded: an attempt.refused event waits in the outbox with the others).
     again = station.scan(UNITS[0])
-    assert again["refusal"] == "duplicate_label", again
+    assert again["refusal"] == "duplicate_label" and again["attempt"], again
     # Killed in the middle of unit 11, between its intake and its outputs.
     process_unit(station, devices, UNITS[10], 10, kill_after_intake=True)
     station.kill()
@@ -159,7 +163,8 @@ def test_twenty_units_offline_with_a_killed_station(tmp_path: Path, devices: Dev
     for n, label in enumerate(UNITS[11:], start=11):
         process_unit(station, devices, label, n)
     state = station.state()["outbox"]
-    expected = 2 + 20 * 4  # two lots opened; per unit: received, 2 outputs, completed
+    # two lots opened; per unit: received, 2 outputs, completed; the refused duplicate
+    expected = 2 + 20 * 4 + 1
     assert state["pending"] == expected and state["delivered"] == 0 and not state["online"]
     assert instance.ledger().size() == size_before
 

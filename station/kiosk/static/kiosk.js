@@ -505,15 +505,12 @@
     form.querySelector("input").focus();
   }
 
-  // Where a unit came from (station/config.py SOURCES; a test keeps the two equal).
-  const SOURCES = {
-    trade_in: N_("Trade-in programme"),
-    collector: N_("Collector"),
-    retailer: N_("Retailer"),
-    municipal: N_("Municipal collection"),
-    business: N_("Business"),
-    other: N_("Other"),
-  };
+  // Where a unit came from: the station's list (ledger.rules.codes.SOURCES, with its names).
+  function sources() {
+    const found = {};
+    for (const item of (state.catalogue && state.catalogue.sources) || []) found[item.code] = nameOf(item);
+    return found;
+  }
 
   function detailsSheet() {
     const unit = state.unit || {};
@@ -526,7 +523,7 @@
             { placeholder: "R-600a" }),
       field("nameplate_charge_g", N_("Nameplate charge (g)"), known.nameplate_charge_g,
             { inputMode: "numeric" }),
-      picker("source", N_("Source channel"), SOURCES, known.source),
+      picker("source", N_("Source channel"), sources(), known.source),
       field("trade_in_code", N_("Trade-in code"), unit.trade_in_code),
     ], (values) => act("set_details", values));
   }
