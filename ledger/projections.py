@@ -70,9 +70,10 @@ class Projector:
     were accepted by the rules in force when they were written.
     """
 
-    def __init__(self, conn: Tx, judge: bool = True):
+    def __init__(self, conn: Tx, judge: bool = True, start: int | None = None):
         self.conn = conn
         self.judge = judge
+        self.start = start  # the batch's first entry: the entries read as facts come before it
         self.world = _World(self)
         self.rows: dict[str, Row | None] = {}  # subject -> row, or None where there is none
         self.stored: dict[str, Row | None] = {}  # unit subject -> its row as stored
@@ -134,9 +135,11 @@ class Projector:
         """Every entry of `subjects` logged before this batch: what the rules read."""
         for subject in subjects:
             self.stored_pairs[subject] = []
+        bound = "" if self.start is None else f" AND idx < {int(self.start)}"
         for part in chunks(subjects):
             result = execute(self.conn, "SELECT subject, idx, body FROM ledger_entries WHERE "
-                             f"subject IN ({placeholders(len(part))}) ORDER BY idx", tuple(part))
+                             f"subject IN ({placeholders(len(part))}){bound} ORDER BY idx",
+                             tuple(part))
             for subject, idx, body in result:
                 self.stored_pairs[subject].append((idx, json.loads(bytes(body))["event"]))
 
@@ -220,7 +223,7 @@ class Projector:
                 try:
                     judge.check(event.obj, self.world, logged or event.obj["time"])
                 except Refusal as refusal:
-                    raise RuleError(str(refusal), refusal.code) from None
+                    raise RuleError(f"{refusal} (rule {refusal.code})", refusal.code) from None
             self._check(event)
         self.pending[event.subject].append((index, event.obj))
         if event.type == "correction":
@@ -600,7 +603,7 @@ def rebuild(conn: Tx, progress: Callable[[int], None] | None = None,
 
 
 def _replay(conn: Tx, entries: list[tuple[int, Event]]) -> None:
-    projector = Projector(conn, judge=False)
+    projector = Projector(conn, judge=False, start=entries[0][0] if entries else None)
     projector.load(event for _, event in entries)
     for idx, event in entries:
         try:

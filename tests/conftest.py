@@ -77,16 +77,23 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def ledger(db_url: str) -> Iterator[Ledger]:
+def empty_ledger(db_url: str) -> Iterator[Ledger]:
+    """A ledger with no entry at all (for the log's own format: chain, tree, checkpoints)."""
     from ledger.log import Ledger
     from ledger.store import migrate, open_engine
 
     engine = open_engine(db_url)
     migrate(engine)
-    ledger = Ledger(engine)
-    publish_default_catalogue(ledger)
-    yield ledger
+    yield Ledger(engine)
     engine.dispose()
+
+
+@pytest.fixture
+def ledger(empty_ledger: Ledger) -> Ledger:
+    """A plant's ledger as `dledger init` makes it: entry 0 puts the default catalogue in
+    force, so a test's own first entry is index 1."""
+    publish_default_catalogue(empty_ledger)
+    return empty_ledger
 
 
 def publish_default_catalogue(ledger: Ledger) -> None:

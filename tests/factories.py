@@ -38,6 +38,13 @@ def received(label: str, gross_g: int = 45_210, **data: Any) -> dict[str, Any]:
             **data}
 
 
+def depolluted(label: str) -> list[Submission]:
+    """What a fridge (`received`'s default) needs before its outputs: its refrigerant
+    recorded (here: an empty circuit) and its compressor oil removed."""
+    return [plant("refrigerant.absent", label, {"reason": "circuit_empty"}),
+            plant("component.removed", label, {"component": "compressor_oil", "count": 1})]
+
+
 class SigningStation:
     """A station with its own key, able to sign events."""
 

@@ -8,7 +8,7 @@ import random
 
 import pytest
 import spec_verifier as spec
-from factories import SigningStation, calibration, event_obj, plant, received
+from factories import SigningStation, calibration, depolluted, event_obj, plant, received
 
 from ledger import merkle
 from ledger.events import parse_event
@@ -19,7 +19,8 @@ from ledger.proof import InclusionProof, consistency_text
 ORIGIN = "ledger.test-plant.example/T1"
 
 
-def test_entries_chain_and_are_returned_byte_for_byte(ledger):
+def test_entries_chain_and_are_returned_byte_for_byte(empty_ledger):
+    ledger = empty_ledger
     results = ledger.append([calibration(), calibration("SC-2"), calibration()])
     assert [r.index for r in results] == [0, 1, 2]
     prev = "0" * 64
@@ -33,7 +34,8 @@ def test_entries_chain_and_are_returned_byte_for_byte(ledger):
         None, None, 0]
 
 
-def test_same_id_same_content_returns_existing_entry(ledger):
+def test_same_id_same_content_returns_existing_entry(empty_ledger):
+    ledger = empty_ledger
     sub = calibration()
     first = ledger.append([sub])[0]
     again = ledger.append([sub, sub])
@@ -41,7 +43,8 @@ def test_same_id_same_content_returns_existing_entry(ledger):
     assert all(a.existed for a in again) and ledger.size() == 1
 
 
-def test_same_id_other_content_is_refused_and_nothing_written(ledger):
+def test_same_id_other_content_is_refused_and_nothing_written(empty_ledger):
+    ledger = empty_ledger
     obj = event_obj("scale.calibrated", "scale:SC-1",
                     {"reference_g": 10_000, "reading_g": 10_001, "tolerance_g": 5, "passed": True})
     ledger.append([Submission(parse_event(obj))])
@@ -57,19 +60,28 @@ def test_batch_is_all_or_nothing(ledger):
     with pytest.raises(AppendError) as err:
         ledger.append([calibration(), ok, plant("unit.received", label, received(label))])
     assert err.value.position == 2 and "already received" in str(err.value)
-    assert ledger.size() == 0
+    assert err.value.rule == "duplicate_label"
+    assert ledger.size() == 1  # the catalogue alone
 
 
 def test_unit_invariants(ledger):
     label = "unit:CN3301-2026-0000002"
-    with pytest.raises(AppendError, match="has not been received"):
+    with pytest.raises(AppendError, match="has not been weighed in"):
         ledger.append([plant("refrigerant.absent", label, {"reason": "circuit_empty"})])
-    ledger.append([plant("unit.received", label, received(label, trade_in_code="TI-1")),
+    lot = "lot:LOT-CMP"
+    ledger.append([plant("lot.opened", lot, {"fraction": "compressor", "hazardous": False}),
+                   plant("unit.received", label, received(label, trade_in_code="TI-1")),
+                   plant("refrigerant.absent", label, {"reason": "circuit_empty"}),
+                   plant("component.removed", label, {"component": "compressor_oil",
+                                                      "count": 1}),
+                   plant("material.output", label, {"fraction": "compressor", "mass_g": 9_000,
+                                                    "lot": "LOT-CMP", "scale": "SC-3"}),
                    plant("unit.completed", label, {})])
-    with pytest.raises(AppendError, match="was completed"):
+    with pytest.raises(AppendError, match="already completed") as err:
         ledger.append([plant("refrigerant.absent", label, {"reason": "circuit_empty"})])
+    assert err.value.rule == "already_completed"
     other = "unit:CN3301-2026-0000003"
-    with pytest.raises(AppendError, match="trade-in code TI-1 was already received"):
+    with pytest.raises(AppendError, match="Trade-in code TI-1 was already received.*rule duplicate_trade_in"):
         ledger.append([plant("unit.received", other, received(other, trade_in_code="TI-1"))])
 
 
@@ -80,13 +92,17 @@ def test_station_events_need_a_valid_signature_from_a_registered_key(ledger):
     with pytest.raises(AppendError, match="not registered"):
         ledger.append([station.sign(obj)])
     ledger.append([station.registration()])
+    with pytest.raises(AppendError, match="before .* was registered then") as err:
+        ledger.append([station.sign(obj)])
+    assert err.value.rule == "time_too_early"
+    obj = event_obj("unit.received", label, received(label), station="ST-01")
     with pytest.raises(AppendError, match="does not verify"):
         ledger.append([stranger.sign(obj)])
     tampered = station.sign(obj)
     altered = parse_event({**obj, "data": {**obj["data"], "gross_g": 1}})
     with pytest.raises(AppendError, match="does not verify"):
         ledger.append([Submission(altered, tampered.station_sig)])
-    assert ledger.append([station.sign(obj)])[0].index == 1
+    assert ledger.append([station.sign(obj)])[0].index == 2
     ledger.append([plant("station.revoked", "station:ST-01",
                          {"reason": "stolen", "approved_by": "A-0001"})])
     with pytest.raises(AppendError, match="not registered and active"):
@@ -100,10 +116,10 @@ def test_correction_is_applied_by_the_projection_and_rebuild_agrees(ledger):
     label = "unit:CN3301-2026-0000005"
     lot = "lot:LOT-STEEL"
     ledger.append([plant("lot.opened", lot, {"fraction": "steel", "hazardous": False}),
-                   plant("unit.received", label, received(label)),
+                   plant("unit.received", label, received(label)), *depolluted(label),
                    plant("material.output", label, {"fraction": "steel", "mass_g": 9_000,
                                                     "lot": "LOT-STEEL", "scale": "SC-3"})])
-    ledger.append([plant("correction", label, {"corrects": 2, "reason": "typo: 900 g",
+    ledger.append([plant("correction", label, {"corrects": 5, "reason": "typo: 900 g",
                                                "approved_by": "M-0001", "set": {"mass_g": 900}})])
 
     def unit_row():
@@ -111,12 +127,12 @@ def test_correction_is_applied_by_the_projection_and_rebuild_agrees(ledger):
             return execute(conn, "SELECT outputs_g, last_index FROM units WHERE label = ?",
                            (label.split(":", 1)[1],)).fetchone()
 
-    assert tuple(unit_row()) == (900, 3)
+    assert tuple(unit_row()) == (900, 6)
     with write_transaction(ledger.engine) as conn:
-        assert rebuild(conn) == 4
-    assert tuple(unit_row()) == (900, 3)
+        assert rebuild(conn) == 7
+    assert tuple(unit_row()) == (900, 6)
     with pytest.raises(AppendError, match="not about"):
-        ledger.append([plant("correction", label, {"corrects": 0, "reason": "x",
+        ledger.append([plant("correction", label, {"corrects": 1, "reason": "x",
                                                    "approved_by": "M-0001", "void": True})])
 
 
@@ -163,7 +179,8 @@ def test_proofs_verify_with_the_spec_verifier_for_every_size_and_index(tmp_path)
                                     spec.parse_consistency_proof(text))
 
 
-def test_proofs_on_both_databases(ledger):
+def test_proofs_on_both_databases(empty_ledger):
+    ledger = empty_ledger
     signer = new_signer(ORIGIN)
     notes = _grow_log(ledger, 37, signer)
     body = ledger.entry(20)
@@ -173,7 +190,8 @@ def test_proofs_on_both_databases(ledger):
         spec.verify_tlog_proof(proof, ledger.entry(21), [signer.verifier.vkey])
 
 
-def test_checkpoint_is_reused_until_the_log_grows_and_all_are_kept(ledger):
+def test_checkpoint_is_reused_until_the_log_grows_and_all_are_kept(empty_ledger):
+    ledger = empty_ledger
     signer = new_signer(ORIGIN)
     ledger.append([calibration()])
     first = ledger.checkpoint(signer)
@@ -184,7 +202,8 @@ def test_checkpoint_is_reused_until_the_log_grows_and_all_are_kept(ledger):
     assert [c.checkpoint.size for c in ledger.checkpoints([signer.verifier])] == [1, 2]
 
 
-def test_refuses_to_sign_a_tree_inconsistent_with_an_earlier_checkpoint(ledger):
+def test_refuses_to_sign_a_tree_inconsistent_with_an_earlier_checkpoint(empty_ledger):
+    ledger = empty_ledger
     from ledger.store import execute, write_transaction
 
     signer = new_signer(ORIGIN)
@@ -206,7 +225,8 @@ def test_refuses_to_sign_a_tree_inconsistent_with_an_earlier_checkpoint(ledger):
         ledger.checkpoint(signer)
 
 
-def test_reading_beyond_the_log_is_a_clear_error(ledger):
+def test_reading_beyond_the_log_is_a_clear_error(empty_ledger):
+    ledger = empty_ledger
     ledger.append([calibration()])
     with pytest.raises(LedgerError, match="no entry 5"):
         ledger.entry(5)
