@@ -81,7 +81,8 @@ def test_unit_invariants(ledger):
         ledger.append([plant("refrigerant.absent", label, {"reason": "circuit_empty"})])
     assert err.value.rule == "already_completed"
     other = "unit:CN3301-2026-0000003"
-    with pytest.raises(AppendError, match="Trade-in code TI-1 was already received.*rule duplicate_trade_in"):
+    with pytest.raises(AppendError,
+                       match=r"Trade-in code TI-1 was already received.*rule duplicate_trade_in"):
         ledger.append([plant("unit.received", other, received(other, trade_in_code="TI-1"))])
 
 
@@ -92,7 +93,7 @@ def test_station_events_need_a_valid_signature_from_a_registered_key(ledger):
     with pytest.raises(AppendError, match="not registered"):
         ledger.append([station.sign(obj)])
     ledger.append([station.registration()])
-    with pytest.raises(AppendError, match="before .* was registered then") as err:
+    with pytest.raises(AppendError, match=r"before .* was registered then") as err:
         ledger.append([station.sign(obj)])
     assert err.value.rule == "time_too_early"
     obj = event_obj("unit.received", label, received(label), station="ST-01")
