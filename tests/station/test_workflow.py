@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from ledger import catalogue
 from station import workflow as wf
 
 RULES = wf.Rules()
@@ -30,30 +29,9 @@ def test_a_fresh_stable_reading_is_a_weighing() -> None:
     assert wf.stable_weighing(view, RULES) == wf.Weighing("SC-1", 12_000)
 
 
-def _event(etype: str, **data: object) -> dict[str, object]:
-    return {"type": etype, "time": "2026-11-22T01:00:00.000Z", "data": data}
-
-
-def test_next_step_follows_the_required_route() -> None:
-    fridge = catalogue.load().category("fridge")
-    facts = wf.UnitFacts("U", (_event("unit.received", category="fridge", gross_g=40_000),))
-    assert wf.next_step(facts, fridge) == "refrigerant"
-    facts = wf.UnitFacts("U", (*facts.events, _event("refrigerant.absent",
-                                                     reason="circuit_empty")))
-    assert wf.next_step(facts, fridge) == "component:compressor_oil"
-    facts = wf.UnitFacts("U", (*facts.events, _event("component.removed",
-                                                     component="compressor_oil", count=1)))
-    assert wf.next_step(facts, fridge) == "output:compressor"
-    facts = wf.UnitFacts("U", (*facts.events, _event("material.output", fraction="compressor",
-                                                     mass_g=9_000, lot="L", scale="SC-1")))
-    assert wf.next_step(facts, fridge) == "complete"
-
-
-def test_calibration_is_overdue_after_the_period_or_without_a_pass() -> None:
-    checks = wf.Calibrations("SC-1", (("2026-11-20T08:00:00.000Z", True),
-                                      ("2026-11-21T08:00:00.000Z", False)))
-    assert wf.calibration_flag(checks, "2026-11-20T20:00:00.000Z", RULES) is None
-    late = wf.calibration_flag(checks, "2026-11-21T09:00:00.000Z", RULES)
-    assert late is not None and late.params["last_pass"] == "2026-11-20T08:00:00.000Z"
-    never = wf.calibration_flag(wf.Calibrations("SC-9", ()), "2026-11-21T09:00:00.000Z", RULES)
-    assert never is not None and never.params["last_pass"] == "none"
+def test_the_station_keeps_no_copy_of_the_ledgers_rules() -> None:
+    """Thresholds and rule checks are the ledger's (ledger.rules): the workflow has none."""
+    assert set(vars(RULES)) == {"max_reading_age_s"}
+    for name in ("check_label", "check_trade_in", "complete", "calibration_flag",
+                 "low_recovery_flag", "next_step", "UnitFacts", "LotFacts"):
+        assert not hasattr(wf, name), name
