@@ -85,6 +85,8 @@ class Projector:
         self.stored_pairs: dict[str, list[Pair]] = {}  # subject -> its entries before the batch
         self.new_rows: dict[str, list[Row]] = defaultdict(list)  # table -> rows to insert
         self.catalogues: list[tuple[int, Catalogue]] = []  # published in this batch
+        self.in_force: tuple[int, Catalogue] | None = None  # before the batch, once read
+        self.in_force_read = False
         self.recoveries: dict[str, tuple[int, int]] = {}  # cylinder -> (entry, gross after)
         self.checks: dict[str, list[tuple[int, str, bool]]] = defaultdict(list)  # this batch's
         self.registered_at: dict[str, str | None] = {}
@@ -156,6 +158,14 @@ class Projector:
         pending = [(i, c) for i, c in self.catalogues if index is None or i < index]
         if pending:
             return pending[-1]
+        if index is None:
+            if not self.in_force_read:
+                self.in_force, self.in_force_read = self._catalogue_before(None), True
+            return self.in_force
+        return self._catalogue_before(index)
+
+    def _catalogue_before(self, index: int | None) -> tuple[int, Catalogue] | None:
+        """The stored catalogue in force at `index` (see catalogue_at), read and cached."""
         bound = "" if index is None else " WHERE idx < ?"
         params: tuple[Any, ...] = () if index is None else (index,)
         row = execute(self.conn, f"SELECT idx, sha256 FROM catalogues{bound} ORDER BY idx DESC "
