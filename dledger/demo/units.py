@@ -223,7 +223,8 @@ class UnitSource:
         rng = self.rng
         ranges = {}
         for fraction in dict.fromkeys(fractions):
-            low, high = category.yields.get(fraction, (0.5, 5.0))
+            # the catalogue's exact decimals, as floats: a simulated share is not a record
+            low, high = map(float, category.yields.get(fraction, (0.5, 5.0)))
             margin = (high - low) * 0.08
             ranges[fraction] = (low + margin, high - margin)
         if not ranges:
@@ -232,7 +233,7 @@ class UnitSource:
             missing = [f for f in category.yields if f not in ranges and any(
                 s.code == f"output:{f}" for s in category.steps)]
             for fraction in missing:
-                low, high = category.yields[fraction]
+                low, high = map(float, category.yields[fraction])
                 ranges[fraction] = (low + (high - low) * 0.08, high - (high - low) * 0.08)
         shares = {f: low + rng.random() * (high - low) for f, (low, high) in ranges.items()}
         gap = total - sum(shares.values())
