@@ -79,7 +79,7 @@ def test_witness_operator_and_plant_end_to_end(homes):
         assert dledger(plant, "append", stdin=event_lines(5)).returncode == 0
         first = dledger(plant, "witness", "cosign", url, "--vkey", witness_vkey)
         assert first.returncode == 0, first.stderr
-        assert b"cosigned size 5" in first.stderr
+        assert b"cosigned size 6" in first.stderr  # the catalogue at entry 0, then 5
         assert dledger(plant, "append", stdin=event_lines(3)).returncode == 0
         second = dledger(plant, "witness", "cosign", url, "--vkey", witness_vkey)
         assert second.returncode == 0, second.stderr
@@ -89,11 +89,11 @@ def test_witness_operator_and_plant_end_to_end(homes):
         policy = Policy.parse(f"log {plant_vkey}\nwitness w1 {witness_vkey}\nquorum w1\n")
         ok, detail = policy.check(note)
         assert ok, detail
-        assert "size 8" in detail
+        assert "size 9" in detail
         assert dledger(plant, "witness", "checkpoint").stdout.decode() == note
 
         status = dledger(plant, "witness", "status", env=env).stdout.decode()
-        assert f"log {ORIGIN}: cosigned up to size 8" in status
+        assert f"log {ORIGIN}: cosigned up to size 9" in status
         assert f"verifier key {witness_vkey}" in status
     finally:
         server.terminate()
