@@ -583,6 +583,8 @@ _EFFECTS = {
     "lot.shipped": _shipped,
     "lot.received": _received,
     "station.revoked": _revoked,
+    "attempt.refused": _nothing,  # its own read model (refusals)
+    "flag.reviewed": _nothing,  # folded into rule_flags when the subject is judged again
 }
 
 
