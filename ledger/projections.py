@@ -216,6 +216,10 @@ class Projector:
         return self.registered_at[station]
 
     def raised_flags(self, subject: str) -> list[tuple[str, str | None]]:
+        """The flags raised on `subject`: computed anew if this batch touched it."""
+        if subject in self.judged:
+            found = self._judgement(subject)
+            return [(f.code, f.key) for f in found[0].flags] if found else []
         rows = execute(self.conn, "SELECT code, flag_key FROM rule_flags WHERE subject = ?",
                        (subject,)).fetchall()
         return [(code, key or None) for code, key in rows]
@@ -277,25 +281,34 @@ class Projector:
         if subject.split(":", 1)[0] in ("unit", "lot"):
             self.judged.add(subject)
 
+    def _judgement(self, subject: str) -> tuple[judge.Judgement, int, str] | None:
+        """A completed unit's or received lot's judgement from its entries so far, with the
+        entry and time that raise its flags; None while it is neither (or no catalogue)."""
+        kind, name = subject.split(":", 1)
+        row = self.rows.get(subject)
+        if row is None or row["state"] != ("completed" if kind == "unit" else "received"):
+            return None
+        pairs = self.pairs(subject)
+        raised_index, raised_at = _last_of(
+            pairs, "unit.completed" if kind == "unit" else "lot.received")
+        found = self.catalogue_at(raised_index)
+        if found is None:
+            return None
+        if kind == "unit":
+            judgement = judge.judge_unit(pairs, name, found[1], self.last_pass)
+        else:
+            judgement = judge.judge_lot(pairs, name, found[1])
+        return judgement, raised_index, raised_at
+
     def _flag_rows(self) -> tuple[list[tuple[str]], list[tuple[Any, ...]]]:
         """The flags of every unit and lot the batch touched, computed from their entries
         (ledger.rules.judge), as (subjects to clear, rows to insert)."""
         rows = []
         for subject in sorted(self.judged):
-            kind, name = subject.split(":", 1)
-            row = self.rows.get(subject)
-            if row is None or row["state"] != ("completed" if kind == "unit" else "received"):
-                continue
-            pairs = self.pairs(subject)
-            raised_index, raised_at = _last_of(
-                pairs, "unit.completed" if kind == "unit" else "lot.received")
-            found = self.catalogue_at(raised_index)
+            found = self._judgement(subject)
             if found is None:
                 continue
-            if kind == "unit":
-                judgement = judge.judge_unit(pairs, name, found[1], self.last_pass)
-            else:
-                judgement = judge.judge_lot(pairs, name, found[1])
+            judgement, raised_index, raised_at = found
             reviews = {(r["flag"], r["key"]): r for r in judgement.reviews}
             for flag in judgement.flags:
                 review = reviews.get((flag.code, flag.key), {})

@@ -14,13 +14,10 @@ SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sample-events.js
 
 
 @pytest.fixture
-def sample_ledger(db_url):
-    engine = open_engine(db_url)
-    migrate(engine)
+def sample_ledger(ledger):
     lines = SAMPLE.read_text(encoding="utf-8").splitlines()
-    Ledger(engine).append([Submission.from_json(json.loads(line)) for line in lines])
-    yield Ledger(engine)
-    engine.dispose()
+    ledger.append([Submission.from_json(json.loads(line)) for line in lines])
+    return ledger
 
 
 def _tables(ledger):
@@ -245,9 +242,12 @@ def test_rollup_equals_recomputation_for_random_histories(db_url):
 
     from ledger.log import AppendError
 
+    from conftest import publish_default_catalogue
+
     engine = open_engine(db_url)
     migrate(engine)
     ledger = Ledger(engine)
+    publish_default_catalogue(ledger)
     ledger.append([_plant_event("lot.opened", f"lot:{lot}", {"fraction": fraction,
                                                               "hazardous": fraction == "pcb"}, 0)
                    for lot, fraction in LOTS.items()])

@@ -98,9 +98,13 @@ def test_a_fresh_ledger_appends_and_audits_it(tmp_path: Path, events: list[dict]
                                      "ORDER BY subject, code").fetchall()
         refusals = conn.exec_driver_sql("SELECT rule, attempted FROM refusals").fetchall()
     ledger.engine.dispose()
-    # the day's deliberate faults, flagged by the ledger itself (no writer declared them)
+    # the day's deliberate faults, flagged by the ledger itself (no writer declared them),
+    # and two yields just past the default catalogue's ranges (a laptop's battery at 18.1 %
+    # of 18 %, a CCFL TV's tubes at 0.51 % of 0.5 %): what a plant's own ranges would settle
     assert [tuple(f) for f in flags] == [
         ("lot:LOT-20261120-CRTFUNNEL", "receipt_weight", "credit"),
+        ("unit:CN3301-2026-0004826", "yield_out_of_range", None),
+        ("unit:CN3301-2026-0004829", "yield_out_of_range", None),
         ("unit:CN3301-2026-0004834", "low_recovery", None)]
     assert [tuple(r) for r in refusals] == [("duplicate_trade_in", "unit.received")]
     audit = _dledger(home, "audit")
