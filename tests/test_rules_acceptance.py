@@ -192,6 +192,8 @@ def test_ledger_append_refuses(ledger: Ledger, case: str) -> None:
     assert refused.value.rule == spec.rule
     assert refused.value.position == 1
     message = str(refused.value)
+    assert message.endswith(f" (rule {spec.rule})"), message
+    message = message.removesuffix(f" (rule {spec.rule})")
     assert spec.value in message, message
     assert rule_message(spec.rule).fullmatch(message), message
     assert ledger.size() == size
