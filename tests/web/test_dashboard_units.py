@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ledger import catalogue, gwp
+from web import names
 from web.config import ConfigError
 from web.context import engine
 from web.dashboard import queries, ranges, settings, yields
 from web.dashboard.chart import Bar, bars_svg, nice_ceiling
-from web.names import CATEGORY_NAMES, CODE_NAMES
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SHIFTS = settings.parse_shifts(settings.DEFAULT_SHIFTS)
@@ -85,14 +85,12 @@ def test_bad_shift_settings_stop_the_console(text):
         settings.parse_shifts(text)
 
 
-def test_threshold_settings(console_env):
-    assert settings.load({}).low_recovery_pct == 90
-    console_env.setenv("DLEDGER_MASS_BALANCE_PCT", "7.5")
-    assert settings.load({}).mass_balance_pct == 7.5
-    assert settings.load({"DLEDGER_MASS_BALANCE_PCT": 3}).mass_balance_pct == 3
-    console_env.setenv("DLEDGER_CALIBRATION_PERIOD_H", "soon")
-    with pytest.raises(ConfigError, match="DLEDGER_CALIBRATION_PERIOD_H='soon'"):
-        settings.load({})
+def test_thresholds_are_not_settings_but_the_catalogues(console_env):
+    # the removed settings are not read any more: the catalogue in force has the tolerances
+    console_env.setenv("DLEDGER_MASS_BALANCE_PCT", "soon")
+    console_env.setenv("DLEDGER_LOW_RECOVERY_PCT", "soon")
+    loaded = settings.load({})
+    assert not hasattr(loaded, "mass_balance_pct") and not hasattr(loaded, "yields")
 
 
 def test_gwp_factors_from_the_reference():
@@ -106,23 +104,27 @@ def test_gwp_factors_from_the_reference():
         gwp.co2e_kg("R-12", 1, "AR6")
 
 
-def test_expected_yields_are_the_process_catalogues():
-    ranges_ = settings.load({}).yields
-    assert ranges_ == {code: c.yields for code, c in catalogue.load().categories.items()}
-    assert set(ranges_) >= set(CATEGORY_NAMES)
-    assert ranges_["fridge"]["steel"] == (28.0, 55.0)
-    assert yields.check(ranges_, "fridge", "steel", 40.0)[0] == "within"
-    assert yields.check(ranges_, "fridge", "steel", 5.0)[0] == "below"
-    assert yields.check(ranges_, "fridge", "steel", 60.0)[0] == "above"
-    assert yields.check(ranges_, "fridge", "unobtainium", 5.0) == ("unknown", None)
-
-
-def test_the_console_names_every_catalogue_code():
-    # web/names.py keeps the console's own wording (e.g. "Fridge" for the catalogue's
-    # "Refrigerator/freezer"); this keeps a catalogue code from showing up unnamed.
+def test_expected_yields_are_the_catalogues_exact_percentages():
     cat = catalogue.load()
-    assert set(cat.categories) == set(CATEGORY_NAMES)
-    assert set(cat.fractions) | set(cat.components) <= set(CODE_NAMES)
+    assert cat.categories["fridge"].yields["steel"] == (Decimal(28), Decimal(55))
+    assert yields.check(cat, "fridge", "steel", Decimal(40))[0] == "within"
+    assert yields.check(cat, "fridge", "steel", Decimal("27.99"))[0] == "below"
+    assert yields.check(cat, "fridge", "steel", Decimal("55.01"))[0] == "above"
+    assert yields.check(cat, "fridge", "unobtainium", Decimal(5)) == ("unknown", None)
+
+
+def test_the_console_names_codes_as_the_catalogue_does(app):
+    # one home: the catalogue's names win over any wording of the console's own
+    cat = catalogue.load()
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert names.code_name("fridge") == cat.categories["fridge"].name["en"]
+        assert names.category_names() == {c: v.name["en"] for c, v in cat.categories.items()}
+        for code, item in {**cat.fractions, **cat.components, **cat.absent_reasons}.items():
+            assert names.code_name(code) == item.name["en"], code
+        assert names.code_name("trade_in") == "Trade-in"
+        assert names.code_name("unobtainium") == "unobtainium"
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        assert names.code_name("steel") == cat.fractions["steel"].name["zh-CN"]
 
 
 def test_refresh_interval_setting():

@@ -31,7 +31,7 @@ from ledger.certificates.issue import IssueError, records, revoke
 from ledger.events import EventError
 from web.access import current_role, roles_required
 from web.context import console, engine, ledger
-from web.names import CATEGORY_NAMES, template_names
+from web.names import category_names, template_names
 from web.nav import add_nav
 
 bp = Blueprint("certificates", __name__, url_prefix="/certificates", template_folder="templates")
@@ -96,7 +96,7 @@ def index() -> ResponseReturnValue:
                if job["state"] in ("starting", "running")]
     return render_template("certificates/index.html", items=items, older=older,
                            running=running, can_issue=current_role() in ISSUERS,
-                           categories=CATEGORY_NAMES, form={}, errors={})
+                           categories=category_names(), form={}, errors={})
 
 
 # -- issuing ----------------------------------------------------------------------------------
@@ -129,7 +129,7 @@ def _request(form: dict[str, str], categories: list[str]) -> tuple[jobs.Request 
                                    value=repr(form.get(name, "")[:20]))
     if not errors and days["end"] < days["start"]:
         errors["end"] = gettext("The period ends before it starts; swap the dates.")
-    unknown = [c for c in categories if c not in CATEGORY_NAMES]
+    unknown = [c for c in categories if c not in category_names()]
     if unknown:
         errors["categories"] = gettext("Unknown category %(value)s.", value=repr(unknown[0]))
     if errors:
@@ -147,7 +147,7 @@ def issue() -> ResponseReturnValue:
     if wanted is None:
         items, older = _issued(None)
         return render_template("certificates/index.html", items=items, older=older, running=[],
-                               can_issue=True, categories=CATEGORY_NAMES,
+                               can_issue=True, categories=category_names(),
                                form={**form, "categories": request.form.getlist("categories")},
                                errors=errors), 422
     instance = console().instance
@@ -160,7 +160,7 @@ def issue() -> ResponseReturnValue:
         flash(gettext("No certificate was issued: %(reason)s", reason=str(exc)), "error")
         items, older = _issued(None)
         return render_template("certificates/index.html", items=items, older=older,
-                               running=[], can_issue=True, categories=CATEGORY_NAMES,
+                               running=[], can_issue=True, categories=category_names(),
                                form=form, errors={}), 422
     flash(gettext("Certificate issued."), "info")
     return redirect(url_for("certificates.certificate", sha256=digest))

@@ -1,5 +1,6 @@
 """The managers' dashboard: throughput, work in progress, cycle times, refrigerant recovered
-(kg and CO2e), outputs by fraction, yield coefficients, mass balance and open alerts, for
+(kg and CO2e), outputs by fraction, yield coefficients, mass balance, the ledger's flags and
+the stations' refused attempts, for
 today, this shift, this week or chosen dates, in the plant's time zone.
 
 Every figure is an SQL aggregate over an indexed range of the read models (web/dashboard/
@@ -26,6 +27,7 @@ from web.context import console, engine
 from web.dashboard import export, names, queries, ranges, report, settings
 from web.dashboard.chart import Bar, bars_svg
 from web.formatting import localtime
+from web.names import catalogue_in_force
 from web.nav import add_nav
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", template_folder="templates",
@@ -33,7 +35,7 @@ bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", template_folder="
 add_nav(bp, "index", lazy_gettext("Dashboard"), order=10)
 
 # The order of the tables on the page (and the keys of their exports).
-TABLES = ("alerts", "categories", "stations", "refrigerants", "fractions", "yields",
+TABLES = ("alerts", "refusals", "categories", "stations", "refrigerants", "fractions", "yields",
           "massbalance", "wip", "throughput")
 
 
@@ -118,10 +120,8 @@ def index() -> ResponseReturnValue:
     with engine().connect() as conn:
         if conn.dialect.name == "postgresql":  # one snapshot for the roll-up and the unit rows
             conn.execution_options(isolation_level="REPEATABLE READ")
-        figures = queries.collect(conn, span, mass_balance_pct=config.mass_balance_pct,
-                                  low_recovery_pct=config.low_recovery_pct,
-                                  alert_rows=None if fmt else queries.ALERT_ROWS)
-    built = report.build(figures, span, config, info.gwp, moment)
+        figures = queries.collect(conn, span, alert_rows=None if fmt else queries.ALERT_ROWS)
+    built = report.build(figures, span, catalogue_in_force(), info.gwp, moment)
     if fmt is not None:
         return _export(built["tables"][request.args["table"]], span, fmt, info.timezone.key)
     if span.kind == "custom":

@@ -8,20 +8,26 @@ range's whole UTC hours (ledger/hourly.py; at 1,400 units a day a month is ~37,0
 rows, most of them yields, instead of ~320,000 units, outputs and recoveries) and from the
 per-unit rows for the parts of an hour at its edges (ranges in a zone whose offset is not
 whole hours). What cannot be summed from hours reads the per-unit rows of the whole range:
-cycle-time percentiles and out-of-balance units (their thresholds and exact values are per
-unit), low recovery (per unit and gas within the range), the alert lists, work in progress.
+cycle-time percentiles (per unit), work in progress, and the flags and refusals.
+
+The alerts are the ledger's own flags (`rule_flags`: computed by ledger/rules/flags.py from
+the entries, with the tolerances of the catalogue in force, and reviewed by managers), and
+the refused attempts are `refusals` (attempt.refused records): the dashboard applies no
+threshold of its own.
 
 - the roll-up: its primary key (figure, hour, ...)
 - units completed (cycle times, mass balance; sums at the edges):
   `ix_units_completed_at_figures`, which covers what those read
 - units received per intake station at the edges: `ix_units_received_at_label`
 - work in progress: `ix_units_state_received_at_label` (state = 'received')
-- refrigerant recovered at the edges, low recovery: `ix_refrigerant_recoveries_at_figures`
-  (covering too)
+- refrigerant recovered at the edges: `ix_refrigerant_recoveries_at_figures` (covering)
 - outputs by fraction and station at the edges: `ix_unit_outputs_at`
 - yields at the edges (outputs of the units completed there): `ix_units_completed_at_figures`,
   then `ix_unit_outputs_label` per unit
 - fractions of the lots seen: the primary key of `lots`
+- flags raised in the range: `rule_flags(raised_at)`; units out of balance per category: the
+  same, then `units` by primary key
+- refused attempts: `refusals(at, rule)`
 - calibration: `scales` (one row per scale: a handful)
 
 `tests/web/test_dashboard_units.py` checks each plan with EXPLAIN QUERY PLAN on SQLite, and
@@ -39,6 +45,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from ledger.rules import reasons
 from web.dashboard.ranges import Range, utc_text
 
 ALERT_ROWS = 50  # alerts listed on the page per kind; exports list them all
@@ -120,11 +127,9 @@ SQL: dict[str, str] = {
         WHERE u.completed_at >= :start AND u.completed_at < :end
         GROUP BY u.category, o.kind, o.code, o.lot""",
     # -- per unit over the whole range --------------------------------------------------------
-    # per category: every completed unit's cycle time, and how many are out of mass balance
+    # per category: every completed unit's cycle time
     "units_completed": """
-        SELECT category, {cycle_times},
-               SUM(CASE WHEN gross_g > 0 AND ABS(outputs_g + refrigerant_g - gross_g) * 100.0
-                             > :mass_balance_pct * gross_g THEN 1 ELSE 0 END)
+        SELECT category, {cycle_times}
         FROM units WHERE completed_at >= :start AND completed_at < :end
         GROUP BY category""",
     # `received_at >= ''` (always true) makes SQLite range over (state, received_at) instead
@@ -133,23 +138,30 @@ SQL: dict[str, str] = {
         SELECT category, COUNT(*), MIN(received_at), SUM(gross_g)
         FROM units WHERE state = 'received' AND received_at >= :epoch
         GROUP BY category""",
-    # the first :limit alerts, each with the number of them all (the window counts the
-    # groups before LIMIT)
-    "low_recovery": """
-        SELECT label, refrigerant, SUM(recovered_g), MAX(nameplate_charge_g), MAX(at),
-               MAX(station), COUNT(*) OVER ()
-        FROM refrigerant_recoveries
-        WHERE at >= :start AND at < :end AND nameplate_charge_g > 0
-        GROUP BY label, refrigerant
-        HAVING SUM(recovered_g) * 100.0 < :low_recovery_pct * MAX(nameplate_charge_g)
-        ORDER BY MAX(at), label LIMIT :limit""",
-    "mass_balance": """
-        SELECT label, category, gross_g, outputs_g, refrigerant_g, completed_at,
-               completed_station
-        FROM units
-        WHERE completed_at >= :start AND completed_at < :end AND gross_g > 0
-          AND ABS(outputs_g + refrigerant_g - gross_g) * 100.0 > :mass_balance_pct * gross_g
-        ORDER BY completed_at, label LIMIT :limit""",
+    # the ledger's flags raised in the range: how many of each code (and still open), the
+    # first :limit of them, and the units out of mass balance (the code is picked and their
+    # categories looked up in Python, by primary key: with statistics, SQLite answers a
+    # join, an IN or a code filter here by walking a whole table)
+    "flag_counts": """
+        SELECT code, COUNT(*), SUM(CASE WHEN resolution IS NULL THEN 1 ELSE 0 END)
+        FROM rule_flags WHERE raised_at >= :start AND raised_at < :end
+        GROUP BY code""",
+    "flags": """
+        SELECT subject, code, flag_key, params, raised_at, resolution, review_index
+        FROM rule_flags WHERE raised_at >= :start AND raised_at < :end
+        ORDER BY raised_at, subject, code, flag_key LIMIT :limit""",
+    "out_of_balance": """
+        SELECT subject, code FROM rule_flags
+        WHERE raised_at >= :start AND raised_at < :end""",
+    "categories": "SELECT label, category FROM units WHERE label IN ({names})",
+    # the attempts stations refused and recorded (attempt.refused)
+    "refusal_counts": """
+        SELECT rule, COUNT(*) FROM refusals WHERE at >= :start AND at < :end
+        GROUP BY rule""",
+    "refusals": """
+        SELECT idx, at, station, operator, rule, attempted, about
+        FROM refusals WHERE at >= :start AND at < :end
+        ORDER BY at, rule LIMIT :limit""",
     "lots": "SELECT lot, fraction, hazardous FROM lots WHERE lot IN ({names})",
     "scales": "SELECT scale, last_check_at, last_check_passed, last_pass_at FROM scales",
 }
@@ -172,9 +184,10 @@ class Figures:
     fractions: dict[str, dict[str, Any]] = field(default_factory=dict)
     components: dict[str, dict[str, int]] = field(default_factory=dict)
     yields: dict[str, dict[str, int]] = field(default_factory=dict)  # category -> fraction -> g
-    low_recovery: list[tuple[Any, ...]] = field(default_factory=list)
-    low_recovery_count: int = 0
-    mass_balance: list[tuple[Any, ...]] = field(default_factory=list)
+    flag_counts: dict[str, tuple[int, int]] = field(default_factory=dict)  # code -> all, open
+    flags: list[tuple[Any, ...]] = field(default_factory=list)
+    refusal_counts: dict[str, int] = field(default_factory=dict)  # rule -> attempts refused
+    refusals: list[tuple[Any, ...]] = field(default_factory=list)
     scales: list[tuple[Any, ...]] = field(default_factory=list)
 
 
@@ -215,17 +228,23 @@ def whole_hours(span: Range) -> tuple[datetime, datetime] | None:
     return (first, last) if first < last else None
 
 
-def lot_fractions(conn: Connection, lots: Iterable[str]) -> dict[str, tuple[str, bool]]:
-    """lot -> (fraction, hazardous), for the lots named (primary-key lookups, in chunks)."""
-    names = sorted(set(lots))
-    found: dict[str, tuple[str, bool]] = {}
+def _by_key(conn: Connection, query: str, keys: Iterable[str]) -> dict[str, Any]:
+    """key -> the rest of its row, for the keys named (primary-key lookups, in chunks)."""
+    names = sorted(set(keys))
+    found: dict[str, Any] = {}
     for i in range(0, len(names), 500):
         part = names[i:i + 500]
         binds = {f"l{n}": name for n, name in enumerate(part)}
-        sql = SQL["lots"].format(names=", ".join(f":{key}" for key in binds))
-        for lot, fraction, hazardous in conn.execute(text(sql), binds):
-            found[lot] = (fraction, bool(hazardous))
+        sql = SQL[query].format(names=", ".join(f":{key}" for key in binds))
+        for key, *rest in conn.execute(text(sql), binds):
+            found[key] = rest[0] if len(rest) == 1 else tuple(rest)
     return found
+
+
+def lot_fractions(conn: Connection, lots: Iterable[str]) -> dict[str, tuple[str, bool]]:
+    """lot -> (fraction, hazardous), for the lots named."""
+    return {lot: (fraction, bool(hazardous))
+            for lot, (fraction, hazardous) in _by_key(conn, "lots", lots).items()}
 
 
 class _Reader:
@@ -289,17 +308,19 @@ def _outputs(conn: Connection, figures: Figures, outputs: list, yields: list) ->
         per[fraction] = per.get(fraction, 0) + _int(mass)
 
 
-def _units_completed(read: _Reader, figures: Figures, mass_balance_pct: float) -> None:
-    """Units out of mass balance per category, and cycle-time percentiles per category and
-    over all, from one pass over the range's completed units (an index-only scan). Every
+def _units_completed(read: _Reader, figures: Figures) -> None:
+    """Cycle-time percentiles per category and over all, from one pass over the range's
+    completed units (an index-only scan), and the units the ledger flagged out of mass
+    balance per category. Every
     unit's time is read and sorted here: at a month of 43,000 units that costs less than
     ranking them with SQL window functions (by ~50 ms on SQLite and on PostgreSQL)."""
     times: dict[str, list[int]] = {}
-    for category, joined, out_of_balance in read.run("units_completed",
-                                                     mass_balance_pct=mass_balance_pct):
+    for category, joined in read.run("units_completed"):
         times[category] = sorted(map(int, joined.split(",")))
-        if out_of_balance:
-            _category(figures, category)["out_of_balance"] += _int(out_of_balance)
+    labels = [subject.split(":", 1)[1] for subject, code in read.run("out_of_balance")
+              if code == reasons.MASS_BALANCE.code]
+    for category in _by_key(read.conn, "categories", labels).values():
+        _category(figures, category)["out_of_balance"] += 1
     every = sorted(ms for values in times.values() for ms in values)
     figures.cycle = {category: _quantiles(values) for category, values in times.items()}
     figures.cycle_all = _quantiles(every)
@@ -311,8 +332,7 @@ def _quantiles(milliseconds: list[int]) -> Quantiles:
                  for q in QUANTILES)
 
 
-def collect(conn: Connection, span: Range, *, mass_balance_pct: float,
-            low_recovery_pct: float, alert_rows: int | None = ALERT_ROWS,
+def collect(conn: Connection, span: Range, *, alert_rows: int | None = ALERT_ROWS,
             rollup: bool = True) -> Figures:
     """Every figure of the dashboard for `span`, in one read transaction.
 
@@ -339,16 +359,14 @@ def collect(conn: Connection, span: Range, *, mass_balance_pct: float,
             more = _sums(read, figures, "", start=start, end=end_utc)
             outputs, yields = outputs + more[0], yields + more[1]
     _outputs(conn, figures, outputs, yields)
-    _units_completed(read, figures, mass_balance_pct)
+    _units_completed(read, figures)
     for category, n, oldest, gross in read.run("wip", epoch=""):
         figures.wip[category] = {"units": n, "oldest": oldest, "gross_g": _int(gross)}
-    low = read.run("low_recovery", low_recovery_pct=low_recovery_pct, limit=limit).all()
-    figures.low_recovery = [(label, gas, _int(got), _int(plate), at, station)
-                            for label, gas, got, plate, at, station, _all in low]
-    figures.low_recovery_count = low[0][-1] if low else 0
-    figures.mass_balance = [tuple(r) for r in read.run("mass_balance",
-                                                       mass_balance_pct=mass_balance_pct,
-                                                       limit=limit)]
+    figures.flag_counts = {code: (_int(n), _int(still_open))
+                           for code, n, still_open in read.run("flag_counts")}
+    figures.flags = [tuple(r) for r in read.run("flags", limit=limit)]
+    figures.refusal_counts = {rule: _int(n) for rule, n in read.run("refusal_counts")}
+    figures.refusals = [tuple(r) for r in read.run("refusals", limit=limit)]
     figures.scales = [tuple(r) for r in conn.execute(text(SQL["scales"]))]
     return figures
 
@@ -358,7 +376,7 @@ def explain(conn: Connection, span: Range, **params: Any) -> dict[str, list[str]
     plans: dict[str, list[str]] = {}
     binds = {**example_binds(span), **params}
     for name, sql in SQL.items():
-        if name == "lots":
+        if "{names}" in sql:
             sql = sql.format(names=":l0")
             binds["l0"] = "LOT"
         sql = sql.replace("{cycle_times}", _cycle_times("sqlite"))
@@ -370,6 +388,7 @@ def explain(conn: Connection, span: Range, **params: Any) -> dict[str, list[str]
 def example_binds(span: Range) -> dict[str, Any]:
     """Values for every query's parameters, for plans of `span`'s queries."""
     first, end = whole_hours(span) or (span.start, span.start)
-    return {"start": span.start_utc, "end": span.end_utc, "mass_balance_pct": 5, "epoch": "",
-            "low_recovery_pct": 90, "limit": 10, "first_hour": first.strftime("%Y-%m-%dT%H"),
+    return {"start": span.start_utc, "end": span.end_utc, "epoch": "",
+            "limit": 10,
+            "first_hour": first.strftime("%Y-%m-%dT%H"),
             "end_hour": end.strftime("%Y-%m-%dT%H")}

@@ -19,12 +19,13 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ledger import gwp
+from ledger.catalogue import Catalogue, Tolerances
+from ledger.rules import reasons
 from web.dashboard import yields
 from web.dashboard.queries import Figures
 from web.dashboard.ranges import Range
-from web.dashboard.settings import DashboardSettings
 from web.formatting import MISSING, localtime
-from web.names import code_name
+from web.names import code_name, flag_text, flag_title, resolution_name
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,11 @@ class Status:
 class AlertKind:
     code: str
     title: str
-    count: int | None  # None: no data source yet
+    count: int | None  # None: no data source
     rule: str
+
+# What the dashboard counts as a refused duplicate intake (attempt.refused rules).
+DUPLICATE_INTAKE = (reasons.DUPLICATE_LABEL.code, reasons.DUPLICATE_TRADE_IN.code)
 
 
 # -- formatting --------------------------------------------------------------------------------
@@ -156,20 +160,27 @@ def _pct(part: float, whole: float) -> float | None:
     return part * 100.0 / whole if whole else None
 
 
+def _share(part: int, whole: int) -> Decimal | None:
+    """An exact share in per cent, as the catalogue's yield ranges are."""
+    return Decimal(part) * 100 / Decimal(whole) if whole else None
+
+
 def _utc(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 # -- the tables ---------------------------------------------------------------------------------
 
-def build(figures: Figures, span: Range, settings: DashboardSettings, basis: str,
+def build(figures: Figures, span: Range, catalogue: Catalogue, basis: str,
           now: datetime) -> dict[str, Any]:
-    """Everything the page shows: key figures, alert summary, the chart's bars, the tables."""
+    """Everything the page shows: key figures, alert summary, the chart's bars, the tables.
+    `catalogue` is the one in force: its yield ranges and tolerances."""
+    tolerances = catalogue.tolerances
     tables = {t.key: t for t in (
         _categories(figures), _stations(figures), _throughput(figures, span),
         _wip(figures, now), _refrigerants(figures, basis), _fractions(figures),
-        _yields(figures, settings.yields), _mass_balance(figures, settings),
-        _alerts(figures, settings, now))}
+        _yields(figures, catalogue), _mass_balance(figures, tolerances),
+        _alerts(figures, tolerances, now), _refusals(figures))}
     units = sum(row["units"] for row in figures.by_category.values())
     active_hours = sum(1 for n in figures.per_hour.values() if n)
     gross = sum(row["gross_g"] for row in figures.by_category.values())
@@ -190,7 +201,8 @@ def build(figures: Figures, span: Range, settings: DashboardSettings, basis: str
     }
     flagged = replace(tables["yields"], note=None, rows=[
         row for row in tables["yields"].rows if row[5].code in ("below", "above")])
-    return {"key": key, "tables": tables, "alerts": alert_kinds(figures, settings, now),
+    return {"key": key, "tables": tables, "alerts": alert_kinds(figures, tolerances, now),
+            "flags_total": sum(n for n, _open in figures.flag_counts.values()),
             "yields_flagged": flagged}
 
 
@@ -326,7 +338,7 @@ def _fractions(f: Figures) -> Table:
     return table
 
 
-def _yields(f: Figures, ranges: yields.Expected) -> Table:
+def _yields(f: Figures, catalogue: Catalogue) -> Table:
     table = Table("yields", _("Yield coefficients by category"), [
         Column(_("Category")), Column(_("Fraction")), Column(_("Mass (kg)"), "kg"),
         Column(_("Yield, share of gross (%)"), "pct"), Column(_("Expected (%)")),
@@ -336,23 +348,24 @@ def _yields(f: Figures, ranges: yields.Expected) -> Table:
     for category in sorted(f.yields.keys() | f.by_category.keys()):
         gross = f.by_category.get(category, {}).get("gross_g", 0)
         masses = dict(f.yields.get(category, {}))
-        for fraction in ranges.get(category, {}):
+        known = catalogue.categories.get(category)
+        for fraction in known.yields if known else ():
             masses.setdefault(fraction, 0)
         for fraction, mass in sorted(masses.items(), key=lambda kv: -kv[1]):
-            share = _pct(mass, gross)
-            status, span = yields.check(ranges, category, fraction, share or 0.0)
+            share = _share(mass, gross)
+            status, span = yields.check(catalogue, category, fraction, share or Decimal(0))
             expected = (f"{format_decimal(span[0], format='0.##')}–"
                         f"{format_decimal(span[1], format='0.##')}" if span else None)
             table.rows.append([code_name(category), code_name(fraction), mass, share,
                                expected, Status(status, words[status])])
     table.note = _("Outputs of the units completed in this range, as a share of their gross "
-                   "intake weight. Expected ranges come from the process catalogue "
-                   "(ledger/catalogue.toml), defaults to be set per plant.")
+                   "intake weight. Expected ranges come from the process catalogue in force "
+                   "(published in the ledger); the ledger flags each unit outside them.")
     return table
 
 
-def _mass_balance(f: Figures, settings: DashboardSettings) -> Table:
-    limit = format_decimal(settings.mass_balance_pct, format="0.##")
+def _mass_balance(f: Figures, tolerances: Tolerances) -> Table:
+    limit = format_decimal(tolerances.mass_balance_pct, format="0.##")
     table = Table("massbalance", _("Mass balance at completion"), [
         Column(_("Category")), Column(_("Units completed"), "int"),
         Column(_("Gross intake weight (kg)"), "kg"),
@@ -372,30 +385,42 @@ def _mass_balance(f: Figures, settings: DashboardSettings) -> Table:
     return table
 
 
-def alert_kinds(f: Figures, settings: DashboardSettings, now: datetime) -> list[AlertKind]:
-    pct = format_decimal(settings.low_recovery_pct, format="0.##")
-    balance = format_decimal(settings.mass_balance_pct, format="0.##")
-    hours = format_decimal(settings.calibration_period_h, format="0.##")
-    overdue = len(_overdue_scales(f, settings, now))
-    return [
-        AlertKind("low_recovery", _("Low refrigerant recovery"), f.low_recovery_count,
-                  _("Recovered less than %(pct)s %% of the nameplate charge.", pct=pct)),
-        AlertKind("mass_balance", _("Mass balance"),
-                  sum(row["out_of_balance"] for row in f.by_category.values()),
-                  _("Outputs + refrigerant differ from the gross weight by more than "
-                    "%(pct)s %% at completion.", pct=balance)),
-        AlertKind("calibration", _("Calibration overdue"), overdue,
-                  _("No passing calibration check within %(hours)s h (as of now).",
-                    hours=hours)),
-        AlertKind("duplicate_intake", _("Refused duplicate intake"), None,
-                  _("No data source yet: stations will report refused intakes (issue 5).")),
-    ]
+def alert_kinds(f: Figures, tolerances: Tolerances, now: datetime) -> list[AlertKind]:
+    """How many flags of each kind the ledger raised in the range (reviewed ones included),
+    the scales due a check now, and the refused duplicate intakes."""
+    pct = format_decimal(tolerances.low_recovery_pct, format="0.##")
+    balance = format_decimal(tolerances.mass_balance_pct, format="0.##")
+    hours = format_decimal(tolerances.calibration_period_h, format="0.##")
+    receipt = format_decimal(tolerances.receipt_pct, format="0.##")
+    rules = {
+        reasons.LOW_RECOVERY.code: _("Recovered less than %(pct)s %% of the nameplate charge.",
+                                     pct=pct),
+        reasons.MASS_BALANCE.code: _("Outputs + refrigerant differ from the gross weight by "
+                                     "more than %(pct)s %% at completion.", pct=balance),
+        reasons.YIELD.code: _("A fraction's share of the gross weight is outside the "
+                              "catalogue's expected range."),
+        reasons.CALIBRATION_OVERDUE.code: _("Weighed on a scale with no passing calibration "
+                                            "check within %(hours)s h before.", hours=hours),
+        reasons.RECEIPT_WEIGHT.code: _("A lot was received more than %(pct)s %% off its "
+                                       "sealed weight.", pct=receipt),
+    }
+    kinds = [AlertKind(code, flag_title(code), f.flag_counts.get(code, (0, 0))[0], rule)
+             for code, rule in rules.items()]
+    kinds.append(AlertKind("scales_due", _("Scales due a calibration check"),
+                           len(_overdue_scales(f, tolerances, now)),
+                           _("No passing calibration check within %(hours)s h (as of now).",
+                             hours=hours)))
+    kinds.append(AlertKind("duplicate_intake", _("Refused duplicate intake"),
+                           sum(f.refusal_counts.get(rule, 0) for rule in DUPLICATE_INTAKE),
+                           _("Labels or trade-in codes received before, refused and recorded "
+                             "by the stations.")))
+    return kinds
 
 
-def _overdue_scales(f: Figures, settings: DashboardSettings, now: datetime) -> dict[str, str]:
+def _overdue_scales(f: Figures, tolerances: Tolerances, now: datetime) -> dict[str, str]:
     """scale -> why it needs a check as of `now`: never passed, passed too long ago, or its
     last check failed."""
-    limit = now - timedelta(hours=settings.calibration_period_h)
+    limit = now - timedelta(hours=tolerances.calibration_period_h)
     overdue = {}
     for scale, _last_check, passed, last_pass in f.scales:
         if last_pass is None:
@@ -407,25 +432,16 @@ def _overdue_scales(f: Figures, settings: DashboardSettings, now: datetime) -> d
     return overdue
 
 
-def _alerts(f: Figures, settings: DashboardSettings, now: datetime) -> Table:
+def _alerts(f: Figures, tolerances: Tolerances, now: datetime) -> Table:
     table = Table("alerts", _("Open alerts"), [
-        Column(_("Alert"), "status"), Column(_("Unit or scale")), Column(_("Detail")),
-        Column(_("Time"), "time")])
-    for label, gas, recovered, charge, at, _station in f.low_recovery:
-        table.rows.append([
-            Status("low_recovery", _("Low refrigerant recovery")), label,
-            _("%(gas)s: %(recovered)s g recovered of %(charge)s g nameplate (%(pct)s %%)",
-              gas=gas, recovered=recovered, charge=charge,
-              pct=format_decimal(recovered * 100 / charge, format="0.0")), at])
-    for label, _category, gross, outputs, refrigerant, at, _station in f.mass_balance:
-        weighed = outputs + refrigerant
-        table.rows.append([
-            Status("mass_balance", _("Mass balance")), label,
-            _("Outputs + refrigerant %(weighed)s kg vs gross %(gross)s kg (%(pct)s %%)",
-              weighed=format_decimal(Decimal(weighed) / 1000, format="#,##0.000"),
-              gross=format_decimal(Decimal(gross) / 1000, format="#,##0.000"),
-              pct=format_decimal((weighed - gross) * 100 / gross, format="+0.0;-0.0")), at])
-    overdue = _overdue_scales(f, settings, now)
+        Column(_("Alert"), "status"), Column(_("Unit, lot or scale")), Column(_("Detail")),
+        Column(_("Review")), Column(_("Time"), "time")])
+    language = str(get_locale() or "en").replace("_Hans_", "-")
+    for subject, code, _key, params, at, resolution, _review in f.flags:
+        table.rows.append([Status(code, flag_title(code)), subject.split(":", 1)[1],
+                           flag_text(code, params, language),
+                           resolution_name(resolution), at])
+    overdue = _overdue_scales(f, tolerances, now)
     for scale, last_check, _passed, last_pass in f.scales:
         why = overdue.get(scale)
         if why is None:
@@ -438,7 +454,20 @@ def _alerts(f: Figures, settings: DashboardSettings, now: datetime) -> Table:
             detail = _("Last passing check %(hours)s h ago.",
                        hours=format_decimal((now - _utc(last_pass)).total_seconds() / 3600,
                                             format="#,##0"))
-        table.rows.append([Status("calibration", _("Calibration overdue")), scale, detail,
-                           last_pass or last_check])
-    table.note = _("Low recovery and mass balance: in the range above. Calibration: as of now.")
+        table.rows.append([Status("scales_due", _("Scales due a calibration check")), scale,
+                           detail, "", last_pass or last_check])
+    table.note = _("Flags: computed by the ledger's rules for the units completed and the lots "
+                   "received in the range above, with their managers' review. Scales: as of "
+                   "now.")
+    return table
+
+
+def _refusals(f: Figures) -> Table:
+    table = Table("refusals", _("Refused attempts"), [
+        Column(_("Time"), "time"), Column(_("Station")), Column(_("Operator")),
+        Column(_("Rule")), Column(_("Attempted")), Column(_("About")), Column(_("Entry"), "int")])
+    for idx, at, station, operator, rule, attempted, about in f.refusals:
+        table.rows.append([at, station, operator, rule, attempted, about, idx])
+    table.note = _("What the stations refused and recorded (attempt.refused entries), with "
+                   "the rule that refused it.")
     return table

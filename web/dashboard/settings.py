@@ -1,15 +1,13 @@
-"""The dashboard's settings: alert thresholds, the plant's shifts, how often a live page
-refreshes, and the expected yields (from the process catalogue, ledger/catalogue.toml).
+"""The dashboard's settings: the plant's shifts and how often a live page refreshes.
+
+The thresholds of its alerts are not settings: the ledger computes the flags (ledger/rules/
+flags.py) with the tolerances of the catalogue in force (`Ledger.catalogue()`), and the
+dashboard reads those flags and that catalogue.
 
 Read once when the blueprint is registered, from the app's config (tests, `create_app(config=)`)
 or else the environment, and checked then: a wrong value stops the console at start with a
 message naming the variable, instead of a page failing later.
 
-- `DLEDGER_LOW_RECOVERY_PCT` (90): alert when the refrigerant recovered from a unit is less
-  than this % of its nameplate charge.
-- `DLEDGER_MASS_BALANCE_PCT` (5): alert when |outputs + refrigerant - gross| / gross exceeds
-  this % at completion.
-- `DLEDGER_CALIBRATION_PERIOD_H` (24): alert when a scale's last passing check is older.
 - `DLEDGER_SHIFTS` (`day=08:00-20:00,night=20:00-08:00`): named shifts in plant time; a
   shift whose end is not after its start crosses midnight.
 - `DLEDGER_DASHBOARD_REFRESH_S` (30): a page whose range includes now refreshes its figures
@@ -24,9 +22,7 @@ from dataclasses import dataclass
 from datetime import time
 from typing import Any
 
-from ledger import catalogue
 from web.config import ConfigError
-from web.dashboard import yields
 
 EXTENSION = "dledger_dashboard"
 DEFAULT_SHIFTS = "day=08:00-20:00,night=20:00-08:00"
@@ -50,12 +46,8 @@ class Shift:
 
 @dataclass(frozen=True)
 class DashboardSettings:
-    low_recovery_pct: float
-    mass_balance_pct: float
-    calibration_period_h: float
     shifts: tuple[Shift, ...]
     refresh_s: float
-    yields: yields.Expected
 
     def shift(self, name: str) -> Shift | None:
         return next((s for s in self.shifts if s.name == name), None)
@@ -102,10 +94,6 @@ def parse_shifts(text: str) -> tuple[Shift, ...]:
 
 def load(config: dict[str, Any]) -> DashboardSettings:
     return DashboardSettings(
-        low_recovery_pct=_number(config, "DLEDGER_LOW_RECOVERY_PCT", "90", 100),
-        mass_balance_pct=_number(config, "DLEDGER_MASS_BALANCE_PCT", "5", 100),
-        calibration_period_h=_number(config, "DLEDGER_CALIBRATION_PERIOD_H", "24", 24 * 366),
         shifts=parse_shifts(_value(config, "DLEDGER_SHIFTS", DEFAULT_SHIFTS)),
         refresh_s=_number(config, "DLEDGER_DASHBOARD_REFRESH_S", "30", 3600),
-        yields=yields.expected(catalogue.load()),
     )

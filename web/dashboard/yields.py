@@ -1,23 +1,18 @@
-"""Expected yield coefficients per category, from the process catalogue (ledger/catalogue.toml,
-`Category.yields`), and the check of a measured yield against them. The console reads the
-default catalogue: a station's plant file (station.toml `catalogue`) is the station's own."""
+"""The check of a measured yield against the expected range of the catalogue in force
+(`Category.yields`: exact decimal per cent of the units' gross intake weight)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from ledger.catalogue import Catalogue
 
-Expected = dict[str, dict[str, tuple[float, float]]]  # category -> fraction -> (min %, max %)
 
-
-def expected(catalogue: Catalogue) -> Expected:
-    """Each category's yield ranges, in per cent of its units' gross intake weight."""
-    return {code: dict(category.yields) for code, category in catalogue.categories.items()}
-
-
-def check(ranges: Expected, category: str, fraction: str,
-          share_pct: float) -> tuple[str, tuple[float, float] | None]:
+def check(catalogue: Catalogue, category: str, fraction: str,
+          share_pct: Decimal) -> tuple[str, tuple[Decimal, Decimal] | None]:
     """('within' | 'below' | 'above' | 'unknown', the expected range) of a yield in %."""
-    span = ranges.get(category, {}).get(fraction)
+    known = catalogue.categories.get(category)
+    span = known.yields.get(fraction) if known else None
     if span is None:
         return "unknown", None
     low, high = span

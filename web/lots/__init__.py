@@ -33,6 +33,7 @@ from sqlalchemy import func, select
 from ledger.events import PLANT_STATION, EventError, parse_event, utc_now_ms
 from ledger.log import AppendError, Submission
 from ledger.tables import Lot, Unit, UnitOutput
+from web import reviews
 from web.access import current_role, roles_required
 from web.context import engine, ledger
 from web.names import template_names
@@ -127,7 +128,9 @@ def _page(lot: str, row: Any, ship: Form | None = None, receive: Form | None = N
         "lots/lot.html", lot=row, contents=contents, items=items, unit_count=unit_count,
         mass_g=mass_g or 0, pieces=pieces or 0, entries=entries, proof=proof, shipped=shipped,
         received=received, ship=ship or Form(), receive=receive or Form(), refusal=refusal,
-        can_write=current_role() in WRITERS, shown=CONTENTS_SHOWN), status
+        can_write=current_role() in WRITERS, shown=CONTENTS_SHOWN,
+        flags=reviews.flags_of(f"lot:{lot}", entries), can_review=reviews.can_review(),
+        review_url=url_for(".review", lot=lot)), status
 
 
 @bp.route("/<path:lot>")
@@ -209,6 +212,15 @@ def ship(lot: str) -> ResponseReturnValue:
     flash(gettext("Lot %(lot)s is recorded as shipped to %(receiver)s with manifest "
                   "%(manifest)s.", lot=lot, receiver=receiver, manifest=manifest), "success")
     return redirect(url_for(".lot", lot=lot))
+
+
+@bp.route("/<path:lot>/review", methods=["POST"])
+@roles_required(*reviews.REVIEWERS)
+def review(lot: str) -> ResponseReturnValue:
+    """A manager's review of the lot's receipt-weight flag (web/reviews.py)."""
+    if _lot_row(lot) is None:
+        abort(404)
+    return reviews.review(f"lot:{lot}", url_for(".lot", lot=lot) + "#flags")
 
 
 @bp.route("/<path:lot>/receive", methods=["POST"])

@@ -27,6 +27,7 @@ from sqlalchemy import or_, select
 
 from ledger.events import utc_now_ms
 from ledger.tables import RefrigerantRecovery, Unit, UnitOutput
+from web import reviews
 from web.access import access_of, current_role, roles_required
 from web.context import engine
 from web.names import template_names
@@ -209,4 +210,16 @@ def unit(label: str) -> ResponseReturnValue:
         figures=figures(row, utc_now_ms()), absent=absent,
         lot_links=bool(lots_rule and lots_rule.allows(current_role())),
         output_total=sum(r.mass_g or 0 for r in output_rows),
-        corrected={e.index for e in entries if e.corrected_by})
+        corrected={e.index for e in entries if e.corrected_by},
+        flags=reviews.flags_of(f"unit:{label}", entries), can_review=reviews.can_review(),
+        review_url=url_for(".review", label=label))
+
+
+@bp.route("/<path:label>/review", methods=["POST"])
+@roles_required(*reviews.REVIEWERS)
+def review(label: str) -> ResponseReturnValue:
+    """A manager's review of one of the unit's flags (web/reviews.py)."""
+    with engine().connect() as conn:
+        if conn.execute(select(units.c.label).where(units.c.label == label)).first() is None:
+            abort(404)
+    return reviews.review(f"unit:{label}", url_for(".unit", label=label) + "#flags")

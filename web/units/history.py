@@ -42,6 +42,7 @@ TYPE_NAMES = {
     "lot.shipped": lazy_gettext("Lot shipped"),
     "lot.received": lazy_gettext("Receipt confirmed by the receiver"),
     "correction": lazy_gettext("Correction"),
+    "flag.reviewed": lazy_gettext("Flag reviewed"),
     "certificate.issued": lazy_gettext("Certificate issued"),
     "certificate.revoked": lazy_gettext("Certificate revoked"),
 }
@@ -81,6 +82,8 @@ FIELD_NAMES = {
     "kind": lazy_gettext("Certificate kind"),
     "sha256": lazy_gettext("SHA-256"),
     "approved_by": lazy_gettext("Approved by"),
+    "flag": lazy_gettext("Flag"),
+    "resolution": lazy_gettext("Resolution"),
 }
 # Correction fields, shown as the correction itself rather than as details.
 _SKIP = {"corrects", "set", "void"}
