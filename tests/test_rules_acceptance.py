@@ -286,8 +286,12 @@ def test_the_sample_days_low_recovery_is_flagged(ledger: Ledger) -> None:
         rows = conn.exec_driver_sql(
             "SELECT code, params, resolution FROM rule_flags WHERE subject = "
             f"'unit:{LOW}'").fetchall()
+    recovered = sum(e["event"]["data"]["recovered_g"] for e in map(json.loads, SAMPLE.read_text(
+        encoding="utf-8").splitlines()) if "event" in e and e["event"]["subject"] == f"unit:{LOW}"
+        and e["event"]["type"] == "refrigerant.recovered")
+    assert recovered * 100 < 90 * 155  # the day's deliberate low recovery (about 60 %)
     assert [(code, json.loads(params), resolution) for code, params, resolution in rows] == [
-        ("low_recovery", {"recovered_g": 90, "nameplate_charge_g": 155,
+        ("low_recovery", {"recovered_g": recovered, "nameplate_charge_g": 155,
                           "threshold_pct": "90"}, None)]
     found = ledger.catalogue()
     assert found is not None and found[1].sha256() == CATALOGUE.sha256()
