@@ -16,6 +16,7 @@ HTTP client, ...).
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import threading
 import time
@@ -255,6 +256,8 @@ def station_factory(tmp_path: Path, devices: Devices, monkeypatch: pytest.Monkey
                             cylinder=devices.scales["cylinder"].url, extra=extra, rules=rules)
         config = load_config(path)
         key_path = config.key_file
+        if made and not key_path.exists():  # another folder of the same, registered station
+            shutil.copyfile(made[0].ws.config.key_file, key_path)
         me = identity.load(key_path, STATION_ID) if key_path.exists() else \
             identity.create(key_path, STATION_ID)
         led = instance.ledger()

@@ -1,4 +1,6 @@
-"""Each refusal shows its message and writes nothing; each flag is written and raised.
+"""Each refusal shows its message and writes nothing about the unit (a ledger rule's refusal
+is itself recorded: one attempt.refused event about the station); each flag is raised by the
+ledger from the entries (its `rule_flags` read model) and shown.
 
 Real parts: the station of tests/station/conftest.py (simulated scanner and scales on PTYs,
 SQLite instance), and the console's own dashboard on the same instance for the alerts.
@@ -6,13 +8,23 @@ SQLite instance), and the console's own dashboard on the same instance for the a
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
-import pytest
 from flask import Flask
 
+from ledger import catalogue as catalogues
+from ledger.rules.reasons import REFUSALS
 from station.workflow import Message
-from tests.station.conftest import BADGE, CYLINDER, CYLINDER_R134A, Station
+from tests.station.conftest import (
+    BADGE,
+    CYLINDER,
+    CYLINDER_R134A,
+    STATION_ID,
+    Station,
+    wait_for,
+)
 from tests.web.conftest import PASSWORD
 
 FRIDGE = "CN3301-2026-0000201"
@@ -26,13 +38,25 @@ def snapshot(station: Station) -> tuple[int, dict[str, int]]:
 
 def refused(station: Station, before: tuple[int, dict[str, int]], outcome: dict[str, Any],
             code: str, *words: str) -> str:
-    """The outcome is refusal `code`, its message has `words`, and nothing was written."""
+    """The outcome is refusal `code`, its message has `words`, and nothing of the step was
+    written: a ledger rule's refusal adds exactly its attempt.refused record (about the
+    station, naming the rule), a refusal of the worker's session adds nothing."""
     assert not outcome["ok"] and outcome["refusal"] == code, outcome
     assert outcome["events"] == []
     text = Message(outcome["message"]["template"], outcome["message"]["params"]).text()
     for word in words:
         assert word in text, text
-    assert snapshot(station) == before, "a refused step wrote something"
+    size, counts = snapshot(station)
+    if outcome["attempt"] is None:
+        assert code not in REFUSALS, f"the ledger's rule {code} refused without a record"
+        assert (size, counts) == before, "a refused step wrote something"
+    else:
+        assert code in REFUSALS
+        assert size == before[0] + 1, "a refused step wrote more than its attempt.refused"
+        assert counts == {**before[1], "delivered": before[1]["delivered"] + 1}
+        _, entry = station.ledger.subject_entries(f"station:{STATION_ID}")[-1]
+        assert entry["id"] == outcome["attempt"] and entry["type"] == "attempt.refused"
+        assert entry["data"]["rule"] == code
     assert station.ws.state()["last"]["refusal"] == code
     return text
 
@@ -125,6 +149,7 @@ def test_a_trade_in_code_already_received_is_refused(station: Station) -> None:
     before = snapshot(station)
     station.scan(code)
     refused(station, before, station.ws.last, "duplicate_trade_in", code, FRIDGE)
+    before = snapshot(station)
     outcome = station.act("set_details", trade_in_code=code)
     refused(station, before, outcome, "duplicate_trade_in", code)
 
@@ -149,6 +174,7 @@ def test_a_recovery_past_the_cylinders_limit_is_refused(station: Station) -> Non
     station.place("cylinder", 17_100)
     assert station.act("recovery_before")["ok"]
     station.place("cylinder", 17_300)
+    before = snapshot(station)
     refused(station, before, station.act("recovery_after"), "cylinder_overfill", "17300")
 
 
@@ -176,12 +202,12 @@ def test_out_of_range_readings_are_refused(station: Station) -> None:
     station.act("select_category", category="fridge")
     before = snapshot(station)
     station.place("platform", 2_000)  # 2 kg is no fridge
-    refused(station, before, station.act("weigh_intake"), "out_of_range", "2000",
+    refused(station, before, station.act("weigh_intake"), "weight_out_of_range", "2000",
             "check the category")
     station.devices.scales["platform"].overload()
     poller = station.ws.scales["SC-1"]
-    from tests.station.conftest import wait_for
     wait_for(lambda: poller.view().status == "overload", what="overload")
+    before = snapshot(station)
     refused(station, before, station.act("weigh_intake"), "out_of_range", "overload")
 
 
@@ -197,7 +223,7 @@ def test_steps_out_of_order_are_refused(station: Station) -> None:
     station.act("open_lot", fraction="steel")
     before = snapshot(station)
     station.place("platform", 20_000)
-    refused(station, before, station.act("output", fraction="steel"), "out_of_order",
+    refused(station, before, station.act("output", fraction="steel"), "depollution_first",
             "refrigerant", "compressor_oil")
 
 
@@ -240,24 +266,36 @@ def dashboard(app: Flask) -> str:
     return page.get_data(as_text=True)
 
 
-def completed_flags(station: Station, label: str) -> list[dict[str, Any]]:
+def ledger_flags(station: Station, label: str) -> list[dict[str, Any]]:
+    """The flags the ledger raised for the unit (its `rule_flags` read model), as
+    Flag.record(): computed from the entries at completion, never declared by the station."""
     station.wait_delivered()
     last = station.entries(f"unit:{label}")[-1]
-    assert last["type"] == "unit.completed"
-    return last["data"].get("flags", [])
+    assert last["type"] == "unit.completed" and "flags" not in last["data"]
+    with station.ledger.engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT code, flag_key, params FROM rule_flags WHERE subject = ? "
+            "ORDER BY raised_index, code, flag_key", (f"unit:{label}",)).fetchall()
+    return [{"code": code, "key": key or None, "params": json.loads(params)}
+            for code, key, params in rows]
+
+
+def shown(flags: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The kiosk's flags as Flag.record() (without their message)."""
+    return [{"code": f["code"], "key": f["key"], "params": f["params"]} for f in flags]
 
 
 def test_low_recovery_is_flagged_and_shown_on_the_dashboard(station: Station) -> None:
     receive(station, FRIDGE)
     outcome = recover(station, recovered_g=40)  # 40 of 55 g: 72.7 %
     assert outcome["ok"] and [f["code"] for f in outcome["flags"]] == ["low_recovery"]
-    assert outcome["flags"][0]["params"]["share_permille"] == 727
+    low = {"code": "low_recovery", "key": None,
+           "params": {"recovered_g": 40, "nameplate_charge_g": 55, "threshold_pct": "90"}}
+    assert shown(outcome["flags"]) == [low]
     finish_fridge(station, 45_200 - 40)
     done = station.act("complete")
-    assert [f["code"] for f in done["flags"]] == ["low_recovery"]
-    assert completed_flags(station, FRIDGE) == [
-        {"code": "low_recovery", "params": {"recovered_g": 40, "nameplate_charge_g": 55,
-                                            "share_permille": 727, "threshold_pct": 90}}]
+    assert shown(done["flags"]) == [low]
+    assert ledger_flags(station, FRIDGE) == [low]
     page = dashboard(console(station))
     assert FRIDGE in page and "Low refrigerant recovery" in page
 
@@ -269,8 +307,9 @@ def test_mass_balance_outside_tolerance_is_flagged_and_shown(station: Station) -
     assert output(station, "LOT-PANEL-1", "crt_panel_glass", 11_000)["ok"]
     done = station.act("complete")  # 17 kg of 30 kg accounted for
     assert done["ok"] and "mass_balance" in [f["code"] for f in done["flags"]]
-    flag = next(f for f in completed_flags(station, CRT) if f["code"] == "mass_balance")
-    assert flag["params"]["accounted_g"] == 17_000 and flag["params"]["gross_g"] == 30_000
+    flag = next(f for f in ledger_flags(station, CRT) if f["code"] == "mass_balance")
+    assert flag["params"] == {"accounted_g": 17_000, "gross_g": 30_000, "tolerance_pct": "5"}
+    assert flag in shown(done["flags"])
     page = dashboard(console(station))
     assert CRT in page and "Mass balance" in page
 
@@ -281,28 +320,34 @@ def test_yields_outside_the_category_range_are_flagged(station: Station) -> None
     assert output(station, "LOT-PANEL-1", "crt_panel_glass", 11_000)["ok"]  # 36.7 %: fine
     assert output(station, "LOT-PLAST-2", "plastics", 17_000)["ok"]  # 56.7 %: high
     done = station.act("complete")
-    yields = [f for f in done["flags"] if f["code"] == "yield_out_of_range"]
-    assert sorted(f["params"]["fraction"] for f in yields) == ["crt_funnel_glass", "plastics"]
-    recorded = [f for f in completed_flags(station, CRT) if f["code"] == "yield_out_of_range"]
-    assert recorded == [{"code": f["code"], "params": f["params"]} for f in yields]
+    yields = [f for f in shown(done["flags"]) if f["code"] == "yield_out_of_range"]
+    assert sorted(f["key"] for f in yields) == ["crt_funnel_glass", "plastics"]
+    assert [f["params"]["fraction"] for f in yields] == [f["key"] for f in yields]
+    recorded = [f for f in ledger_flags(station, CRT) if f["code"] == "yield_out_of_range"]
+    assert recorded == yields
 
 
-@pytest.mark.parametrize("period_h", [0.0005])  # 1.8 s: the seed's check is soon too old
 def test_a_scale_past_its_calibration_period_is_flagged_and_shown(station_factory: Any,
-                                                                  period_h: float) -> None:
-    station = station_factory(rules=f"calibration_period_h = {period_h}")
-    import time
-    time.sleep(period_h * 3600 + 0.2)
+                                                                  tmp_path: Path) -> None:
+    """The period is the catalogue's in force: one of 0 h makes the seed's checks too old
+    for any later weighing; the station fetches it from the ledger when it starts."""
+    seeded = station_factory()
+    plant_file = tmp_path / "plant.toml"
+    plant_file.write_text("[tolerances]\ncalibration_period_h = 0\n", encoding="utf-8")
+    seeded.ledger.publish_catalogue(catalogues.load(plant_file), "short-period", "M-0001")
+    seeded.close()
+    station = station_factory(folder="after-publication")
     receive(station, CRT, category="crt_tv", gross_g=30_000)
     assert station.ws.last["flags"][0]["code"] == "calibration_overdue"
     assert station.ws.last["flags"][0]["params"]["scale"] == "SC-1"
+    assert station.ws.last["flags"][0]["params"]["hours"] == 0
     assert output(station, "LOT-FUNNEL-1", "crt_funnel_glass", 6_000)["ok"]
     assert output(station, "LOT-PANEL-1", "crt_panel_glass", 12_000)["ok"]
     station.place("platform", 12_000)
     assert output(station, "LOT-PLAST-3", "plastics", 12_000)["ok"]
     done = station.act("complete")
-    assert [f["params"]["scale"] for f in done["flags"] if f["code"] == "calibration_overdue"] \
-        == ["SC-1"]
-    assert "calibration_overdue" in [f["code"] for f in completed_flags(station, CRT)]
-    page = dashboard(console(station, DLEDGER_CALIBRATION_PERIOD_H=period_h))
+    assert [f["key"] for f in done["flags"] if f["code"] == "calibration_overdue"] == ["SC-1"]
+    assert [f["key"] for f in ledger_flags(station, CRT)
+            if f["code"] == "calibration_overdue"] == ["SC-1"]
+    page = dashboard(console(station))
     assert "Calibration overdue" in page and "SC-1" in page
