@@ -58,9 +58,9 @@ def test_delivery_is_in_order_exactly_once_and_holds_what_the_ledger_refuses(
     instance, station, client = setup
     box = Outbox(tmp_path / "outbox.db")
     first = received(station, "CN3301-2026-0000402")
-    orphan = signed(station, "unit.completed", "unit:CN3301-2026-0000499", {})  # never received
-    after_orphan = signed(station, "refrigerant.absent", "unit:CN3301-2026-0000499",
-                          {"reason": "not_refrigerant_bearing"})
+    orphan = signed(station, "refrigerant.absent", "unit:CN3301-2026-0000499",
+                    {"reason": "not_refrigerant_bearing"})  # never received
+    after_orphan = signed(station, "unit.completed", "unit:CN3301-2026-0000499", {})
     other = received(station, "CN3301-2026-0000403")
     box.commit([first, orphan, after_orphan, other], {})
     # The ledger already has `first` (an answer lost on the way back): no second entry.
@@ -72,7 +72,7 @@ def test_delivery_is_in_order_exactly_once_and_holds_what_the_ledger_refuses(
     assert box.counts() == {"pending": 0, "delivered": 2, "held": 2}
     held = box.held()
     assert [h.event_id for h in held] == [orphan["event"]["id"], after_orphan["event"]["id"]]
-    assert "has not been received" in held[0].reason
+    assert "has not been weighed in" in held[0].reason and "not_received" in held[0].reason
     assert held[1].reason == f"waits for held event {orphan['event']['id']}"
     # A new event about the held subject waits too; other subjects go on.
     late = signed(station, "unit.completed", "unit:CN3301-2026-0000499", {})
@@ -84,9 +84,13 @@ def test_delivery_is_in_order_exactly_once_and_holds_what_the_ledger_refuses(
                                      "source": "collector"})])
     assert box.release() == 3
     refused_again = courier.deliver_once()
-    assert refused_again == 1 and box.counts()["held"] == 2  # completed before refrigerant
-    types = [e["type"] for e in client.subject_events("unit:CN3301-2026-0000499")]
-    assert types == ["unit.received", "unit.completed"]
+    assert refused_again == 1 and box.counts()["held"] == 2  # completed with its outputs missing
+    held = box.held()
+    assert [h.event_id for h in held] == [after_orphan["event"]["id"], late["event"]["id"]]
+    assert "(rule steps_missing)" in held[0].reason
+    assert held[1].reason == f"waits for held event {after_orphan['event']['id']}"
+    types = [e["type"] for _, e in client.subject_entries("unit:CN3301-2026-0000499")]
+    assert types == ["unit.received", "refrigerant.absent"]
     box.close()
 
 

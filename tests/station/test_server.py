@@ -39,9 +39,16 @@ def test_endpoints_answer_with_outcomes_and_statuses(station: Station) -> None:
     refused = client.post("/api/act/weigh_intake", json={}, headers=token)
     assert refused.status_code == 409 and refused.get_json()["refusal"] == "no_unit"
     client.post("/api/scan", json={"text": LABEL}, headers=token)
-    bad = client.post("/api/act/select_category", json={"category": "spaceship"}, headers=token)
+    # a category the catalogue in force does not have: the ledger's rule refuses it
+    unknown_category = client.post("/api/act/select_category", json={"category": "spaceship"},
+                                   headers=token)
+    assert unknown_category.status_code == 409
+    assert unknown_category.get_json()["refusal"] == "unknown_category"
+    assert unknown_category.get_json()["message"]["params"]["category"] == "spaceship"
+    bad = client.post("/api/act/set_details", json={"nameplate_charge_g": "lots"},
+                      headers=token)
     assert bad.status_code == 400
-    assert bad.get_json()["message"]["params"] == {"category": "spaceship"}
+    assert bad.get_json()["message"]["params"] == {"value": "lots"}
     assert client.get("/api/state").get_json()["last"]["refusal"] == "bad_input"
     unknown = client.post("/api/act/teleport", json={}, headers=token)
     assert unknown.status_code == 400 and "teleport" in str(unknown.get_json()["message"])
@@ -62,7 +69,12 @@ def _plant(etype: str, subject: str, data: dict[str, Any]) -> Submission:
 def test_a_refused_event_is_held_with_its_reason_and_later_ones_wait(station_factory: Any
                                                                      ) -> None:
     port = free_port()
-    station = station_factory(console_url=f"http://127.0.0.1:{port}")
+    seeded = station_factory()  # a local station first: it seeds the ledger
+    seeded.close()
+    # The console is up just long enough for the station to fetch the catalogue in force.
+    with console_on(seeded.instance, port):
+        station = station_factory(console_url=f"http://127.0.0.1:{port}", folder="http")
+        wait_for(lambda: station.ws.state()["catalogue"]["categories"], what="the catalogue")
     station.scan(BADGE)
     station.scan("LOT-HELD-1")
     assert station.act("open_lot", fraction="steel")["ok"]  # offline: the console is down
@@ -79,7 +91,7 @@ def test_a_refused_event_is_held_with_its_reason_and_later_ones_wait(station_fac
         outbox = station.ws.state()["outbox"]
         assert outbox["pending"] == 0 and outbox["held"] == 1 and outbox["delivered"] == 1
         held = outbox["held_events"][0]
-        assert held["subject"] == "lot:LOT-HELD-1" and "already opened" in held["reason"]
+        assert held["subject"] == "lot:LOT-HELD-1" and "(rule lot_state)" in held["reason"]
         assert [e["type"] for e in station.entries(f"unit:{LABEL}")] == ["unit.received"]
         # The station still believes the lot is its own: sealing it waits behind the held one.
         station.place("platform", 3_000)
@@ -90,7 +102,7 @@ def test_a_refused_event_is_held_with_its_reason_and_later_ones_wait(station_fac
     listing = subprocess.run([sys.executable, "-m", "dledger", "station", "outbox", "--config",
                               str(station.config_path)], capture_output=True, text=True,
                              cwd=REPO, check=True)
-    assert "held=2" in listing.stdout and "already opened" in listing.stdout
+    assert "held=2" in listing.stdout and "(rule lot_state)" in listing.stdout
 
 
 def test_in_http_mode_the_rules_read_the_console(station_factory: Any) -> None:
