@@ -156,15 +156,24 @@ class Ledger:
 
     # -- reading -----------------------------------------------------------------------------
 
-    def subject_entries(self, subject: str, size: int | None = None) -> list[Pair]:
-        """(index, event) of every entry about `subject` (below `size`), oldest first: the one
-        query for "the entries of subject X"."""
+    def subject_bodies(self, subjects: Sequence[str], size: int | None = None
+                       ) -> list[tuple[int, bytes]]:
+        """(index, exact entry bytes) of every entry about any of `subjects` (below `size`),
+        by index: the one query for "the entries of subject X" outside the ledger."""
         bound = "" if size is None else " AND idx < ?"
-        params: tuple[Any, ...] = (subject,) if size is None else (subject, size)
+        rows: list[tuple[int, bytes]] = []
         with read_transaction(self.engine) as conn:
-            rows = execute(conn, f"SELECT idx, body FROM ledger_entries WHERE subject = ?{bound} "
-                           "ORDER BY idx", params).fetchall()
-        return [(idx, json.loads(bytes(body))["event"]) for idx, body in rows]
+            for part in chunks(sorted(set(subjects))):
+                params = (*part, size) if size is not None else tuple(part)
+                rows += [(idx, bytes(body)) for idx, body in execute(
+                    conn, f"SELECT idx, body FROM ledger_entries WHERE subject IN "
+                    f"({placeholders(len(part))}){bound}", params)]
+        return sorted(rows)
+
+    def subject_entries(self, subject: str, size: int | None = None) -> list[Pair]:
+        """(index, event) of every entry about `subject` (below `size`), oldest first."""
+        return [(idx, json.loads(body)["event"])
+                for idx, body in self.subject_bodies([subject], size)]
 
     def catalogue(self) -> tuple[int, Catalogue] | None:
         """The catalogue in force now and the entry that published it (None: none yet)."""
