@@ -20,7 +20,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from playwright.sync_api import Page, expect
 
 from station.kiosk import i18n
-from tests.station.conftest import BADGE, CYLINDER, STATION_ID, Station, wait_for
+from tests.station.conftest import (
+    BADGE,
+    CYLINDER,
+    STATION_ID,
+    Station,
+    console_on,
+    free_port,
+    wait_for,
+)
 from tests.web.conftest import ARTIFACTS, browser, serving  # noqa: F401 -- browser: a fixture
 
 pytestmark = pytest.mark.slow
@@ -376,7 +384,13 @@ def test_a_refusal_shows_in_large_type_and_nothing_is_written(browser, kiosk_url
         "e => getComputedStyle(e).backgroundColor") == "rgb(179, 0, 27)"
     assert REFUSAL_HZ in worker.tones() and OK_HZ not in worker.tones()[-2:]
     station.wait_delivered()
-    assert station.size() == size  # nothing was appended
+    # nothing about the unit was appended: only the refusal's own record, about the station
+    assert [e["type"] for e in station.entries(f"unit:{REFUSED}")] == ["unit.received"]
+    assert station.size() == size + 1
+    _, attempt = station.ledger.subject_entries(f"station:{STATION_ID}")[-1]
+    assert attempt["id"] == refused["attempt"] and attempt["data"] == {
+        "rule": "no_recovery", "attempted": "unit.completed", "about": f"unit:{REFUSED}",
+        "params": refused["message"]["params"]}
 
     for language, button in (("zh_Hans_CN", "中文"), ("en", "English")):
         page.click(f"[data-language='{language}']")
@@ -480,19 +494,26 @@ def test_a_flag_shows_in_amber_with_its_words(browser, kiosk_url, station):  # n
     worker.serial(CYLINDER)
     worker.place("cylinder", 8_000)
     worker.press("recovery_before")
-    worker.place("cylinder", 8_040)  # 40 g of a 55 g charge: 727 ‰, below 90 %
+    worker.place("cylinder", 8_040)  # 40 g of a 55 g charge: 72.7 %, below 90 %
     flagged = worker.press("recovery_after")
     assert [f["code"] for f in flagged["flags"]] == ["low_recovery"]
     flag = page.locator("#message-flags li[data-code='low_recovery']")
-    expect(flag).to_have_text("回收 0.040 kg，铭牌充注量 0.055 kg（727‰，低于 90 %）："
-                              "已记录并标记；请检查制冷回路是否泄漏或注明原因")
+    expect(flag).to_have_text("回收 0.040 kg，铭牌充注量 0.055 kg，低于 90 %："
+                              "已记录并标记；请检查回路是否泄漏或注明原因")
     assert flag.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(255, 176, 0)"
     assert FLAG_HZ in worker.tones()
     shot(page, "flag-zh")
 
 
 def test_offline_the_outbox_says_so_and_the_work_goes_on(browser, station_factory):  # noqa: F811
-    station = station_factory(console_url="http://127.0.0.1:9")  # nothing listens there
+    port = free_port()
+    seeded = station_factory()  # a local station first: it seeds the ledger
+    seeded.close()
+    # The console is up just long enough for the station to fetch the catalogue in force,
+    # then nothing listens there any more.
+    with console_on(seeded.instance, port):
+        station = station_factory(console_url=f"http://127.0.0.1:{port}", folder="http")
+        wait_for(lambda: station.ws.state()["catalogue"]["categories"], what="the catalogue")
     with serving(station.app) as url:
         page = open_page(browser, url)
         worker = Worker(page, station)
