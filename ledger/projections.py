@@ -516,6 +516,7 @@ class _World:
 
     def __init__(self, projector: Projector):
         self.projector = projector
+        self.units: dict[str, tuple[int, UnitFacts]] = {}  # label -> (pairs seen, facts)
 
     @property
     def catalogue(self) -> Catalogue | None:
@@ -523,7 +524,18 @@ class _World:
         return found[1] if found else None
 
     def unit(self, label: str) -> UnitFacts:
-        return UnitFacts.of(label, self.projector.pairs("unit:" + label))
+        """The unit's facts, extended event by event through the batch rather than folded
+        again for every event (a correction folds them again)."""
+        pairs = self.projector.pairs("unit:" + label)
+        seen, facts = self.units.get(label, (0, None))
+        new = pairs[seen:]
+        if facts is None or any(event["type"] == "correction" for _, event in new):
+            facts = UnitFacts.of(label, pairs)
+        else:
+            for _, event in new:
+                facts = facts.with_event(event)
+        self.units[label] = (len(pairs), facts)
+        return facts
 
     def lot(self, lot: str) -> LotFacts:
         return LotFacts.of(lot, self.projector.pairs("lot:" + lot))

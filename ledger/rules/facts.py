@@ -9,7 +9,7 @@ folded (ledger.corrections), oldest first.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ledger.catalogue import Catalogue
@@ -33,18 +33,34 @@ def _events(logged: Iterable[Pair], pending: Sequence[Event]) -> tuple[Event, ..
 
 @dataclass(frozen=True)
 class UnitFacts:
-    """A unit's effective events, oldest first."""
+    """A unit's effective events, oldest first, with each type's data indexed (the rules ask
+    many times; the ledger asks for every event it appends)."""
 
     label: str
     events: tuple[Event, ...]
+    by_type: dict[str, tuple[dict[str, Any], ...]] = field(default_factory=dict, compare=False,
+                                                             repr=False)
+
+    def __post_init__(self) -> None:
+        if self.events and not self.by_type:
+            found: dict[str, list[dict[str, Any]]] = {}
+            for event in self.events:
+                found.setdefault(event["type"], []).append(event["data"])
+            object.__setattr__(self, "by_type", {k: tuple(v) for k, v in found.items()})
 
     @classmethod
     def of(cls, label: str, logged: Iterable[Pair] = (),
            pending: Sequence[Event] = ()) -> UnitFacts:
         return cls(label, _events(logged, pending))
 
+    def with_event(self, event: Event) -> UnitFacts:
+        """These facts and one more event (not a correction: that needs folding again)."""
+        by_type = dict(self.by_type)
+        by_type[event["type"]] = (*by_type.get(event["type"], ()), event["data"])
+        return UnitFacts(self.label, (*self.events, event), by_type)
+
     def data_of(self, etype: str) -> list[dict[str, Any]]:
-        return [e["data"] for e in self.events if e["type"] == etype]
+        return list(self.by_type.get(etype, ()))
 
     @property
     def received(self) -> dict[str, Any] | None:

@@ -190,7 +190,7 @@ def judge_unit(pairs: Sequence[Pair], label: str, catalogue: Catalogue,
             except Refusal as refusal:
                 violations.append(_violation(index, refusal))
         if event["type"] != "flag.reviewed":
-            replay.facts = UnitFacts(label, (*replay.facts.events, event))
+            replay.facts = replay.facts.with_event(event)
     judged = [(i, e) for i, e in events if e["type"] != "flag.reviewed"]
     received = replay.facts.received
     flags: list[Flag] = []

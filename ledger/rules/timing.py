@@ -3,7 +3,7 @@ allows), and a station's events never before the station was registered."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from ledger.catalogue import Catalogue
 from ledger.rules import reasons
@@ -15,8 +15,10 @@ EARLIEST = "2000-01-01T00:00:00.000Z"
 
 
 def parse(at: str) -> datetime:
-    """A ledger time (UTC, milliseconds) as an aware datetime."""
-    return datetime.strptime(at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    """A ledger time (UTC, milliseconds, validated by ledger.events) as an aware datetime.
+    fromisoformat, not strptime: it is ~50 times faster, and this runs several times per
+    appended event."""
+    return datetime.fromisoformat(at)
 
 
 def check_time(event: Event, logged: str, world: World, catalogue: Catalogue | None) -> None:
