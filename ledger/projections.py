@@ -26,7 +26,7 @@ from ledger.catalogue import Catalogue, from_content
 from ledger.corrections import Pair, fold
 from ledger.encoding import decode_base64
 from ledger.events import PLANT_STATION, Event
-from ledger.rules import judge
+from ledger.rules import judge, reasons
 from ledger.rules.facts import CylinderFacts, LotFacts, UnitFacts
 from ledger.rules.reasons import Refusal
 from ledger.store import Tx, chunks, execute, insert_rows, placeholders, scalar, stream
@@ -239,10 +239,11 @@ class Projector:
                 except Refusal as refusal:
                     raise RuleError(f"{refusal} (rule {refusal.code})", refusal.code) from None
             self._check(event)
+        if event.type == "correction" and self.judge:
+            self._check_correction(index, event)
+            self._check_corrected(index, event)
         self.pending[event.subject].append((index, event.obj))
         if event.type == "correction":
-            if self.judge:
-                self._check_correction(index, event)
             self._refold(event.subject)
             self._judged(event.subject)
             return
@@ -396,6 +397,22 @@ class Projector:
         kind, name = event.subject.split(":", 1)
         if kind == "station" and event.type != "attempt.refused":
             self._check_station(event, name, self.rows.get(event.subject))
+
+    def _check_corrected(self, index: int, event: Event) -> None:
+        """A correction may not make the record break a rule it did not break before: the
+        corrected record is judged again by the catalogue in force (ledger.rules.judge)."""
+        found = self.catalogue_at(None)
+        if found is None:
+            return
+        before = self.pairs(event.subject)
+        old = judge.violations(before, event.subject, found[1])
+        new = judge.violations([*before, (index, event.obj)], event.subject, found[1])
+        seen = {(v["entry"], v["rule"]) for v in old}
+        added = [v for v in new if (v["entry"], v["rule"]) not in seen]
+        if added:
+            refusal = Refusal(reasons.CORRECTION_BREAKS_RULE, entry=added[0]["entry"],
+                              why=f"{added[0]['message']} (rule {added[0]['rule']})")
+            raise RuleError(f"{refusal} (rule {refusal.code})", refusal.code)
 
     def _check_station(self, event: Event, name: str, row: Row | None) -> None:
         if event.type == "station.registered":

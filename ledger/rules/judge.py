@@ -181,18 +181,9 @@ def judge_unit(pairs: Sequence[Pair], label: str, catalogue: Catalogue,
     event through the unit's own rules, then compute its flags and fold in its reviews.
     `pairs` are (entry index, event); the latest review of a flag wins."""
     events = effective(pairs)
-    violations = []
-    replay = _Replay(catalogue, UnitFacts(label, ()))
-    for index, event in events:
-        if event["type"] in JUDGED:
-            try:
-                check_unit_event(event, replay.facts, replay, catalogue)
-            except Refusal as refusal:
-                violations.append(_violation(index, refusal))
-        if event["type"] != "flag.reviewed":
-            replay.facts = replay.facts.with_event(event)
+    facts, violations = _replay_unit(events, label, catalogue)
     judged = [(i, e) for i, e in events if e["type"] != "flag.reviewed"]
-    received = replay.facts.received
+    received = facts.received
     flags: list[Flag] = []
     if received is not None and received["category"] in catalogue.categories:
         flags = flag_rules.unit_flags(judged, label, catalogue.categories[received["category"]],
@@ -204,18 +195,51 @@ def judge_lot(pairs: Sequence[Pair], lot: str, catalogue: Catalogue) -> Judgemen
     """Judge a lot's own chain: its state machine, hazard class, licence and receiver, and
     the receipt-weight flag, with its reviews."""
     events = effective(pairs)
-    violations = []
+    facts, violations = _replay_lot(events, lot, catalogue)
+    receipt = flag_rules.receipt_weight(facts, catalogue.tolerances)
+    flags = [receipt] if receipt else []
+    return Judgement(flags, violations, _reviews(events, flags))
+
+
+def violations(pairs: Sequence[Pair], subject: str, catalogue: Catalogue
+               ) -> list[dict[str, Any]]:
+    """The rules a unit's or lot's effective record breaks (what a correction must not add)."""
+    kind, _, name = subject.partition(":")
+    events = effective(pairs)
+    if kind == "unit":
+        return _replay_unit(events, name, catalogue)[1]
+    if kind == "lot":
+        return _replay_lot(events, name, catalogue)[1]
+    return []
+
+
+def _replay_unit(events: Sequence[Pair], label: str, catalogue: Catalogue
+                 ) -> tuple[UnitFacts, list[dict[str, Any]]]:
+    found = []
+    replay = _Replay(catalogue, UnitFacts(label, ()))
+    for index, event in events:
+        if event["type"] in JUDGED:
+            try:
+                check_unit_event(event, replay.facts, replay, catalogue)
+            except Refusal as refusal:
+                found.append(_violation(index, refusal))
+        if event["type"] != "flag.reviewed":
+            replay.facts = replay.facts.with_event(event)
+    return replay.facts, found
+
+
+def _replay_lot(events: Sequence[Pair], lot: str, catalogue: Catalogue
+                ) -> tuple[LotFacts, list[dict[str, Any]]]:
+    found = []
     facts = LotFacts(lot, ())
     for index, event in events:
         if event["type"] in JUDGED:
             try:
                 lots.check_lot_event(event["type"], event["data"], facts, catalogue)
             except Refusal as refusal:
-                violations.append(_violation(index, refusal))
+                found.append(_violation(index, refusal))
             facts = LotFacts(lot, (*facts.events, event))
-    receipt = flag_rules.receipt_weight(facts, catalogue.tolerances)
-    flags = [receipt] if receipt else []
-    return Judgement(flags, violations, _reviews(events, flags))
+    return facts, found
 
 
 def _violation(index: int, refusal: Refusal) -> dict[str, Any]:

@@ -288,6 +288,11 @@ WRONG_RECEIVER = refusal(
     "receiver it was shipped to",
     "批次 %(lot)s 发往 %(shipped)s，而不是 %(receiver)s：接收记录须来自发运时的接收单位")
 
+CORRECTION_BREAKS_RULE = refusal(
+    "correction_breaks_rule",
+    "This correction would make entry %(entry)s break a rule: %(why)s",
+    "此更正会使记录 %(entry)s 违反规则：%(why)s")
+
 # -- reviews and refusal records --------------------------------------------------------------
 
 NO_SUCH_FLAG = refusal(

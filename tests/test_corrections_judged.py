@@ -1,0 +1,34 @@
+"""A correction cannot launder a record: the corrected record is judged again, and a
+correction that would make it break a rule it did not break before is refused."""
+
+import pytest
+from factories import plant, received
+
+from ledger.log import AppendError
+
+
+def _fix(label: str, target: int, **changes: object):
+    return plant("correction", label, {"corrects": target, "reason": "recount",
+                                       "approved_by": "M-0001", "set": changes})
+
+
+@pytest.mark.parametrize(("changes", "rule"), [
+    ({"gross_g": 1_000}, "weight_out_of_range"),
+    ({"category": "spaceship"}, "unknown_category"),
+    ({"nameplate_refrigerant": "R-22"}, "nameplate_refrigerant"),
+])
+def test_a_correction_that_breaks_a_rule_is_refused(ledger, changes, rule):
+    label = "unit:CN3301-2026-0000101"
+    intake = ledger.append([plant("unit.received", label, received(label))])[0].index
+    size = ledger.size()
+    with pytest.raises(AppendError) as refused:
+        ledger.append([_fix(label, intake, **changes)])
+    assert refused.value.rule == "correction_breaks_rule"
+    assert f"(rule {rule})" in str(refused.value)
+    assert ledger.size() == size
+
+
+def test_a_correction_within_the_rules_is_accepted(ledger):
+    label = "unit:CN3301-2026-0000102"
+    intake = ledger.append([plant("unit.received", label, received(label))])[0].index
+    assert not ledger.append([_fix(label, intake, gross_g=40_000)])[0].existed
