@@ -19,7 +19,8 @@ def _fix(label: str, target: int, **changes: object):
 ])
 def test_a_correction_that_breaks_a_rule_is_refused(ledger, changes, rule):
     label = "unit:CN3301-2026-0000101"
-    intake = ledger.append([plant("unit.received", label, received(label))])[0].index
+    intake = ledger.append([plant("unit.received", label, received(
+        label, nameplate_refrigerant="R-600a"))])[0].index
     size = ledger.size()
     with pytest.raises(AppendError) as refused:
         ledger.append([_fix(label, intake, **changes)])
