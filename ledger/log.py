@@ -51,15 +51,17 @@ class AppendError(LedgerError):
     """A submission was refused; nothing of its batch was written.
 
     `position` is the submission's place in the batch (0-based), `field` the field at fault,
-    `rule` the plant rule that refused it (ledger/rules/reasons.py), where one did.
+    `rule` the plant rule that refused it (ledger/rules/reasons.py), where one did, and
+    `params` its figures (so a page can say it in its own language).
     """
 
     def __init__(self, message: str, position: int | None = None, field: str | None = None,
-                 rule: str | None = None):
+                 rule: str | None = None, params: dict[str, Any] | None = None):
         super().__init__(message)
         self.position = position
         self.field = field
         self.rule = rule
+        self.params = params or {}
 
 
 @dataclass(frozen=True)
@@ -378,7 +380,7 @@ class _Append:
             try:
                 projector.apply(size, event, logged)
             except RuleError as exc:
-                raise AppendError(str(exc), position, rule=exc.code) from None
+                raise AppendError(str(exc), position, rule=exc.code, params=exc.params) from None
             body = entry_bytes(size, head, subject_heads.get(event.subject), logged, event,
                                sub.station_sig)
             leaf = merkle.leaf_hash(body)

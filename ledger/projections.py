@@ -58,9 +58,11 @@ class RuleError(ValueError):
     """The event contradicts the plant's rules or what the ledger already holds; `code` names
     the rule (ledger/rules/reasons.py) where one does."""
 
-    def __init__(self, message: str, code: str | None = None):
+    def __init__(self, message: str, code: str | None = None,
+                 params: dict[str, Any] | None = None):
         super().__init__(message)
         self.code = code
+        self.params = params or {}  # the rule's figures, to render its message in a language
 
 
 class Projector:
@@ -237,7 +239,8 @@ class Projector:
                 try:
                     judge.check(event.obj, self.world, logged or event.obj["time"])
                 except Refusal as refusal:
-                    raise RuleError(f"{refusal} (rule {refusal.code})", refusal.code) from None
+                    raise RuleError(f"{refusal} (rule {refusal.code})", refusal.code,
+                                    refusal.params) from None
             self._check(event)
         if event.type == "correction" and self.judge:
             self._check_correction(index, event)
@@ -412,7 +415,7 @@ class Projector:
         if added:
             refusal = Refusal(reasons.CORRECTION_BREAKS_RULE, entry=added[0]["entry"],
                               why=f"{added[0]['message']} (rule {added[0]['rule']})")
-            raise RuleError(f"{refusal} (rule {refusal.code})", refusal.code)
+            raise RuleError(f"{refusal} (rule {refusal.code})", refusal.code, refusal.params)
 
     def _check_station(self, event: Event, name: str, row: Row | None) -> None:
         if event.type == "station.registered":
