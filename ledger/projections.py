@@ -27,7 +27,7 @@ from ledger.corrections import Pair, fold
 from ledger.encoding import decode_base64
 from ledger.events import PLANT_STATION, Event
 from ledger.rules import judge, reasons
-from ledger.rules.facts import CylinderFacts, LotFacts, UnitFacts
+from ledger.rules.facts import LOT_TRANSITIONS, CylinderFacts, LotFacts, UnitFacts
 from ledger.rules.reasons import Refusal
 from ledger.store import Tx, chunks, execute, insert_rows, placeholders, scalar, stream
 from ledger.tables import (
@@ -473,7 +473,7 @@ class Projector:
                    "last_pass_at": last_pass}
         elif etype == "lot.opened":
             row = {"lot": name, "fraction": data["fraction"], "hazardous": data["hazardous"],
-                   "state": "open", "net_g": None, "manifest_no": None, "receiver": None,
+                   "state": LOT_TRANSITIONS["lot.opened"][1], "net_g": None, "manifest_no": None, "receiver": None,
                    "first_index": index}
         elif etype == "station.registered":
             row = {"station": name, "public_key": data["public_key"], "name": data["name"],
@@ -601,17 +601,19 @@ def _nothing(row: Row, obj: dict[str, Any]) -> None:
     pass
 
 
+def _lot_state(row: Row, obj: dict[str, Any]) -> None:
+    """A lot moves on as the rules' state machine says (ledger.rules.facts.LOT_TRANSITIONS)."""
+    row["state"] = LOT_TRANSITIONS[obj["type"]][1]
+
+
 def _sealed(row: Row, obj: dict[str, Any]) -> None:
-    row["state"], row["net_g"] = "sealed", obj["data"]["net_g"]
+    _lot_state(row, obj)
+    row["net_g"] = obj["data"]["net_g"]
 
 
 def _shipped(row: Row, obj: dict[str, Any]) -> None:
-    row["state"], row["manifest_no"] = "shipped", obj["data"]["manifest_no"]
-    row["receiver"] = obj["data"]["receiver"]
-
-
-def _received(row: Row, obj: dict[str, Any]) -> None:
-    row["state"] = "received"
+    _lot_state(row, obj)
+    row["manifest_no"], row["receiver"] = obj["data"]["manifest_no"], obj["data"]["receiver"]
 
 
 def _revoked(row: Row, obj: dict[str, Any]) -> None:
@@ -626,7 +628,7 @@ _EFFECTS = {
     "unit.completed": _completed,
     "lot.sealed": _sealed,
     "lot.shipped": _shipped,
-    "lot.received": _received,
+    "lot.received": _lot_state,
     "station.revoked": _revoked,
     "attempt.refused": _nothing,  # its own read model (refusals)
     "flag.reviewed": _nothing,  # folded into rule_flags when the subject is judged again
