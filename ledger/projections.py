@@ -25,7 +25,7 @@ from ledger import hourly
 from ledger.catalogue import Catalogue, from_content
 from ledger.corrections import Pair, fold
 from ledger.encoding import decode_base64
-from ledger.events import PLANT_STATION, Event
+from ledger.events import PLANT_STATION, Event, EventError, parse_event
 from ledger.rules import judge, reasons
 from ledger.rules.facts import LOT_TRANSITIONS, CylinderFacts, LotFacts, UnitFacts
 from ledger.rules.reasons import Refusal
@@ -402,10 +402,12 @@ class Projector:
             self._check_station(event, name, self.rows.get(event.subject))
 
     def _check_corrected(self, index: int, event: Event) -> None:
-        """A correction may not make the record break a rule it did not break before: the
-        corrected record is judged again by the catalogue in force (ledger.rules.judge)."""
+        """A correction that sets fields may not make the record break a rule it did not
+        break before: the corrected record is judged again by the catalogue in force
+        (ledger.rules.judge). A void only drops an entry; what then stands without it is what
+        certificates judge (an orphan output shows as a broken rule there)."""
         found = self.catalogue_at(None)
-        if found is None:
+        if found is None or event.data.get("void"):
             return
         before = self.pairs(event.subject)
         old = judge.violations(before, event.subject, found[1])
@@ -445,6 +447,12 @@ class Projector:
         unknown = set(event.data.get("set") or {}) - set(corrected["data"])
         if unknown:
             raise RuleError(f"entry {target} has no field {sorted(unknown)[0]!r} to correct")
+        if event.data.get("set"):
+            try:  # the corrected event must still be a valid event of its type
+                parse_event({**corrected, "data": {**corrected["data"], **event.data["set"]}})
+            except EventError as exc:
+                raise RuleError(f"the correction would make entry {target} invalid: {exc}") \
+                    from None
 
     # -- effects -----------------------------------------------------------------------------
 
@@ -473,8 +481,8 @@ class Projector:
                    "last_pass_at": last_pass}
         elif etype == "lot.opened":
             row = {"lot": name, "fraction": data["fraction"], "hazardous": data["hazardous"],
-                   "state": LOT_TRANSITIONS["lot.opened"][1], "net_g": None, "manifest_no": None, "receiver": None,
-                   "first_index": index}
+                   "state": LOT_TRANSITIONS[etype][1], "net_g": None, "manifest_no": None,
+                   "receiver": None, "first_index": index}
         elif etype == "station.registered":
             row = {"station": name, "public_key": data["public_key"], "name": data["name"],
                    "state": "active", "registered_index": index,

@@ -33,3 +33,17 @@ def test_a_correction_within_the_rules_is_accepted(ledger):
     label = "unit:CN3301-2026-0000102"
     intake = ledger.append([plant("unit.received", label, received(label))])[0].index
     assert not ledger.append([_fix(label, intake, gross_g=40_000)])[0].existed
+
+
+def test_a_correction_that_makes_the_event_invalid_is_refused(ledger):
+    label = "unit:CN3301-2026-0000103"
+    ledger.append([plant("unit.received", label, received(label))])
+    recovery = ledger.append([
+        plant("cylinder.registered", "cylinder:CYL-T1", {
+            "refrigerant": "R-600a", "tare_g": 7_720, "water_capacity_g": 21_600,
+            "max_gross_g": 17_241}),
+        plant("refrigerant.recovered", label, {
+            "refrigerant": "R-600a", "cylinder": "CYL-T1", "cylinder_gross_before_g": 7_720,
+            "cylinder_gross_after_g": 7_760, "recovered_g": 40, "scale": "SC-2"})])[1].index
+    with pytest.raises(AppendError, match=r"would make entry .* invalid.*recovered_g"):
+        ledger.append([_fix(label, recovery, recovered_g=7)])
