@@ -39,7 +39,7 @@ from ledger.catalogue import Catalogue, Category
 from ledger.events import EventError, parse_event, utc_now_ms
 from ledger.rules import flags as rule_flags
 from ledger.rules import judge, lots, reasons, refrigerant, units
-from ledger.rules.codes import SOURCES
+from ledger.rules.codes import SOURCE_NAMES, SOURCES
 from ledger.rules.facts import UnitFacts
 from ledger.rules.reasons import Flag
 from ledger.rules.reasons import Refusal as RuleRefusal
@@ -52,15 +52,6 @@ from station.workflow import N_, BadInput, Message, Refusal
 from station.world import Knowledge, StationWorld
 
 LOG = logging.getLogger(__name__)
-# The kiosk's names of unit.received.source, in the order of ledger.rules.codes.SOURCES.
-SOURCE_NAMES = {
-    "trade_in": {"zh-CN": "以旧换新", "en": "Trade-in programme"},
-    "collector": {"zh-CN": "回收商", "en": "Collector"},
-    "retailer": {"zh-CN": "零售商", "en": "Retailer"},
-    "municipal": {"zh-CN": "市政回收", "en": "Municipal collection"},
-    "business": {"zh-CN": "企事业单位", "en": "Business"},
-    "other": {"zh-CN": "其他", "en": "Other"},
-}
 _GRAMS = re.compile(r"^[0-9]{1,10}$")
 _TEXT_FIELDS = ("brand", "model", "serial")
 

@@ -27,7 +27,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -37,9 +37,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from ledger import catalogue
 from ledger.certificates import document as certificate_document
-from ledger.certificates.statements import STATUSES
 from ledger.checkpoint import Checkpoint
 from ledger.note import split as split_note
+from ledger.rules.codes import RESOLUTION_NAMES, STATUS_NAMES, STATUSES
 from ledger.rules.reasons import FLAGS, REFUSALS
 
 Progress = Callable[[int, int], None]  # (lines laid out, lines in all)
@@ -47,14 +47,15 @@ ATTACHMENT = "certificate.json"
 VARIANT = "pdf/a-3b"
 LINES_PER_PAGE = 28
 PAGES_PER_CHUNK = 20
-# How the PDF says a judgement's status and a review's resolution (docs/rules.md).
-STATUS_NAMES = {"creditable": "可计入 creditable", "flagged": "有标记 flagged",
-                "excluded": "不计入 excluded"}
-RESOLUTION_NAMES = {"credit": "复核认可 credited", "exclude": "复核剔除 excluded"}
 FRONT_PAGES_GUESS = 2  # a period report's summary: totals by category and by fraction
 TITLES = {"unit": ("废弃电器电子产品拆解证明", "Unit dismantling certificate"),
           "period": ("拆解处理期间报告", "Dismantling period report"),
           "lot": ("批次转移清单", "Lot shipment manifest")}
+
+
+def _both(names: dict[str, dict[str, str]], code: str) -> str:
+    """A code's name as the bilingual PDF prints it: Chinese, then English."""
+    return f"{names[code]['zh-CN']} {names[code]['en']}"
 
 
 class RenderError(ValueError):
@@ -246,8 +247,8 @@ def _environment_for(zone_key: str) -> Environment:
     environment.filters["number"] = lambda value: "—" if value is None else f"{value:,}"
     environment.filters["indexes"] = lambda values: ", ".join(str(v) for v in values)
     environment.filters["named"] = named
-    environment.filters["status"] = STATUS_NAMES.__getitem__
-    environment.filters["resolution"] = RESOLUTION_NAMES.__getitem__
+    environment.filters["status"] = partial(_both, STATUS_NAMES)
+    environment.filters["resolution"] = partial(_both, RESOLUTION_NAMES)
     environment.filters["flag_text"] = lambda flag, language: FLAGS[flag["code"]].text(
         flag["params"], language)
     environment.filters["rule_text"] = lambda violation, language: REFUSALS[

@@ -26,11 +26,11 @@ from ledger import gwp
 from ledger.catalogue import Catalogue
 from ledger.corrections import Pair, fold
 from ledger.rules import judge
+from ledger.rules.codes import STATUSES
 from ledger.rules.reasons import Refusal
 
 DEFAULT_BASIS = "AR4"
 CATALOGUE_SUBJECT = "catalogue:process"  # ledger.log.CATALOGUE_SUBJECT (not importable here)
-STATUSES = ("creditable", "flagged", "excluded")
 
 
 class StatementError(ValueError):

@@ -19,6 +19,7 @@ from ledger.catalogue import Catalogue, CatalogueError, from_content
 from ledger.corrections import Pair, effective
 from ledger.rules import flags as flag_rules
 from ledger.rules import lots, reasons, refrigerant, timing, units
+from ledger.rules.codes import STATUSES
 from ledger.rules.facts import CylinderFacts, Event, LotFacts, UnitFacts, World
 from ledger.rules.reasons import Flag, Refusal
 
@@ -169,10 +170,11 @@ class Judgement:
 
     @property
     def status(self) -> str:
-        """creditable, flagged or excluded (see docs/rules.md)."""
+        """creditable, flagged or excluded (codes.STATUSES; see docs/rules.md)."""
+        creditable, flagged, excluded = STATUSES
         if self.violations or any(r["resolution"] == "exclude" for r in self.reviews):
-            return "excluded"
-        return "flagged" if self.open_flags() else "creditable"
+            return excluded
+        return flagged if self.open_flags() else creditable
 
 
 def judge_unit(pairs: Sequence[Pair], label: str, catalogue: Catalogue,
