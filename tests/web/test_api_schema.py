@@ -33,6 +33,8 @@ OPERATIONS = [
     ("GET", "/api/v1/events", None),
     ("GET", "/api/v1/trade-in", None),
     ("GET", "/api/v1/certificates/{sha256}", None),
+    ("GET", "/api/v1/cylinders/{cylinder}", None),
+    ("GET", "/api/v1/catalogue", None),
 ]
 # Operations with something to get wrong (the others take no input, or any string).
 INVALID = {"/api/v1/entries/{index}", "/api/v1/proof/inclusion/{index}",
@@ -97,7 +99,7 @@ def test_api_answers_as_documented(api_app, method, path, also, mode):
         if response.status_code >= 400:
             body = response.json()
             assert isinstance(body.get("error"), str) and body["error"], body
-            assert set(body) <= {"error", "field", "item"}, body
+            assert set(body) <= {"error", "field", "item", "rule"}, body
             if response.status_code in (400, 403, 409, 415, 422):
                 assert body.get("field"), body
 

@@ -27,10 +27,13 @@ AR4 = {"R-12": 10900, "R-22": 1810, "R-134a": 1430, "R-410A": 2088, "R-32": 675,
 AR5 = {"R-12": 10200, "R-22": 1760, "R-134a": 1300, "R-410A": Decimal("1923.5"), "R-32": 677,
        "R-600a": 3}
 EN = {"Accept-Language": "en"}
+FIRST = 1  # the sample's first event is entry 1: entry 0 publishes the catalogue
+TOLERANCES = catalogue.load().tolerances
 
 
 def sample_events() -> list[dict[str, Any]]:
-    """The day's events in entry order (a fresh ledger: line n is entry n)."""
+    """The day's events in entry order (a fresh ledger: entry 0 is the catalogue, line n is
+    entry n, so the event at list position i is entry i + FIRST)."""
     events = []
     for line in SAMPLE.read_text(encoding="utf-8").splitlines():
         obj = json.loads(line)
@@ -48,7 +51,7 @@ def expected(corrections: bool = True) -> dict[str, Any]:
     gases: dict[str, int] = Counter()
     fractions: dict[str, int] = Counter()
     recoveries: dict[str, tuple[int, int]] = {}
-    for index, event in enumerate(events):
+    for index, event in enumerate(events, FIRST):
         data = {**event["data"], **fixes.get(index, {})}
         label = event["subject"].removeprefix("unit:")
         if event["type"] == "unit.received":
@@ -67,10 +70,12 @@ def expected(corrections: bool = True) -> dict[str, Any]:
             units[label]["completed"] = True
     done = {k: u for k, u in units.items() if u["completed"]}
     off = {k for k, u in done.items()
-           if abs(u["out"] + u["ref"] - u["gross"]) * 100 > 5 * u["gross"]}
+           if abs(u["out"] + u["ref"] - u["gross"]) * 100
+           > TOLERANCES.mass_balance_pct * u["gross"]}
     return {"categories": Counter(u["category"] for u in done.values()), "gases": gases,
             "fractions": fractions, "off_balance": off,
-            "low": {k for k, (got, plate) in recoveries.items() if got * 100 < 90 * plate},
+            "low": {k for k, (got, plate) in recoveries.items()
+                    if got * 100 < TOLERANCES.low_recovery_pct * plate},
             "wip": len(units) - len(done), "recoveries": recoveries}
 
 
@@ -117,13 +122,15 @@ def test_units_completed_per_category_match_the_file(manager):
     names = {code: c.name["en"] for code, c in catalogue.load().categories.items()}
     assert got == {names[k]: n for k, n in expected()["categories"].items()}
     total = next(r for r in rows if r["Category"] == "Total")
-    assert int(total["Units completed"]) == 69
+    completed = sum(expected()["categories"].values())
+    assert int(total["Units completed"]) == completed
     hours = export(manager, "throughput")
-    assert len(hours) == 25 and int(hours[-1]["Units completed"]) == 69  # 24 hours + total
+    assert len(hours) == 25 and int(hours[-1]["Units completed"]) == completed  # 24 h + total
     assert sum(int(r["Units completed"]) for r in hours[:8]) == 0  # nothing before 08:00
     stations = {r["Station"]: r for r in export(manager, "stations")}
-    assert stations["ST-03"]["Units completed"] == "69"
-    assert stations["ST-01"]["Units received"] == "72"
+    said = Counter((e["station"], e["type"]) for e in sample_events())
+    assert stations["ST-03"]["Units completed"] == str(said["ST-03", "unit.completed"])
+    assert stations["ST-01"]["Units received"] == str(said["ST-01", "unit.received"])
 
 
 @pytest.mark.parametrize("basis, table", [("AR4", AR4), ("AR5", AR5)])
@@ -168,12 +175,10 @@ def test_one_alert_of_each_kind(manager):
     kinds = defaultdict(set)
     for row in rows:
         kinds[row["Alert"]].add(row["Unit, lot or scale"])
-    # low recovery: the partly leaked R-134a fridge at ~58 % is among them
-    assert "CN3301-2026-0004834" in kinds["Low refrigerant recovery"]
-    got, plate = truth["recoveries"]["CN3301-2026-0004834"]
-    assert 57 < got * 100 / plate < 59
-    # mass balance, with the correction applied: the mis-typed copper (57222 g for 5722 g)
-    # put unit 0004840 at about +100 % before the correction; after it, it is in balance
+    # low recovery: the partly leaked R-134a fridge (93 g of 155 g) is the day's one
+    assert kinds["Low refrigerant recovery"] == truth["low"] == {"CN3301-2026-0004834"}
+    # mass balance, with the correction applied: the mis-typed copper (15730 g for 5730 g)
+    # put unit 0004840 about 18 % over before the correction; after it, it is in balance
     assert "CN3301-2026-0004840" not in kinds["Mass balance"]
     assert "CN3301-2026-0004840" in expected(corrections=False)["off_balance"]
     # the three scales were calibrated on the morning of the 20th: overdue on the 21st evening
@@ -202,7 +207,7 @@ def test_mass_balance_yields_and_work_in_progress(manager):
     assert fridge_steel["Check"] in {"Within range", "Below range", "Above range"}
     assert isinstance(fridge_steel["Mass (kg)"], float)  # kg as numbers in XLSX
     wip = {r["Category"]: r for r in export(manager, "wip")}
-    assert int(wip["Total"]["Units in progress"]) == truth["wip"] == 3
+    assert int(wip["Total"]["Units in progress"]) == truth["wip"] > 0
 
 
 def test_an_empty_range_shows_zeros(manager):

@@ -19,9 +19,13 @@ from ledger.log import Submission
 from ledger.proof import consistency_text
 from web.context import console, ledger
 
-from .conftest import ARTIFACTS, PASSWORD, USERS
+from .conftest import ARTIFACTS, PASSWORD, REPO, USERS
 
 EN = {"Accept-Language": "en"}
+_SAMPLE = [json.loads(line) for line in
+           (REPO / "examples" / "sample-events.jsonl").read_text(encoding="utf-8").splitlines()]
+N = 1 + len(_SAMPLE)  # the sample's log: the catalogue at entry 0, then the sample's events
+SIGNED = sum(1 for event in _SAMPLE if event.get("station_sig"))  # station-signed entries
 
 
 def _sign(client, csrf_token, headers=EN) -> str:
@@ -62,19 +66,19 @@ def test_page_shows_keys_and_no_checkpoint_yet(sample_app, client_for):
     with sample_app.app_context():
         vkey = console().instance.vkey()
     assert vkey in page and "No checkpoint has been signed yet." in page
-    assert "The log holds 756 entries." in page
+    assert f"The log holds {N} entries." in page
     assert "Sign checkpoint now" not in page  # inspectors audit; they do not sign
     assert "Run audit now" in page and "No audit has been run from the console yet." in page
 
 
 def test_sign_checkpoint_now(sample_app, client_for, csrf_token):
     client = client_for("manager")
-    assert "Checkpoint signed at size 756." in _sign(client, csrf_token)
+    assert f"Checkpoint signed at size {N}." in _sign(client, csrf_token)
     page = _sign(client, csrf_token)
-    assert "The log has not grown since the checkpoint at size 756" in page
+    assert f"The log has not grown since the checkpoint at size {N}" in page
     with sample_app.app_context():
         checkpoints = ledger().checkpoints()
-    assert [c.checkpoint.size for c in checkpoints] == [756]
+    assert [c.checkpoint.size for c in checkpoints] == [N]
     root = base64.b64encode(checkpoints[0].checkpoint.root).decode()
     assert root in page and "current key" in page
 
@@ -98,11 +102,11 @@ def test_audit_runs_to_ok(sample_app, client_for, csrf_token):
     assert response.status_code == 302 and response.headers["Location"] == "/ledger/#audit"
     fragment = _wait_for_audit(client)
     assert "Audit passed: the ledger is intact." in fragment
-    assert "Entries: 756 · signed checkpoints: 1 · station signatures: 721" in fragment
+    assert f"Entries: {N} · signed checkpoints: 1 · station signatures: {SIGNED}" in fragment
     assert "hx-trigger" not in fragment  # the poll stops with the result
     status = json.loads((_home(sample_app) / integrity.STATUS_FILE).read_text())
     assert status["state"] == "done" and status["by"] == USERS["inspector"]
-    assert status["report"]["ok"] and status["checked"] == status["total"] == 756
+    assert status["report"]["ok"] and status["checked"] == status["total"] == N
     page = client.get("/ledger/", headers=EN).get_data(as_text=True)
     assert "Audit passed" in page
 
@@ -146,7 +150,7 @@ def test_an_audit_whose_process_died_shows_as_interrupted(sample_app, client_for
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)
     status = {"job": "j2", "state": "running", "pid": int(gone.stdout), "by": "manager-1",
-              "started_at": "2026-11-21T08:00:00.000Z", "finished_at": None, "total": 756,
+              "started_at": "2026-11-21T08:00:00.000Z", "finished_at": None, "total": N,
               "checked": 0, "report": None, "error": None}
     (home / integrity.STATUS_FILE).write_text(json.dumps(status))
     client = client_for("manager")
@@ -170,20 +174,21 @@ def test_consistency_proof_verifies(sample_app, client_for, csrf_token):
     _append_one(sample_app)
     _sign(admin, csrf_token)
     form = client.get("/ledger/consistency", headers=EN).get_data(as_text=True)
-    assert '<option value="756" selected>' in form and '<option value="758" selected>' in form
-    page = client.get("/ledger/consistency?old=756&new=758", headers=EN).get_data(as_text=True)
-    assert "Consistent: the log at size 758 extends the log at size 756." in page
+    assert f'<option value="{N}" selected>' in form and f'<option value="{N + 2}" selected>' in form
+    page = client.get(f"/ledger/consistency?old={N}&new={N + 2}", headers=EN).get_data(as_text=True)
+    assert f"Consistent: the log at size {N + 2} extends the log at size {N}." in page
     with sample_app.app_context():
-        proof = ledger().consistency_hashes(756, 758)
-        old, new = ledger().checkpoint_at(756), ledger().checkpoint_at(758)
-    merkle.verify_consistency(756, 758, old.checkpoint.root, new.checkpoint.root, proof)
+        proof = ledger().consistency_hashes(N, N + 2)
+        old, new = ledger().checkpoint_at(N), ledger().checkpoint_at(N + 2)
+    merkle.verify_consistency(N, N + 2, old.checkpoint.root, new.checkpoint.root, proof)
     for line in consistency_text(proof).splitlines():
         assert line in page
-    download = client.get("/ledger/consistency.txt?old=756&new=758")
+    download = client.get(f"/ledger/consistency.txt?old={N}&new={N + 2}")
     assert download.status_code == 200 and download.mimetype == "text/plain"
-    assert 'filename="consistency-756-758.txt"' in download.headers["Content-Disposition"]
+    assert f'filename="consistency-{N}-{N + 2}.txt"' in download.headers["Content-Disposition"]
     assert download.get_data(as_text=True) == consistency_text(proof)
-    same = client.get("/ledger/consistency?old=758&new=758", headers=EN).get_data(as_text=True)
+    same = client.get(f"/ledger/consistency?old={N + 2}&new={N + 2}", headers=EN)
+    same = same.get_data(as_text=True)
     assert "Consistent" in same and "Equal sizes need no hashes" in same
 
 
@@ -194,17 +199,18 @@ def test_a_rewritten_tree_is_not_consistent(sample_app, client_for, csrf_token):
     _sign(admin, csrf_token)
     db = sqlite3.connect(_home(sample_app) / "ledger.db")
     db.execute("DROP TRIGGER ledger_nodes_no_update")
-    db.execute("UPDATE ledger_nodes SET hash = ? WHERE level = 0 AND idx = 756", (bytes(32),))
+    db.execute("UPDATE ledger_nodes SET hash = ? WHERE level = 0 AND idx = ?", (bytes(32), N))
     db.commit()
     db.close()
-    page = admin.get("/ledger/consistency?old=756&new=757", headers=EN).get_data(as_text=True)
+    page = admin.get(f"/ledger/consistency?old={N}&new={N + 1}", headers=EN).get_data(as_text=True)
     assert "NOT consistent." in page and "The proof does not verify" in page
 
 
 @pytest.mark.parametrize(("query", "words"), [
-    ("old=5&new=756", "Tree size &#39;5&#39;: choose the size of a signed checkpoint"),
-    ("old=756&new=x", "Tree size &#39;x&#39;"),
-    ("old=757&new=756", "The new size 756 is smaller than the old size 757; swap them."),
+    (f"old=5&new={N}", "Tree size &#39;5&#39;: choose the size of a signed checkpoint"),
+    (f"old={N}&new=x", "Tree size &#39;x&#39;"),
+    (f"old={N + 1}&new={N}",
+     f"The new size {N} is smaller than the old size {N + 1}; swap them."),
 ])
 def test_consistency_form_refusals(sample_app, client_for, csrf_token, query, words):
     admin = client_for("admin")
@@ -219,7 +225,7 @@ def test_consistency_form_refusals(sample_app, client_for, csrf_token, query, wo
 
 def test_pages_in_chinese(sample_app, client_for, csrf_token):
     client = client_for("admin")
-    assert "已在大小 756 处签署检查点" in _sign(client, csrf_token, headers={})
+    assert f"已在大小 {N} 处签署检查点" in _sign(client, csrf_token, headers={})
     page = client.get("/ledger/").get_data(as_text=True)
     assert "立即运行审计" in page and "验证密钥" in page
 
@@ -241,7 +247,7 @@ def test_screenshots(sample_app, sample_url, browser, client_for, csrf_token):
         page.click("#audit button")
         page.wait_for_selector(".verdict.ok")  # htmx polled the fragment until the result
         page.screenshot(path=str(ARTIFACTS / f"console-ledger-{lang}.png"), full_page=True)
-        page.goto(f"{sample_url}/ledger/consistency?old=756&new=757")
+        page.goto(f"{sample_url}/ledger/consistency?old={N}&new={N + 1}")
         page.wait_for_selector(".verdict.ok")
         page.screenshot(path=str(ARTIFACTS / f"console-consistency-{lang}.png"), full_page=True)
         context.close()

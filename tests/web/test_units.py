@@ -10,6 +10,7 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -20,19 +21,21 @@ from web.context import console, engine, ledger
 
 from .conftest import REPO, serving
 
-AC = "CN3301-2026-0004840"  # room air conditioner whose copper mass was corrected (entry 751)
+AC = "CN3301-2026-0004840"  # room air conditioner whose copper mass was corrected
 WASHER = "CN3301-2026-0004812"
+FIRST = 1  # the sample's first event is entry 1: entry 0 publishes the catalogue
 
 
 def sample() -> list[dict[str, Any]]:
-    """The sample day's events; on a fresh instance entry N is line N."""
+    """The sample day's events; on a fresh instance (the catalogue at entry 0) entry N is
+    line N, i.e. sample()[N - FIRST]."""
     lines = (REPO / "examples" / "sample-events.jsonl").read_text(encoding="utf-8").splitlines()
     return [(obj.get("event") or obj) for obj in map(json.loads, lines)]
 
 
 def by_subject() -> dict[str, list[int]]:
     subjects: dict[str, list[int]] = defaultdict(list)
-    for index, event in enumerate(sample()):
+    for index, event in enumerate(sample(), FIRST):
         subjects[event["subject"]].append(index)
     return subjects
 
@@ -111,32 +114,41 @@ def test_corrected_air_conditioner_shows_corrected_figures_and_the_correction(
     gross = next(e for e in mine if e["type"] == "unit.received")["data"]["gross_g"]
     refrigerant = sum(e["data"]["recovered_g"] for e in mine if e["type"] ==
                       "refrigerant.recovered")
-    masses = {events.index(e): e["data"].get("mass_g") or 0 for e in mine
+    masses = {events.index(e) + FIRST: e["data"].get("mass_g") or 0 for e in mine
               if e["type"] in ("material.output", "component.removed")}
+    typed = masses[fixed]
     masses[fixed] = correction["data"]["set"]["mass_g"]
     outputs = sum(masses.values())
-    assert masses[fixed] == 5722 and outputs == 49_038  # 100 538 g with the typed 57 222 g
+    assert typed != masses[fixed]  # the sample's correction changes the copper mass
+    charge = next(e for e in mine if e["type"] == "unit.received")["data"]["nameplate_charge_g"]
+    times = [datetime.fromisoformat(e["time"]) for e in mine
+             if e["type"] in ("unit.received", "unit.completed")]
+    minutes = int((times[1] - times[0]).total_seconds() // 60)
 
     page = text(client_for("manager").get(f"/units/{AC}", headers=EN))
     assert f'id="fig-gross">{gross / 1000:,.3f} kg' in page
     assert f'id="fig-outputs">{outputs / 1000:,.3f} kg' in page
     assert f'id="fig-refrigerant">{refrigerant / 1000:,.3f} kg' in page
     assert f'id="fig-balance">{100 * (outputs + refrigerant) / gross:.1f} %' in page
-    assert "89.5 % of the nameplate charge 1.165 kg" in page  # 1043 g of 1165 g
+    assert (f"{100 * refrigerant / charge:.1f} % of the nameplate charge "
+            f"{charge / 1000:,.3f} kg") in page
     assert 'id="fig-serial">7632D3CB19' in page
     # the outputs table has the corrected copper mass, flagged; the typo only in the timeline
     outputs_table = page.split('id="outputs"')[1].split("</table>")[0]
-    assert "5.722 kg" in outputs_table and "57.222 kg" not in outputs_table
+    assert f"{masses[fixed] / 1000:,.3f} kg" in outputs_table
+    assert f"{typed / 1000:,.3f} kg" not in outputs_table
     assert "corrected" in outputs_table
     assert "This unit's record was corrected." in page
     assert correction["data"]["reason"] in page
-    assert f"Corrected by entry {events.index(correction)}" in page
+    assert f"Corrected by entry {events.index(correction) + FIRST}" in page
     assert "approved by M-0001" in page
-    assert "<del>57.222 kg</del> → <ins>5.722 kg</ins>" in page
-    fix_row = page.split(f'<tr id="entry-{events.index(correction)}"')[1].split("</tr>")[0]
-    assert f"Corrects entry {fixed}" in fix_row and "5.722 kg" in fix_row
+    assert (f"<del>{typed / 1000:,.3f} kg</del> → <ins>{masses[fixed] / 1000:,.3f} kg</ins>"
+            in page)
+    fix_row = page.split(f'<tr id="entry-{events.index(correction) + FIRST}"')[1]
+    fix_row = fix_row.split("</tr>")[0]
+    assert f"Corrects entry {fixed}" in fix_row and f"{masses[fixed] / 1000:,.3f} kg" in fix_row
     assert "True" not in fix_row and "<del>" not in fix_row
-    assert "Cycle time" in page and "0 h 53 min" in page  # 02:20:21 -> 03:13:46 UTC
+    assert "Cycle time" in page and f"{minutes // 60} h {minutes % 60} min" in page
 
 
 def test_timeline_lists_every_entry_with_the_ledgers_leaf_hash(sample_app, client_for):
@@ -263,7 +275,9 @@ def served(sample_app) -> Iterator[str]:
 def test_manager_finds_a_unit_and_sees_its_proof_in_a_browser(served, browser, sample_app):
     from .conftest import ARTIFACTS, PASSWORD, USERS
 
-    correction_of = 346  # the mistyped copper output of AC, corrected by entry 751
+    correction = next(i for i, e in enumerate(sample(), FIRST)
+                      if e["subject"] == f"unit:{AC}" and e["type"] == "correction")
+    correction_of = sample()[correction - FIRST]["data"]["corrects"]  # the mistyped copper
     context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
     page = context.new_page()
     page.goto(f"{served}/units/")
@@ -298,8 +312,8 @@ def test_manager_finds_a_unit_and_sees_its_proof_in_a_browser(served, browser, s
     page.wait_for_load_state()
     assert page.locator("#outputs-title").inner_text() == "Outputs"
     page.screenshot(path=str(ARTIFACTS / "units-unit-en.png"), full_page=True)
-    fix = page.locator("#entry-751")
-    assert "Corrects entry 346" in fix.inner_text() and "True" not in fix.inner_text()
+    fix = page.locator(f"#entry-{correction}")
+    assert f"Corrects entry {correction_of}" in fix.inner_text() and "True" not in fix.inner_text()
     fix.screenshot(path=str(ARTIFACTS / "units-correction-en.png"))
     page.goto(f"{served}/units/")
     page.screenshot(path=str(ARTIFACTS / "units-index-en.png"), full_page=True)
