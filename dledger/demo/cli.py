@@ -3,6 +3,10 @@
     dledger demo                         console + three stations + workers, until Ctrl-C
     dledger demo --headless --units 50   no pages; 50 units; a JSON summary on stdout
     dledger demo --fresh                 delete the demo's instance first and start over
+
+The summary's flags and refusals are the ledger's (records.py): the flags it computed from
+the entries (`rule_flags`) and the refusals the stations recorded (`refusals`); beside them
+the refusals a station answered without a record (a scale not yet steady).
 """
 
 from __future__ import annotations
@@ -23,11 +27,13 @@ import click
 
 from dledger.demo.line import Line
 from dledger.demo.plant import Plant
+from dledger.demo.records import recorded_since
 from dledger.demo.setup import (
     PASSWORD,
     Cylinders,
     SetupError,
     calibrate,
+    ensure_catalogue,
     ensure_users,
     home_folder,
     next_label_number,
@@ -36,8 +42,8 @@ from dledger.demo.setup import (
 from dledger.demo.units import UnitSource
 from dledger.demo.worker import Pace, Tally, Worker
 from ledger.audit import audit
-from ledger.catalogue import load as load_catalogue
 from ledger.instance import retired_vkeys
+from ledger.log import Ledger
 
 STATUS_EVERY_S = 30.0
 
@@ -96,7 +102,9 @@ def demo(headless: bool, units: int | None, fresh: bool, speed: float, host: str
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     ledger = instance.ledger()
+    catalogue = ensure_catalogue(ledger)
     calibrate(ledger)
+    first_entry = ledger.size()  # this run's records start here
     if headless:
         units = units or 50
     plant = Plant(instance, ledger, host, port, None if headless else kiosk_port)
@@ -111,13 +119,13 @@ def demo(headless: bool, units: int | None, fresh: bool, speed: float, host: str
         workers = {work: Worker(s.rig, s.spec.badge, pace, tally, stop)
                    for work, s in plant.stations.items()}
         first = next_label_number(ledger)
-        source = UnitSource(load_catalogue(None), seed=first if seed is None else seed,
+        source = UnitSource(catalogue, seed=first if seed is None else seed,
                             first_label=first)
         every = outage_every if outage_every is not None else (
             max(3, units // 2) if headless and units and units >= 6 else 0 if headless else 25)
         line = Line(workers, {s.spec.id: s.link for s in plant.stations.values()},
-                    plant.console.url, source, Cylinders(ledger), pace, tally, stop, units,
-                    datetime.now().strftime("%m%d%H%M%S"), every)
+                    plant.console.url, source, Cylinders(ledger, catalogue), pace, tally,
+                    stop, units, datetime.now().strftime("%m%d%H%M%S"), every)
         if not headless:
             _announce(plant, users)
         runner = threading.Thread(target=line.run, name="line", daemon=True)
@@ -127,7 +135,7 @@ def demo(headless: bool, units: int | None, fresh: bool, speed: float, host: str
             runner.join(0.5)
             if not headless and time.monotonic() >= next_status:
                 next_status += STATUS_EVERY_S
-                _status(plant, tally, line)
+                _status(plant, ledger, first_entry, tally, line)
     except SetupError as exc:
         click.echo(f"error: {exc}", err=True)
         stop.set()
@@ -136,7 +144,7 @@ def demo(headless: bool, units: int | None, fresh: bool, speed: float, host: str
         if plant.stations:
             say("stopping: the stations' outboxes go to the console first...")
         outboxes = plant.drain()
-        summary = _summary(instance, ledger, tally, line, outboxes, units,
+        summary = _summary(instance, ledger, first_entry, tally, line, outboxes, units,
                            time.monotonic() - started) if headless and line else None
         plant.stop()
         if plant.stations:
@@ -173,12 +181,13 @@ def _announce(plant: Plant, users: dict[str, str]) -> None:
     click.echo("\n".join(out), err=True)
 
 
-def _status(plant: Plant, tally: Tally, line: Line) -> None:
+def _status(plant: Plant, ledger: Ledger, first_entry: int, tally: Tally, line: Line) -> None:
     pending = "/".join(str(s.outbox.counts()["pending"]) for s in plant.stations.values())
     offline = [s.spec.id for s in plant.stations.values() if not s.link.connected]
+    recorded = recorded_since(ledger, first_entry)
     say(f"{datetime.now():%H:%M:%S} received {line.received}, completed "
-        f"{len(tally.completed)}, put aside {len(tally.put_aside)}, refusals "
-        f"{sum(tally.refusals.values())}, flags {sum(tally.flags.values())}; outboxes "
+        f"{len(tally.completed)}, put aside {len(tally.put_aside)}, refusals recorded "
+        f"{recorded.refusals.total()}, flags {recorded.flags.total()}; outboxes "
         f"pending {pending}" + (f"; offline: {', '.join(offline)}" if offline else ""))
 
 
@@ -189,7 +198,7 @@ def _stopped(outboxes: dict[str, dict[str, int]], tally: Tally) -> None:
         f"still in the outboxes (kept on disk, sent at the next start): {waiting}"))
 
 
-def _summary(instance: Any, ledger: Any, tally: Tally, line: Line | None,
+def _summary(instance: Any, ledger: Ledger, first_entry: int, tally: Tally, line: Line | None,
              outboxes: dict[str, dict[str, int]], units: int | None, seconds: float
              ) -> dict[str, Any]:
     with warnings.catch_warnings():
@@ -201,15 +210,19 @@ def _summary(instance: Any, ledger: Any, tally: Tally, line: Line | None,
     pending = sum(v["pending"] for v in outboxes.values())
     completed = len(tally.completed)
     errors = line.errors if line else []
+    recorded = recorded_since(ledger, first_entry)
     return {
         "ok": report.ok and not errors and not held and not pending
         and completed == (line.received if line else 0),
         "instance": str(instance.home),
         "units": {"requested": units, "received": line.received if line else 0,
                   "completed": completed, "put_aside": tally.put_aside},
-        "refused": {code: {"count": n, "example": tally.refusal_examples[code]}
-                    for code, n in sorted(tally.refusals.items())},
-        "flags": dict(sorted(tally.flags.items())),
+        "refused": recorded.refused_json(),
+        "station_refusals": {code: {"count": n, "example": tally.refusal_examples[code]}
+                             for code, n in sorted(tally.refusals.items())},
+        "flags": dict(sorted(recorded.flags.items())),
+        "flagged": {code: sorted(set(subjects))
+                    for code, subjects in sorted(recorded.flagged.items())},
         "incidents": dict(sorted(tally.incidents.items())),
         "outages": tally.outages,
         "stations": {sid: counts for sid, counts in outboxes.items()},

@@ -8,6 +8,10 @@ without refrigerant go from intake straight to dismantling.
 Incidents come from the units (units.py) and from the line: now and then the intake
 station's network goes down for a few units (its outbox keeps them; they catch up when it
 comes back), recovery cylinders fill up and are replaced, lots fill up and are sealed.
+
+A unit a station refuses is put aside (for the supervisor) and the worker takes the next
+one; a bench that has put aside PUT_ASIDE_IN_A_ROW units in a row stops the line with the
+last refusal (a plant stops the line when every unit is refused, it does not take in more).
 """
 
 from __future__ import annotations
@@ -38,6 +42,11 @@ LOT_SUFFIX = {"steel": "STEEL", "copper": "CU", "aluminium": "AL", "plastics": "
               "capacitor": "CAPACITOR", "mercury_backlight": "LAMPS"}
 LOT_FULL_G = 150_000  # a bin or bag is sealed when its contents reach this
 LOT_FULL_OUTPUTS = 40
+PUT_ASIDE_IN_A_ROW = 3  # a bench refused this many units in a row: the line stops
+
+
+class Halted(Exception):
+    """A bench keeps refusing units: the line stops (the message says why)."""
 
 
 @dataclass
@@ -103,6 +112,7 @@ class Line:
         self.in_use: dict[str, tuple[Cylinder, int]] = {}  # gas -> (cylinder, gross now)
         self.errors: list[str] = []
         self.received = 0
+        self.in_a_row: dict[str, int] = {}  # bench -> units put aside since its last success
 
     def run(self) -> None:
         threads = [threading.Thread(target=self._guard, args=(name, work), name=name,
@@ -120,6 +130,10 @@ class Line:
             work()
         except Stopped:
             pass
+        except Halted as exc:
+            LOG.warning("the line stops: %s", exc)
+            self.errors.append(f"{name}: {exc}")
+            self.stop.set()
         except Exception as exc:
             LOG.exception("the %s bench failed", name)
             self.errors.append(f"{name}: {type(exc).__name__}: {exc}")
@@ -144,8 +158,9 @@ class Line:
                 try:
                     handoff = self._receive(worker, plan)
                 except Unexpected as exc:
-                    handoff = self._put_aside(worker, plan, exc)
+                    handoff = self._put_aside(worker, plan, exc, "intake")
                 if handoff is not None:
+                    self.in_a_row["intake"] = 0
                     self.tally.took("intake", time.monotonic() - began)
                 if not link.connected:
                     held = max(held, worker.rig.ws.outbox.counts()["pending"])
@@ -184,7 +199,7 @@ class Line:
                                              "why": "duplicate_trade_in"})
                 worker.think(2)
                 worker.press("cancel")
-                return None
+                return None  # the refusal is recorded (attempt.refused); the next unit
         worker.think(1.5)
         worker.press("select_category", category=plan.category)
         details = {"brand": plan.brand, "model": plan.model, "serial": plan.serial}
@@ -230,7 +245,7 @@ class Line:
                          settle_ms=self.pace.settle_ms() * 2)
             worker.think(0.8)
             outcome = worker.press("recovery_after")
-            if any(f["code"] == "low_recovery" for f in outcome["flags"]):
+            if "low_recovery" in plan.incidents:  # the ledger flags it at completion
                 self.tally.note("low_recovery")
             self.in_use[plan.refrigerant] = (cylinder, gross + plan.recovered_g)
             events += outcome["events"]
@@ -305,18 +320,24 @@ class Line:
             worker.think(2)
             worker.scan(plan.label)
             done = Handoff(plan, work(worker, plan) or handoff.events)
+            self.in_a_row[bench] = 0
             self.tally.took(bench, time.monotonic() - began)
             return done
         except Unexpected as exc:
-            return self._put_aside(worker, plan, exc)
+            return self._put_aside(worker, plan, exc, bench)
 
-    def _put_aside(self, worker: Worker, plan: UnitPlan, why: Unexpected) -> None:
+    def _put_aside(self, worker: Worker, plan: UnitPlan, why: Unexpected, bench: str) -> None:
         """What a worker does with a refusal they did not expect: put the unit aside for the
-        supervisor (it stays in work in progress) and take the next one."""
+        supervisor (it stays in work in progress) and take the next one; after
+        PUT_ASIDE_IN_A_ROW in a row, stop the line (Halted)."""
         LOG.warning("%s: put aside: %s", plan.label, why)
         self.tally.put_aside.append({"station": worker.rig.id, "unit": plan.label,
                                      "why": str(why)})
         worker.press("cancel")
+        self.in_a_row[bench] = self.in_a_row.get(bench, 0) + 1
+        if self.in_a_row[bench] >= PUT_ASIDE_IN_A_ROW:
+            raise Halted(f"{worker.rig.id} refused {self.in_a_row[bench]} units in a row "
+                         f"(the last: {why})")
 
     def _arrived(self, label: str, events: list[str]) -> None:
         """Wait until the console holds `events` of unit `label` (the unit's trolley waits
@@ -326,7 +347,7 @@ class Line:
             if self.stop.is_set():
                 raise Stopped
             try:
-                known = {e["id"] for e in self.console.subject_events(f"unit:{label}")}
+                known = {e["id"] for _, e in self.console.subject_entries(f"unit:{label}")}
             except Unreachable:
                 known = set()
             if wanted <= known:

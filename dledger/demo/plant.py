@@ -9,6 +9,9 @@
   headless) its kiosk page served on a port of its own.
 - Its scanner and scales are the project's simulators on pseudo-terminals, read by the
   station's drivers exactly as hardware.
+- A station judges with the catalogue in force, which it fetches from the console: the plant
+  is started (and workers sent to the benches) only once every station has it, as a real
+  station is commissioned by connecting it to the console before the first unit.
 """
 
 from __future__ import annotations
@@ -40,6 +43,9 @@ from station.client import HttpClient
 from station.config import load as load_config
 from station.outbox import Outbox
 from station.server import create_app
+from station.world import CATALOGUE_SUBJECT
+
+CATALOGUE_WAIT_S = 30.0
 
 
 def free_port(host: str) -> int:
@@ -132,6 +138,20 @@ class RunningStation:
         return f"http://{self.kiosk.host}:{self.kiosk.server_port}/"
 
 
+def _await_catalogue(ws: Workstation, spec: StationSpec, url: str,
+                     timeout: float = CATALOGUE_WAIT_S) -> None:
+    """Wait until the station holds the catalogue in force (asked anew each time: a station
+    keeps a failed answer for a while)."""
+    deadline = time.monotonic() + timeout
+    while ws.catalogue is None:
+        if time.monotonic() >= deadline:
+            raise SetupError(f"{spec.id} did not get the process catalogue from the console at "
+                             f"{url} within {timeout:g} s: is a catalogue published "
+                             "(`dledger catalogue show`)?")
+        ws.knowledge.forget(CATALOGUE_SUBJECT)
+        time.sleep(0.2)
+
+
 def station_toml(spec: StationSpec, console_url: str, scanner: str,
                  scales: dict[str, str], listen: str) -> str:
     """The station's configuration, as a plant writes it (see examples/station.toml)."""
@@ -199,6 +219,11 @@ class Plant:
         ws = Workstation(config, me, client, outbox).start()
         running = RunningStation(spec, Rig(spec.id, ws, scanner, scales), outbox, client, link,
                                  sims)
+        try:
+            _await_catalogue(ws, spec, link.url)
+        except SetupError:
+            self._close_station(running)
+            raise
         if self.kiosk_port is not None:
             try:
                 running.kiosk = make_server(self.host, port, create_app(ws), threaded=True)

@@ -5,15 +5,15 @@
 - console accounts for each role (`dledger user add`'s function);
 - each station's key, created encrypted in its folder, and approved by the admin: a PLANT
   `station.registered` entry, exactly what the console's Stations → Approve page writes;
+- the process catalogue in force, published at entry 0 as `dledger init` does (the ledger
+  refuses unit, lot and cylinder events without one, and the stations judge with it);
 - this morning's calibration checks of every scale and empty recovery cylinders, as the
   manager records them (PLANT `scale.calibrated`, `cylinder.registered`).
 """
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from ledger.catalogue import Catalogue, guideline_k_max_gross_g
 from ledger.catalogue import load as load_catalogue
 from ledger.events import PLANT_STATION, parse_event, utc_now_ms
 from ledger.instance import KEY_FILE, Instance, write_config
@@ -167,10 +168,22 @@ def station_identity(folder: Path, spec: StationSpec) -> identity.StationIdentit
     return identity.create(path, spec.id)
 
 
+def ensure_catalogue(ledger: Ledger) -> Catalogue:
+    """The catalogue in force; the default one published first (at entry 0 of a new demo
+    instance, as `dledger init` does) when the ledger has none, e.g. an instance made by an
+    older demo."""
+    found = ledger.catalogue()
+    if found is None:
+        ledger.publish_catalogue(load_catalogue(None), "default", operator=ADMIN)
+        found = ledger.catalogue()
+        assert found is not None  # just published
+    return found[1]
+
+
 def approve(ledger: Ledger, spec: StationSpec, me: identity.StationIdentity) -> bool:
     """Approve the station's key as the admin does on the Stations page; False if it already
     was."""
-    events = _subject_events(ledger, f"station:{spec.id}")
+    events = [event for _, event in ledger.subject_entries(f"station:{spec.id}")]
     active = [e for e in events if e["type"] in ("station.registered", "station.revoked")]
     if active and active[-1]["type"] == "station.registered" \
             and active[-1]["data"]["public_key"] == me.public_key:
@@ -209,21 +222,20 @@ class Cylinder:
 
 
 class Cylinders:
-    """Empty recovery cylinders registered as needed, numbered after the ledger's last."""
+    """Empty recovery cylinders registered as needed, numbered after the ledger's last (the
+    demo numbers them CYL-0001, CYL-0002, ... without gaps), filled to the Guideline K limit
+    of the catalogue in force."""
 
-    def __init__(self, ledger: Ledger):
-        self.ledger = ledger
-        found = [int(m[1]) for (subject,) in _rows(ledger, "SELECT DISTINCT subject FROM "
-                                                   "ledger_entries WHERE subject LIKE "
-                                                   "'cylinder:%'")
-                 if (m := re.fullmatch(r"cylinder:CYL-(\d+)", subject))]
-        self.next_number = max(found, default=0) + 1
+    def __init__(self, ledger: Ledger, catalogue: Catalogue):
+        self.ledger, self.catalogue = ledger, catalogue
+        self.next_number = 1
+        while ledger.cylinder(_cylinder_id(self.next_number)).registered is not None:
+            self.next_number += 1
 
     def register(self, gas: str) -> Cylinder:
         tare, water = CYLINDER_TYPES[gas]
-        sg = load_catalogue(None).refrigerant_sg[gas]
-        cylinder = Cylinder(f"CYL-{self.next_number:04d}", gas, tare,
-                            tare + int(0.8 * water * sg))
+        cylinder = Cylinder(_cylinder_id(self.next_number), gas, tare,
+                            guideline_k_max_gross_g(gas, water, tare, self.catalogue))
         self.next_number += 1
         self.ledger.append([plant_event("cylinder.registered", f"cylinder:{cylinder.id}", {
             "refrigerant": gas, "tare_g": tare, "water_capacity_g": water,
@@ -231,16 +243,15 @@ class Cylinders:
         return cylinder
 
 
+def _cylinder_id(number: int) -> str:
+    return f"CYL-{number:04d}"
+
+
 def next_label_number(ledger: Ledger) -> int:
     """After the highest unit label the ledger holds (labels are fixed-width)."""
     rows = _rows(ledger, "SELECT MAX(label) FROM units")
     last = rows[0][0] if rows and rows[0][0] else None
     return int(last.rsplit("-", 1)[1]) + 1 if last else 1
-
-
-def _subject_events(ledger: Ledger, subject: str) -> list[dict[str, Any]]:
-    return [json.loads(bytes(body))["event"] for (body,) in _rows(
-        ledger, "SELECT body FROM ledger_entries WHERE subject = :s ORDER BY idx", s=subject)]
 
 
 def _rows(ledger: Ledger, sql: str, **params: Any) -> list[Any]:

@@ -1,10 +1,13 @@
 """One worker at one station: scans go through the serial scanner, loads onto the simulated
 scales, and presses are the kiosk's actions (`Workstation.act`), as a person would do them.
 
-Every outcome is counted (`Tally`): refusals by code, flags by code. A refusal the worker did
-not expect raises `Unexpected` (the line puts that unit aside); `Stopped` ends the work when
-the demo stops, wherever it is — the station keeps the half-done unit, as at the end of a
-shift.
+What the stations answered is counted (`Tally`): the refusals a station gave without a
+record (the scale not yet steady: the worker steadies it and presses again). The refusals of
+a ledger rule, which the station records as `attempt.refused`, and the flags are the
+ledger's: the summary reads them from its read models (records.py), not from here. A refusal
+the worker did not expect raises `Unexpected` (the line puts that unit aside); `Stopped` ends
+the work when the demo stops, wherever it is — the station keeps the half-done unit, as at
+the end of a shift.
 """
 
 from __future__ import annotations
@@ -38,11 +41,10 @@ class Unexpected(Exception):
 
 @dataclass
 class Tally:
-    """What the stations answered, for the summary; shared by the workers (locked)."""
+    """What happened on the floor, for the summary; shared by the workers (locked)."""
 
-    refusals: Counter[str] = field(default_factory=Counter)
+    refusals: Counter[str] = field(default_factory=Counter)  # answered with no record
     refusal_examples: dict[str, str] = field(default_factory=dict)
-    flags: Counter[str] = field(default_factory=Counter)
     incidents: Counter[str] = field(default_factory=Counter)
     completed: list[str] = field(default_factory=list)
     put_aside: list[dict[str, str]] = field(default_factory=list)
@@ -50,17 +52,16 @@ class Tally:
     seconds: dict[str, list[float]] = field(default_factory=dict)  # bench -> per-unit times
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def outcome(self, step: str, outcome: dict[str, Any]) -> None:
-        """Count a refusal, or the flags a completion records with its unit."""
+    def outcome(self, outcome: dict[str, Any]) -> None:
+        """Count a refusal the station answered without recording it (a recorded one, an
+        `attempt`, is counted from the ledger's refusals)."""
+        if not outcome["refusal"] or outcome["attempt"]:
+            return
         with self.lock:
-            if outcome["refusal"]:
-                self.refusals[outcome["refusal"]] += 1
-                message = outcome["message"]
-                self.refusal_examples.setdefault(outcome["refusal"],
-                                                 message["template"] % message["params"])
-            if step == "complete":
-                for flag in outcome["flags"]:
-                    self.flags[flag["code"]] += 1
+            self.refusals[outcome["refusal"]] += 1
+            message = outcome["message"]
+            self.refusal_examples.setdefault(outcome["refusal"],
+                                             message["template"] % message["params"])
 
     def note(self, incident: str) -> None:
         with self.lock:
@@ -167,7 +168,7 @@ class Worker:
             if outcome["refusal"] != "unstable" or presses == PRESSES:
                 return self._judge(action, outcome, frozenset())
             # a busy machine can leave the reading a moment stale: look, and press again
-            self.tally.outcome(action, outcome)
+            self.tally.outcome(outcome)
             time.sleep(0.3)
             self.place(role, grams)
             presses += 1
@@ -189,7 +190,7 @@ class Worker:
 
     def _judge(self, step: str, outcome: dict[str, Any], expect: frozenset[str]
                ) -> dict[str, Any]:
-        self.tally.outcome(step, outcome)
+        self.tally.outcome(outcome)
         if not outcome["ok"] and outcome["refusal"] not in expect:
             raise Unexpected(self.rig.id, step, outcome)
         if outcome["ok"] and expect:
