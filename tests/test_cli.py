@@ -136,7 +136,9 @@ def test_key_rotation_keeps_old_checkpoints_verifiable(tmp_path):
     home = tmp_path / "rot"
     old_vkey = dledger(home, "init", "--origin", ORIGIN).stdout.decode().strip()
     label = "unit:CN3301-2026-0000001"
-    dledger(home, "append", stdin=_line(event_obj("unit.received", label, received(label))))
+    appended = dledger(home, "append",
+                       stdin=_line(event_obj("unit.received", label, received(label))))
+    assert appended.returncode == 0, appended.stderr
     old_note = dledger(home, "checkpoint").stdout.decode()
     rotated = dledger(home, "key", "rotate", "--operator", "A-0001", "--reason", "yearly")
     assert rotated.returncode == 0, rotated.stderr
@@ -145,8 +147,11 @@ def test_key_rotation_keeps_old_checkpoints_verifiable(tmp_path):
     new_note = dledger(home, "checkpoint").stdout.decode()
     spec.verify_note(old_note, [old_vkey])
     spec.verify_note(new_note, [new_vkey])
-    rotation = json.loads(dledger(home, "entry", "1").stdout)["event"]
-    assert rotation["type"] == "key.rotated" and rotation["data"]["old_vkey"] == old_vkey
+    # the log starts with the catalogue (entry 0): find the rotation by its type
+    events = [json.loads(dledger(home, "entry", str(index)).stdout)["event"]
+              for index in range(_size(home))]
+    rotations = [e for e in events if e["type"] == "key.rotated"]
+    assert len(rotations) == 1 and rotations[0]["data"]["old_vkey"] == old_vkey
     audit = dledger(home, "audit")
     assert audit.returncode == 0 and b"2 signed checkpoints" in audit.stdout
 
