@@ -6,12 +6,18 @@ ledger of years of data.
     .venv/bin/python benchmarks/bench_console.py --pg postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 Seeding: a plant of ~1,400 units a day over ~2 years, through `Ledger.append` in batches of
-10,000 PLANT events (durable commits, projections updated in the same transaction): per day a
-scale calibration per scale and one lot per output fraction; per unit unit.received,
-refrigerant.recovered or refrigerant.absent (fridges and air conditioners), a weighed
-component.removed for 9 in 10, 4-6 material.output and unit.completed (~7.9 entries a
-unit). The last day stops at 15:00 plant time, which the console takes as "now" (so "today"
-is a working day in progress). The seeded SQLite file is cached under
+10,000 PLANT events (durable commits, projections updated and every event judged by the
+rules in the same transaction), after the default catalogue at entry 0. The generator follows
+that catalogue: per day a scale calibration per scale and one lot per fraction its routes use
+(marked hazardous as the catalogue says); per unit unit.received (within its category's weight
+range, with a nameplate gas of the category), refrigerant.recovered into a registered
+cylinder of that gas (a new one registered when the charge might not fit under its Guideline K
+limit) or refrigerant.absent, component.removed for the required components (and some
+optional ones) into a lot of the component's fraction, material.output for the route's
+output fractions (shares drawn from the yield ranges) and unit.completed (~10 entries a
+unit); some units come out low on recovery, mass balance or yields, and are flagged. The
+last day stops at 15:00 plant time, which the console takes as "now" (so "today" is a
+working day in progress). The seeded SQLite file is cached under
 `<tempdir>/dledger-bench-cache`, named by size and a fingerprint of the schema and of this
 generator; PostgreSQL is seeded afresh in a scratch database `dledger_bench_console`,
 dropped at the end (or, with --pg-keep, kept under a name with the size and fingerprint and
@@ -46,6 +52,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -54,6 +61,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from ledger import catalogue as process_catalogue  # noqa: E402
 from ledger.events import parse_event  # noqa: E402
 from ledger.log import Ledger, Submission  # noqa: E402
 from ledger.store import migrate, open_engine  # noqa: E402
@@ -69,41 +77,29 @@ TARGET_P95_MS = 200.0
 ORIGIN = "ledger.bench-plant.example/BENCH"
 MANAGER = "bench-manager"
 
-# category: share of intake, gross range (g), output fractions and their shares of gross (%)
-CATEGORIES: dict[str, tuple[float, tuple[int, int], dict[str, float]]] = {
-    "fridge": (20, (35_000, 80_000), {"steel": 38, "compressor": 17, "plastics": 21,
-                                      "pu_foam": 13, "glass": 4, "copper": 2}),
-    "room_ac": (12, (30_000, 60_000), {"compressor": 30, "steel": 26, "copper": 12,
-                                       "aluminium": 8, "plastics": 15, "motor": 5}),
-    "washing_machine": (18, (25_000, 70_000), {"steel": 30, "plastics": 29, "concrete": 24,
-                                               "motor": 9, "aluminium": 2}),
-    "crt_tv": (15, (15_000, 40_000), {"crt_panel_glass": 37, "crt_funnel_glass": 20,
-                                      "plastics": 18, "steel": 8, "copper": 4, "pcb": 6}),
-    "flat_tv": (12, (8_000, 25_000), {"lcd_panel": 18, "steel": 29, "plastics": 27,
-                                      "aluminium": 8, "pcb": 10}),
-    "desktop_pc": (8, (7_000, 12_000), {"steel": 58, "pcb": 15, "plastics": 10, "aluminium": 6,
-                                        "cables": 4}),
-    "laptop": (4, (1_500, 3_500), {"plastics": 33, "pcb": 19, "lcd_panel": 17,
-                                   "aluminium": 12, "battery": 12}),
-    "crt_monitor": (3, (10_000, 20_000), {"crt_panel_glass": 35, "crt_funnel_glass": 21,
-                                          "plastics": 18, "steel": 9, "pcb": 7}),
-    "flat_monitor": (4, (3_000, 8_000), {"lcd_panel": 18, "steel": 29, "plastics": 29,
-                                         "pcb": 10}),
-    "range_hood": (1.5, (12_000, 22_000), {"steel": 64, "motor": 14, "aluminium": 8,
-                                           "plastics": 8}),
-    "electric_water_heater": (1.2, (15_000, 35_000), {"steel": 67, "plastics": 12,
-                                                      "pu_foam": 8, "copper": 3}),
-    "gas_water_heater": (0.8, (8_000, 15_000), {"steel": 54, "copper": 21, "plastics": 8,
-                                                "aluminium": 5}),
-    "microwave": (0.5, (10_000, 18_000), {"steel": 57, "copper": 12, "plastics": 9,
-                                          "glass": 6}),
-}
-GASES = {"fridge": [("R-600a", 60, (40, 80)), ("R-134a", 35, (100, 160)),
-                    ("R-12", 5, (120, 145))],
-         "room_ac": [("R-22", 40, (900, 1800)), ("R-410A", 40, (800, 1700)),
-                     ("R-32", 20, (600, 1100))]}
-HAZARDOUS = {"crt_funnel_glass", "pcb", "battery", "oil"}
-FRACTIONS = sorted({f for _, _, shares in CATEGORIES.values() for f in shares} | {"oil"})
+# The catalogue the seeded ledger publishes at entry 0 and that its rules judge every event
+# by: categories, weight ranges, nameplate gases, required steps, fractions and their hazard
+# class, components and their fractions, yield ranges. The generator reads them all from it,
+# so what it makes passes the rules (its faults are the flagged kind, never the refused kind).
+CATALOGUE = process_catalogue.load()
+# What the catalogue does not say: the plant's intake mix (share of units, by category) ...
+INTAKE_MIX = {"fridge": 20, "room_ac": 12, "washing_machine": 18, "crt_tv": 15, "flat_tv": 12,
+              "desktop_pc": 8, "laptop": 4, "crt_monitor": 3, "flat_monitor": 4,
+              "range_hood": 1.5, "electric_water_heater": 1.2, "gas_water_heater": 0.8,
+              "microwave": 0.5}
+# ... and, per nameplate gas, its share among a category's gases and its charge range (g).
+CHARGES = {"R-600a": (60, (40, 80)), "R-134a": (35, (100, 160)), "R-12": (5, (120, 145)),
+           "R-22": (40, (900, 1800)), "R-410A": (40, (800, 1700)), "R-32": (20, (600, 1100)),
+           "R-290": (5, (250, 500))}
+DEFAULT_CHARGE = (1, (100, 500))  # a gas a plant's catalogue adds
+CYLINDER_TARE_G, CYLINDER_WATER_G = 15_000, 50_000  # a 50 L recovery cylinder, empty
+OPTIONAL_COMPONENT = 0.5  # how often an optional component is removed (and weighed)
+OPTIONAL_OUTPUT = 0.9  # how often an optional output fraction is sorted out
+FRACTIONS = sorted({s.target for c in CATALOGUE.categories.values() for s in c.steps
+                    if s.kind == "output"}
+                   | {CATALOGUE.components[s.target].fraction
+                      for c in CATALOGUE.categories.values() for s in c.steps
+                      if s.kind == "component"})
 SCALES = ("SC-1", "SC-2", "SC-3")
 
 
@@ -128,8 +124,14 @@ class Samples:
     serials: list[str] = field(default_factory=list)
 
 
+def after_now(moment: datetime) -> bool:
+    """Whether `moment` is after the console's "now" (what the seeded ledger has not seen)."""
+    return moment > NOW_LOCAL
+
+
 class Plant:
-    """Deterministic events of `days` working days ending on LAST_DAY (NOW_LOCAL cut-off)."""
+    """Deterministic events of `days` working days ending on LAST_DAY (NOW_LOCAL cut-off),
+    after the catalogue (entry 0, published by whoever seeds): every event passes its rules."""
 
     def __init__(self, units: int, seed: int = 20261120, per_day: int = UNITS_PER_DAY):
         self.rng = random.Random(seed)
@@ -139,8 +141,10 @@ class Plant:
         self.seq = 0
         self.samples = Samples()
         self.every = max(1, units // 400)  # ~400 sampled units to look up
-        names = list(CATEGORIES)
-        self.category_weights = ([CATEGORIES[c][0] for c in names], names)
+        names = [c for c in CATALOGUE.categories if INTAKE_MIX.get(c)]
+        self.category_weights = ([INTAKE_MIX[c] for c in names], names)
+        self.cylinders = 0
+        self.cylinder: dict[str, tuple[str, int, int]] = {}  # gas -> (id, gross now, max gross)
 
     def uid(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
@@ -168,7 +172,8 @@ class Plant:
         for i, fraction in enumerate(FRACTIONS):
             yield self.event("lot.opened", opening + timedelta(minutes=5, seconds=i),
                              f"lot:LOT-{stamp}-{fraction.upper()}",
-                             {"fraction": fraction, "hazardous": fraction in HAZARDOUS})
+                             {"fraction": fraction,
+                              "hazardous": CATALOGUE.fractions[fraction].hazardous})
         start = datetime(day.year, day.month, day.day, 8, 0, tzinfo=ZONE)
         spread = timedelta(hours=10, minutes=30) / max(count, 1)
         weights, names = self.category_weights
@@ -178,25 +183,52 @@ class Plant:
                 break
             self.seq += 1
             category = r.choices(names, weights)[0]
-            yield from self.unit(day, stamp, category, received)
+            yield from self.unit(stamp, CATALOGUE.categories[category], received)
 
-    def unit(self, day: date, stamp: str, category: str,
+    def recovery(self, gas: str, charge: int, moment: datetime,
+                 events: list[tuple[str, datetime, str, dict[str, Any]]]) -> dict[str, Any]:
+        """A recovery of up to `charge` g of `gas` into the gas's current cylinder, which is
+        replaced by a newly registered one (an event added to `events`) when the charge might
+        not fit under its Guideline K limit."""
+        r = self.rng
+        current = self.cylinder.get(gas)
+        if current is None or current[1] + charge > current[2]:
+            self.cylinders += 1
+            name = f"CYL-{self.cylinders:06d}"
+            limit = process_catalogue.guideline_k_max_gross_g(gas, CYLINDER_WATER_G,
+                                                              CYLINDER_TARE_G, CATALOGUE)
+            events.append(("cylinder.registered", moment - timedelta(seconds=30),
+                           f"cylinder:{name}", {"refrigerant": gas, "tare_g": CYLINDER_TARE_G,
+                                                "water_capacity_g": CYLINDER_WATER_G,
+                                                "max_gross_g": limit}))
+            current = (name, CYLINDER_TARE_G, limit)
+        name, before, limit = current
+        recovered = max(1, round(charge * r.uniform(0.91, 0.99)))
+        if r.random() < 0.01:
+            recovered = max(1, round(charge * r.uniform(0.5, 0.85)))  # a leaker: low_recovery
+        self.cylinder[gas] = (name, before + recovered, limit)
+        return {"refrigerant": gas, "cylinder": name, "cylinder_gross_before_g": before,
+                "cylinder_gross_after_g": before + recovered, "recovered_g": recovered,
+                "scale": "SC-2", "nameplate_charge_g": charge}
+
+    def unit(self, stamp: str, category: process_catalogue.Category,
              received: datetime) -> Iterator[dict[str, Any]]:
         r = self.rng
-        label = f"CN3301-{day.year}-{self.seq:07d}"
+        label = f"CN3301-{received.year}-{self.seq:07d}"
         subject = f"unit:{label}"
-        _, (low, high), shares = CATEGORIES[category]
-        gross = r.randint(low, high) // 20 * 20
-        data: dict[str, Any] = {"category": category, "gross_g": gross, "scale": "SC-1",
+        low, high = category.weight_g
+        gross = max(low, r.randint(low, high) // 20 * 20)
+        data: dict[str, Any] = {"category": category.code, "gross_g": gross, "scale": "SC-1",
                                 "source": "trade_in" if r.random() < 0.6 else "collector"}
         if data["source"] == "trade_in":
             data["trade_in_code"] = f"TI-{self.seq:010d}"
         if r.random() < 0.5:
             data["serial"] = f"{r.getrandbits(40):010X}"
         gas = None
-        if category in GASES:
-            options = GASES[category]
-            gas, _, (lo, hi) = r.choices(options, [w for _, w, _ in options])[0]
+        if category.refrigerants:
+            mix = [CHARGES.get(g, DEFAULT_CHARGE) for g in category.refrigerants]
+            gas, (_, (lo, hi)) = r.choices(list(zip(category.refrigerants, mix, strict=True)),
+                                           [w for w, _ in mix])[0]
             data["nameplate_refrigerant"] = gas
             data["nameplate_charge_g"] = r.randint(lo, hi) // 5 * 5
         if self.seq % self.every == 0:
@@ -205,42 +237,49 @@ class Plant:
                 self.samples.codes.append(data["trade_in_code"])
             if "serial" in data:
                 self.samples.serials.append(data["serial"])
-        events = [("unit.received", received, data)]
+        events: list[tuple[str, datetime, str, dict[str, Any]]] = [
+            ("unit.received", received, subject, data)]
         t = received + timedelta(minutes=r.randint(8, 20))
         recovered = 0
         if gas:
             if r.random() < 0.04:
-                events.append(("refrigerant.absent", t, {"reason": "circuit_empty"}))
-            else:
-                recovered = max(1, round(data["nameplate_charge_g"] * r.uniform(0.8, 0.99)))
-                events.append(("refrigerant.recovered", t, {
-                    "refrigerant": gas, "cylinder": f"CYL-{gas}", "cylinder_gross_before_g": 9000,
-                    "cylinder_gross_after_g": 9000 + recovered, "recovered_g": recovered,
-                    "scale": "SC-2", "nameplate_charge_g": data["nameplate_charge_g"]}))
+                events.append(("refrigerant.absent", t, subject, {"reason": "circuit_empty"}))
+            elif not after_now(t):  # a cylinder only takes what is logged
+                recovery = self.recovery(gas, data["nameplate_charge_g"], t, events)
+                recovered = recovery["recovered_g"]
+                events.append(("refrigerant.recovered", t, subject, recovery))
         removed = 0
-        if r.random() < 0.9:
+        for step in category.steps:
+            if step.kind != "component" or not (step.required or
+                                                r.random() < OPTIONAL_COMPONENT):
+                continue
+            fraction = CATALOGUE.components[step.target].fraction
+            low_pct, high_pct = category.yields.get(fraction, (Decimal("0.2"), Decimal("1")))
+            mass = max(20, round(gross * r.uniform(float(low_pct), float(high_pct)) / 100))
+            removed += mass
             t += timedelta(minutes=r.randint(2, 6))
-            removed = max(20, round(gross * r.uniform(0.002, 0.01)))
-            component = "compressor_oil" if gas else "capacitor"
-            lot = "OIL" if gas else "PCB"
-            events.append(("component.removed", t, {"component": component, "count": 1,
-                                                    "mass_g": removed, "scale": "SC-3",
-                                                    "lot": f"LOT-{stamp}-{lot}"}))
-        picked = list(shares.items())[:r.randint(4, min(6, len(shares)))]
-        whole = sum(s for _, s in picked)
+            events.append(("component.removed", t, subject, {
+                "component": step.target, "count": 1, "mass_g": mass, "scale": "SC-3",
+                "lot": f"LOT-{stamp}-{fraction.upper()}"}))
+        shares = {}
+        for step in category.steps:
+            if step.kind == "output" and (step.required or r.random() < OPTIONAL_OUTPUT):
+                low_pct, high_pct = category.yields.get(step.target, (Decimal(1), Decimal(1)))
+                shares[step.target] = r.uniform(float(low_pct), float(high_pct))
+        whole = sum(shares.values())
         kept = r.uniform(0.955, 0.995) if r.random() > 0.02 else r.uniform(0.85, 0.95)
         target = gross * kept - recovered - removed  # ~2 % of units out of mass balance
-        for fraction, share in picked:
+        for fraction, share in shares.items():
             t += timedelta(minutes=r.randint(2, 6))
             mass = max(1, round(target * share / whole))
-            events.append(("material.output", t, {"fraction": fraction, "mass_g": mass,
-                                                  "lot": f"LOT-{stamp}-{fraction.upper()}",
-                                                  "scale": "SC-3"}))
-        events.append(("unit.completed", t + timedelta(minutes=r.randint(2, 8)), {}))
-        for etype, moment, payload in events:
-            if moment.date() == LAST_DAY and moment > NOW_LOCAL:
+            events.append(("material.output", t, subject, {
+                "fraction": fraction, "mass_g": mass, "lot": f"LOT-{stamp}-{fraction.upper()}",
+                "scale": "SC-3"}))
+        events.append(("unit.completed", t + timedelta(minutes=r.randint(2, 8)), subject, {}))
+        for etype, moment, about, payload in events:
+            if after_now(moment):
                 return  # still on the line at "now": work in progress
-            yield self.event(etype, moment, subject, payload)
+            yield self.event(etype, moment, about, payload)
 
 
 def generator_fingerprint() -> str:
@@ -251,18 +290,23 @@ def generator_fingerprint() -> str:
     digest = hashlib.sha256(generator)
     # what the entries and read models hold; new indexes and tables come from `migrate`
     # on the cached file at each run instead
-    for name in ("projections.py", "hourly.py", "events.py", "canonical.py", "log.py"):
+    for name in ("projections.py", "hourly.py", "events.py", "canonical.py", "log.py",
+                 "catalogue.py", "catalogue.toml", "corrections.py"):
         digest.update((REPO / "ledger" / name).read_bytes())
+    for path in sorted((REPO / "ledger" / "rules").glob("*.py")):  # what the rules accept
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:10]
 
 
 def seed(ledger: Ledger, plant: Plant, what: str,
          every_million: Callable[[], None] | None = None) -> tuple[int, float]:
     """Append the plant's events; returns (entries, seconds). `every_million` runs after the
-    first 20,000 entries and then every million (PostgreSQL: ANALYZE, see seed_pg)."""
+    first 20,000 entries and then every million (PostgreSQL: ANALYZE, see seed_pg). Entry 0
+    publishes CATALOGUE, as `dledger init` does: the rules judge the plant's events by it."""
     began = time.perf_counter()
+    ledger.publish_catalogue(CATALOGUE, "default", operator="A-0001")
     batch: list[Submission] = []
-    done = 0
+    done = 1
     last_report = began
     for obj in plant.events():
         batch.append(Submission(parse_event(obj)))

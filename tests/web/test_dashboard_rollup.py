@@ -57,12 +57,17 @@ def seeded(db_url, events):
 
 
 def _correct(ledger: Ledger, events: list[dict]) -> None:
-    """Corrections in October: a unit's category and gross weight, a voided output, a voided
+    """Corrections in October: a unit's category and gross weight (a laptop's record, which
+    the rules also accept as a desktop PC's at 3 kg or more), a voided output, a voided
     completion and a voided intake."""
-    index = {(e["type"], e["subject"]): i for i, e in enumerate(events)}
+    index = {(e["type"], e["subject"]): i for i, e in enumerate(events, 1)}  # 0: catalogue
+    intake = {e["subject"]: e["data"] for e in events if e["type"] == "unit.received"}
     october = [e["subject"] for e in events
                if e["type"] == "unit.completed" and e["time"].startswith("2026-10-1")]
-    output = next(i for i, e in enumerate(events)
+    laptop = next(s for s in october if intake[s]["category"] == "laptop")
+    october.remove(laptop)
+    october.insert(0, laptop)
+    output = next(i for i, e in enumerate(events, 1)
                   if e["type"] == "material.output" and e["subject"] == october[3])
 
     def fix(subject, target, **change):
@@ -70,8 +75,8 @@ def _correct(ledger: Ledger, events: list[dict]) -> None:
                                              "approved_by": "M-0001", **change})
 
     ledger.append([
-        fix(october[0], index[("unit.received", october[0])],
-            set={"category": "laptop", "gross_g": 2_000}),
+        fix(laptop, index[("unit.received", laptop)],
+            set={"category": "desktop_pc", "gross_g": max(3_000, intake[laptop]["gross_g"])}),
         fix(october[1], index[("unit.completed", october[1])], void=True),
         fix(october[2], index[("unit.received", october[2])], void=True),
         fix(october[3], output, void=True),
@@ -139,7 +144,7 @@ def _compare(engine, zone: ZoneInfo) -> None:
     assert sum(row["units"] for row in figures.by_category.values()) > 700
     assert figures.refrigerants and figures.components and figures.yields
     assert figures.flag_counts
-    assert "laptop" in figures.by_category  # the corrected category
+    assert "desktop_pc" in figures.by_category  # the corrected category
     first, end = queries.whole_hours(month)
     whole = zone.key == "Asia/Shanghai"
     assert (first == month.start and end == month.end) is whole  # Kolkata: half-hour edges
