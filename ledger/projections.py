@@ -19,7 +19,8 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from ledger import hourly
 from ledger.catalogue import Catalogue, from_content
@@ -539,12 +540,16 @@ def _last_of(pairs: list[Pair], etype: str) -> tuple[int, str]:
     return found[-1]
 
 
+_F = TypeVar("_F", UnitFacts, LotFacts)
+
+
 class _World:
     """The rules' view of the ledger inside one append (ledger.rules.facts.World)."""
 
     def __init__(self, projector: Projector):
         self.projector = projector
-        self.units: dict[str, tuple[int, UnitFacts]] = {}  # label -> (pairs seen, facts)
+        self.units: dict[str, tuple[int, UnitFacts]] = {}  # subject -> (pending seen, facts)
+        self.lots: dict[str, tuple[int, LotFacts]] = {}
 
     @property
     def catalogue(self) -> Catalogue | None:
@@ -552,21 +557,25 @@ class _World:
         return found[1] if found else None
 
     def unit(self, label: str) -> UnitFacts:
-        """The unit's facts, extended event by event through the batch rather than folded
-        again for every event (a correction folds them again)."""
-        pairs = self.projector.pairs("unit:" + label)
-        seen, facts = self.units.get(label, (0, None))
-        new = pairs[seen:]
+        return self._extended(self.units, "unit:" + label, partial(UnitFacts.of, label))
+
+    def lot(self, lot: str) -> LotFacts:
+        return self._extended(self.lots, "lot:" + lot, partial(LotFacts.of, lot))
+
+    def _extended(self, cache: dict[str, tuple[int, _F]], subject: str,
+                  build: Callable[[list[Pair]], _F]) -> _F:
+        """A subject's facts, extended event by event through the batch rather than folded
+        again for every event the rules judge (a correction folds them again)."""
+        pending = self.projector.pending.get(subject, [])
+        seen, facts = cache.get(subject, (0, None))
+        new = pending[seen:]
         if facts is None or any(event["type"] == "correction" for _, event in new):
-            facts = UnitFacts.of(label, pairs)
+            facts = build(self.projector.pairs(subject))
         else:
             for _, event in new:
                 facts = facts.with_event(event)
-        self.units[label] = (len(pairs), facts)
+        cache[subject] = (len(pending), facts)
         return facts
-
-    def lot(self, lot: str) -> LotFacts:
-        return LotFacts.of(lot, self.projector.pairs("lot:" + lot))
 
     def cylinder(self, cylinder: str) -> CylinderFacts:
         registered = [(i, e) for i, e in fold(self.projector.pairs("cylinder:" + cylinder))[0]

@@ -112,6 +112,10 @@ class LotFacts:
     def of(cls, lot: str, logged: Iterable[Pair] = (), pending: Sequence[Event] = ()) -> LotFacts:
         return cls(lot, _events(logged, pending))
 
+    def with_event(self, event: Event) -> LotFacts:
+        """These facts and one more event (not a correction: that needs folding again)."""
+        return LotFacts(self.lot, (*self.events, event))
+
     def data_of(self, etype: str) -> dict[str, Any] | None:
         found = [e["data"] for e in self.events if e["type"] == etype]
         return found[-1] if found else None

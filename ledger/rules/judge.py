@@ -240,7 +240,7 @@ def _replay_lot(events: Sequence[Pair], lot: str, catalogue: Catalogue
                 lots.check_lot_event(event["type"], event["data"], facts, catalogue)
             except Refusal as refusal:
                 found.append(_violation(index, refusal))
-            facts = LotFacts(lot, (*facts.events, event))
+            facts = facts.with_event(event)
     return facts, found
 
 
