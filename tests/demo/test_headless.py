@@ -1,6 +1,9 @@
 """`dledger demo --headless --units 50`, run as a user runs it: 50 units through the three real
-stations and simulated devices, with complete, rule-checked histories, a clean audit and a
-valid station signature on every station event; then run again on the same folder."""
+stations and simulated devices, judged by the catalogue published at entry 0, with complete
+histories the ledger's rules accept, the deliberate faults as the ledger shows them (a low
+recovery in its rule_flags, a duplicate trade-in code as a recorded attempt.refused), a clean
+audit and a valid station signature on every station event; then run again on the same
+folder."""
 
 from __future__ import annotations
 
@@ -17,12 +20,13 @@ import pytest
 
 from dledger.demo.setup import DEMO_MARKER, SetupError, prepare_instance
 from ledger.canonical import canonical_bytes
-from ledger.catalogue import load as load_catalogue
+from ledger.catalogue import Catalogue, from_content
 from ledger.events import PLANT_STATION
 from ledger.instance import Instance
 from ledger.log import station_signature_ok
+from ledger.rules import judge, units
+from ledger.rules.facts import UnitFacts
 from ledger.store import execute, read_transaction
-from station import workflow as wf
 
 UNITS = 50
 pytestmark = pytest.mark.slow
@@ -54,13 +58,28 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]
 
 
 def entries(home: Path) -> list[tuple[int, dict[str, Any]]]:
+    """Every entry of the log, read through the Ledger API."""
+    ledger = Instance.locate(home).ledger()
+    try:
+        return [(index, json.loads(ledger.entry(index))) for index in range(ledger.size())]
+    finally:
+        ledger.engine.dispose()
+
+
+def read_model(home: Path, sql: str) -> list[tuple[Any, ...]]:
+    """Rows of a read model (rule_flags, refusals), as the console reads them."""
     engine = Instance.locate(home).engine()
     try:
         with read_transaction(engine) as tx:
-            rows = execute(tx, "SELECT idx, body FROM ledger_entries ORDER BY idx").fetchall()
+            return [tuple(row) for row in execute(tx, sql).fetchall()]
     finally:
         engine.dispose()
-    return [(idx, json.loads(bytes(body))) for idx, body in rows]
+
+
+def catalogue_at_zero(log: list[tuple[int, dict[str, Any]]]) -> Catalogue:
+    index, entry = log[0]
+    assert index == 0 and entry["event"]["type"] == "catalogue.published"
+    return from_content(entry["event"]["data"]["content"], "entry 0")
 
 
 def test_fifty_units_are_completed_and_the_summary_says_what_happened(run):
@@ -73,11 +92,20 @@ def test_fifty_units_are_completed_and_the_summary_says_what_happened(run):
         assert summary["stations"][station]["pending"] == 0
         assert summary["stations"][station]["held"] == 0
         assert summary["stations"][station]["delivered"] > 0
-    # what a plant really sees, all within 50 units
+    # what a plant really sees, all within 50 units: a duplicate trade-in code refused and
+    # recorded, its unit put aside; a scale that would not settle, refused until it did (no
+    # record: nothing was attempted); a low recovery, flagged by the ledger
     assert summary["refused"]["duplicate_trade_in"]["count"] >= 1
     assert "already received with unit" in summary["refused"]["duplicate_trade_in"]["example"]
-    assert summary["refused"]["unstable"]["count"] >= 1
+    put_aside = [p["unit"] for p in summary["units"]["put_aside"]]
+    assert put_aside and all(p["why"] == "duplicate_trade_in"
+                             for p in summary["units"]["put_aside"])
+    assert sorted(summary["refused"]["duplicate_trade_in"]["about"]) == sorted(
+        f"unit:{label}" for label in put_aside)
+    assert summary["station_refusals"]["unstable"]["count"] >= 1
+    assert "unstable" not in summary["refused"]
     assert summary["flags"]["low_recovery"] >= 1
+    assert summary["flags"]["low_recovery"] == summary["incidents"]["low_recovery"]
     assert summary["incidents"]["circuit_empty"] >= 1
     outage = summary["outages"][0]
     assert outage["station"] == "ST-01" and outage["events_kept_in_outbox"] >= 1
@@ -109,11 +137,41 @@ def test_every_station_event_carries_a_valid_signature_of_its_registered_key(run
     assert station_events > 10 * UNITS
 
 
+def test_the_summary_counts_the_ledgers_flags_and_recorded_refusals(run):
+    home, summary = run
+    flags = read_model(home, "SELECT subject, code FROM rule_flags")
+    assert {code: sum(1 for _, c in flags if c == code) for _, code in flags} \
+        == summary["flags"]
+    assert {code: sorted(s for s, c in flags if c == code) for _, code in flags} \
+        == summary["flagged"]
+    refusals = read_model(home, "SELECT station, rule, attempted, about FROM refusals")
+    assert len(refusals) == sum(r["count"] for r in summary["refused"].values())
+    assert all(r[:3] == ("ST-01", "duplicate_trade_in", "unit.received") for r in refusals)
+    log = entries(home)
+    recorded = [e["event"] for _, e in log if e["event"]["type"] == "attempt.refused"]
+    assert [(e["station"], e["subject"], e["data"]["rule"], e["data"]["about"])
+            for e in recorded] == [("ST-01", "station:ST-01", r[1], r[3]) for r in refusals]
+    subjects = {e["event"]["subject"] for _, e in log}
+    for about in summary["refused"]["duplicate_trade_in"]["about"]:
+        assert about not in subjects  # the unit put aside left nothing but the refusal
+
+
 def test_each_unit_has_a_complete_rule_checked_history_across_the_three_stations(run):
     home, _ = run
-    catalogue = load_catalogue(None)
+    log = entries(home)
+    catalogue = catalogue_at_zero(log)
+    passes = [(index, e["event"]) for index, e in log if e["event"]["type"] == "scale.calibrated"
+              and e["event"]["data"]["passed"]]
+
+    def last_pass(scale: str, at: str, index: int | None) -> str | None:
+        times = [e["time"] for i, e in passes if e["subject"] == f"scale:{scale}"
+                 and (index is None or i < index) and e["time"] <= at]
+        return max(times, default=None)
+
+    raised = {(subject, code) for subject, code in
+              read_model(home, "SELECT subject, code FROM rule_flags")}
     by_unit: dict[str, list[tuple[int, dict[str, Any]]]] = {}
-    for index, entry in entries(home):
+    for index, entry in log:
         if entry["event"]["subject"].startswith("unit:"):
             by_unit.setdefault(entry["event"]["subject"], []).append((index, entry))
     assert len(by_unit) == UNITS
@@ -123,19 +181,26 @@ def test_each_unit_has_a_complete_rule_checked_history_across_the_three_stations
             assert entry["subject_prev"] == previous, subject
             previous = index
         events = [entry["event"] for _, entry in history]
+        label = subject.split(":", 1)[1]
         assert events[0]["type"] == "unit.received" and events[0]["station"] == "ST-01"
         assert events[-1]["type"] == "unit.completed" and events[-1]["station"] == "ST-03"
         assert [e["type"] for e in events].count("unit.completed") == 1
+        assert events[-1]["data"] == {}, subject  # a completion declares no flags
         category = catalogue.category(events[0]["data"]["category"])
-        facts = wf.UnitFacts(subject.split(":", 1)[1], tuple(events[:-1]))
-        # the station's own completion rules accept the history before the completion...
-        data, _ = wf.complete(facts, category, catalogue, {}, wf.Rules())
-        # ...and the completion records exactly the flags those rules raise
-        assert events[-1]["data"].get("flags", []) == data.get("flags", []), subject
+        facts = UnitFacts(label, tuple(events[:-1]))
+        units.check_completion(facts, category)
+        assert units.next_step(facts, category) == "complete", subject
+        # the ledger's rules find nothing wrong in the record, and the flags they compute
+        # are the ones the ledger raised
+        judgement = judge.judge_unit([(i, e["event"]) for i, e in history], label, catalogue,
+                                     last_pass)
+        assert judgement.violations == [], subject
+        assert {(subject, f.code) for f in judgement.flags} == {
+            (s, c) for s, c in raised if s == subject}, subject
+        assert {f.code for f in judgement.flags} <= {"low_recovery"}, subject
         if category.refrigerant_bearing:
             refrigerant = [e for e in events if e["type"].startswith("refrigerant.")]
             assert len(refrigerant) == 1 and refrigerant[0]["station"] == "ST-02", subject
-        assert wf.next_step(facts, category) == "complete", subject
         assert all(e["station"] in ("ST-01", "ST-02", "ST-03") for e in events)
 
 

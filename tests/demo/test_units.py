@@ -1,6 +1,7 @@
 """The demo's made-up units are realistic by the catalogue's own measures: weights in range,
 refrigerants a category holds, outputs within their yield ranges adding up to the unit, the
-station's completion rules raising only the flags an incident explains."""
+ledger's rules (ledger.rules) accepting their records and raising only the flags an incident
+explains."""
 
 from __future__ import annotations
 
@@ -8,17 +9,28 @@ from collections import Counter
 
 from dledger.demo.units import FIRST_BY, MIX, UnitSource
 from ledger.catalogue import load as load_catalogue
-from station import workflow as wf
+from ledger.rules import flags as rule_flags
+from ledger.rules import units
+from ledger.rules.facts import UnitFacts
 
 CATALOGUE = load_catalogue(None)
 
 
-def facts(plan) -> tuple[wf.UnitFacts, dict]:
+def calibrated(scale: str, at: str, index: int | None) -> str:
+    """Every scale passed a check just before each weighing (the demo calibrates them)."""
+    return at
+
+
+def facts(plan) -> UnitFacts:
+    """The unit's record as the stations write it (only what the rules read)."""
     received = {"category": plan.category, "gross_g": plan.gross_g,
                 "nameplate_charge_g": plan.charge_g}
     events = [{"type": "unit.received", "data": received, "time": "2026-11-22T08:00:00.000Z"}]
     if plan.recovered_g is not None:
         events.append({"type": "refrigerant.recovered", "data": {"recovered_g": plan.recovered_g},
+                       "time": "2026-11-22T08:01:00.000Z"})
+    if plan.absent_reason is not None:
+        events.append({"type": "refrigerant.absent", "data": {"reason": plan.absent_reason},
                        "time": "2026-11-22T08:01:00.000Z"})
     for c in plan.components:
         events.append({"type": "component.removed", "time": "2026-11-22T08:02:00.000Z",
@@ -26,7 +38,7 @@ def facts(plan) -> tuple[wf.UnitFacts, dict]:
     for o in plan.outputs:
         events.append({"type": "material.output", "time": "2026-11-22T08:03:00.000Z",
                        "data": {"fraction": o.fraction, "mass_g": o.mass_g}})
-    return wf.UnitFacts(plan.label, tuple(events)), received
+    return UnitFacts(plan.label, tuple(events))
 
 
 def test_units_are_what_the_catalogue_expects():
@@ -50,10 +62,15 @@ def test_units_are_what_the_catalogue_expects():
         done = {f"output:{o.fraction}" for o in plan.outputs} | {
             f"component:{c.code}" for c in plan.components}
         assert required - {"refrigerant"} <= done, plan
-        unit, received = facts(plan)
-        for flag in wf.completion_flags(unit, received, category, CATALOGUE, {}, wf.Rules()):
+        unit = facts(plan)
+        units.check_completion(unit, category)  # the ledger's completion rule accepts it
+        assert units.next_step(unit, category) == "complete", plan
+        raised = rule_flags.unit_flags([(None, e) for e in unit.events], plan.label, category,
+                                       CATALOGUE, calibrated)
+        for flag in raised:
             flags[flag.code] += 1
             assert flag.code == "low_recovery" and "low_recovery" in plan.incidents, plan
+        assert ("low_recovery" in plan.incidents) == bool(raised), plan
     assert flags["low_recovery"] > 10
 
 
