@@ -172,6 +172,39 @@ class Ledger:
                     f"({placeholders(len(part))}){bound}", params)]
         return sorted(rows)
 
+    def bodies(self, indexes: Sequence[int]) -> list[tuple[int, bytes]]:
+        """(index, exact entry bytes) of the entries at `indexes` that exist, by index."""
+        rows: list[tuple[int, bytes]] = []
+        with read_transaction(self.engine) as conn:
+            for part in chunks(sorted(set(indexes))):
+                rows += [(idx, bytes(body)) for idx, body in execute(
+                    conn, f"SELECT idx, body FROM ledger_entries WHERE idx IN "
+                    f"({placeholders(len(part))})", tuple(part))]
+        return sorted(rows)
+
+    def prefix_bodies(self, prefix: str, *, etype: str | None = None, before: int | None = None,
+                      limit: int | None = None, newest_first: bool = False
+                      ) -> list[tuple[int, str, bytes]]:
+        """(index, subject, exact bytes) of the entries whose subject starts with `prefix`
+        (say "cert:" or "cylinder:"), of type `etype` if given, below entry `before`, by
+        index (newest first if asked), at most `limit`: listings of a kind of subject.
+        Subjects compare byte-wise on both databases (migration 0008), so the range is exact.
+        """
+        if not prefix or not prefix.isascii():
+            raise LedgerError(f"a subject prefix is ASCII text, not {prefix!r}")
+        sql = "SELECT idx, subject, body FROM ledger_entries WHERE subject >= ? AND subject < ?"
+        params: list[Any] = [prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)]
+        if etype is not None:
+            sql, params = sql + " AND type = ?", [*params, etype]
+        if before is not None:
+            sql, params = sql + " AND idx < ?", [*params, before]
+        sql += " ORDER BY idx DESC" if newest_first else " ORDER BY idx"
+        if limit is not None:
+            sql, params = sql + " LIMIT ?", [*params, limit]
+        with read_transaction(self.engine) as conn:
+            return [(idx, subject, bytes(body))
+                    for idx, subject, body in execute(conn, sql, tuple(params))]
+
     def subject_entries(self, subject: str, size: int | None = None) -> list[Pair]:
         """(index, event) of every entry about `subject` (below `size`), oldest first."""
         return [(idx, json.loads(body)["event"])

@@ -35,7 +35,8 @@ from ledger.store import chunks, execute, placeholders, read_transaction
 
 DEFAULT_TIME_ZONE = "Asia/Shanghai"
 BATCH = 500  # units (or entries) read and proven per round trip
-# SQL below is built only from placeholders ("?, ?, ...") and fixed text; values are bound.
+# SQL below reads read models only (units, unit_outputs), built from placeholders and fixed
+# text with values bound; entries come through the Ledger API.
 Progress = Callable[[int, int], None]  # (units done, units in all)
 
 
@@ -70,7 +71,7 @@ class _Collector:
                 data = event["data"]
                 scales |= {data.get("scale"), (data.get("set") or {}).get("scale")}
         subjects = [CATALOGUE_SUBJECT, *sorted("scale:" + s for s in scales if s)]
-        self.add(_subject_rows(self.ledger, subjects, self.size))
+        self.add(self.ledger.subject_bodies(subjects, self.size))
 
     def document(self, kind: str, statements: dict[str, Any]) -> dict[str, Any]:
         return {"format": FORMAT, "kind": kind, "origin": self.signed.checkpoint.origin,
@@ -82,15 +83,6 @@ class _Collector:
 def _rows(ledger: Ledger, statement: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
     with read_transaction(ledger.engine) as conn:
         return [tuple(row) for row in execute(conn, statement, params)]
-
-
-def _subject_rows(ledger: Ledger, subjects: Sequence[str], size: int) -> list[tuple[int, bytes]]:
-    rows: list[tuple[int, bytes]] = []
-    for part in chunks(list(subjects), BATCH):
-        rows += _rows(ledger, "SELECT idx, body FROM ledger_entries WHERE subject IN "  # noqa: S608
-                      f"({placeholders(len(part))}) AND idx < ? ORDER BY idx",
-                      (*part, size))
-    return rows
 
 
 def _signed(ledger: Ledger, signer: Signer, checkpoint: SignedCheckpoint | None
@@ -111,7 +103,7 @@ def build_unit(ledger: Ledger, label: str, *, signer: Signer,
     """A unit dismantling certificate: the unit's whole subject chain at the checkpoint."""
     signed = _signed(ledger, signer, checkpoint)
     collector = _Collector(ledger, signed)
-    collector.add(_subject_rows(ledger, ["unit:" + label], signed.checkpoint.size))
+    collector.add(ledger.subject_bodies(["unit:" + label], signed.checkpoint.size))
     if not collector.pairs:
         raise BuildError(f"unit {label!r} has no entries in the ledger; check the label")
     collector.add_evidence()
@@ -149,8 +141,8 @@ def build_period(ledger: Ledger, start: str, end: str, categories: list[str] | N
     if progress:
         progress(0, len(labels))
     for done, part in enumerate(chunks(labels, BATCH), start=1):
-        collector.add(_subject_rows(ledger, ["unit:" + label for label in part],
-                                    signed.checkpoint.size))
+        collector.add(ledger.subject_bodies(["unit:" + label for label in part],
+                                            signed.checkpoint.size))
         if progress:
             progress(min(done * BATCH, len(labels)), len(labels))
     collector.add_evidence()
@@ -174,24 +166,20 @@ def build_lot(ledger: Ledger, lot: str, *, signer: Signer,
     signed = _signed(ledger, signer, checkpoint)
     size = signed.checkpoint.size
     collector = _Collector(ledger, signed)
-    collector.add(_subject_rows(ledger, ["lot:" + lot], size))
+    collector.add(ledger.subject_bodies(["lot:" + lot], size))
     if not collector.pairs:
         raise BuildError(f"lot {lot!r} has no entries in the ledger; check the lot id")
     outputs = _rows(ledger, "SELECT idx, label FROM unit_outputs WHERE lot = ? AND idx < ? "
                     "ORDER BY idx", (lot, size))
     output_indexes = {idx for idx, _ in outputs}
-    for part in chunks(sorted(output_indexes), BATCH):
-        collector.add(_rows(ledger, "SELECT idx, body FROM ledger_entries WHERE idx IN "  # noqa: S608
-                            f"({placeholders(len(part))})", tuple(part)))
+    collector.add(ledger.bodies(sorted(output_indexes)))
     corrections = []
-    for part in chunks(sorted({"unit:" + label for _, label in outputs}), BATCH):
-        query = ("SELECT idx, body FROM ledger_entries WHERE type = 'correction' AND subject "  # noqa: S608
-                 f"IN ({placeholders(len(part))}) AND idx < ?")
-        for idx, body in _rows(ledger, query, (*part, size)):
-            if json.loads(bytes(body))["event"]["data"]["corrects"] in output_indexes:
-                corrections.append((idx, body))
+    for idx, body in ledger.subject_bodies(["unit:" + label for _, label in outputs], size):
+        event = json.loads(body)["event"]
+        if event["type"] == "correction" and event["data"]["corrects"] in output_indexes:
+            corrections.append((idx, body))
     collector.add(corrections)
-    collector.add(_subject_rows(ledger, [CATALOGUE_SUBJECT], size))
+    collector.add(ledger.subject_bodies([CATALOGUE_SUBJECT], size))
     try:
         statements = lot_statements(collector.pairs, lot)
     except StatementError as exc:

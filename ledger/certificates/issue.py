@@ -10,7 +10,6 @@ inspector proves issuance offline from the document alone. Revocation needs the 
 from __future__ import annotations
 
 import base64
-import json
 import uuid
 from typing import Any
 
@@ -21,7 +20,6 @@ from ledger.log import Ledger, LedgerError, Submission
 from ledger.note import Signer
 from ledger.note import split as split_note
 from ledger.proof import InclusionProof
-from ledger.store import execute, read_transaction
 
 _ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://dledger.example/certificates")
 
@@ -40,14 +38,11 @@ def _event(etype: str, digest: str, data: dict[str, Any], operator: str) -> Subm
 def records(ledger: Ledger, digest: str) -> dict[str, tuple[int, dict[str, Any]] | None]:
     """The `certificate.issued` and `certificate.revoked` entries of a certificate, if any:
     {"issued": (index, event) | None, "revoked": (index, event) | None}."""
-    with read_transaction(ledger.engine) as conn:
-        rows = execute(conn, "SELECT idx, type, body FROM ledger_entries WHERE subject = ? "
-                       "ORDER BY idx", (f"cert:{digest}",)).fetchall()
     found: dict[str, tuple[int, dict[str, Any]] | None] = {"issued": None, "revoked": None}
-    for idx, etype, body in rows:
-        key = "issued" if etype == "certificate.issued" else "revoked"
+    for idx, event in ledger.subject_entries(f"cert:{digest}"):
+        key = "issued" if event["type"] == "certificate.issued" else "revoked"
         if found[key] is None:
-            found[key] = (idx, json.loads(bytes(body))["event"])
+            found[key] = (idx, event)
     return found
 
 
