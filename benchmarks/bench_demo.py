@@ -3,9 +3,10 @@
 Prints units per minute through the three real stations (simulated scanners and scales on
 pseudo-terminals, the console over HTTP) and each bench's time per unit (median, p95, max):
 what a unit costs in the station code, the device drivers and the console, with no worker
-think time.
+think time. Then what the ledger recorded: the flags it computed (rule_flags) and the
+refusals the stations recorded (refusals), as the demo's summary counts them.
 
-    .venv/bin/python benchmarks/bench_demo.py [--units 100]
+    .venv/bin/python benchmarks/bench_demo.py [--units 100 | --quick]
 """
 
 from __future__ import annotations
@@ -22,7 +23,11 @@ from pathlib import Path
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--units", type=int, default=100)
+    parser.add_argument("--quick", action="store_true",
+                        help="a smoke run of 20 units (figures dominated by start-up)")
     args = parser.parse_args()
+    if args.quick:
+        args.units = 20
     with tempfile.TemporaryDirectory(prefix="bench-demo-") as folder:
         env = {k: v for k, v in os.environ.items()
                if k not in ("DLEDGER_DATABASE_URL", "DLEDGER_KEY_PASSPHRASE")}
@@ -42,6 +47,10 @@ def main() -> None:
         if figures:
             print(f"{bench:<12} {figures['units']:>6} {figures['median']:>9.3f} "
                   f"{figures['p95']:>8.3f} {figures['max']:>8.3f}")
+    flags = ", ".join(f"{code} {n}" for code, n in summary["flags"].items()) or "none"
+    refused = ", ".join(f"{rule} {r['count']}" for rule, r in summary["refused"].items())
+    print(f"ledger: flags {flags}; refusals recorded {refused or 'none'}; put aside "
+          f"{len(summary['units']['put_aside'])}")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,10 @@ waits for:
   reading's own timestamp) until POST /api/act/<weigh_intake | output> answers, i.e. the
   events are signed and committed to the outbox (WAL, synchronous=FULL).
 
-    .venv/bin/python benchmarks/bench_station.py [--units 40]
+    .venv/bin/python benchmarks/bench_station.py [--units 40 | --quick]
+
+Every step must be accepted (the station judges with the catalogue in force, which it fetches
+from the ledger): a refused step stops the benchmark rather than timing a refusal.
 """
 
 from __future__ import annotations
@@ -135,6 +138,8 @@ def run(mode: str, units: int, folder: Path) -> dict[str, list[float]]:
                     while ws.last is before:
                         time.sleep(0.0005)
                     figures["serial scan"].append(time.monotonic() - start)
+                    if not ws.last["ok"]:
+                        raise RuntimeError(f"serial scan of {label}: {ws.last}")
                 else:
                     start = time.monotonic()
                     kiosk.post("/api/scan", {"text": label})
@@ -180,7 +185,11 @@ def report(mode: str, figures: dict[str, list[float]], show: Callable[[str], Non
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--units", type=int, default=40, help="units per mode (default 40)")
+    parser.add_argument("--quick", action="store_true",
+                        help="a smoke run: 4 units per mode (figures not meaningful)")
     args = parser.parse_args()
+    if args.quick:
+        args.units = 4
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
     os.environ[identity.PASSPHRASE_ENV] = PASSPHRASE
     print(f"{args.units} flat-panel monitors per mode; simulated devices on ptys at 9600 baud; "
