@@ -138,8 +138,7 @@ class RunningStation:
         return f"http://{self.kiosk.host}:{self.kiosk.server_port}/"
 
 
-def _await_catalogue(ws: Workstation, spec: StationSpec, url: str,
-                     timeout: float = CATALOGUE_WAIT_S) -> None:
+def _await_catalogue(ws: Workstation, spec: StationSpec, url: str, timeout: float) -> None:
     """Wait until the station holds the catalogue in force (asked anew each time: a station
     keeps a failed answer for a while)."""
     deadline = time.monotonic() + timeout
@@ -180,6 +179,7 @@ class Plant:
     host: str = "127.0.0.1"
     port: int = 8000
     kiosk_port: int | None = 8701  # None: no kiosk pages (headless); 0: any free port
+    catalogue_wait_s: float = CATALOGUE_WAIT_S  # for each station to get the catalogue
     console: Console | None = None
     stations: dict[str, RunningStation] = field(default_factory=dict)
 
@@ -220,7 +220,7 @@ class Plant:
         running = RunningStation(spec, Rig(spec.id, ws, scanner, scales), outbox, client, link,
                                  sims)
         try:
-            _await_catalogue(ws, spec, link.url)
+            _await_catalogue(ws, spec, link.url, self.catalogue_wait_s)
         except SetupError:
             self._close_station(running)
             raise
