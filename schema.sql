@@ -261,6 +261,18 @@ CREATE TRIGGER ledger_checkpoints_no_update BEFORE UPDATE ON ledger_checkpoints 
 
 CREATE TRIGGER ledger_checkpoints_no_delete BEFORE DELETE ON ledger_checkpoints BEGIN SELECT RAISE(ABORT, 'ledger_checkpoints is append-only: DELETE refused'); END;
 
+CREATE TRIGGER ledger_entries_insert_guard BEFORE INSERT ON ledger_entries WHEN NEW.idx <> (SELECT COALESCE(MAX(idx), -1) + 1 FROM ledger_entries) OR NEW.idx >= (SELECT size FROM ledger_state WHERE id = 1) BEGIN SELECT RAISE(ABORT, 'ledger_entries: only the next entry below the head may be inserted'); END;
+
+CREATE TRIGGER ledger_nodes_insert_guard BEFORE INSERT ON ledger_nodes WHEN EXISTS (SELECT 1 FROM ledger_nodes WHERE level = NEW.level AND idx = NEW.idx) OR (NEW.idx + 1) * (1 << NEW.level) > (SELECT size FROM ledger_state WHERE id = 1) BEGIN SELECT RAISE(ABORT, 'ledger_nodes: only a new node of a subtree below the head may be inserted'); END;
+
+CREATE TRIGGER ledger_checkpoints_insert_guard BEFORE INSERT ON ledger_checkpoints WHEN EXISTS (SELECT 1 FROM ledger_checkpoints WHERE size = NEW.size AND key_id = NEW.key_id) OR NEW.size > (SELECT size FROM ledger_state WHERE id = 1) BEGIN SELECT RAISE(ABORT, 'ledger_checkpoints: only a new checkpoint within the head may be inserted'); END;
+
+CREATE TRIGGER ledger_state_insert_guard BEFORE INSERT ON ledger_state WHEN EXISTS (SELECT 1 FROM ledger_state) BEGIN SELECT RAISE(ABORT, 'ledger_state: the log has one head; it is never inserted again'); END;
+
+CREATE TRIGGER ledger_state_no_delete BEFORE DELETE ON ledger_state BEGIN SELECT RAISE(ABORT, 'ledger_state: the head is never deleted'); END;
+
+CREATE TRIGGER ledger_state_grows_only BEFORE UPDATE ON ledger_state WHEN NEW.size < OLD.size OR NEW.id <> OLD.id BEGIN SELECT RAISE(ABORT, 'ledger_state: the head only grows'); END;
+
 
 -- dialect: postgresql
 
@@ -515,3 +527,25 @@ CREATE TRIGGER ledger_entries_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON
 CREATE TRIGGER ledger_nodes_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON ledger_nodes FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change();
 
 CREATE TRIGGER ledger_checkpoints_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON ledger_checkpoints FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change();
+
+CREATE FUNCTION ledger_entries_insert_guard() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.idx <> (SELECT COALESCE(MAX(idx), -1) + 1 FROM ledger_entries) OR NEW.idx >= (SELECT size FROM ledger_state WHERE id = 1) THEN RAISE EXCEPTION USING MESSAGE = 'ledger_entries: only the next entry below the head may be inserted'; END IF; RETURN NEW; END $$;
+
+CREATE TRIGGER ledger_entries_insert_guard BEFORE INSERT ON ledger_entries FOR EACH ROW EXECUTE FUNCTION ledger_entries_insert_guard();
+
+CREATE FUNCTION ledger_nodes_insert_guard() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF EXISTS (SELECT 1 FROM ledger_nodes WHERE level = NEW.level AND idx = NEW.idx) OR (NEW.idx + 1) * (1::bigint << NEW.level) > (SELECT size FROM ledger_state WHERE id = 1) THEN RAISE EXCEPTION USING MESSAGE = 'ledger_nodes: only a new node of a subtree below the head may be inserted'; END IF; RETURN NEW; END $$;
+
+CREATE TRIGGER ledger_nodes_insert_guard BEFORE INSERT ON ledger_nodes FOR EACH ROW EXECUTE FUNCTION ledger_nodes_insert_guard();
+
+CREATE FUNCTION ledger_checkpoints_insert_guard() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF EXISTS (SELECT 1 FROM ledger_checkpoints WHERE size = NEW.size AND key_id = NEW.key_id) OR NEW.size > (SELECT size FROM ledger_state WHERE id = 1) THEN RAISE EXCEPTION USING MESSAGE = 'ledger_checkpoints: only a new checkpoint within the head may be inserted'; END IF; RETURN NEW; END $$;
+
+CREATE TRIGGER ledger_checkpoints_insert_guard BEFORE INSERT ON ledger_checkpoints FOR EACH ROW EXECUTE FUNCTION ledger_checkpoints_insert_guard();
+
+CREATE FUNCTION ledger_state_insert_guard() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF EXISTS (SELECT 1 FROM ledger_state) THEN RAISE EXCEPTION USING MESSAGE = 'ledger_state: the log has one head; it is never inserted again'; END IF; RETURN NEW; END $$;
+
+CREATE TRIGGER ledger_state_insert_guard BEFORE INSERT ON ledger_state FOR EACH ROW EXECUTE FUNCTION ledger_state_insert_guard();
+
+CREATE FUNCTION ledger_state_guard() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF TG_OP = 'DELETE' OR NEW.size < OLD.size OR NEW.id <> OLD.id THEN RAISE EXCEPTION USING MESSAGE = 'ledger_state: the head only grows and is never deleted'; END IF; RETURN NEW; END $$;
+
+CREATE TRIGGER ledger_state_guard BEFORE UPDATE OR DELETE ON ledger_state FOR EACH ROW EXECUTE FUNCTION ledger_state_guard();
+
+CREATE TRIGGER ledger_state_no_truncate BEFORE TRUNCATE ON ledger_state FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change();

@@ -425,11 +425,13 @@ class _Append:
             results.append(appended)
             size, head = size + 1, leaf
         if new_entries:
+            # The head first: the database accepts an entry or node only below the head's
+            # size, and only as the next one (ledger.schema's insert guards).
+            execute(conn, "UPDATE ledger_state SET size = ?, head = ?, frontier = ? WHERE id = 1",
+                    (size, head, b"".join(frontier)))
             insert_rows(conn, "ledger_entries",
                         ("idx", "event_id", "type", "subject", "station", "body"), new_entries)
             insert_rows(conn, "ledger_nodes", ("level", "idx", "hash"), new_nodes)
-            execute(conn, "UPDATE ledger_state SET size = ?, head = ?, frontier = ? WHERE id = 1",
-                    (size, head, b"".join(frontier)))
             projector.flush()
         return results
 

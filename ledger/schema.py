@@ -24,10 +24,11 @@ _SECTION = re.compile(r"^-- dialect: (\w+)$", re.MULTILINE)
 def _triggers(dialect: str) -> list[str]:
     if dialect == "sqlite":
         return [
-            f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
-            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {op} refused'); END"
-            for table in LEDGER_TABLES
-            for op in ("UPDATE", "DELETE")
+            *(f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
+              f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {op} refused'); END"
+              for table in LEDGER_TABLES
+              for op in ("UPDATE", "DELETE")),
+            *insert_guards(dialect),
         ]
     return [
         "CREATE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS "
@@ -38,7 +39,69 @@ def _triggers(dialect: str) -> list[str]:
             "FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change()"
             for table in LEDGER_TABLES
         ),
+        *insert_guards(dialect),
     ]
+
+
+# When the database refuses an insert into a log table (or a change of the head) that the
+# append path would never make: an entry that is not the next one, or at or past the head's
+# size (the append path moves the head first); a node that exists or whose subtree the head
+# does not cover; a checkpoint that exists or is beyond the head; a head that shrinks, a
+# second head or none. This closes SQLite's INSERT OR REPLACE (which deletes without firing
+# DELETE triggers) and junk rows past the end.
+_REFUSE = {
+    "ledger_entries": (
+        "NEW.idx <> (SELECT COALESCE(MAX(idx), -1) + 1 FROM ledger_entries) "
+        "OR NEW.idx >= (SELECT size FROM ledger_state WHERE id = 1)",
+        "only the next entry below the head may be inserted"),
+    "ledger_nodes": (
+        "EXISTS (SELECT 1 FROM ledger_nodes WHERE level = NEW.level AND idx = NEW.idx) "
+        "OR (NEW.idx + 1) * {power} > (SELECT size FROM ledger_state WHERE id = 1)",
+        "only a new node of a subtree below the head may be inserted"),
+    "ledger_checkpoints": (
+        "EXISTS (SELECT 1 FROM ledger_checkpoints WHERE size = NEW.size AND key_id = NEW.key_id) "
+        "OR NEW.size > (SELECT size FROM ledger_state WHERE id = 1)",
+        "only a new checkpoint within the head may be inserted"),
+    "ledger_state": (
+        "EXISTS (SELECT 1 FROM ledger_state)",
+        "the log has one head; it is never inserted again"),
+}
+
+
+def insert_guards(dialect: str) -> list[str]:
+    """The triggers that refuse what `_REFUSE` names. Frozen: migration 0011 executes these
+    statements, so a change to them needs a migration of its own."""
+    if dialect == "sqlite":
+        power = "(1 << NEW.level)"
+        guards = [
+            f"CREATE TRIGGER {table}_insert_guard BEFORE INSERT ON {table} "
+            f"WHEN {when.format(power=power)} "
+            f"BEGIN SELECT RAISE(ABORT, '{table}: {why}'); END"
+            for table, (when, why) in _REFUSE.items()]
+        return [*guards,
+                "CREATE TRIGGER ledger_state_no_delete BEFORE DELETE ON ledger_state "
+                "BEGIN SELECT RAISE(ABORT, 'ledger_state: the head is never deleted'); END",
+                "CREATE TRIGGER ledger_state_grows_only BEFORE UPDATE ON ledger_state "
+                "WHEN NEW.size < OLD.size OR NEW.id <> OLD.id "
+                "BEGIN SELECT RAISE(ABORT, 'ledger_state: the head only grows'); END"]
+    power = "(1::bigint << NEW.level)"
+    statements = []
+    for table, (when, why) in _REFUSE.items():
+        statements += [
+            f"CREATE FUNCTION {table}_insert_guard() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$$ BEGIN IF {when.format(power=power)} THEN RAISE EXCEPTION USING MESSAGE = "
+            f"'{table}: {why}'; END IF; RETURN NEW; END $$",
+            f"CREATE TRIGGER {table}_insert_guard BEFORE INSERT ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {table}_insert_guard()"]
+    return [*statements,
+            "CREATE FUNCTION ledger_state_guard() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN IF TG_OP = 'DELETE' OR NEW.size < OLD.size OR NEW.id <> OLD.id THEN "
+            "RAISE EXCEPTION USING MESSAGE = 'ledger_state: the head only grows and is never "
+            "deleted'; END IF; RETURN NEW; END $$",
+            "CREATE TRIGGER ledger_state_guard BEFORE UPDATE OR DELETE ON ledger_state "
+            "FOR EACH ROW EXECUTE FUNCTION ledger_state_guard()",
+            "CREATE TRIGGER ledger_state_no_truncate BEFORE TRUNCATE ON ledger_state "
+            "FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change()"]
 
 
 def statements(dialect: str) -> list[str]:

@@ -37,10 +37,10 @@ def home(pristine, tmp_path):
 
 
 def _tamper(home, *statements):
+    """Run `statements` as someone who first drops every trigger of the database."""
     db = sqlite3.connect(home / "ledger.db")
-    for table in ("ledger_entries", "ledger_nodes"):
-        for op in ("update", "delete"):
-            db.execute(f"DROP TRIGGER {table}_no_{op}")
+    for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+        db.execute(f'DROP TRIGGER "{name}"')
     for statement, params in statements:
         db.execute(statement, params)
     db.commit()
