@@ -38,9 +38,11 @@ def range_nodes(start: int, end: int) -> list[Node]:
     """The perfect subtrees that make up leaves [start, end), left to right.
 
     Valid for every range the RFC's recursion produces: start is a multiple of the largest
-    power of two not above end - start.
+    power of two not above end - start. An empty range has no subtree (the empty tree).
     """
     size = end - start
+    if size == 0:
+        return []
     if size & (size - 1) == 0 and start % size == 0:  # one perfect subtree: most proof hashes
         return [(size.bit_length() - 1, start // size)]
     nodes: list[Node] = []

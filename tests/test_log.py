@@ -242,3 +242,14 @@ def test_station_signature_covers_the_canonical_event_bytes():
     sub = station.submit("refrigerant.absent", "unit:CN3301-2026-0000009",
                          {"reason": "circuit_empty"})
     station.key.public_key().verify(base64.b64decode(sub.station_sig), sub.event.canonical)
+
+
+def test_an_empty_log_has_a_signed_checkpoint_of_the_empty_tree(empty_ledger):
+    """tlog-checkpoint defines the empty tree: size 0, root SHA-256 of nothing (issue 13,
+    break 9: signing it divided by zero)."""
+    signer = new_signer(ORIGIN)
+    note = empty_ledger.checkpoint(signer).note
+    checkpoint = spec.parse_checkpoint(spec.verify_note(note, [signer.verifier.vkey]))
+    assert (checkpoint.size, checkpoint.root) == (0, merkle.EMPTY_ROOT)
+    with pytest.raises(LedgerError, match="no consistency proof"):
+        empty_ledger.consistency_hashes(1, 0)
