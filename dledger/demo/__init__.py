@@ -5,9 +5,11 @@ project's simulators on pseudo-terminals, and workers driving them with realisti
 
 - units.py     the generator: what comes in (category mix, weights, refrigerants, yields)
 - network.py   a cable between a station and the console that can be pulled (offline)
-- setup.py     the instance, console users, station keys approved, cylinders, calibrations
+- setup.py     the instance, its catalogue, console users, station keys approved,
+               cylinders, calibrations
 - plant.py     the running plant: console server, stations, devices, their start and stop
 - worker.py    one worker at one station: scans, weighs and presses, as on the kiosk
 - line.py      the line: units flowing intake → recovery → dismantling, incidents included
+- records.py   what the ledger recorded of a run: its flags and the recorded refusals
 - cli.py       the `dledger demo` command (live, or --headless with a JSON summary)
 """
