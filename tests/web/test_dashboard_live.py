@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from ledger import catalogue
 from ledger.events import parse_event
 from ledger.log import Submission
 from web.context import ledger
@@ -27,22 +28,38 @@ NOW = "2026-11-20T12:00:00+00:00"  # 20:00 on the sample day in Shanghai: "today
 PAST = "/dashboard/?range=custom&from=2026-11-19&to=2026-11-19"
 
 
-def unit_in_progress() -> tuple[str, str, str]:
-    """(subject, station, operator) of a sample unit received but not completed."""
+def finish_a_unit() -> list[Submission]:
+    """A sample unit received but not completed, finished as station ST-03 would hand it in
+    (signed with the sample station's key, examples/make_sample_events.py `station_key`): an
+    output into an open lot of a fraction of its category's route, then its completion. The
+    unit is one whose category has no required step the sample left undone."""
     lines = (REPO / "examples" / "sample-events.jsonl").read_text(encoding="utf-8").splitlines()
     events = [obj.get("event", obj) for obj in map(json.loads, lines)]
     completed = {e["subject"] for e in events if e["type"] == "unit.completed"}
-    received = next(e for e in events
-                    if e["type"] == "unit.received" and e["subject"] not in completed)
-    return received["subject"], received["station"], received["operator"]
+    lots: dict[str, tuple[str, str]] = {}  # lot -> (its last event type, its fraction)
+    for e in events:
+        if e["type"].startswith("lot."):
+            fraction = e["data"].get("fraction") or lots[e["subject"]][1]
+            lots[e["subject"]] = (e["type"], fraction)
+    open_lots = {fraction: lot[4:] for lot, (last, fraction) in lots.items()
+                 if last == "lot.opened"}
+    cat = catalogue.load()
+    received = next(e for e in events if e["type"] == "unit.received"
+                    and e["subject"] not in completed
+                    and not any(s.required for s in cat.categories[e["data"]["category"]].steps))
+    route = cat.categories[received["data"]["category"]].steps
+    fraction = next(s.target for s in route if s.kind == "output" and s.target in open_lots)
+    output = {"fraction": fraction, "mass_g": received["data"]["gross_g"] // 2,
+              "lot": open_lots[fraction], "scale": "SC-3"}
+    return [signed(received["subject"], "material.output", "2026-11-20T11:29:00.000Z", output),
+            signed(received["subject"], "unit.completed", "2026-11-20T11:30:00.000Z", {})]
 
 
-def complete(subject: str, station: str, operator: str) -> Submission:
-    """The unit's completion, signed with the sample station's key (examples/
-    make_sample_events.py `station_key`), as that station would hand it in."""
-    event = parse_event({
-        "id": str(uuid.uuid4()), "type": "unit.completed", "time": "2026-11-20T11:30:00.000Z",
-        "station": station, "operator": operator, "subject": subject, "data": {}})
+def signed(subject: str, etype: str, time: str, data: dict) -> Submission:
+    station = "ST-03"
+    event = parse_event({"id": str(uuid.uuid4()), "type": etype, "time": time,
+                         "station": station, "operator": "W-0031", "subject": subject,
+                         "data": data})
     key = Ed25519PrivateKey.from_private_bytes(
         hashlib.sha256(b"dledger-sample-station:" + station.encode()).digest())
     return Submission(event, base64.b64encode(key.sign(event.canonical)).decode())
@@ -93,7 +110,7 @@ def test_todays_page_refreshes_itself_without_losing_its_place(live_url, sample_
     page.evaluate("window.stillThisPage = true")
 
     with sample_app.app_context():
-        ledger().append([complete(*unit_in_progress())])
+        ledger().append(finish_a_unit())
 
     page.wait_for_function(
         "n => Number(document.querySelector('.dash-stats .stat .stat-value').innerText) === n",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 
 import pytest
@@ -10,9 +11,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import text
 
 import web.stations as stations_area
+from ledger import catalogue
 from web import accounts
-from web.app import create_app
-from web.config import ConfigError
 from web.context import engine, ledger
 
 from .conftest import ARTIFACTS, PASSWORD, USERS
@@ -60,16 +60,23 @@ def test_index_lists_stations_and_scales(sample_app, client_for):
     assert "Record a check" in manager and "Approve a station key" not in manager
 
 
-def test_calibration_period_setting(sample_app, client_for):
-    sample_app.config[stations_area.PERIOD_SETTING] = 24 * 366.0
-    page = client_for("manager").get("/stations/", headers=EN).get_data(as_text=True)
+def test_the_calibration_period_is_the_catalogues(sample_app, client_for, console_env):
+    """A scale is overdue by the catalogue in force's calibration_period_h, the period the
+    ledger flags weighings by; the console has no setting of its own any more."""
+    console_env.setenv("DLEDGER_CALIBRATION_PERIOD_H", "a day")  # no longer read
+    client = client_for("manager")
+    page = client.get("/stations/", headers=EN).get_data(as_text=True)
+    assert ">Calibrated<" not in page  # the sample day's morning checks, 24 h long past
+    assert "within the last 24 hours" in page
+    default = catalogue.load()
+    longer = dataclasses.replace(default, tolerances=dataclasses.replace(
+        default.tolerances, calibration_period_h=24 * 366))
+    with sample_app.app_context():
+        ledger().publish_catalogue(longer, "a year's calibration period", operator="A-0001")
+    page = client.get("/stations/", headers=EN).get_data(as_text=True)
     assert page.count(">Calibrated<") == 3 and "within the last 8784 hours" in page
-
-
-def test_a_bad_calibration_period_stops_the_console(instance, console_env):
-    console_env.setenv("DLEDGER_CALIBRATION_PERIOD_H", "a day")
-    with pytest.raises(ConfigError, match="DLEDGER_CALIBRATION_PERIOD_H"):
-        create_app(instance, {"TESTING": True})
+    scale = client.get("/stations/scales/SC-1", headers=EN).get_data(as_text=True)
+    assert "within the last 8784 hours" in scale
 
 
 def test_last_seen_comes_from_the_stations_read_model(sample_app, client_for):

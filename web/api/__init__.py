@@ -210,15 +210,11 @@ def unit(label: str) -> FlaskResponse:
     with read_transaction(engine()) as tx:
         row = execute(tx, f"SELECT {', '.join(_UNIT_COLUMNS)} FROM units "  # noqa: S608
                       "WHERE label = ?", (label,)).fetchone()
-        if row is None:
-            raise ApiError(404, f"there is no unit {label!r}: check the label (as printed on "
-                           "the unit's tag, without 'unit:')", "label")
-        # Found through the (subject, idx) index: one unit's entries, never a scan.
-        bodies = execute(tx, "SELECT idx, body FROM ledger_entries WHERE subject = ? "
-                         "ORDER BY idx", ("unit:" + label,)).fetchall()
+    if row is None:
+        raise ApiError(404, f"there is no unit {label!r}: check the label (as printed on "
+                       "the unit's tag, without 'unit:')", "label")
     entries = []
-    for idx, body in bodies:
-        body = bytes(body)
+    for idx, body in ledger().subject_bodies(["unit:" + label]):  # one index range, no scan
         logged = json.loads(body)
         event = logged["event"]
         entries.append({"index": idx, "id": event["id"], "type": event["type"],
@@ -239,12 +235,10 @@ def subject_events(query: SubjectQuery) -> FlaskResponse:
     to know about a unit, a cylinder's registration, a scale's calibration checks or a lot
     (read through the (subject, idx) index). A subject nobody spoke of has no entries.
     """
-    with read_transaction(engine()) as tx:
-        rows = execute(tx, "SELECT idx, body FROM ledger_entries WHERE subject = ? ORDER BY "
-                       "idx DESC LIMIT ?", (query.subject, query.limit)).fetchall()
+    rows = ledger().subject_bodies([query.subject])[-query.limit:]
     entries = []
-    for idx, body in reversed(rows):
-        logged = json.loads(bytes(body))
+    for idx, body in rows:
+        logged = json.loads(body)
         entries.append({"index": idx, "event": logged["event"],
                         "station_sig": logged["station_sig"]})
     return jsonify({"subject": query.subject, "entries": entries})

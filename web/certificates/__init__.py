@@ -24,13 +24,12 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
-from sqlalchemy import text
 
 from ledger.certificates import archive, jobs
 from ledger.certificates.issue import IssueError, records, revoke
 from ledger.events import EventError
 from web.access import current_role, roles_required
-from web.context import console, engine, ledger
+from web.context import console, ledger
 from web.names import category_names, template_names
 from web.nav import add_nav
 
@@ -56,34 +55,26 @@ def console_url() -> str:
 
 def _issued(before: int | None) -> tuple[list[dict[str, Any]], int | None]:
     """Issued certificates, newest first, PAGE at a time, with their revocation if any."""
-    query = text("SELECT idx, subject, body FROM ledger_entries WHERE subject >= 'cert:' AND "
-                 "subject < 'cert;' AND type = 'certificate.issued' AND idx < :before "
-                 "ORDER BY idx DESC LIMIT :limit")
-    with engine().connect() as conn:
-        rows = conn.execute(query, {"before": 2**62 if before is None else before,
-                                    "limit": PAGE + 1}).all()
-        subjects = [row.subject for row in rows[:PAGE]]
-        revoked = {}
-        if subjects:
-            marks = ", ".join(f":s{i}" for i in range(len(subjects)))
-            found = conn.execute(
-                text("SELECT idx, subject, body FROM ledger_entries WHERE subject IN "  # noqa: S608
-                     f"({marks}) AND type = 'certificate.revoked'"),
-                {f"s{i}": s for i, s in enumerate(subjects)}).all()
-            revoked = {row.subject: (row.idx, json.loads(bytes(row.body))["event"])
-                       for row in found}
+    rows = ledger().prefix_bodies("cert:", etype="certificate.issued", before=before,
+                                  limit=PAGE + 1, newest_first=True)
+    subjects = [subject for _, subject, _ in rows[:PAGE]]
+    revoked = {}
+    for idx, body in ledger().subject_bodies(subjects) if subjects else ():
+        event = json.loads(body)["event"]
+        if event["type"] == "certificate.revoked":
+            revoked[event["subject"]] = (idx, event)
     home = console().instance.home
     items = []
-    for row in rows[:PAGE]:
-        event = json.loads(bytes(row.body))["event"]
+    for idx, subject, body in rows[:PAGE]:
+        event = json.loads(body)["event"]
         digest = event["data"]["sha256"]
-        items.append({"index": row.idx, "sha256": digest, "kind": event["data"]["kind"],
+        items.append({"index": idx, "sha256": digest, "kind": event["data"]["kind"],
                       "time": event["time"], "operator": event["operator"],
-                      "revoked": revoked.get(row.subject),
+                      "revoked": revoked.get(subject),
                       # issued under the contract's subject (older records used other names)
-                      "linked": row.subject == f"cert:{digest}",
+                      "linked": subject == f"cert:{digest}",
                       "kept": archive.pdf_path(home, digest).exists()})
-    older = rows[PAGE - 1].idx if len(rows) > PAGE else None
+    older = rows[PAGE - 1][0] if len(rows) > PAGE else None
     return items, older
 
 

@@ -22,7 +22,6 @@ from typing import Any
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext, lazy_gettext
-from sqlalchemy import text
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ledger.certificates import archive
@@ -70,10 +69,7 @@ class _ThisConsole:
 
     def unit_entries(self, label: str) -> list[int] | None:
         """Every entry index about unit `label` (the verifier checks none was left out)."""
-        with ledger().engine.connect() as conn:
-            indexes = conn.execute(text("SELECT idx FROM ledger_entries WHERE subject = :subject "
-                                        "ORDER BY idx"), {"subject": f"unit:{label}"}).scalars()
-            found = list(indexes)
+        found = [idx for idx, _ in ledger().subject_bodies([f"unit:{label}"])]
         return found or None
 
     def certificate(self, digest: str) -> dict[str, Any] | None:

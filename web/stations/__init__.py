@@ -6,34 +6,36 @@ admin in `approved_by`. Scales are what the ledger has calibration checks for (s
 `scale:*`); a manager or admin records a check here as a PLANT `scale.calibrated` entry.
 Recovery cylinders (list and registration) are in web/stations/cylinders.py, on this blueprint.
 
-Reads: the `stations` projection (with when each station last spoke), and `ledger_entries`
-through its (subject, idx) index (the scales' entries, one range scan).
+Reads: the `stations` projection (with when each station last spoke), the `scales` read model
+(which scales have checks) and their entries through `Ledger.subject_bodies` (the ledger's one
+query for a subject's entries), corrections folded by `ledger.corrections.fold`. A scale is
+overdue by the catalogue in force's `tolerances.calibration_period_h`, the period the ledger's
+calibration flag and the dashboard judge by.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask.blueprints import BlueprintSetupState
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from sqlalchemy import text
 
+from ledger.corrections import fold
 from ledger.encoding import decode_base64
 from ledger.events import PLANT_STATION, EventError, parse_event, utc_now_ms
 from ledger.log import AppendError, Submission
 from web.access import current_role, roles_required
-from web.config import ConfigError
 from web.context import engine, ledger
+from web.names import catalogue_in_force
 from web.nav import add_nav
 from web.refusals import refusal_text
 
@@ -41,8 +43,6 @@ bp = Blueprint("stations", __name__, url_prefix="/stations", template_folder="te
 add_nav(bp, "index", lazy_gettext("Stations"), order=40)
 
 VIEWERS = ("manager", "inspector", "admin")
-PERIOD_SETTING = "DLEDGER_CALIBRATION_PERIOD_H"
-DEFAULT_PERIOD_H = 24
 MAX_GRAMS = 10**9
 
 _STATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
@@ -51,27 +51,9 @@ _OPERATOR = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 _GRAMS = re.compile(r"^[0-9]{1,10}$")
 
 
-def calibration_period_h(config: dict[str, Any]) -> float:
-    """DLEDGER_CALIBRATION_PERIOD_H (app config, else environment): hours within which a scale
-    needs a passing check. Read as the dashboard's alerts read it, so both agree."""
-    raw = config.get(PERIOD_SETTING)
-    text_value = str(raw if raw is not None else os.environ.get(PERIOD_SETTING)
-                     or DEFAULT_PERIOD_H)
-    try:
-        hours = float(text_value)
-    except ValueError:
-        hours = -1.0
-    if not 0 < hours <= 24 * 366:
-        raise ConfigError(f"{PERIOD_SETTING}={text_value!r}: give a number of hours above 0 "
-                          f"and at most 8784, e.g. {DEFAULT_PERIOD_H}")
-    return hours
-
-
-def _settings(state: BlueprintSetupState) -> None:
-    state.app.config[PERIOD_SETTING] = calibration_period_h(state.app.config)
-
-
-bp.record_once(_settings)
+def calibration_period_h() -> int:
+    """Hours within which a scale needs a passing check: the catalogue in force's."""
+    return catalogue_in_force().tolerances.calibration_period_h
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -120,44 +102,34 @@ class Scale:
 
 
 def scales(only: str | None = None) -> list[Scale]:
-    """Every scale with entries about it (or just `only`), with its checks and status.
-
-    One range scan of the (subject, idx) index: `subject >= 'scale:' AND subject < 'scale;'`
-    (';' follows ':'), which SQLite and PostgreSQL both answer from the index whatever the
-    collation, unlike LIKE 'scale:%'. Scales get one entry per check, so this stays small.
-    """
+    """Every scale with a check (or just `only`), with its checks and status, by name."""
     if only is None:
-        query = text("SELECT subject, idx, body FROM ledger_entries "
-                     "WHERE subject >= 'scale:' AND subject < 'scale;' ORDER BY subject, idx")
-        params: dict[str, Any] = {}
+        with engine().connect() as conn:
+            names = list(conn.execute(text("SELECT scale FROM scales ORDER BY scale")).scalars())
     else:
-        query = text("SELECT subject, idx, body FROM ledger_entries WHERE subject = :subject "
-                     "ORDER BY idx")
-        params = {"subject": f"scale:{only}"}
-    with engine().connect() as conn:
-        rows = conn.execute(query, params).all()
+        names = [only]
     events: dict[str, list[tuple[int, dict[str, Any]]]] = {}
-    for subject, idx, body in rows:
-        events.setdefault(subject.split(":", 1)[1], []).append(
-            (idx, json.loads(bytes(body))["event"]))
+    for idx, body in ledger().subject_bodies([f"scale:{name}" for name in names]):
+        event = json.loads(body)["event"]
+        events.setdefault(event["subject"].split(":", 1)[1], []).append((idx, event))
     now = datetime.now(UTC)
-    period = timedelta(hours=current_app.config[PERIOD_SETTING])
-    return [_scale(name, entries, now, period) for name, entries in events.items()]
+    period = timedelta(hours=calibration_period_h())
+    return [_scale(name, events[name], now, period) for name in sorted(events)]
 
 
 def _scale(name: str, entries: list[tuple[int, dict[str, Any]]], now: datetime,
            period: timedelta) -> Scale:
-    fixes = {e["data"]["corrects"]: e["data"] for _, e in entries if e["type"] == "correction"}
+    effective, corrections = fold(entries)
+    corrected = {record["corrects"] for record in corrections}
     checks = []
-    for idx, event in entries:
-        fix = fixes.get(idx)
-        if event["type"] != "scale.calibrated" or (fix and fix.get("void")):
+    for idx, event in effective:
+        if event["type"] != "scale.calibrated":
             continue
-        data = {**event["data"], **((fix or {}).get("set") or {})}
+        data = event["data"]
         checks.append(Check(idx, event["time"], event["station"], event["operator"],
                             data["reference_g"], data["reading_g"], data["tolerance_g"],
                             bool(data["passed"]), data.get("reference_certificate"),
-                            fix is not None))
+                            idx in corrected))
     checks.sort(key=lambda c: (c.time, c.index))
     if not checks:
         status = "never"
@@ -192,7 +164,7 @@ def _station(station: str) -> dict[str, Any] | None:
 @roles_required(*VIEWERS)
 def index() -> ResponseReturnValue:
     return render_template("stations/index.html", stations=_stations(), scales=scales(),
-                           period_h=current_app.config[PERIOD_SETTING], role=current_role())
+                           period_h=calibration_period_h(), role=current_role())
 
 
 @bp.route("/scales/<scale>")
@@ -200,7 +172,7 @@ def index() -> ResponseReturnValue:
 def scale(scale: str) -> ResponseReturnValue:
     found = scales(only=scale)
     return render_template("stations/scale.html", name=scale, scale=found[0] if found else None,
-                           period_h=current_app.config[PERIOD_SETTING], role=current_role())
+                           period_h=calibration_period_h(), role=current_role())
 
 
 # -- writing ---------------------------------------------------------------------------------

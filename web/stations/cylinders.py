@@ -7,9 +7,11 @@ maximum gross the console computes from them with the process catalogue. Manager
 may record calibration checks: cylinders arrive on the floor, and a worker waits until one is
 registered.
 
-Reads: the cylinders' entries through the (subject, idx) index (one range scan), and each
-cylinder's last recovery from the `refrigerant_recoveries` read model (its (cylinder, idx)
-index) with that entry's body for its gross after.
+Reads: the cylinders' entries through the ledger (`Ledger.prefix_bodies("cylinder:")`, one
+range of its (subject, idx) index; corrections folded by `ledger.corrections`), and each
+cylinder's last recovery, with its gross after, from the `refrigerant_recoveries` read model
+(its (cylinder, idx) index). The refrigerants and their specific gravity are the catalogue in
+force's (`Ledger.catalogue()`), the one the ledger judges the registration by.
 """
 
 from __future__ import annotations
@@ -18,22 +20,23 @@ import json
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext, lazy_gettext
-from sqlalchemy import bindparam, text
+from sqlalchemy import func, select
 
 from devices.barcode import LABEL_KINDS
 from ledger import catalogue as process_catalogue
-from ledger.catalogue import Catalogue
+from ledger.corrections import effective
 from ledger.events import EventError
 from ledger.log import AppendError
+from ledger.tables import RefrigerantRecovery
 from web.access import current_role, roles_required
-from web.context import engine
+from web.context import engine, ledger
 from web.formatting import kg
+from web.names import catalogue_in_force
 from web.refusals import refusal_text
 from web.stations import VIEWERS, _append, _short, _signer_problem, bp
 
@@ -44,15 +47,12 @@ _CYLINDER_ID = re.compile(LABEL_KINDS["cylinder"])
 _KG = re.compile(r"^[0-9]{1,4}(\.[0-9]{1,3})?$")
 
 
-@cache
-def plant_catalogue() -> Catalogue:
-    """The default process catalogue: its refrigerants and their specific gravity."""
-    return process_catalogue.load()
+recoveries = RefrigerantRecovery.__table__  # type: ignore[attr-defined]
 
 
 def refrigerants() -> list[str]:
-    """The refrigerants a cylinder may be registered for: the catalogue's, sorted."""
-    return sorted(plant_catalogue().refrigerant_sg)
+    """The refrigerants a cylinder may be registered for: the catalogue in force's, sorted."""
+    return sorted(catalogue_in_force().refrigerant_sg)
 
 
 @dataclass(frozen=True)
@@ -70,48 +70,39 @@ class Cylinder:
 
 
 def cylinders(only: str | None = None) -> list[Cylinder]:
-    """Every registered cylinder (or just `only`), ordered by id."""
+    """Every registered cylinder (or just `only`), ordered by id, corrections folded."""
     if only is None:
-        query = text("SELECT subject, idx, body FROM ledger_entries WHERE subject >= 'cylinder:' "
-                     "AND subject < 'cylinder;' ORDER BY subject, idx")
-        params: dict[str, Any] = {}
+        rows = ledger().prefix_bodies("cylinder:")
     else:
-        query = text("SELECT subject, idx, body FROM ledger_entries WHERE subject = :subject "
-                     "ORDER BY idx")
-        params = {"subject": f"cylinder:{only}"}
-    with engine().connect() as conn:
-        rows = conn.execute(query, params).all()
-        registered: dict[str, tuple[int, dict[str, Any]]] = {}
-        for subject, idx, body in rows:
-            event = json.loads(bytes(body))["event"]
+        rows = [(idx, f"cylinder:{only}", body)
+                for idx, body in ledger().subject_bodies([f"cylinder:{only}"])]
+    by_subject: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    for idx, subject, body in rows:
+        by_subject.setdefault(subject, []).append((idx, json.loads(body)["event"]))
+    registered: dict[str, tuple[int, dict[str, Any]]] = {}
+    for subject, pairs in by_subject.items():
+        for idx, event in effective(pairs):
             if event["type"] == "cylinder.registered":
                 registered[subject.split(":", 1)[1]] = (idx, event["data"])
-        last = _last_recoveries(conn, list(registered)) if registered else {}
+    last = _last_recoveries(sorted(registered)) if registered else {}
     found = []
-    for name, (idx, data) in registered.items():
+    for name, (idx, data) in sorted(registered.items()):
         gross, at = last.get(name, (None, None))
         found.append(Cylinder(name, idx, data["refrigerant"], data["tare_g"],
                               data["water_capacity_g"], data["max_gross_g"], gross, at))
     return found
 
 
-def _last_recoveries(conn: Any, names: list[str]) -> dict[str, tuple[int, str]]:
-    """Cylinder -> (gross after, time) of its latest `refrigerant.recovered` entry."""
-    latest = conn.execute(
-        text("SELECT MAX(idx) FROM refrigerant_recoveries WHERE cylinder IN :names "
-             "GROUP BY cylinder").bindparams(bindparam("names", expanding=True)),
-        {"names": names}).scalars().all()
-    if not latest:
-        return {}
-    bodies = conn.execute(
-        text("SELECT body FROM ledger_entries WHERE idx IN :idx").bindparams(
-            bindparam("idx", expanding=True)), {"idx": list(latest)}).scalars().all()
-    out = {}
-    for body in bodies:
-        event = json.loads(bytes(body))["event"]
-        data = event["data"]
-        out[data["cylinder"]] = (data["cylinder_gross_after_g"], event["time"])
-    return out
+def _last_recoveries(names: list[str]) -> dict[str, tuple[int | None, str]]:
+    """Cylinder -> (gross after, time) of its latest recovery, from the
+    `refrigerant_recoveries` read model (its (cylinder, idx) index)."""
+    latest = (select(func.max(recoveries.c.idx)).where(recoveries.c.cylinder.in_(names))
+              .group_by(recoveries.c.cylinder))
+    query = select(recoveries.c.cylinder, recoveries.c.cylinder_gross_after_g,
+                   recoveries.c.at).where(recoveries.c.idx.in_(latest))
+    with engine().connect() as conn:
+        return {row.cylinder: (row.cylinder_gross_after_g, row.at)
+                for row in conn.execute(query)}
 
 
 # -- pages -----------------------------------------------------------------------------------
@@ -151,7 +142,7 @@ def _register() -> ResponseReturnValue:
         data, errors = _check_registration(form)
         confirmed = request.form.get("confirm_max_gross_g") == str(data.get("max_gross_g"))
         if not errors and not confirmed:
-            preview = {**data, "sg": plant_catalogue().refrigerant_sg[data["refrigerant"]]}
+            preview = {**data, "sg": catalogue_in_force().refrigerant_sg[data["refrigerant"]]}
         elif not errors:
             try:
                 index = _append("cylinder.registered", f"cylinder:{form['cylinder']}", data)
@@ -213,6 +204,6 @@ def _check_registration(form: dict[str, str]) -> tuple[dict[str, Any], dict[str,
         return {}, errors
     tare, capacity = grams["tare_kg"], grams["water_capacity_kg"]
     max_gross = process_catalogue.guideline_k_max_gross_g(
-        refrigerant, capacity, tare, plant_catalogue())
+        refrigerant, capacity, tare, catalogue_in_force())
     return {"refrigerant": refrigerant, "tare_g": tare, "water_capacity_g": capacity,
             "max_gross_g": max_gross}, {}

@@ -1,12 +1,15 @@
 """A subject's timeline (a unit's or a lot's entries) and in-page inclusion proofs.
 
-The timeline is read from `ledger_entries` through its (subject, idx) index, so it costs one
-index range however long the log is; leaf hashes come from `ledger_nodes` level 0 by key.
-What the page shows of each entry is taken from the entry's own bytes, never from the
-projections, so an inspector can compare the screen with `dledger entry N` word for word.
+The timeline is read with `Ledger.subject_bodies` (the ledger's one query for "the entries of
+subject X", one range of its (subject, idx) index however long the log is), as the exact
+entry bytes: what the page shows of each entry (the event, when it was logged, its
+subject_prev link, the station's signature) is parsed from them, and its leaf hash is
+`ledger.merkle.leaf_hash` of them, never taken from the projections, so an inspector can
+compare the screen with `dledger entry N` word for word.
 
 Corrections are entries too: each corrected entry is shown with the values it was corrected
-to (or as voided), the reason and who approved it, and the correction links back to it.
+to (or as voided), as `ledger.corrections.fold` folds them (the latest correction of an entry
+wins), with the reason and who approved it, and the correction links back to it.
 """
 
 from __future__ import annotations
@@ -17,17 +20,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext, lazy_gettext
-from sqlalchemy import select
 
+from ledger.corrections import fold
 from ledger.keys import KeyFileError
 from ledger.log import LedgerError
+from ledger.merkle import leaf_hash
 from ledger.proof import InclusionProof
-from ledger.tables import LedgerEntry
-from web.context import console, engine, ledger
+from web.context import console, ledger
 from web.formatting import kg
 from web.names import code_name
-
-entries_table = LedgerEntry.__table__  # type: ignore[attr-defined]
 
 # What each entry type is called on screen.
 TYPE_NAMES = {
@@ -109,7 +110,8 @@ class TimelineEntry:
     operator: str
     subject_prev: int | None
     details: list[Detail]
-    leaf_hash: str  # hex
+    station_sig: str | None  # the station's signature (base64), None for PLANT entries
+    leaf_hash: str  # hex, of the entry's exact bytes
     corrected_by: list[TimelineEntry] = field(default_factory=list)
     voided: bool = False
     corrects: int | None = None  # for a correction: the entry it corrects
@@ -130,32 +132,18 @@ def show_value(key: str, value: Any) -> tuple[str, bool]:
     return ("—" if value is None else str(value)), False
 
 
-def read_entries(subject: str) -> list[tuple[int, dict[str, Any]]]:
-    """Every entry about `subject`, oldest first: (index, entry object)."""
-    query = (select(entries_table.c.idx, entries_table.c.body)
-             .where(entries_table.c.subject == subject).order_by(entries_table.c.idx))
-    with engine().connect() as conn:
-        rows = conn.execute(query).all()
-    return [(idx, json.loads(bytes(body))) for idx, body in rows]
-
-
 def timeline(subject: str) -> list[TimelineEntry]:
     """The subject's entries with their leaf hashes, corrections attached to what they fix."""
-    raw = read_entries(subject)
-    hashes = ledger().leaf_hashes([idx for idx, _ in raw])
-    fixes: dict[int, list[dict[str, Any]]] = {}
-    for _idx, entry in raw:
-        event = entry["event"]
-        if event["type"] == "correction":
-            fixes.setdefault(event["data"]["corrects"], []).append(event["data"])
+    raw = [(idx, body, json.loads(body)) for idx, body in ledger().subject_bodies([subject])]
+    _effective, corrections = fold([(idx, entry["event"]) for idx, _, entry in raw])
+    latest = {record["corrects"]: record for record in corrections}  # fold: the latest wins
     result: list[TimelineEntry] = []
     by_index: dict[int, TimelineEntry] = {}
-    for idx, entry in raw:
+    for idx, body, entry in raw:
         event = entry["event"]
         data = event["data"]
-        corrected: dict[str, Any] = {}
-        for fix in fixes.get(idx, []):
-            corrected.update(fix.get("set") or {})
+        fix = latest.get(idx)
+        corrected: dict[str, Any] = (fix.get("set") or {}) if fix else {}
         details = []
         for key in [*FIELD_NAMES, *sorted(set(data) - set(FIELD_NAMES))]:
             if key not in data or key in _SKIP:
@@ -168,8 +156,8 @@ def timeline(subject: str) -> list[TimelineEntry]:
             type_name=str(TYPE_NAMES.get(event["type"], event["type"])),
             time=event["time"], logged=entry["logged"], station=event["station"],
             operator=event["operator"], subject_prev=entry["subject_prev"], details=details,
-            leaf_hash=hashes[idx].hex() if idx in hashes else "",
-            voided=any(fix.get("void") for fix in fixes.get(idx, [])), data=data)
+            station_sig=entry.get("station_sig"), leaf_hash=leaf_hash(body).hex(),
+            voided=bool(fix and fix["void"]), data=data)
         if event["type"] == "correction":
             item.corrects = data["corrects"]
             item.correction_reason = data["reason"]
