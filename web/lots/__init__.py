@@ -13,7 +13,7 @@ checks the order of steps again inside its append transaction, and its refusal i
 it is, with nothing written.
 
 Queries: a lot by its primary key; its contents through the unit_outputs(lot) index joined
-to units by primary key; its timeline through ledger_entries(subject, idx).
+to units by primary key; its timeline through Ledger.subject_bodies (web/units/history.py).
 """
 
 from __future__ import annotations
