@@ -198,8 +198,8 @@ def _read(path: Path) -> bytes:
 def verify(file: Path, vkeys: tuple[str, ...], policy_file: Path | None,
            trusted_file: Path | None, console_url: str | None, as_json: bool) -> None:
     """Verify a certificate (PDF or JSON); exit 0 only when every check that ran passed."""
+    from ledger.certificates.verify import NOT_VERIFIED, UNPROVEN, VERIFIED, verify_pdf
     from ledger.certificates.verify import verify as run
-    from ledger.certificates.verify import verify_pdf
     from ledger.witness.policy import Policy, PolicyError
 
     keys = [_read(Path(k)).decode().strip() if Path(k).is_file() else k for k in vkeys]
@@ -220,7 +220,10 @@ def verify(file: Path, vkeys: tuple[str, ...], policy_file: Path | None,
         marks = {True: "ok          ", False: "FAILED      ", None: "not checked "}
         for check in report.checks:
             click.echo(f"{marks[check.ok]}{check.name}: {check.detail}")
-        click.echo("VERIFIED" if report.ok else "NOT VERIFIED")
+        click.echo({VERIFIED: "VERIFIED", NOT_VERIFIED: "NOT VERIFIED",
+                    UNPROVEN: "NOT VERIFIED: every check that ran passed, but consistency with "
+                              "your saved checkpoint is not proven (give --console URL)"}
+                   [report.verdict])
     sys.exit(0 if report.ok else 1)
 
 

@@ -52,22 +52,39 @@ class Check:
     detail: str
 
 
+VERIFIED, NOT_VERIFIED, UNPROVEN = "verified", "not verified", "unproven"
+
+
 @dataclass
 class Report:
     checks: list[Check] = field(default_factory=list)
     sha256: str | None = None
     kind: str | None = None
+    saved_checkpoint: bool = False  # the inspector gave one: consistency with it must hold
+
+    @property
+    def verdict(self) -> str:
+        """verified; not verified (a check failed); or unproven: every check that ran
+        passed, but consistency with the inspector's saved checkpoint could not be proven
+        (offline, with checkpoints of other sizes)."""
+        if not self.checks or any(c.ok is False for c in self.checks):
+            return NOT_VERIFIED
+        trusted = [c for c in self.checks if c.name == TRUSTED_CHECK]
+        if self.saved_checkpoint and (not trusted or trusted[0].ok is None):
+            return UNPROVEN
+        return VERIFIED
 
     @property
     def ok(self) -> bool:
-        """True when every check that ran passed (and the format check ran)."""
-        return bool(self.checks) and all(c.ok is not False for c in self.checks)
+        """True only when verified."""
+        return self.verdict == VERIFIED
 
     def add(self, name: str, ok: bool | None, detail: str) -> None:
         self.checks.append(Check(name, ok, detail))
 
     def as_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "sha256": self.sha256, "kind": self.kind,
+        return {"ok": self.ok, "verdict": self.verdict, "sha256": self.sha256,
+                "kind": self.kind,
                 "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail}
                            for c in self.checks]}
 
@@ -212,7 +229,9 @@ def verify(document: dict[str, Any] | bytes | str, *, vkeys: Sequence[str] | Non
     _check_chain(report, doc, entries, checkpoint, console)
     _check_statements(report, doc, entries)
     issuance = _check_issuance(report, doc, trust, checkpoint)
-    _check_trusted(report, trust, trusted_checkpoint, issuance or checkpoint, console)
+    report.saved_checkpoint = trusted_checkpoint is not None
+    carried = [c for c in (checkpoint, issuance) if c is not None]
+    _check_trusted(report, trust, trusted_checkpoint, carried, console)
     _check_revocation(report, console)
     return report
 
@@ -503,7 +522,10 @@ def _check_issuance(report: Report, doc: dict[str, Any], trust: _Trust,
 
 
 def _check_trusted(report: Report, trust: _Trust, saved: str | None,
-                   shown: Checkpoint | None, console: Console | None) -> None:
+                   carried: list[Checkpoint], console: Console | None) -> None:
+    """The inspector's saved checkpoint against every checkpoint the certificate carries
+    (its own and its issuance's): one of the same size must have the same root (a fork
+    otherwise, even offline); else a consistency proof from the console must link them."""
     if saved is None:
         report.add(TRUSTED_CHECK, None, "no saved checkpoint was given "
                                         "(--trusted-checkpoint)")
@@ -513,27 +535,30 @@ def _check_trusted(report: Report, trust: _Trust, saved: str | None,
     except ValueError as exc:
         report.add(TRUSTED_CHECK, False, str(exc))
         return
-    if shown is None:
+    if not carried:
         report.add(TRUSTED_CHECK, None, "the certificate's checkpoints are not trusted")
         return
-    if trusted.origin != shown.origin:
+    if any(c.origin != trusted.origin for c in carried):
         report.add(TRUSTED_CHECK, False, f"your saved checkpoint is for log {trusted.origin!r}, "
-                   f"the certificate for {shown.origin!r}")
+                   f"the certificate for {carried[0].origin!r}")
         return
-    if trusted.size == shown.size:
-        if trusted.root == shown.root:
-            report.add(TRUSTED_CHECK, True, f"your saved checkpoint is the certificate's (size "
-                                            f"{shown.size}, same root)")
-        else:
-            report.add(TRUSTED_CHECK, False, f"the log forked: at size {shown.size} your saved "
-                                             "checkpoint and the certificate's have different "
-                                             "roots")
+    same_size = [c for c in carried if c.size == trusted.size]
+    if any(c.root != trusted.root for c in same_size):
+        report.add(TRUSTED_CHECK, False, f"the log forked: at size {trusted.size} your saved "
+                                         "checkpoint and one the certificate carries have "
+                                         "different roots")
         return
+    if same_size:
+        report.add(TRUSTED_CHECK, True, f"your saved checkpoint is one the certificate carries "
+                                        f"(size {trusted.size}, same root)")
+        return
+    shown = carried[-1]
     old, new = sorted((trusted, shown), key=lambda c: c.size)
     if console is None:
-        report.add(TRUSTED_CHECK, None, f"offline: your saved checkpoint is at "
-                   f"size {trusted.size}, the certificate's at {shown.size}; the consistency "
-                   "proof between them comes from the console (--console URL)")
+        report.add(TRUSTED_CHECK, None, f"not proven offline: your saved checkpoint is at "
+                   f"size {trusted.size}, the certificate's at "
+                   f"{', '.join(str(c.size) for c in carried)}; the consistency proof between "
+                   "them comes from the console (--console URL)")
         return
     try:
         proof = console.consistency(old.size, new.size)

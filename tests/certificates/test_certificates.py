@@ -19,10 +19,12 @@ from ledger.certificates.verify import (
     CHAIN_CHECK,
     INCLUSION_CHECK,
     ISSUANCE_CHECK,
+    NOT_VERIFIED,
     REVOCATION_CHECK,
     SIGNATURE_CHECK,
     STATEMENTS_CHECK,
     TRUSTED_CHECK,
+    UNPROVEN,
     ConsoleError,
     Report,
     verify,
@@ -321,9 +323,17 @@ def test_saved_checkpoint_of_the_same_log_passes(plant_ledger: Plant) -> None:
     saved = plant_ledger.ledger.checkpoint(plant_ledger.signer).note
     document = issued_unit(plant_ledger)
     offline = verify(document, vkeys=[plant_ledger.vkey], trusted_checkpoint=saved)
-    assert offline.ok
+    assert offline.ok, failed(offline)  # the certificate carries the saved checkpoint itself
     details = {c.name: c.detail for c in offline.checks}
-    assert "offline: your saved checkpoint is at" in details[TRUSTED_CHECK]
+    assert "your saved checkpoint is one the certificate carries" in details[TRUSTED_CHECK]
+    make_more(plant_ledger, 3)
+    document = issued_unit(plant_ledger)
+    offline = verify(document, vkeys=[plant_ledger.vkey], trusted_checkpoint=saved)
+    # every check that ran passed, but offline the link to the saved checkpoint is not proven:
+    # a distinct verdict, never "verified" (issue 13, break 7)
+    assert not failed(offline) and not offline.ok and offline.verdict == UNPROVEN
+    details = {c.name: c.detail for c in offline.checks}
+    assert "not proven offline: your saved checkpoint is at" in details[TRUSTED_CHECK]
     online = verify(document, vkeys=[plant_ledger.vkey], trusted_checkpoint=saved,
                     console=LedgerConsole(plant_ledger.ledger))
     assert online.ok, failed(online)
@@ -342,7 +352,7 @@ def test_a_forked_log_fails_against_the_saved_checkpoint(plant_ledger: Plant,
     assert shown != saved.note
     report = verify(document, vkeys=[plant_ledger.vkey], trusted_checkpoint=saved.note,
                     console=LedgerConsole(fork.ledger))
-    assert "the log forked or was rolled back" in failed(report)[TRUSTED_CHECK]
+    assert "the log forked" in failed(report)[TRUSTED_CHECK]
     # Same size, different root: exposed offline.
     equal = fork.ledger.checkpoint(fork.signer)
     while plant_ledger.ledger.size() < equal.checkpoint.size:
@@ -351,6 +361,7 @@ def test_a_forked_log_fails_against_the_saved_checkpoint(plant_ledger: Plant,
     assert twin.checkpoint.size == document_size(document)
     offline = verify(document, vkeys=[plant_ledger.vkey], trusted_checkpoint=twin.note)
     assert "the log forked: at size" in failed(offline)[TRUSTED_CHECK]
+    assert offline.verdict == NOT_VERIFIED
 
 
 def test_a_rolled_back_log_fails_against_the_saved_checkpoint(plant_ledger: Plant,
