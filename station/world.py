@@ -19,11 +19,11 @@ from typing import Any
 
 from ledger.catalogue import Catalogue, CatalogueError, from_content
 from ledger.corrections import Pair
+from ledger.log import CATALOGUE_SUBJECT
 from ledger.rules.facts import CylinderFacts, LotFacts, UnitFacts
 from station.client import LedgerClient, cylinder_facts
 from station.outbox import Outbox, Unreachable
 
-CATALOGUE_SUBJECT = "catalogue:process"
 # How long the catalogue in force, a cylinder's facts and a scale's checks are reused before
 # the ledger is asked again (a unit's or a lot's entries are asked anew at each scan).
 REUSE_S = 60.0
@@ -44,7 +44,9 @@ class Knowledge:
              to_json: Callable[[Any], dict[str, Any]],
              from_json: Callable[[dict[str, Any]], Any], default: Any) -> Any:
         """The answer for `key`: cached if younger than `max_age` (None: any age), else asked
-        anew; when the ledger cannot be asked, the last answer kept (or `default`)."""
+        anew; when the ledger cannot be asked, the last answer kept (or `default`). Only the
+        ledger's own answers are cached: one that could not be had is asked again next time,
+        so a station started while the console was down learns as soon as it is back."""
         cached = self._cache.get(key)
         if cached is not None and (max_age is None or time.monotonic() - cached[0] < max_age):
             return cached[1]
@@ -54,10 +56,9 @@ class Knowledge:
             if cached is not None:
                 return cached[1]
             kept = self.outbox.remembered(key)
-            value = from_json(kept) if kept is not None else default
-        else:
-            self.outbox.remember(key, to_json(value))
-            self.answered()
+            return from_json(kept) if kept is not None else default
+        self.outbox.remember(key, to_json(value))
+        self.answered()
         self._cache[key] = (time.monotonic(), value)
         return value
 
@@ -82,9 +83,6 @@ class Knowledge:
                           lambda found: {"catalogue": found and [found[0], found[1].content()]},
                           _catalogue_from_json, None)
         return found[1] if found else None
-
-    def forget(self, key: str) -> None:
-        self._cache.pop(key, None)
 
 
 def _cylinder_json(facts: CylinderFacts) -> dict[str, Any] | None:

@@ -43,7 +43,6 @@ from station.client import HttpClient
 from station.config import load as load_config
 from station.outbox import Outbox
 from station.server import create_app
-from station.world import CATALOGUE_SUBJECT
 
 CATALOGUE_WAIT_S = 30.0
 
@@ -139,15 +138,14 @@ class RunningStation:
 
 
 def _await_catalogue(ws: Workstation, spec: StationSpec, url: str, timeout: float) -> None:
-    """Wait until the station holds the catalogue in force (asked anew each time: a station
-    keeps a failed answer for a while)."""
+    """Wait until the station holds the catalogue in force (it asks the console anew until
+    it has an answer)."""
     deadline = time.monotonic() + timeout
     while ws.catalogue is None:
         if time.monotonic() >= deadline:
             raise SetupError(f"{spec.id} did not get the process catalogue from the console at "
                              f"{url} within {timeout:g} s: is a catalogue published "
                              "(`dledger catalogue show`)?")
-        ws.knowledge.forget(CATALOGUE_SUBJECT)
         time.sleep(0.2)
 
 
