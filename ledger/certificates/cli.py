@@ -198,10 +198,19 @@ def _read(path: Path) -> bytes:
 def verify(file: Path, vkeys: tuple[str, ...], policy_file: Path | None,
            trusted_file: Path | None, console_url: str | None, as_json: bool) -> None:
     """Verify a certificate (PDF or JSON); exit 0 only when every check that ran passed."""
-    from ledger.certificates.verify import NOT_VERIFIED, UNPROVEN, VERIFIED, verify_pdf
+    from ledger.certificates.verify import (
+        FORMAT_CHECK,
+        NOT_VERIFIED,
+        UNPROVEN,
+        VERIFIED,
+        verify_pdf,
+    )
     from ledger.certificates.verify import verify as run
     from ledger.witness.policy import Policy, PolicyError
 
+    if not vkeys and policy_file is None:
+        fail("say which plant to trust: --vkey KEY (the plant's verifier key, from `dledger "
+             "key show` or the plant, out of band) or --policy FILE")
     keys = [_read(Path(k)).decode().strip() if Path(k).is_file() else k for k in vkeys]
     policy = None
     if policy_file:
@@ -214,6 +223,8 @@ def verify(file: Path, vkeys: tuple[str, ...], policy_file: Path | None,
     options = {"vkeys": keys, "policy": policy, "trusted_checkpoint": trusted,
                "console": console_url}
     report = verify_pdf(data, **options) if data.startswith(b"%PDF") else run(data, **options)
+    if report.checks and report.checks[0].name == FORMAT_CHECK and not report.checks[0].ok:
+        fail(f"{file}: {report.checks[0].detail}")  # not a certificate: refused input
     if as_json:
         click.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
     else:

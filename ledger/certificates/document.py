@@ -54,8 +54,13 @@ def parse(data: bytes | str | dict[str, Any]) -> dict[str, Any]:
                                 f"{MAX_BYTES}")
         try:
             document = json.loads(data, parse_float=_no_float, parse_constant=_no_float)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise DocumentError(f"not JSON: {exc}") from None
+        except json.JSONDecodeError as exc:
+            raise DocumentError(f"the file is not JSON (it goes wrong at line {exc.lineno}, "
+                                f"column {exc.colno})") from None
+        except UnicodeDecodeError as exc:
+            raise DocumentError(f"the file is not UTF-8 text (byte {exc.start})") from None
+        except RecursionError:
+            raise DocumentError("the JSON is nested far deeper than any certificate") from None
     check_shape(document)
     return document
 

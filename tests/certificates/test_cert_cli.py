@@ -58,8 +58,13 @@ def test_issue_verify_tamper_show(home: Path, tmp_path: Path) -> None:
     assert checks["Statements match the entries"]["detail"] == (
         "statements.outputs[0].mass_g: the certificate says 20000, the entries say 19400")
 
-    keyless = dledger(tmp_path, "cert", "verify", str(out))
-    assert keyless.returncode == 1 and b"no trusted plant key was given" in keyless.stdout
+    keyless = dledger(tmp_path, "cert", "verify", str(out))  # asks for a key: refused input
+    assert keyless.returncode == 2 and b"--vkey KEY" in keyless.stderr and not keyless.stdout
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 50_000 + "]" * 50_000)  # issue 13, break 2: a RecursionError once
+    refused = dledger(tmp_path, "cert", "verify", str(deep), "--vkey", vkey(home))
+    assert refused.returncode == 2 and b"nested far deeper" in refused.stderr
+    assert b"Traceback" not in refused.stderr
     shown = dledger(tmp_path, "cert", "show", str(out))
     assert json.loads(shown.stdout)["statements"]["unit"]["label"] == UNIT_A
 
