@@ -17,13 +17,14 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
+from sqlalchemy.exc import OperationalError
 
 from ledger.events import PLANT_STATION, parse_event, utc_now_ms
 from ledger.keys import new_plant_signer, read_key, read_vkey, write_key
 from ledger.log import Ledger, Submission
 from ledger.note import Signer
-from ledger.store import open_engine
+from ledger.store import is_initialised, open_engine
 
 CONFIG = "dledger.toml"
 KEY_FILE = "plant-key.json"
@@ -49,8 +50,9 @@ class Instance:
     plaintext_key: bool
 
     @classmethod
-    def locate(cls, home: str | Path | None = None) -> Instance:
-        """The instance at `home`, $DLEDGER_HOME or ./instance, read from its dledger.toml."""
+    def locate(cls, home: str | Path | None = None, *, new: bool = False) -> Instance:
+        """The instance at `home`, $DLEDGER_HOME or ./instance, read from its dledger.toml;
+        unless `new` (being made now), its database must hold a ledger (check_database)."""
         path = Path(home or os.environ.get("DLEDGER_HOME") or "instance").resolve()
         config_file = path / CONFIG
         try:
@@ -59,7 +61,34 @@ class Instance:
             raise InstanceError(f"no instance at {path}: run `dledger init` (or set "
                                 "DLEDGER_HOME)") from None
         plaintext = bool(config.get("plaintext_key"))
-        return cls(path, config["origin"], database_url(path), plaintext)
+        instance = cls(path, config["origin"], database_url(path), plaintext)
+        if not new:
+            instance.check_database()
+        return instance
+
+    def check_database(self) -> None:
+        """Refuse an instance whose database is gone or holds no ledger: SQLite would quietly
+        make an empty file, and every command then fail on a missing table."""
+        url = make_url(self.database_url)
+        if url.get_backend_name() == "sqlite" and url.database and \
+                not Path(url.database).exists():
+            raise InstanceError(f"the ledger's database {url.database} is missing: the instance "
+                                f"at {self.home} has its settings and key but no ledger. Restore "
+                                "the file from your backup (a new database would be another "
+                                "ledger, which no checkpoint of this plant vouches for)")
+        engine = self.engine()
+        try:
+            held = is_initialised(engine)
+        except OperationalError as exc:
+            raise InstanceError(f"cannot open the ledger's database "
+                                f"{url.render_as_string(hide_password=True)}: {exc.orig}") \
+                from None
+        finally:
+            engine.dispose()
+        if not held:
+            raise InstanceError(f"the database {url.render_as_string(hide_password=True)} holds "
+                                f"no ledger: point DLEDGER_DATABASE_URL at this plant's "
+                                f"database, or restore it from your backup")
 
     @property
     def key_file(self) -> Path:

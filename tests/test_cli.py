@@ -159,3 +159,16 @@ def test_key_rotation_keeps_old_checkpoints_verifiable(tmp_path):
 def test_rebuild(home):
     result = dledger(home, "rebuild")
     assert result.returncode == 0 and b"rebuilt projections" in result.stderr
+
+
+def test_a_missing_or_empty_database_is_named_not_recreated(home):
+    """Issue 13, break 12: SQLite made an empty file and append crashed with a traceback."""
+    line = json.dumps(event_obj("scale.calibrated", "scale:SC-1", {
+        "reference_g": 10_000, "reading_g": 10_000, "tolerance_g": 5, "passed": True}))
+    (home / "ledger.db").rename(home / "kept.db")
+    gone = dledger(home, "append", stdin=line + "\n")
+    assert gone.returncode == 2 and b"ledger.db is missing" in gone.stderr, gone.stderr
+    assert b"Traceback" not in gone.stderr and not (home / "ledger.db").exists()
+    (home / "ledger.db").touch()
+    empty = dledger(home, "append", stdin=line + "\n")
+    assert empty.returncode == 2 and b"holds no ledger" in empty.stderr, empty.stderr

@@ -117,7 +117,7 @@ def prepare_instance(home: Path, fresh: bool) -> tuple[Instance, bool]:
     (home / DEMO_MARKER).write_text(
         "This instance was made by `dledger demo`: made-up units from simulated stations.\n"
         "`dledger demo --fresh` deletes and remakes it.\n", encoding="utf-8")
-    instance = Instance.locate(home)
+    instance = Instance.locate(home, new=True)
     _migrate(instance)
     return instance, True
 
