@@ -9,13 +9,11 @@ the rules (or around them) shows as excluded rather than credited.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ledger.canonical import canonical_bytes
-from ledger.catalogue import Catalogue, CatalogueError, from_content
+from ledger.catalogue import Catalogue, CatalogueError, content_sha256, from_content
 from ledger.corrections import Pair, effective
 from ledger.rules import flags as flag_rules
 from ledger.rules import lots, reasons, refrigerant, timing, units
@@ -103,7 +101,7 @@ def check_unit_event(event: Event, facts: UnitFacts, world: World, catalogue: Ca
 
 
 def check_catalogue(data: dict[str, Any]) -> Catalogue:
-    actual = hashlib.sha256(canonical_bytes(data["content"])).hexdigest()
+    actual = content_sha256(data["content"])
     if data["sha256"] != actual:
         raise Refusal(reasons.CATALOGUE_HASH, stated=data["sha256"], actual=actual)
     try:
