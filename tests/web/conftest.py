@@ -52,7 +52,7 @@ def make_instance(home: Path) -> Instance:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         write_key(home / KEY_FILE, new_plant_signer(ORIGIN), None, allow_plaintext=True)
-    instance = Instance.locate(home)
+    instance = Instance.locate(home, new=True)  # its database is made here
     db = instance.engine()
     migrate(db)
     Ledger(db).publish_catalogue(catalogue.load(), "default", operator="A-0001")

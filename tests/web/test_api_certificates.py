@@ -3,6 +3,8 @@ revocation check and the consistency proof to the inspector's saved checkpoint."
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from certificates.conftest import UNIT_A, make_plant
 from flask import Flask
@@ -11,6 +13,8 @@ from ledger.certificates import document as doc_format
 from ledger.certificates.build import build_unit
 from ledger.certificates.issue import issue, revoke
 from ledger.certificates.verify import REVOCATION_CHECK, TRUSTED_CHECK, verify
+from ledger.events import PLANT_STATION, parse_event, utc_now_ms
+from ledger.log import Submission
 from web.context import console, ledger
 
 pytestmark = pytest.mark.filterwarnings("ignore::ledger.keys.PlaintextKeyWarning")
@@ -22,6 +26,13 @@ def test_certificate_status_and_verification_through_the_console(app: Flask,
         led, signer = ledger(), console().instance.signer()
         make_plant(led, signer)
         saved = led.checkpoint(signer).note  # the inspector's visit, before the certificate
+        # the log grows after that visit, so the certificate carries no checkpoint of the saved
+        # size and only the console's consistency proof links the two
+        led.append([Submission(parse_event({
+            "id": str(uuid.uuid4()), "type": "scale.calibrated", "time": utc_now_ms(),
+            "station": PLANT_STATION, "operator": "M-0001", "subject": "scale:SC-9",
+            "data": {"reference_g": 1000, "reading_g": 1000, "tolerance_g": 1,
+                     "passed": True}}))])
         document = issue(led, build_unit(led, UNIT_A, signer=signer), signer)
     digest = doc_format.sha256(document)
     vkey = signer.verifier.vkey

@@ -84,7 +84,7 @@ def test_shipping_a_hazardous_lot_without_a_licence_is_refused_by_the_rule(
     _sealed_hazardous_lot(app)
     before = _size(app)
     client = client_for("manager")
-    answer = client.post(f"/lots/{LOT}/ship", data={
+    answer = client.post(f"/lots/{LOT}/ship", headers={"Accept-Language": "en"}, data={
         "csrf_token": csrf_token(client), "receiver": "Hangzhou Glass Recycling",
         "manifest_no": "HW-2026-0001"})
     page = answer.get_data(as_text=True)
