@@ -14,6 +14,7 @@ ledger's format modules (no database, no web framework): a test imports it with 
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -36,10 +37,11 @@ INCLUSION_CHECK = "Every entry is in the log"
 CHAIN_CHECK = "Entry chain complete"
 STATEMENTS_CHECK = "Statements match the entries"
 ISSUANCE_CHECK = "Issuance logged"
+PRINTED_CHECK = "Printed pages match the attachment"
 TRUSTED_CHECK = "Consistent with your saved checkpoint"
 REVOCATION_CHECK = "Not revoked"
-CHECK_NAMES = (FORMAT_CHECK, SIGNATURE_CHECK, INCLUSION_CHECK, CHAIN_CHECK, STATEMENTS_CHECK,
-               ISSUANCE_CHECK, TRUSTED_CHECK, REVOCATION_CHECK)
+CHECK_NAMES = (FORMAT_CHECK, PRINTED_CHECK, SIGNATURE_CHECK, INCLUSION_CHECK, CHAIN_CHECK,
+               STATEMENTS_CHECK, ISSUANCE_CHECK, TRUSTED_CHECK, REVOCATION_CHECK)
 TIMEOUT = 10  # seconds for each request to the console
 
 
@@ -244,8 +246,8 @@ def verify_pdf(data: bytes, **options: Any) -> Report:
     from pypdf.errors import PyPdfError
 
     try:
-        attachments = PdfReader(BytesIO(data)).attachments
-        found = attachments.get("certificate.json")
+        reader = PdfReader(BytesIO(data))
+        found = reader.attachments.get("certificate.json")
     except (PyPdfError, ValueError, KeyError, OSError) as exc:
         report = Report()
         report.add(FORMAT_CHECK, False, f"the file is not a readable PDF: {exc}")
@@ -255,7 +257,34 @@ def verify_pdf(data: bytes, **options: Any) -> Report:
         report.add(FORMAT_CHECK, False, "the PDF carries no certificate.json attachment: it is "
                                         "not a certificate from this system")
         return report
-    return verify(found[0], **options)
+    report = verify(found[0], **options)
+    if report.sha256 is not None:
+        ok, detail = _printed_pages(reader, report.sha256)
+        report.checks.insert(1, Check(PRINTED_CHECK, ok, detail))
+    return report
+
+
+def _printed_pages(reader: Any, digest: str) -> tuple[bool, str]:
+    """Whether the PDF's pages, as printed, are those of the attached certificate: each page
+    has readable text (a damaged content stream reads as none) and the first one prints the
+    attachment's SHA-256 (pages of another certificate print another)."""
+    from pypdf.errors import PyPdfError
+
+    try:
+        texts = ["".join(page.extract_text().split()) for page in reader.pages]
+    except (PyPdfError, ValueError, KeyError, OSError) as exc:
+        return False, f"the printed pages cannot be read ({exc}): do not rely on the paper"
+    blank = [i + 1 for i, text in enumerate(texts) if not text]
+    if not texts or blank:
+        return False, (f"page {blank[0] if blank else 1} of the PDF shows no readable text: "
+                       "its content is damaged, so the paper cannot be compared with the "
+                       "certified figures")
+    if digest not in texts[0]:
+        printed = re.findall(r"[0-9a-f]{64}", texts[0])
+        other = f" (it prints {printed[0]})" if printed else ""
+        return False, (f"the printed pages are not those of the attached certificate "
+                       f"{digest}{other}: the paper and the file certify different things")
+    return True, f"the first page prints the attachment's SHA-256 {digest}; every page reads"
 
 
 def _check_signature(report: Report, doc: dict[str, Any], trust: _Trust) -> Checkpoint | None:

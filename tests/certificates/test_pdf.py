@@ -19,7 +19,7 @@ from ledger.certificates import document as doc_format
 from ledger.certificates import pdf
 from ledger.certificates.build import build_lot, build_period, build_unit
 from ledger.certificates.issue import issue
-from ledger.certificates.verify import verify_pdf
+from ledger.certificates.verify import PRINTED_CHECK, verify_pdf
 
 from .conftest import LOT_FE, UNIT_A, Plant, dismantle
 
@@ -178,3 +178,39 @@ def test_the_qr_code_opens_this_certificates_verify_page(plant_ledger, tmp_path)
     decoded = subprocess.run([zbarimg, "--quiet", "--raw", str(next(tmp_path.glob("page*.png")))],
                              check=True, capture_output=True, text=True).stdout.split()
     assert decoded == [pdf.verify_url_for(URL, doc_format.sha256(document))]
+
+
+def _printed_check(report) -> tuple[bool | None, str]:
+    found = [c for c in report.checks if c.name == PRINTED_CHECK]
+    assert found, report.checks
+    return found[0].ok, found[0].detail
+
+
+def test_pages_of_one_certificate_with_another_attached_do_not_verify(plant_ledger):
+    """Issue 13, break 8: the paper said one unit, the attachment certified another."""
+    from pypdf import PdfWriter
+
+    printed = _render(_issued_unit(plant_ledger))
+    other = issue(plant_ledger.ledger, build_lot(plant_ledger.ledger, LOT_FE,
+                                                 signer=plant_ledger.signer), plant_ledger.signer)
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(printed)))
+    del writer.root_object["/Names"]  # the embedded files: replaced by the other certificate
+    writer.add_attachment("certificate.json", doc_format.serialise(other))
+    swapped = io.BytesIO()
+    writer.write(swapped)
+    report = verify_pdf(swapped.getvalue(), vkeys=[plant_ledger.vkey])
+    ok, detail = _printed_check(report)
+    assert ok is False and "not those of the attached certificate" in detail
+    assert not report.ok
+
+
+def test_a_pdf_with_damaged_page_content_does_not_verify(plant_ledger):
+    data = _render(_issued_unit(plant_ledger))
+    contents = PdfReader(io.BytesIO(data)).pages[0].raw_get("/Contents")
+    start = data.index(b"stream", data.index(b"\n%d 0 obj" % contents.idnum)) + 8
+    damaged = data[:start + 500] + bytes(200) + data[start + 700:]
+    report = verify_pdf(damaged, vkeys=[plant_ledger.vkey])
+    ok, detail = _printed_check(report)
+    assert ok is False and "no readable text" in detail
+    assert not report.ok
+    assert _printed_check(verify_pdf(data, vkeys=[plant_ledger.vkey]))[0] is True

@@ -42,6 +42,7 @@ DEFAULT_MAX_MB = 50
 MAX_CHECKPOINT = 10_000  # characters of a pasted checkpoint note
 CHECK_NAMES = {
     verifier.FORMAT_CHECK: lazy_gettext("Certificate format"),
+    verifier.PRINTED_CHECK: lazy_gettext("Printed pages match the attachment"),
     verifier.SIGNATURE_CHECK: lazy_gettext("Checkpoint signed by the plant"),
     verifier.INCLUSION_CHECK: lazy_gettext("Every entry is in the log"),
     verifier.CHAIN_CHECK: lazy_gettext("Entry chain complete"),
