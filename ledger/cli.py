@@ -1,4 +1,4 @@
-"""The ledger's commands: init, append, entry, checkpoint, proof, audit, key, rebuild.
+"""The ledger's commands: init, append, entry, checkpoint, proof, audit, key, rebuild, db.
 
 Output on stdout is exactly the contract (DESIGN §8); messages for people go to stderr.
 Exit codes: 0 done, 1 the ledger is not right (audit), 2 the input or request was refused.
@@ -32,6 +32,7 @@ from ledger.keys import KeyFileError, PlaintextKeyWarning, new_plant_signer, wri
 from ledger.log import AppendError, Ledger, LedgerError, Submission
 from ledger.projections import RuleError, rebuild
 from ledger.proof import InclusionProof, consistency_text
+from ledger.roles import RoleError, ensure_schema, grant, revisions
 from ledger.store import is_initialised, migrate, open_engine, write_transaction
 
 PROGRESS_FROM = 50_000  # show a progress bar from this many entries on
@@ -304,5 +305,55 @@ def catalogue_publish(catalogue_file: str | None, operator: str) -> None:
                            "existed": appended.existed}))
 
 
+@click.group("db")
+def db_group() -> None:
+    """The database: its schema and, on PostgreSQL, the console's role (run these with the
+    database owner's DLEDGER_DATABASE_URL)."""
+
+
+@db_group.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the schema to the newest revision (the database owner's job: the console's
+    role may not change it)."""
+    engine = _instance().engine()
+    try:
+        before = revisions(engine)
+        after = ensure_schema(engine)
+    except RoleError as exc:
+        fail(str(exc))
+    finally:
+        engine.dispose()
+    if before.pending:
+        click.echo(f"upgraded the schema from {before.current or 'none'} to {after.current}",
+                   err=True)
+    else:
+        click.echo(f"the schema is at the newest revision, {after.current}", err=True)
+
+
+@db_group.command("grant")
+@click.option("--role", required=True, help="The console's role, e.g. dledger_app (created "
+              "with LOGIN and no other right if missing).")
+@click.option("--password-stdin", is_flag=True, help="Set the role's password from stdin's "
+              "first line.")
+def db_grant(role: str, password_stdin: bool) -> None:
+    """Let ROLE do what the console and the append path do, and nothing else: read every
+    table, insert into the log, move its head, change the read models and accounts. It owns
+    nothing, so it cannot switch the log's triggers off. Safe to run again (after each
+    `dledger db upgrade`). PostgreSQL only."""
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    engine = _instance().engine()
+    try:
+        granted = grant(engine, role, password)
+    except RoleError as exc:
+        fail(str(exc))
+    finally:
+        engine.dispose()
+    for table, allowed in granted.tables.items():
+        click.echo(f"{table}\t{', '.join(allowed) or '-'}")
+    state = "created" if granted.created else "exists"
+    click.echo(f"role {role} ({state}): granted on {len(granted.tables)} tables and "
+               f"{len(granted.sequences)} sequence(s); connect the console as it", err=True)
+
+
 COMMANDS = [init, append, entry, checkpoint, proof, audit, key, rebuild_command,
-            catalogue_group]
+            catalogue_group, db_group]

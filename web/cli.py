@@ -2,8 +2,10 @@
 
 `serve` runs gunicorn in-process through its BaseApplication API, so the console is one
 process tree that `dledger` owns (signals, exit code), with no second command line to keep
-in sync. Both commands upgrade the database schema first (a no-op when it is current), so an
-instance created before the console existed gains its tables. Flask and gunicorn are
+in sync. Both commands upgrade the database schema first when it is behind, so an instance
+created before the console existed gains its tables; when it is current they need no DDL
+rights, so the console runs as its PostgreSQL application role (ledger.roles), and that
+role is told to have the owner run `dledger db upgrade` when it is not. Flask and gunicorn are
 imported inside the commands: every other `dledger` command loads this module too.
 """
 
@@ -18,7 +20,7 @@ import click
 
 from ledger.cli import fail
 from ledger.instance import Instance, InstanceError
-from ledger.store import migrate
+from ledger.roles import RoleError, ensure_schema
 from ledger.tables import CONSOLE_ROLES
 
 
@@ -29,8 +31,12 @@ def _instance() -> Instance:
         fail(str(exc))
         raise  # unreachable: fail exits
     engine = instance.engine()
-    migrate(engine)
-    engine.dispose()
+    try:
+        ensure_schema(engine)
+    except RoleError as exc:
+        fail(str(exc))
+    finally:
+        engine.dispose()
     return instance
 
 
