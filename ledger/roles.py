@@ -225,9 +225,10 @@ def _check_role(conn: Connection, role: str) -> None:
 def _set_password(conn: Connection, quoted: str, password: str) -> None:
     from psycopg import sql
 
-    driver = conn.connection.driver_connection
-    literal = sql.Literal(password).as_string(driver)
-    conn.exec_driver_sql(f"ALTER ROLE {quoted} PASSWORD {literal}")
+    # Composed by the driver and sent without parameters, so that no character of the
+    # password is taken for a placeholder; in the same transaction as the grant.
+    conn.connection.driver_connection.execute(
+        sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.SQL(quoted), sql.Literal(password)))
 
 
 def _grant(conn: Connection, quoted: str) -> tuple[dict[str, tuple[str, ...]], tuple[str, ...]]:

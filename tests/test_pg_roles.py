@@ -11,6 +11,7 @@ twice and in parallel.
 from __future__ import annotations
 
 import os
+import uuid
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -181,6 +182,20 @@ def test_the_grant_is_exact_and_idempotent(owner):
                                                                  "DELETE"}
     assert first.sequences == ("login_failures_id_seq",)
     assert tuple(role) == (False, False, False, False, False, True)
+
+
+def test_grant_sets_a_password_of_any_characters(owner):
+    role = f"dledger_pw_{uuid.uuid4().hex[:8]}"  # its own role: the shared one keeps its own
+    try:
+        assert grant(owner, role, "it's 100% {secret}").created
+        with owner.connect() as conn:
+            stored = conn.execute(text("SELECT rolpassword FROM pg_authid WHERE rolname = :r"),
+                                  {"r": role}).scalar()
+        assert stored.startswith("SCRAM-SHA-256$")
+    finally:
+        with owner.begin() as conn:
+            conn.execute(text(f"DROP OWNED BY {role}"))
+            conn.execute(text(f"DROP ROLE {role}"))
 
 
 def test_grant_refuses_the_owner_itself(owner):
