@@ -528,23 +528,23 @@ CREATE TRIGGER ledger_nodes_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON l
 
 CREATE TRIGGER ledger_checkpoints_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON ledger_checkpoints FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change();
 
-CREATE FUNCTION ledger_entries_insert_guard() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.idx <> (SELECT COALESCE(MAX(idx), -1) + 1 FROM ledger_entries) OR NEW.idx >= (SELECT size FROM ledger_state WHERE id = 1) THEN RAISE EXCEPTION USING MESSAGE = 'ledger_entries: only the next entry below the head may be inserted'; END IF; RETURN NEW; END $$;
+CREATE FUNCTION ledger_entries_insert_guard() RETURNS trigger LANGUAGE plpgsql SET search_path = public, pg_temp AS $$ BEGIN IF NEW.idx <> (SELECT COALESCE(MAX(idx), -1) + 1 FROM ledger_entries) OR NEW.idx >= (SELECT size FROM ledger_state WHERE id = 1) THEN RAISE EXCEPTION USING MESSAGE = 'ledger_entries: only the next entry below the head may be inserted'; END IF; RETURN NEW; END $$;
 
 CREATE TRIGGER ledger_entries_insert_guard BEFORE INSERT ON ledger_entries FOR EACH ROW EXECUTE FUNCTION ledger_entries_insert_guard();
 
-CREATE FUNCTION ledger_nodes_insert_guard() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF EXISTS (SELECT 1 FROM ledger_nodes WHERE level = NEW.level AND idx = NEW.idx) OR (NEW.idx + 1) * (1::bigint << NEW.level) > (SELECT size FROM ledger_state WHERE id = 1) THEN RAISE EXCEPTION USING MESSAGE = 'ledger_nodes: only a new node of a subtree below the head may be inserted'; END IF; RETURN NEW; END $$;
+CREATE FUNCTION ledger_nodes_insert_guard() RETURNS trigger LANGUAGE plpgsql SET search_path = public, pg_temp AS $$ BEGIN IF EXISTS (SELECT 1 FROM ledger_nodes WHERE level = NEW.level AND idx = NEW.idx) OR (NEW.idx + 1) * (1::bigint << NEW.level) > (SELECT size FROM ledger_state WHERE id = 1) THEN RAISE EXCEPTION USING MESSAGE = 'ledger_nodes: only a new node of a subtree below the head may be inserted'; END IF; RETURN NEW; END $$;
 
 CREATE TRIGGER ledger_nodes_insert_guard BEFORE INSERT ON ledger_nodes FOR EACH ROW EXECUTE FUNCTION ledger_nodes_insert_guard();
 
-CREATE FUNCTION ledger_checkpoints_insert_guard() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF EXISTS (SELECT 1 FROM ledger_checkpoints WHERE size = NEW.size AND key_id = NEW.key_id) OR NEW.size > (SELECT size FROM ledger_state WHERE id = 1) THEN RAISE EXCEPTION USING MESSAGE = 'ledger_checkpoints: only a new checkpoint within the head may be inserted'; END IF; RETURN NEW; END $$;
+CREATE FUNCTION ledger_checkpoints_insert_guard() RETURNS trigger LANGUAGE plpgsql SET search_path = public, pg_temp AS $$ BEGIN IF EXISTS (SELECT 1 FROM ledger_checkpoints WHERE size = NEW.size AND key_id = NEW.key_id) OR NEW.size > (SELECT size FROM ledger_state WHERE id = 1) THEN RAISE EXCEPTION USING MESSAGE = 'ledger_checkpoints: only a new checkpoint within the head may be inserted'; END IF; RETURN NEW; END $$;
 
 CREATE TRIGGER ledger_checkpoints_insert_guard BEFORE INSERT ON ledger_checkpoints FOR EACH ROW EXECUTE FUNCTION ledger_checkpoints_insert_guard();
 
-CREATE FUNCTION ledger_state_insert_guard() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF EXISTS (SELECT 1 FROM ledger_state) THEN RAISE EXCEPTION USING MESSAGE = 'ledger_state: the log has one head; it is never inserted again'; END IF; RETURN NEW; END $$;
+CREATE FUNCTION ledger_state_insert_guard() RETURNS trigger LANGUAGE plpgsql SET search_path = public, pg_temp AS $$ BEGIN IF EXISTS (SELECT 1 FROM ledger_state) THEN RAISE EXCEPTION USING MESSAGE = 'ledger_state: the log has one head; it is never inserted again'; END IF; RETURN NEW; END $$;
 
 CREATE TRIGGER ledger_state_insert_guard BEFORE INSERT ON ledger_state FOR EACH ROW EXECUTE FUNCTION ledger_state_insert_guard();
 
-CREATE FUNCTION ledger_state_guard() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF TG_OP = 'DELETE' OR NEW.size < OLD.size OR NEW.id <> OLD.id THEN RAISE EXCEPTION USING MESSAGE = 'ledger_state: the head only grows and is never deleted'; END IF; RETURN NEW; END $$;
+CREATE FUNCTION ledger_state_guard() RETURNS trigger LANGUAGE plpgsql SET search_path = public, pg_temp AS $$ BEGIN IF TG_OP = 'DELETE' OR NEW.size < OLD.size OR NEW.id <> OLD.id THEN RAISE EXCEPTION USING MESSAGE = 'ledger_state: the head only grows and is never deleted'; END IF; RETURN NEW; END $$;
 
 CREATE TRIGGER ledger_state_guard BEFORE UPDATE OR DELETE ON ledger_state FOR EACH ROW EXECUTE FUNCTION ledger_state_guard();
 

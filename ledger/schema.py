@@ -68,9 +68,13 @@ _REFUSE = {
 }
 
 
-def insert_guards(dialect: str) -> list[str]:
+def insert_guards(dialect: str, schema: str = "public") -> list[str]:
     """The triggers that refuse what `_REFUSE` names. Frozen: migration 0011 executes these
-    statements, so a change to them needs a migration of its own."""
+    statements, so a change to them needs a migration of its own.
+
+    On PostgreSQL each function looks its tables up in `schema` only, then pg_temp: a
+    session's temporary tables come first in the default search path, and a temporary
+    `ledger_state` would otherwise answer for the real one."""
     if dialect == "sqlite":
         power = "(1 << NEW.level)"
         guards = [
@@ -88,13 +92,15 @@ def insert_guards(dialect: str) -> list[str]:
     statements = []
     for table, (when, why) in _REFUSE.items():
         statements += [
-            f"CREATE FUNCTION {table}_insert_guard() RETURNS trigger LANGUAGE plpgsql AS "
+            f"CREATE FUNCTION {table}_insert_guard() RETURNS trigger LANGUAGE plpgsql "
+            f"SET search_path = {schema}, pg_temp AS "
             f"$$ BEGIN IF {when.format(power=power)} THEN RAISE EXCEPTION USING MESSAGE = "
             f"'{table}: {why}'; END IF; RETURN NEW; END $$",
             f"CREATE TRIGGER {table}_insert_guard BEFORE INSERT ON {table} "
             f"FOR EACH ROW EXECUTE FUNCTION {table}_insert_guard()"]
     return [*statements,
-            "CREATE FUNCTION ledger_state_guard() RETURNS trigger LANGUAGE plpgsql AS "
+            "CREATE FUNCTION ledger_state_guard() RETURNS trigger LANGUAGE plpgsql "
+            f"SET search_path = {schema}, pg_temp AS "
             "$$ BEGIN IF TG_OP = 'DELETE' OR NEW.size < OLD.size OR NEW.id <> OLD.id THEN "
             "RAISE EXCEPTION USING MESSAGE = 'ledger_state: the head only grows and is never "
             "deleted'; END IF; RETURN NEW; END $$",

@@ -66,3 +66,23 @@ def test_the_database_refuses(grown, case):
     grown.append([calibration()])  # the append path still works
     with pytest.raises(LedgerError):
         grown.entry(99)
+
+
+def test_a_temporary_table_does_not_answer_for_the_head(pg_url):
+    """PostgreSQL searches a session's temporary tables first: the guards look up the real
+    ledger_state and ledger_entries, so a temporary twin cannot let a junk entry in."""
+    from ledger.log import Ledger
+    from ledger.store import migrate, open_engine
+
+    engine = open_engine(pg_url)
+    migrate(engine)
+    Ledger(engine).append([calibration(), calibration(), calibration()])
+    with pytest.raises(exc.DBAPIError, match="may be inserted"), engine.begin() as conn:
+        conn.execute(text("CREATE TEMPORARY TABLE ledger_state (id int, size bigint)"))
+        conn.execute(text("INSERT INTO ledger_state VALUES (1, 1000000)"))
+        conn.execute(text("CREATE TEMPORARY TABLE ledger_entries (idx bigint)"))
+        conn.execute(text("INSERT INTO ledger_entries VALUES (2)"))  # "the next is 3"
+        conn.execute(text("INSERT INTO public.ledger_entries (idx, event_id, type, subject, "
+                          "station, body) VALUES (3, 'x', 't', 'unit:X', 'PLANT', '\\x00')"))
+    assert Ledger(engine).size() == 3
+    engine.dispose()

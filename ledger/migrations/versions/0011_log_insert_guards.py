@@ -17,7 +17,11 @@ down_revision = "0010"
 def upgrade() -> None:
     from ledger.schema import insert_guards
 
-    for statement in insert_guards(op.get_bind().dialect.name):
+    bind = op.get_bind()
+    schema = None
+    if bind.dialect.name == "postgresql":
+        schema = bind.execute(sa.text("SELECT quote_ident(current_schema())")).scalar_one()
+    for statement in insert_guards(bind.dialect.name, schema or "public"):
         op.execute(sa.text(statement))
 
 
