@@ -32,6 +32,7 @@ from web.access import current_role, roles_required
 from web.context import console, ledger
 from web.names import category_names, template_names
 from web.nav import add_nav
+from web.paging import number_arg
 
 bp = Blueprint("certificates", __name__, url_prefix="/certificates", template_folder="templates")
 add_nav(bp, "index", lazy_gettext("Certificates"), order=40)
@@ -81,8 +82,7 @@ def _issued(before: int | None) -> tuple[list[dict[str, Any]], int | None]:
 @bp.route("/")
 @roles_required(*VIEWERS)
 def index() -> ResponseReturnValue:
-    before = request.args.get("before", "")
-    items, older = _issued(int(before) if before.isdigit() else None)
+    items, older = _issued(number_arg("before"))
     running = [job for job in jobs.recent(console().instance.home, limit=5)
                if job["state"] in ("starting", "running")]
     return render_template("certificates/index.html", items=items, older=older,

@@ -58,6 +58,7 @@ from ledger.proof import consistency_text
 from web.access import current_role, roles_required
 from web.context import console, engine, ledger
 from web.nav import add_nav
+from web.paging import whole_number
 
 log = logging.getLogger(__name__)
 
@@ -259,13 +260,13 @@ def _consistency(old_raw: str, new_raw: str) -> tuple[dict[str, Any] | None, dic
     errors: dict[str, str] = {}
     values: dict[str, int] = {}
     for field, raw in (("old", old_raw), ("new", new_raw)):
-        if not raw.isdigit() or int(raw) not in sizes:
+        if (size := whole_number(raw)) is None or size not in sizes:
             errors[field] = gettext(
                 "Tree size %(value)s: choose the size of a signed checkpoint (signed sizes: "
                 "%(sizes)s).", value=repr(raw[:30]),
                 sizes=", ".join(str(s) for s in sizes[-10:]) or "—")
         else:
-            values[field] = int(raw)
+            values[field] = size
     if not errors and values["old"] > values["new"]:
         errors["new"] = gettext("The new size %(new)s is smaller than the old size %(old)s; "
                                 "swap them.", new=values["new"], old=values["old"])

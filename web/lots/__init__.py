@@ -38,6 +38,7 @@ from web.access import current_role, roles_required
 from web.context import engine, ledger
 from web.names import template_names
 from web.nav import add_nav
+from web.paging import number_arg
 from web.refusals import refusal_text
 from web.units.history import inclusion_proof, timeline
 
@@ -64,14 +65,14 @@ outputs = UnitOutput.__table__  # type: ignore[attr-defined]
 @roles_required(*READERS)
 def index() -> ResponseReturnValue:
     wanted = request.args.get("state") if request.args.get("state") in FILTERS else None
-    before = request.args.get("before", "")
+    before = number_arg("before")
     query = select(lots)
     if wanted == "awaiting":
         query = query.where(lots.c.state == "shipped", lots.c.hazardous.is_(True))
     elif wanted:
         query = query.where(lots.c.state == wanted)
-    if before.isdigit():
-        query = query.where(lots.c.first_index < int(before))
+    if before is not None:
+        query = query.where(lots.c.first_index < before)
     query = query.order_by(lots.c.first_index.desc()).limit(PAGE + 1)
     counts_query = (select(lots.c.state, lots.c.hazardous, func.count(), func.sum(lots.c.net_g))
                     .group_by(lots.c.state, lots.c.hazardous))
@@ -87,7 +88,7 @@ def index() -> ResponseReturnValue:
     older = str(rows[PAGE - 1].first_index) if len(rows) > PAGE else None
     return render_template("lots/index.html", lots=rows[:PAGE], by_state=by_state,
                            awaiting=awaiting, awaiting_g=awaiting_g, wanted=wanted,
-                           older=older, paged=before.isdigit())
+                           older=older, paged=before is not None)
 
 
 @dataclass
@@ -118,10 +119,10 @@ def _page(lot: str, row: Any, ship: Form | None = None, receive: Form | None = N
         items, unit_count, mass_g, pieces = conn.execute(totals_query).one()
     entries = timeline(f"lot:{lot}")
     proof = None
-    if (wanted := request.args.get("proof", "")).isdigit():
-        if int(wanted) not in {e.index for e in entries}:
+    if (wanted := number_arg("proof")) is not None:
+        if wanted not in {e.index for e in entries}:
             abort(404)
-        proof = inclusion_proof(int(wanted))
+        proof = inclusion_proof(wanted)
     shipped = next((e.data for e in reversed(entries) if e.type == "lot.shipped"), None)
     received = next((e.data for e in reversed(entries) if e.type == "lot.received"), None)
     return render_template(

@@ -32,6 +32,7 @@ from web.access import access_of, current_role, roles_required
 from web.context import engine
 from web.names import template_names
 from web.nav import add_nav
+from web.paging import number_arg
 from web.units.history import inclusion_proof, timeline
 
 bp = Blueprint("units", __name__, url_prefix="/units", template_folder="templates")
@@ -197,10 +198,10 @@ def unit(label: str) -> ResponseReturnValue:
     by_index = {entry.index: entry for entry in entries}
     received = entries[0] if entries and entries[0].type == "unit.received" else None
     proof = None
-    if (wanted := request.args.get("proof", "")).isdigit():
-        if int(wanted) not in by_index:
+    if (wanted := number_arg("proof")) is not None:
+        if wanted not in by_index:
             abort(404)
-        proof = inclusion_proof(int(wanted))
+        proof = inclusion_proof(wanted)
     absent = [e for e in entries if e.type == "refrigerant.absent" and not e.voided]
     lots_rule = (access_of(current_app, "lots.lot")
                  if "lots.lot" in current_app.view_functions else None)
