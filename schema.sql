@@ -29,6 +29,7 @@ CREATE TABLE console_users (
 	active BOOLEAN NOT NULL, 
 	created_at VARCHAR(24) NOT NULL, 
 	language VARCHAR(16), 
+	session_generation INTEGER DEFAULT '0' NOT NULL, 
 	CONSTRAINT pk_console_users PRIMARY KEY (name), 
 	CONSTRAINT ck_console_users_role CHECK (role IN ('worker', 'manager', 'inspector', 'admin'))
 );
@@ -302,6 +303,7 @@ CREATE TABLE console_users (
 	active BOOLEAN NOT NULL, 
 	created_at VARCHAR(24) NOT NULL, 
 	language VARCHAR(16), 
+	session_generation INTEGER DEFAULT '0' NOT NULL, 
 	CONSTRAINT pk_console_users PRIMARY KEY (name), 
 	CONSTRAINT ck_console_users_role CHECK (role IN ('worker', 'manager', 'inspector', 'admin'))
 );

@@ -327,6 +327,10 @@ class ConsoleUser(SQLModel, table=True):
     active: bool = Field(sa_column=Column(Boolean, nullable=False))
     created_at: str = Field(sa_column=Column(String(24), nullable=False))
     language: str | None = Field(sa_column=Column(String(16), nullable=True))
+    # Incremented by sign-out, password change and deactivation: sessions that began in an
+    # earlier generation are refused (web/auth.py; migration 0012).
+    session_generation: int = Field(default=0, sa_column=Column(
+        Integer, nullable=False, server_default="0"))
 
 
 class LoginFailure(SQLModel, table=True):

@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,9 +29,15 @@ log = logging.getLogger(__name__)
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
-THROTTLE_FAILURES = 5                # this many failures within THROTTLE_WINDOW...
-THROTTLE_WINDOW = timedelta(minutes=15)
-LOCKOUT = timedelta(minutes=15)      # ...refuse further attempts for this long
+# The login throttle (see `authenticate`): failures count for THROTTLE_WINDOW.
+THROTTLE_WINDOW = timedelta(hours=1)
+ADDRESS_FREE_FAILURES = 3      # of one name from one address, before that address waits
+ADDRESS_SPRAY_FAILURES = 10    # of any names from one address, before that address waits
+BACKOFF_FIRST = timedelta(seconds=30)  # the first wait; doubled by each further failure
+BACKOFF_MAX = timedelta(minutes=15)
+NAME_FREE_FAILURES = 10        # of one name from any addresses, before its attempts slow
+NAME_DELAY_STEP = 0.25         # seconds more per failure beyond that...
+NAME_DELAY_MAX = 3.0           # ...never more: the real user is slowed, never locked out
 _NAME = re.compile(r"^[\w.@-]{1,64}$")
 LANGUAGES = {"zh_Hans_CN": "中文", "en": "English"}  # the console's, each named in itself
 
@@ -55,11 +62,14 @@ class Account:
     active: bool
     created_at: str
     language: str | None
-    session_token: str  # changes when the password does, ending the old sessions
+    session_token: str  # changes with the password and the session generation
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Account:
-        token = hashlib.sha256(row["password_hash"].encode()).hexdigest()[:16]
+        """The session token is derived from the password hash and the session generation,
+        so a new password, a sign-out or a deactivation ends every session begun before."""
+        generation = row.get("session_generation") or 0
+        token = hashlib.sha256(f"{generation}:{row['password_hash']}".encode()).hexdigest()[:16]
         return cls(row["name"], row["role"], bool(row["active"]), row["created_at"],
                    row["language"], token)
 
@@ -139,9 +149,18 @@ def list_users(engine: Engine) -> list[Account]:
 
 
 def set_password(engine: Engine, name: str, password: str) -> None:
+    """A new password; every session of the user ends (the old password may be known)."""
     check_password(password)
-    _update(engine, name, password_hash=_hash(password))
-    log.info("password of console user %r changed", name)
+    _update(engine, name, password_hash=_hash(password),
+            session_generation=users.c.session_generation + 1)
+    log.info("password of console user %r changed; their sessions ended", name)
+
+
+def end_sessions(engine: Engine, name: str) -> None:
+    """Revoke every session of `name` on the server (signing out: a copy of the cookie saved
+    before opens nothing after)."""
+    _update(engine, name, session_generation=users.c.session_generation + 1)
+    log.info("sessions of console user %r ended", name)
 
 
 def set_language(engine: Engine, name: str, language: str) -> None:
@@ -150,7 +169,7 @@ def set_language(engine: Engine, name: str, language: str) -> None:
 
 
 def deactivate(engine: Engine, name: str) -> None:
-    _update(engine, name, active=False)
+    _update(engine, name, active=False, session_generation=users.c.session_generation + 1)
     log.info("console user %r deactivated", name)
 
 
@@ -162,11 +181,17 @@ def _update(engine: Engine, name: str, **values: Any) -> None:
 
 
 def authenticate(engine: Engine, name: str, password: str, address: str,
-                 now: datetime | None = None) -> Account | None:
+                 now: datetime | None = None,
+                 pause: Callable[[float], None] = time.sleep) -> Account | None:
     """The active account if `password` is right; None if not (and the failure counts).
 
-    Raises LoginThrottled, without looking at the password, while the name or the address
-    has THROTTLE_FAILURES failures within THROTTLE_WINDOW less than LOCKOUT ago.
+    Slows an attacker without locking the real user out (issue 13, break 10):
+    - from one address, a name's failures beyond ADDRESS_FREE_FAILURES make that address
+      wait, doubling each time up to BACKOFF_MAX (LoginThrottled, the password not looked
+      at); any other address is not held back, so the user still signs in from their own;
+    - an address failing for many names (ADDRESS_SPRAY_FAILURES) waits the same way;
+    - a name failing from many addresses is delayed, never refused: each attempt for it
+      waits `name_delay` seconds (at most NAME_DELAY_MAX) before the password is checked.
     """
     now = now or datetime.now(UTC)
     until = locked_until(engine, name, address, now)
@@ -174,41 +199,65 @@ def authenticate(engine: Engine, name: str, password: str, address: str,
         log.warning("sign-in refused for %r from %s: throttled until %s", name, address,
                     stamp(until))
         raise LoginThrottled(until)
+    if (delay := name_delay(engine, name, now)) > 0:
+        log.warning("sign-in for %r from %s delayed %.1f s: it fails from many addresses",
+                    name, address, delay)
+        pause(delay)
     with engine.connect() as conn:
         row = conn.execute(select(users).where(users.c.name == name)).first()
     good = check_password_hash(row.password_hash if row else _dummy_hash(), password)
     if good and row is not None and row.active:
-        with _writing(engine) as conn:
-            conn.execute(delete(failures).where(failures.c.name == name))
+        with _writing(engine) as conn:  # only this address's record: not an attacker's
+            conn.execute(delete(failures).where(failures.c.name == name,
+                                                failures.c.address == address[:64]))
         log.info("console user %r signed in from %s", name, address)
         return Account.from_row(row._mapping)
     _record_failure(engine, name, address, now)
     return None
 
 
+def _backoff(times: list[datetime], free: int) -> datetime | None:
+    """When the wait after these failures (sorted) ends: none for the first `free`, then
+    BACKOFF_FIRST doubling with each further failure, at most BACKOFF_MAX, from the last."""
+    extra = len(times) - free
+    if extra <= 0:
+        return None
+    return times[-1] + min(BACKOFF_FIRST * 2 ** min(extra - 1, 20), BACKOFF_MAX)
+
+
+def _failure_times(conn: Connection, *conditions: Any, since: str) -> list[datetime]:
+    return [datetime.fromisoformat(at) for at in conn.execute(
+        select(failures.c.at).where(*conditions, failures.c.at >= since)
+        .order_by(failures.c.at)).scalars()]
+
+
 def locked_until(engine: Engine, name: str, address: str, now: datetime) -> datetime | None:
-    """When the throttle on `name` or `address` ends, or None if neither is throttled."""
-    since = stamp(now - THROTTLE_WINDOW - LOCKOUT)
-    ends: list[datetime] = []
+    """When `address` may try `name` again, or None if it may now."""
+    since = stamp(now - THROTTLE_WINDOW)
     with engine.connect() as conn:
-        for column, value in ((failures.c.name, name), (failures.c.address, address)):
-            times = [datetime.fromisoformat(at) for at in conn.execute(
-                select(failures.c.at).where(column == value, failures.c.at >= since)
-                .order_by(failures.c.at)).scalars()]
-            n = THROTTLE_FAILURES
-            ends += [times[i] + LOCKOUT for i in range(n - 1, len(times))
-                     if times[i] - times[i - n + 1] <= THROTTLE_WINDOW]
+        pair = _failure_times(conn, failures.c.name == name[:64],
+                              failures.c.address == address[:64], since=since)
+        spray = _failure_times(conn, failures.c.address == address[:64], since=since)
+    ends = [end for end in (_backoff(pair, ADDRESS_FREE_FAILURES),
+                            _backoff(spray, ADDRESS_SPRAY_FAILURES)) if end is not None]
     until = max(ends, default=None)
     return until if until is not None and until > now else None
+
+
+def name_delay(engine: Engine, name: str, now: datetime) -> float:
+    """Seconds each attempt for `name` waits: NAME_DELAY_STEP for each failure within
+    THROTTLE_WINDOW beyond NAME_FREE_FAILURES, from any address, at most NAME_DELAY_MAX."""
+    with engine.connect() as conn:
+        count = len(_failure_times(conn, failures.c.name == name[:64],
+                                   since=stamp(now - THROTTLE_WINDOW)))
+    return min(NAME_DELAY_MAX, NAME_DELAY_STEP * max(0, count - NAME_FREE_FAILURES))
 
 
 def _record_failure(engine: Engine, name: str, address: str, now: datetime) -> None:
     with _writing(engine) as conn:
         conn.execute(insert(failures).values(name=name[:64], address=address[:64],
                                              at=stamp(now)))
-        conn.execute(delete(failures).where(
-            failures.c.at < stamp(now - THROTTLE_WINDOW - LOCKOUT)))
+        conn.execute(delete(failures).where(failures.c.at < stamp(now - THROTTLE_WINDOW)))
     log.info("failed sign-in for %r from %s", name, address)
-    if locked_until(engine, name, address, now) is not None:
-        log.warning("sign-in for %r from %s throttled for %s after %d failures", name,
-                    address, LOCKOUT, THROTTLE_FAILURES)
+    if (until := locked_until(engine, name, address, now)) is not None:
+        log.warning("sign-in for %r from %s throttled until %s", name, address, stamp(until))

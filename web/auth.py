@@ -1,7 +1,10 @@
 """Signing in and out, and choosing the language: the `auth` blueprint and Flask-Login glue.
 
-A session remembers the user by name plus a token derived from the password hash, so changing
-a password or deactivating an account ends that user's other sessions at their next request.
+A session remembers the user by name plus a token derived from the password hash and the
+account's session generation (web/accounts.py). Signing out, changing the password and
+deactivating the account increment the generation in the database, so every session begun
+before ends on the server, in every worker: a copy of the cookie saved before `/logout` no
+longer opens anything. Signing out therefore signs the user out on every device.
 """
 
 from __future__ import annotations
@@ -73,8 +76,8 @@ def login() -> ResponseReturnValue:
                                             request.remote_addr or "unknown")
         except accounts.LoginThrottled as throttled:
             until = format_datetime(throttled.until, "HH:mm")  # in the plant's time zone
-            flash(gettext("Too many failed sign-ins. Try again after %(time)s, or ask an "
-                          "administrator.", time=until), "error")
+            flash(gettext("Too many failed sign-ins from this device. Try again after "
+                          "%(time)s, or sign in from another device.", time=until), "error")
             status = 429
         else:
             if account is None:
@@ -93,6 +96,7 @@ def login() -> ResponseReturnValue:
 @bp.route("/logout", methods=["POST"])
 @roles_required(*ROLES)
 def logout() -> ResponseReturnValue:
+    accounts.end_sessions(engine(), current_user.name)
     logout_user()
     flash(gettext("You have signed out."), "info")
     return redirect(url_for("auth.login"))
