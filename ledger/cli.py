@@ -1,6 +1,6 @@
 """The ledger's commands: init, append, entry, checkpoint, proof, audit, key, rebuild, db.
 
-Output on stdout is exactly the contract (DESIGN §8); messages for people go to stderr.
+Output on stdout is exactly the contract (docs/design.md §8); messages for people go to stderr.
 Exit codes: 0 done, 1 the ledger is not right (audit), 2 the input or request was refused.
 """
 

@@ -1,6 +1,6 @@
 """GWP-100 factors (kg CO2e per kg of gas) for the refrigerants and blowing agents a plant
 recovers, on the two bases the console offers: IPCC AR4 (the default; what EU F-gas rules
-use) and IPCC AR5. Figures from shared/reference/refrigerants.md:
+use) and IPCC AR5. Figures from docs/reference/refrigerants.md:
 
 - AR4: IPCC AR4 WG1 Table TS.2 and the EU F-gas Regulation annex (R-410A 2 088).
 - AR5: AR5 WG1 Table 8.A.1 as tabulated (R-410A 1 923.5).

@@ -25,18 +25,16 @@ def _missing(what: str) -> None:
     pytest.skip(f"{what} is missing")
 
 
-@pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    """The `shared/` folder beside the checkout (override with DLEDGER_SHARED)."""
-    path = Path(os.environ.get("DLEDGER_SHARED", REPO.parent / "shared"))
-    if not (path / "vectors").is_dir():
-        _missing(f"the shared vectors folder {path / 'vectors'}")
-    return path
+# The public test vectors, the project's own copy (tests/vectors/README.md says where each
+# file comes from).
+VECTORS = REPO / "tests" / "vectors"
 
 
 @pytest.fixture(scope="session")
-def vectors_dir(shared_dir: Path) -> Path:
-    return shared_dir / "vectors"
+def vectors_dir() -> Path:
+    if not (VECTORS / "rfc6962").is_dir():
+        _missing(f"the test vectors folder {VECTORS}")
+    return VECTORS
 
 
 PG_URL = os.environ.get("DLEDGER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -6,13 +6,13 @@ the standard library and `cryptography`. Tests use it as the inspector's view of
 Specs implemented (each function says which part):
 
 - RFC 6962 §2.1 / RFC 9162 §2.1: Merkle tree hash, inclusion proofs (§2.1.3.2) and consistency
-  proofs (§2.1.4.2), with the policy of shared/vectors/README.md: `size1 == 0` is an error,
+  proofs (§2.1.4.2), with the policy of tests/vectors/README.md: `size1 == 0` is an error,
   equal sizes need an empty proof and equal roots, every hash is 32 bytes.
 - c2sp.org/signed-note with Ed25519 (signature type 0x01), and the `name+hexid+base64` key
   encodings of Go's golang.org/x/mod/sumdb/note (verifier and `PRIVATE+KEY+...` signer keys).
 - c2sp.org/tlog-checkpoint (the note text of a checkpoint).
 - c2sp.org/tlog-proof@v1 (an inclusion proof bundled with its checkpoint).
-- Consistency proof text (DESIGN §3.2): the RFC 9162 §2.1.4 proof, base64 hashes one per line.
+- Consistency proof text (docs/design.md §3.2): the RFC 9162 §2.1.4 proof, base64 hashes one per line.
 
 Every failure raises `VerificationError`; nothing returns a boolean that could be ignored.
 """
@@ -144,7 +144,7 @@ def verify_consistency(
 ) -> None:
     """Verify a consistency proof with the algorithm of RFC 9162 §2.1.4.2.
 
-    Policy (shared/vectors/README.md): size1 == 0 is an error (nothing to prove), size1 > size2
+    Policy (tests/vectors/README.md): size1 == 0 is an error (nothing to prove), size1 > size2
     is an error, equal sizes need an empty proof and equal roots, every hash is 32 bytes.
     Raises VerificationError on any failure.
     """

@@ -12,12 +12,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import VECTORS
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -39,13 +39,10 @@ from spec_verifier import (
     verify_tlog_proof,
 )
 
-# The same location rule as conftest.py's `shared_dir` fixture, needed at collection time to
-# parametrize over the files. Each test still goes through the `vectors_dir` fixture, so a
-# missing folder fails under CI=true; `test_every_vector_file_was_collected` guards the list.
-_COLLECT_DIR = (
-    Path(os.environ.get("DLEDGER_SHARED", Path(__file__).resolve().parent.parent.parent / "shared"))
-    / "vectors"
-)
+# conftest's folder, read at collection time to parametrize over the files. Each test still
+# goes through the `vectors_dir` fixture, so a missing folder fails under CI=true;
+# `test_every_vector_file_was_collected` guards the list.
+_COLLECT_DIR = VECTORS
 _MISSING = "<vectors folder missing at collection>"
 
 

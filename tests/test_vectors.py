@@ -1,15 +1,14 @@
-"""The project's own Merkle and signed-note code against every public vector in shared/vectors."""
+"""The project's own Merkle and signed-note code against every public vector in tests/vectors."""
 
 import base64
 import json
 from pathlib import Path
 
 import pytest
+from conftest import VECTORS
 
 from ledger import merkle, note
 from ledger.checkpoint import Checkpoint
-
-VECTORS = Path(__file__).resolve().parent.parent.parent / "shared" / "vectors"
 
 
 def _files(kind: str) -> list[Path]:
@@ -22,7 +21,7 @@ def _b64(values):
 
 @pytest.fixture(autouse=True)
 def _vectors_present(vectors_dir):
-    assert vectors_dir == VECTORS or vectors_dir.is_dir()
+    assert vectors_dir == VECTORS
 
 
 def _case_id(path: Path) -> str:

@@ -1,7 +1,8 @@
 """Jinja filters for what every page shows: times in the plant's zone, masses in kg.
 
-The ledger stores UTC text and integer grams (DESIGN §9); converting only at the edge, in one
-place, keeps every page consistent and locale-aware (grouping and decimal signs via Babel).
+The ledger stores UTC text and integer grams (docs/design.md §9); converting only at the
+edge, in one place, keeps every page consistent and locale-aware (grouping and decimal signs
+via Babel).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Category mix as a small plant's day (examples/make_sample_events.py); gross weights typical
 of each category, inside the catalogue's accepted range; refrigerants and nameplate charges
-as fridges and room air conditioners really carry them (shared/reference/refrigerants.md);
+as fridges and room air conditioners really carry them (docs/reference/refrigerants.md);
 outputs whose shares fall inside the catalogue's yield ranges and add up to slightly less
 than the unit (dust, water, small losses), so the station's mass balance holds; hazardous
 components with their counts. Now and then what a plant really sees: a low recovery (a leaky

@@ -1,4 +1,4 @@
-"""The JSON API under /api/v1 (DESIGN §8), described by the OpenAPI document it serves.
+"""The JSON API under /api/v1 (docs/design.md §8), described by the OpenAPI document it serves.
 
 Read side, public (inspectors need no account): the signed checkpoint, entries' exact bytes,
 inclusion and consistency proofs in the interoperable text formats, a unit's record. Write

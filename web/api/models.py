@@ -45,7 +45,7 @@ class Error(_Model):
 # -- the event envelope (documentation of what parse_event checks) ----------------------------
 
 class EventEnvelope(_Model):
-    """An event as the station says it (DESIGN §3.1); `data` depends on `type`."""
+    """An event as the station says it (docs/design.md §3.1); `data` depends on `type`."""
 
     id: str = Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
                     description="UUID chosen by the submitter, lower case: the idempotency key")
