@@ -191,7 +191,7 @@ def test_qr_code_arrival_verifies_the_kept_copy(client_in, unit_sha256):
     assert page.status_code == 200
     assert 'id="verify-result" data-ok="true"' in page.text
     assert page.text.count('class="check" data-ok="true"') >= 6
-    assert "Every check passed." in page.text
+    assert "Verified: every check passed." in page.text
     assert "the console holds no other entry about it" in page.text  # this console's record
 
 
@@ -230,7 +230,92 @@ def test_upload_limits_and_bad_files(client_in, csrf_token, console_env):
     junk = anonymous.post("/verify", data={"csrf_token": csrf_token(anonymous),
                                            "certificate": (io.BytesIO(b"%PDF-1.7 junk"), "j.pdf")},
                           content_type="multipart/form-data")
-    assert 'data-ok="false"' in junk.text and "not a readable PDF" in junk.text
+    assert junk.status_code == 400 and 'id="verify-result"' not in junk.text
+    assert "This PDF is not a certificate from this system" in junk.text
+
+
+def _upload(client, csrf_token, data: bytes, name: str = "c.json", saved: str | None = None,
+            **headers):
+    form = {"csrf_token": csrf_token(client), "certificate": (io.BytesIO(data), name)}
+    if saved is not None:
+        form["trusted_checkpoint"] = saved
+    return client.post("/verify", data=form, content_type="multipart/form-data",
+                       headers=headers)
+
+
+@pytest.mark.parametrize("data, name", [
+    (b"[" * 50_000 + b"]" * 50_000, "deep.json"),  # issue 13, break 2: a RecursionError, 500
+    (b"{not json", "c.json"), (b"\xff\xfe", "c.json"), (b'{"format": 1}', "c.json"),
+    (b"%PDF-1.7\n" + b"[" * 50_000, "deep.pdf")])
+def test_a_file_that_is_not_a_certificate_is_refused_input(client_in, csrf_token, data, name):
+    page = _upload(client_in(None), csrf_token, data, name)
+    assert page.status_code == 400, page.status_code
+    assert "is not a certificate from this system" in page.text
+    assert 'id="verify-result"' not in page.text and "did NOT verify" not in page.text
+    for python in ("Expecting", "line 1 column", "Traceback", "Error:", "codec"):
+        assert python not in page.text
+
+
+def test_refused_input_is_said_in_chinese(client_for, csrf_token):
+    page = _upload(client_for(None), csrf_token, b"[" * 50_000, "deep.json",
+                   **{"Accept-Language": "zh-CN"})
+    assert page.status_code == 400 and "此文件不是本系统出具的证书" in page.text
+
+
+@pytest.mark.parametrize("saved", ["not a checkpoint", "a\nb\nc\n\n— x y\n",
+                                   "ledger.test-plant.example/WEB\n12\n!!!\n\n— k AAAA\n"])
+def test_a_malformed_saved_checkpoint_is_bad_input(manager, client_in, csrf_token, unit_sha256,
+                                                   saved):
+    data = manager.get(f"/certificates/{unit_sha256}/json").data
+    page = _upload(client_in(None), csrf_token, data, saved=saved)
+    assert page.status_code == 400
+    assert "The saved checkpoint is not a checkpoint note" in page.text
+    assert "did NOT verify" not in page.text
+
+
+def test_the_page_shows_the_certified_figures(manager, client_in, csrf_token, unit_sha256):
+    document = json.loads(manager.get(f"/certificates/{unit_sha256}/json").data)
+    s = document["statements"]
+    for page in (client_in(None).get(f"/verify/{unit_sha256}").text,
+                 _upload(client_in(None), csrf_token,
+                         manager.get(f"/certificates/{unit_sha256}/pdf").data, "c.pdf").text):
+        figures = page[page.index('id="certified-figures"'):page.index("</table>",
+                                                                        page.index('id="certified-figures"'))]
+        assert document["origin"] in figures and LABEL in figures
+        for grams in (s["intake"]["gross_g"], s["refrigerant"]["recovered_g"],
+                      s["balance"]["outputs_g"]):
+            assert f"{grams / 1000:,.3f} kg" in figures
+        assert "Status" in figures and "Flags" in figures
+
+
+def test_the_certified_figures_in_chinese(client_for, unit_sha256):
+    page = client_for(None).get(f"/verify/{unit_sha256}", headers={"Accept-Language": "zh-CN"})
+    assert "证书所载数据" in page.text and "入厂重量" in page.text and "工厂" in page.text
+
+
+def test_lot_and_period_figures(manager, client_in, csrf_token):
+    response = _issue(manager, csrf_token, kind="lot", lot=LOT)
+    assert response.status_code == 302
+    page = client_in(None).get(f"/verify/{_sha256(response)}").text
+    assert 'id="certified-figures"' in page and LOT in page
+
+
+def test_an_unproven_verdict_is_shown_apart(sample_app):
+    """Every check that ran passed but consistency with the saved checkpoint is unproven:
+    the page never says verified (issue 13, break 7's verdict)."""
+    from ledger.certificates import verify as verifier
+    from web.certificates.verify import _page
+
+    report = verifier.Report(saved_checkpoint=True)
+    report.add(verifier.FORMAT_CHECK, True, "ok")
+    report.add(verifier.SIGNATURE_CHECK, True, "ok")
+    report.add(verifier.TRUSTED_CHECK, None, "not proven offline")
+    assert report.verdict == verifier.UNPROVEN
+    with sample_app.test_request_context(headers={"Accept-Language": "en"}):
+        body, status = _page(report)
+    assert status == 200 and 'data-verdict="unproven"' in body
+    assert "Unproven: every check that ran passed" in body
+    assert "Verified" not in body and "did NOT verify" not in body
 
 
 def test_unknown_certificate_on_the_verify_page(client_in):

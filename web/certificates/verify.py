@@ -16,21 +16,27 @@ from __future__ import annotations
 
 import logging
 import os
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext, lazy_gettext
+from pypdf.errors import PyPdfError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ledger.certificates import archive
 from ledger.certificates import verify as verifier
+from ledger.certificates.document import DocumentError, parse
 from ledger.certificates.issue import records
+from ledger.checkpoint import Checkpoint
 from ledger.instance import retired_vkeys
 from ledger.log import LedgerError
+from ledger.note import split as split_note
 from ledger.witness.policy import Policy, PolicyError
 from web.access import public
+from web.certificates.figures import Figure, certified
 from web.context import console, ledger
 
 log = logging.getLogger(__name__)
@@ -50,6 +56,14 @@ CHECK_NAMES = {
     verifier.ISSUANCE_CHECK: lazy_gettext("Issuance logged"),
     verifier.TRUSTED_CHECK: lazy_gettext("Consistent with your saved checkpoint"),
     verifier.REVOCATION_CHECK: lazy_gettext("Not revoked"),
+}
+
+VERDICTS = {
+    verifier.VERIFIED: lazy_gettext("Verified: every check passed."),
+    verifier.NOT_VERIFIED: lazy_gettext("This certificate did NOT verify."),
+    verifier.UNPROVEN: lazy_gettext(
+        "Unproven: every check that ran passed, but consistency with your saved checkpoint "
+        "could not be proven. Do not treat this certificate as verified until it is."),
 }
 
 
@@ -106,9 +120,11 @@ def _trust() -> dict[str, Any]:
 
 
 def _page(report: verifier.Report | None, *, error: str | None = None, sha256: str | None = None,
-          issued: Any = None, status: int = 200) -> ResponseReturnValue:
+          issued: Any = None, status: int = 200,
+          figures: list[Figure] | None = None) -> ResponseReturnValue:
     return render_template("certificates/verify.html", report=report, error=error,
                            sha256=sha256, issued=issued, names=CHECK_NAMES,
+                           figures=figures or [], verdicts=VERDICTS,
                            max_mb=max_bytes() >> 20), status
 
 
@@ -135,16 +151,58 @@ def upload() -> ResponseReturnValue:
         return _page(None, error=gettext("The saved checkpoint is %(length)d characters long; "
                                          "a checkpoint note is a few hundred.",
                                          length=len(saved)), status=422)
+    note = saved.replace("\r\n", "\n") + "\n" if saved else None
+    if note is not None and not _is_checkpoint(note):
+        return _page(None, status=400, error=gettext(
+            "The saved checkpoint is not a checkpoint note: paste it exactly as you saved it "
+            "(the plant's origin, the tree size and the root on three lines, a blank line, "
+            "then the signature lines), or leave the field empty."))
     data = upload.read()
-    options = {**_trust(), "trusted_checkpoint": (saved.replace("\r\n", "\n") + "\n"
-                                                  if saved else None)}
-    if data.startswith(b"%PDF"):
-        report = verifier.verify_pdf(data, **options)
-    else:
-        report = verifier.verify(data, **options)
-    log.info("verify page: %s certificate %s: %s", report.kind, report.sha256,
-             "ok" if report.ok else "FAILED")
-    return _page(report, sha256=report.sha256)
+    options = {**_trust(), "trusted_checkpoint": note}
+    pdf = data.startswith(b"%PDF")
+    report = verifier.verify_pdf(data, **options) if pdf else verifier.verify(data, **options)
+    log.info("verify page: %s certificate %s: %s", report.kind, report.sha256, report.verdict)
+    if _refused(report):
+        return _page(None, status=400, error=gettext(
+            "This PDF is not a certificate from this system: it cannot be read as a PDF, it "
+            "carries no certificate.json attachment, or the attachment is not a certificate.")
+            if pdf else gettext(
+            "This file is not a certificate from this system: it is not a certificate JSON "
+            "document (for example not JSON at all, nested far deeper than any certificate, or "
+            "missing a member). Upload the PDF or JSON the plant issued."))
+    return _page(report, sha256=report.sha256, figures=certified(_document(data, pdf)))
+
+
+def _is_checkpoint(note: str) -> bool:
+    """Whether `note` reads as a signed checkpoint note at all (whose signature the verifier
+    then checks): malformed input is refused as such, not reported as a failed check."""
+    try:
+        text, _ = split_note(note)
+        Checkpoint.parse(text)
+    except ValueError:  # NoteError, CheckpointError
+        return False
+    return True
+
+
+def _refused(report: verifier.Report) -> bool:
+    """The upload is not a certificate at all (refused input, as `dledger cert verify` exits
+    2): its format check failed, so no other check ran. The verifier's detail may hold a
+    PDF library's exception text, so the page says it in its own words."""
+    return bool(report.checks) and report.checks[0].name == verifier.FORMAT_CHECK \
+        and report.checks[0].ok is False
+
+
+def _document(data: bytes, pdf: bool) -> dict[str, Any]:
+    """The certificate the verifier read (the PDF's attachment), for its figures; {} if it
+    cannot be read again."""
+    try:
+        if pdf:
+            from pypdf import PdfReader
+
+            data = PdfReader(BytesIO(data)).attachments["certificate.json"][0]
+        return parse(data)
+    except (DocumentError, PyPdfError, ValueError, KeyError, IndexError, OSError):
+        return {}
 
 
 @bp.route("/<sha256>")
@@ -170,4 +228,4 @@ def certificate(sha256: str) -> ResponseReturnValue:
             "copy of it. Upload the PDF or JSON you hold to verify it.",
             index=found["issued"][0]))
     return _page(verifier.verify(document, **_trust()), sha256=sha256,
-                 issued=found["issued"][0])
+                 issued=found["issued"][0], figures=certified(document))

@@ -1,0 +1,83 @@
+"""The certified figures the verify page shows beside its checks, to compare with the paper.
+
+Read from the certificate's own statements (what the verifier proved against the entries), in
+the visitor's language: names of categories and fractions from the catalogue (web.names), the
+status from ledger/rules/codes.py, flags in words from ledger/rules/reasons.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext
+
+from ledger.rules.codes import STATUS_NAMES
+from web.formatting import kg, localtime
+from web.lots import state_name as lot_state_name
+from web.names import code_name, flag_text, language, resolution_name
+
+Figure = tuple[str, str]  # (what, value), both in the visitor's language
+
+
+def certified(document: dict[str, Any]) -> list[Figure]:
+    """The figures a reader compares with the printed certificate; [] for an unknown kind."""
+    s = document.get("statements") or {}
+    try:
+        if document.get("kind") == "unit":
+            rows = _unit(s)
+        elif document.get("kind") == "lot":
+            rows = _lot(s)
+        elif document.get("kind") == "period":
+            rows = _period(s)
+        else:
+            return []
+    except (KeyError, TypeError, AttributeError):
+        return []  # statements of another shape: the statements check already says so
+    return [(gettext("Plant"), str(document.get("origin", "—"))), *rows]
+
+
+def _status(judgement: dict[str, Any]) -> list[Figure]:
+    status = judgement["status"]
+    rows = [(gettext("Status"), STATUS_NAMES.get(status, {}).get(language(), status))]
+    reviews = {(r["flag"], r.get("key")): r["resolution"] for r in judgement.get("reviews", [])}
+    flags = []
+    for flag in judgement.get("flags", []):
+        review = reviews.get((flag["code"], flag.get("key")))
+        flags.append(f"{flag_text(flag['code'], flag['params'])} ({resolution_name(review)})")
+    rows.append((gettext("Flags"), "; ".join(flags) if flags else gettext("none")))
+    return rows
+
+
+def _unit(s: dict[str, Any]) -> list[Figure]:
+    unit = s["unit"]
+    return [(gettext("Unit"), f"{unit['label']} · {code_name(unit['category'])}"),
+            (gettext("Intake weight"), kg(s["intake"]["gross_g"])),
+            (gettext("Refrigerant recovered"), kg(s["refrigerant"]["recovered_g"])),
+            (gettext("Outputs"), kg(s["balance"]["outputs_g"])),
+            (gettext("Completed"), localtime(s["completed"]["time"]) if s.get("completed")
+             else gettext("in progress")),
+            *_status(s["judgement"])]
+
+
+def _lot(s: dict[str, Any]) -> list[Figure]:
+    sealed, received = s.get("sealed"), s.get("received")
+    return [(gettext("Lot"), f"{s['lot']} · {code_name(s['opened']['fraction'])}"),
+            (gettext("State"), lot_state_name(s["state"])),
+            (gettext("Outputs"), gettext("%(mass)s from %(units)d units",
+                                         mass=kg(s["outputs_g"]), units=len(s["units"]))),
+            (gettext("Sealed, net"), kg(sealed["net_g"]) if sealed else "—"),
+            (gettext("Received weight"), kg(received["received_g"]) if received else "—"),
+            *_status(s["judgement"])]
+
+
+def _period(s: dict[str, Any]) -> list[Figure]:
+    period, totals = s["period"], s["totals"]
+    by_status = ", ".join(f"{STATUS_NAMES[status][language()]} {totals[status]['units']}"
+                          for status in STATUS_NAMES if status in totals)
+    everything = totals["all"]
+    return [(gettext("Period"), f"{period['from']} — {period['to']} ({period['time_zone']})"),
+            (gettext("Units"), f"{everything['units']} ({by_status})"),
+            (gettext("Intake weight"), kg(everything["gross_g"])),
+            (gettext("Refrigerant recovered"), kg(everything["refrigerant_g"])),
+            (gettext("Outputs"), kg(everything["outputs_g"])),
+            (gettext("Creditable intake weight"), kg(totals["creditable"]["gross_g"]))]
