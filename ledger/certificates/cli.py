@@ -198,44 +198,22 @@ def _read(path: Path) -> bytes:
 def verify(file: Path, vkeys: tuple[str, ...], policy_file: Path | None,
            trusted_file: Path | None, console_url: str | None, as_json: bool) -> None:
     """Verify a certificate (PDF or JSON); exit 0 only when every check that ran passed."""
-    from ledger.certificates.verify import (
-        FORMAT_CHECK,
-        NOT_VERIFIED,
-        UNPROVEN,
-        VERIFIED,
-        verify_pdf,
-    )
-    from ledger.certificates.verify import verify as run
-    from ledger.witness.policy import Policy, PolicyError
+    from ledger.certificates.verify_command import run
 
-    if not vkeys and policy_file is None:
-        fail("say which plant to trust: --vkey KEY (the plant's verifier key, from `dledger "
-             "key show` or the plant, out of band) or --policy FILE")
-    keys = [_read(Path(k)).decode().strip() if Path(k).is_file() else k for k in vkeys]
-    policy = None
-    if policy_file:
-        try:
-            policy = Policy.parse(_read(policy_file).decode())
-        except (PolicyError, UnicodeDecodeError) as exc:
-            fail(f"policy {policy_file}: {exc}")
-    trusted = _read(trusted_file).decode() if trusted_file else None
-    data = _read(file)
-    options = {"vkeys": keys, "policy": policy, "trusted_checkpoint": trusted,
-               "console": console_url}
-    report = verify_pdf(data, **options) if data.startswith(b"%PDF") else run(data, **options)
-    if report.checks and report.checks[0].name == FORMAT_CHECK and not report.checks[0].ok:
-        fail(f"{file}: {report.checks[0].detail}")  # not a certificate: refused input
-    if as_json:
-        click.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
-    else:
-        marks = {True: "ok          ", False: "FAILED      ", None: "not checked "}
-        for check in report.checks:
-            click.echo(f"{marks[check.ok]}{check.name}: {check.detail}")
-        click.echo({VERIFIED: "VERIFIED", NOT_VERIFIED: "NOT VERIFIED",
-                    UNPROVEN: "NOT VERIFIED: every check that ran passed, but consistency with "
-                              "your saved checkpoint is not proven (give --console URL)"}
-                   [report.verdict])
-    sys.exit(0 if report.ok else 1)
+    sys.exit(run(file, vkeys, policy_file, trusted_file, console_url, as_json, sys.stdout,
+                 sys.stderr))
+
+
+@cert.command()
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the zipapp (e.g. dledger-verify.pyz).")
+def verifier(out: Path) -> None:
+    """Write the inspector's verifier: one file that runs with Python >= 3.11 and
+    `cryptography` alone (`python3 dledger-verify.pyz CERT.pdf --vkey KEY`)."""
+    from ledger.certificates.zipapp import build
+
+    _write(out, build())
+    click.echo(f"wrote {out}", err=True)
 
 
 @cert.command()

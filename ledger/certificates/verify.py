@@ -239,28 +239,56 @@ def verify(document: dict[str, Any] | bytes | str, *, vkeys: Sequence[str] | Non
 
 
 def verify_pdf(data: bytes, **options: Any) -> Report:
-    """Verify the certificate.json attached to a certificate PDF."""
+    """Verify the certificate.json attached to a certificate PDF. Without pypdf (the
+    inspector's zipapp) the attachment is read by `pdf_attachment` and the printed pages are
+    not checked: that needs pypdf's text extraction."""
+    try:
+        from pypdf import PdfReader
+    except ImportError:
+        return _verify_pdf_alone(data, **options)
     from io import BytesIO
 
-    from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
     try:
         reader = PdfReader(BytesIO(data))
         found = reader.attachments.get("certificate.json")
     except (PyPdfError, ValueError, KeyError, OSError) as exc:
-        report = Report()
-        report.add(FORMAT_CHECK, False, f"the file is not a readable PDF: {exc}")
-        return report
+        return _unreadable(f"the file is not a readable PDF: {exc}")
     if not found:
-        report = Report()
-        report.add(FORMAT_CHECK, False, "the PDF carries no certificate.json attachment: it is "
-                                        "not a certificate from this system")
-        return report
+        return _unreadable(NO_ATTACHMENT)
     report = verify(found[0], **options)
     if report.sha256 is not None:
         ok, detail = _printed_pages(reader, report.sha256)
         report.checks.insert(1, Check(PRINTED_CHECK, ok, detail))
+    return report
+
+
+NO_ATTACHMENT = ("the PDF carries no certificate.json attachment: it is not a certificate "
+                 "from this system")
+PRINTED_UNCHECKED = ("not read: comparing the printed pages with the attachment needs pypdf "
+                     "(python3 -m pip install pypdf); check that the paper shows the SHA-256 "
+                     "above")
+
+
+def _verify_pdf_alone(data: bytes, **options: Any) -> Report:
+    from ledger.certificates.pdf_attachment import PdfError, attachment
+
+    try:
+        found = attachment(data, "certificate.json")
+    except PdfError as exc:
+        return _unreadable(f"the file is not a readable PDF: {exc}")
+    if found is None:
+        return _unreadable(NO_ATTACHMENT)
+    report = verify(found, **options)
+    if report.sha256 is not None:
+        report.checks.insert(1, Check(PRINTED_CHECK, None, PRINTED_UNCHECKED))
+    return report
+
+
+def _unreadable(detail: str) -> Report:
+    report = Report()
+    report.add(FORMAT_CHECK, False, detail)
     return report
 
 

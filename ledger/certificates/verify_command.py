@@ -1,0 +1,116 @@
+"""The verifier as a command, with the standard library alone: `dledger cert verify` (click)
+and the inspector's zipapp (`python3 dledger-verify.pyz`, argparse) both run `run()`, so they
+read the same files, print the same lines and exit with the same codes:
+0 verified, 1 not verified (a check failed, or consistency with the saved checkpoint is
+unproven), 2 refused input (no trust given, a file that cannot be read, not a certificate).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from ledger.certificates.verify import (
+    FORMAT_CHECK,
+    NOT_VERIFIED,
+    UNPROVEN,
+    VERIFIED,
+    Report,
+    verify,
+    verify_pdf,
+)
+from ledger.witness.policy import Policy, PolicyError
+
+MARKS = {True: "ok          ", False: "FAILED      ", None: "not checked "}
+VERDICTS = {VERIFIED: "VERIFIED", NOT_VERIFIED: "NOT VERIFIED",
+            UNPROVEN: "NOT VERIFIED: every check that ran passed, but consistency with your "
+                      "saved checkpoint is not proven (give --console URL)"}
+NO_TRUST = ("say which plant to trust: --vkey KEY (the plant's verifier key, from `dledger key "
+            "show` or the plant, out of band) or --policy FILE")
+
+
+class Refused(Exception):
+    """Refused input (exit 2); the message says why."""
+
+
+def report_lines(report: Report) -> list[str]:
+    """The report as the command prints it: one line per check, then the verdict."""
+    return [f"{MARKS[c.ok]}{c.name}: {c.detail}" for c in report.checks] + [
+        VERDICTS[report.verdict]]
+
+
+def run(file: Path, vkeys: Sequence[str], policy_file: Path | None, trusted_file: Path | None,
+        console_url: str | None, as_json: bool, out: TextIO, err: TextIO) -> int:
+    """Verify `file` (PDF or JSON), print the report on `out`; the exit code."""
+    try:
+        report = _report(file, vkeys, policy_file, trusted_file, console_url)
+    except Refused as exc:
+        print(f"error: {exc}", file=err)
+        return 2
+    if as_json:
+        print(json.dumps(report.as_json(), ensure_ascii=False, indent=2), file=out)
+    else:
+        print("\n".join(report_lines(report)), file=out)
+    return 0 if report.ok else 1
+
+
+def _report(file: Path, vkeys: Sequence[str], policy_file: Path | None,
+            trusted_file: Path | None, console_url: str | None) -> Report:
+    if not vkeys and policy_file is None:
+        raise Refused(NO_TRUST)
+    keys = [_text(Path(k)).strip() if Path(k).is_file() else k for k in vkeys]
+    policy = None
+    if policy_file:
+        try:
+            policy = Policy.parse(_text(policy_file))
+        except PolicyError as exc:
+            raise Refused(f"policy {policy_file}: {exc}") from exc
+    trusted = _text(trusted_file) if trusted_file else None
+    data = _read(file)
+    options = {"vkeys": keys, "policy": policy, "trusted_checkpoint": trusted,
+               "console": console_url}
+    report = verify_pdf(data, **options) if data.startswith(b"%PDF") else verify(data, **options)
+    if report.checks and report.checks[0].name == FORMAT_CHECK and not report.checks[0].ok:
+        raise Refused(f"{file}: {report.checks[0].detail}")  # not a certificate
+    return report
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise Refused(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def _text(path: Path) -> str:
+    try:
+        return _read(path).decode()
+    except UnicodeDecodeError as exc:
+        raise Refused(f"{path} is not text: {exc}") from exc
+
+
+def main(argv: Sequence[str] | None = None, prog: str = "dledger-verify.pyz") -> int:
+    """The zipapp's command line: the options of `dledger cert verify`."""
+    parser = argparse.ArgumentParser(
+        prog=prog, description="Verify a Dismantle Ledger certificate (PDF or JSON); exit 0 "
+                               "verified, 1 not verified, 2 refused input.")
+    parser.add_argument("file", type=Path, help="the certificate: its PDF or its JSON")
+    parser.add_argument("--vkey", dest="vkeys", action="append", default=[], metavar="KEY",
+                        help="a trusted plant verifier key (or a file holding one); repeat "
+                             "for several")
+    parser.add_argument("--policy", type=Path, metavar="FILE",
+                        help="a trust policy file: plant keys, witness keys and a quorum")
+    parser.add_argument("--trusted-checkpoint", type=Path, metavar="FILE",
+                        help="a checkpoint note you saved earlier: exposes a rolled-back or "
+                             "forked log")
+    parser.add_argument("--console", metavar="URL",
+                        help="the plant console, to check revocation and fetch consistency "
+                             "proofs")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    args = parser.parse_args(argv)
+    return run(args.file, args.vkeys, args.policy, args.trusted_checkpoint, args.console,
+               args.json, sys.stdout, sys.stderr)
