@@ -3,7 +3,8 @@
 The key file uses the plant key's scheme (ledger.keys: Argon2id + AES-256-GCM, mode 0600),
 unlocked by DLEDGER_STATION_KEY_PASSPHRASE. The console accepts a station's events only once
 an admin has approved its public key (a `station.registered` entry, made on the console's
-Stations page); `station_sig` is the signature over the event's canonical bytes (docs/design.md §3.1).
+Stations page); `station_sig` is the signature over the event's canonical bytes
+(docs/design.md §3.1).
 """
 
 from __future__ import annotations

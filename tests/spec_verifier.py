@@ -12,7 +12,8 @@ Specs implemented (each function says which part):
   encodings of Go's golang.org/x/mod/sumdb/note (verifier and `PRIVATE+KEY+...` signer keys).
 - c2sp.org/tlog-checkpoint (the note text of a checkpoint).
 - c2sp.org/tlog-proof@v1 (an inclusion proof bundled with its checkpoint).
-- Consistency proof text (docs/design.md §3.2): the RFC 9162 §2.1.4 proof, base64 hashes one per line.
+- Consistency proof text (docs/design.md §3.2): the RFC 9162 §2.1.4 proof, base64 hashes one
+  per line.
 
 Every failure raises `VerificationError`; nothing returns a boolean that could be ignored.
 """
