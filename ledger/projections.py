@@ -299,8 +299,8 @@ class Projector:
         found = self.catalogue_at(raised_index)
         if found is None:
             return None
-        if kind == "unit":
-            judgement = judge.judge_unit(pairs, name, found[1], self.last_pass)
+        if kind == "unit":  # its events were judged as they were appended: flags alone
+            judgement = judge.flag_unit(pairs, name, found[1], self.last_pass)
         else:
             judgement = judge.judge_lot(pairs, name, found[1])
         return judgement, raised_index, raised_at

@@ -159,8 +159,8 @@ class _Replay:
 @dataclass(frozen=True)
 class Judgement:
     flags: list[Flag]
-    violations: list[dict[str, Any]]  # {"entry", "rule", "params", "message"} per refused event
     reviews: list[dict[str, Any]]  # {"entry", "flag", "key", "resolution", "reason", ...}
+    violations: list[dict[str, Any]]  # {"entry", "rule", "params", "message"} per refused event
 
     def open_flags(self) -> list[Flag]:
         reviewed = {(r["flag"], r["key"]) for r in self.reviews}
@@ -181,14 +181,26 @@ def judge_unit(pairs: Sequence[Pair], label: str, catalogue: Catalogue,
     event through the unit's own rules, then compute its flags and fold in its reviews.
     `pairs` are (entry index, event); the latest review of a flag wins."""
     events = effective(pairs)
-    facts, violations = _replay_unit(events, label, catalogue)
+    violations = _replay_unit(events, label, catalogue)[1]
+    return Judgement(*_flagged(events, label, catalogue, last_pass), violations=violations)
+
+
+def flag_unit(pairs: Sequence[Pair], label: str, catalogue: Catalogue,
+              last_pass: flag_rules.LastPass) -> Judgement:
+    """A unit's flags and reviews alone, without replaying its events through the rules: for
+    the ledger, which judged every one of them as it was appended."""
+    return Judgement(*_flagged(effective(pairs), label, catalogue, last_pass), violations=[])
+
+
+def _flagged(events: Sequence[Pair], label: str, catalogue: Catalogue,
+             last_pass: flag_rules.LastPass) -> tuple[list[Flag], list[dict[str, Any]]]:
     judged = [(i, e) for i, e in events if e["type"] != "flag.reviewed"]
-    received = facts.received
+    received = UnitFacts(label, tuple(e for _, e in judged)).received
     flags: list[Flag] = []
     if received is not None and received["category"] in catalogue.categories:
         flags = flag_rules.unit_flags(judged, label, catalogue.categories[received["category"]],
                                       catalogue, last_pass)
-    return Judgement(flags, violations, _reviews(events, flags))
+    return flags, _reviews(events, flags)
 
 
 def judge_lot(pairs: Sequence[Pair], lot: str, catalogue: Catalogue) -> Judgement:
@@ -198,7 +210,7 @@ def judge_lot(pairs: Sequence[Pair], lot: str, catalogue: Catalogue) -> Judgemen
     facts, violations = _replay_lot(events, lot, catalogue)
     receipt = flag_rules.receipt_weight(facts, catalogue.tolerances)
     flags = [receipt] if receipt else []
-    return Judgement(flags, violations, _reviews(events, flags))
+    return Judgement(flags, _reviews(events, flags), violations)
 
 
 def violations(pairs: Sequence[Pair], subject: str, catalogue: Catalogue
