@@ -59,8 +59,8 @@ class UnitFacts:
         by_type[event["type"]] = (*by_type.get(event["type"], ()), event["data"])
         return UnitFacts(self.label, (*self.events, event), by_type)
 
-    def data_of(self, etype: str) -> list[dict[str, Any]]:
-        return list(self.by_type.get(etype, ()))
+    def data_of(self, etype: str) -> tuple[dict[str, Any], ...]:
+        return self.by_type.get(etype, ())
 
     @property
     def received(self) -> dict[str, Any] | None:
@@ -76,7 +76,7 @@ class UnitFacts:
         return sum(d["recovered_g"] for d in self.data_of("refrigerant.recovered"))
 
     @property
-    def outputs(self) -> list[dict[str, Any]]:
+    def outputs(self) -> tuple[dict[str, Any], ...]:
         return self.data_of("material.output")
 
     def weighed_g(self) -> int:

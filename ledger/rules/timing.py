@@ -30,7 +30,7 @@ def check_time(event: Event, logged: str, world: World, catalogue: Catalogue | N
     if registered is not None and at < registered:
         raise Refusal(reasons.TIME_TOO_EARLY, time=at, earliest=registered, station=station,
                       why=f"station {station} was registered then")
-    if catalogue is not None:
+    if catalogue is not None and at > logged:  # same format: compares as text, oldest first
         ahead = (parse(at) - parse(logged)).total_seconds()
         skew = catalogue.tolerances.clock_skew_s
         if ahead > skew:
