@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +36,7 @@ from ledger.store import (
     placeholders,
     read_transaction,
     scalar,
+    stream,
     write_transaction,
 )
 
@@ -205,6 +206,29 @@ class Ledger:
             return [(idx, subject, bytes(body))
                     for idx, subject, body in execute(conn, sql, tuple(params))]
 
+    def entries_between(self, start: int, end: int) -> Iterator[tuple[int, str, bytes]]:
+        """(index, subject, exact bytes) of entries [start, end), by index, streamed in
+        batches: large certificates and the tiles read millions of entries in bounded memory.
+        """
+        with read_transaction(self.engine) as conn:
+            for idx, subject, body in stream(
+                    conn, "SELECT idx, subject, body FROM ledger_entries WHERE idx >= ? AND "
+                    "idx < ? ORDER BY idx", (start, end)):
+                yield idx, subject, bytes(body)
+
+    def subject_heads(self, subjects: Sequence[str], size: int) -> dict[str, int]:
+        """The index of the last entry about each of `subjects` below `size` (subjects with
+        none are left out): where each subject's chain ends at a checkpoint."""
+        heads: dict[str, int] = {}
+        with read_transaction(self.engine) as conn:
+            for part in chunks(sorted(set(subjects))):
+                values = ", ".join("(?)" for _ in part)
+                result = execute(conn, "SELECT w.column1, (SELECT MAX(e.idx) FROM "
+                                 "ledger_entries e WHERE e.subject = w.column1 AND e.idx < ?) "
+                                 f"FROM (VALUES {values}) AS w", (size, *part))
+                heads.update({subject: head for subject, head in result if head is not None})
+        return heads
+
     def subject_entries(self, subject: str, size: int | None = None) -> list[Pair]:
         """(index, event) of every entry about `subject` (below `size`), oldest first."""
         return [(idx, json.loads(body)["event"])
@@ -235,6 +259,20 @@ class Ledger:
         with read_transaction(self.engine) as conn:
             nodes = _read_nodes(conn, {(0, i) for i in indexes})
         return {i: nodes[(0, i)] for i in indexes if (0, i) in nodes}
+
+    def node_hashes(self, level: int, start: int, end: int) -> list[bytes]:
+        """The stored hashes of nodes (level, start) .. (level, end - 1), in order: a row of
+        the tree, as a tlog-tiles tile holds it. Every node must exist."""
+        with read_transaction(self.engine) as conn:
+            rows = execute(conn, "SELECT idx, hash FROM ledger_nodes WHERE level = ? AND "
+                           "idx >= ? AND idx < ? ORDER BY idx", (level, start, end)).fetchall()
+        if len(rows) != end - start:
+            found = {idx for idx, _ in rows}
+            missing = next(i for i in range(start, end) if i not in found)
+            raise LedgerError(f"tree node ({level}, {missing}) is not stored: the log is "
+                              f"smaller than {(missing + 1) << level} entries, or damaged "
+                              "(run `dledger audit`)")
+        return [bytes(h) for _, h in rows]
 
     def root(self, size: int | None = None) -> bytes:
         with read_transaction(self.engine) as conn:

@@ -253,3 +253,18 @@ def test_an_empty_log_has_a_signed_checkpoint_of_the_empty_tree(empty_ledger):
     assert (checkpoint.size, checkpoint.root) == (0, merkle.EMPTY_ROOT)
     with pytest.raises(LedgerError, match="no consistency proof"):
         empty_ledger.consistency_hashes(1, 0)
+
+
+def test_reading_a_stretch_of_entries_a_row_of_nodes_and_where_chains_end(empty_ledger):
+    ledger = empty_ledger
+    ledger.append([calibration(), calibration("SC-2"), calibration(), calibration("SC-3")])
+    assert [(i, s) for i, s, _ in ledger.entries_between(1, 3)] == [(1, "scale:SC-2"),
+                                                                    (2, "scale:SC-1")]
+    assert [b for _, _, b in ledger.entries_between(0, 9)] == [ledger.entry(i) for i in range(4)]
+    assert ledger.node_hashes(0, 1, 3) == [merkle.leaf_hash(ledger.entry(i)) for i in (1, 2)]
+    assert ledger.node_hashes(2, 0, 1) == [ledger.root(4)]
+    with pytest.raises(LedgerError, match=r"tree node \(1, 2\) is not stored"):
+        ledger.node_hashes(1, 0, 3)
+    assert ledger.subject_heads(["scale:SC-1", "scale:SC-3", "scale:none"], 4) == {
+        "scale:SC-1": 2, "scale:SC-3": 3}
+    assert ledger.subject_heads(["scale:SC-1", "scale:SC-3"], 2) == {"scale:SC-1": 0}
