@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from ledger.canonical import NotCanonicalizable, canonical_bytes
@@ -116,3 +117,14 @@ def _check_issuance(issuance: Any) -> None:
     if not isinstance(consistency, list) or not all(isinstance(h, str) for h in consistency):
         raise DocumentError("issuance.consistency must be a list of base64 strings")
     _check_entry(issuance["entry"], "issuance.entry")
+
+
+def period_lines(statements: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """A period report's lines, each as an object of named members, whatever the format
+    writes them as (readers of lines use this, never `statements["lines"]` directly)."""
+    columns = statements.get("columns")
+    if columns is None:
+        yield from statements["lines"]
+        return
+    for row in statements["lines"]:
+        yield dict(zip(columns, row, strict=True))
