@@ -41,6 +41,7 @@ if str(REPO) not in sys.path:
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 
+from ledger import catalogue  # noqa: E402
 from ledger.certificates import pdf  # noqa: E402
 from ledger.certificates.build import build_period, build_unit  # noqa: E402
 from ledger.certificates.document import serialise  # noqa: E402
@@ -53,7 +54,7 @@ from ledger.store import migrate, open_engine  # noqa: E402
 
 ORIGIN = "ledger.bench-plant.example/CN3301"
 CACHE = Path(tempfile.gettempdir()) / "dledger-bench-cache"
-FORMAT_VERSION = "certs-1"  # bump when the seed's content changes
+FORMAT_VERSION = "certs-2"  # bump when the seed's content changes
 STATION = "ST-01"
 LOTS = {"ferrous": "LOT-FE", "plastic": "LOT-PL", "copper": "LOT-CU", "pcb": "LOT-PCB",
         "compressor": "LOT-CP"}
@@ -139,6 +140,7 @@ def seed(path: Path, units: int) -> Signer:
     engine = open_engine(f"sqlite:///{partial}")
     migrate(engine)
     ledger, signer = Ledger(engine), new_signer(ORIGIN)
+    ledger.publish_catalogue(catalogue.load(), "default", operator="A-0001")
     seeder = Seeder(ledger)
     seeder.setup()
     started = time.perf_counter()

@@ -14,27 +14,35 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import shutil
+import tempfile
 from collections.abc import Callable, Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
-from ledger.certificates.document import FORMAT
+from ledger import merkle, multiproof
+from ledger.certificates import bundle
+from ledger.certificates.document import FORMAT, FORMAT_V2
 from ledger.certificates.statements import (
     DEFAULT_BASIS,
+    Evidence,
     Pair,
+    PeriodLines,
     StatementError,
     lot_statements,
-    period_bounds,
-    period_statements,
+    period_header,
     unit_statements,
 )
 from ledger.events import utc_now_ms
 from ledger.log import CATALOGUE_SUBJECT, Ledger, SignedCheckpoint
 from ledger.note import Signer
 from ledger.proof import InclusionProof
-from ledger.store import chunks, execute, placeholders, read_transaction
+from ledger.store import execute, placeholders, read_transaction
 
 DEFAULT_TIME_ZONE = "Asia/Shanghai"
-BATCH = 500  # units (or entries) read and proven per round trip
+BATCH = 500  # units between two progress reports
+EMBED_BUNDLE_MAX = 8 << 20  # compressed bundle bytes a certificate carries inside
 # SQL below reads read models only (units, unit_outputs), built from placeholders and fixed
 # text with values bound; entries come through the Ledger API.
 Progress = Callable[[int, int], None]  # (units done, units in all)
@@ -111,52 +119,145 @@ def build_unit(ledger: Ledger, label: str, *, signer: Signer,
         statements = unit_statements(collector.pairs, label, gwp_basis=gwp_basis)
     except StatementError as exc:
         raise BuildError(str(exc)) from None
+    if statements["completed"] is None:
+        raise BuildError(f"unit {label!r} has not been completed (its dismantling is "
+                         f"{statements['state']}): a dismantling certificate is issued once "
+                         "the unit is completed")
     return collector.document("unit", statements)
 
 
 def build_period(ledger: Ledger, start: str, end: str, categories: list[str] | None = None,
                  progress: Progress | None = None, *, signer: Signer,
                  checkpoint: SignedCheckpoint | None = None,
-                 time_zone: str = DEFAULT_TIME_ZONE,
-                 gwp_basis: str = DEFAULT_BASIS) -> dict[str, Any]:
-    """A period report: one line per unit completed from `start` to `end` (dates, inclusive,
-    in `time_zone`), optionally only `categories`; each line backed by its unit's chain.
+                 time_zone: str = DEFAULT_TIME_ZONE, gwp_basis: str = DEFAULT_BASIS,
+                 bundle_to: Path | None = None) -> dict[str, Any]:
+    """A period report (format v2): one line per unit completed from `start` to `end` (dates,
+    inclusive, in `time_zone`), optionally only `categories`, each backed by its unit's chain.
 
-    `progress(done, total)` is called after each batch of units.
+    Runs in bounded memory whatever the period's size: the log is read once, in index order,
+    and each unit's line is derived as soon as its chain's last entry has gone by. The entries
+    go into one bundle proven by one multi-leaf proof; a bundle of at most EMBED_BUNDLE_MAX
+    compressed bytes is carried inside the certificate, a larger one is written to
+    `bundle_to` (the certificate's `entries.bundle` is then null). `progress(done, total)`
+    counts units.
     """
     try:
-        bounds = period_bounds(start, end, time_zone)
+        header = period_header(plant=signer.name, start=start, end=end, time_zone=time_zone,
+                               categories=categories, gwp_basis=gwp_basis)
     except StatementError as exc:
         raise BuildError(str(exc)) from None
     signed = _signed(ledger, signer, checkpoint)
+    size = signed.checkpoint.size
+    bounds = header["period"]
     where, params = "completed_at >= ? AND completed_at < ?", [bounds["from_utc"],
                                                                bounds["until_utc"]]
     if categories:
         where += f" AND category IN ({placeholders(len(categories))})"
         params += categories
-    labels = [label for (label,) in _rows(
-        ledger, f"SELECT label FROM units WHERE {where} ORDER BY completed_at, label",  # noqa: S608
-        tuple(params))]
-    collector = _Collector(ledger, signed)
-    if progress:
-        progress(0, len(labels))
-    for done, part in enumerate(chunks(labels, BATCH), start=1):
-        collector.add(ledger.subject_bodies(["unit:" + label for label in part],
-                                            signed.checkpoint.size))
-        if progress:
-            progress(min(done * BATCH, len(labels)), len(labels))
-    collector.add_evidence()
-    try:
-        statements = period_statements(collector.pairs, plant=signed.checkpoint.origin,
-                                       start=start, end=end, time_zone=time_zone,
-                                       categories=categories, gwp_basis=gwp_basis)
-    except StatementError as exc:
-        raise BuildError(str(exc)) from None
-    if not statements["lines"]:
+    found = _rows(ledger, f"SELECT label, first_index FROM units WHERE {where}",  # noqa: S608
+                  tuple(params))
+    heads = ledger.subject_heads(["unit:" + label for label, _ in found], size)
+    lasts = {subject[len("unit:"):]: last for subject, last in heads.items()}
+    if not lasts:
         raise BuildError(f"no unit was completed from {start} to {end} ({time_zone})"
                          + (f" in categories {', '.join(categories)}" if categories else "")
                          + "; choose another period")
-    return collector.document("period", statements)
+    evidence_rows = sorted([*ledger.subject_bodies([CATALOGUE_SUBJECT], size),
+                            *((i, b) for i, _, b in ledger.prefix_bodies("scale:", before=size))])
+    evidence_pairs = [(i, json.loads(body)["event"]) for i, body in evidence_rows]
+    lines = PeriodLines(header, Evidence(evidence_pairs), lasts)
+    first = min(first_index for label, first_index in found if label in lasts)
+    with tempfile.TemporaryFile() as spool:
+        writer, runs = bundle.Writer(spool), _Runs()
+        pending_evidence = iter(evidence_rows)
+        evidence_next = next(pending_evidence, None)
+        reported = 0
+        if progress:
+            progress(0, len(lasts))
+        for index, subject, body in ledger.entries_between(first, max(lasts.values()) + 1):
+            while evidence_next is not None and evidence_next[0] < index:
+                writer.add(*evidence_next)
+                runs.add(evidence_next[0])
+                evidence_next = next(pending_evidence, None)
+            if evidence_next is not None and evidence_next[0] == index:
+                evidence_next = next(pending_evidence, None)
+            elif not (subject.startswith("unit:") and subject[len("unit:"):] in lasts):
+                continue
+            else:
+                try:
+                    lines.add(index, json.loads(body)["event"])
+                except StatementError as exc:
+                    raise BuildError(str(exc)) from None
+            writer.add(index, body)
+            runs.add(index)
+            done = len(lines.lines) + len(lines.left_out)
+            if progress and done >= reported + BATCH:
+                progress(done, len(lasts))
+                reported = done
+        while evidence_next is not None:
+            writer.add(*evidence_next)
+            runs.add(evidence_next[0])
+            evidence_next = next(pending_evidence, None)
+        digest = writer.close()
+        if lines.unfinished():
+            raise BuildError(f"the entries of unit {lines.unfinished()[0]} end before the "
+                             "last one the log lists for it; run `dledger audit`")
+        if not lines.lines:
+            raise BuildError(f"no unit was completed from {start} to {end} ({time_zone})"
+                             + (f" in categories {', '.join(categories)}" if categories else "")
+                             + "; choose another period")
+        carried = _carry(spool, bundle_to)
+    if progress:
+        progress(len(lasts), len(lasts))
+    statements = {**header, "lines": lines.sorted_lines(), "totals": lines.totals.result()}
+    proof = _multiproof(ledger, runs.spans, size)
+    return {"format": FORMAT_V2, "kind": "period", "origin": signed.checkpoint.origin,
+            "issued_at": utc_now_ms(), "statements": statements, "checkpoint": signed.note,
+            "entries": {"count": writer.count, "runs": [list(r) for r in runs.spans],
+                        "sha256": digest, "proof": proof, "bundle": carried}}
+
+
+class _Runs:
+    """Runs of consecutive entry indexes, added in increasing order."""
+
+    def __init__(self) -> None:
+        self.spans: list[tuple[int, int]] = []
+
+    def add(self, index: int) -> None:
+        if self.spans and self.spans[-1][1] == index:
+            self.spans[-1] = (self.spans[-1][0], index + 1)
+        else:
+            self.spans.append((index, index + 1))
+
+
+def _carry(spool: BinaryIO, bundle_to: Path | None) -> str | None:
+    """The bundle as base64 when it is small enough to travel inside the certificate, else
+    None once it is written to `bundle_to`."""
+    length = spool.tell()
+    spool.seek(0)
+    if length <= EMBED_BUNDLE_MAX:
+        return base64.b64encode(spool.read()).decode()
+    if bundle_to is None:
+        raise BuildError(f"the report's entries take {length:,} compressed bytes, more than "
+                         f"the {EMBED_BUNDLE_MAX:,} a certificate carries inside: give a file "
+                         "to write the entry bundle to")
+    partial = bundle_to.with_name(bundle_to.name + ".partial")
+    with partial.open("wb") as out:
+        shutil.copyfileobj(spool, out)
+        out.flush()
+        os.fsync(out.fileno())
+    partial.replace(bundle_to)
+    return None
+
+
+def _multiproof(ledger: Ledger, spans: list[tuple[int, int]], size: int) -> list[str]:
+    """The multi-leaf proof of `spans` (ledger.multiproof), from the stored tree nodes."""
+    hashes = []
+    for lo, hi in multiproof.proof_ranges(spans, size):
+        nodes = [ledger.node_hashes(level, idx, idx + 1)[0]
+                 for level, idx in merkle.range_nodes(lo, hi)]
+        hashes.append(base64.b64encode(merkle.fold(nodes)).decode())
+    return hashes
 
 
 def build_lot(ledger: Ledger, lot: str, *, signer: Signer,

@@ -1,6 +1,8 @@
-"""The certificate document, format v1: its members, parsing, serialising and its SHA-256.
+"""The certificate document, formats v1 and v2: members, parsing, serialising, its SHA-256.
 
-A certificate is one JSON object (docs/certificates.md). Its SHA-256 is taken over the
+A certificate is one JSON object (docs/certificates.md). Format v1 carries each entry with
+its own inclusion proof; v2 (period reports) carries the entries as one bundle proven by one
+multi-leaf proof, and its lines as RFC 8785 texts. Its SHA-256 is taken over the
 RFC 8785 bytes of the object *without* `issuance`, so the `certificate.issued` entry that
 holds it can itself be proven inside the `issuance` member. Standard library only (plus
 ledger.canonical): the verifier imports this offline.
@@ -16,11 +18,14 @@ from typing import Any
 from ledger.canonical import NotCanonicalizable, canonical_bytes
 
 FORMAT = "dledger-certificate/v1"
+FORMAT_V2 = "dledger-certificate/v2"
 KINDS = ("unit", "period", "lot")
+V2_KINDS = ("period",)
 MEMBERS = ("format", "kind", "origin", "issued_at", "statements", "checkpoint", "entries",
            "issuance")
 ENTRY_MEMBERS = ("index", "entry", "proof")
 ISSUANCE_MEMBERS = ("checkpoint", "consistency", "entry")
+BUNDLE_MEMBERS = ("count", "runs", "sha256", "proof", "bundle")
 MAX_BYTES = 1 << 30  # a 10,000-line period report is about 170 MB; refuse what is beyond sense
 
 
@@ -80,20 +85,26 @@ def check_shape(document: Any) -> None:
     for name in MEMBERS[:-1]:
         if name not in document:
             raise DocumentError(f"missing member {name!r}")
-    if document["format"] != FORMAT:
-        raise DocumentError(f"format {document['format']!r} is not {FORMAT!r}")
-    if document["kind"] not in KINDS:
-        raise DocumentError(f"kind {document['kind']!r} is not one of {', '.join(KINDS)}")
+    if document["format"] not in (FORMAT, FORMAT_V2):
+        raise DocumentError(f"format {document['format']!r} is neither {FORMAT!r} nor "
+                            f"{FORMAT_V2!r}")
+    kinds = KINDS if document["format"] == FORMAT else V2_KINDS
+    if document["kind"] not in kinds:
+        raise DocumentError(f"kind {document['kind']!r} is not one of {', '.join(kinds)} in "
+                            f"format {document['format']}")
     for name in ("origin", "issued_at", "checkpoint"):
         if not isinstance(document[name], str):
             raise DocumentError(f"{name} must be a string")
     if not isinstance(document["statements"], dict):
         raise DocumentError("statements must be an object")
-    entries = document["entries"]
-    if not isinstance(entries, list) or not entries:
-        raise DocumentError("entries must be a non-empty list")
-    for position, item in enumerate(entries):
-        _check_entry(item, f"entries[{position}]")
+    if document["format"] == FORMAT:
+        entries = document["entries"]
+        if not isinstance(entries, list) or not entries:
+            raise DocumentError("entries must be a non-empty list")
+        for position, item in enumerate(entries):
+            _check_entry(item, f"entries[{position}]")
+    else:
+        _check_v2(document)
     if "issuance" in document:
         _check_issuance(document["issuance"])
 
@@ -105,6 +116,40 @@ def _check_entry(item: Any, where: str) -> None:
         raise DocumentError(f"{where}.index must be a non-negative integer")
     if not isinstance(item["entry"], str) or not isinstance(item["proof"], str):
         raise DocumentError(f"{where}.entry and {where}.proof must be strings")
+
+
+def _check_v2(document: dict[str, Any]) -> None:
+    entries = document["entries"]
+    if not isinstance(entries, dict) or sorted(entries) != sorted(BUNDLE_MEMBERS):
+        raise DocumentError(f"entries must be an object with exactly "
+                            f"{', '.join(BUNDLE_MEMBERS)}")
+    if type(entries["count"]) is not int or entries["count"] < 1:
+        raise DocumentError("entries.count must be a positive integer")
+    runs = entries["runs"]
+    if not isinstance(runs, list) or not runs or not all(
+            isinstance(r, list) and len(r) == 2 and all(type(x) is int for x in r) for r in runs):
+        raise DocumentError("entries.runs must be a non-empty list of [start, end] pairs")
+    if sum(end - start for start, end in runs) != entries["count"]:
+        raise DocumentError("entries.runs do not add up to entries.count")
+    if not isinstance(entries["sha256"], str) or len(entries["sha256"]) != 64:
+        raise DocumentError("entries.sha256 must be 64 hex digits")
+    if not isinstance(entries["proof"], list) or not all(
+            isinstance(h, str) for h in entries["proof"]):
+        raise DocumentError("entries.proof must be a list of base64 hashes")
+    if entries["bundle"] is not None and not isinstance(entries["bundle"], str):
+        raise DocumentError("entries.bundle must be base64 text or null (a bundle file)")
+    statements = document["statements"]
+    if not isinstance(statements.get("columns"), list) or not isinstance(
+            statements.get("lines"), list) or not all(
+            isinstance(line, str) for line in statements["lines"]):
+        raise DocumentError("a v2 period report states columns (a list) and lines (a list of "
+                            "JSON texts)")
+
+
+def entry_count(document: dict[str, Any]) -> int:
+    """How many entries the certificate relies on, whatever its format."""
+    entries = document["entries"]
+    return entries["count"] if document["format"] == FORMAT_V2 else len(entries)
 
 
 def _check_issuance(issuance: Any) -> None:
@@ -126,5 +171,5 @@ def period_lines(statements: dict[str, Any]) -> Iterator[dict[str, Any]]:
     if columns is None:
         yield from statements["lines"]
         return
-    for row in statements["lines"]:
-        yield dict(zip(columns, row, strict=True))
+    for text in statements["lines"]:
+        yield dict(zip(columns, json.loads(text), strict=True))

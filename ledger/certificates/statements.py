@@ -23,6 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ledger import gwp
+from ledger.canonical import canonical_bytes
 from ledger.catalogue import Catalogue
 from ledger.corrections import Pair, fold
 from ledger.rules import judge
@@ -295,34 +296,122 @@ def period_statements(pairs: Iterable[Pair], *, plant: str, start: str, end: str
             "lines": lines, "totals": period_totals(lines)}
 
 
-def period_totals(lines: list[dict[str, Any]]) -> dict[str, Any]:
+def period_totals(lines: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """The totals of all lines and of each status apart: a flagged unit is never counted as
     creditable (a review that credits its flags makes it creditable)."""
-    totals = {"all": _totals(lines)}
-    for status in STATUSES:
-        totals[status] = _totals([line for line in lines if line["status"] == status])
-    return totals
-
-
-def _totals(lines: list[dict[str, Any]]) -> dict[str, Any]:
-    figures = ("gross_g", "refrigerant_g", "co2e_g", "outputs_g")
-    totals: dict[str, Any] = {"units": len(lines), **dict.fromkeys(figures, 0)}
-    by_category: dict[str, dict[str, int]] = {}
-    by_fraction: dict[str, dict[str, int]] = {}
+    totals = PeriodTotals()
     for line in lines:
-        category = by_category.setdefault(line["category"],
-                                          {"units": 0, **dict.fromkeys(figures, 0)})
-        category["units"] += 1
-        for name in figures:
-            totals[name] += line[name]
-            category[name] += line[name]
-        for fraction, grams in line["outputs"].items():
-            row = by_fraction.setdefault(fraction, {"units": 0, "mass_g": 0})
-            row["units"] += 1
-            row["mass_g"] += grams
-    totals["by_category"] = dict(sorted(by_category.items()))
-    totals["by_fraction"] = dict(sorted(by_fraction.items()))
-    return totals
+        totals.add(line)
+    return totals.result()
+
+
+_FIGURES = ("gross_g", "refrigerant_g", "co2e_g", "outputs_g")
+
+
+class PeriodTotals:
+    """Period totals added up one line at a time (a report of 250,000 lines is never held)."""
+
+    def __init__(self) -> None:
+        self._groups: dict[str, dict[str, Any]] = {
+            group: {"units": 0, **dict.fromkeys(_FIGURES, 0), "by_category": {},
+                    "by_fraction": {}} for group in ("all", *STATUSES)}
+
+    def add(self, line: dict[str, Any]) -> None:
+        for group in (self._groups["all"], self._groups[line["status"]]):
+            group["units"] += 1
+            category = group["by_category"].setdefault(
+                line["category"], {"units": 0, **dict.fromkeys(_FIGURES, 0)})
+            category["units"] += 1
+            for name in _FIGURES:
+                group[name] += line[name]
+                category[name] += line[name]
+            for fraction, grams in line["outputs"].items():
+                row = group["by_fraction"].setdefault(fraction, {"units": 0, "mass_g": 0})
+                row["units"] += 1
+                row["mass_g"] += grams
+
+    def result(self) -> dict[str, Any]:
+        return {name: {**group, "by_category": dict(sorted(group["by_category"].items())),
+                       "by_fraction": dict(sorted(group["by_fraction"].items()))}
+                for name, group in self._groups.items()}
+
+
+# -- period report, format v2: lines derived as the entries stream by -----------------------
+
+PERIOD_COLUMNS = ("label", "category", "trade_in_code", "received_at", "completed_at",
+                  "gross_g", "refrigerant", "refrigerant_g", "co2e_g", "outputs", "outputs_g",
+                  "components", "status", "flags", "violations", "reviews", "catalogue_entry",
+                  "last_entry")
+
+
+def period_header(*, plant: str, start: str, end: str, time_zone: str,
+                  categories: list[str] | None, gwp_basis: str) -> dict[str, Any]:
+    """The members of a v2 period report's statements other than its lines and totals."""
+    _check_basis(gwp_basis)
+    return {"plant": plant, "period": period_bounds(start, end, time_zone),
+            "categories": sorted(set(categories)) if categories else None,
+            "gwp_basis": gwp_basis, "gwp_source": gwp.SOURCES[gwp_basis],
+            "columns": list(PERIOD_COLUMNS)}
+
+
+class PeriodLines:
+    """The lines of a v2 period report, derived from `(index, event)` pairs fed in index order.
+
+    `lasts` maps each unit the report may hold to the index of its chain's last entry; a
+    unit's entries are held only until that entry arrives, when its line is derived (judged
+    with `evidence`: every catalogue and scale entry, read before). So the memory held is the
+    units in progress at once, not the report. Each line is kept as its RFC 8785 text, the
+    form a v2 certificate states it in. `add` returns the label of the unit a pair belongs
+    to (None: not one of them), so that callers can keep the pairs that matter.
+    """
+
+    def __init__(self, header: dict[str, Any], evidence: Evidence, lasts: dict[str, int]):
+        self.period = header["period"]
+        self.wanted = set(header["categories"]) if header["categories"] else None
+        self.basis = header["gwp_basis"]
+        self.evidence = evidence
+        self.lasts = lasts
+        self.pending: dict[str, list[Pair]] = {}
+        self.lines: list[tuple[str, str, str]] = []  # (completed_at, label, RFC 8785 text)
+        self.left_out: list[str] = []  # units whose entries put them outside the report
+        self.totals = PeriodTotals()
+
+    def add(self, index: int, event: dict[str, Any]) -> str | None:
+        kind, _, label = event["subject"].partition(":")
+        if kind != "unit" or label not in self.lasts:
+            return None
+        chain = self.pending.setdefault(label, [])
+        chain.append((index, event))
+        if index == self.lasts[label]:
+            self._line(label, self.pending.pop(label))
+        return label
+
+    def _line(self, label: str, chain: list[Pair]) -> None:
+        try:
+            unit = unit_statements(chain, label, gwp_basis=self.basis, evidence=self.evidence)
+        except StatementError:
+            self.left_out.append(label)  # its unit.received was voided
+            return
+        completed = unit["completed"]
+        if (completed is None
+                or not self.period["from_utc"] <= completed["time"] < self.period["until_utc"]
+                or (self.wanted is not None and unit["unit"]["category"] not in self.wanted)):
+            self.left_out.append(label)
+            return
+        line = period_line(unit)
+        line["last_entry"] = line.pop("entries")[-1]
+        self.totals.add(line)
+        text = canonical_bytes([line[name] for name in PERIOD_COLUMNS]).decode()
+        self.lines.append((line["completed_at"], label, text))
+
+    def unfinished(self) -> list[str]:
+        """Units whose chain's last entry never came."""
+        return sorted(self.pending)
+
+    def sorted_lines(self) -> list[str]:
+        """The lines' texts ordered by (completed_at, label), as the report lists them."""
+        self.lines.sort()
+        return [text for _, _, text in self.lines]
 
 
 # -- lot shipment manifest ------------------------------------------------------------------

@@ -24,7 +24,9 @@ from typing import Any, Protocol
 
 from ledger import merkle
 from ledger.certificates import statements as derive
-from ledger.certificates.document import DocumentError, parse, sha256
+from ledger.certificates import verify_v2
+from ledger.certificates.differences import first_difference, show
+from ledger.certificates.document import FORMAT_V2, DocumentError, parse, sha256
 from ledger.checkpoint import Checkpoint, CheckpointError
 from ledger.encoding import decode_base64
 from ledger.note import NoteError, Verifier, open_note
@@ -212,8 +214,10 @@ class _Entry:
 
 def verify(document: dict[str, Any] | bytes | str, *, vkeys: Sequence[str] | None = None,
            policy: Policy | None = None, trusted_checkpoint: str | None = None,
-           console: str | Console | None = None) -> Report:
-    """Check a certificate; see the module docstring and docs/certificates.md."""
+           console: str | Console | None = None,
+           entries: verify_v2.Opener | None = None) -> Report:
+    """Check a certificate; see the module docstring and docs/certificates.md. `entries`
+    opens the entry bundle of a v2 report that travels beside it (a file)."""
     report = Report()
     try:
         doc = parse(document)
@@ -227,9 +231,12 @@ def verify(document: dict[str, Any] | bytes | str, *, vkeys: Sequence[str] | Non
         console = HttpConsole(console)
     trust = _Trust(vkeys, policy)
     checkpoint = _check_signature(report, doc, trust)
-    entries = _check_inclusion(report, doc, checkpoint)
-    _check_chain(report, doc, entries, checkpoint, console)
-    _check_statements(report, doc, entries)
+    if doc["format"] == FORMAT_V2:
+        _check_bundle(report, doc, checkpoint, entries)
+    else:
+        carried = _check_inclusion(report, doc, checkpoint)
+        _check_chain(report, doc, carried, checkpoint, console)
+        _check_statements(report, doc, carried)
     issuance = _check_issuance(report, doc, trust, checkpoint)
     report.saved_checkpoint = trusted_checkpoint is not None
     carried = [c for c in (checkpoint, issuance) if c is not None]
@@ -403,6 +410,35 @@ def _check_inclusion(report: Report, doc: dict[str, Any],
     return entries if len(entries) == len(doc["entries"]) else None
 
 
+def _check_bundle(report: Report, doc: dict[str, Any], checkpoint: Checkpoint | None,
+                  given: verify_v2.Opener | None) -> None:
+    """Checks 3 to 5 for a v2 report: its bundle, multi-leaf proof, chains and lines."""
+    if checkpoint is None:
+        for name in (INCLUSION_CHECK, CHAIN_CHECK, STATEMENTS_CHECK):
+            report.add(name, None, "the checkpoint is not trusted, so there is nothing to "
+                                   "prove against")
+        return
+    try:
+        outcome = verify_v2.check(doc, checkpoint, verify_v2.bundle_opener(doc, given))
+    except verify_v2.EntriesError as exc:
+        for name in (INCLUSION_CHECK, CHAIN_CHECK, STATEMENTS_CHECK):
+            report.add(name, False, str(exc) if name == INCLUSION_CHECK else
+                       "the entries could not be read (see above)")
+        return
+    report.add(INCLUSION_CHECK, outcome.inclusion is None, outcome.inclusion or (
+        f"{outcome.count:,} entries of the bundle (SHA-256 {doc['entries']['sha256']}), proven "
+        f"together by one multi-leaf proof of {len(doc['entries']['proof'])} hashes in the "
+        f"tree of size {checkpoint.size}"))
+    report.add(CHAIN_CHECK, outcome.chain is None, outcome.chain or (
+        f"the entries of {len(doc['statements']['lines']):,} units link back to the first "
+        f"without a gap (subject_prev), and so do the chains that judge them; "
+        f"{outcome.chains:,} chains in all"))
+    report.add(STATEMENTS_CHECK, outcome.statements is None, outcome.statements or (
+        f"every line and total derived again from the {outcome.count:,} entries, corrections "
+        "applied, matches, and so do the flags and statuses the plant's rules give them "
+        "under the catalogue carried"))
+
+
 def _chain_subjects(doc: dict[str, Any]) -> list[str]:
     statements = doc["statements"]
     if doc["kind"] == "unit":
@@ -504,37 +540,6 @@ def _check_statements(report: Report, doc: dict[str, Any],
                                            "them under the catalogue carried")
 
 
-def first_difference(stated: Any, derived: Any, path: str) -> str | None:
-    """Words naming the first place where `stated` and `derived` differ, with both values."""
-    if isinstance(stated, dict) and isinstance(derived, dict):
-        for key in sorted(set(stated) | set(derived)):
-            if key not in derived:
-                return f"{path}.{key} is stated but the entries give no such figure"
-            if key not in stated:
-                return f"{path}.{key} is missing; the entries say {_show(derived[key])}"
-            found = first_difference(stated[key], derived[key], f"{path}.{key}")
-            if found:
-                return found
-        return None
-    if isinstance(stated, list) and isinstance(derived, list):
-        for i, (a, b) in enumerate(zip(stated, derived, strict=False)):
-            found = first_difference(a, b, f"{path}[{i}]")
-            if found:
-                return found
-        if len(stated) != len(derived):
-            return (f"{path} has {len(stated)} items; the entries give {len(derived)}")
-        return None
-    if type(stated) is not type(derived) or stated != derived:
-        return (f"{path}: the certificate says {_show(stated)}, the entries say "
-                f"{_show(derived)}")
-    return None
-
-
-def _show(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 120 else text[:117] + "..."
-
-
 def _check_issuance(report: Report, doc: dict[str, Any], trust: _Trust,
                     checkpoint: Checkpoint | None) -> Checkpoint | None:
     issuance = doc.get("issuance")
@@ -567,7 +572,7 @@ def _check_issuance(report: Report, doc: dict[str, Any], trust: _Trust,
                 or event["data"].get("sha256") != digest
                 or event["data"].get("kind") != doc["kind"]):
             raise ValueError(f"entry {item['index']} is {event['type']} about "
-                             f"{event['subject']} ({_show(event['data'])}), not the issuance "
+                             f"{event['subject']} ({show(event['data'])}), not the issuance "
                              f"of this {doc['kind']} certificate {digest}")
     except ValueError as exc:
         report.add(ISSUANCE_CHECK, False, str(exc))

@@ -13,6 +13,7 @@ import pytest
 
 from ledger.certificates import document as doc_format
 from ledger.certificates.build import BuildError, build_lot, build_period, build_unit
+from ledger.certificates.document import period_lines
 from ledger.certificates.issue import IssueError, issue, records, revoke
 from ledger.certificates.statements import unit_statements
 from ledger.certificates.verify import (
@@ -139,9 +140,9 @@ def test_period_report_one_line_per_completed_unit_with_totals(plant_ledger: Pla
     assert st["period"] == {"from": "2026-11-21", "to": "2026-11-21",
                             "time_zone": "Asia/Shanghai", "from_utc": "2026-11-20T16:00:00.000Z",
                             "until_utc": "2026-11-21T16:00:00.000Z"}
-    assert [line["label"] for line in st["lines"]] == [UNIT_A, UNIT_B]  # not the open one
-    assert st["lines"][0]["outputs"]["steel"] == 19_400
-    assert [line["status"] for line in st["lines"]] == ["creditable", "creditable"]
+    assert [line["label"] for line in period_lines(st)] == [UNIT_A, UNIT_B]  # not the open one
+    assert next(period_lines(st))["outputs"]["steel"] == 19_400
+    assert [line["status"] for line in period_lines(st)] == ["creditable", "creditable"]
     totals = st["totals"]
     assert totals["all"]["units"] == totals["creditable"]["units"] == 2
     assert totals["flagged"]["units"] == totals["excluded"]["units"] == 0
@@ -189,9 +190,10 @@ def test_unknown_unit_and_lot_are_refused(plant_ledger: Plant) -> None:
         build_lot(plant_ledger.ledger, "LOT-X", signer=plant_ledger.signer)
 
 
-def test_an_unfinished_unit_is_stated_in_progress(plant_ledger: Plant) -> None:
-    st = build_unit(plant_ledger.ledger, UNIT_OPEN, signer=plant_ledger.signer)["statements"]
-    assert st["state"] == "in progress" and st["completed"] is None
+def test_an_unfinished_unit_gets_no_dismantling_certificate(plant_ledger: Plant) -> None:
+    with pytest.raises(BuildError, match=f"unit '{UNIT_OPEN}' has not been completed .*in "
+                                         "progress.*issued once the unit is completed"):
+        build_unit(plant_ledger.ledger, UNIT_OPEN, signer=plant_ledger.signer)
 
 
 def test_issuing_again_reuses_the_issued_entry(plant_ledger: Plant) -> None:

@@ -16,6 +16,7 @@ from spec_verifier import VerificationError
 
 from ledger.certificates import document as doc_format
 from ledger.certificates.build import build_lot, build_period, build_unit
+from ledger.certificates.document import period_lines
 from ledger.certificates.issue import issue
 from ledger.certificates.statements import period_statements
 
@@ -132,7 +133,7 @@ def test_the_independent_verifier_reproduces_the_flags(plant_ledger: Plant) -> N
     period = issued(p, "period")
     assert verify_certificate(doc_format.serialise(period), [p.vkey])
     status = {line["label"]: (line["status"], [f["code"] for f in line["flags"]])
-              for line in period["statements"]["lines"]}
+              for line in period_lines(period["statements"])}
     assert status[SAMPLE] == ("flagged", ["low_recovery"])
     assert status[ODD][0] == "flagged" and "mass_balance" in status[ODD][1]
     assert "yield_out_of_range" in status[ODD][1]
@@ -142,7 +143,7 @@ def test_the_independent_verifier_folds_reviews(plant_ledger: Plant) -> None:
     p = credited(flagged(plant_ledger))
     period = issued(p, "period")
     assert verify_certificate(doc_format.serialise(period), [p.vkey])
-    line = next(ln for ln in period["statements"]["lines"] if ln["label"] == CREDITED)
+    line = next(ln for ln in list(period_lines(period["statements"])) if ln["label"] == CREDITED)
     assert (line["status"], line["flags"]) == ("creditable", [])
 
 
@@ -163,7 +164,7 @@ def test_both_verifiers_name_the_same_broken_rules() -> None:
              (4, ev("unit.completed", label, {})), PUBLISHED]
     st = period_statements(pairs, plant="P", start="2026-11-21", end="2026-11-21",
                            time_zone="Asia/Shanghai")
-    rules = [v["rule"] for v in st["lines"][0]["violations"]]
+    rules = [v["rule"] for v in next(period_lines(st))["violations"]]
     assert rules == ["weight_out_of_range", "depollution_first", "after_outputs",
                      "unknown_fraction", "steps_missing"]
     assert DERIVE["period"]({"statements": st, "origin": "P"}, pairs) == st

@@ -31,6 +31,8 @@ STEPS = re.compile(r"<!-- verifier-steps[^\n]*-->\n```sh\n(.*?)```", re.S)
 # What `pip install cryptography` brings into a fresh venv, and nothing else may be there.
 ALLOWED = {"cryptography", "cffi", "pycparser", "pip", "setuptools"}
 
+GROSS_G = 45_210  # every unit of the certificate tests' plant weighs this at intake
+
 
 def _steps(lang: str) -> list[str]:
     found = STEPS.findall(GUIDES[lang].read_text(encoding="utf-8"))
@@ -84,7 +86,9 @@ def test_the_guide_verbatim_in_a_venv_with_only_cryptography(plant_ledger: Plant
     assert cli.returncode == 0 and cli.stdout.decode() == period_run.stdout
 
     tampered = json.loads(doc_format.serialise(period))
-    tampered["statements"]["lines"][0]["gross_g"] += 1  # claims another weight
+    tampered["statements"]["lines"][0] = tampered["statements"]["lines"][0].replace(
+        f',{GROSS_G},', f',{GROSS_G + 1},', 1)  # claims another weight
+    assert tampered != json.loads(doc_format.serialise(period))
     (folder / "tampered.json").write_text(json.dumps(tampered))
     bad = run("tampered.json", "--vkey", "plant-vkey.txt")
     assert bad.returncode == 1, bad.stdout + bad.stderr

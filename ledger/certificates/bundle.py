@@ -1,0 +1,77 @@
+"""Entry bundles: the exact entry bytes a v2 certificate relies on, in index order.
+
+A bundle is the entries one after the other, each as a big-endian uint16 length and then the
+bytes (the encoding of a C2SP tlog-tiles entry bundle), the whole gzip-compressed. The
+certificate names the SHA-256 of the uncompressed bytes; a small report carries its bundle
+inside (base64), a large one travels beside it as a file (`<sha256>.entries.gz`), or its
+entries are read from the plant's tiles. Standard library only: verifiers import this offline.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import struct
+from collections.abc import Iterator
+from typing import BinaryIO
+
+MAX_ENTRY = 0xFFFF  # a uint16 length, as in tlog-tiles entry bundles
+SUFFIX = ".entries.gz"
+
+
+class BundleError(ValueError):
+    """The bundle cannot be written or read; the message names the entry."""
+
+
+class Writer:
+    """Appends entries to a gzip-compressed bundle, counting them and hashing the
+    uncompressed bytes."""
+
+    def __init__(self, out: BinaryIO):
+        self._gzip = gzip.GzipFile(fileobj=out, mode="wb", compresslevel=6, mtime=0)
+        self._hash = hashlib.sha256()
+        self.count = 0
+
+    def add(self, index: int, body: bytes) -> None:
+        if len(body) > MAX_ENTRY:
+            raise BundleError(f"entry {index} is {len(body)} bytes; a bundle holds entries of "
+                              f"at most {MAX_ENTRY} bytes")
+        record = struct.pack(">H", len(body)) + body
+        self._gzip.write(record)
+        self._hash.update(record)
+        self.count += 1
+
+    def close(self) -> str:
+        """Finish the gzip stream; the SHA-256 (hex) of the uncompressed bundle."""
+        self._gzip.close()
+        return self._hash.hexdigest()
+
+
+class Reader:
+    """The entries of a bundle in order; `sha256` (hex, of the uncompressed bytes) is known
+    once every entry was read."""
+
+    def __init__(self, source: BinaryIO):
+        self._gzip = gzip.GzipFile(fileobj=source, mode="rb")
+        self._hash = hashlib.sha256()
+        self.sha256: str | None = None
+
+    def __iter__(self) -> Iterator[bytes]:
+        position = 0
+        try:
+            while header := self._gzip.read(2):
+                if len(header) < 2:
+                    raise BundleError(f"the bundle ends inside the length of entry {position} "
+                                      "of the bundle")
+                (length,) = struct.unpack(">H", header)
+                body = self._gzip.read(length)
+                if len(body) < length:
+                    raise BundleError(f"the bundle ends inside entry {position} of the bundle "
+                                      f"({len(body)} of its {length} bytes)")
+                self._hash.update(header + body)
+                position += 1
+                yield body
+        except (OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError
+            raise BundleError(f"the bundle is not a readable gzip stream after {position} "
+                              f"entries: {exc}") from None
+        self.sha256 = self._hash.hexdigest()

@@ -1,0 +1,291 @@
+"""The checks of a v2 certificate's entries: the bundle, its multi-leaf proof, the chains, and
+every line derived again, in two streaming passes over the bundle.
+
+Pass 1 hashes every entry into the multi-leaf proof (ledger.multiproof) and keeps the entries
+that judge (the catalogue's and the scales'); pass 2 reads each entry, checks its chains and
+derives each unit's line as soon as its chain's last entry has gone by (the line's
+`last_entry`). So a 250,000-line report verifies holding its lines' texts and the units in
+progress at once, never every entry. An altered entry is named: each entry's `prev` is the
+leaf hash of the one before it, so the entry whose successor chains to other bytes is the one
+that changed.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from ledger import merkle, multiproof
+from ledger.certificates import bundle
+from ledger.certificates import statements as derive
+from ledger.certificates.differences import first_difference
+from ledger.checkpoint import Checkpoint
+from ledger.encoding import decode_base64
+
+Opener = Callable[[], BinaryIO]  # a fresh binary stream of the gzip-compressed bundle
+EVIDENCE_MARKS = (b'"subject":"catalogue:', b'"subject":"scale:')  # cheap pre-filter only
+
+
+class EntriesError(ValueError):
+    """The entries cannot be read or do not verify; the message names the entry."""
+
+
+@dataclass
+class Outcome:
+    """What the passes found, as words for the report's three checks (None: passed)."""
+
+    inclusion: str | None = None
+    chain: str | None = None
+    statements: str | None = None
+    count: int = 0
+    chains: int = 0
+    problems: list[str] = field(default_factory=list)  # each naming an entry
+    bundle_sha256: str | None = None  # words if the bundle is not the certified one
+
+
+def bundle_opener(doc: dict[str, Any], given: Opener | None) -> Opener:
+    """Where the bundle comes from: inside the certificate, or the file the inspector gave."""
+    carried = doc["entries"]["bundle"]
+    if carried is not None:
+        raw = decode_base64(carried)
+        if raw is None:
+            raise EntriesError("entries.bundle is not canonical base64")
+        return lambda: io.BytesIO(raw)
+    if given is None:
+        raise EntriesError(f"the report's {doc['entries']['count']:,} entries travel beside it "
+                           f"as a bundle file (<sha256>{bundle.SUFFIX}): give it (--entries "
+                           "FILE) to verify them")
+    return given
+
+
+def _indexes(doc: dict[str, Any]) -> Iterator[int]:
+    for start, end in doc["entries"]["runs"]:
+        yield from range(start, end)
+
+
+def _stream(doc: dict[str, Any], opener: Opener) -> tuple[Iterator[tuple[int, bytes]],
+                                                          bundle.Reader, BinaryIO]:
+    source = opener()
+    reader = bundle.Reader(source)
+    return zip(_indexes(doc), iter(reader), strict=False), reader, source
+
+
+def check(doc: dict[str, Any], checkpoint: Checkpoint, opener: Opener) -> Outcome:
+    """Both passes; raises EntriesError when the bundle cannot be read at all."""
+    outcome = Outcome()
+    spans = [tuple(r) for r in doc["entries"]["runs"]]
+    try:
+        multiproof.check_runs(spans, checkpoint.size)  # type: ignore[arg-type]
+    except merkle.ProofError as exc:
+        outcome.inclusion = f"entries.runs: {exc}"
+        return outcome
+    evidence, root_ok = _first_pass(doc, checkpoint, opener, spans, outcome)
+    _second_pass(doc, opener, evidence, outcome)
+    found = [*outcome.problems[:1], *([outcome.bundle_sha256] if outcome.bundle_sha256 else [])]
+    if not root_ok:
+        named = "; ".join(found) or ("no single entry can be named from the bundle alone (the "
+                                     "altered one ends a run, or the proof was altered)")
+        outcome.inclusion = (f"the entries do not lead to the checkpoint's root (tree size "
+                             f"{checkpoint.size}): {named}")
+    elif found and outcome.inclusion is None:
+        outcome.inclusion = "; ".join(found)
+    return outcome
+
+
+def _first_pass(doc: dict[str, Any], checkpoint: Checkpoint, opener: Opener,
+                spans: list[Any], outcome: Outcome) -> tuple[list[derive.Pair], bool]:
+    """The multi-leaf proof over every entry, the bundle's SHA-256, and the judging entries."""
+    evidence: list[derive.Pair] = []
+    proof = [decode_base64(h) for h in doc["entries"]["proof"]]
+    if any(h is None or len(h) != 32 for h in proof):
+        outcome.inclusion = "entries.proof holds a line that is not a base64 SHA-256 hash"
+        return evidence, True
+    pairs, reader, source = _stream(doc, opener)
+    count = 0
+
+    def leaves() -> Iterator[bytes]:
+        nonlocal count
+        for index, body in pairs:
+            count += 1
+            if any(mark in body for mark in EVIDENCE_MARKS):
+                event = _event(body)
+                if event is not None and _is_evidence(event.get("subject")):
+                    evidence.append((index, event))
+            yield merkle.leaf_hash(body)
+
+    try:
+        with source:
+            root = multiproof.root(spans, checkpoint.size, leaves(), iter(proof))  # type: ignore
+            for _ in reader:  # what the runs do not account for
+                count += 1
+    except bundle.BundleError as exc:
+        raise EntriesError(str(exc)) from None
+    except merkle.ProofError as exc:
+        outcome.inclusion = (f"the bundle holds {count:,} entries where the certificate lists "
+                             f"{doc['entries']['count']:,}: {exc}") if count != doc[
+            "entries"]["count"] else f"the multi-leaf proof does not verify: {exc}"
+        return evidence, True
+    if reader.sha256 != doc["entries"]["sha256"]:
+        outcome.bundle_sha256 = (f"the bundle's SHA-256 is {reader.sha256}, not the certified "
+                                 f"{doc['entries']['sha256']}")
+    outcome.count = count
+    return evidence, root == checkpoint.root
+
+
+def _event(body: bytes) -> dict[str, Any] | None:
+    try:
+        entry = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    event = entry.get("event") if isinstance(entry, dict) else None
+    return event if isinstance(event, dict) else None
+
+
+def _is_evidence(subject: Any) -> bool:
+    return isinstance(subject, str) and (subject == derive.CATALOGUE_SUBJECT
+                                         or subject.startswith("scale:"))
+
+
+def _second_pass(doc: dict[str, Any], opener: Opener, evidence_pairs: list[derive.Pair],
+                 outcome: Outcome) -> None:
+    """Each entry's shape and `prev`, the chains, and every line derived again."""
+    statements = doc["statements"]
+    try:
+        header = _header(statements, doc["origin"])
+        lasts = _stated_lasts(statements)
+        evidence = derive.Evidence(evidence_pairs)
+    except (derive.StatementError, KeyError, TypeError, ValueError) as exc:
+        outcome.statements = f"the statements cannot be derived from the entries: {exc}"
+        return
+    lines = derive.PeriodLines(header, evidence, lasts)
+    others: dict[str, list[derive.Pair]] = {}
+    heads: dict[str, int] = {}
+    pairs, _reader, source = _stream(doc, opener)
+    previous: tuple[int, bytes] | None = None
+    with source:
+        for index, body in pairs:
+            entry = _entry(index, body, outcome)
+            if previous is not None and previous[0] == index - 1 and entry is not None and \
+                    entry.get("prev") != merkle.leaf_hash(previous[1]).hex():
+                outcome.problems.append(f"entry {index - 1} was altered: entry {index} chains "
+                                        "(prev) to other bytes than the bundle's")
+            previous = (index, body)
+            if entry is None:
+                continue
+            event = entry["event"]
+            subject = event["subject"]
+            if outcome.chain is None:
+                outcome.chain = _link(heads, subject, index, entry.get("subject_prev"))
+            if _is_evidence(subject):
+                continue
+            if not subject.startswith("unit:"):
+                outcome.chain = outcome.chain or (f"entry {index} is about {subject}, which the "
+                                                  "report is not about")
+                continue
+            try:
+                if lines.add(index, event) is None:
+                    others.setdefault(subject[len("unit:"):], []).append((index, event))
+            except derive.StatementError as exc:
+                outcome.statements = outcome.statements or f"entry {index}: {exc}"
+    outcome.chains = len(heads)
+    unfinished = lines.unfinished() + sorted(set(lasts) - {s[len("unit:"):] for s in heads})
+    if unfinished and outcome.chain is None:
+        outcome.chain = (f"the chain of unit {unfinished[0]} does not reach its last entry "
+                         f"{lasts[unfinished[0]]} as its line says: an entry is missing")
+    if outcome.statements is None:
+        outcome.statements = _compare(statements, header, lines, others, evidence)
+
+
+def _entry(index: int, body: bytes, outcome: Outcome) -> dict[str, Any] | None:
+    try:
+        entry = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        outcome.problems.append(f"entry {index}: the bytes are not JSON")
+        return None
+    event = entry.get("event") if isinstance(entry, dict) else None
+    if (not isinstance(entry, dict) or entry.get("v") != 1 or entry.get("index") != index
+            or not isinstance(event, dict)
+            or not all(isinstance(event.get(k), str) for k in ("type", "subject", "time",
+                                                               "station", "operator"))
+            or not isinstance(event.get("data"), dict)):
+        outcome.problems.append(f"entry {index}: the bytes are not ledger entry {index} (v 1, "
+                                "its index, an event with type, subject, time, station, "
+                                "operator and data)")
+        return None
+    return entry
+
+
+def _link(heads: dict[str, int], subject: str, index: int, subject_prev: Any) -> str | None:
+    """Words if `index` does not follow the previous entry about `subject` (subject_prev)."""
+    expected = heads.get(subject)
+    heads[subject] = index
+    if subject_prev != expected:
+        return (f"entry {index} says the previous entry about {subject} is {subject_prev}, but "
+                f"the certificate's is {expected}: an entry of the chain is missing or another "
+                "was put in")
+    return None
+
+
+def _header(statements: dict[str, Any], origin: str) -> dict[str, Any]:
+    period = statements["period"]
+    return derive.period_header(plant=origin, start=period["from"], end=period["to"],
+                                time_zone=period["time_zone"],
+                                categories=statements["categories"],
+                                gwp_basis=statements["gwp_basis"])
+
+
+def _stated_lasts(statements: dict[str, Any]) -> dict[str, int]:
+    """Each stated line's unit and the last entry of its chain."""
+    columns = list(derive.PERIOD_COLUMNS)
+    if statements["columns"] != columns:
+        raise ValueError(f"statements.columns are not {', '.join(columns)}")
+    label_at, last_at = columns.index("label"), columns.index("last_entry")
+    lasts: dict[str, int] = {}
+    for position, text in enumerate(statements["lines"]):
+        row = json.loads(text)
+        if not isinstance(row, list) or len(row) != len(columns):
+            raise ValueError(f"statements.lines[{position}] is not a row of {len(columns)} "
+                             "values")
+        label, last = row[label_at], row[last_at]
+        if not isinstance(label, str) or type(last) is not int or label in lasts:
+            raise ValueError(f"statements.lines[{position}]: unit {label!r} is listed twice or "
+                             "without its last entry")
+        lasts[label] = last
+    return lasts
+
+
+def _compare(statements: dict[str, Any], header: dict[str, Any], lines: derive.PeriodLines,
+             others: dict[str, list[derive.Pair]], evidence: derive.Evidence) -> str | None:
+    """Words naming the first stated figure the entries do not give (None: all match)."""
+    for name, value in header.items():
+        found = first_difference(statements.get(name), value, f"statements.{name}")
+        if found:
+            return found
+    extra = sorted(set(statements) - {*header, "lines", "totals"})
+    if extra:
+        return f"statements.{extra[0]} is stated but the entries give no such figure"
+    derived = lines.sorted_lines()
+    for position, (text, mine) in enumerate(zip(statements["lines"], derived, strict=False)):
+        if text != mine:
+            columns = derive.PERIOD_COLUMNS
+            return first_difference(dict(zip(columns, json.loads(text), strict=True)),
+                                    dict(zip(columns, json.loads(mine), strict=True)),
+                                    f"statements.lines[{position}]") or (
+                f"statements.lines[{position}] is not written in RFC 8785 form")
+    if len(statements["lines"]) != len(derived):
+        return (f"statements.lines has {len(statements['lines'])} lines; the entries give "
+                f"{len(derived)}")
+    if others:
+        rest = derive.PeriodLines(header, evidence, {label: chain[-1][0]
+                                                     for label, chain in others.items()})
+        for chain in others.values():
+            for index, event in chain:
+                rest.add(index, event)
+        if rest.lines:
+            return (f"unit {rest.lines[0][1]} belongs on the report by its entries, but no line "
+                    "states it")
+    return first_difference(statements["totals"], lines.totals.result(), "statements.totals")
+
