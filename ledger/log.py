@@ -1,15 +1,32 @@
 """The log: appending entries, reading them back, roots, proofs and signed checkpoints.
 
-One append is one transaction that holds the head lock (SQLite BEGIN IMMEDIATE, PostgreSQL
-SELECT ... FOR UPDATE on the single `ledger_state` row), reads the head, writes the entries,
-their leaf and completed-subtree hashes, the projections and the new head, then commits.
-Nothing about the head is cached in memory: many processes append to one ledger.
+`Ledger.append(batch)` appends all of the batch or nothing: it returns one result per
+submission, or raises (an `AppendError` for a refusal, naming the submission) and nothing of
+that batch is written. Appends are durable when the call returns.
+
+Group commit (ledger.group_commit): the calls of one process that arrive while an append is
+running wait, and then run together in one transaction, with a SAVEPOINT around each call,
+and one commit. A call that is refused is rolled back to its savepoint alone and raises its
+own AppendError; the others go on as if it had not been submitted. If the commit itself
+fails, every call of the group raises that error, and none of their entries was written (a
+retry with the same event ids is safe: ids are idempotent). Inside a group the calls are
+appended in arrival order, each seeing the entries of those before it, exactly as if they
+had been appended one after the other.
+
+One transaction holds the head lock (SQLite BEGIN IMMEDIATE, PostgreSQL SELECT ... FOR
+UPDATE on the single `ledger_state` row), reads the head, writes the entries, their leaf and
+completed-subtree hashes, the projections and the new head, then commits. Nothing about the
+head is cached in memory: many processes append to one ledger, and each group reads the head
+under the lock.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import threading
 import uuid
+import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +42,7 @@ from ledger.checkpoint import Checkpoint
 from ledger.corrections import Pair
 from ledger.encoding import decode_base64
 from ledger.events import PLANT_STATION, Event, EventError, parse_event, utc_now_ms
+from ledger.group_commit import Call, GroupCommit
 from ledger.note import Signer, Verifier, open_note, sign
 from ledger.projections import Projector, RuleError
 from ledger.rules.facts import CylinderFacts
@@ -42,6 +60,8 @@ from ledger.store import (
 
 ZERO_HASH = bytes(32)
 CATALOGUE_SUBJECT = "catalogue:process"  # every version of the catalogue, one chain
+# At most this many events in one group's transaction (a single larger batch runs alone).
+GROUP_MAX_EVENTS = 5000
 
 
 class LedgerError(Exception):
@@ -138,15 +158,17 @@ class Ledger:
     # -- appending ---------------------------------------------------------------------------
 
     def append(self, submissions: Sequence[Submission]) -> list[Appended]:
-        """Append a batch in one transaction: all of it, or nothing and an AppendError.
+        """Append a batch: all of it, or nothing and an AppendError (see the module docstring
+        for how concurrent calls share a commit).
 
         An event id already logged with the same content returns the existing entry; with
         other content it is an error.
         """
         if not submissions:
             return []
-        with write_transaction(self.engine) as conn:
-            return _Append(conn, submissions).run()
+        result: list[Appended] = _group_commit(self.engine).submit(
+            list(submissions), len(submissions))
+        return result
 
     def publish_catalogue(self, catalogue: Catalogue, version: str, operator: str) -> Appended:
         """Put `catalogue` in force from the next entry on (a `catalogue.published` entry)."""
@@ -321,8 +343,9 @@ class Ledger:
         far (by any key): a consistency proof from the stored tree must verify against it.
         """
         with write_transaction(self.engine) as conn:
-            size, _head, frontier = _lock_head(conn)
-            root = merkle.fold(frontier) if size else merkle.EMPTY_ROOT
+            state = _lock_head(conn)
+            size = state.size
+            root = merkle.fold(list(state.frontier)) if size else merkle.EMPTY_ROOT
             nodes = _read_nodes(conn, set(merkle.range_nodes(0, size)))
             stored_root = merkle.root_from(size, nodes)
             if stored_root != root:
@@ -381,12 +404,13 @@ def _note_text(note: str) -> str:
     return note.rpartition("\n\n")[0] + "\n"
 
 
-def _lock_head(conn: Tx) -> tuple[int, bytes, list[bytes]]:
+def _lock_head(conn: Tx) -> _Head:
     lock = " FOR UPDATE" if conn.dialect == "postgresql" else ""
     size, head, frontier = execute(
         conn, f"SELECT size, head, frontier FROM ledger_state WHERE id = 1{lock}").fetchone()
     frontier = bytes(frontier)
-    return size, bytes(head), [frontier[i:i + 32] for i in range(0, len(frontier), 32)]
+    return _Head(size, bytes(head), tuple(frontier[i:i + 32]
+                                          for i in range(0, len(frontier), 32)))
 
 
 def _read_nodes(conn: Tx, wanted: set[merkle.Node]) -> dict[merkle.Node, bytes]:
@@ -418,16 +442,72 @@ def _hashes(conn: Tx, ranges: list[tuple[int, int]], size: int) -> list[bytes]:
             from exc
 
 
-class _Append:
-    """One append transaction (see Ledger.append)."""
+_GROUPS: weakref.WeakKeyDictionary[Engine, GroupCommit[list[Submission]]] = \
+    weakref.WeakKeyDictionary()
+_GROUPS_LOCK = threading.Lock()
 
-    def __init__(self, conn: Tx, submissions: Sequence[Submission]):
+
+def _group_commit(engine: Engine) -> GroupCommit[list[Submission]]:
+    """The one group committer of this process for `engine` (every Ledger on it shares it)."""
+    with _GROUPS_LOCK:
+        found = _GROUPS.get(engine)
+        if found is None:
+            found = _GROUPS[engine] = GroupCommit(
+                lambda calls: _append_group(engine, calls), GROUP_MAX_EVENTS)
+        return found
+
+
+def _forget_groups() -> None:
+    """A forked child starts with no groups: a lock held by a parent's thread stays held."""
+    global _GROUPS_LOCK
+    _GROUPS_LOCK = threading.Lock()
+    _GROUPS.clear()
+
+
+os.register_at_fork(after_in_child=_forget_groups)
+
+
+@dataclass(frozen=True)
+class _Head:
+    size: int
+    head: bytes  # the last leaf hash (ZERO_HASH before the first entry)
+    frontier: tuple[bytes, ...]
+
+
+def _append_group(engine: Engine, calls: list[Call[list[Submission]]]) -> None:
+    """One transaction for the group's calls, a savepoint around each when there are several:
+    a call that raises is rolled back alone and keeps its error; then one commit."""
+    with write_transaction(engine) as conn:
+        head = _lock_head(conn)
+        if len(calls) == 1:
+            results, _ = _Append(conn, calls[0].work, head).run()
+            calls[0].succeed(results)
+            return
+        for call in calls:
+            execute(conn, "SAVEPOINT dledger_call")
+            try:
+                results, head = _Append(conn, call.work, head).run()
+            except Exception as exc:  # the caller's own error, raised to it
+                execute(conn, "ROLLBACK TO SAVEPOINT dledger_call")
+                call.fail(exc)
+            else:
+                call.succeed(results)
+            execute(conn, "RELEASE SAVEPOINT dledger_call")
+
+
+class _Append:
+    """One call's batch inside a group's transaction (see Ledger.append), on top of `head`."""
+
+    def __init__(self, conn: Tx, submissions: Sequence[Submission], head: _Head):
         self.conn = conn
         self.submissions = submissions
+        self.head = head
 
-    def run(self) -> list[Appended]:
+    def run(self) -> tuple[list[Appended], _Head]:
+        """The batch's results and the head after it; raises AppendError, having written
+        nothing the caller's savepoint (or transaction) does not roll back."""
         conn = self.conn
-        size, head, frontier = _lock_head(conn)
+        size, head, frontier = self.head.size, self.head.head, list(self.head.frontier)
         existing = self._existing()
         subject_heads = self._subject_heads()
         projector = Projector(conn)
@@ -471,7 +551,7 @@ class _Append:
                         ("idx", "event_id", "type", "subject", "station", "body"), new_entries)
             insert_rows(conn, "ledger_nodes", ("level", "idx", "hash"), new_nodes)
             projector.flush()
-        return results
+        return results, _Head(size, head, tuple(frontier))
 
     def _existing(self) -> dict[str, tuple[bytes, Appended]]:
         ids = list({s.event.id for s in self.submissions})

@@ -3,6 +3,14 @@
 SQLite runs in WAL mode with synchronous=FULL, so a commit is on disk when it returns. Writers
 start with BEGIN IMMEDIATE (they take the write lock before reading the head, so two processes
 never append on the same head); readers use plain deferred transactions and never block them.
+
+PostgreSQL connections plan every prepared statement for its parameters
+(plan_cache_mode=force_custom_plan). psycopg prepares a statement on the server after a few
+executions, and the server would then soon switch to one generic plan, made from the
+statistics of that moment: on a new ledger, tables that look empty, so a lookup of one unit
+by its key scans the whole `units` table from then on, slower with every append, until an
+ANALYZE replaces the plan. The append path must not depend on autovacuum running; a custom
+plan costs a few tens of microseconds of planning and always uses the index.
 SQLAlchemy provides the engines, pooling and migrations; the ledger's own transactions run on
 the pooled DBAPI connection (`Tx`), the console's queries through SQLAlchemy.
 """
@@ -22,6 +30,7 @@ from sqlalchemy.engine import make_url
 
 SQLITE_BUSY_TIMEOUT_S = 120
 WRITE_OPTIONS = {"dledger_write": True}
+PG_SESSION_OPTIONS = "-c plan_cache_mode=force_custom_plan"  # see the module docstring
 
 
 def open_engine(url: str) -> Engine:
@@ -33,7 +42,9 @@ def open_engine(url: str) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(url, pool_pre_ping=True)
+        given = parsed.query.get("options")  # libpq options in the URL are kept, ours after
+        options = " ".join(o for o in (given, PG_SESSION_OPTIONS) if isinstance(o, str))
+        return create_engine(url, pool_pre_ping=True, connect_args={"options": options})
     raise ValueError(f"database URL {url!r}: use sqlite:///PATH or postgresql+psycopg://...")
 
 
