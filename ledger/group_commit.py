@@ -56,6 +56,12 @@ class GroupCommit(Generic[W]):
         self._pending: list[Call[W]] = []
         self._leading = False  # a caller is running a group (or has been told to)
 
+    @property
+    def waiting(self) -> int:
+        """How many calls wait for the next group (tests watch it to line calls up)."""
+        with self._lock:
+            return len(self._pending)
+
     def submit(self, work: W, size: int = 1) -> Any:
         """Run `work` in the next group; its result, or raise its error."""
         call = Call(work, size)

@@ -1,21 +1,29 @@
 """Eight OS processes append at once to one ledger: one unbroken chain, nothing lost or doubled.
 
-Also: an appender killed with SIGKILL at random moments never loses an acknowledged event.
+Also: an appender killed with SIGKILL at random moments never loses an acknowledged event;
+and threads of one process share commits (group commit, ledger.log): each caller gets its own
+results or its own refusal, a refused batch in a group leaves the others' batches whole, a
+resubmitted event inside one group is one entry, and the chain and tree verify afterwards.
 """
 
+import contextlib
 import os
 import random
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from factories import calibration, plant
 
+from ledger import log as ledger_log
 from ledger.audit import audit
-from ledger.log import Ledger
-from ledger.store import execute, migrate, open_engine, read_transaction
+from ledger.log import Appended, AppendError, Ledger, Submission
+from ledger.store import Tx, execute, migrate, open_engine, read_transaction, write_transaction
 
 APPENDER = Path(__file__).resolve().parent / "appender.py"
 WORKERS, EACH = 8, 500
@@ -76,3 +84,138 @@ def test_sigkill_never_loses_an_acknowledged_event(tmp_path):
         assert report.ok, (trial, report.problems[:3])
     assert ledger.size() > trials
     engine.dispose()
+
+
+# -- group commit: threads of one process ------------------------------------------------------
+
+
+def _indexes_by_id(engine) -> dict[str, int]:
+    with read_transaction(engine) as conn:
+        return dict(execute(conn, "SELECT event_id, idx FROM ledger_entries").fetchall())
+
+
+def _check_log(ledger: Ledger, results: dict[int, list[Appended]],
+               batches: dict[int, list[Submission]]) -> None:
+    """Every result names the entry its event is at; the audit finds chain and tree whole."""
+    logged = _indexes_by_id(ledger.engine)
+    for thread, appended in results.items():
+        assert [logged[s.event.id] for s in batches[thread]] == [a.index for a in appended]
+    report = audit(ledger.engine, [])
+    assert report.ok and report.entries == ledger.size() == len(logged), report.problems[:3]
+
+
+def _run_threads(ledger: Ledger, batches: dict[int, list[Submission]]
+                 ) -> tuple[dict[int, list[Appended]], dict[int, BaseException]]:
+    results: dict[int, list[Appended]] = {}
+    errors: dict[int, BaseException] = {}
+    start = threading.Barrier(len(batches))
+
+    def work(thread: int) -> None:
+        start.wait()
+        try:
+            results[thread] = ledger.append(batches[thread])
+        except AppendError as exc:
+            errors[thread] = exc
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in batches]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads)
+    return results, errors
+
+
+def test_threads_appending_at_once_each_get_their_own_entries(ledger):
+    threads, appends = 8, 15
+    per_thread: dict[int, list[list[Submission]]] = {
+        t: [[calibration(f"T{t}"), calibration("SHARED")] for _ in range(appends)]
+        for t in range(threads)}
+    results: dict[int, list[Appended]] = {t: [] for t in range(threads)}
+    start = threading.Barrier(threads)
+
+    def work(thread: int) -> None:
+        start.wait()
+        for batch in per_thread[thread]:
+            results[thread] += ledger.append(batch)
+
+    workers = [threading.Thread(target=work, args=(t,)) for t in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=300)
+    batches = {t: [s for batch in per_thread[t] for s in batch] for t in range(threads)}
+    indexes = [a.index for appended in results.values() for a in appended]
+    assert len(indexes) == len(set(indexes)) == threads * appends * 2
+    assert not any(a.existed for appended in results.values() for a in appended)
+    _check_log(ledger, results, batches)
+
+
+@contextlib.contextmanager
+def _head_held(engine) -> Iterator[Tx]:
+    """Hold the ledger's write lock, as another process's append would."""
+    with write_transaction(engine) as conn:
+        if conn.dialect == "postgresql":
+            execute(conn, "SELECT size FROM ledger_state WHERE id = 1 FOR UPDATE")
+        yield conn
+
+
+@contextlib.contextmanager
+def _one_group(ledger: Ledger, monkeypatch, calls: int) -> Iterator[list[list[int]]]:
+    """While the head is held, the first caller leads a group and waits for the lock; the
+    other calls queue behind it and then run as one group. Yields each group's batch
+    sizes (recorded as each group starts)."""
+    groups: list[list[int]] = []
+    real = ledger_log._append_group
+
+    def recording(engine, group):
+        groups.append([len(call.work) for call in group])
+        real(engine, group)
+
+    monkeypatch.setattr(ledger_log, "_append_group", recording)
+    committer = ledger_log._group_commit(ledger.engine)
+    with _head_held(ledger.engine):
+        yield groups
+        deadline = time.monotonic() + 60
+        while not (groups and len(groups[0]) + committer.waiting == calls):
+            assert time.monotonic() < deadline, (groups, committer.waiting)
+            time.sleep(0.01)
+
+
+def test_a_refused_batch_in_a_group_leaves_the_others_whole(ledger, monkeypatch):
+    batches: dict[int, list[Submission]] = {
+        t: [calibration(f"T{t}"), plant("unit.received", f"unit:G-{t}", {
+            "category": "fridge", "gross_g": 45_210, "scale": "SC-1", "source": "trade_in"})]
+        for t in range(6)}
+    # the middle caller's second event completes a unit never received: a rule refuses it
+    batches[3] = [calibration("T3"), plant("unit.completed", "unit:NEVER-RECEIVED", {})]
+    with _one_group(ledger, monkeypatch, len(batches)) as groups:
+        outcome: dict[str, tuple] = {}
+        runner = threading.Thread(target=lambda: outcome.update(r=_run_threads(ledger, batches)))
+        runner.start()
+    runner.join(timeout=120)
+    results, errors = outcome["r"]
+    assert max(len(g) for g in groups) > 1 and sum(len(g) for g in groups) == len(batches)
+    assert set(errors) == {3} and set(results) == set(batches) - {3}
+    assert errors[3].position == 1 and errors[3].rule, errors[3]
+    logged = _indexes_by_id(ledger.engine)
+    assert not {s.event.id for s in batches[3]} & set(logged)  # nothing of it was written
+    assert sorted(a.index for r in results.values() for a in r) == list(range(1, 11))
+    _check_log(ledger, results, {t: b for t, b in batches.items() if t != 3})
+
+
+def test_resubmission_inside_one_group_is_one_entry(ledger, monkeypatch):
+    same = calibration("SAME")
+    batches = {0: [calibration("T0")], 1: [same], 2: [calibration("T2"), same]}
+    with _one_group(ledger, monkeypatch, len(batches)):
+        outcome: dict[str, tuple] = {}
+        runner = threading.Thread(target=lambda: outcome.update(r=_run_threads(ledger, batches)))
+        runner.start()
+    runner.join(timeout=120)
+    results, errors = outcome["r"]
+    assert not errors
+    first, again = results[1][0], results[2][1]
+    assert first.index == again.index and first.leaf_hash == again.leaf_hash
+    assert {first.existed, again.existed} == {False, True}
+    assert ledger.size() == 1 + 3  # the catalogue, T0, SAME, T2
+    _check_log(ledger, results, batches)
