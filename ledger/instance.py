@@ -1,7 +1,9 @@
 """A plant's instance folder: its settings, database and signing key.
 
     $DLEDGER_HOME/            (default ./instance)
-        dledger.toml          origin (= the signing key's name), plaintext_key
+        dledger.toml          origin (= the signing key's name), plaintext_key, and
+                              [checkpoints]: the publisher's cadence and witnesses
+                              (ledger/witness/settings.py)
         ledger.db             the SQLite database, unless DLEDGER_DATABASE_URL says otherwise
         plant-key.json        the current signing key (see ledger.keys)
         retired-keys/         keys replaced by `dledger key rotate`, kept for the record
@@ -14,7 +16,7 @@ import os
 import re
 import tomllib
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine, make_url
@@ -25,6 +27,7 @@ from ledger.keys import new_plant_signer, read_key, read_vkey, write_key
 from ledger.log import Ledger, Submission
 from ledger.note import Signer
 from ledger.store import is_initialised, open_engine
+from ledger.witness.settings import CheckpointSettings, SettingsError, witness_toml
 
 CONFIG = "dledger.toml"
 KEY_FILE = "plant-key.json"
@@ -48,6 +51,7 @@ class Instance:
     origin: str
     database_url: str
     plaintext_key: bool
+    checkpoints: CheckpointSettings = field(default_factory=CheckpointSettings)
 
     @classmethod
     def locate(cls, home: str | Path | None = None, *, new: bool = False) -> Instance:
@@ -61,7 +65,8 @@ class Instance:
             raise InstanceError(f"no instance at {path}: run `dledger init` (or set "
                                 "DLEDGER_HOME)") from None
         plaintext = bool(config.get("plaintext_key"))
-        instance = cls(path, config["origin"], database_url(path), plaintext)
+        instance = cls(path, config["origin"], database_url(path), plaintext,
+                       checkpoint_settings(config, config_file))
         if not new:
             instance.check_database()
         return instance
@@ -112,15 +117,44 @@ def database_url(home: Path) -> str:
     return os.environ.get("DLEDGER_DATABASE_URL") or f"sqlite:///{home / 'ledger.db'}"
 
 
-def write_config(home: Path, origin: str, plaintext_key: bool) -> None:
+def checkpoint_settings(config: dict[str, object], config_file: Path) -> CheckpointSettings:
+    try:
+        return CheckpointSettings.parse(config.get("checkpoints"))
+    except SettingsError as exc:
+        raise InstanceError(f"{config_file}: {exc}") from None
+
+
+def write_config(home: Path, origin: str, plaintext_key: bool,
+                 witnesses: tuple[tuple[str, str], ...] = ()) -> None:
+    """The instance's dledger.toml, with a [[checkpoints.witnesses]] table per (url, vkey)."""
     check_origin(origin)
     home.mkdir(parents=True, exist_ok=True)
-    (home / CONFIG).write_text(
-        "# Dismantle Ledger instance settings (see ledger/instance.py)\n"
-        f'origin = "{origin}"\n'
-        f"plaintext_key = {'true' if plaintext_key else 'false'}\n",
-        encoding="utf-8",
-    )
+    _replace_config(home, "# Dismantle Ledger instance settings (see ledger/instance.py)\n"
+                    f'origin = "{origin}"\n'
+                    f"plaintext_key = {'true' if plaintext_key else 'false'}\n"
+                    + "".join(witness_toml(url, vkey) for url, vkey in witnesses))
+
+
+def add_witness(home: Path, url: str, vkey: str) -> CheckpointSettings:
+    """Append a witness to the instance's dledger.toml (comments and other settings stay);
+    refuses, writing nothing, what would not parse. Returns the settings now in force."""
+    config_file = home / CONFIG
+    text = config_file.read_text(encoding="utf-8")
+    new = text + ("" if text.endswith("\n") else "\n") + witness_toml(url, vkey)
+    try:
+        settings = checkpoint_settings(tomllib.loads(new), config_file)
+    except tomllib.TOMLDecodeError as exc:
+        raise InstanceError(f"{config_file} would not parse with the witness added ({exc}); "
+                            "fix the file by hand") from None
+    _replace_config(home, new)
+    return settings
+
+
+def _replace_config(home: Path, text: str) -> None:
+    """Write dledger.toml atomically: a reader sees the old file or the new one."""
+    temporary = home / f".{CONFIG}.{os.getpid()}.tmp"
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, home / CONFIG)
 
 
 RETIRED = "retired-keys"

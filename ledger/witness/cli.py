@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -20,6 +20,10 @@ from ledger.log import LedgerError
 from ledger.note import NoteError, Verifier
 from ledger.witness.cosignature import CosignatureError, CosignatureVerifier
 from ledger.witness.home import WitnessHome, WitnessHomeError, home_path
+
+if TYPE_CHECKING:
+    from ledger.log import SignedCheckpoint
+    from ledger.witness.publisher import Publisher
 
 
 def fail(message: str) -> None:
@@ -194,3 +198,90 @@ def checkpoint() -> None:
         fail("no witness has cosigned a checkpoint of this log yet; run `dledger witness "
              "cosign URL --vkey KEY`")
     click.echo(signed.note, nl=False)
+
+
+@witness.command("add-witness")
+@click.argument("url")
+@click.option("--vkey", "witness_vkey", required=True,
+              help="The witness's verifier key (`dledger witness init` printed it).")
+def add_witness_command(url: str, witness_vkey: str) -> None:
+    """Push this plant's checkpoints to the witness at URL from now on.
+
+    Adds it to [checkpoints] in the instance's dledger.toml; restart `dledger serve` (its
+    publisher reads the file at start).
+    """
+    from ledger.instance import add_witness
+    from ledger.witness.settings import SettingsError
+
+    instance = _instance()
+    try:
+        settings = add_witness(instance.home, url, witness_vkey)
+    except (InstanceError, SettingsError) as exc:
+        fail(str(exc))
+    names = ", ".join(t.name for t in settings.witnesses)
+    click.echo(f"checkpoints go to {len(settings.witnesses)} witness(es): {names}; restart "
+               "`dledger serve` to start pushing", err=True)
+
+
+@witness.command("publish")
+@click.option("--once", is_flag=True, help="One round (for cron): sign a checkpoint if the log "
+              "grew, push it to every witness, exit 2 if one did not cosign.")
+@click.option("--exit-with-parent", is_flag=True, hidden=True,
+              help="Stop when the process that started this one is gone (`dledger serve`).")
+def publish(once: bool, exit_with_parent: bool) -> None:
+    """Sign checkpoints as the log grows and push them to the instance's witnesses.
+
+    Cadence and witnesses: [checkpoints] in dledger.toml (docs/witness.md). `dledger serve`
+    runs this for the console; one publisher per instance (a second one leaves it to the
+    first).
+    """
+    import logging
+    import signal
+    import threading
+
+    from ledger.witness.plant import DATABASE_ERRORS
+    from ledger.witness.publisher import Publisher, PublisherBusy, exclusive
+
+    _show_warnings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(process)d] %(levelname)s "
+                        "%(name)s: %(message)s")
+    parent = os.getppid() if exit_with_parent else None
+    instance = _instance()
+    try:
+        signer = instance.signer()
+    except KeyFileError as exc:
+        fail(str(exc))
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        with exclusive(instance.home):
+            publisher = Publisher(instance.home, instance.ledger(), signer,
+                                  instance.checkpoints)
+            if not once:
+                publisher.run(stop, parent=parent)
+                return
+            pushed = publisher.step(now_or_never=True)
+            publisher.close()
+    except PublisherBusy as exc:
+        click.echo(str(exc), err=True)
+        return
+    except DATABASE_ERRORS as exc:
+        fail(f"cannot read the ledger: {exc}")
+    _report_once(publisher, pushed)
+
+
+def _report_once(publisher: Publisher, pushed: SignedCheckpoint | None) -> None:
+    if publisher.error:
+        fail(publisher.error)
+    if pushed is None:
+        click.echo("no checkpoint yet (the log is empty)", err=True)
+        return
+    size = pushed.checkpoint.size
+    click.echo(f"latest checkpoint: size {size}", err=True)
+    behind = [t for t in publisher.tracks if t.witnessed < size]
+    for track in publisher.tracks:
+        state = "cosigned" if track.witnessed >= size else f"NOT cosigned: {track.error}"
+        click.echo(f"  {track.target.name} ({track.target.shown_url}): {state}", err=True)
+    if behind:
+        sys.exit(2)
