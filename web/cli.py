@@ -7,13 +7,23 @@ created before the console existed gains its tables; when it is current they nee
 rights, so the console runs as its PostgreSQL application role (ledger.roles), and that
 role is told to have the owner run `dledger db upgrade` when it is not. Flask and gunicorn are
 imported inside the commands: every other `dledger` command loads this module too.
+
+`serve` also runs the instance's checkpoint publisher (`dledger witness publish`, see
+ledger/witness/publisher.py) as a child process for as long as the console runs: one process
+whatever the number of workers, which an append never waits for, outside gunicorn's worker
+recycling and timeouts; it stops with the console (or on its own when the console died).
 """
 
 from __future__ import annotations
 
 import gc
 import logging
+import os
+import signal
+import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -53,11 +63,36 @@ def serve(host: str, port: int, workers: int, dev: bool) -> None:
     if dev:
         from web.app import create_app
 
-        create_app(instance).run(host=host, port=port, debug=True)
+        with checkpoint_publisher(instance):
+            create_app(instance).run(host=host, port=port, debug=True)
         return
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    _run_gunicorn(instance, {"bind": bind, "workers": workers, "proc_name": "dledger-console",
-                             "accesslog": "-", "errorlog": "-", "timeout": 120})
+    with checkpoint_publisher(instance):
+        _run_gunicorn(instance, {"bind": bind, "workers": workers,
+                                 "proc_name": "dledger-console", "accesslog": "-",
+                                 "errorlog": "-", "timeout": 120})
+
+
+PUBLISHER_STOP_S = 30.0  # its last round: sign what came in, one push per witness
+
+
+@contextmanager
+def checkpoint_publisher(instance: Instance) -> Iterator[None]:
+    """`dledger witness publish` for `instance` while the block runs; stopped (SIGTERM, then
+    its last round) when it ends."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dledger", "witness", "publish", "--exit-with-parent"],
+        stdin=subprocess.DEVNULL, env={**os.environ, "DLEDGER_HOME": str(instance.home)})
+    try:
+        yield
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(PUBLISHER_STOP_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def _run_gunicorn(instance: Instance, options: dict[str, Any]) -> None:
