@@ -59,7 +59,7 @@ def make_instance(home: Path) -> Instance:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         write_key(home / KEY_FILE, new_plant_signer(ORIGIN), None, allow_plaintext=True)
-    instance = Instance.locate(home)
+    instance = Instance.locate(home, new=True)
     engine = instance.engine()
     migrate(engine)
     engine.dispose()

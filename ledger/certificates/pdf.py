@@ -37,6 +37,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from ledger import catalogue
 from ledger.certificates import document as certificate_document
+from ledger.certificates import fonts
 from ledger.checkpoint import Checkpoint
 from ledger.note import split as split_note
 from ledger.rules.codes import RESOLUTION_NAMES, STATUS_NAMES, STATUSES
@@ -76,7 +77,7 @@ def render(document: dict[str, Any], *, verify_url: str, timezone: str = "Asia/S
     certificate_document.check_shape(document)
     zone = _zone(timezone)
     context = _context(document, verify_url, zone)
-    fonts = _fonts()
+    font_config, font_css = _fonts()
     environment = _environment(zone)
     lines = document["statements"].get("lines", []) if document["kind"] == "period" else []
     line_pages = -(-len(lines) // LINES_PER_PAGE)
@@ -85,8 +86,9 @@ def render(document: dict[str, Any], *, verify_url: str, timezone: str = "Asia/S
         of = "counter(pages)" if total is None else f'"{total}"'
         html = environment.get_template(f"{document['kind']}.html").render(
             **context, page_numbers=_page_numbers("counter(page)", of))
-        return HTML(string=html).render(font_config=fonts,
-                                        stylesheets=[_stylesheet("certificate.css")])
+        return HTML(string=html).render(font_config=font_config,
+                                        stylesheets=[font_css,
+                                                     _stylesheet("certificate.css")])
 
     if progress:
         progress(0, len(lines))
@@ -107,8 +109,8 @@ def render(document: dict[str, Any], *, verify_url: str, timezone: str = "Asia/S
                      for offset in range(0, len(chunk), LINES_PER_PAGE)]
             html = template.render(**context, pages=pages,
                                    page_numbers=_page_numbers("string(pageno)", f'"{total}"'))
-            documents.append(HTML(string=html).render(font_config=fonts,
-                                                      stylesheets=[_stylesheet("lines.css")]))
+            documents.append(HTML(string=html).render(
+                font_config=font_config, stylesheets=[font_css, _stylesheet("lines.css")]))
             if progress:
                 progress(start + len(chunk), len(lines))
     else:
@@ -205,21 +207,27 @@ def _page_numbers(page: str, of: str) -> str:
 
 
 def _qr(url: str) -> str:
-    """The QR code for `url` as an SVG data URI (segno; error correction M)."""
-    return segno.make(url, error="m", micro=False).svg_data_uri(scale=4, border=2)
+    """The QR code for `url` (segno; error correction M) as a PNG data URI, four pixels a
+    module, scaled up unsmoothed (`image-rendering: pixelated`, certificate.css): as sharp on
+    screen and paper as a vector drawing of each module, without drawing a path of a thousand
+    segments (an SVG) at every render."""
+    return segno.make(url, error="m", micro=False).png_data_uri(scale=4, border=2)
 
 
 _local = threading.local()
 
 
-def _fonts() -> Any:
-    """This thread's WeasyPrint font configuration: made once, since loading the CJK font
-    for every certificate costs about as much as laying out a page (not shared between
-    threads: Pango's font maps are not thread-safe)."""
+def _fonts() -> tuple[Any, Any]:
+    """This thread's WeasyPrint font configuration and the stylesheet that sets the font
+    (ledger.certificates.fonts) registered in it: made once, since loading the CJK font for
+    every certificate costs about as much as laying out a page (not shared between threads:
+    Pango's font maps are not thread-safe)."""
     if not hasattr(_local, "fonts"):
+        from weasyprint import CSS
         from weasyprint.text.fonts import FontConfiguration
 
-        _local.fonts = FontConfiguration()
+        config = FontConfiguration()
+        _local.fonts = config, CSS(string=fonts.stylesheet(), font_config=config)
     return _local.fonts
 
 

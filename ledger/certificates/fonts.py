@@ -1,0 +1,166 @@
+"""The certificates' Chinese font, made small enough to embed quickly.
+
+Noto Sans CJK SC (fonts-noto-cjk) is one face of a 19 MB collection of 65,535 glyphs, and its
+Simplified Chinese glyphs sit at glyph ids 30,000-63,000. WeasyPrint embeds a subset that keeps
+the glyph ids of the text (its PDF content streams address glyphs by id), so every PDF carried
+an 800 KB font program (63,000 width entries, horizontal and vertical, and as many empty
+glyphs) for the 300 glyphs a page uses, subset from the whole collection at every render:
+about a third of a unit certificate's time went to subsetting and compressing it.
+
+So once per process the regular and bold SC faces are cut down with HarfBuzz (the library
+WeasyPrint itself subsets with) to the characters Chinese and English certificates are
+written in (GB 2312, which holds the 6,763 common hanzi, with Latin and punctuation; about
+14,000 glyphs with the forms the font's layout tables reach) and without the vertical-writing
+tables, and offered to WeasyPrint as the first font of the stylesheets (`CORE_FAMILY`). The
+glyphs, their metrics and their shaping are the font's own, so the page is laid out exactly
+as before; a character outside the subset (a rare hanzi in a plant's name) falls back to the
+whole Noto Sans CJK SC by the usual font fallback. Without HarfBuzz's subsetter or the font,
+no @font-face is offered and the whole font is used, as before.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import shutil
+import subprocess
+import tempfile
+from functools import cache
+from pathlib import Path
+
+CORE_FAMILY = "Noto Sans CJK SC Core"
+FULL_FAMILY = "Noto Sans CJK SC"
+WEIGHTS = {"regular": 400, "bold": 700}  # fontconfig's name -> CSS font-weight
+DROPPED_TABLES = (b"vhea", b"vmtx", b"VORG")  # vertical writing: certificates run across
+# Latin, Latin-1, Latin Extended-A, general punctuation to dingbats, CJK symbols, full width.
+RANGES = ((0x20, 0x7E), (0xA0, 0x17F), (0x2000, 0x27BF), (0x3000, 0x303F), (0xFF00, 0xFFEF))
+
+
+def stylesheet() -> str:
+    """The CSS that sets every certificate's font: `CORE_FAMILY` (its @font-face rules, when
+    it can be made here), then the whole Noto Sans CJK SC."""
+    faces = "".join(
+        f'@font-face {{ font-family: "{CORE_FAMILY}"; font-weight: {WEIGHTS[weight]}; '
+        f'src: url("{path.as_uri()}"); }}\n'
+        for weight, path in _core_files().items())
+    return f'{faces}html {{ font-family: "{CORE_FAMILY}", "{FULL_FAMILY}", sans-serif; }}\n'
+
+
+@cache
+def _core_files() -> dict[str, Path]:
+    """weight -> the subset font file of this process (made on first use, removed at exit)."""
+    hb = _harfbuzz()
+    if hb is None:
+        return {}
+    sources = {weight: _system_face(weight) for weight in WEIGHTS}
+    if not all(sources.values()):
+        return {}
+    folder = Path(tempfile.mkdtemp(prefix="dledger-fonts-"))
+    _remove_at_exit(folder)
+    files = {}
+    for weight, found in sources.items():
+        assert found is not None
+        data = hb.subset(*found, _codepoints())
+        if data is None:
+            return {}
+        files[weight] = folder / f"noto-sans-cjk-sc-core-{weight}.otf"
+        files[weight].write_bytes(data)
+    return files
+
+
+def _remove_at_exit(folder: Path) -> None:
+    import atexit
+
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+
+
+def _system_face(weight: str) -> tuple[Path, int] | None:
+    """The file and collection index of Noto Sans CJK SC at `weight`, as fontconfig finds it
+    (the face WeasyPrint would use), or None if fontconfig offers another family."""
+    fc_match = shutil.which("fc-match")
+    if fc_match is None:
+        return None
+    found = subprocess.run(
+        [fc_match, "--format=%{family}\t%{file}\t%{index}", f"{FULL_FAMILY}:weight={weight}"],
+        capture_output=True, text=True, check=False).stdout
+    families, _, rest = found.partition("\t")
+    file, _, index = rest.partition("\t")
+    if FULL_FAMILY not in families.split(",") or not index.isdigit():
+        return None
+    return Path(file), int(index)
+
+
+@cache
+def _codepoints() -> tuple[int, ...]:
+    """GB 2312's characters (decoded from every two-byte code) and `RANGES`."""
+    found = {code for low, high in RANGES for code in range(low, high + 1)}
+    for first in range(0xA1, 0xF8):
+        for second in range(0xA1, 0xFF):
+            try:
+                found.add(ord(bytes((first, second)).decode("gb2312")))
+            except UnicodeDecodeError:
+                continue
+    return tuple(sorted(found))
+
+
+class _HarfBuzz:
+    """The few calls of HarfBuzz's C API (libharfbuzz, libharfbuzz-subset) a subset needs."""
+
+    def __init__(self, hb: ctypes.CDLL, subset: ctypes.CDLL):
+        p, u32 = ctypes.c_void_p, ctypes.c_uint32
+        for lib, name, restype, argtypes in (
+                (hb, "hb_blob_create_from_file_or_fail", p, [ctypes.c_char_p]),
+                (hb, "hb_face_create", p, [p, ctypes.c_uint]),
+                (hb, "hb_face_reference_blob", p, [p]),
+                (hb, "hb_blob_get_data", ctypes.POINTER(ctypes.c_char),
+                 [p, ctypes.POINTER(ctypes.c_uint)]),
+                (hb, "hb_blob_destroy", None, [p]),
+                (hb, "hb_face_destroy", None, [p]),
+                (hb, "hb_set_add", None, [p, u32]),
+                (hb, "hb_tag_from_string", u32, [ctypes.c_char_p, ctypes.c_int]),
+                (subset, "hb_subset_input_create_or_fail", p, []),
+                (subset, "hb_subset_input_destroy", None, [p]),
+                (subset, "hb_subset_input_unicode_set", p, [p]),
+                (subset, "hb_subset_input_set", p, [p, ctypes.c_int]),
+                (subset, "hb_subset_or_fail", p, [p, p])):
+            function = getattr(lib, name)
+            function.restype, function.argtypes = restype, argtypes
+            setattr(self, name, function)
+
+    def subset(self, path: Path, index: int, codepoints: tuple[int, ...]) -> bytes | None:
+        """The face `index` of font file `path` cut to `codepoints`, as an OpenType file."""
+        blob = self.hb_blob_create_from_file_or_fail(str(path).encode())
+        if not blob:
+            return None
+        face = self.hb_face_create(blob, index)
+        request = self.hb_subset_input_create_or_fail()
+        try:
+            unicodes = self.hb_subset_input_unicode_set(request)
+            for code in codepoints:
+                self.hb_set_add(unicodes, code)
+            dropped = self.hb_subset_input_set(request, DROP_TABLE_TAG)
+            for tag in DROPPED_TABLES:
+                self.hb_set_add(dropped, self.hb_tag_from_string(tag, -1))
+            result = self.hb_subset_or_fail(face, request)
+            if not result:
+                return None
+            out = self.hb_face_reference_blob(result)
+            length = ctypes.c_uint()
+            data = ctypes.string_at(self.hb_blob_get_data(out, ctypes.byref(length)),
+                                    length.value)
+            self.hb_blob_destroy(out)
+            self.hb_face_destroy(result)
+            return data or None
+        finally:
+            self.hb_subset_input_destroy(request)
+            self.hb_face_destroy(face)
+            self.hb_blob_destroy(blob)
+
+
+DROP_TABLE_TAG = 3  # hb_subset_sets_t HB_SUBSET_SETS_DROP_TABLE_TAG
+
+
+def _harfbuzz() -> _HarfBuzz | None:
+    try:
+        return _HarfBuzz(ctypes.CDLL("libharfbuzz.so.0"), ctypes.CDLL("libharfbuzz-subset.so.0"))
+    except (OSError, AttributeError):  # not installed, or older than the calls above
+        return None
