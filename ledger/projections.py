@@ -369,12 +369,20 @@ class Projector:
 
     def _hourly_change(self) -> hourly.Totals:
         """What this batch changes in the roll-up: per touched unit, its share from the rows
-        about to be written minus its share from the rows stored (read before writing)."""
+        about to be written minus its share from the rows stored (read before writing).
+
+        The stored output and recovery rows are read only for units completed before or
+        after the batch, or derived anew: until a unit is completed each of those rows
+        adds the same share whatever the unit's row says, so the stored ones cancel out.
+        """
         labels = sorted({s.split(":", 1)[1] for s in self.pending if s.startswith("unit:")})
+        read = [label for label in labels if label in self.rederived or any(
+            row is not None and row["completed_at"] is not None
+            for row in (self.stored.get("unit:" + label), self.rows.get("unit:" + label)))]
         stored: dict[tuple[str, str], list[Row]] = defaultdict(list)
         for table, model in {*_ENTRY_ROWS.values()}:
             columns = list(model.model_fields)
-            for part in chunks(labels):
+            for part in chunks(read):
                 result = execute(self.conn, f"SELECT {', '.join(columns)} FROM {table} WHERE "
                                  f"label IN ({placeholders(len(part))})", tuple(part))
                 for values in result.fetchall():
