@@ -1,5 +1,5 @@
 """An independent certificate verifier, written only from docs/certificates.md, docs/rules.md
-and the specs.
+and the specs: format v1, and v2 for period reports (docs section 5).
 
 It imports nothing from the project: the standard library, `cryptography` (through
 spec_verifier, the independent verifier of the C2SP / RFC 9162 formats in this folder) and
@@ -9,10 +9,13 @@ unit's and lot's judgement (its flags, the rules its record breaks, its reviews 
 computed again here from the entries and the catalogue content they carry, following
 docs/rules.md, separately from ledger/rules.
 
-`verify_certificate(data, vkeys)` returns the certificate's SHA-256 or raises
+`verify_certificate(data, vkeys, entries=None)` returns the certificate's SHA-256 or raises
 `VerificationError` saying what failed. It checks format, checkpoint signature, every
 inclusion proof, the subject chains, the statements, and issuance (docs section 4, checks
-1-6; the saved checkpoint and revocation need the console and are not done here).
+1-6, and section 5.4 for v2; the saved checkpoint and revocation need the console and are not
+done here). `entries` opens the entry bundle of a v2 report that travels beside it (a file).
+A v2 report's entries are read twice as a stream (spec_entry_bundle): its lines are derived
+unit by unit with the v1 derivation below, then written as RFC 8785 texts and compared.
 """
 
 from __future__ import annotations
@@ -20,13 +23,17 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import io
 import json
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from spec_entry_bundle import Opener, multileaf_root, parse_runs, read_bundle
 from spec_verifier import (
+    HASH_SIZE,
     VerificationError,
     leaf_hash,
     parse_checkpoint,
@@ -36,9 +43,16 @@ from spec_verifier import (
     verify_note,
 )
 
-FORMAT = "dledger-certificate/v1"
+FORMAT, FORMAT_V2 = "dledger-certificate/v1", "dledger-certificate/v2"
+KINDS = {(FORMAT, "unit"), (FORMAT, "period"), (FORMAT, "lot"), (FORMAT_V2, "period")}
 CATALOGUE = "catalogue:process"
 MEMBERS = {"format", "kind", "origin", "issued_at", "statements", "checkpoint", "entries"}
+ENTRIES_V2 = {"count", "runs", "sha256", "proof", "bundle"}  # docs section 5.1
+PERIOD_V2 = {"plant", "period", "categories", "gwp_basis", "gwp_source", "columns", "lines",
+             "totals"}
+COLUMNS = ("label", "category", "trade_in_code", "received_at", "completed_at", "gross_g",
+           "refrigerant", "refrigerant_g", "co2e_g", "outputs", "outputs_g", "components",
+           "status", "flags", "violations", "reviews", "catalogue_entry", "last_entry")
 # GWP-100 factors as docs/certificates.md section 3 names them (IPCC AR4 / AR5; 3 by
 # convention for hydrocarbons), for the gases the tests use.
 GWP = {"AR4": {"R-12": "10900", "R-22": "1810", "R-134a": "1430", "R-410A": "2088",
@@ -87,17 +101,27 @@ def _open_entry(item: dict[str, Any], note: str, vkeys: list[str]) -> dict[str, 
     return entry
 
 
-def verify_certificate(data: bytes, vkeys: list[str]) -> str:
+def verify_certificate(data: bytes, vkeys: list[str], entries: Opener | None = None) -> str:
     doc = json.loads(data, parse_float=_no_float)
     if not isinstance(doc, dict) or not MEMBERS <= set(doc) <= MEMBERS | {"issuance"}:
         raise VerificationError("not a certificate's members")
-    if doc["format"] != FORMAT or doc["kind"] not in ("unit", "period", "lot"):
+    if (doc["format"], doc["kind"]) not in KINDS:
         raise VerificationError(f"format {doc['format']!r}, kind {doc['kind']!r}")
     digest = hashlib.sha256(jcs({k: v for k, v in doc.items() if k != "issuance"})).hexdigest()
     note = doc["checkpoint"]
     checkpoint = parse_checkpoint(verify_note(note, vkeys))
     if checkpoint.origin != doc["origin"]:
         raise VerificationError("origin differs from the checkpoint's")
+    if doc["format"] == FORMAT_V2:
+        _verify_entries_v2(doc, checkpoint, entries)
+    else:
+        _verify_entries_v1(doc, note, vkeys)
+    _check_issuance(doc, digest, checkpoint, vkeys)
+    return digest
+
+
+def _verify_entries_v1(doc: dict[str, Any], note: str, vkeys: list[str]) -> None:
+    """Docs section 4, checks 3 to 5: each entry with its own proof."""
     indexes = [item["index"] for item in doc["entries"]]
     if not indexes or indexes != sorted(set(indexes)):
         raise VerificationError("entries not by strictly increasing index")
@@ -106,8 +130,154 @@ def verify_certificate(data: bytes, vkeys: list[str]) -> str:
     derived = DERIVE[doc["kind"]](doc, [(e["index"], e["event"]) for e in entries])
     if derived != doc["statements"]:
         raise VerificationError(f"statements differ: {_difference(doc['statements'], derived)}")
-    _check_issuance(doc, digest, checkpoint, vkeys)
-    return digest
+
+
+# -- format v2, docs section 5 -------------------------------------------------------------
+
+def _verify_entries_v2(doc: dict[str, Any], checkpoint: Any, given: Opener | None) -> None:
+    """Section 5.4, checks 3 to 5: one pass over the bundle proves the entries and their
+    chains and collects what judges the units; a second derives each unit's line."""
+    st, carried = doc["statements"], doc["entries"]
+    if not isinstance(carried, dict) or set(carried) != ENTRIES_V2:
+        raise VerificationError(f"entries members {sorted(carried)}, not {sorted(ENTRIES_V2)}")
+    if not isinstance(st, dict) or set(st) != PERIOD_V2:
+        raise VerificationError(f"statements members {sorted(st)}, not {sorted(PERIOD_V2)}")
+    if st["columns"] != list(COLUMNS):
+        raise VerificationError(f"statements.columns is {st['columns']!r}")
+    if not isinstance(st["lines"], list) or not all(isinstance(t, str) for t in st["lines"]):
+        raise VerificationError("statements.lines are not all strings")
+    runs = parse_runs(carried["runs"], carried["count"], checkpoint.size)
+    proof = [_b64(h) for h in carried["proof"]]
+    if any(len(h) != HASH_SIZE for h in proof):
+        raise VerificationError("a multi-leaf proof hash is not 32 bytes")
+    opener = _bundle(carried["bundle"], given)
+    scan = _Scan()
+    root = multileaf_root(checkpoint.size, runs,
+                          scan.leaves(read_bundle(opener, runs, carried["sha256"])), proof)
+    if root != checkpoint.root:
+        raise VerificationError("the multi-leaf proof over the bundle's entries does not lead "
+                                "to the checkpoint's root")
+    tally = _check_lines(doc, scan, read_bundle(opener, runs, carried["sha256"]))
+    derived = {**st, "plant": doc["origin"], "period": _bounds(st["period"]),
+               "columns": list(COLUMNS), "totals": _all_totals(tally)}
+    if derived != st:
+        raise VerificationError(f"statements differ: {_difference(st, derived)}")
+
+
+def _bundle(embedded: Any, given: Opener | None) -> Opener:
+    """Section 5.1: the bundle inside (base64 of the gzip bytes) or, when null, the file
+    given beside the certificate."""
+    if embedded is None:
+        if given is None:
+            raise VerificationError("the entry bundle travels beside the certificate: give "
+                                    "its file (<sha256>.entries.gz)")
+        return given
+    raw = _b64(embedded)
+    return lambda: io.BytesIO(raw)
+
+
+class _Scan:
+    """The first pass: each entry is the ledger entry at its index, linked to the one before
+    it in the log when that one is in the bundle (`prev`) and to its subject's previous entry
+    (`subject_prev`); what judges the units (catalogue and scale chains) is kept."""
+
+    def __init__(self) -> None:
+        self.last: dict[str, int] = {}  # subject -> index of its last entry so far
+        self.judging: list[tuple[int, dict[str, Any]]] = []
+        self.before: tuple[int, bytes] | None = None  # the previous entry: index, leaf hash
+
+    def leaves(self, entries: Iterator[tuple[int, bytes]]) -> Iterator[bytes]:
+        for index, body in entries:
+            hashed = leaf_hash(body)
+            try:
+                entry = json.loads(body, parse_float=_no_float)
+            except (ValueError, VerificationError) as exc:
+                raise VerificationError(f"entry {index} of the bundle is not JSON: {exc}") from exc
+            if (not isinstance(entry, dict) or entry.get("v") != 1
+                    or entry.get("index") != index or not isinstance(entry.get("event"), dict)):
+                raise VerificationError(f"entry {index} of the bundle is not the ledger's "
+                                        f"entry {index}")
+            self._link(index, entry)
+            self.before = (index, hashed)
+            yield hashed
+
+    def _link(self, index: int, entry: dict[str, Any]) -> None:
+        if self.before is not None and self.before[0] == index - 1 \
+                and entry["prev"] != self.before[1].hex():
+            raise VerificationError(f"entry {index - 1} altered: the prev of entry {index} "
+                                    "is not its leaf hash")
+        if index == 0 and entry["prev"] != "0" * 64:
+            raise VerificationError("entry 0 altered: its prev is not 64 zeros")
+        subject = entry["event"]["subject"]
+        if not (subject.startswith(("unit:", "scale:")) or subject == CATALOGUE):
+            raise VerificationError(f"entry {index} about {subject}")
+        if entry["subject_prev"] != self.last.get(subject):
+            raise VerificationError(f"chain of {subject} broken at entry {index}")
+        self.last[subject] = index
+        if not subject.startswith("unit:"):
+            self.judging.append((index, entry["event"]))
+
+
+def _check_lines(doc: dict[str, Any], scan: _Scan,
+                 entries: Iterator[tuple[int, bytes]]) -> list[dict[str, Any]]:
+    """The second pass: each unit's line derived when its chain's last entry has gone by,
+    compared byte for byte with the stated one; the lines derived, for the totals."""
+    st = doc["statements"]
+    bounds = _bounds(st["period"])
+    stated: dict[str, tuple[int, str]] = {}
+    for position, text in enumerate(st["lines"]):
+        label = _values(position, text)[0]
+        if label in stated:
+            raise VerificationError(f"statements.lines: two lines for unit {label}")
+        stated[label] = (position, text)
+    chains: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    derived: list[tuple[dict[str, Any], int]] = []  # each line and its stated position
+    for index, body in entries:
+        event = json.loads(body, parse_float=_no_float)["event"]
+        if not event["subject"].startswith("unit:"):
+            continue
+        label = event["subject"][5:]
+        chains.setdefault(label, []).append((index, event))
+        if index != scan.last[event["subject"]]:
+            continue
+        line = _line(label, scan.judging + chains.pop(label), st, bounds)
+        if line is None:
+            continue
+        if label not in stated:
+            raise VerificationError(f"unit {label}: its entries derive a line that is not "
+                                    "stated")
+        position, text = stated.pop(label)
+        values = [line["entries"][-1] if c == "last_entry" else line[c] for c in COLUMNS]
+        if jcs(values).decode() != text:
+            difference = _line_difference(position, text, values)
+            raise VerificationError(f"statements differ: {difference}")
+        derived.append((line, position))
+    if stated:
+        raise VerificationError(f"statements.lines: no line derives from the entries for "
+                                f"unit {min(stated)}")
+    derived.sort(key=lambda item: (item[0]["completed_at"], item[0]["label"]))
+    if [position for _, position in derived] != list(range(len(derived))):
+        raise VerificationError("statements.lines are not ordered by (completed_at, label)")
+    return [line for line, _ in derived]
+
+
+def _values(position: int, text: str) -> list[Any]:
+    try:
+        values = json.loads(text, parse_float=_no_float)
+    except ValueError as exc:
+        raise VerificationError(f"statements.lines[{position}] is not JSON: {exc}") from exc
+    if not isinstance(values, list) or len(values) != len(COLUMNS):
+        raise VerificationError(f"statements.lines[{position}] is not an array of "
+                                f"{len(COLUMNS)} values")
+    return values
+
+
+def _line_difference(position: int, text: str, values: list[Any]) -> str:
+    where = f"statements.lines[{position}] ({values[0]})"
+    for column, a, b in zip(COLUMNS, _values(position, text), values, strict=True):
+        if a != b:
+            return _difference(a, b, f"{where}.{column}")
+    return f"{where}: stated {text!r}, not the RFC 8785 text {jcs(values).decode()!r}"
 
 
 def _chain_subjects(doc: dict[str, Any]) -> list[str]:
@@ -275,7 +445,18 @@ def _sum_by(items: list[dict[str, Any]], key: str, value: Any) -> dict[str, int]
 
 def _derive_period(doc: dict[str, Any], pairs: list) -> dict[str, Any]:
     st = doc["statements"]
-    period = st["period"]
+    bounds = _bounds(st["period"])
+    labels = sorted({ev["subject"][5:] for _, ev in pairs if ev["subject"].startswith("unit:")})
+    lines = [line for line in (_line(label, pairs, st, bounds) for label in labels)
+             if line is not None]
+    lines.sort(key=lambda line: (line["completed_at"], line["label"]))
+    return {"plant": doc["origin"], "period": bounds, "categories": st["categories"],
+            "gwp_basis": st["gwp_basis"], "gwp_source": st["gwp_source"], "lines": lines,
+            "totals": _all_totals(lines)}
+
+
+def _bounds(period: dict[str, Any]) -> dict[str, Any]:
+    """Section 3.2's `period`, derived again from its dates and time zone."""
     zone = ZoneInfo(period["time_zone"])
 
     def utc(day: date) -> str:
@@ -283,41 +464,47 @@ def _derive_period(doc: dict[str, Any], pairs: list) -> dict[str, Any]:
             ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
     first, last = date.fromisoformat(period["from"]), date.fromisoformat(period["to"])
-    bounds = {"from": period["from"], "to": period["to"], "time_zone": period["time_zone"],
-              "from_utc": utc(first), "until_utc": utc(last + timedelta(days=1))}
-    labels = sorted({ev["subject"][5:] for _, ev in pairs if ev["subject"].startswith("unit:")})
-    lines = []
-    for label in labels:
-        u = _unit(label, pairs, st["gwp_basis"], st["gwp_source"])
-        done = u["completed"]
-        if done is None or not bounds["from_utc"] <= done["time"] < bounds["until_utc"]:
-            continue
-        if st["categories"] is not None and u["unit"]["category"] not in st["categories"]:
-            continue
-        lines.append({
-            "label": label, "category": u["unit"]["category"],
-            "trade_in_code": u["unit"]["trade_in_code"], "received_at": u["intake"]["time"],
-            "completed_at": done["time"], "gross_g": u["intake"]["gross_g"],
-            "refrigerant": _sum_by(u["refrigerant"]["recovered"], "refrigerant",
-                                   lambda r: r["recovered_g"]),
-            "refrigerant_g": u["refrigerant"]["recovered_g"],
-            "co2e_g": u["refrigerant"]["co2e_g"],
-            "outputs": _sum_by(u["outputs"], "fraction", lambda o: o["mass_g"]),
-            "outputs_g": u["balance"]["outputs_g"],
-            "components": _sum_by(u["components"], "component", lambda c: c["count"] or 1),
-            "status": u["judgement"]["status"], "flags": u["judgement"]["open_flags"],
-            "violations": u["judgement"]["violations"],
-            "reviews": [{k: r[k] for k in ("entry", "flag", "key", "resolution")}
-                        for r in u["judgement"]["reviews"]],
-            "catalogue_entry": u["judgement"]["catalogue"]["entry"],
-            "entries": u["entries"]})
-    lines.sort(key=lambda line: (line["completed_at"], line["label"]))
+    return {"from": period["from"], "to": period["to"], "time_zone": period["time_zone"],
+            "from_utc": utc(first), "until_utc": utc(last + timedelta(days=1))}
+
+
+def _line(label: str, pairs: list, st: dict[str, Any],
+          bounds: dict[str, Any]) -> dict[str, Any] | None:
+    """The unit's v1 line (section 3.2), or None when it is not on one: not completed in the
+    period, of a category not listed, or without an effective intake (e.g. voided)."""
+    chain = [(i, ev) for i, ev in pairs if ev["subject"] == "unit:" + label]
+    if not any(ev["type"] == "unit.received" for _, ev in _effective(chain)[0]):
+        return None
+    u = _unit(label, pairs, st["gwp_basis"], st["gwp_source"])
+    done = u["completed"]
+    if done is None or not bounds["from_utc"] <= done["time"] < bounds["until_utc"]:
+        return None
+    if st["categories"] is not None and u["unit"]["category"] not in st["categories"]:
+        return None
+    return {
+        "label": label, "category": u["unit"]["category"],
+        "trade_in_code": u["unit"]["trade_in_code"], "received_at": u["intake"]["time"],
+        "completed_at": done["time"], "gross_g": u["intake"]["gross_g"],
+        "refrigerant": _sum_by(u["refrigerant"]["recovered"], "refrigerant",
+                               lambda r: r["recovered_g"]),
+        "refrigerant_g": u["refrigerant"]["recovered_g"],
+        "co2e_g": u["refrigerant"]["co2e_g"],
+        "outputs": _sum_by(u["outputs"], "fraction", lambda o: o["mass_g"]),
+        "outputs_g": u["balance"]["outputs_g"],
+        "components": _sum_by(u["components"], "component", lambda c: c["count"] or 1),
+        "status": u["judgement"]["status"], "flags": u["judgement"]["open_flags"],
+        "violations": u["judgement"]["violations"],
+        "reviews": [{k: r[k] for k in ("entry", "flag", "key", "resolution")}
+                    for r in u["judgement"]["reviews"]],
+        "catalogue_entry": u["judgement"]["catalogue"]["entry"],
+        "entries": u["entries"]}
+
+
+def _all_totals(lines: list[dict[str, Any]]) -> dict[str, Any]:
     totals = {"all": _totals(lines)}
     for status in ("creditable", "flagged", "excluded"):
         totals[status] = _totals([ln for ln in lines if ln["status"] == status])
-    return {"plant": doc["origin"], "period": bounds, "categories": st["categories"],
-            "gwp_basis": st["gwp_basis"], "gwp_source": st["gwp_source"], "lines": lines,
-            "totals": totals}
+    return totals
 
 
 def _totals(lines: list[dict[str, Any]]) -> dict[str, Any]:
