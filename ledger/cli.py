@@ -1,4 +1,5 @@
-"""The ledger's commands: init, append, entry, checkpoint, proof, audit, key, rebuild, db.
+"""The ledger's commands: init, append, entry, checkpoint, proof, audit, key, rebuild, db,
+tiles.
 
 Output on stdout is exactly the contract (docs/design.md §8); messages for people go to stderr.
 Exit codes: 0 done, 1 the ledger is not right (audit), 2 the input or request was refused.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 import warnings
 from pathlib import Path
 from typing import IO
@@ -34,6 +36,9 @@ from ledger.projections import RuleError, rebuild
 from ledger.proof import InclusionProof, consistency_text
 from ledger.roles import RoleError, ensure_schema, grant, revisions
 from ledger.store import is_initialised, migrate, open_engine, write_transaction
+from ledger.tiles import TileError
+from ledger.tiles_export import ExportError, export
+from ledger.tiles_log import latest_signed
 
 PROGRESS_FROM = 50_000  # show a progress bar from this many entries on
 
@@ -355,5 +360,40 @@ def db_grant(role: str, password_stdin: bool) -> None:
                f"{len(granted.sequences)} sequence(s); connect the console as it", err=True)
 
 
+@click.group("tiles")
+def tiles_group() -> None:
+    """The log as C2SP tlog-tiles: the static files any tlog-tiles client reads and verifies
+    (docs/tiles.md)."""
+
+
+@tiles_group.command("export")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def tiles_export(folder: Path) -> None:
+    """Write the latest signed checkpoint, its tiles and entry bundles into FOLDER, for a
+    plain web server or an offline copy. Run it again to bring FOLDER up to date: what is
+    already there and right is kept. Prints one JSON line: size, written, kept."""
+    ledger = _instance().ledger()
+    signed = latest_signed(ledger)
+    if signed is None:
+        fail("no checkpoint is signed yet: run `dledger checkpoint` first")
+    shown = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        if done == total or time.monotonic() - shown[0] >= 1:
+            shown[0] = time.monotonic()
+            click.echo(f"tiles: {done:,} of {total:,} tiles and bundles", err=True)
+
+    try:
+        report = export(ledger, folder, signed, progress)
+    except (ExportError, OSError) as exc:
+        fail(f"{exc}; {folder}'s checkpoint was not changed")
+    except (TileError, LedgerError) as exc:  # an entry too large for a bundle, a damaged log
+        fail(f"{exc}; {folder}'s checkpoint was not changed", code=1)
+    click.echo(f"exported the tree of size {report.size:,} to {folder}: {report.written:,} "
+               f"written, {report.kept:,} already there", err=True)
+    click.echo(json.dumps({"size": report.size, "written": report.written,
+                           "kept": report.kept}))
+
+
 COMMANDS = [init, append, entry, checkpoint, proof, audit, key, rebuild_command,
-            catalogue_group, db_group]
+            catalogue_group, db_group, tiles_group]

@@ -18,9 +18,16 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, 
 from ledger.canonical import NotCanonicalizable, canonical_bytes
 from ledger.note import NoteError, Verifier
 from ledger.rules.codes import ABSENT_REASONS, FLAG_CODES, RESOLUTIONS, SOURCES
+from ledger.tiles import MAX_ENTRY
 
 # The console and command line speak as this station; their events carry no station signature.
 PLANT_STATION = "PLANT"
+
+# An entry must fit a tlog-tiles entry bundle (MAX_ENTRY, 65,535 bytes). Its envelope
+# (ledger.log.entry_bytes: index, logged, prev, station_sig, subject_prev) adds at most about
+# 330 bytes to the event's canonical bytes; ENTRY_ENVELOPE leaves room for that.
+ENTRY_ENVELOPE = 1_024
+MAX_EVENT_BYTES = MAX_ENTRY - ENTRY_ENVELOPE
 
 Grams = Annotated[int, Field(strict=True, ge=0, le=10**9)]
 PositiveGrams = Annotated[int, Field(strict=True, gt=0, le=10**9)]
@@ -358,9 +365,16 @@ def parse_event(obj: Any) -> Event:
     except ValidationError as exc:
         raise _data_error(exc) from None
     try:
-        return Event(obj, canonical_bytes(obj))
+        canonical = canonical_bytes(obj)
     except NotCanonicalizable as exc:
         raise EventError(str(exc)) from None
+    if len(canonical) > MAX_EVENT_BYTES:
+        raise EventError(f"the event is {len(canonical):,} bytes of canonical JSON; an event "
+                         f"is at most {MAX_EVENT_BYTES:,}, so that its entry fits the log's "
+                         f"tiles (c2sp.org/tlog-tiles entries: at most {MAX_ENTRY:,} bytes). "
+                         "Make it smaller (a catalogue: fewer or shorter names and notes)",
+                         "data")
+    return Event(obj, canonical)
 
 
 def _check_id(value: Any) -> None:
