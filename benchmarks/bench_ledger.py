@@ -228,6 +228,12 @@ class Events:
         return [Submission(e) for e in self.take(n)]
 
 
+def event_objs(events: Events, n: int) -> list[dict[str, object]]:
+    """The next n events as JSON objects, for a station to sign and post (bench_serve); not
+    a method, so the seeded databases' fingerprint (Events' source) stays as it is."""
+    return [events._obj() for _ in range(n)]
+
+
 @contextlib.contextmanager
 def rules_off() -> Iterator[None]:
     """Benchmark only: appends inside skip judging each event against the rules (the
