@@ -1,5 +1,6 @@
 """The plant's copies of the certificates it issued: `<instance>/certificates/<sha256>.json`
-and `.pdf`, so the console can hand them out again and look one up from its QR code.
+and `.pdf` (and `.entries.gz`, a large period report's entry bundle), so the console can hand
+them out again and look one up from its QR code.
 
 The ledger holds only each certificate's SHA-256 (`certificate.issued`); the document itself
 is kept here. Files are written to a temporary name and renamed, so a reader sees a whole file
@@ -15,6 +16,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from ledger.certificates import bundle
 from ledger.certificates import document as certificate_document
 
 FOLDER = "certificates"
@@ -41,6 +43,17 @@ def json_path(home: Path, sha256: str) -> Path:
 
 def pdf_path(home: Path, sha256: str) -> Path:
     return json_path(home, sha256).with_suffix(".pdf")
+
+
+def bundle_path(home: Path, sha256: str) -> Path:
+    """Where a v2 report's entry bundle is kept when it travels beside the certificate."""
+    return json_path(home, sha256).with_suffix(bundle.SUFFIX)
+
+
+def spool_path(home: Path) -> Path:
+    """A fresh name in the archive for a bundle being built (renamed to `bundle_path` once
+    the certificate's SHA-256 is known)."""
+    return folder(home) / f".building.{os.getpid()}.{secrets.token_hex(4)}{bundle.SUFFIX}"
 
 
 def write_atomically(path: Path, data: bytes) -> None:

@@ -99,6 +99,8 @@ def issue(label: str | None, period: tuple[str, str] | None, lot: str | None,
     if not pdf_out and not json_out:
         fail("give --out FILE.pdf and/or --json FILE")
     render = _renderer(console_url) if pdf_out else None
+    bundle_path = (json_out or pdf_out or Path("report")).with_suffix(".entries.gz")
+    bundle_existed = bundle_path.exists()
     warnings.showwarning = lambda message, *_: click.echo(f"warning: {message}", err=True)
     try:
         instance = Instance.locate()
@@ -114,11 +116,16 @@ def issue(label: str | None, period: tuple[str, str] | None, lot: str | None,
             with _progress("collecting entries") as progress:
                 draft = build.build_period(ledger, period[0], period[1], list(categories) or None,
                                            progress, time_zone=time_zone, gwp_basis=gwp_basis,
-                                           **common)
+                                           bundle_to=bundle_path, **common)
         document = issuing.issue(ledger, draft, signer, operator=operator)
     except (InstanceError, KeyFileError, build.BuildError, issuing.IssueError, EventError,
             LedgerError) as exc:
+        if not bundle_existed:
+            bundle_path.unlink(missing_ok=True)
         fail(str(exc))
+    if bundle_path.exists():
+        click.echo(f"wrote {bundle_path} (the report's entries: hand it out with the report; "
+                   "the verifier reads it from beside the certificate)", err=True)
     digest = sha256(document)
     if json_out:
         _write(json_out, serialise(document))
@@ -194,14 +201,18 @@ def _read(path: Path) -> bytes:
               help="A checkpoint note you saved earlier: exposes a rolled-back or forked log.")
 @click.option("--console", "console_url", metavar="URL",
               help="The plant console, to check revocation and fetch consistency proofs.")
+@click.option("--entries", "entries", type=click.Path(dir_okay=False, path_type=Path),
+              help="A large period report's entry bundle (default: the certificate's name "
+                   "with .entries.gz, if there is one).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def verify(file: Path, vkeys: tuple[str, ...], policy_file: Path | None,
-           trusted_file: Path | None, console_url: str | None, as_json: bool) -> None:
+           trusted_file: Path | None, console_url: str | None, entries: Path | None,
+           as_json: bool) -> None:
     """Verify a certificate (PDF or JSON); exit 0 only when every check that ran passed."""
     from ledger.certificates.verify_command import run
 
     sys.exit(run(file, vkeys, policy_file, trusted_file, console_url, as_json, sys.stdout,
-                 sys.stderr))
+                 sys.stderr, entries))
 
 
 @cert.command()

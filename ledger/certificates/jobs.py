@@ -83,24 +83,31 @@ def issue_and_store(instance: Instance, request: Request, *, ledger: Ledger | No
     signer = instance.signer()
     report = progress or (lambda phase, done, total: None)
     report("collect", 0, 0)
-    if request.kind == "unit" and request.label:
-        draft = build_unit(ledger, request.label, signer=signer, gwp_basis=request.gwp_basis)
-    elif request.kind == "lot" and request.lot:
-        draft = build_lot(ledger, request.lot, signer=signer)
-    elif request.kind == "period" and request.start and request.end:
-        draft = build_period(ledger, request.start, request.end,
-                             list(request.categories) or None,
-                             lambda done, total: report("collect", done, total),
-                             signer=signer, time_zone=request.time_zone,
-                             gwp_basis=request.gwp_basis)
-    else:
-        raise BuildError(f"a {request.kind!r} certificate needs "
-                         + {"unit": "a unit label", "lot": "a lot id",
-                            "period": "start and end dates"}.get(request.kind,
-                                                                 "a kind: unit, period or lot"))
-    report("issue", 0, 1)
-    document = issue(ledger, draft, signer, operator=request.operator)
-    digest = archive.save_json(instance.home, document)
+    spool = archive.spool_path(instance.home)
+    try:
+        if request.kind == "unit" and request.label:
+            draft = build_unit(ledger, request.label, signer=signer, gwp_basis=request.gwp_basis)
+        elif request.kind == "lot" and request.lot:
+            draft = build_lot(ledger, request.lot, signer=signer)
+        elif request.kind == "period" and request.start and request.end:
+            archive.folder(instance.home).mkdir(parents=True, exist_ok=True)
+            draft = build_period(ledger, request.start, request.end,
+                                 list(request.categories) or None,
+                                 lambda done, total: report("collect", done, total),
+                                 signer=signer, time_zone=request.time_zone,
+                                 gwp_basis=request.gwp_basis, bundle_to=spool)
+        else:
+            raise BuildError(f"a {request.kind!r} certificate needs "
+                             + {"unit": "a unit label", "lot": "a lot id",
+                                "period": "start and end dates"}.get(request.kind,
+                                                                     "a kind: unit, period or lot"))
+        report("issue", 0, 1)
+        document = issue(ledger, draft, signer, operator=request.operator)
+        digest = archive.save_json(instance.home, document)
+        if spool.exists():
+            spool.replace(archive.bundle_path(instance.home, digest))
+    finally:
+        spool.unlink(missing_ok=True)  # a bundle of a report that was not issued
     report("issue", 1, 1)
     render_stored(instance.home, digest, request.console_url, request.time_zone,
                   document=document, progress=progress)

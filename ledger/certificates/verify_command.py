@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from ledger.certificates import bundle
 from ledger.certificates.verify import (
     FORMAT_CHECK,
     NOT_VERIFIED,
@@ -23,6 +24,7 @@ from ledger.certificates.verify import (
     verify,
     verify_pdf,
 )
+from ledger.certificates.verify_v2 import Opener
 from ledger.witness.policy import Policy, PolicyError
 
 MARKS = {True: "ok          ", False: "FAILED      ", None: "not checked "}
@@ -44,10 +46,12 @@ def report_lines(report: Report) -> list[str]:
 
 
 def run(file: Path, vkeys: Sequence[str], policy_file: Path | None, trusted_file: Path | None,
-        console_url: str | None, as_json: bool, out: TextIO, err: TextIO) -> int:
-    """Verify `file` (PDF or JSON), print the report on `out`; the exit code."""
+        console_url: str | None, as_json: bool, out: TextIO, err: TextIO,
+        entries: Path | None = None) -> int:
+    """Verify `file` (PDF or JSON), print the report on `out`; the exit code. `entries` is a
+    v2 report's entry bundle (default: FILE's name with .entries.gz, when it exists)."""
     try:
-        report = _report(file, vkeys, policy_file, trusted_file, console_url)
+        report = _report(file, vkeys, policy_file, trusted_file, console_url, entries)
     except Refused as exc:
         print(f"error: {exc}", file=err)
         return 2
@@ -59,7 +63,8 @@ def run(file: Path, vkeys: Sequence[str], policy_file: Path | None, trusted_file
 
 
 def _report(file: Path, vkeys: Sequence[str], policy_file: Path | None,
-            trusted_file: Path | None, console_url: str | None) -> Report:
+            trusted_file: Path | None, console_url: str | None,
+            entries: Path | None) -> Report:
     if not vkeys and policy_file is None:
         raise Refused(NO_TRUST)
     keys = [_text(Path(k)).strip() if Path(k).is_file() else k for k in vkeys]
@@ -72,11 +77,19 @@ def _report(file: Path, vkeys: Sequence[str], policy_file: Path | None,
     trusted = _text(trusted_file) if trusted_file else None
     data = _read(file)
     options = {"vkeys": keys, "policy": policy, "trusted_checkpoint": trusted,
-               "console": console_url}
+               "console": console_url, "entries": _bundle(file, entries)}
     report = verify_pdf(data, **options) if data.startswith(b"%PDF") else verify(data, **options)
     if report.checks and report.checks[0].name == FORMAT_CHECK and not report.checks[0].ok:
         raise Refused(f"{file}: {report.checks[0].detail}")  # not a certificate
     return report
+
+
+def _bundle(file: Path, given: Path | None) -> Opener | None:
+    """What opens the entry bundle: the file given, or the one named like the certificate."""
+    path = given or file.with_suffix(bundle.SUFFIX)
+    if given is not None and not given.is_file():
+        raise Refused(f"cannot read the entry bundle {given}: there is no such file")
+    return (lambda: path.open("rb")) if path.is_file() else None
 
 
 def _read(path: Path) -> bytes:
@@ -110,7 +123,10 @@ def main(argv: Sequence[str] | None = None, prog: str = "dledger-verify.pyz") ->
     parser.add_argument("--console", metavar="URL",
                         help="the plant console, to check revocation and fetch consistency "
                              "proofs")
+    parser.add_argument("--entries", type=Path, metavar="FILE",
+                        help=f"a large period report's entry bundle (default: the "
+                             f"certificate's name with {bundle.SUFFIX}, if there is one)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
     return run(args.file, args.vkeys, args.policy, args.trusted_checkpoint, args.console,
-               args.json, sys.stdout, sys.stderr)
+               args.json, sys.stdout, sys.stderr, args.entries)

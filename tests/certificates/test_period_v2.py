@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from ledger.certificates import build, bundle
+from ledger.certificates import build, bundle, verify_command
 from ledger.certificates.build import build_period
-from ledger.certificates.document import FORMAT_V2, period_lines
+from ledger.certificates.document import FORMAT_V2, period_lines, serialise
 from ledger.certificates.issue import issue
 from ledger.certificates.verify import (
     CHAIN_CHECK,
@@ -123,3 +123,26 @@ def test_a_unit_left_off_the_lines_fails(plant_ledger: Plant) -> None:
     shorter["statements"]["lines"] = shorter["statements"]["lines"][:1]
     problems = failed(verify(shorter, vkeys=[plant_ledger.vkey]))
     assert f"unit {UNIT_B} belongs on the report by its entries" in problems[STATEMENTS_CHECK]
+
+
+def test_the_command_finds_the_bundle_beside_the_certificate(
+        plant_ledger: Plant, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(build, "EMBED_BUNDLE_MAX", 0)
+    document = report_of(plant_ledger, bundle_to=tmp_path / "q3.entries.gz")
+    (tmp_path / "q3.json").write_bytes(serialise(document))
+
+    def run(*extra: Path) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        code = verify_command.run(tmp_path / "q3.json", [plant_ledger.vkey], None, None, None,
+                                  False, out, err, *extra)
+        return code, out.getvalue(), err.getvalue()
+
+    code, out, _ = run()
+    assert code == 0 and out.splitlines()[-1] == "VERIFIED"
+    (tmp_path / "q3.entries.gz").rename(tmp_path / "elsewhere.gz")
+    code, out, _ = run()
+    assert code == 1 and "give it (--entries FILE)" in out
+    code, out, _ = run(tmp_path / "elsewhere.gz")
+    assert code == 0, out
+    code, _, err = run(tmp_path / "missing.gz")
+    assert code == 2 and "there is no such file" in err
