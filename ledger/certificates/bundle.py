@@ -1,7 +1,7 @@
 """Entry bundles: the exact entry bytes a v2 certificate relies on, in index order.
 
 A bundle is the entries one after the other, each as a big-endian uint16 length and then the
-bytes (the encoding of a C2SP tlog-tiles entry bundle), the whole gzip-compressed. The
+bytes (a C2SP tlog-tiles entry bundle, ledger.tiles.encode_bundle), the whole gzip-compressed. The
 certificate names the SHA-256 of the uncompressed bytes; a small report carries its bundle
 inside (base64), a large one travels beside it as a file (`<sha256>.entries.gz`), or its
 entries are read from the plant's tiles. Standard library only: verifiers import this offline.
@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import struct
 from collections.abc import Iterator
 from typing import BinaryIO
 
-MAX_ENTRY = 0xFFFF  # a uint16 length, as in tlog-tiles entry bundles
+from ledger import tiles
+
 SUFFIX = ".entries.gz"
 
 
@@ -33,10 +33,10 @@ class Writer:
         self.count = 0
 
     def add(self, index: int, body: bytes) -> None:
-        if len(body) > MAX_ENTRY:
-            raise BundleError(f"entry {index} is {len(body)} bytes; a bundle holds entries of "
-                              f"at most {MAX_ENTRY} bytes")
-        record = struct.pack(">H", len(body)) + body
+        try:
+            record = tiles.encode_bundle([(index, body)])
+        except tiles.TileError as exc:
+            raise BundleError(str(exc)) from None
         self._gzip.write(record)
         self._hash.update(record)
         self.count += 1
@@ -63,7 +63,7 @@ class Reader:
                 if len(header) < 2:
                     raise BundleError(f"the bundle ends inside the length of entry {position} "
                                       "of the bundle")
-                (length,) = struct.unpack(">H", header)
+                length = int.from_bytes(header, "big")  # as tiles.decode_bundle reads it
                 body = self._gzip.read(length)
                 if len(body) < length:
                     raise BundleError(f"the bundle ends inside entry {position} of the bundle "
