@@ -7,7 +7,10 @@
 Figures (median and min-max over repeated trials, or over samples for per-call latencies):
 
 1. durable single-event appends/s next to a bare SQLite insert+commit loop on the same disk with
-   the same pragmas (WAL, synchronous=FULL, BEGIN IMMEDIATE): the physical limit.
+   the same pragmas (WAL, synchronous=FULL, BEGIN IMMEDIATE): the physical limit (target:
+   ledger >= 80 % of bare); and 1b. eight threads of one process appending single events at
+   once, which share commits (group commit, ledger.log): events/s next to one thread's
+   (target >= 2x).
 2. batched appends (batches of 100 and 1,000), events/s; and 2b. durable single and batched
    appends with rule checking on and off side by side (issue 12's targets: the rules add at
    most 15 % to single and 20 % to batched appends); off is the Projector with judge=False.
@@ -39,6 +42,7 @@ import sqlite3
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -481,6 +485,47 @@ def single_appends(plan: Plan, ledger: Ledger, events: Events,
     return ours, limit
 
 
+def threaded_appends(plan: Plan, ledger: Ledger, prefix: str, threads: int) -> list[float]:
+    """Events/s of `threads` threads each appending single events at once (they share
+    commits), over trials of plan.single_appends events in all."""
+    rates = []
+    each = max(1, plan.single_appends // threads)
+    for trial in range(plan.single_trials):
+        work = [[[sub] for sub in Events(f"{prefix}{threads}-{trial}-{t}").submissions(each)]
+                for t in range(threads)]
+        start = threading.Barrier(threads + 1)
+
+        def run(batches: list[list[Submission]], start: threading.Barrier) -> None:
+            start.wait()
+            for batch in batches:
+                ledger.append(batch)
+
+        workers = [threading.Thread(target=run, args=(w, start)) for w in work]
+        for w in workers:
+            w.start()
+        with no_gc():
+            start.wait()
+            began = time.perf_counter()
+            for w in workers:
+                w.join()
+            rates.append(threads * each / (time.perf_counter() - began))
+    return rates
+
+
+def group_commit_figures(table: Table, plan: Plan, ledger: Ledger, prefix: str,
+                         label: str) -> None:
+    """1b: eight threads against one, alternating trials, on the same ledger."""
+    one, eight = [], []
+    for _ in range(2):
+        one += threaded_appends(plan, ledger, prefix, 1)
+        eight += threaded_appends(plan, ledger, prefix, 8)
+    a = rate_figure(table, f"{label}, 1 thread", plan.single_appends, one)
+    b = rate_figure(table, f"{label}, 8 threads", plan.single_appends, eight,
+                    note="single-event appends; concurrent calls share commits")
+    table.add(f"{label}, 8 threads / 1 thread", "", f"{b / a:.2f}x",
+              note=f"target >= 2x: {verdict(b / a >= 2)}")
+
+
 def batched_appends(plan: Plan, ledger: Ledger, events: Events, size: int) -> list[float]:
     rates = []
     per_trial = plan.batch_events[size]
@@ -725,6 +770,8 @@ def pg_figures(table: Table, plan: Plan, url: str) -> None:
                             f"bigint key + {BLOB_BYTES}-byte bytea")
             table.add("PG single appends, ledger / bare", "", f"{a / b:.0%}",
                       note=f"target >= 80%: {verdict(a / b >= 0.8)}")
+            log("PostgreSQL: group commit, 8 threads against 1")
+            group_commit_figures(table, plan, ledger, "PGT", "PG group commit")
             for size in plan.batch_events:
                 log(f"PostgreSQL: batched appends of {size:,}")
                 rates = batched_appends(plan, ledger, events, size)
@@ -815,6 +862,10 @@ def run(plan: Plan, args: argparse.Namespace, work: Path, table: Table) -> None:
                            "WAL, synchronous=FULL, BEGIN IMMEDIATE")
     table.add("single appends, ledger / bare SQLite", "", f"{a / b:.0%}",
               note=f"target >= 80%: {verdict(a / b >= 0.8)}")
+    log("group commit: 8 threads against 1")
+    table.section("1b. group commit: threads of one process appending single events at once; "
+                  f"{2 * plan.single_trials} trials each, alternating")
+    group_commit_figures(table, plan, ledger, "GT", "group commit")
 
     # 2. batched appends
     table.section(f"2. durable batched appends; {plan.batch_trials} trials")

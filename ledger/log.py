@@ -22,6 +22,7 @@ under the lock.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
@@ -139,14 +140,27 @@ def entry_bytes(index: int, prev: bytes, subject_prev: int | None, logged: str,
 
 
 def station_signature_ok(public_key_b64: str, signature_b64: str, message: bytes) -> bool:
-    key, signature = decode_base64(public_key_b64), decode_base64(signature_b64)
+    key, signature = _public_key(public_key_b64), decode_base64(signature_b64)
     if key is None or signature is None:
         return False
     try:
-        Ed25519PublicKey.from_public_bytes(key).verify(signature, message)
+        key.verify(signature, message)
     except (InvalidSignature, ValueError):
         return False
     return True
+
+
+@functools.lru_cache(maxsize=4096)
+def _public_key(public_key_b64: str) -> Ed25519PublicKey | None:
+    """A station's key, loaded once per process: a pure function of its base64 text (the
+    few stations a plant has sign every event; loading costs as much as the hash)."""
+    raw = decode_base64(public_key_b64)
+    if raw is None:
+        return None
+    try:
+        return Ed25519PublicKey.from_public_bytes(raw)
+    except ValueError:
+        return None
 
 
 class Ledger:
