@@ -9,6 +9,7 @@ level 8*L (`Ledger.node_hashes`), a bundle the entries of its level-0 tile.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import closing
 
 from ledger.log import Ledger, LedgerError, SignedCheckpoint
 from ledger.tiles import ENTRIES, HEIGHT, WIDTH, Tile, encode_bundle
@@ -33,7 +34,8 @@ def bundle_bytes(ledger: Ledger, tile: Tile) -> bytes:
     """An entry bundle's bytes; TileError naming the entry if one is too large for it."""
     if tile.level != ENTRIES:
         raise ValueError(f"{tile.path} is not an entry bundle: use tile_bytes")
-    return encode_bundle(_entries(ledger, tile.start, tile.end))
+    with closing(_entries(ledger, tile.start, tile.end)) as entries:
+        return encode_bundle(entries)
 
 
 def bundles(ledger: Ledger, start_tile: int, end_tile: int, size: int
@@ -41,23 +43,24 @@ def bundles(ledger: Ledger, start_tile: int, end_tile: int, size: int
     """The full entry bundles [start_tile, end_tile) of a tree of `size` and its partial one if
     in range, from one stream of the entries: an export reads millions this way."""
     end = min(end_tile * WIDTH, size)
-    stream = _entries(ledger, start_tile * WIDTH, end)
-    n = start_tile
-    while n * WIDTH < end:
-        width = min(WIDTH, end - n * WIDTH)
-        chunk = [next(stream) for _ in range(width)]
-        yield Tile(ENTRIES, n, width), encode_bundle(chunk)
-        n += 1
+    with closing(_entries(ledger, start_tile * WIDTH, end)) as stream:
+        n = start_tile
+        while n * WIDTH < end:
+            width = min(WIDTH, end - n * WIDTH)
+            chunk = [next(stream) for _ in range(width)]
+            yield Tile(ENTRIES, n, width), encode_bundle(chunk)
+            n += 1
 
 
 def _entries(ledger: Ledger, start: int, end: int) -> Iterator[tuple[int, bytes]]:
     expected = start
-    for index, _subject, body in ledger.entries_between(start, end):
-        if index != expected:
-            raise LedgerError(f"entry {expected} is not stored: the log is damaged (run "
-                              "`dledger audit`)")
-        expected += 1
-        yield index, body
+    with closing(ledger.entries_between(start, end)) as rows:
+        for index, _subject, body in rows:
+            if index != expected:
+                raise LedgerError(f"entry {expected} is not stored: the log is damaged (run "
+                                  "`dledger audit`)")
+            expected += 1
+            yield index, body
     if expected != end:
         raise LedgerError(f"entries {expected} to {end - 1} are not stored: the log is smaller "
                           "than the tile, or damaged (run `dledger audit`)")

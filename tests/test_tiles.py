@@ -15,13 +15,14 @@ from pathlib import Path
 import pytest
 import spec_verifier as spec
 from click.testing import CliRunner
-from factories import SigningStation, event_obj, plant
+from factories import SigningStation, event_obj
+from tiles_helpers import grow, refusal, refusal_params, spec_entries, spec_path, spec_tiles
 
 from dledger.cli import main
 from ledger import events
 from ledger.checkpoint import Checkpoint
 from ledger.events import EventError, parse_event
-from ledger.log import Ledger, entry_bytes
+from ledger.log import entry_bytes
 from ledger.note import new_signer
 from ledger.tiles import (
     ENTRIES,
@@ -43,51 +44,6 @@ from ledger.tiles_log import latest_signed
 from tests.web.conftest import make_instance
 
 ORIGIN = "ledger.test-plant.example/TILES"
-
-
-# -- a builder and a reader from the spec alone -----------------------------------------------
-
-def spec_path(level: str, n: int, width: int) -> str:
-    digits = str(n).zfill(-(-len(str(n)) // 3) * 3)
-    groups = [digits[i:i + 3] for i in range(0, len(digits), 3)]
-    index = "/".join([*("x" + g for g in groups[:-1]), groups[-1]])
-    return f"tile/{level}/{index}" + ("" if width == 256 else f".p/{width}")
-
-
-def spec_tiles(entries: list[bytes]) -> dict[str, bytes]:
-    """Every tile and bundle of the tree over `entries`: tile n at level l holds
-    MTH(D[(n*256+i)*256**l : (n*256+i+1)*256**l]), i < width; those are perfect subtrees, so
-    row 8*l of the tree of perfect subtrees."""
-    rows = [[spec.leaf_hash(e) for e in entries]]
-    while len(rows[-1]) > 1:
-        row = rows[-1]
-        rows.append([spec.node_hash(row[i], row[i + 1]) for i in range(0, len(row) - 1, 2)])
-    files: dict[str, bytes] = {}
-    level = 0
-    while 8 * level < len(rows) and rows[8 * level]:
-        row = rows[8 * level]
-        for n in range(0, len(row), 256):
-            files[spec_path(str(level), n // 256, len(row[n:n + 256]))] = b"".join(row[n:n + 256])
-        level += 1
-    for n in range(0, len(entries), 256):
-        chunk = entries[n:n + 256]
-        files[spec_path("entries", n // 256, len(chunk))] = b"".join(
-            len(e).to_bytes(2, "big") + e for e in chunk)
-    return files
-
-
-def spec_entries(files: dict[str, bytes], size: int, root: bytes) -> list[bytes]:
-    """A second reader: every bundle of the tree, the entries' root recomputed naively."""
-    entries: list[bytes] = []
-    for n in range(0, size, 256):
-        data, at = files[spec_path("entries", n // 256, min(256, size - n))], 0
-        while at < len(data):
-            length = int.from_bytes(data[at:at + 2], "big")
-            entries.append(data[at + 2:at + 2 + length])
-            at += 2 + length
-    if spec.root_from_leaves([spec.leaf_hash(e) for e in entries]) != root:
-        raise ValueError("the entries do not make the checkpoint's root")
-    return entries
 
 
 class MemorySource:
@@ -250,14 +206,6 @@ def test_malformed_tiles_and_bundles_are_refused(big, change):
 
 # -- the tiles of a real ledger, both databases -----------------------------------------------
 
-def grow(ledger: Ledger, count: int) -> None:
-    subs = [plant("scale.calibrated", f"scale:T{i % 5}",
-                  {"reference_g": 1000 + i, "reading_g": 1000 + i, "tolerance_g": 1,
-                   "passed": True}) for i in range(count)]
-    for i in range(0, count, 500):
-        ledger.append(subs[i:i + 500])
-
-
 def files_in(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes()
             for p in folder.rglob("*") if p.is_file()}
@@ -339,19 +287,6 @@ def test_an_event_too_large_for_a_bundle_is_refused_when_parsed():
     assert refused.value.field == "data" and "at most 64,511" in str(refused.value)
     assert "tlog-tiles" in str(refused.value)
     parse_event(big_catalogue_event(60_000))
-
-
-def refusal_params(size: int) -> dict[str, str]:
-    """attempt.refused params of about `size` bytes (keys are a-z, values up to 500)."""
-    keys = (a + b + c for a in "abcdefghij" for b in "abcdefghij" for c in "abcdefghij")
-    return {next(keys): "y" * 480 for _ in range(size // 488)}
-
-
-def refusal(station: SigningStation, size: int) -> dict:
-    return event_obj("attempt.refused", f"station:{station.name}",
-                     {"rule": "duplicate_label", "attempted": "unit.received",
-                      "about": "unit:A-1", "params": refusal_params(size)},
-                     station=station.name)
 
 
 def test_the_largest_event_makes_an_entry_a_bundle_holds():

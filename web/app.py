@@ -32,6 +32,7 @@ from web import (
     lots,
     nav,
     stations,
+    tiles,
     units,
 )
 from web.certificates import verify as verify_page
@@ -77,6 +78,7 @@ def create_app(instance: Instance | None = None, config: dict[str, Any] | None =
     # The JSON API is authenticated by station signatures or a session role, not a form token.
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(tiles.bp)  # the log as c2sp.org/tlog-tiles, under /tlog/
 
     if unmarked := access.unmarked_endpoints(app):
         raise RuntimeError(f"routes without @roles_required(...) or @public: {unmarked}")
