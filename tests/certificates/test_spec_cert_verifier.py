@@ -4,16 +4,21 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import json
+import random
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from factories import plant
 from spec_cert_verifier import DERIVE, verify_certificate
-from spec_verifier import VerificationError
+from spec_entry_bundle import multileaf_root
+from spec_verifier import VerificationError, leaf_hash, root_from_leaves
 
+from ledger.certificates import build
 from ledger.certificates import document as doc_format
 from ledger.certificates.build import build_lot, build_period, build_unit
 from ledger.certificates.document import period_lines
@@ -168,3 +173,153 @@ def test_both_verifiers_name_the_same_broken_rules() -> None:
     assert rules == ["weight_out_of_range", "depollution_first", "after_outputs",
                      "unknown_fraction", "steps_missing"]
     assert DERIVE["period"]({"statements": st, "origin": "P"}, pairs) == st
+
+
+# -- format v2 (docs/certificates.md section 5) ----------------------------------------------
+
+def _rebundle(d: dict[str, Any], change: Callable[[bytes], bytes]) -> None:
+    bundle = gzip.decompress(base64.b64decode(d["entries"]["bundle"]))
+    d["entries"]["bundle"] = base64.b64encode(gzip.compress(change(bundle))).decode()
+
+
+def _bundle_entry(d: dict[str, Any]) -> None:
+    """One byte of the first unit's intake entry (same length: the bundle still parses)."""
+    _rebundle(d, lambda b: b.replace(b'"gross_g":45210', b'"gross_g":45211', 1))
+
+
+def _line_figure(d: dict[str, Any]) -> None:
+    d["statements"]["lines"][0] = d["statements"]["lines"][0].replace(",45210,", ",45211,", 1)
+
+
+def _line_dropped(d: dict[str, Any]) -> None:
+    d["statements"]["lines"].pop()
+
+
+def _lines_swapped(d: dict[str, Any]) -> None:
+    lines = d["statements"]["lines"]
+    lines[0], lines[1] = lines[1], lines[0]
+
+
+def _total(d: dict[str, Any]) -> None:
+    d["statements"]["totals"]["creditable"]["co2e_g"] += 1
+
+
+def _proof_hash(d: dict[str, Any]) -> None:
+    d["entries"]["proof"].pop()
+
+
+def _count(d: dict[str, Any]) -> None:
+    d["entries"]["count"] -= 1
+
+
+TAMPERING_V2: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
+    "entry byte in the bundle": (_bundle_entry, "altered: the prev of entry"),
+    "line figure": (_line_figure, "statements.lines[0] (CN3301-2026-0000001).gross_g: stated "
+                                  "45211, derived 45210"),
+    "line dropped": (_line_dropped, "derive a line that is not stated"),
+    "lines swapped": (_lines_swapped, "not ordered by (completed_at, label)"),
+    "total": (_total, "statements.totals.creditable.co2e_g"),
+    "proof hash dropped": (_proof_hash, "too few hashes"),
+    "count": (_count, "the runs hold"),
+    "not issued": (_draft, "not issued"),
+}
+
+
+@pytest.fixture(scope="module")
+def v2_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, str]:
+    """One issued v2 period report of the flagged plant, and the plant's key."""
+    p = flagged(make_plant(sqlite_ledger(tmp_path_factory.mktemp("v2") / "ledger.db")))
+    data = doc_format.serialise(issued(p, "period"))
+    p.ledger.engine.dispose()
+    return data, p.vkey
+
+
+@pytest.mark.parametrize("case", list(TAMPERING_V2))
+def test_tampered_v2_reports_fail_the_independent_verifier(v2_report: tuple[bytes, str],
+                                                           case: str) -> None:
+    data, vkey = v2_report
+    assert verify_certificate(data, [vkey])
+    document = json.loads(data)
+    assert document["format"] == "dledger-certificate/v2"
+    change, words = TAMPERING_V2[case]
+    change(document)
+    with pytest.raises(VerificationError) as failure:
+        verify_certificate(json.dumps(document).encode(), [vkey])
+    assert words in str(failure.value)
+
+
+def test_a_v2_report_with_its_bundle_beside_it(plant_ledger: Plant, tmp_path: Path) -> None:
+    p = flagged(plant_ledger)
+    file = tmp_path / "report.entries.gz"
+    with mock.patch.object(build, "EMBED_BUNDLE_MAX", 0):
+        draft = build_period(p.ledger, "2026-11-21", "2026-11-21", signer=p.signer,
+                             bundle_to=file)
+    data = doc_format.serialise(issue(p.ledger, draft, p.signer))
+    assert verify_certificate(data, [p.vkey], lambda: file.open("rb"))
+    with pytest.raises(VerificationError, match="travels beside the certificate"):
+        verify_certificate(data, [p.vkey])
+    file.write_bytes(file.read_bytes()[:-9])  # the gzip trailer cut off
+    with pytest.raises(VerificationError, match="not gzip"):
+        verify_certificate(data, [p.vkey], lambda: file.open("rb"))
+
+
+def test_a_v2_report_issued_on_postgresql(pg_plant: Plant) -> None:
+    p = credited(flagged(pg_plant))
+    document = issued(p, "period")
+    assert verify_certificate(doc_format.serialise(document), [p.vkey]) == \
+        doc_format.sha256(document)
+
+
+def _docs_proof(leaves: list[bytes], held: set[int], lo: int, hi: int) -> list[bytes]:
+    """docs/certificates.md section 5.2's PROOF(lo, hi), as written there."""
+    inside = [i for i in range(lo, hi) if i in held]
+    if len(inside) == hi - lo:
+        return []
+    if not inside:
+        return [root_from_leaves(leaves[lo:hi])]
+    k = 1 << ((hi - lo - 1).bit_length() - 1)
+    return _docs_proof(leaves, held, lo, lo + k) + _docs_proof(leaves, held, lo + k, hi)
+
+
+def _runs(held: set[int]) -> list[tuple[int, int]]:
+    runs: list[tuple[int, int]] = []
+    for i in sorted(held):
+        if runs and runs[-1][1] == i:
+            runs[-1] = (runs[-1][0], i + 1)
+        else:
+            runs.append((i, i + 1))
+    return runs
+
+
+def test_the_multi_leaf_proof_as_the_docs_define_it() -> None:
+    """Any set of leaves of any tree: the root folds from its leaves and the docs' PROOF, and
+    a hash too many or too few does not verify."""
+    rng = random.Random(14)
+    for size in (1, 2, 3, 7, 8, 9, 33, 100):
+        leaves = [leaf_hash(str(i).encode()) for i in range(size)]
+        for _ in range(12):
+            held = {i for i in range(size) if rng.random() < rng.choice((0.1, 0.5, 0.9))}
+            held = held or {rng.randrange(size)}
+            runs = _runs(held)
+            proof = _docs_proof(leaves, held, 0, size)
+            mine = iter(leaves[i] for i in sorted(held))
+            assert multileaf_root(size, runs, mine, proof) == root_from_leaves(leaves)
+            for wrong in (proof[:-1], [*proof, leaves[0]]):
+                if wrong != proof:
+                    with pytest.raises(VerificationError, match="hashes"):
+                        multileaf_root(size, runs, iter(leaves[i] for i in sorted(held)), wrong)
+
+
+def test_a_unit_whose_intake_was_voided_is_on_no_line() -> None:
+    """Section 5.1: a report may carry the chain of a unit its entries put outside it."""
+    label = "unit:VOID"
+    pairs = [(0, ev("unit.received", label, {"category": "fridge", "gross_g": 45_000,
+                                             "scale": "SC-1", "source": "trade_in"})),
+             (1, ev("unit.completed", label, {})),
+             (2, ev("correction", label, {"corrects": 0, "reason": "not ours",
+                                          "approved_by": "M-0001", "void": True})),
+             PUBLISHED]
+    derived = DERIVE["period"]({"origin": "P", "statements": {
+        "period": {"from": "2026-11-21", "to": "2026-11-21", "time_zone": "Asia/Shanghai"},
+        "categories": None, "gwp_basis": "AR4", "gwp_source": "S"}}, pairs)
+    assert derived["lines"] == [] and derived["totals"]["all"]["units"] == 0
