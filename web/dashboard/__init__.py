@@ -1,7 +1,8 @@
 """The managers' dashboard: throughput, work in progress, cycle times, refrigerant recovered
 (kg and CO2e), outputs by fraction, yield coefficients, mass balance, the ledger's flags and
 the stations' refused attempts, for
-today, this shift, this week or chosen dates, in the plant's time zone.
+today, this shift, this week or chosen dates, in the plant's time zone; and, as of now, the
+last size a witness cosigned and a witness that fell behind (witnesses.py).
 
 Every figure is an SQL aggregate over an indexed range of the read models (web/dashboard/
 queries.py), so the page stays fast with years of data; every table exports to CSV and XLSX
@@ -24,7 +25,7 @@ from flask_babel import lazy_gettext
 
 from web.access import roles_required
 from web.context import console, engine
-from web.dashboard import export, names, queries, ranges, report, settings
+from web.dashboard import export, names, queries, ranges, report, settings, witnesses
 from web.dashboard.chart import Bar, bars_svg
 from web.formatting import localtime
 from web.names import catalogue_in_force
@@ -122,6 +123,7 @@ def index() -> ResponseReturnValue:
             conn.execution_options(isolation_level="REPEATABLE READ")
         figures = queries.collect(conn, span, alert_rows=None if fmt else queries.ALERT_ROWS)
     built = report.build(figures, span, catalogue_in_force(), info.gwp, moment)
+    witnessing = witnesses.add_to(built, moment)
     if fmt is not None:
         return _export(built["tables"][request.args["table"]], span, fmt, info.timezone.key)
     if span.kind == "custom":
@@ -134,7 +136,7 @@ def index() -> ResponseReturnValue:
                            describe=describe(span), links=links, now=moment, live=live,
                            poll_url=url_for("dashboard.index", **span.query()),
                            shift_name=names.shift, display=report.display, fmt=report.fmt,
-                           alert_limit=queries.ALERT_ROWS)
+                           alert_limit=queries.ALERT_ROWS, witnessing=witnessing)
 
 
 def _export(table: report.Table, span: ranges.Range, fmt: str, zone: str) -> Response:

@@ -1,4 +1,5 @@
-"""The ledger itself: signed checkpoints, audit status and runs, consistency proofs.
+"""The ledger itself: signed checkpoints with their witnesses' cosignatures, the witnesses and
+the checkpoint publisher's state (witnessing.py), audit status and runs, consistency proofs.
 
 Running an audit: the audit reads every entry, which can take minutes on a big ledger, so a
 request starts it in a background thread of the worker process that received it, and the
@@ -30,6 +31,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -55,8 +57,10 @@ from ledger.keys import KeyFileError
 from ledger.log import LedgerError
 from ledger.note import NoteError, Verifier, open_note
 from ledger.proof import consistency_text
+from ledger.witness.plant import cosignatures_at
 from web.access import current_role, roles_required
 from web.context import console, engine, ledger
+from web.integrity.witnessing import witness_view
 from web.nav import add_nav
 from web.paging import whole_number
 
@@ -182,8 +186,13 @@ def _checkpoints(limit: int | None = SHOWN_CHECKPOINTS) -> tuple[list[dict[str, 
     with engine().connect() as conn:
         rows = conn.execute(text(query + (f" LIMIT {int(limit)}" if limit else ""))).all()
         count = conn.execute(text("SELECT COUNT(*) FROM ledger_checkpoints")).scalar_one()
+    cosigned: dict[tuple[int, str], list[dict[str, Any]]] = {}
+    for c in cosignatures_at(ledger(), sorted({size for size, *_ in rows})):
+        cosigned.setdefault((c.size, c.key_id), []).append(
+            {"witness": c.witness, "at": datetime.fromtimestamp(c.timestamp, UTC)})
     return [{"size": size, "key_id": key_id, "key": names.get(key_id, "unknown"),
-             "root": base64.b64encode(bytes(root)).decode(), "signed_at": signed_at}
+             "root": base64.b64encode(bytes(root)).decode(), "signed_at": signed_at,
+             "cosignatures": cosigned.get((size, key_id), [])}
             for size, key_id, root, signed_at in rows], count
 
 
@@ -201,7 +210,7 @@ def index() -> ResponseReturnValue:
     return render_template("integrity/index.html", checkpoints=checkpoints, count=count,
                            size=ledger().size(), current=current, retired=retired,
                            status=read_status(console().instance.home), role=current_role(),
-                           sizes=_sizes())
+                           sizes=_sizes(), witnessing=witness_view(datetime.now(UTC)))
 
 
 @bp.route("/checkpoint", methods=["POST"])
