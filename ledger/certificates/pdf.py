@@ -1,21 +1,25 @@
 """The certificate as a PDF people read: PDF/A-3b (as WeasyPrint writes it), zh-CN and English
-side by side in Noto Sans CJK SC, the certificate JSON attached as `certificate.json`
-(AFRelationship Data), a QR code opening the verify page, entry indexes and leaf hashes in
-small print, "page X of Y" on every page, times in the plant's time zone, masses in kg.
+side by side in Noto Sans CJK SC (ledger.certificates.fonts), the certificate JSON attached as
+`certificate.json` (AFRelationship Data), a QR code opening the verify page, entry indexes and
+leaf hashes in small print, "page X of Y" on every page, times in the plant's time zone,
+masses in kg, codes in words (ledger.certificates.words).
 
 The PDF only *shows*; what is proven is the attached JSON (the verifier reads that). So the
 page is laid out from the statements, and the evidence section names the entries, their
 leaf hashes and the checkpoint they are proven against.
 
-Long period reports: WeasyPrint's layout of one long table grows faster than linearly with
-its length. So the lines of a period report are laid out in page-sized tables,
-`LINES_PER_PAGE` lines each (a line never wraps, so a page always holds exactly that many),
-in separate WeasyPrint documents of `PAGES_PER_CHUNK` pages whose pages are then joined into
-one PDF: time grows linearly, and each chunk done is reported to `progress(lines done, lines
-in all)`. The page count is known before the lines are laid out, which is what puts "page X
-of Y" on every page. The laid-out pages stay in memory until the PDF is written, so memory
-grows with the report (figures in benchmarks/bench_certificate_pdf.py); that is one reason
-the console renders big reports in a process of their own (ledger.certificates.jobs).
+Period reports print their summary (totals by status, category and fraction; the units
+flagged or excluded; the catalogues that judged them; the checkpoint). Their lines, read only
+through `document.period_lines`, are printed after it when there are at most
+`PRINTED_LINES_MAX`: in page-sized tables of `LINES_PER_PAGE` lines (a line never wraps, so
+the page count is known before layout, which puts "page X of Y" on every page), laid out
+`PAGES_PER_CHUNK` pages at a time (WeasyPrint's layout of one long table grows faster than
+linearly), each chunk reported to `progress(lines done, lines in all)`. A longer report is
+not printed line by line: its lines are written as they stream by to `lines.csv`
+(ledger.certificates.lines_csv), attached beside certificate.json, and its first page says
+so. Its pages are then the summary alone, and the attachments are compressed a block at a
+time, so what rendering holds besides the document is the few summary pages and the
+compressed attachments (figures in benchmarks/bench_certificate_pdf.py).
 """
 
 from __future__ import annotations
@@ -23,11 +27,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import tempfile
 import threading
+import zlib
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from functools import cache, partial
+from itertools import islice
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -35,17 +44,21 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import segno
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from ledger import catalogue
 from ledger.certificates import document as certificate_document
-from ledger.certificates import fonts
+from ledger.certificates import fonts, lines_csv
+from ledger.certificates.words import Words, kg
 from ledger.checkpoint import Checkpoint
 from ledger.note import split as split_note
-from ledger.rules.codes import RESOLUTION_NAMES, STATUS_NAMES, STATUSES
-from ledger.rules.reasons import FLAGS, REFUSALS
+from ledger.rules.codes import STATUSES
 
-Progress = Callable[[int, int], None]  # (lines laid out, lines in all)
+Progress = Callable[[int, int], None]  # (lines laid out or written, lines in all)
 ATTACHMENT = "certificate.json"
+LINES_ATTACHMENT = "lines.csv"
 VARIANT = "pdf/a-3b"
+PRINTED_LINES_MAX = 1_000  # a longer period report carries its lines as lines.csv
+QUESTIONED_PRINTED_MAX = 50  # flagged and excluded units listed when the lines are attached
+PROGRESS_EVERY = 1_000  # lines written to lines.csv between progress reports
+COMPRESSION = 6  # zlib level of the attachments (WeasyPrint's 9 is three times slower)
 LINES_PER_PAGE = 28
 PAGES_PER_CHUNK = 20
 FRONT_PAGES_GUESS = 2  # a period report's summary: totals by category and by fraction
@@ -54,81 +67,211 @@ TITLES = {"unit": ("废弃电器电子产品拆解证明", "Unit dismantling cer
           "lot": ("批次转移清单", "Lot shipment manifest")}
 
 
-def _both(names: dict[str, dict[str, str]], code: str) -> str:
-    """A code's name as the bilingual PDF prints it: Chinese, then English."""
-    return f"{names[code]['zh-CN']} {names[code]['en']}"
-
-
 class RenderError(ValueError):
     """The document cannot be rendered; the message names what is wrong with it."""
 
 
 def render(document: dict[str, Any], *, verify_url: str, timezone: str = "Asia/Shanghai",
-           progress: Progress | None = None, attachment: Path | None = None) -> bytes:
+           progress: Progress | None = None, attachment: Path | None = None,
+           sha256: str | None = None) -> bytes:
     """The PDF of an issued (or not yet issued) certificate.
 
     `verify_url` is what the QR code opens (e.g. `<console>/verify/<sha256>`, see
     `verify_url_for`). `attachment`, if given, is a file holding the document's JSON exactly
     (a large period report need not be serialised twice); otherwise the document is
-    serialised here.
+    serialised here. `sha256`, if given, is the document's (a large report need not be
+    hashed again to print it).
     """
-    from weasyprint import HTML, Attachment
-
     certificate_document.check_shape(document)
     zone = _zone(timezone)
-    context = _context(document, verify_url, zone)
+    context = _context(document, verify_url, zone, sha256)
+    with tempfile.TemporaryDirectory(prefix="dledger-pdf-") as folder:
+        attached = [Attached(ATTACHMENT, "application/json",
+                             f"dledger certificate (JSON), SHA-256 {context['sha256']}",
+                             attachment, None if attachment else partial(
+                                 certificate_document.serialise, document))]
+        if document["kind"] != "period":
+            documents = [_front(context, None)]
+        elif context["line_count"] > PRINTED_LINES_MAX:
+            lines_file = Path(folder) / LINES_ATTACHMENT
+            context.update(_summary(document["statements"], Words(zone), zone.key,
+                                    lines_file, progress))
+            attached.append(Attached(LINES_ATTACHMENT, "text/csv", LINES_DESCRIPTION,
+                                     lines_file, None))
+            documents = [_front(context, None)]
+        else:
+            context.update(_summary(document["statements"], Words(zone), zone.key, None, None))
+            documents = _printed_lines(context, document["statements"], progress)
+        return _write(documents, attached, _moment(document["issued_at"]))
+
+
+LINES_DESCRIPTION = ("the report's lines, one row per unit (CSV, UTF-8 with BOM, headers in "
+                     "Chinese and English)")
+
+
+@dataclass(frozen=True)
+class Attached:
+    """A file the PDF carries (AFRelationship Data): from `path`, or made by `make`."""
+
+    name: str
+    mime: str
+    description: str
+    path: Path | None
+    make: Callable[[], bytes] | None
+
+    def compressed(self) -> tuple[bytes, int, str]:
+        """(FlateDecode stream, size, MD5 hex: the PDF's CheckSum, not a security hash), read
+        from the file a block at a time."""
+        packer, digest, size = zlib.compressobj(COMPRESSION), hashlib.md5(usedforsecurity=False), 0
+        parts = []
+        with ExitStack() as stack:
+            blocks: Iterable[bytes]
+            if self.path is not None:
+                blocks = iter(partial(stack.enter_context(self.path.open("rb")).read, 1 << 20),
+                              b"")
+            else:
+                assert self.make is not None
+                blocks = (self.make(),)
+            for block in blocks:
+                digest.update(block)
+                size += len(block)
+                parts.append(packer.compress(block))
+        parts.append(packer.flush())
+        return b"".join(parts), size, digest.hexdigest()
+
+
+def _front(context: dict[str, Any], total: int | None) -> Any:
+    """The certificate's own pages (all of them but a printed report's lines), laid out;
+    `total` is the number of pages in all, when more pages follow."""
+    from weasyprint import HTML
+
     font_config, font_css = _fonts()
-    environment = _environment(zone)
-    lines = document["statements"].get("lines", []) if document["kind"] == "period" else []
-    line_pages = -(-len(lines) // LINES_PER_PAGE)
+    of = "counter(pages)" if total is None else f'"{total}"'
+    html = _environment(context["timezone"]).get_template(f"{context['kind']}.html").render(
+        **context, page_numbers=_page_numbers("counter(page)", of))
+    return HTML(string=html).render(font_config=font_config,
+                                    stylesheets=[font_css, _stylesheet("certificate.css")])
 
-    def front(total: int | None) -> Any:
-        of = "counter(pages)" if total is None else f'"{total}"'
-        html = environment.get_template(f"{document['kind']}.html").render(
-            **context, page_numbers=_page_numbers("counter(page)", of))
-        return HTML(string=html).render(font_config=font_config,
-                                        stylesheets=[font_css,
-                                                     _stylesheet("certificate.css")])
 
+def _printed_lines(context: dict[str, Any], statements: dict[str, Any],
+                   progress: Progress | None) -> list[Any]:
+    """The front pages and the pages of a report's lines, `LINES_PER_PAGE` a page, laid out
+    `PAGES_PER_CHUNK` pages at a time."""
+    from weasyprint import HTML
+
+    count = context["line_count"]
     if progress:
-        progress(0, len(lines))
-    if line_pages:
-        # The front pages' footers say "of Y" before the front is laid out: guess its length
-        # (margin boxes do not change the layout) and lay it out again only if it was wrong.
-        documents = [front(FRONT_PAGES_GUESS + line_pages)]
-        if len(documents[0].pages) != FRONT_PAGES_GUESS:
-            documents[0] = front(len(documents[0].pages) + line_pages)
-        total = len(documents[0].pages) + line_pages
-        first_page = len(documents[0].pages) + 1
-        template = environment.get_template("lines.html")
-        for start in range(0, len(lines), LINES_PER_PAGE * PAGES_PER_CHUNK):
-            chunk = lines[start:start + LINES_PER_PAGE * PAGES_PER_CHUNK]
-            pages = [{"number": first_page + (start + offset) // LINES_PER_PAGE,
-                      "first": start + offset + 1,
-                      "lines": chunk[offset:offset + LINES_PER_PAGE]}
-                     for offset in range(0, len(chunk), LINES_PER_PAGE)]
-            html = template.render(**context, pages=pages,
-                                   page_numbers=_page_numbers("string(pageno)", f'"{total}"'))
-            documents.append(HTML(string=html).render(
-                font_config=font_config, stylesheets=[font_css, _stylesheet("lines.css")]))
-            if progress:
-                progress(start + len(chunk), len(lines))
-    else:
-        documents = [front(None)]
-    if attachment is not None:
-        source = {"filename": str(attachment)}
-    else:
-        source = {"string": certificate_document.serialise(document)}
-    issued = _moment(document["issued_at"])
-    attached = Attachment(**source, name=ATTACHMENT, relationship="Data", created=issued,
-                          modified=issued, description="dledger certificate (JSON), "
-                          f"SHA-256 {context['sha256']}")
+        progress(0, count)
+    line_pages = -(-count // LINES_PER_PAGE)
+    if not line_pages:
+        return [_front(context, None)]
+    # The front pages' footers say "of Y" before the front is laid out: guess its length
+    # (margin boxes do not change the layout) and lay it out again only if it was wrong.
+    documents = [_front(context, FRONT_PAGES_GUESS + line_pages)]
+    if len(documents[0].pages) != FRONT_PAGES_GUESS:
+        documents[0] = _front(context, len(documents[0].pages) + line_pages)
+    total = len(documents[0].pages) + line_pages
+    first_page = len(documents[0].pages) + 1
+    font_config, font_css = _fonts()
+    template = _environment(context["timezone"]).get_template("lines.html")
+    lines = certificate_document.period_lines(statements)
+    done = 0
+    while chunk := list(islice(lines, LINES_PER_PAGE * PAGES_PER_CHUNK)):
+        pages = [{"number": first_page + (done + offset) // LINES_PER_PAGE,
+                  "first": done + offset + 1, "lines": chunk[offset:offset + LINES_PER_PAGE]}
+                 for offset in range(0, len(chunk), LINES_PER_PAGE)]
+        html = template.render(**context, pages=pages,
+                               page_numbers=_page_numbers("string(pageno)", f'"{total}"'))
+        documents.append(HTML(string=html).render(
+            font_config=font_config, stylesheets=[font_css, _stylesheet("lines.css")]))
+        done += len(chunk)
+        if progress:
+            progress(done, count)
+    return documents
+
+
+def _summary(statements: dict[str, Any], words: Words, time_zone: str, lines_file: Path | None,
+             progress: Progress | None) -> dict[str, Any]:
+    """What the front pages print from a report's lines, read once as they stream by: the
+    units flagged or excluded (at most `QUESTIONED_PRINTED_MAX` when the lines are attached),
+    and the catalogues that judged them; with `lines_file`, the lines are written to it as
+    CSV on the way, and `progress` hears of it every `PROGRESS_EVERY` lines."""
+    attached = lines_file is not None
+    count = statements["totals"]["all"]["units"]
+    questioned: list[dict[str, Any]] = []
+    catalogues: Counter[int] = Counter()
+    out = lines_file.open("w", encoding=lines_csv.ENCODING, newline="") if attached else None
+    try:
+        table = lines_csv.LinesCsv(out, words, time_zone) if out is not None else None
+        if progress:
+            progress(0, count)
+        for done, line in enumerate(certificate_document.period_lines(statements), 1):
+            catalogues[line["catalogue_entry"]] += 1
+            if line["status"] != "creditable" and (
+                    not attached or len(questioned) < QUESTIONED_PRINTED_MAX):
+                questioned.append(line)
+            if table is not None:
+                table.add(line)
+            if progress and done % PROGRESS_EVERY == 0:
+                progress(done, count)
+    finally:
+        if out is not None:
+            out.close()
+    if table is not None and table.rows != count:
+        raise RenderError(f"the report states {count} units in its totals but has "
+                          f"{table.rows} lines")
+    if progress:
+        progress(count, count)
+    questioned_count = count - statements["totals"]["creditable"]["units"]
+    return {"lines_attached": attached, "questioned": questioned,
+            "questioned_left": questioned_count - len(questioned),
+            "catalogues": sorted(catalogues.items())}
+
+
+def _write(documents: list[Any], attached: list[Attached], issued: datetime) -> bytes:
+    """The pages as PDF/A-3b with `attached`. WeasyPrint reads an attachment whole and
+    compresses it at level 9 in memory; so it is given a placeholder, and the finisher puts
+    in its place the file compressed here a block at a time (level `COMPRESSION`)."""
+    from weasyprint import Attachment
+
+    placeholders = {_placeholder(item.name): item for item in attached}
+    weasy = [Attachment(string=placeholder.decode(), name=item.name, relationship="Data",
+                        created=issued, modified=issued, description=item.description)
+             for placeholder, item in placeholders.items()]
+
+    def finish(_document: Any, pdf: Any) -> None:
+        _associate_once(pdf)
+        for stream in pdf.objects:
+            item = placeholders.get(_stream_bytes(stream))
+            if item is None:
+                continue
+            data, size, md5 = item.compressed()
+            stream.stream, stream.compress = [data], False
+            stream.extra["Filter"] = "/FlateDecode"
+            stream.extra["Subtype"] = "/" + item.mime.replace("/", "#2f")
+            stream.extra["Params"]["Size"] = size
+            stream.extra["Params"]["CheckSum"] = f"<{md5}>"
+
     pages = [page for rendered in documents for page in rendered.pages]
-    return documents[0].copy(pages).write_pdf(pdf_variant=VARIANT, attachments=[attached],
-                                              finisher=_associate_once)
+    return bytes(documents[0].copy(pages).write_pdf(pdf_variant=VARIANT, attachments=weasy,
+                                                    finisher=finish))
 
 
-def _associate_once(_document: Any, pdf: Any) -> None:
+def _placeholder(name: str) -> bytes:
+    return f"dledger attachment placeholder: {name}".encode()
+
+
+def _stream_bytes(item: Any) -> bytes | None:
+    """The content of a pydyf stream holding one bytes item (what an attachment is), else
+    None."""
+    content = getattr(item, "stream", None)
+    if isinstance(content, list) and len(content) == 1 and isinstance(content[0], bytes) \
+            and getattr(item, "extra", {}).get("Type") == "/EmbeddedFile":
+        return content[0]
+    return None
+
+
+def _associate_once(pdf: Any) -> None:
     """List each associated file once in the catalog's /AF (PDF/A-3): WeasyPrint 70 adds the
     attachment twice, once from the EmbeddedFiles name tree and once from its file spec."""
     if "AF" in pdf.catalog:
@@ -157,22 +300,27 @@ def _moment(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 
-def _context(document: dict[str, Any], verify_url: str, zone: ZoneInfo) -> dict[str, Any]:
+def _context(document: dict[str, Any], verify_url: str, zone: ZoneInfo,
+             sha256: str | None) -> dict[str, Any]:
     kind = document["kind"]
     checkpoint = _checkpoint(document["checkpoint"])
     issuance = document.get("issuance")
     context = {
         "kind": kind, "title_zh": TITLES[kind][0], "title_en": TITLES[kind][1],
         "origin": document["origin"], "issued_at": document["issued_at"],
-        "sha256": certificate_document.sha256(document), "statements": document["statements"],
-        "checkpoint": checkpoint, "entry_count": len(document["entries"]),
+        "sha256": sha256 or certificate_document.sha256(document),
+        "statements": document["statements"], "checkpoint": checkpoint,
+        "entry_count": certificate_document.entry_count(document),
         "issuance": None, "verify_url": verify_url, "qr": _qr(verify_url),
-        "timezone": zone.key, "statuses": STATUSES,
+        "timezone": zone.key, "statuses": STATUSES, "lines_attachment": LINES_ATTACHMENT,
+        "json_attachment": ATTACHMENT,
     }
     if issuance is not None:
         context["issuance"] = {"index": issuance["entry"]["index"],
                                "checkpoint": _checkpoint(issuance["checkpoint"])}
-    if kind != "period":  # a period report's lines carry their entry indexes instead
+    if kind == "period":  # a period report's lines carry their entry indexes instead
+        context["line_count"] = document["statements"]["totals"]["all"]["units"]
+    else:
         context["entries"] = list(_entries(document["entries"]))
     return context
 
@@ -243,47 +391,18 @@ def _stylesheet(name: str) -> Any:
 # -- filters ----------------------------------------------------------------------------------
 
 
+def _environment(zone_key: str) -> Environment:
+    return _environment_for(zone_key)
+
+
 @cache
 def _environment_for(zone_key: str) -> Environment:
-    zone = ZoneInfo(zone_key)
     environment = Environment(loader=PackageLoader("ledger.certificates", "templates"),
                               autoescape=select_autoescape(["html"]),
                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    environment.filters.update(Words(ZoneInfo(zone_key)).filters())
     environment.filters["kg"] = kg
-    environment.filters["local"] = lambda value, pattern="%Y-%m-%d %H:%M:%S": (
-        "—" if value is None else _moment(value).astimezone(zone).strftime(pattern))
     environment.filters["number"] = lambda value: "—" if value is None else f"{value:,}"
     environment.filters["indexes"] = lambda values: ", ".join(str(v) for v in values)
-    environment.filters["named"] = named
-    environment.filters["status"] = partial(_both, STATUS_NAMES)
-    environment.filters["resolution"] = partial(_both, RESOLUTION_NAMES)
-    environment.filters["flag_text"] = lambda flag, language: FLAGS[flag["code"]].text(
-        flag["params"], language)
-    environment.filters["rule_text"] = lambda violation, language: REFUSALS[
-        violation["rule"]].text(violation["params"], language)
+    environment.filters["last_entry"] = lines_csv.last_entry
     return environment
-
-
-def named(code: str, section: str) -> str:
-    """A catalogue code as a reader says it, "电冰箱 Refrigerator/freezer"; the code itself
-    when the catalogue does not know it (a plant's own code)."""
-    entry = getattr(_catalogue(), section).get(code)
-    if entry is None:
-        return code
-    return f"{entry.name['zh-CN']} {entry.name['en']}"
-
-
-@cache
-def _catalogue() -> catalogue.Catalogue:
-    return catalogue.load()
-
-
-def _environment(zone: ZoneInfo) -> Environment:
-    return _environment_for(zone.key)
-
-
-def kg(grams: int | None, places: int = 3) -> str:
-    """Integer grams as kg with `places` decimals and thousands commas: 18302 -> 18.302."""
-    if grams is None:
-        return "—"
-    return f"{Decimal(grams) / 1000:,.{places}f}"

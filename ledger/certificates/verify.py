@@ -31,6 +31,7 @@ from ledger.checkpoint import Checkpoint, CheckpointError
 from ledger.encoding import decode_base64
 from ledger.note import NoteError, Verifier, open_note
 from ledger.proof import InclusionProof, ProofFormatError, parse_consistency
+from ledger.tiles import TileSource
 from ledger.witness.policy import Policy
 
 FORMAT_CHECK = "Certificate format"
@@ -215,9 +216,10 @@ class _Entry:
 def verify(document: dict[str, Any] | bytes | str, *, vkeys: Sequence[str] | None = None,
            policy: Policy | None = None, trusted_checkpoint: str | None = None,
            console: str | Console | None = None,
-           entries: verify_v2.Opener | None = None) -> Report:
-    """Check a certificate; see the module docstring and docs/certificates.md. `entries`
-    opens the entry bundle of a v2 report that travels beside it (a file)."""
+           entries: verify_v2.Opener | None = None, tiles: TileSource | None = None) -> Report:
+    """Check a certificate; see the module docstring and docs/certificates.md. A v2 report
+    whose entries travel beside it reads them from `entries` (it opens the bundle file) or
+    from the plant's `tiles`."""
     report = Report()
     try:
         doc = parse(document)
@@ -232,7 +234,7 @@ def verify(document: dict[str, Any] | bytes | str, *, vkeys: Sequence[str] | Non
     trust = _Trust(vkeys, policy)
     checkpoint = _check_signature(report, doc, trust)
     if doc["format"] == FORMAT_V2:
-        _check_bundle(report, doc, checkpoint, entries)
+        _check_bundle(report, doc, checkpoint, entries, tiles, trust.verifiers)
     else:
         carried = _check_inclusion(report, doc, checkpoint)
         _check_chain(report, doc, carried, checkpoint, console)
@@ -411,7 +413,8 @@ def _check_inclusion(report: Report, doc: dict[str, Any],
 
 
 def _check_bundle(report: Report, doc: dict[str, Any], checkpoint: Checkpoint | None,
-                  given: verify_v2.Opener | None) -> None:
+                  given: verify_v2.Opener | None, tiles: TileSource | None,
+                  plant_keys: Sequence[Verifier]) -> None:
     """Checks 3 to 5 for a v2 report: its bundle, multi-leaf proof, chains and lines."""
     if checkpoint is None:
         for name in (INCLUSION_CHECK, CHAIN_CHECK, STATEMENTS_CHECK):
@@ -419,7 +422,8 @@ def _check_bundle(report: Report, doc: dict[str, Any], checkpoint: Checkpoint | 
                                    "prove against")
         return
     try:
-        outcome = verify_v2.check(doc, checkpoint, verify_v2.bundle_opener(doc, given))
+        outcome = verify_v2.check(doc, checkpoint, verify_v2.source_for(doc, given, tiles,
+                                                                         plant_keys))
     except verify_v2.EntriesError as exc:
         for name in (INCLUSION_CHECK, CHAIN_CHECK, STATEMENTS_CHECK):
             report.add(name, False, str(exc) if name == INCLUSION_CHECK else

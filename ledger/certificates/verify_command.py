@@ -25,6 +25,7 @@ from ledger.certificates.verify import (
     verify_pdf,
 )
 from ledger.certificates.verify_v2 import Opener
+from ledger.tiles import TileError, TileSource, open_source
 from ledger.witness.policy import Policy, PolicyError
 
 MARKS = {True: "ok          ", False: "FAILED      ", None: "not checked "}
@@ -47,11 +48,12 @@ def report_lines(report: Report) -> list[str]:
 
 def run(file: Path, vkeys: Sequence[str], policy_file: Path | None, trusted_file: Path | None,
         console_url: str | None, as_json: bool, out: TextIO, err: TextIO,
-        entries: Path | None = None) -> int:
+        entries: Path | None = None, tiles: str | None = None) -> int:
     """Verify `file` (PDF or JSON), print the report on `out`; the exit code. `entries` is a
-    v2 report's entry bundle (default: FILE's name with .entries.gz, when it exists)."""
+    v2 report's entry bundle (default: FILE's name with .entries.gz, when it exists);
+    `tiles` the plant's tiles (a URL or a folder), to read the entries from instead."""
     try:
-        report = _report(file, vkeys, policy_file, trusted_file, console_url, entries)
+        report = _report(file, vkeys, policy_file, trusted_file, console_url, entries, tiles)
     except Refused as exc:
         print(f"error: {exc}", file=err)
         return 2
@@ -64,7 +66,7 @@ def run(file: Path, vkeys: Sequence[str], policy_file: Path | None, trusted_file
 
 def _report(file: Path, vkeys: Sequence[str], policy_file: Path | None,
             trusted_file: Path | None, console_url: str | None,
-            entries: Path | None) -> Report:
+            entries: Path | None, tiles: str | None) -> Report:
     if not vkeys and policy_file is None:
         raise Refused(NO_TRUST)
     keys = [_text(Path(k)).strip() if Path(k).is_file() else k for k in vkeys]
@@ -77,7 +79,8 @@ def _report(file: Path, vkeys: Sequence[str], policy_file: Path | None,
     trusted = _text(trusted_file) if trusted_file else None
     data = _read(file)
     options = {"vkeys": keys, "policy": policy, "trusted_checkpoint": trusted,
-               "console": console_url, "entries": _bundle(file, entries)}
+               "console": console_url, "entries": _bundle(file, entries),
+               "tiles": _tiles(tiles)}
     report = verify_pdf(data, **options) if data.startswith(b"%PDF") else verify(data, **options)
     if report.checks and report.checks[0].name == FORMAT_CHECK and not report.checks[0].ok:
         raise Refused(f"{file}: {report.checks[0].detail}")  # not a certificate
@@ -90,6 +93,15 @@ def _bundle(file: Path, given: Path | None) -> Opener | None:
     if given is not None and not given.is_file():
         raise Refused(f"cannot read the entry bundle {given}: there is no such file")
     return (lambda: path.open("rb")) if path.is_file() else None
+
+
+def _tiles(location: str | None) -> TileSource | None:
+    if location is None:
+        return None
+    try:
+        return open_source(location)
+    except TileError as exc:
+        raise Refused(f"--tiles {location}: {exc}") from exc
 
 
 def _read(path: Path) -> bytes:
@@ -126,7 +138,10 @@ def main(argv: Sequence[str] | None = None, prog: str = "dledger-verify.pyz") ->
     parser.add_argument("--entries", type=Path, metavar="FILE",
                         help=f"a large period report's entry bundle (default: the "
                              f"certificate's name with {bundle.SUFFIX}, if there is one)")
+    parser.add_argument("--tiles", metavar="URL|DIR",
+                        help="the plant's tiles (its console's /tlog/ address or a copy made "
+                             "with `dledger tiles export`), to read a report's entries from")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
     return run(args.file, args.vkeys, args.policy, args.trusted_checkpoint, args.console,
-               args.json, sys.stdout, sys.stderr, args.entries)
+               args.json, sys.stdout, sys.stderr, args.entries, args.tiles)

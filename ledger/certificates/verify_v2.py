@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from itertools import zip_longest
+from typing import Any, BinaryIO, Protocol
 
 from ledger import merkle, multiproof
 from ledger.certificates import bundle
@@ -24,6 +25,9 @@ from ledger.certificates import statements as derive
 from ledger.certificates.differences import first_difference
 from ledger.checkpoint import Checkpoint
 from ledger.encoding import decode_base64
+from ledger.note import Verifier
+from ledger.note import split as split_note
+from ledger.tiles import TileError, TileLog, TileSource, read_checkpoint
 
 Opener = Callable[[], BinaryIO]  # a fresh binary stream of the gzip-compressed bundle
 EVIDENCE_MARKS = (b'"subject":"catalogue:', b'"subject":"scale:')  # cheap pre-filter only
@@ -46,19 +50,97 @@ class Outcome:
     bundle_sha256: str | None = None  # words if the bundle is not the certified one
 
 
-def bundle_opener(doc: dict[str, Any], given: Opener | None) -> Opener:
-    """Where the bundle comes from: inside the certificate, or the file the inspector gave."""
+class Source(Protocol):
+    """Where the entries of the runs come from: `read()` yields (index, bytes) for each index
+    of the runs in order, every time it is called; `sha256` is the bundle's digest once read
+    whole (None: not a bundle, e.g. the tiles)."""
+
+    sha256: str | None
+
+    def read(self) -> Iterator[tuple[int | None, bytes | None]]: ...
+
+
+class BundleSource:
+    """The entry bundle: inside the certificate, or a file the inspector gave. An index
+    without bytes means the bundle ran short; bytes without an index, that it runs long."""
+
+    def __init__(self, doc: dict[str, Any], opener: Opener):
+        self.doc, self.opener = doc, opener
+        self.sha256: str | None = None
+
+    def read(self) -> Iterator[tuple[int | None, bytes | None]]:
+        with self.opener() as stream:
+            reader = bundle.Reader(stream)
+            try:
+                yield from zip_longest(_indexes(self.doc), reader)
+            except bundle.BundleError as exc:
+                raise EntriesError(str(exc)) from None
+            self.sha256 = reader.sha256
+
+
+class TilesSource:
+    """The entries read from the plant's tiles, each checked against its leaf hash in tiles
+    that are authenticated against the certificate's checkpoint (ledger.tiles.TileLog)."""
+
+    sha256: str | None = None
+
+    def __init__(self, doc: dict[str, Any], log: TileLog):
+        self.doc, self.log = doc, log
+
+    def read(self) -> Iterator[tuple[int | None, bytes | None]]:
+        try:
+            for start, end in self.doc["entries"]["runs"]:
+                yield from self.log.entries(start, end)
+        except TileError as exc:
+            raise EntriesError(f"the tiles do not match the checkpoint: {exc}") from None
+
+
+def source_for(doc: dict[str, Any], given: Opener | None, tiles: TileSource | None,
+               plant_keys: Sequence[Verifier]) -> Source:
+    """The entries' source: the bundle inside the certificate, the file given, or the tiles
+    (read at their own latest checkpoint, signed by one of `plant_keys`, once it is proven
+    to extend the certificate's)."""
     carried = doc["entries"]["bundle"]
     if carried is not None:
         raw = decode_base64(carried)
         if raw is None:
             raise EntriesError("entries.bundle is not canonical base64")
-        return lambda: io.BytesIO(raw)
-    if given is None:
-        raise EntriesError(f"the report's {doc['entries']['count']:,} entries travel beside it "
-                           f"as a bundle file (<sha256>{bundle.SUFFIX}): give it (--entries "
-                           "FILE) to verify them")
-    return given
+        return BundleSource(doc, lambda: io.BytesIO(raw))
+    if given is not None:
+        return BundleSource(doc, given)
+    if tiles is not None:
+        return TilesSource(doc, _tile_log(tiles, Checkpoint.parse(split_note(doc["checkpoint"])[0]),
+                                          plant_keys))
+    raise EntriesError(f"the report's {doc['entries']['count']:,} entries travel beside it as a "
+                       f"bundle file (<sha256>{bundle.SUFFIX}): give it (--entries FILE), or "
+                       "the plant's tiles (--tiles URL|DIR), to verify them")
+
+
+def _tile_log(tiles: TileSource, certified: Checkpoint, plant_keys: Sequence[Verifier]
+              ) -> TileLog:
+    """The tiles at their latest checkpoint, proven consistent with the certificate's (a log
+    serves partial tiles for its latest size only, so that is the size to read them at)."""
+    try:
+        latest, _ = read_checkpoint(tiles, plant_keys)
+        if latest.origin != certified.origin:
+            raise EntriesError(f"the tiles are of log {latest.origin!r}, the certificate of "
+                               f"{certified.origin!r}")
+        if latest.size < certified.size:
+            raise EntriesError(f"the tiles hold {latest.size:,} entries, fewer than the "
+                               f"certificate's checkpoint ({certified.size:,}): fetch them again")
+        log = TileLog(tiles, latest)
+        if latest.size > certified.size:
+            merkle.verify_consistency(certified.size, latest.size, certified.root, latest.root,
+                                      log.consistency(certified.size))
+        elif latest.root != certified.root:
+            raise EntriesError(f"the tiles' checkpoint at size {latest.size:,} has another "
+                               "root than the certificate's: the log forked")
+    except TileError as exc:
+        raise EntriesError(f"the tiles do not match the checkpoint: {exc}") from None
+    except merkle.ProofError as exc:
+        raise EntriesError(f"the tiles' checkpoint (size {latest.size:,}) does not extend the "
+                           f"certificate's (size {certified.size:,}): {exc}") from None
+    return log
 
 
 def _indexes(doc: dict[str, Any]) -> Iterator[int]:
@@ -66,14 +148,7 @@ def _indexes(doc: dict[str, Any]) -> Iterator[int]:
         yield from range(start, end)
 
 
-def _stream(doc: dict[str, Any], opener: Opener) -> tuple[Iterator[tuple[int, bytes]],
-                                                          bundle.Reader, BinaryIO]:
-    source = opener()
-    reader = bundle.Reader(source)
-    return zip(_indexes(doc), iter(reader), strict=False), reader, source
-
-
-def check(doc: dict[str, Any], checkpoint: Checkpoint, opener: Opener) -> Outcome:
+def check(doc: dict[str, Any], checkpoint: Checkpoint, source: Source) -> Outcome:
     """Both passes; raises EntriesError when the bundle cannot be read at all."""
     outcome = Outcome()
     spans = [tuple(r) for r in doc["entries"]["runs"]]
@@ -82,8 +157,8 @@ def check(doc: dict[str, Any], checkpoint: Checkpoint, opener: Opener) -> Outcom
     except merkle.ProofError as exc:
         outcome.inclusion = f"entries.runs: {exc}"
         return outcome
-    evidence, root_ok = _first_pass(doc, checkpoint, opener, spans, outcome)
-    _second_pass(doc, opener, evidence, outcome)
+    evidence, root_ok = _first_pass(doc, checkpoint, source, spans, outcome)
+    _second_pass(doc, source, evidence, outcome)
     found = [*outcome.problems[:1], *([outcome.bundle_sha256] if outcome.bundle_sha256 else [])]
     if not root_ok:
         named = "; ".join(found) or ("no single entry can be named from the bundle alone (the "
@@ -95,7 +170,7 @@ def check(doc: dict[str, Any], checkpoint: Checkpoint, opener: Opener) -> Outcom
     return outcome
 
 
-def _first_pass(doc: dict[str, Any], checkpoint: Checkpoint, opener: Opener,
+def _first_pass(doc: dict[str, Any], checkpoint: Checkpoint, source: Source,
                 spans: list[Any], outcome: Outcome) -> tuple[list[derive.Pair], bool]:
     """The multi-leaf proof over every entry, the bundle's SHA-256, and the judging entries."""
     evidence: list[derive.Pair] = []
@@ -103,35 +178,37 @@ def _first_pass(doc: dict[str, Any], checkpoint: Checkpoint, opener: Opener,
     if any(h is None or len(h) != 32 for h in proof):
         outcome.inclusion = "entries.proof holds a line that is not a base64 SHA-256 hash"
         return evidence, True
-    pairs, reader, source = _stream(doc, opener)
-    count = 0
+    read, extra = 0, 0
 
     def leaves() -> Iterator[bytes]:
-        nonlocal count
-        for index, body in pairs:
-            count += 1
+        nonlocal read, extra
+        for index, body in source.read():
+            if body is None:
+                return  # the bundle ran short: the proof says so
+            if index is None:
+                extra += 1
+                continue
+            read += 1
             if any(mark in body for mark in EVIDENCE_MARKS):
                 event = _event(body)
                 if event is not None and _is_evidence(event.get("subject")):
                     evidence.append((index, event))
             yield merkle.leaf_hash(body)
 
+    stated = doc["entries"]["count"]
     try:
-        with source:
-            root = multiproof.root(spans, checkpoint.size, leaves(), iter(proof))  # type: ignore
-            for _ in reader:  # what the runs do not account for
-                count += 1
-    except bundle.BundleError as exc:
-        raise EntriesError(str(exc)) from None
+        root = multiproof.root(spans, checkpoint.size, leaves(), iter(proof))  # type: ignore
     except merkle.ProofError as exc:
-        outcome.inclusion = (f"the bundle holds {count:,} entries where the certificate lists "
-                             f"{doc['entries']['count']:,}: {exc}") if count != doc[
-            "entries"]["count"] else f"the multi-leaf proof does not verify: {exc}"
+        outcome.inclusion = f"the multi-leaf proof does not verify: {exc}"
         return evidence, True
-    if reader.sha256 != doc["entries"]["sha256"]:
-        outcome.bundle_sha256 = (f"the bundle's SHA-256 is {reader.sha256}, not the certified "
+    finally:
+        if read + extra != stated:
+            outcome.inclusion = (f"the bundle holds {read + extra:,} entries where the "
+                                 f"certificate lists {stated:,}")
+    if source.sha256 is not None and source.sha256 != doc["entries"]["sha256"]:
+        outcome.bundle_sha256 = (f"the bundle's SHA-256 is {source.sha256}, not the certified "
                                  f"{doc['entries']['sha256']}")
-    outcome.count = count
+    outcome.count = read
     return evidence, root == checkpoint.root
 
 
@@ -149,7 +226,7 @@ def _is_evidence(subject: Any) -> bool:
                                          or subject.startswith("scale:"))
 
 
-def _second_pass(doc: dict[str, Any], opener: Opener, evidence_pairs: list[derive.Pair],
+def _second_pass(doc: dict[str, Any], source: Source, evidence_pairs: list[derive.Pair],
                  outcome: Outcome) -> None:
     """Each entry's shape and `prev`, the chains, and every line derived again."""
     statements = doc["statements"]
@@ -163,33 +240,33 @@ def _second_pass(doc: dict[str, Any], opener: Opener, evidence_pairs: list[deriv
     lines = derive.PeriodLines(header, evidence, lasts)
     others: dict[str, list[derive.Pair]] = {}
     heads: dict[str, int] = {}
-    pairs, _reader, source = _stream(doc, opener)
     previous: tuple[int, bytes] | None = None
-    with source:
-        for index, body in pairs:
-            entry = _entry(index, body, outcome)
-            if previous is not None and previous[0] == index - 1 and entry is not None and \
-                    entry.get("prev") != merkle.leaf_hash(previous[1]).hex():
-                outcome.problems.append(f"entry {index - 1} was altered: entry {index} chains "
-                                        "(prev) to other bytes than the bundle's")
-            previous = (index, body)
-            if entry is None:
-                continue
-            event = entry["event"]
-            subject = event["subject"]
-            if outcome.chain is None:
-                outcome.chain = _link(heads, subject, index, entry.get("subject_prev"))
-            if _is_evidence(subject):
-                continue
-            if not subject.startswith("unit:"):
-                outcome.chain = outcome.chain or (f"entry {index} is about {subject}, which the "
-                                                  "report is not about")
-                continue
-            try:
-                if lines.add(index, event) is None:
-                    others.setdefault(subject[len("unit:"):], []).append((index, event))
-            except derive.StatementError as exc:
-                outcome.statements = outcome.statements or f"entry {index}: {exc}"
+    for index, body in source.read():
+        if index is None or body is None:
+            break  # a bundle of the wrong length: the first pass said so
+        entry = _entry(index, body, outcome)
+        if previous is not None and previous[0] == index - 1 and entry is not None and \
+                entry.get("prev") != merkle.leaf_hash(previous[1]).hex():
+            outcome.problems.append(f"entry {index - 1} was altered: entry {index} chains "
+                                    "(prev) to other bytes than the bundle's")
+        previous = (index, body)
+        if entry is None:
+            continue
+        event = entry["event"]
+        subject = event["subject"]
+        if outcome.chain is None:
+            outcome.chain = _link(heads, subject, index, entry.get("subject_prev"))
+        if _is_evidence(subject):
+            continue
+        if not subject.startswith("unit:"):
+            outcome.chain = outcome.chain or (f"entry {index} is about {subject}, which the "
+                                              "report is not about")
+            continue
+        try:
+            if lines.add(index, event) is None:
+                others.setdefault(subject[len("unit:"):], []).append((index, event))
+        except derive.StatementError as exc:
+            outcome.statements = outcome.statements or f"entry {index}: {exc}"
     outcome.chains = len(heads)
     unfinished = lines.unfinished() + sorted(set(lasts) - {s[len("unit:"):] for s in heads})
     if unfinished and outcome.chain is None:

@@ -4,6 +4,8 @@ not blank), read back with pdftotext (Chinese text, page X of Y, times in plant 
 
 from __future__ import annotations
 
+import codecs
+import csv
 import io
 import re
 import shutil
@@ -15,10 +17,12 @@ from PIL import Image
 from pypdf import PdfReader
 
 from ledger import catalogue
+from ledger.canonical import canonical_bytes
 from ledger.certificates import document as doc_format
 from ledger.certificates import pdf
 from ledger.certificates.build import build_lot, build_period, build_unit
 from ledger.certificates.issue import issue
+from ledger.certificates.statements import period_totals
 from ledger.certificates.verify import PRINTED_CHECK, verify_pdf
 
 from .conftest import LOT_FE, UNIT_A, Plant, dismantle
@@ -128,28 +132,149 @@ def test_the_pdf_verifies_as_the_certificate(plant_ledger):
     assert report.ok, [c for c in report.checks if c.ok is False]
 
 
+def _period(p: Plant) -> dict:
+    return issue(p.ledger, build_period(p.ledger, "2026-11-21", "2026-11-21", signer=p.signer),
+                 p.signer)
+
+
 def test_period_report_pages_every_line_and_counts_pages_right(plant_ledger, tmp_path):
     p = plant_ledger
     lines = pdf.LINES_PER_PAGE + 5  # two pages of lines, the second part full
     for number in range(lines - 2):  # make_plant completed two units already
         dismantle(p, f"CN3301-2026-01{number:05d}", "R-134a", 100 + number, 20_000 + number,
                   f"TI-1{number:04d}", lot="LOT-FE-0002")
-    document = issue(p.ledger, build_period(p.ledger, "2026-11-21", "2026-11-21",
-                                            signer=p.signer), p.signer)
-    assert len(document["statements"]["lines"]) == lines
+    document = _period(p)
+    labels = [line["label"] for line in doc_format.period_lines(document["statements"])]
+    assert len(labels) == lines
     seen: list[tuple[int, int]] = []
     data = _render(document, progress=lambda done, total: seen.append((done, total)))
     assert seen[0] == (0, lines) and seen[-1] == (lines, lines)
-    pages = len(PdfReader(io.BytesIO(data)).pages)
+    reader = PdfReader(io.BytesIO(data))
+    assert list(reader.attachments) == ["certificate.json"]  # printed: nothing else attached
+    pages = len(reader.pages)
     text = _text(data, tmp_path)
-    assert "拆解处理期间报告" in text and "By category" in text
+    assert "拆解处理期间报告" in text and "By category" in text and "lines.csv" not in text
     for number in range(1, pages + 1):
         assert f"page {number} of {pages}" in text
     assert f"page {pages + 1} of" not in text
-    for line in document["statements"]["lines"]:
-        assert line["label"] in text
+    for label in labels:
+        assert label in text
     last = _text(data, tmp_path, page=pages)
     assert f"lines {pdf.LINES_PER_PAGE + 1}–{lines} / {lines}" in last
+    # dates with their year, category names whole (issue 17)
+    assert re.search(r"2026-11-21 1[6-9]:\d\d", last)
+    assert "电冰箱" in last and "Refrigerator/freezer" in last
+
+
+def _large_report(p: Plant, count: int) -> dict:
+    """A period report of `count` lines, its statements built directly from the lines of a
+    real one (each copied under a new label), every tenth one flagged with figures and codes
+    in its flags' and broken rules' parameters; the totals added up as the builder does."""
+    document = _period(p)
+    statements = document["statements"]
+    columns = statements["columns"]
+    real = list(doc_format.period_lines(statements))
+    lines = []
+    for number in range(count):
+        line = {**real[number % len(real)], "label": f"CN3301-2026-9{number:06d}"}
+        if number % 10 == 3:
+            line.update(QUESTIONED)
+        lines.append(line)
+    rows = [canonical_bytes([line[column] for column in columns]).decode() for line in lines]
+    return {**document, "statements": {**statements, "lines": rows,
+                                       "totals": period_totals(lines)}}
+
+
+QUESTIONED = {
+    "status": "flagged",
+    "flags": [{"code": "yield_out_of_range", "key": "pu_foam",
+               "params": {"fraction": "pu_foam", "mass_g": 5_500, "gross_g": 45_210,
+                          "min_pct": "1", "max_pct": "5"}},
+              {"code": "calibration_overdue", "key": "SC-1",
+               "params": {"scale": "SC-1", "hours": 24, "at": "2026-11-21T08:00:00.000Z",
+                          "last_pass": "none"}}],
+    "violations": [{"entry": 12, "rule": "wrong_lot",
+                    "params": {"lot": "LOT-PL-0001", "lot_fraction": "plastics",
+                               "fraction": "pu_foam"}}],
+    "reviews": [{"entry": 30, "flag": "mass_balance", "key": None, "resolution": "exclude"}],
+}
+RAW = re.compile(r"\b[a-z0-9]+_[a-z0-9_]+\b|\{'|\bNone\b")
+
+
+def test_a_large_report_attaches_its_lines_as_csv_and_says_so_first(plant_ledger, tmp_path):
+    count = 5_000
+    document = _large_report(plant_ledger, count)
+    seen: list[tuple[int, int]] = []
+    data = _render(document, progress=lambda done, total: seen.append((done, total)))
+    assert seen[0] == (0, count) and seen[-1] == (count, count) and len(seen) > 3
+    reader = PdfReader(io.BytesIO(data))
+    assert sorted(reader.attachments) == ["certificate.json", "lines.csv"]
+    assert reader.attachments["certificate.json"] == [doc_format.serialise(document)]
+    assert len(reader.pages) <= 8  # the summary only (printed, 5,000 lines take 179 pages)
+
+    raw = reader.attachments["lines.csv"][0]
+    assert raw.startswith(codecs.BOM_UTF8)
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    header, body = rows[0], rows[1:]
+    assert len(body) == count
+    assert header[:3] == ["序号 No.", "单元标签 Unit label", "以旧换新编号 Trade-in reference"]
+    assert all(re.search("[\u4e00-\u9fff].* [A-Za-z]", name) for name in header[1:]), header
+    lines = list(doc_format.period_lines(document["statements"]))
+    assert [row[1] for row in body] == [line["label"] for line in lines]
+    flagged = body[3]
+    assert "聚氨酯泡沫" in flagged[header.index("待复核标记 Open flags")]
+    assert not RAW.search(flagged[header.index("违反的规则 Rules broken")])
+    assert re.fullmatch(r"2026-11-21 1[6-9]:\d\d:\d\d",
+                        body[0][header.index("完成时间 Completed (Asia/Shanghai)")])
+    assert body[0][header.index("类别 Category")] == "电冰箱 Refrigerator/freezer"
+
+    first = _text(data, tmp_path, page=1)
+    flat = " ".join(first.split())
+    assert f"{count:,} lines are attached as lines.csv" in flat
+    assert f"本报告共 {count:,} 行逐单元明细，作为附件 lines.csv" in flat
+    assert f"{count - pdf.QUESTIONED_PRINTED_MAX - 4_500:,} more flagged or excluded" in \
+        " ".join(_text(data, tmp_path).split())
+
+
+def test_a_large_reports_pages_print_no_raw_codes(plant_ledger, tmp_path):
+    """Issue 17: the flags' and rules' parameters in words (no `pu_foam`, no
+    `share_permille=506`), the reviews' flags named, no repr, no None."""
+    text = _text(_render(_large_report(plant_ledger, 1_200)), tmp_path)
+    _assert_no_raw_codes(text)
+    assert "聚氨酯泡沫 为 5500 g" in text and "PU foam is 5500 g" in text
+    assert "（上次：无）" in text and "(last: none)" in text
+
+
+def _assert_no_raw_codes(text: str) -> None:
+    """No snake_case word, Python repr or None in the rendered text. The leaf hashes and
+    base64 roots are not words; an underscore in them would be a code."""
+    found = sorted(set(RAW.findall(text)))
+    assert not found, found
+
+
+def test_unit_pdf_prints_no_raw_codes(plant_ledger, tmp_path):
+    text = _text(_render(_issued_unit(plant_ledger)), tmp_path)
+    _assert_no_raw_codes(text)
+    assert "以旧换新 Trade-in programme" in text  # the source, named
+    assert "质量 mass 19.400 kg" in text  # the correction, in words
+
+
+def test_a_large_reports_first_page_is_ink_not_blank(plant_ledger, tmp_path):
+    path = tmp_path / "report.pdf"
+    path.write_bytes(_render(_large_report(plant_ledger, 1_500)))
+    subprocess.run([_poppler("pdftoppm"), "-png", "-r", "60", "-f", "1", "-l", "1", str(path),
+                    str(tmp_path / "page")], check=True)
+    image = Image.open(next(tmp_path.glob("page*.png"))).convert("L")
+    dark = sum(image.histogram()[:100]) / (image.size[0] * image.size[1])
+    assert 0.005 < dark < 0.3, dark
+
+
+def test_a_large_report_pdf_verifies_as_its_certificate(plant_ledger):
+    """The attached JSON is what verifies; lines.csv beside it changes nothing."""
+    document = _period(plant_ledger)
+    data = pdf.render(document, verify_url="https://x.example/verify",
+                      sha256=doc_format.sha256(document))
+    assert verify_pdf(data, vkeys=[plant_ledger.vkey]).ok
 
 
 def test_lot_manifest_names_receiver_and_contents(plant_ledger, tmp_path):
