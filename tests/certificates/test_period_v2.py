@@ -22,6 +22,8 @@ from ledger.certificates.verify import (
     Report,
     verify,
 )
+from ledger.tiles import open_source
+from ledger.tiles_export import export
 
 from .conftest import UNIT_A, UNIT_B, Plant
 
@@ -146,3 +148,18 @@ def test_the_command_finds_the_bundle_beside_the_certificate(
     assert code == 0, out
     code, _, err = run(tmp_path / "missing.gz")
     assert code == 2 and "there is no such file" in err
+
+
+def test_the_entries_can_come_from_the_plants_tiles(plant_ledger: Plant, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(build, "EMBED_BUNDLE_MAX", 0)
+    document = report_of(plant_ledger, bundle_to=tmp_path / "q3.entries.gz")
+    folder = tmp_path / "tiles"
+    export(plant_ledger.ledger, folder, plant_ledger.ledger.checkpoint(plant_ledger.signer))
+    report = verify(document, vkeys=[plant_ledger.vkey], tiles=open_source(folder))
+    assert report.ok, failed(report)
+    leaf = next(p for p in sorted(folder.rglob("*")) if p.is_file() and "entries" in p.parts)
+    leaf.write_bytes(leaf.read_bytes()[:-1] + b"X")
+    problems = failed(verify(document, vkeys=[plant_ledger.vkey], tiles=open_source(folder)))
+    assert problems[INCLUSION_CHECK].startswith("the tiles do not match the checkpoint: entry ")
+    assert str(leaf.relative_to(folder)) in problems[INCLUSION_CHECK]
