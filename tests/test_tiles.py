@@ -174,6 +174,19 @@ def test_a_tampered_tile_is_named(big, path):
         assert refused.value.path == path
 
 
+def test_a_full_tile_beside_the_root_tiles_is_checked_too():
+    """Size 900: the root's four subtrees lie in two partial tiles; tile/0/001 hangs below
+    one of them (the case x/mod's TileHashReader leaves unchecked, test_tiles_go.py)."""
+    entries = [f"e{i}".encode() for i in range(900)]
+    files = spec_tiles(entries)
+    checkpoint = Checkpoint(ORIGIN, 900, spec.root_from_leaves([spec.leaf_hash(e)
+                                                                for e in entries]))
+    source = MemorySource({**files, "tile/0/001": tamper(files["tile/0/001"])})
+    with pytest.raises(TileError) as refused:
+        TileLog(source, checkpoint).inclusion(300)
+    assert refused.value.path == "tile/0/001" and "tile/1/000.p/3" in str(refused.value)
+
+
 def test_a_tampered_entry_is_named_with_its_bundle(big):
     entries, files, checkpoint = big
     bundle = "tile/entries/100"
