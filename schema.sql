@@ -188,6 +188,16 @@ CREATE TABLE scales (
 	CONSTRAINT pk_scales PRIMARY KEY (scale)
 );
 
+CREATE TABLE station_heartbeats (
+	station VARCHAR(32) NOT NULL, 
+	received_at VARCHAR(24) NOT NULL, 
+	sent_at VARCHAR(24) NOT NULL, 
+	pending BIGINT NOT NULL, 
+	held BIGINT NOT NULL, 
+	agent_version VARCHAR(64) NOT NULL, 
+	CONSTRAINT pk_station_heartbeats PRIMARY KEY (station)
+);
+
 CREATE TABLE stations (
 	station VARCHAR(32) NOT NULL, 
 	public_key VARCHAR(64) NOT NULL, 
@@ -458,6 +468,16 @@ CREATE TABLE scales (
 	last_pass_at VARCHAR(24), 
 	last_index BIGINT NOT NULL, 
 	CONSTRAINT pk_scales PRIMARY KEY (scale)
+);
+
+CREATE TABLE station_heartbeats (
+	station VARCHAR(32) NOT NULL, 
+	received_at VARCHAR(24) NOT NULL, 
+	sent_at VARCHAR(24) NOT NULL, 
+	pending BIGINT NOT NULL, 
+	held BIGINT NOT NULL, 
+	agent_version VARCHAR(64) NOT NULL, 
+	CONSTRAINT pk_station_heartbeats PRIMARY KEY (station)
 );
 
 CREATE TABLE stations (

@@ -342,3 +342,21 @@ class LoginFailure(SQLModel, table=True):
     name: str = Field(sa_column=Column(String(64), nullable=False))
     address: str = Field(sa_column=Column(String(64), nullable=False))
     at: str = Field(sa_column=Column(String(24), nullable=False))
+
+
+# -- Station heartbeats ----------------------------------------------------------------------
+# What each station said about itself when it last called the console (ledger/heartbeats.py;
+# migration 0013): operational state, not ledger data, so not in the log. One row per station,
+# replaced by each heartbeat; the Stations page shows it as last contact and outbox backlog.
+
+
+class StationHeartbeat(SQLModel, table=True):
+    """A station's latest signed heartbeat, as the console received it."""
+
+    __tablename__ = "station_heartbeats"
+    station: str = Field(sa_column=Column(String(32), primary_key=True))
+    received_at: str = Field(sa_column=Column(String(24), nullable=False))  # console's clock
+    sent_at: str = Field(sa_column=Column(String(24), nullable=False))  # station's clock
+    pending: int = Field(sa_column=Column(BigInteger, nullable=False))  # awaiting delivery
+    held: int = Field(sa_column=Column(BigInteger, nullable=False))  # refused, kept
+    agent_version: str = Field(sa_column=Column(String(64), nullable=False))

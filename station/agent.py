@@ -46,6 +46,7 @@ from ledger.rules.reasons import Refusal as RuleRefusal
 from station import workflow as wf
 from station.client import LedgerClient
 from station.config import ScaleConfig, StationConfig
+from station.heartbeat import Heartbeats
 from station.identity import StationIdentity
 from station.outbox import Courier, Outbox
 from station.workflow import N_, BadInput, Message, Refusal
@@ -171,6 +172,8 @@ class Workstation:
         self.outbox = outbox
         self.rules = config.rules
         self.courier = Courier(outbox, client.submit)
+        self.heartbeats = Heartbeats(config.station_id, identity.signer.private_key, outbox,
+                                     client.heartbeat)
         self.knowledge = Knowledge(client, outbox, answered=self.courier.wake)
         self.scales = {s.name: ScalePoller(s) for s in config.scales}
         self.scanner = Scanner(config.scanner_url, suffix=config.scanner_suffix,
@@ -204,6 +207,7 @@ class Workstation:
         for poller in self.scales.values():
             poller.start()
         self.courier.start()
+        self.heartbeats.start()
         if self.scanner is not None:
             self._scanner_thread = threading.Thread(target=self._read_scanner, name="scanner",
                                                     daemon=True)
@@ -213,6 +217,7 @@ class Workstation:
     def stop(self) -> None:
         self._stop.set()
         self.courier.stop()
+        self.heartbeats.stop()
         for poller in self.scales.values():
             poller.stop()
         if self._scanner_thread is not None:

@@ -2,8 +2,9 @@
 
 - `LocalClient`: the instance's database on this machine (`ledger.log.Ledger`), for a plant
   with one machine.
-- `HttpClient`: the console's API (`POST /api/v1/events` in batches; `GET /api/v1/events`,
-  `/trade-in`, `/cylinders/<id>` and `/catalogue` for what the rules read), with urllib.
+- `HttpClient`: the console's API (`POST /api/v1/events` in batches, `POST /api/v1/heartbeats`;
+  `GET /api/v1/events`, `/trade-in`, `/cylinders/<id>` and `/catalogue` for what the rules
+  read), with urllib.
 
 Both raise `Unreachable` when the ledger cannot be asked and `Refused` when it refused a
 submission; the outbox's courier and the station's rules handle the rest. After a failure
@@ -20,6 +21,7 @@ import urllib.parse
 import urllib.request
 from typing import Any, Protocol
 
+from ledger import heartbeats
 from ledger.catalogue import Catalogue, CatalogueError, from_content
 from ledger.corrections import Pair
 from ledger.events import EventError
@@ -54,6 +56,10 @@ class LedgerClient(Protocol):
 
     def catalogue(self) -> tuple[int, Catalogue] | None:
         """The catalogue in force in the ledger and the entry that published it."""
+        ...
+
+    def heartbeat(self, heartbeat: dict[str, Any], station_sig: str) -> str:
+        """Deliver a signed heartbeat (ledger/heartbeats.py); the console's time of receipt."""
         ...
 
 
@@ -94,6 +100,13 @@ class LocalClient:
     def catalogue(self) -> tuple[int, Catalogue] | None:
         return self.ledger.catalogue()
 
+    def heartbeat(self, heartbeat: dict[str, Any], station_sig: str) -> str:
+        try:
+            return heartbeats.record(self.ledger.engine, heartbeats.parse(heartbeat),
+                                     station_sig)
+        except heartbeats.HeartbeatError as exc:
+            raise Refused(str(exc), 0) from None
+
     def close(self) -> None:
         self.ledger.engine.dispose()
 
@@ -125,6 +138,17 @@ class HttpClient:
                 raise Unreachable(f"the console answered {exc.code}: {message}") from None
             raise Refused(message, int(error.get("item") or 0)) from None
         return [r["index"] for r in answer["results"]]
+
+    def heartbeat(self, heartbeat: dict[str, Any], station_sig: str) -> str:
+        body = json.dumps({"heartbeat": heartbeat, "station_sig": station_sig}).encode()
+        request = _request(self.base_url + "/api/v1/heartbeats", body)
+        try:
+            return self._open(request, self.read_timeout, honour_quiet=True)["received_at"]
+        except urllib.error.HTTPError as exc:
+            message = _error_body(exc).get("error") or f"HTTP {exc.code}"
+            if exc.code >= 500 or exc.code in (404, 408, 429):  # 404: a console before them
+                raise Unreachable(f"the console answered {exc.code}: {message}") from None
+            raise Refused(message, 0) from None
 
     def subject_entries(self, subject: str) -> list[Pair]:
         query = urllib.parse.urlencode({"subject": subject, "limit": 1000})

@@ -35,11 +35,12 @@ OPERATIONS = [
     ("GET", "/api/v1/certificates/{sha256}", None),
     ("GET", "/api/v1/cylinders/{cylinder}", None),
     ("GET", "/api/v1/catalogue", None),
+    ("POST", "/api/v1/heartbeats", 422),  # random heartbeats: unknown stations, bad times
 ]
 # Operations with something to get wrong (the others take no input, or any string).
 INVALID = {"/api/v1/entries/{index}", "/api/v1/proof/inclusion/{index}",
            "/api/v1/proof/consistency", "/api/v1/units/{label}", "/api/v1/events",
-           "/api/v1/trade-in"}
+           "/api/v1/trade-in", "/api/v1/heartbeats"}
 EXAMPLES = int(os.environ.get("DLEDGER_API_EXAMPLES", "25"))  # ~25 per operation and mode
 
 

@@ -26,6 +26,7 @@ from spectree import Response as Answers
 from spectree import SpecTree
 
 from ledger import events as ledger_events
+from ledger import heartbeats
 from ledger.certificates.issue import records as certificate_records
 from ledger.events import PLANT_STATION, EventError, parse_event
 from ledger.keys import KeyFileError
@@ -47,7 +48,9 @@ from web.api.models import (
     Entry,
     Error,
     EventBatch,
+    HeartbeatReceipt,
     InclusionQuery,
+    SignedHeartbeat,
     SubjectEvents,
     SubjectQuery,
     TradeIn,
@@ -366,6 +369,35 @@ def append_events() -> FlaskResponse:
                        exc.position, exc.rule) from None
     return jsonify({"results": [{"index": a.index, "leaf_hash": a.leaf_hash.hex(),
                                  "existed": a.existed} for a in appended]})
+
+
+@bp.post("/heartbeats")
+@public  # authenticated by the station's signature over the heartbeat (ledger/heartbeats.py)
+@spec.validate(json=SignedHeartbeat,
+               resp=Answers(HTTP_200=HeartbeatReceipt, HTTP_400=Error, HTTP_403=Error,
+                            HTTP_409=Error, HTTP_413=Error, HTTP_415=Error, HTTP_422=Error),
+               skip_validation=True,  # the view parses the body itself (see _json_body)
+               tags=["stations"], operation_id="postHeartbeat")
+def heartbeat() -> FlaskResponse:
+    """A station's heartbeat: its outbox backlog and agent version
+
+    Operational state, not ledger data: the console keeps each station's latest one (the
+    Stations page shows its last contact and backlog). Signed by the station's registered key
+    over `dledger-heartbeat/v1\\n` and the heartbeat's RFC 8785 bytes. Statuses: 403 station
+    not registered and active, or a bad signature; 409 a heartbeat not newer than the one
+    held, or sent more than 5 minutes from the console's clock; 422 a bad heartbeat.
+    """
+    try:
+        body = SignedHeartbeat.model_validate(_json_body())
+        beat = heartbeats.parse(body.heartbeat)
+        received = heartbeats.record(engine(), beat, body.station_sig)
+    except ValidationError as exc:
+        raise from_validation(exc) from None
+    except heartbeats.HeartbeatError as exc:
+        status = {"invalid": 422, "station": 403, "signature": 403}.get(exc.reason, 409)
+        field = exc.field if exc.field == "station_sig" else f"heartbeat.{exc.field or ''}"
+        raise ApiError(status, str(exc), field.rstrip(".")) from None
+    return jsonify({"station": beat.station, "received_at": received})
 
 
 # AppendError.field → (status, field in the item); no field: a ledger rule refused it (409).

@@ -85,6 +85,32 @@ class AppendResults(_Model):
     results: list[Appended] = Field(description="one per submitted event, in order")
 
 
+# -- station heartbeats (ledger/heartbeats.py checks them) ------------------------------------
+
+class HeartbeatBody(_Model):
+    """What a station says about itself every 30 s."""
+
+    station: str = Field(pattern=ledger_events._STATION.pattern)
+    sent_at: Time
+    pending: int = Field(ge=0, description="outbox events awaiting delivery")
+    held: int = Field(ge=0, description="outbox events the ledger refused, kept for a "
+                                        "supervisor")
+    agent_version: str = Field(min_length=1, max_length=64)
+
+
+class SignedHeartbeat(_Model):
+    heartbeat: Annotated[dict[str, Any], WithJsonSchema(HeartbeatBody.model_json_schema())]
+    station_sig: str = Field(
+        pattern=r"^[A-Za-z0-9+/]+={0,2}$", max_length=200,
+        description="base64 Ed25519 signature by the station's registered key over "
+                    "`dledger-heartbeat/v1\\n` followed by the heartbeat's RFC 8785 bytes")
+
+
+class HeartbeatReceipt(_Model):
+    station: str
+    received_at: Time = Field(description="by the console's clock: the station's last contact")
+
+
 # -- entries and units ------------------------------------------------------------------------
 
 class Entry(_Model):
