@@ -1,132 +1,57 @@
 """The certificates benchmark: building, issuing and verifying, on a ledger of realistic size.
 
-    .venv/bin/python benchmarks/bench_certificates.py           # ~100k entries, 10,000-line report
-    .venv/bin/python benchmarks/bench_certificates.py --quick   # smoke run, well under a minute
+    .venv/bin/python benchmarks/bench_certificates.py           # ~110k entries, 11,000-line report
+    .venv/bin/python benchmarks/bench_certificates.py --quick   # smoke run
 
 Figures (median and p95 over samples, min-max where few):
 
 1. unit certificate: build (entries, proofs, statements; the checkpoint already signed),
    issue (append certificate.issued, sign a checkpoint, proofs), verify in-process from
-   the JSON bytes (every check the verifier makes offline), and its JSON size.
-2. period report of 10,000 lines (one unit each, its whole chain): build, JSON size (raw and
-   gzip), issue, and verification time.
+   the JSON bytes (every check the verifier makes offline), its JSON size and its PDF.
+2. period report of 11,000 lines (four plant days; format v2, the entry bundle beside it):
+   build, issue, sizes, and verification time. A quarter's report is benchmarks/
+   bench_period.py.
 
-The seed: 12,500 fridges, each eight station-signed entries (intake, refrigerant recovery,
-two components, three outputs, completion), 10,000 of them completed from 2026-11-01 to
-2026-11-20 (plant time), ~100,000 entries in all, on SQLite. It is cached under
-`<tempdir>/dledger-bench-cache` and copied for each run, so only the first run pays for it.
-Progress goes to stderr, the figures to stdout.
+The seed: 12,500 fridges of benchmarks/quarter_seed.py, nine station-signed entries each, on
+SQLite. It is cached under `<tempdir>/dledger-bench-cache` and copied for each run, so only
+the first run pays for it. Progress goes to stderr, the figures to stdout.
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
-import gzip
 import json
 import shutil
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+for path in (REPO, REPO / "benchmarks"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
+import quarter_seed  # noqa: E402
 
-from ledger import catalogue  # noqa: E402
 from ledger.certificates import pdf  # noqa: E402
 from ledger.certificates.build import build_period, build_unit  # noqa: E402
 from ledger.certificates.document import serialise  # noqa: E402
 from ledger.certificates.issue import issue  # noqa: E402
 from ledger.certificates.verify import verify  # noqa: E402
-from ledger.events import PLANT_STATION, parse_event  # noqa: E402
-from ledger.log import Ledger, Submission  # noqa: E402
+from ledger.log import Ledger  # noqa: E402
 from ledger.note import Signer, new_signer, signing_key_string  # noqa: E402
 from ledger.store import migrate, open_engine  # noqa: E402
 
-ORIGIN = "ledger.bench-plant.example/CN3301"
 CACHE = Path(tempfile.gettempdir()) / "dledger-bench-cache"
-FORMAT_VERSION = "certs-2"  # bump when the seed's content changes
-STATION = "ST-01"
-LOTS = {"ferrous": "LOT-FE", "plastic": "LOT-PL", "copper": "LOT-CU", "pcb": "LOT-PCB",
-        "compressor": "LOT-CP"}
-UNITS_PER_DAY = 500
+FORMAT_VERSION = "certs-3"  # bump when the seed's content changes
 
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-class Seeder:
-    """Builds the seed ledger through Ledger.append, as the stations would."""
-
-    def __init__(self, ledger: Ledger):
-        self.ledger = ledger
-        self.key = Ed25519PrivateKey.generate()
-
-    def event(self, etype: str, subject: str, data: dict[str, Any], at: datetime,
-              station: str = STATION) -> Submission:
-        obj = {"id": str(uuid.uuid4()), "type": etype,
-               "time": at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z",
-               "station": station, "operator": "W-0042", "subject": subject, "data": data}
-        event = parse_event(obj)
-        if station == PLANT_STATION:
-            return Submission(event)
-        return Submission(event, base64.b64encode(self.key.sign(event.canonical)).decode())
-
-    def setup(self) -> None:
-        start = datetime(2026, 10, 31, tzinfo=UTC)
-        public = base64.b64encode(self.key.public_key().public_bytes_raw()).decode()
-        subs = [self.event("station.registered", f"station:{STATION}",
-                           {"public_key": public, "name": "Depollution 1",
-                            "approved_by": "A-0001"}, start, PLANT_STATION),
-                self.event("scale.calibrated", "scale:SC-1",
-                           {"reference_g": 10_000, "reading_g": 10_001, "tolerance_g": 5,
-                            "passed": True}, start, PLANT_STATION)]
-        for fraction, lot in LOTS.items():
-            subs.append(self.event("lot.opened", f"lot:{lot}",
-                                   {"fraction": fraction, "hazardous": fraction == "pcb"},
-                                   start, PLANT_STATION))
-        self.ledger.append(subs)
-
-    def unit(self, n: int) -> list[Submission]:
-        day, slot = divmod(n, UNITS_PER_DAY)
-        at = datetime(2026, 11, 1, 1, tzinfo=UTC) + timedelta(days=day, seconds=slot * 57)
-        label, step = f"CN3301-2026-{n:07d}", timedelta(minutes=1)
-        subject = f"unit:{label}"
-        gross = 45_000 + n % 900
-        parts = [("unit.received", {"category": "fridge", "gross_g": gross, "scale": "SC-1",
-                                    "source": "trade_in", "trade_in_code": f"TI-{n:08d}",
-                                    "brand": "Haier", "model": "BCD-190",
-                                    "serial": f"SN{n:010d}", "nameplate_refrigerant": "R-600a",
-                                    "nameplate_charge_g": 55}),
-                 ("refrigerant.recovered", {"refrigerant": "R-600a", "cylinder": "CYL-0007",
-                                            "cylinder_gross_before_g": 18_000,
-                                            "cylinder_gross_after_g": 18_052,
-                                            "recovered_g": 52, "scale": "SC-1",
-                                            "nameplate_charge_g": 55}),
-                 ("component.removed", {"component": "pcb", "count": 1, "mass_g": 700,
-                                        "scale": "SC-1", "lot": LOTS["pcb"]}),
-                 ("component.removed", {"component": "compressor", "count": 1,
-                                        "mass_g": 9_000, "scale": "SC-1",
-                                        "lot": LOTS["compressor"]}),
-                 ("material.output", {"fraction": "ferrous", "mass_g": 20_000,
-                                      "lot": LOTS["ferrous"], "scale": "SC-1"}),
-                 ("material.output", {"fraction": "plastic", "mass_g": 11_000,
-                                      "lot": LOTS["plastic"], "scale": "SC-1"}),
-                 ("material.output", {"fraction": "copper", "mass_g": 1_200,
-                                      "lot": LOTS["copper"], "scale": "SC-1"}),
-                 ("unit.completed", {})]
-        return [self.event(etype, subject, data, at + i * step)
-                for i, (etype, data) in enumerate(parts)]
 
 
 def seed(path: Path, units: int) -> Signer:
@@ -139,20 +64,8 @@ def seed(path: Path, units: int) -> Signer:
     partial.unlink(missing_ok=True)
     engine = open_engine(f"sqlite:///{partial}")
     migrate(engine)
-    ledger, signer = Ledger(engine), new_signer(ORIGIN)
-    ledger.publish_catalogue(catalogue.load(), "default", operator="A-0001")
-    seeder = Seeder(ledger)
-    seeder.setup()
-    started = time.perf_counter()
-    batch: list[Submission] = []
-    for n in range(units):
-        batch += seeder.unit(n)
-        if len(batch) >= 1000 or n == units - 1:
-            ledger.append(batch)
-            batch = []
-        if n % 2500 == 2499:
-            log(f"  seeded {n + 1:,} units ({ledger.size():,} entries, "
-                f"{time.perf_counter() - started:.0f} s)")
+    ledger, signer = Ledger(engine), new_signer(quarter_seed.ORIGIN)
+    quarter_seed.seed(ledger, units, log)
     ledger.checkpoint(signer)
     engine.dispose()
     key_file.write_text(signing_key_string(signer))
@@ -177,8 +90,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a small seed (smoke run)")
     args = parser.parse_args()
-    units = 1_250 if args.quick else 12_500
-    lines = 1_000 if args.quick else 10_000
+    units = 3_000 if args.quick else 12_500
+    lines = 2_750 if args.quick else 11_000  # whole plant days of quarter_seed
     samples = 20 if args.quick else 100
     cached = CACHE / f"{FORMAT_VERSION}-{units}.db"
     log(f"seed: {units:,} units at {cached}")
@@ -191,7 +104,7 @@ def main() -> None:
         vkey = signer.verifier.vkey
         print(f"ledger: {ledger.size():,} entries, {units:,} units (SQLite)")
         step = max(1, units // samples)
-        labels = [f"CN3301-2026-{n:07d}" for n in range(0, units, step)][:samples]
+        labels = [quarter_seed.label(n) for n in range(0, units, step)][:samples]
 
         ledger.checkpoint(signer)
         build_ms = [timed(lambda label=label: build_unit(ledger, label, signer=signer))[0]
@@ -221,27 +134,30 @@ def main() -> None:
         print(f"unit certificate, PDF:    {figures(pdf_ms)}  (PDF/A-3b, JSON attached; target "
               "p50 <= 250 ms)")
 
-        days = lines // UNITS_PER_DAY
-        end = (datetime(2026, 11, 1) + timedelta(days=days - 1)).strftime("%Y-%m-%d")
+        end = quarter_seed.day_of(lines)
 
         def progress(done: int, total: int) -> None:
             if done == total or done % 2000 == 0:
                 log(f"  period report: {done:,}/{total:,} units collected")
 
-        ms, report_doc = timed(lambda: build_period(ledger, "2026-11-01", end, None, progress,
-                                                    signer=signer))
+        bundle = work / "report.entries.gz"
+        ms, report_doc = timed(lambda: build_period(ledger, "2026-07-01", end, None, progress,
+                                                    signer=signer, bundle_to=bundle))
         count = len(report_doc["statements"]["lines"])
-        print(f"period report ({count:,} lines, {len(report_doc['entries']):,} entries): "
-              f"build {ms / 1000:.2f} s")
+        print(f"period report ({count:,} lines, {report_doc['entries']['count']:,} entries, "
+              f"format v2): build {ms / 1000:.2f} s")
         ms, report_doc = timed(lambda: issue(ledger, report_doc, signer))
         print(f"period report: issue {ms / 1000:.2f} s")
         ms, data = timed(lambda: serialise(report_doc))
-        packed = len(gzip.compress(data, 6))
+        carried = "inside" if report_doc["entries"]["bundle"] else "beside it"
+        bundle_bytes = bundle.stat().st_size if bundle.exists() else 0
         print(f"period report: JSON {len(data) / 1e6:.1f} MB ({len(data) / count:,.0f} bytes "
-              f"per line; gzip {packed / 1e6:.1f} MB), serialised in {ms / 1000:.2f} s")
-        ms, result = timed(lambda: verify(data, vkeys=[vkey]))
+              f"per line, the entry bundle {carried}; bundle file {bundle_bytes / 1e6:.1f} MB),"
+              f" serialised in {ms / 1000:.2f} s")
+        ms, result = timed(lambda: verify(data, vkeys=[vkey], entries=lambda: bundle.open("rb")))
         assert result.ok, [c for c in result.checks if c.ok is False]
-        print(f"period report: verify {ms / 1000:.2f} s")
+        print(f"period report: verify {ms / 1000:.2f} s  (250,000 lines: "
+              "benchmarks/bench_period.py)")
         engine.dispose()
     finally:
         shutil.rmtree(work, ignore_errors=True)
