@@ -285,16 +285,16 @@ def test_manager_finds_a_unit_and_sees_its_proof_in_a_browser(served, browser, s
     page.fill("#password", PASSWORD)
     page.click("button.primary")
     page.wait_for_url(f"{served}/units/")
-    assert page.locator("h1").inner_text() == "设备"
+    assert page.locator("h1").inner_text() == "整机"
     page.fill("#q", "CN3301-2026-000484")
     page.press("#q", "Enter")
     page.wait_for_load_state()
-    assert page.locator("#results-title").inner_text() == "与“CN3301-2026-000484”匹配的设备"
+    assert page.locator("#results-title").inner_text() == "与“CN3301-2026-000484”匹配的整机"
     page.screenshot(path=str(ARTIFACTS / "units-search-zh.png"), full_page=True)
     page.click(f"#results-title + .ul-scroll a[href='/units/{AC}']")
     page.wait_for_url(f"{served}/units/{AC}")
     assert page.locator("h1").inner_text() == AC
-    assert "此设备的记录已被更正" in page.locator(".ul-callout").inner_text()
+    assert "此整机的记录已被更正" in page.locator(".ul-callout").inner_text()
     page.screenshot(path=str(ARTIFACTS / "units-unit-zh.png"), full_page=True)
     api_link = page.locator(f"#entry-{correction_of} a[href$='/proof/inclusion/{correction_of}']")
     assert api_link.get_attribute("href") == f"/api/v1/proof/inclusion/{correction_of}"

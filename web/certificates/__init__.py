@@ -24,12 +24,17 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
+from sqlalchemy import select
 
 from ledger.certificates import archive, jobs
 from ledger.certificates.issue import IssueError, records, revoke
 from ledger.events import EventError
+from ledger.tables import Unit
+from web import export
 from web.access import current_role, roles_required
-from web.context import console, ledger
+from web.certificates import files
+from web.certificates.subjects import describe, subject_of
+from web.context import console, engine, ledger
 from web.names import category_names, template_names
 from web.nav import add_nav
 from web.paging import number_arg
@@ -54,11 +59,18 @@ def console_url() -> str:
 # -- the list ---------------------------------------------------------------------------------
 
 
-def _issued(before: int | None) -> tuple[list[dict[str, Any]], int | None]:
-    """Issued certificates, newest first, PAGE at a time, with their revocation if any."""
+def kind_name(kind: str) -> str:
+    names = {"unit": gettext("Unit certificate"), "period": gettext("Period report"),
+             "lot": gettext("Lot manifest")}
+    return names.get(kind, kind)
+
+
+def _issued(before: int | None, page: int = PAGE) -> tuple[list[dict[str, Any]], int | None]:
+    """Issued certificates, newest first, `page` at a time, with their subject and their
+    revocation if any."""
     rows = ledger().prefix_bodies("cert:", etype="certificate.issued", before=before,
-                                  limit=PAGE + 1, newest_first=True)
-    subjects = [subject for _, subject, _ in rows[:PAGE]]
+                                  limit=page + 1, newest_first=True)
+    subjects = [subject for _, subject, _ in rows[:page]]
     revoked = {}
     for idx, body in ledger().subject_bodies(subjects) if subjects else ():
         event = json.loads(body)["event"]
@@ -66,28 +78,51 @@ def _issued(before: int | None) -> tuple[list[dict[str, Any]], int | None]:
             revoked[event["subject"]] = (idx, event)
     home = console().instance.home
     items = []
-    for idx, subject, body in rows[:PAGE]:
+    for idx, subject, body in rows[:page]:
         event = json.loads(body)["event"]
         digest = event["data"]["sha256"]
         items.append({"index": idx, "sha256": digest, "kind": event["data"]["kind"],
                       "time": event["time"], "operator": event["operator"],
                       "revoked": revoked.get(subject),
+                      "subject": describe(subject_of(home, digest)),
                       # issued under the contract's subject (older records used other names)
                       "linked": subject == f"cert:{digest}",
                       "kept": archive.pdf_path(home, digest).exists()})
-    older = rows[PAGE - 1][0] if len(rows) > PAGE else None
+    older = rows[page - 1][0] if len(rows) > page else None
     return items, older
+
+
+def _every_issued() -> Any:
+    """Every issued certificate, newest first, read a thousand at a time (for the file)."""
+    before = None
+    while True:
+        items, before = _issued(before, page=1000)
+        yield from items
+        if before is None:
+            return
 
 
 @bp.route("/")
 @roles_required(*VIEWERS)
 def index() -> ResponseReturnValue:
+    try:
+        fmt = export.requested()
+    except ValueError as exc:
+        return export.refused(str(exc))
+    if fmt is not None:
+        return files.download(_every_issued(), fmt, kind_name)
     items, older = _issued(number_arg("before"))
     running = [job for job in jobs.recent(console().instance.home, limit=5)
                if job["state"] in ("starting", "running")]
     return render_template("certificates/index.html", items=items, older=older,
                            running=running, can_issue=current_role() in ISSUERS,
                            categories=category_names(), form={}, errors={})
+
+
+@bp.context_processor
+def _list_context() -> dict[str, Any]:
+    return {"kind_name": kind_name,
+            "list_files": {f: url_for("certificates.index", format=f) for f in export.FORMATS}}
 
 
 # -- issuing ----------------------------------------------------------------------------------
@@ -106,6 +141,8 @@ def _request(form: dict[str, str], categories: list[str]) -> tuple[jobs.Request 
                             if kind == "unit" else
                             gettext("Enter the lot id, e.g. LOT-20261120-STEEL."))
             return None, errors
+        if kind == "unit" and (problem := _not_certifiable(value)):
+            return None, {"unit": problem}
         return jobs.Request(kind=kind, **{("label" if kind == "unit" else "lot"): value},
                             **common), {}
     if kind != "period":
@@ -127,6 +164,23 @@ def _request(form: dict[str, str], categories: list[str]) -> tuple[jobs.Request 
         return None, errors
     return jobs.Request(kind="period", start=form["start"], end=form["end"],
                         categories=tuple(categories), **common), {}
+
+
+def _not_certifiable(label: str) -> str | None:
+    """Why unit `label` gets no dismantling certificate now, in the reader's words: it is not
+    in the ledger, or its dismantling is not completed (the certificate's builder refuses
+    both too; this says it before anything is built)."""
+    units = Unit.__table__  # type: ignore[attr-defined]
+    with engine().connect() as conn:
+        state = conn.execute(select(units.c.state).where(units.c.label == label)).scalar()
+    if state is None:
+        return gettext("No unit has the label %(label)s in the ledger: check the label on the "
+                       "unit and type it again.", label=label)
+    if state != "completed":
+        return gettext("Unit %(label)s is still being dismantled: a unit dismantling "
+                       "certificate is issued only once its dismantling is completed. Issue "
+                       "it after the unit is completed at the last station.", label=label)
+    return None
 
 
 @bp.route("/issue", methods=["POST"])

@@ -33,9 +33,10 @@ from sqlalchemy import func, select
 from ledger.events import PLANT_STATION, EventError, parse_event, utc_now_ms
 from ledger.log import AppendError, Submission
 from ledger.tables import Lot, Unit, UnitOutput
-from web import reviews
+from web import export, reviews
 from web.access import current_role, roles_required
 from web.context import engine, ledger
+from web.lots import files
 from web.names import template_names
 from web.nav import add_nav
 from web.paging import number_arg
@@ -65,12 +66,19 @@ outputs = UnitOutput.__table__  # type: ignore[attr-defined]
 @roles_required(*READERS)
 def index() -> ResponseReturnValue:
     wanted = request.args.get("state") if request.args.get("state") in FILTERS else None
-    before = number_arg("before")
+    try:
+        fmt = export.requested()
+    except ValueError as exc:
+        return export.refused(str(exc))
     query = select(lots)
     if wanted == "awaiting":
         query = query.where(lots.c.state == "shipped", lots.c.hazardous.is_(True))
     elif wanted:
         query = query.where(lots.c.state == wanted)
+    if fmt is not None:
+        return files.download(query.order_by(lots.c.first_index.desc()), fmt, wanted,
+                              _title(wanted), state_label)
+    before = number_arg("before")
     if before is not None:
         query = query.where(lots.c.first_index < before)
     query = query.order_by(lots.c.first_index.desc()).limit(PAGE + 1)
@@ -88,7 +96,18 @@ def index() -> ResponseReturnValue:
     older = str(rows[PAGE - 1].first_index) if len(rows) > PAGE else None
     return render_template("lots/index.html", lots=rows[:PAGE], by_state=by_state,
                            awaiting=awaiting, awaiting_g=awaiting_g, wanted=wanted,
-                           older=older, paged=before is not None)
+                           older=older, paged=before is not None, title=_title(wanted),
+                           list_files={f: url_for(".index", state=wanted, format=f)
+                                       for f in export.FORMATS})
+
+
+def _title(wanted: str | None) -> str:
+    """What the list under a filter is called (its heading, its file's caption)."""
+    if wanted == "awaiting":
+        return gettext("Hazardous lots awaiting their manifest")
+    if wanted:
+        return gettext("Lots: %(state)s", state=state_name(wanted))
+    return gettext("All lots, newest first")
 
 
 @dataclass
@@ -293,4 +312,14 @@ def state_name(state: str) -> str:
     return names.get(state, state)
 
 
-bp.context_processor(lambda: {"lot_state_name": state_name})
+def state_label(lot: Any) -> str:
+    """A lot's state as its badge says it: a shipped hazardous lot awaits its manifest
+    (CN-4), a received one is disposed of."""
+    if lot.state == "shipped" and lot.hazardous:
+        return gettext("shipped · awaiting manifest")
+    if lot.state == "received" and lot.hazardous:
+        return gettext("disposed of · manifest returned")
+    return state_name(lot.state)
+
+
+bp.context_processor(lambda: {"lot_state_name": state_name, "lot_state_label": state_label})

@@ -6,7 +6,9 @@ admin in `approved_by`. Scales are what the ledger has calibration checks for (s
 `scale:*`); a manager or admin records a check here as a PLANT `scale.calibrated` entry.
 Recovery cylinders (list and registration) are in web/stations/cylinders.py, on this blueprint.
 
-Reads: the `stations` projection (with when each station last spoke), the `scales` read model
+Reads: the `stations` projection (with when each station's latest event happened), each
+station's latest heartbeat (`station_heartbeats`, ledger/heartbeats.py: its last contact with
+the console and its outbox backlog, as the station said it), the `scales` read model
 (which scales have checks) and their entries through `Ledger.subject_bodies` (the ledger's one
 query for a subject's entries), corrections folded by `ledger.corrections.fold`. A scale is
 overdue by the catalogue in force's `tolerances.calibration_period_h`, the period the ledger's
@@ -29,18 +31,22 @@ from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from sqlalchemy import text
 
+from ledger import heartbeats
 from ledger.corrections import fold
 from ledger.encoding import decode_base64
 from ledger.events import PLANT_STATION, EventError, parse_event, utc_now_ms
 from ledger.log import AppendError, Submission
+from web import export
 from web.access import current_role, roles_required
 from web.context import engine, ledger
 from web.names import catalogue_in_force
 from web.nav import add_nav
 from web.refusals import refusal_text
+from web.stations import files
 
 bp = Blueprint("stations", __name__, url_prefix="/stations", template_folder="templates")
 add_nav(bp, "index", lazy_gettext("Stations"), order=40)
+bp.context_processor(lambda: {"scale_status_name": files.scale_status_name})
 
 VIEWERS = ("manager", "inspector", "admin")
 MAX_GRAMS = 10**9
@@ -141,12 +147,38 @@ def _scale(name: str, entries: list[tuple[int, dict[str, Any]]], now: datetime,
     return Scale(name, checks, status)
 
 
+@dataclass(frozen=True)
+class Contact:
+    """A station's latest heartbeat: when the console received it, and what the station said."""
+
+    received_at: str
+    age_s: float
+    pending: int
+    held: int
+    agent_version: str
+
+    @property
+    def stale(self) -> bool:
+        """No heartbeat for longer than three intervals: out of contact."""
+        return self.age_s > heartbeats.STALE_AFTER_S
+
+
 def _stations() -> list[dict[str, Any]]:
+    """Every station with its key, state, latest event and latest heartbeat (or None)."""
     with engine().connect() as conn:
-        rows = conn.execute(text("SELECT station, public_key, name, state, registered_index, "
-                                 "last_index, last_seen_at FROM stations ORDER BY station")
-                            ).mappings().all()
-    return [dict(row, fingerprint=fingerprint(row["public_key"])) for row in rows]
+        rows = conn.execute(text(
+            "SELECT s.station, s.public_key, s.name, s.state, s.registered_index, s.last_index, "
+            "s.last_seen_at, h.received_at, h.pending, h.held, h.agent_version "
+            "FROM stations s LEFT JOIN station_heartbeats h ON h.station = s.station "
+            "ORDER BY s.station")).mappings().all()
+    now = datetime.now(UTC)
+    found = []
+    for row in rows:
+        contact = None if row["received_at"] is None else Contact(
+            row["received_at"], max(heartbeats.age_s(row["received_at"], now), 0.0),
+            row["pending"], row["held"], row["agent_version"])
+        found.append(dict(row, fingerprint=fingerprint(row["public_key"]), contact=contact))
+    return found
 
 
 def _station(station: str) -> dict[str, Any] | None:
@@ -163,8 +195,23 @@ def _station(station: str) -> dict[str, Any] | None:
 @bp.route("/")
 @roles_required(*VIEWERS)
 def index() -> ResponseReturnValue:
+    try:
+        fmt = export.requested()
+    except ValueError as exc:
+        return export.refused(str(exc))
+    if fmt is not None:
+        table = request.args.get("table", "stations")
+        if table not in files.TABLES:
+            return export.refused(gettext("“%(value)s” is not a table of this page: ask for "
+                                          "table=stations or table=scales.", value=table[:40]))
+        rows = _stations() if table == "stations" else scales()
+        return files.download(table, fmt, rows)
     return render_template("stations/index.html", stations=_stations(), scales=scales(),
-                           period_h=calibration_period_h(), role=current_role())
+                           period_h=calibration_period_h(), role=current_role(),
+                           stale_after_s=heartbeats.STALE_AFTER_S,
+                           interval_s=heartbeats.INTERVAL_S,
+                           files={table: {f: url_for(".index", table=table, format=f)
+                                          for f in export.FORMATS} for table in files.TABLES})
 
 
 @bp.route("/scales/<scale>")

@@ -27,12 +27,13 @@ from sqlalchemy import or_, select
 
 from ledger.events import utc_now_ms
 from ledger.tables import RefrigerantRecovery, Unit, UnitOutput
-from web import reviews
+from web import export, reviews
 from web.access import access_of, current_role, roles_required
 from web.context import engine
 from web.names import template_names
 from web.nav import add_nav
 from web.paging import number_arg
+from web.units import files
 from web.units.history import inclusion_proof, timeline
 
 bp = Blueprint("units", __name__, url_prefix="/units", template_folder="templates")
@@ -52,7 +53,8 @@ outputs = UnitOutput.__table__  # type: ignore[attr-defined]
 recoveries = RefrigerantRecovery.__table__  # type: ignore[attr-defined]
 LIST_COLUMNS = (units.c.label, units.c.category, units.c.state, units.c.trade_in_code,
                 units.c.serial, units.c.intake_station, units.c.received_at,
-                units.c.completed_at, units.c.gross_g)
+                units.c.completed_at, units.c.gross_g, units.c.refrigerant_g,
+                units.c.outputs_g, units.c.completed_station)
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,10 @@ def recent(state: str | None, before: str | None, after: str | None) -> Page:
 def index() -> ResponseReturnValue:
     query = (request.args.get("q") or "").strip()
     state = request.args.get("state") if request.args.get("state") in STATES else None
+    try:
+        fmt = export.requested()
+    except ValueError as exc:
+        return export.refused(str(exc))
     results: list[Found] | None = None
     more = False
     problem = None
@@ -152,11 +158,18 @@ def index() -> ResponseReturnValue:
             results = []
         else:
             results, more = search(query)
-            if len(results) == 1:
+            if len(results) == 1 and fmt is None:
                 return redirect(url_for(".unit", label=results[0].unit.label))
+    if fmt is not None:
+        found = None if results is None else [item.unit for item in results]
+        return files.download(units, fmt, state, found, query)
     page = recent(state, request.args.get("before"), request.args.get("after"))
     return render_template("units/index.html", query=query, results=results, more=more,
-                           problem=problem, page=page, state=state)
+                           problem=problem, page=page, state=state,
+                           found_files={f: url_for(".index", q=query, format=f)
+                                        for f in export.FORMATS},
+                           list_files={f: url_for(".index", state=state, format=f)
+                                       for f in export.FORMATS})
 
 
 @dataclass(frozen=True)
