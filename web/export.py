@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, Any
@@ -29,7 +29,9 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from sqlalchemy import Select
 
+from web.context import engine
 from web.formatting import localtime
 
 BOM = "\ufeff"
@@ -54,6 +56,37 @@ class Sheet:
     kinds: list[str]
     rows: Iterable[list[Any]]
     total: list[Any] | None = None  # a last row in bold (the dashboard's totals)
+
+
+@dataclass(frozen=True)
+class Field:
+    """A list's column in its file: the row attribute, its kind, its title (translated when
+    the file is written) and, for a code, how to name it."""
+
+    name: str
+    kind: str
+    title: Callable[[], str]
+    named: Callable[[Any], Any] | None = None
+
+    def value(self, row: Any) -> Any:
+        value = getattr(row, self.name)
+        return cell(self.named(value) if self.named and value is not None else value,
+                    self.kind)
+
+
+def sheet(key: str, caption: str, fields: Sequence[Field], rows: Iterable[Any]) -> Sheet:
+    """A list's sheet: `rows` (database rows, read lazily) through its fields."""
+    return Sheet(key=key, caption=caption, header=[f.title() for f in fields],
+                 kinds=[f.kind for f in fields],
+                 rows=([f.value(row) for f in fields] for row in rows))
+
+
+def streamed(query: Select[Any]) -> Iterator[Any]:
+    """The rows of `query`, fetched from the database a thousand at a time while the file is
+    written (never the whole list in memory)."""
+    with engine().connect() as conn:
+        yield from conn.execution_options(stream_results=True, max_row_buffer=1000
+                                          ).execute(query)
 
 
 def cell(value: Any, kind: str = "text") -> Any:
