@@ -318,13 +318,19 @@ def open_source(location: str | Path) -> TileSource:
 
 
 def read_checkpoint(source: TileSource, verifiers: Sequence[Verifier]) -> tuple[Checkpoint, str]:
-    """The source's checkpoint and its note, signed by one of `verifiers`."""
+    """The source's checkpoint and its note, signed by one of `verifiers` whose name is the
+    checkpoint's origin (tlog-checkpoint: the log's key is named after the log)."""
     try:
         note = source.read(CHECKPOINT).decode("utf-8")
-        text, _ = open_note(note, verifiers)
-        return Checkpoint.parse(text), note
+        text, signed_by = open_note(note, verifiers)
+        checkpoint = Checkpoint.parse(text)
     except (UnicodeDecodeError, NoteError, CheckpointError) as exc:
         raise TileError(f"the checkpoint does not verify: {exc}", CHECKPOINT) from None
+    names = sorted({v.name for v in signed_by})
+    if checkpoint.origin not in names:
+        raise TileError(f"the checkpoint is of log {checkpoint.origin!r}, but signed by "
+                        f"{', '.join(names)}: not this log's checkpoint", CHECKPOINT)
+    return checkpoint, note
 
 
 # -- reading, verified ------------------------------------------------------------------------

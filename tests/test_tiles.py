@@ -23,7 +23,7 @@ from ledger import events
 from ledger.checkpoint import Checkpoint
 from ledger.events import EventError, parse_event
 from ledger.log import entry_bytes
-from ledger.note import new_signer
+from ledger.note import new_signer, sign
 from ledger.tiles import (
     ENTRIES,
     MAX_ENTRY,
@@ -240,6 +240,18 @@ def test_exported_tiles_are_the_spec_recomputation_and_verify(ledger, tmp_path):
     assert [e for _, e in log.entries()] == entries
     assert log.inclusion(300) == ledger.inclusion_hashes(300, 601)
     assert log.consistency(256) == ledger.consistency_hashes(256, 601)
+
+
+def test_a_checkpoint_by_another_key_or_of_another_log_is_refused(tmp_path):
+    signer, other = new_signer(ORIGIN), new_signer("other.example/LOG")
+    text = Checkpoint(ORIGIN, 0, spec.leaf_hash(b"")).text()
+    source = MemorySource({"checkpoint": sign(text, [signer]).encode()})
+    assert read_checkpoint(source, [signer.verifier])[0].size == 0
+    with pytest.raises(TileError, match="no trusted key signed this note"):
+        read_checkpoint(source, [other.verifier])
+    source.files["checkpoint"] = sign(text, [other]).encode()
+    with pytest.raises(TileError, match=r"signed by other\.example/LOG: not this log's"):
+        read_checkpoint(source, [other.verifier])
 
 
 def test_export_is_incremental_and_idempotent(ledger, tmp_path):
