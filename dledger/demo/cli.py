@@ -6,7 +6,13 @@
 
 The summary's flags and refusals are the ledger's (records.py): the flags it computed from
 the entries (`rule_flags`) and the refusals the stations recorded (`refusals`); beside them
-the refusals a station answered without a record (a scale not yet steady).
+the refusals a station answered without a record (a scale not yet steady). Its checkpoints
+are the ones the console's publisher signed during the run, with the demo witness's
+cosignatures (witness.py).
+
+Times printed are plant time (DLEDGER_TIMEZONE, default Asia/Shanghai), as the console shows
+them. At the end the demo prints the exact command line that points `dledger` at its instance
+(`dledger audit` and `dledger cert` look in ./instance by default).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shlex
 import signal
 import statistics
 import sys
@@ -21,7 +28,9 @@ import threading
 import time
 import warnings
 from datetime import datetime
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -40,10 +49,13 @@ from dledger.demo.setup import (
     prepare_instance,
 )
 from dledger.demo.units import UnitSource
+from dledger.demo.witness import DemoWitness
 from dledger.demo.worker import Pace, Tally, Worker
 from ledger.audit import audit
-from ledger.instance import retired_vkeys
+from ledger.instance import Instance, retired_vkeys
 from ledger.log import Ledger
+from ledger.witness.plant import cosignatures_at, last_cosignature
+from web.config import ConfigError, plant_timezone
 
 STATUS_EVERY_S = 30.0
 
@@ -87,8 +99,9 @@ def demo(headless: bool, units: int | None, fresh: bool, speed: float, host: str
         say("DLEDGER_DATABASE_URL is ignored: the demo keeps its ledger in SQLite in its folder")
     home = home_folder(None)
     try:
+        zone = ZoneInfo(plant_timezone())
         instance, made = prepare_instance(home, fresh)
-    except SetupError as exc:
+    except (SetupError, ConfigError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     os.environ["DLEDGER_HOME"] = str(home)
@@ -105,6 +118,7 @@ def demo(headless: bool, units: int | None, fresh: bool, speed: float, host: str
     catalogue = ensure_catalogue(ledger)
     calibrate(ledger)
     first_entry = ledger.size()  # this run's records start here
+    first_checkpoint = len(ledger.checkpoints())  # and its checkpoints
     if headless:
         units = units or 50
     plant = Plant(instance, ledger, host, port, None if headless else kiosk_port)
@@ -127,7 +141,7 @@ def demo(headless: bool, units: int | None, fresh: bool, speed: float, host: str
                     plant.console.url, source, Cylinders(ledger, catalogue), pace, tally,
                     stop, units, datetime.now().strftime("%m%d%H%M%S"), every)
         if not headless:
-            _announce(plant, users)
+            _announce(plant, users, zone)
         runner = threading.Thread(target=line.run, name="line", daemon=True)
         runner.start()
         next_status = time.monotonic() + STATUS_EVERY_S
@@ -135,7 +149,7 @@ def demo(headless: bool, units: int | None, fresh: bool, speed: float, host: str
             runner.join(0.5)
             if not headless and time.monotonic() >= next_status:
                 next_status += STATUS_EVERY_S
-                _status(plant, ledger, first_entry, tally, line)
+                _status(plant, ledger, first_entry, tally, line, zone)
     except SetupError as exc:
         click.echo(f"error: {exc}", err=True)
         stop.set()
@@ -144,11 +158,13 @@ def demo(headless: bool, units: int | None, fresh: bool, speed: float, host: str
         if plant.stations:
             say("stopping: the stations' outboxes go to the console first...")
         outboxes = plant.drain()
+        plant.stop()  # the console's publisher signs and has the witness cosign the last entries
         summary = _summary(instance, ledger, first_entry, tally, line, outboxes, units,
-                           time.monotonic() - started) if headless and line else None
-        plant.stop()
+                           time.monotonic() - started, plant.witness, first_checkpoint) \
+            if headless and line else None
         if plant.stations:
             _stopped(outboxes, tally)
+            say("the instance stays; point dledger at it with: " + dledger_line(home, "audit"))
     if summary is not None:
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
         if not summary["ok"]:
@@ -167,28 +183,54 @@ def _on_signals(stop: threading.Event) -> None:
     signal.signal(signal.SIGTERM, handle)
 
 
-def _announce(plant: Plant, users: dict[str, str]) -> None:
-    assert plant.console is not None
+def dledger_line(home: Path, *args: str) -> str:
+    """The exact command that runs `dledger ARGS` on the demo's instance, to paste."""
+    command = Path(sys.argv[0]) if Path(sys.argv[0]).name == "dledger" else \
+        Path(sys.executable).with_name("dledger")
+    shown = [_relative(home), _relative(command) if command.exists() else "dledger"]
+    return f"DLEDGER_HOME={shlex.quote(shown[0])} {shlex.quote(shown[1])} " + \
+        " ".join(shlex.quote(a) for a in args)
+
+
+def _relative(path: Path) -> str:
+    absolute = Path(os.path.abspath(path))
+    try:
+        return str(absolute.relative_to(Path.cwd()))
+    except ValueError:
+        return str(absolute)
+
+
+def _announce(plant: Plant, users: dict[str, str], zone: ZoneInfo) -> None:
+    assert plant.console is not None and plant.witness is not None
     out = ["", "Dismantle Ledger demo plant is running.", "",
            f"  Console          {plant.console.url}/   (dashboard: {plant.console.url}/dashboard/)"]
     for work in ("intake", "recovery", "dismantling"):
         running = plant.stations[work]
         out.append(f"  {running.spec.id} {work:<12}{running.kiosk_url}   (kiosk page)")
+    out.append(f"  Witness          {plant.witness.url}/   (cosigns the checkpoints; "
+               f"see {plant.console.url}/ledger/)")
     out += ["", "  Sign in to the console (password for all: " + PASSWORD + "):"]
     out += [f"    {role:<10} {name}" for role, name in users.items()]
     out += ["", f"  Public verify page: {plant.console.url}/verify   ·   "
-            f"Console log: {plant.console.log_path}", "", "  Ctrl-C stops the plant.", ""]
+            f"Console log: {plant.console.log_path}",
+            f"  Times are plant time ({zone.key}), as the console shows them.",
+            f"  The ledger from the command line: {dledger_line(plant.instance.home, 'audit')}",
+            "", "  Ctrl-C stops the plant.", ""]
     click.echo("\n".join(out), err=True)
 
 
-def _status(plant: Plant, ledger: Ledger, first_entry: int, tally: Tally, line: Line) -> None:
+def _status(plant: Plant, ledger: Ledger, first_entry: int, tally: Tally, line: Line,
+            zone: ZoneInfo) -> None:
     pending = "/".join(str(s.outbox.counts()["pending"]) for s in plant.stations.values())
     offline = [s.spec.id for s in plant.stations.values() if not s.link.connected]
     recorded = recorded_since(ledger, first_entry)
-    say(f"{datetime.now():%H:%M:%S} received {line.received}, completed "
+    assert plant.witness is not None and plant.witness.verifier is not None
+    cosigned = last_cosignature(ledger, plant.witness.verifier)
+    say(f"{datetime.now(zone):%H:%M:%S} received {line.received}, completed "
         f"{len(tally.completed)}, put aside {len(tally.put_aside)}, refusals recorded "
         f"{recorded.refusals.total()}, flags {recorded.flags.total()}; outboxes "
-        f"pending {pending}" + (f"; offline: {', '.join(offline)}" if offline else ""))
+        f"pending {pending}" + (f"; offline: {', '.join(offline)}" if offline else "")
+        + f"; ledger {ledger.size()} entries, witnessed {cosigned.size if cosigned else 0}")
 
 
 def _stopped(outboxes: dict[str, dict[str, int]], tally: Tally) -> None:
@@ -198,8 +240,9 @@ def _stopped(outboxes: dict[str, dict[str, int]], tally: Tally) -> None:
         f"still in the outboxes (kept on disk, sent at the next start): {waiting}"))
 
 
-def _summary(instance: Any, ledger: Ledger, first_entry: int, tally: Tally, line: Line | None,
-             outboxes: dict[str, dict[str, int]], units: int | None, seconds: float
+def _summary(instance: Instance, ledger: Ledger, first_entry: int, tally: Tally,
+             line: Line | None, outboxes: dict[str, dict[str, int]], units: int | None,
+             seconds: float, witness: DemoWitness | None, first_checkpoint: int
              ) -> dict[str, Any]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the unencrypted demo key was announced at start
@@ -211,9 +254,11 @@ def _summary(instance: Any, ledger: Ledger, first_entry: int, tally: Tally, line
     completed = len(tally.completed)
     errors = line.errors if line else []
     recorded = recorded_since(ledger, first_entry)
+    checkpoints = _checkpoints(ledger, witness, first_checkpoint)
     return {
         "ok": report.ok and not errors and not held and not pending
-        and completed == (line.received if line else 0),
+        and completed == (line.received if line else 0)
+        and checkpoints["witnessed"] == ledger.size(),
         "instance": str(instance.home),
         "units": {"requested": units, "received": line.received if line else 0,
                   "completed": completed, "put_aside": tally.put_aside},
@@ -227,6 +272,7 @@ def _summary(instance: Any, ledger: Ledger, first_entry: int, tally: Tally, line
         "outages": tally.outages,
         "stations": {sid: counts for sid, counts in outboxes.items()},
         "entries": ledger.size(),
+        "checkpoints": checkpoints,
         "audit": {"ok": report.ok, "entries": report.entries,
                   "checkpoints": report.checkpoints, "signatures": report.signatures,
                   "problems": [p.as_dict() for p in report.problems[:10]]},
@@ -235,6 +281,18 @@ def _summary(instance: Any, ledger: Ledger, first_entry: int, tally: Tally, line
         "units_per_minute": round(60 * completed / seconds, 1) if seconds else None,
         "seconds_per_unit": {bench: _spread(times) for bench, times in tally.seconds.items()},
     }
+
+
+def _checkpoints(ledger: Ledger, witness: DemoWitness | None, first: int) -> dict[str, Any]:
+    """The checkpoints signed during the run (from the `first`-th on) and the demo witness's
+    cosignatures of them."""
+    signed = [s.checkpoint.size for s in ledger.checkpoints()[first:]]
+    verifier = witness.verifier if witness else None
+    cosigned = sorted({c.size for c in cosignatures_at(ledger, signed)
+                       if verifier and c.witness_key_id == verifier.key_id.hex()})
+    last = last_cosignature(ledger, verifier) if verifier else None
+    return {"signed": signed, "witness": verifier.vkey if verifier else None,
+            "cosigned": cosigned, "witnessed": last.size if last else 0}
 
 
 def _spread(times: list[float]) -> dict[str, float]:

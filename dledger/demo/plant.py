@@ -1,5 +1,9 @@
-"""The running plant: the console, three stations with their simulated devices, the links.
+"""The running plant: its witness, the console, three stations with their simulated devices,
+the links.
 
+- The witness (witness.py) starts first and the instance's settings name it, so the console's
+  checkpoint publisher pushes every checkpoint to it; it stops last, after the console's
+  publisher made its last round.
 - The console is `dledger serve` (gunicorn) in its own process and session: Ctrl-C in the
   terminal reaches the demo, which first lets the stations' outboxes drain into the console
   and only then stops it.
@@ -34,6 +38,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from devices.simulators import ScaleSimulator, ScannerSimulator
 from dledger.demo.network import Link
 from dledger.demo.setup import STATIONS, SetupError, StationSpec, approve, station_identity
+from dledger.demo.witness import DemoWitness
 from dledger.demo.worker import Rig
 from ledger.instance import Instance
 from ledger.log import Ledger
@@ -179,9 +184,11 @@ class Plant:
     kiosk_port: int | None = 8701  # None: no kiosk pages (headless); 0: any free port
     catalogue_wait_s: float = CATALOGUE_WAIT_S  # for each station to get the catalogue
     console: Console | None = None
+    witness: DemoWitness | None = None
     stations: dict[str, RunningStation] = field(default_factory=dict)
 
     def start(self) -> Plant:
+        self.witness = DemoWitness(self.instance, self.host).start()
         self.console = Console(self.instance, self.host, self.port).start()
         for number, spec in enumerate(STATIONS):
             self.stations[spec.work] = self._station(spec, number)
@@ -251,7 +258,9 @@ class Plant:
         for running in self.stations.values():
             self._close_station(running)
         if self.console is not None:
-            self.console.stop()
+            self.console.stop()  # its checkpoint publisher's last round reaches the witness
+        if self.witness is not None:
+            self.witness.stop()
         self.ledger.engine.dispose()
 
     def _close_station(self, running: RunningStation) -> None:

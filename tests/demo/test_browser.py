@@ -1,7 +1,10 @@
 """The demo as a visitor meets it, in headless Chromium: `dledger demo` starts; a manager signs
-in and sees completed units rising on the dashboard, issues a certificate for one of them,
+in and sees completed units rising on the dashboard, the ledger page's checkpoints keeping up
+with the log, cosigned by the demo's witness; issues a certificate for one of the units,
 downloads its PDF, and anyone verifies that PDF on the public page; a kiosk page shows its
-station at work; Ctrl-C stops it all cleanly. Screenshots go to test-artifacts/."""
+station at work; the status line tells plant time; Ctrl-C stops it all cleanly, and the
+command line the demo printed runs `dledger audit` on its instance. Screenshots go to
+test-artifacts/."""
 
 from __future__ import annotations
 
@@ -14,7 +17,9 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -97,6 +102,21 @@ def test_a_manager_watches_the_demo_issues_a_certificate_and_anyone_verifies_it(
     assert page.locator(".stat", has_text="Work in progress").count() == 1
     page.screenshot(path=str(ARTIFACTS / "demo-dashboard-en.png"), full_page=True)
 
+    # The ledger page: checkpoints keep up with the log, each cosigned by the demo's witness.
+    page.goto(f"{console}/ledger/")
+    assert "Publisher running" in page.locator("#publisher-state").inner_text()
+    witness = page.locator("#witnesses tbody tr").first
+    assert "witness.demo-association.example/w1" in witness.inner_text()
+    assert "stale" not in witness.inner_text()
+    rows = page.locator("section:has(#checkpoints-title) tbody tr")
+    sizes = [int(rows.nth(i).locator("td").first.inner_text().replace(",", ""))
+             for i in range(rows.count())]
+    cosigned = [i for i in range(rows.count())
+                if "witness.demo-association.example/w1" in rows.nth(i).inner_text()]
+    assert len(sizes) >= 2 and sizes == sorted(sizes, reverse=True), sizes
+    assert len(cosigned) >= 2 and cosigned[0] <= 1, (sizes, cosigned)  # the newest or next
+    page.screenshot(path=str(ARTIFACTS / "demo-ledger-en.png"), full_page=True)
+
     page.goto(f"{console}/units/?state=completed")
     label = page.locator("a.ul-label-link").first.inner_text()
     assert re.fullmatch(r"CN3301-2026-\d{7}", label), label
@@ -127,9 +147,22 @@ def test_a_manager_watches_the_demo_issues_a_certificate_and_anyone_verifies_it(
     visitor.close()
     context.close()
 
+    # The status line (every 30 s) tells plant time, as the console shows it, not UTC.
+    status = demo.wait_for(r"demo: (\d\d):(\d\d):\d\d received \d+", 45)
+    plant = datetime.now(ZoneInfo("Asia/Shanghai"))
+    said = plant.replace(hour=int(status[1]), minute=int(status[2]))
+    assert min(abs(said - plant + timedelta(days=d)) for d in (-1, 0, 1)) < timedelta(minutes=3)
+    line = demo.wait_for(r"The ledger from the command line: (DLEDGER_HOME=.*audit)$", 1)[1]
+
     demo.process.send_signal(signal.SIGINT)  # Ctrl-C
     assert demo.process.wait(60) == 0
     time.sleep(0.2)
     output = "".join(demo.lines)
     assert "Traceback" not in output, output[-3000:]
     assert "every station event reached the console" in output, output[-2000:]
+    assert f"point dledger at it with: {line}" in output
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DLEDGER_HOME", "DLEDGER_DATABASE_URL")}
+    audit = subprocess.run(line, shell=True, env=env, capture_output=True, text=True,
+                           timeout=120, check=False)  # the line as pasted into a shell
+    assert audit.returncode == 0 and " entries" in audit.stderr + audit.stdout, audit.stderr

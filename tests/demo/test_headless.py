@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,9 @@ from ledger.log import station_signature_ok
 from ledger.rules import judge, units
 from ledger.rules.facts import UnitFacts
 from ledger.store import execute, read_transaction
+from ledger.witness.home import WitnessHome
+from ledger.witness.plant import cosignatures_at, cosigned_note
+from ledger.witness.settings import DEFAULT_EVERY_SECONDS
 
 UNITS = 50
 pytestmark = pytest.mark.slow
@@ -110,6 +114,7 @@ def test_fifty_units_are_completed_and_the_summary_says_what_happened(run):
     outage = summary["outages"][0]
     assert outage["station"] == "ST-01" and outage["events_kept_in_outbox"] >= 1
     assert summary["instance"] == str(home)
+    assert summary["checkpoints"]["witnessed"] == summary["entries"]
 
 
 def test_dledger_audit_passes(run):
@@ -202,6 +207,31 @@ def test_each_unit_has_a_complete_rule_checked_history_across_the_three_stations
             refrigerant = [e for e in events if e["type"].startswith("refrigerant.")]
             assert len(refrigerant) == 1 and refrigerant[0]["station"] == "ST-02", subject
         assert all(e["station"] in ("ST-01", "ST-02", "ST-03") for e in events)
+
+
+def test_checkpoints_keep_up_with_the_log_cosigned_by_the_demo_witness(run):
+    home, summary = run
+    checkpoints = summary["checkpoints"]
+    assert checkpoints["witnessed"] == summary["entries"] == checkpoints["signed"][-1]
+    assert len(checkpoints["cosigned"]) >= 3
+    assert set(checkpoints["cosigned"]) <= set(checkpoints["signed"])
+    verifier = WitnessHome.locate(home / "witness").verifier()
+    assert checkpoints["witness"] == verifier.vkey
+    ledger = Instance.locate(home).ledger()
+    try:
+        for size in checkpoints["cosigned"]:
+            signed = ledger.checkpoint_at(size)
+            assert verifier.verify(cosigned_note(ledger, signed.note)) is not None
+        arrived = sorted((c.size, datetime.fromisoformat(c.received_at))
+                         for c in cosignatures_at(ledger, checkpoints["cosigned"]))
+    finally:
+        ledger.engine.dispose()
+    # Keeping up: every entry was cosigned soon after it was logged (the publisher's cadence,
+    # with room for a loaded machine), never only at the end.
+    allowed = timedelta(seconds=DEFAULT_EVERY_SECONDS + 10)
+    for index, entry in entries(home):
+        covered = next(at for size, at in arrived if size > index)
+        assert covered - datetime.fromisoformat(entry["logged"]) <= allowed, (index, covered)
 
 
 def test_a_second_run_reuses_the_instance_and_continues_the_labels(run, tmp_path):
