@@ -341,3 +341,30 @@ def test_a_period_without_units_ends_the_job_with_the_reason(sample_app, manager
     assert job["state"] == "error" and job["sha256"] is None
     page = manager.get(f"/certificates/jobs/{job_id}").text
     assert "No certificate was issued" in page and "choose another period" in page
+
+
+def test_the_verify_page_says_every_check_in_chinese(client_for, csrf_token, manager):
+    """Issue 17, point 6: the checks' words and the certified figures are the visitor's
+    language (no English detail, no command-line option), and nothing breaks mid-word."""
+    zh = {"Accept-Language": "zh-CN"}
+    unit_sha256 = _sha256(_issue(manager, csrf_token, kind="unit",
+                                 unit="CN3301-2026-0004815"))  # a fridge: refrigerant recovered
+    page = client_for(None).get(f"/verify/{unit_sha256}", headers=zh).text
+    start = page.index("<th>含义</th>")
+    checks = page[start:page.index("</table>", start)]
+    assert "已用本厂密钥签名" in checks and "未提供已保存的检查点" in checks
+    for english in ("signed by the plant key", "entries, each proven", "--trusted-checkpoint",
+                    "--console", 'lang="en"'):
+        assert english not in checks, english
+    assert "wrap-anywhere" not in checks  # sentences wrap between words, never inside them
+    figures = page[page.index('id="certified-figures"'):]
+    figures = figures[:figures.index("</table>")]
+    document = json.loads(manager.get(f"/certificates/{unit_sha256}/json").data)
+    gas = document["statements"]["refrigerant"]["recovered"][0]["refrigerant"]
+    assert gas in figures and "二氧化碳当量" in figures and "AR4" in figures
+    # A failed check: the meaning in Chinese, the verifier's own words beside it, marked.
+    document["statements"]["intake"]["gross_g"] += 1000
+    anonymous = client_for(None)
+    failed = _upload(anonymous, csrf_token, json.dumps(document).encode(), **zh).text
+    assert "证明已被篡改" in failed and "验证程序的原文（英文）" in failed
+    assert '<p lang="en">' in failed and "gross_g" in failed

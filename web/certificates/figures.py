@@ -48,11 +48,35 @@ def _status(judgement: dict[str, Any]) -> list[Figure]:
     return rows
 
 
+def _co2e(grams: int | None, basis: str | None) -> str:
+    """CO2e in tonnes, with its GWP basis."""
+    if grams is None:
+        return "—"
+    return gettext("%(tonnes)s t CO2e (%(basis)s)", tonnes=f"{grams / 1_000_000:.3f}",
+                   basis=basis or "—")
+
+
+def _refrigerant(refrigerant: dict[str, Any]) -> list[Figure]:
+    """Which gases were recovered, how much, their CO2e; or why there was none."""
+    gases: dict[str, int] = {}
+    for item in refrigerant.get("recovered", []):
+        gases[item["refrigerant"]] = gases.get(item["refrigerant"], 0) + item["recovered_g"]
+    if gases:
+        said = ", ".join(f"{gas} {kg(grams)}" for gas, grams in gases.items())
+        return [(gettext("Refrigerant recovered"), said),
+                (gettext("CO2e recovered"), _co2e(refrigerant.get("co2e_g"),
+                                                  refrigerant.get("gwp_basis")))]
+    reasons = [code_name(a["reason"]) for a in refrigerant.get("absent", [])]
+    return [(gettext("Refrigerant recovered"),
+             gettext("none: %(reason)s", reason="; ".join(reasons)) if reasons
+             else kg(refrigerant.get("recovered_g", 0)))]
+
+
 def _unit(s: dict[str, Any]) -> list[Figure]:
     unit = s["unit"]
     return [(gettext("Unit"), f"{unit['label']} · {code_name(unit['category'])}"),
             (gettext("Intake weight"), kg(s["intake"]["gross_g"])),
-            (gettext("Refrigerant recovered"), kg(s["refrigerant"]["recovered_g"])),
+            *_refrigerant(s["refrigerant"]),
             (gettext("Outputs"), kg(s["balance"]["outputs_g"])),
             (gettext("Completed"), localtime(s["completed"]["time"]) if s.get("completed")
              else gettext("in progress")),
@@ -75,9 +99,15 @@ def _period(s: dict[str, Any]) -> list[Figure]:
     by_status = ", ".join(f"{STATUS_NAMES[status][language()]} {totals[status]['units']}"
                           for status in STATUS_NAMES if status in totals)
     everything = totals["all"]
+    chosen = s.get("categories")
+    flagged = sum(len(line.get("flags") or ()) for line in s.get("lines", ()))
     return [(gettext("Period"), f"{period['from']} — {period['to']} ({period['time_zone']})"),
+            (gettext("Categories"), gettext("all categories") if chosen is None
+             else ", ".join(code_name(c) for c in chosen)),
             (gettext("Units"), f"{everything['units']} ({by_status})"),
             (gettext("Intake weight"), kg(everything["gross_g"])),
             (gettext("Refrigerant recovered"), kg(everything["refrigerant_g"])),
+            (gettext("CO2e recovered"), _co2e(everything.get("co2e_g"), s.get("gwp_basis"))),
             (gettext("Outputs"), kg(everything["outputs_g"])),
-            (gettext("Creditable intake weight"), kg(totals["creditable"]["gross_g"]))]
+            (gettext("Creditable intake weight"), kg(totals["creditable"]["gross_g"])),
+            (gettext("Open flags"), str(flagged))]

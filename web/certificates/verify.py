@@ -5,8 +5,9 @@ It runs the project's verifier (ledger.certificates.verify) against this plant's
 keys (current and retired) and, if the instance folder holds one, its trust policy
 (`<instance>/verify-policy.txt`, C2SP tlog-policy: witness keys and quorum). This console
 answers the verifier's two questions itself (consistency proofs for a saved checkpoint, and
-whether the certificate was revoked), in process. Each check is shown in words, its name in
-the visitor's language; the details carry the figures.
+whether the certificate was revoked), in process. Each check is shown in the visitor's
+language: its name and what its outcome means (web/certificates/check_words.py), with the
+verifier's own words beside a failure; the certified figures beside the checks.
 
 Uploads are limited to `DLEDGER_VERIFY_MAX_MB` (default 50) megabytes, refused with a clear
 message before the body is read; a bigger period report is verified with `dledger cert verify`.
@@ -36,6 +37,7 @@ from ledger.log import LedgerError
 from ledger.note import split as split_note
 from ledger.witness.policy import Policy, PolicyError
 from web.access import public
+from web.certificates.check_words import meaning
 from web.certificates.figures import Figure, certified
 from web.context import console, ledger
 
@@ -124,7 +126,7 @@ def _page(report: verifier.Report | None, *, error: str | None = None, sha256: s
           figures: list[Figure] | None = None) -> ResponseReturnValue:
     return render_template("certificates/verify.html", report=report, error=error,
                            sha256=sha256, issued=issued, names=CHECK_NAMES,
-                           figures=figures or [], verdicts=VERDICTS,
+                           figures=figures or [], verdicts=VERDICTS, meaning=meaning,
                            max_mb=max_bytes() >> 20), status
 
 
