@@ -12,6 +12,8 @@ folder (PostgreSQL databases are kept by name), since seeding 2 million entries 
 from __future__ import annotations
 
 import base64
+import contextlib
+import functools
 import sys
 import time
 import uuid
@@ -22,8 +24,10 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger import catalogue
+from ledger import log as ledger_log
 from ledger.events import PLANT_STATION, parse_event
 from ledger.log import Ledger, Submission
+from ledger.projections import Projector
 
 ORIGIN = "ledger.bench-plant.example/CN3301"
 STATION = "ST-01"
@@ -143,11 +147,26 @@ def seed(ledger: Ledger, units: int, log: Callable[[str], None] = print) -> None
     ledger.publish_catalogue(catalogue.load(), "default", operator="A-0001")
     started = time.perf_counter()
     done = 0
-    for batch in batches(units):
-        ledger.append(batch)
-        done += len(batch)
-        if done // 200_000 != (done - len(batch)) // 200_000:
-            log(f"  seeded {done:,} entries ({time.perf_counter() - started:.0f} s)")
+    with known_good():
+        for batch in batches(units):
+            ledger.append(batch)
+            done += len(batch)
+            if done // 200_000 != (done - len(batch)) // 200_000:
+                log(f"  seeded {done:,} entries ({time.perf_counter() - started:.0f} s)")
+
+
+@contextlib.contextmanager
+def known_good() -> Iterator[None]:
+    """Benchmark seeding only: the ledger skips the checks these entries are known to pass
+    (each station signature, each event's rules; the projections and flags are still made),
+    so that 2 million entries are seeded in minutes. The entries are the same bytes."""
+    saved = ledger_log.Projector, ledger_log.station_signature_ok
+    ledger_log.Projector = functools.partial(Projector, judge=False)  # type: ignore[misc]
+    ledger_log.station_signature_ok = lambda *_: True
+    try:
+        yield
+    finally:
+        ledger_log.Projector, ledger_log.station_signature_ok = saved  # type: ignore[misc]
 
 
 def stderr(message: str) -> None:
