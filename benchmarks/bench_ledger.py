@@ -487,18 +487,24 @@ def single_appends(plan: Plan, ledger: Ledger, events: Events,
 
 def threaded_appends(plan: Plan, ledger: Ledger, prefix: str, threads: int) -> list[float]:
     """Events/s of `threads` threads each appending single events at once (they share
-    commits), over trials of plan.single_appends events in all."""
+    commits), over trials of plan.single_appends events in all; `prefix` names this call's
+    units and lots (unique per call: the rules refuse a unit received twice)."""
     rates = []
     each = max(1, plan.single_appends // threads)
     for trial in range(plan.single_trials):
-        work = [[[sub] for sub in Events(f"{prefix}{threads}-{trial}-{t}").submissions(each)]
+        work = [[[sub] for sub in Events(f"{prefix}-{trial}-{t}").submissions(each)]
                 for t in range(threads)]
         start = threading.Barrier(threads + 1)
+        failures: list[BaseException] = []
 
-        def run(batches: list[list[Submission]], start: threading.Barrier) -> None:
+        def run(batches: list[list[Submission]], start: threading.Barrier,
+                failures: list[BaseException] = failures) -> None:
             start.wait()
-            for batch in batches:
-                ledger.append(batch)
+            try:
+                for batch in batches:
+                    ledger.append(batch)
+            except BaseException as exc:  # re-raised below: a refusal must not time as fast
+                failures.append(exc)
 
         workers = [threading.Thread(target=run, args=(w, start)) for w in work]
         for w in workers:
@@ -509,16 +515,19 @@ def threaded_appends(plan: Plan, ledger: Ledger, prefix: str, threads: int) -> l
             for w in workers:
                 w.join()
             rates.append(threads * each / (time.perf_counter() - began))
+        if failures:
+            raise failures[0]
     return rates
 
 
 def group_commit_figures(table: Table, plan: Plan, ledger: Ledger, prefix: str,
                          label: str) -> None:
     """1b: eight threads against one, alternating trials, on the same ledger."""
-    one, eight = [], []
-    for _ in range(2):
-        one += threaded_appends(plan, ledger, prefix, 1)
-        eight += threaded_appends(plan, ledger, prefix, 8)
+    one: list[float] = []
+    eight: list[float] = []
+    for round_ in range(2):
+        one += threaded_appends(plan, ledger, f"{prefix}{round_}-1", 1)
+        eight += threaded_appends(plan, ledger, f"{prefix}{round_}-8", 8)
     a = rate_figure(table, f"{label}, 1 thread", plan.single_appends, one)
     b = rate_figure(table, f"{label}, 8 threads", plan.single_appends, eight,
                     note="single-event appends; concurrent calls share commits")
