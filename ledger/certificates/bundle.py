@@ -17,6 +17,7 @@ from typing import BinaryIO
 from ledger import tiles
 
 SUFFIX = ".entries.gz"
+CHUNK = 1 << 20  # uncompressed bytes read at a time
 
 
 class BundleError(ValueError):
@@ -57,20 +58,25 @@ class Reader:
         self.sha256: str | None = None
 
     def __iter__(self) -> Iterator[bytes]:
-        position = 0
+        position, buffer, at = 0, b"", 0
         try:
-            while header := self._gzip.read(2):
-                if len(header) < 2:
+            while True:
+                if len(buffer) - at < 2 + tiles.MAX_ENTRY:  # a whole entry may not be in it
+                    more = self._gzip.read(CHUNK)
+                    buffer, at = buffer[at:] + more, 0
+                    if not buffer:
+                        break
+                if len(buffer) - at < 2:
                     raise BundleError(f"the bundle ends inside the length of entry {position} "
                                       "of the bundle")
-                length = int.from_bytes(header, "big")  # as tiles.decode_bundle reads it
-                body = self._gzip.read(length)
-                if len(body) < length:
+                length = int.from_bytes(buffer[at:at + 2], "big")  # as tiles.decode_bundle
+                end = at + 2 + length
+                if end > len(buffer):
                     raise BundleError(f"the bundle ends inside entry {position} of the bundle "
-                                      f"({len(body)} of its {length} bytes)")
-                self._hash.update(header + body)
-                position += 1
-                yield body
+                                      f"({len(buffer) - at - 2} of its {length} bytes)")
+                self._hash.update(buffer[at:end])
+                yield buffer[at + 2:end]
+                position, at = position + 1, end
         except (OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError
             raise BundleError(f"the bundle is not a readable gzip stream after {position} "
                               f"entries: {exc}") from None

@@ -118,8 +118,9 @@ def source_for(doc: dict[str, Any], given: Opener | None, tiles: TileSource | No
 
 def _tile_log(tiles: TileSource, certified: Checkpoint, plant_keys: Sequence[Verifier]
               ) -> TileLog:
-    """The tiles at their latest checkpoint, proven consistent with the certificate's (a log
-    serves partial tiles for its latest size only, so that is the size to read them at)."""
+    """The tiles at their latest checkpoint, proven consistent with the certificate's (a copy
+    made by `dledger tiles export` holds the partial tiles of the sizes it was made at, not
+    necessarily the certificate's)."""
     try:
         latest, _ = read_checkpoint(tiles, plant_keys)
         if latest.origin != certified.origin:
