@@ -3,7 +3,8 @@
 One page (`/`) and its script, which polls the station's `/api/state` and posts scans and
 actions to `/api/scan` and `/api/act/<action>` with the `X-Kiosk-Token` header (see
 station/server.py). The station's app registers `bp` and calls `init_app(app, language)`,
-which sets up the languages and the browser-facing security headers.
+which sets up the languages, the error pages (errors.py) and the browser-facing security
+headers.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template
 from flask_babel import Babel, get_locale
 
-from station.kiosk import i18n
+from station.kiosk import errors, i18n
 
 bp = Blueprint("kiosk", __name__, template_folder="templates", static_folder="static",
                static_url_path="/kiosk-static")
@@ -56,6 +57,7 @@ def init_app(app: Flask, language: str = "zh-CN", cache: Path | None = None) -> 
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(cache)
     app.extensions[_MESSAGES] = i18n.compile_all(cache)
     Babel(app, locale_selector=i18n.select_locale)
+    errors.init_app(app)
     app.after_request(_security_headers)
 
 

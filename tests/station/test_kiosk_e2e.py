@@ -613,3 +613,26 @@ def test_a_restarted_agent_new_token_the_scan_still_goes_through(browser, kiosk_
     station.app.config["KIOSK_TOKEN"] = "the next process's token"
     Worker(page, station).wedge(BADGE)
     expect(page.locator("#operator-badge")).to_have_text(BADGE)
+
+
+def test_a_very_long_scan_is_cut_with_an_ellipsis(browser, kiosk_url, station):  # noqa: F811
+    """Issue 17, point 8: a 300-character barcode does not overflow the message box; the
+    message shows its start and an ellipsis, its title carries it whole."""
+    page = open_page(browser, kiosk_url, language="en")
+    worker = Worker(page, station)
+    worker.serial(BADGE)
+    scan = "X" + "7" * 299
+    station.devices.scanner.scan(scan)
+    wait_for(lambda: (station.ws.last or {}).get("refusal") == "unknown_scan",
+             what="the refusal of the long scan")
+    text = page.locator("#message-text")
+    expect(text).to_contain_text("…")
+    shown = text.inner_text()
+    assert scan not in shown and scan[:40] in shown and len(shown) < 200
+    assert scan in (text.get_attribute("title") or "")
+    for viewport in (LARGE, SMALL):
+        page.set_viewport_size(viewport)
+        box = page.locator("#message")
+        assert box.evaluate("e => e.scrollWidth <= e.clientWidth + 1"), "the message overflows"
+        shot(page, "long-scan")
+    assert page.errors == []  # type: ignore[attr-defined]

@@ -4,8 +4,8 @@ The rules' messages (refusals and flags) come from ledger.rules.reasons, never f
 in engine.po.
 
 Engine templates are found by AST: each `N_("...")` call in station/**/*.py and
-ledger/catalogue.py. Page strings: `t("...")`/`N_("...")` in kiosk.js and `_("...")` in the
-page template.
+ledger/catalogue.py. Page strings: `t("...")`/`N_("...")` in kiosk.js, `_("...")` in the
+kiosk's templates and `gettext`/`lazy_gettext` in its modules (the error pages).
 """
 
 from __future__ import annotations
@@ -42,11 +42,18 @@ def engine_templates() -> dict[str, str]:
 
 def page_strings() -> set[str]:
     script = (KIOSK / "static" / "kiosk.js").read_text(encoding="utf-8")
-    page = (KIOSK / "templates" / "kiosk" / "page.html").read_text(encoding="utf-8")
     quoted = r'"((?:[^"\\]|\\.)*)"'
     strings = {m.group(1) for m in re.finditer(r"\b(?:t|N_)\(" + quoted + r"\)", script)}
-    strings |= {m.group(1) or m.group(2) for m in re.finditer(
-        r"\b_\(\s*(?:" + quoted + r"|'((?:[^'\\]|\\.)*)')\s*\)", page)}
+    for page in (KIOSK / "templates" / "kiosk").glob("*.html"):
+        strings |= {m.group(1) or m.group(2) for m in re.finditer(
+            r"\b_\(\s*(?:" + quoted + r"|'((?:[^'\\]|\\.)*)')\s*\)",
+            page.read_text(encoding="utf-8"))}
+    for module in KIOSK.glob("*.py"):  # the error pages' words (gettext, lazy_gettext)
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id in ("gettext", "lazy_gettext") and node.args
+                    and isinstance(node.args[0], ast.Constant)):
+                strings.add(node.args[0].value)
     return strings
 
 

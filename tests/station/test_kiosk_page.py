@@ -105,3 +105,51 @@ def test_the_details_form_offers_the_rules_sources_from_the_station(station) -> 
     sources = station.ws.state()["catalogue"]["sources"]
     assert tuple(s["code"] for s in sources) == SOURCES
     assert all(s["name"]["zh-CN"] and s["name"]["en"] for s in sources)
+
+
+def _error_app() -> Flask:
+    app = make_app()
+
+    @app.get("/fault")
+    def fault() -> str:
+        raise RuntimeError("a fault of the station")
+
+    @app.get("/bad")
+    def bad() -> str:
+        from flask import abort
+
+        abort(400)
+
+    return app
+
+
+@pytest.mark.parametrize(("method", "path", "status", "zh", "en"), [
+    ("GET", "/no/such/page", 404, "本工位没有这个页面", "There is no such page on this station"),
+    ("POST", "/", 405, "此页面不能这样使用", "This page cannot be used that way"),
+    ("GET", "/bad", 400, "工位无法读取此请求", "The station could not read this request"),
+    ("GET", "/fault", 500, "工位发生故障", "The station ran into a fault"),
+])
+def test_error_pages_are_the_kiosks_in_both_languages(method, path, status, zh, en):
+    """Issue 17, point 8: never Werkzeug's bare English page; the chosen language first."""
+    client = _error_app().test_client()
+    response = client.open(path, method=method)
+    assert response.status_code == status
+    html = response.get_data(as_text=True)
+    assert zh in html and en in html and html.index(zh) < html.index(en)  # zh-CN: Chinese first
+    assert "/kiosk-static/kiosk.css" in html and 'class="kiosk kiosk-error"' in html
+    assert "返回工位" in html and 'href="/"' in html
+    assert "Werkzeug" not in html and "The requested URL" not in html
+    parser = Inline()
+    parser.feed(html)
+    assert parser.found == [] and "unsafe-inline" not in response.headers[
+        "Content-Security-Policy"]
+    client.set_cookie(i18n.COOKIE, "en")
+    english = client.open(path, method=method).get_data(as_text=True)
+    assert english.index(en) < english.index(zh) and 'lang="en"' in english
+
+
+def test_the_kiosks_script_gets_errors_as_json():
+    client = make_app().test_client()
+    response = client.get("/api/nothing")
+    assert response.status_code == 404 and response.is_json
+    assert "本工位没有这个页面" in response.get_json()["error"]  # the kiosk's language

@@ -45,7 +45,10 @@
   // `message.template` (a Python %-format with named params) translated, then filled in.
   // Params named *_g are integer grams, shown in kg (a " g" after one in the template is
   // dropped); codes of the catalogue and states are shown by their names.
-  function format(message) {
+  // A value longer than LONGEST characters (a 300-character barcode) is cut with an ellipsis,
+  // unless `whole` (the message box's title carries it whole).
+  const LONGEST = 48;
+  function format(message, whole = false) {
     if (!message) return "";
     const params = message.params || {};
     return t(message.template).replace(/%\((\w+)\)[sdi]( g\b)?|%%/g, (match, key, grams) => {
@@ -53,7 +56,9 @@
       const value = params[key];
       if (value === undefined || value === null) return "";
       if (key.endsWith("_g") && typeof value === "number") return kg(value);
-      return paramText(key, value) + (grams || "");
+      const text = paramText(key, value);
+      return (whole || text.length <= LONGEST ? text : text.slice(0, LONGEST - 1) + "…")
+        + (grams || "");
     });
   }
 
@@ -409,6 +414,7 @@
     box.dataset.refusal = outcome.refusal || "";
     box.dataset.at = outcome.at || "";
     $("message-text").textContent = format(outcome.message);
+    $("message-text").title = format(outcome.message, true);
     $("message-flags").replaceChildren(...flags.map((flag) => {
       const item = element("li", "flag", format(flag));
       item.dataset.code = flag.code;
