@@ -143,7 +143,9 @@ class HttpClient:
         body = json.dumps({"heartbeat": heartbeat, "station_sig": station_sig}).encode()
         request = _request(self.base_url + "/api/v1/heartbeats", body)
         try:
-            return self._open(request, self.read_timeout, honour_quiet=True)["received_at"]
+            # Its own business: a heartbeat lost does not make the rules' reads wait (quiet).
+            return self._open(request, self.read_timeout, honour_quiet=False,
+                              mark_down=False)["received_at"]
         except urllib.error.HTTPError as exc:
             message = _error_body(exc).get("error") or f"HTTP {exc.code}"
             if exc.code >= 500 or exc.code in (404, 408, 429):  # 404: a console before them
@@ -188,7 +190,7 @@ class HttpClient:
                               f"{_error_body(exc).get('error', '')}") from None
 
     def _open(self, request: urllib.request.Request, timeout: float,
-              honour_quiet: bool) -> dict[str, Any]:
+              honour_quiet: bool, mark_down: bool = True) -> dict[str, Any]:
         if honour_quiet and time.monotonic() < self._down_until:
             raise Unreachable(f"the console at {self.base_url} did not answer a moment ago")
         try:
@@ -197,11 +199,13 @@ class HttpClient:
         except urllib.error.HTTPError:
             raise
         except (urllib.error.URLError, OSError, ValueError) as exc:
-            self._down_until = time.monotonic() + self.quiet_after_failure_s
+            if mark_down:
+                self._down_until = time.monotonic() + self.quiet_after_failure_s
             reason = getattr(exc, "reason", exc)
             raise Unreachable(f"the console at {self.base_url} is out of reach: {reason}") \
                 from None
-        self._down_until = 0.0
+        if mark_down:
+            self._down_until = 0.0
         return answer
 
 
