@@ -407,6 +407,19 @@ class Ledger:
                 result.append(SignedCheckpoint(Checkpoint.parse(text), note))
             return result
 
+    def latest_checkpoint(self) -> SignedCheckpoint | None:
+        """The latest signed checkpoint (the largest size; of those, the last signed)."""
+        with read_transaction(self.engine) as conn:
+            note = scalar(execute(conn, "SELECT note FROM ledger_checkpoints ORDER BY size DESC, "
+                                  "signed_at DESC LIMIT 1"))
+        return None if note is None else SignedCheckpoint(Checkpoint.parse(_note_text(note)), note)
+
+    def signed_size_between(self, low: int, high: int) -> int | None:
+        """The smallest size in [low, high) at which a checkpoint was signed, or None."""
+        with read_transaction(self.engine) as conn:
+            return scalar(execute(conn, "SELECT MIN(size) FROM ledger_checkpoints WHERE size >= ? "
+                                  "AND size < ?", (low, min(high, 2 ** 63 - 1))))
+
     def checkpoint_at(self, size: int) -> SignedCheckpoint | None:
         with read_transaction(self.engine) as conn:
             note = scalar(execute(conn, "SELECT note FROM ledger_checkpoints WHERE size = ? "

@@ -68,5 +68,4 @@ def _entries(ledger: Ledger, start: int, end: int) -> Iterator[tuple[int, bytes]
 
 def latest_signed(ledger: Ledger) -> SignedCheckpoint | None:
     """The latest signed checkpoint (the largest size; of those, the last signed)."""
-    signed = ledger.checkpoints()
-    return signed[-1] if signed else None
+    return ledger.latest_checkpoint()

@@ -268,3 +268,15 @@ def test_reading_a_stretch_of_entries_a_row_of_nodes_and_where_chains_end(empty_
     assert ledger.subject_heads(["scale:SC-1", "scale:SC-3", "scale:none"], 4) == {
         "scale:SC-1": 2, "scale:SC-3": 3}
     assert ledger.subject_heads(["scale:SC-1", "scale:SC-3"], 2) == {"scale:SC-1": 0}
+
+
+def test_the_latest_checkpoint_and_a_signed_size_in_a_range(empty_ledger):
+    ledger, signer = empty_ledger, new_signer(ORIGIN)
+    assert ledger.latest_checkpoint() is None and ledger.signed_size_between(0, 9) is None
+    ledger.append([calibration(), calibration()])
+    ledger.checkpoint(signer)
+    ledger.append([calibration()])
+    third = ledger.checkpoint(signer)
+    assert ledger.latest_checkpoint() == third
+    assert ledger.signed_size_between(0, 2 ** 64) == 2
+    assert ledger.signed_size_between(3, 4) == 3 and ledger.signed_size_between(4, 9) is None

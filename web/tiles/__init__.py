@@ -26,7 +26,7 @@ from web.access import public
 from web.api import latest_checkpoint
 from web.api.errors import ApiError
 from web.context import ledger
-from web.tiles.signed import signed_sizes
+from web.tiles.signed import refusal as not_covered
 
 bp = Blueprint("tiles", __name__, url_prefix="/tlog")
 log = logging.getLogger(__name__)
@@ -45,7 +45,6 @@ def checkpoint() -> Response:
         signed = latest_checkpoint()
     except ApiError as exc:
         return _text(exc.status, exc.message)
-    signed_sizes().add(signed.checkpoint.size)
     response = Response(signed.note, mimetype="text/plain")
     response.headers["Content-Type"] = "text/plain; charset=utf-8"
     response.headers["Cache-Control"] = CHECKPOINT_CACHE
@@ -61,7 +60,7 @@ def tile(tile: str) -> Response:
         wanted = parse_path(path)
     except TileError as exc:
         return _text(400, str(exc))
-    refusal = signed_sizes().refusal(wanted)
+    refusal = not_covered(wanted)
     if refusal:
         return _text(404, refusal)
     try:
