@@ -257,7 +257,7 @@ def publish(once: bool, exit_with_parent: bool) -> None:
     try:
         with exclusive(instance.home):
             publisher = Publisher(instance.home, instance.ledger(), signer,
-                                  instance.checkpoints)
+                                  instance.checkpoints, unlock=instance.signer)
             if not once:
                 publisher.run(stop, parent=parent)
                 return

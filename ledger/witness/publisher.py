@@ -42,6 +42,8 @@ from pathlib import Path
 from typing import Any
 
 from ledger.checkpoint import Checkpoint
+from ledger.instance import KEY_FILE
+from ledger.keys import KeyFileError, read_vkey
 from ledger.log import Ledger, LedgerError, SignedCheckpoint
 from ledger.note import Signer, split
 from ledger.store import execute, read_transaction
@@ -127,12 +129,15 @@ class _Track:
 
 class Publisher:
     """Signs at the cadence and pushes to the witnesses; `step()` does one round, `run()`
-    rounds until stopped. `clock` (POSIX seconds) is injectable so tests drive time."""
+    rounds until stopped. `clock` (POSIX seconds) is injectable so tests drive time. With
+    `unlock` (the instance's `signer`), a plant key rotated while it runs (`dledger key
+    rotate` replaces `<home>/plant-key.json`) is unlocked and used from the next round."""
 
     def __init__(self, home: Path, ledger: Ledger, signer: Signer,
-                 settings: CheckpointSettings, clock: Callable[[], float] = time.time):
+                 settings: CheckpointSettings, clock: Callable[[], float] = time.time,
+                 unlock: Callable[[], Signer] | None = None):
         self.home, self.ledger, self.signer, self.settings = home, ledger, signer, settings
-        self.clock = clock
+        self.clock, self.unlock = clock, unlock
         self.key_id = signer.verifier.key_id.hex()
         self.tracks = [_Track(t, witnessed_size(ledger, t.verifier)) for t in settings.witnesses]
         self.started_at = clock()
@@ -141,6 +146,7 @@ class Publisher:
         self.kept: list[CosignatureNotStored] = []  # cosignatures the database did not take
         self.error: str | None = None
         self._written: tuple[str, float] | None = None
+        self._locked_out: str | None = None  # a rotated key this process could not unlock
 
     # -- one round ------------------------------------------------------------------------------
 
@@ -150,17 +156,36 @@ class Publisher:
         and pushes whatever the backoff says. Returns the checkpoint pushed, if any."""
         now = self.clock()
         try:
+            self._follow_rotation()
             self._store_kept()
             target = self._sign_if_due(now, now_or_never)
             for track in self.tracks:
                 self._push(track, target, now, now_or_never)
-        except (LedgerError, *DATABASE_ERRORS) as exc:
+        except (LedgerError, KeyFileError, OSError, *DATABASE_ERRORS) as exc:
             self._fail(f"{type(exc).__name__}: {exc}")
             target = None
         else:
             self.error = None
         self._write_status(now)
         return target
+
+    def _follow_rotation(self) -> None:
+        if self.unlock is None:
+            return
+        vkey = read_vkey(self.home / KEY_FILE)
+        if vkey == self.signer.verifier.vkey:
+            return
+        if vkey == self._locked_out:  # unlocking is costly (Argon2id): once per new key
+            raise KeyFileError(f"the plant key was rotated to {vkey} and this process cannot "
+                               "unlock it; restart `dledger serve` with its passphrase")
+        try:
+            self.signer = self.unlock()
+        except KeyFileError:
+            self._locked_out = vkey
+            raise
+        self.key_id = self.signer.verifier.key_id.hex()
+        log.info("the plant key was rotated: checkpoints are signed with key %s from now on",
+                 self.key_id)
 
     def _sign_if_due(self, now: float, now_or_never: bool) -> SignedCheckpoint | None:
         size = self.ledger.size()

@@ -26,10 +26,10 @@ from witness_helpers import ORIGIN, body, grow, post
 
 import ledger.witness.plant as plant
 from ledger import catalogue
-from ledger.instance import KEY_FILE, Instance, write_config
+from ledger.instance import KEY_FILE, Instance, rotate_key, write_config
 from ledger.keys import new_plant_signer, write_key
 from ledger.log import Ledger
-from ledger.note import Signer, new_signer
+from ledger.note import Signer, Verifier, new_signer, open_note
 from ledger.store import migrate
 from ledger.witness.cosignature import Cosigner
 from ledger.witness.publisher import (
@@ -260,6 +260,19 @@ def make_instance(home: Path) -> Instance:
     Ledger(engine).publish_catalogue(catalogue.load(), "default", operator="A-0001")
     engine.dispose()
     return instance
+
+
+def test_a_rotated_plant_key_signs_from_the_next_round(tmp_path):
+    instance = make_instance(tmp_path / "instance")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the test instance's key is unencrypted
+        publisher = Publisher(instance.home, instance.ledger(), instance.signer(),
+                              instance.checkpoints, clock=Clock(), unlock=instance.signer)
+        publisher.step()
+        new_vkey = rotate_key(instance, "A-0001", "test")
+        publisher.step(now_or_never=True)
+    latest = publisher.ledger.checkpoints()[-1]
+    assert latest.checkpoint.size == 2 and open_note(latest.note, [Verifier.parse(new_vkey)])
 
 
 def test_two_publisher_processes_on_one_instance_run_as_one(tmp_path):
