@@ -189,7 +189,8 @@ class Publisher:
 
     def _sign_if_due(self, now: float, now_or_never: bool) -> SignedCheckpoint | None:
         size = self.ledger.size()
-        latest = _latest_size(self.ledger)
+        newest = self.ledger.latest_checkpoint()
+        latest = newest.checkpoint.size if newest else None
         if latest != self.seen_size:
             if self.seen_size is not None:  # someone else signed (a certificate, a manager)
                 self.signed_at = now
@@ -317,14 +318,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-# -- the checkpoints table (ledger/log.py has no query for these two) --------------------------
-
-def _latest_size(ledger: Ledger) -> int | None:
-    """The largest size any plant key signed a checkpoint at."""
-    with read_transaction(ledger.engine) as conn:
-        row = execute(conn, "SELECT MAX(size) FROM ledger_checkpoints").fetchone()
-    return None if row is None or row[0] is None else int(row[0])
-
+# -- the checkpoints table (ledger/log.py has no query by key) -------------------------------
 
 def _latest_by_key(ledger: Ledger, key_id: str) -> SignedCheckpoint | None:
     """The largest checkpoint signed by the plant key `key_id`: the one witnesses are sent."""
