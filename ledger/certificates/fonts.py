@@ -11,7 +11,8 @@ So once per process the regular and bold SC faces are cut down with HarfBuzz (th
 WeasyPrint itself subsets with) to the characters Chinese and English certificates are
 written in (GB 2312, which holds the 6,763 common hanzi, with Latin and punctuation; about
 14,000 glyphs with the forms the font's layout tables reach) and without the vertical-writing
-tables, and offered to WeasyPrint as the first font of the stylesheets (`CORE_FAMILY`). The
+tables, and offered to WeasyPrint as the first font of the stylesheets ("... Core"); the
+evidence's monospaced columns likewise from Noto Sans Mono CJK SC, cut to Latin. The
 glyphs, their metrics and their shaping are the font's own, so the page is laid out exactly
 as before; a character outside the subset (a rare hanzi in a plant's name) falls back to the
 whole Noto Sans CJK SC by the usual font fallback. Without HarfBuzz's subsetter or the font,
@@ -24,46 +25,63 @@ import ctypes
 import shutil
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-CORE_FAMILY = "Noto Sans CJK SC Core"
-FULL_FAMILY = "Noto Sans CJK SC"
-WEIGHTS = {"regular": 400, "bold": 700}  # fontconfig's name -> CSS font-weight
+
+@dataclass(frozen=True)
+class Face:
+    """A cut-down face: `family` at `weight`, made from the system's `source` family."""
+
+    family: str
+    weight: int  # CSS font-weight
+    source: str  # the fontconfig family it is cut from
+    style: str  # its fontconfig weight name
+    text: str  # "all": GB 2312 and RANGES; "latin": RANGES[:2], what the evidence prints
+
+
+SANS, MONO = "Noto Sans CJK SC", "Noto Sans Mono CJK SC"
+FACES = (Face(f"{SANS} Core", 400, SANS, "regular", "all"),
+         Face(f"{SANS} Core", 700, SANS, "bold", "all"),
+         Face(f"{MONO} Core", 400, MONO, "regular", "latin"))
 DROPPED_TABLES = (b"vhea", b"vmtx", b"VORG")  # vertical writing: certificates run across
 # Latin, Latin-1, Latin Extended-A, general punctuation to dingbats, CJK symbols, full width.
 RANGES = ((0x20, 0x7E), (0xA0, 0x17F), (0x2000, 0x27BF), (0x3000, 0x303F), (0xFF00, 0xFFEF))
 
 
 def stylesheet() -> str:
-    """The CSS that sets every certificate's font: `CORE_FAMILY` (its @font-face rules, when
-    it can be made here), then the whole Noto Sans CJK SC."""
+    """The CSS that sets every certificate's fonts: the cut-down faces (their @font-face
+    rules, when they can be made here), then the whole faces; `pre` is monospaced (the
+    evidence's columns of indexes, types and hashes), but for its `.sans` spans (Chinese
+    words: a hanzi of the sans face is exactly two monospaced columns wide)."""
     faces = "".join(
-        f'@font-face {{ font-family: "{CORE_FAMILY}"; font-weight: {WEIGHTS[weight]}; '
-        f'src: url("{path.as_uri()}"); }}\n'
-        for weight, path in _core_files().items())
-    return f'{faces}html {{ font-family: "{CORE_FAMILY}", "{FULL_FAMILY}", sans-serif; }}\n'
+        f'@font-face {{ font-family: "{face.family}"; font-weight: {face.weight}; '
+        f'src: url("{path.as_uri()}"); }}\n' for face, path in _core_files().items())
+    return (f'{faces}html {{ font-family: "{SANS} Core", "{SANS}", sans-serif; }}\n'
+            f'pre {{ font-family: "{MONO} Core", "{MONO}", monospace; }}\n'
+            f'pre .sans {{ font-family: "{SANS} Core", "{SANS}", sans-serif; }}\n')
 
 
 @cache
-def _core_files() -> dict[str, Path]:
-    """weight -> the subset font file of this process (made on first use, removed at exit)."""
+def _core_files() -> dict[Face, Path]:
+    """Each face's subset font file in this process (made on first use, removed at exit)."""
     hb = _harfbuzz()
     if hb is None:
         return {}
-    sources = {weight: _system_face(weight) for weight in WEIGHTS}
+    sources = {face: _system_face(face.source, face.style) for face in FACES}
     if not all(sources.values()):
         return {}
     folder = Path(tempfile.mkdtemp(prefix="dledger-fonts-"))
     _remove_at_exit(folder)
     files = {}
-    for weight, found in sources.items():
+    for face, found in sources.items():
         assert found is not None
-        data = hb.subset(*found, _codepoints())
+        data = hb.subset(*found, _codepoints(face.text))
         if data is None:
             return {}
-        files[weight] = folder / f"noto-sans-cjk-sc-core-{weight}.otf"
-        files[weight].write_bytes(data)
+        files[face] = folder / f"{face.family}-{face.weight}.otf".replace(" ", "-").lower()
+        files[face].write_bytes(data)
     return files
 
 
@@ -73,26 +91,30 @@ def _remove_at_exit(folder: Path) -> None:
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
 
 
-def _system_face(weight: str) -> tuple[Path, int] | None:
-    """The file and collection index of Noto Sans CJK SC at `weight`, as fontconfig finds it
-    (the face WeasyPrint would use), or None if fontconfig offers another family."""
+def _system_face(family: str, weight: str) -> tuple[Path, int] | None:
+    """The file and collection index of `family` at `weight`, as fontconfig finds it (the
+    face WeasyPrint would use), or None if fontconfig offers another family."""
     fc_match = shutil.which("fc-match")
     if fc_match is None:
         return None
     found = subprocess.run(
-        [fc_match, "--format=%{family}\t%{file}\t%{index}", f"{FULL_FAMILY}:weight={weight}"],
+        [fc_match, "--format=%{family}\t%{file}\t%{index}", f"{family}:weight={weight}"],
         capture_output=True, text=True, check=False).stdout
     families, _, rest = found.partition("\t")
     file, _, index = rest.partition("\t")
-    if FULL_FAMILY not in families.split(",") or not index.isdigit():
+    if family not in families.split(",") or not index.isdigit():
         return None
     return Path(file), int(index)
 
 
 @cache
-def _codepoints() -> tuple[int, ...]:
-    """GB 2312's characters (decoded from every two-byte code) and `RANGES`."""
-    found = {code for low, high in RANGES for code in range(low, high + 1)}
+def _codepoints(text: str) -> tuple[int, ...]:
+    """The characters a face keeps: "latin", Latin and Latin-1; "all", GB 2312's characters
+    (decoded from every two-byte code) and `RANGES`."""
+    ranges = RANGES[:2] if text == "latin" else RANGES
+    found = {code for low, high in ranges for code in range(low, high + 1)}
+    if text == "latin":
+        return tuple(sorted(found))
     for first in range(0xA1, 0xF8):
         for second in range(0xA1, 0xFF):
             try:

@@ -29,6 +29,7 @@ import hashlib
 import json
 import tempfile
 import threading
+import unicodedata
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -43,6 +44,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import segno
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
 from ledger.certificates import document as certificate_document
 from ledger.certificates import fonts, lines_csv
@@ -251,10 +253,26 @@ def _write(documents: list[Any], attached: list[Attached], issued: datetime) -> 
             stream.extra["Subtype"] = "/" + item.mime.replace("/", "#2f")
             stream.extra["Params"]["Size"] = size
             stream.extra["Params"]["CheckSum"] = f"<{md5}>"
+        _compress(pdf)
 
     pages = [page for rendered in documents for page in rendered.pages]
     return bytes(documents[0].copy(pages).write_pdf(pdf_variant=VARIANT, attachments=weasy,
                                                     finisher=finish))
+
+
+def _compress(pdf: Any) -> None:
+    """Compress the pages' streams (content, fonts, images) at level `COMPRESSION` rather than
+    pydyf's 9: a tenth of a unit certificate's time, for files 2 % smaller. A stream's bytes
+    are taken from its serialised form (`<<dictionary>>` newline `stream` newline bytes
+    newline `endstream`, what pydyf writes uncompressed)."""
+    for item in pdf.objects:
+        if not getattr(item, "compress", False) or not hasattr(item, "stream"):
+            continue
+        item.compress = False
+        written = item.data
+        start = written.index(b"\nstream\n") + len(b"\nstream\n")
+        item.stream = [zlib.compress(written[start:-len(b"\nendstream")], COMPRESSION)]
+        item.extra["Filter"] = "/FlateDecode"
 
 
 def _placeholder(name: str) -> bytes:
@@ -321,8 +339,42 @@ def _context(document: dict[str, Any], verify_url: str, zone: ZoneInfo,
     if kind == "period":  # a period report's lines carry their entry indexes instead
         context["line_count"] = document["statements"]["totals"]["all"]["units"]
     else:
-        context["entries"] = list(_entries(document["entries"]))
+        context["entries"] = _entry_columns(_entries(document["entries"]), Words(zone))
     return context
+
+
+ENTRY_HEADERS = (("条目", "Entry"), ("类型", "Type"), ("主体", "Subject"), ("时间", "Time"),
+                 ("叶哈希 SHA-256(0x00‖entry)", "Leaf hash"))
+
+
+def _entry_columns(entries: Iterable[dict[str, Any]], words: Words) -> Markup:
+    """The evidence's entries as monospaced lines under a bilingual header (index, type,
+    subject, time, leaf hash): one text block instead of a table of five cells an entry,
+    a quarter of a unit certificate's layout time (docs/console.md)."""
+    rows = [(str(e["index"]), e["type"] or "—", e["subject"] or "—", words.time(e["time"]),
+             e["hash"]) for e in entries]
+    widths = [max([_columns_of(zh), len(en), *(len(row[n]) for row in rows)])
+              for n, (zh, en) in enumerate(ENTRY_HEADERS)]
+
+    def line(cells: Iterable[str], chinese: bool = False) -> Markup:
+        parts = []
+        for n, cell in enumerate(cells):
+            room = " " * (widths[n] - _columns_of(cell))
+            text = escape(cell)
+            if chinese:
+                text = Markup('<span class="sans">{}</span>').format(cell)
+            parts.append(Markup("{}{}").format(room, text) if n == 0
+                         else Markup("{}{}").format(text, room if n < len(widths) - 1 else ""))
+        return Markup("  ").join(parts)
+
+    lines = [line((zh for zh, _ in ENTRY_HEADERS), chinese=True),
+             line(en for _, en in ENTRY_HEADERS), *(line(row) for row in rows)]
+    return Markup("\n").join(lines)
+
+
+def _columns_of(text: str) -> int:
+    """How many monospaced columns `text` takes: a wide (East Asian) character two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def _checkpoint(note: str) -> dict[str, Any]:
