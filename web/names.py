@@ -4,9 +4,10 @@ code has one name in each language.
 Each name has one home, and this module only reads it:
 - categories, fractions, components and absent reasons: the process catalogue in force
   (ledger/catalogue.py, published in the log; the default catalogue before one is);
-- flags and rules: their codes and messages in ledger/rules/reasons.py (the console adds the
-  short title of each flag, keyed by those codes);
-- sources: the enumeration in ledger/rules/codes.py, named here.
+- flags' messages: ledger/rules/reasons.py;
+- sources, flags' titles, review resolutions and rule statuses: the bilingual glossary of
+  ledger/rules/codes.py (SOURCE_NAMES, FLAG_NAMES, RESOLUTION_NAMES, STATUS_NAMES), the same
+  words the kiosk, the certificates and their PDFs use.
 An unknown code is shown as it is, so a code a later catalogue adds still reads correctly.
 """
 
@@ -23,23 +24,6 @@ from ledger import catalogue as process_catalogue
 from ledger.catalogue import Catalogue
 from ledger.rules import codes, reasons
 from web.context import ledger
-
-SOURCE_NAMES = dict(zip(codes.SOURCES, (
-    lazy_gettext("Trade-in"), lazy_gettext("Collector"), lazy_gettext("Retailer"),
-    lazy_gettext("Municipal collection"), lazy_gettext("Business"), lazy_gettext("Other")),
-    strict=True))
-
-FLAG_TITLES = {
-    reasons.LOW_RECOVERY.code: lazy_gettext("Low refrigerant recovery"),
-    reasons.MASS_BALANCE.code: lazy_gettext("Mass balance"),
-    reasons.YIELD.code: lazy_gettext("Yield out of range"),
-    reasons.CALIBRATION_OVERDUE.code: lazy_gettext("Calibration overdue"),
-    reasons.RECEIPT_WEIGHT.code: lazy_gettext("Receipt weight"),
-}
-assert set(FLAG_TITLES) == set(codes.FLAG_CODES), "a flag of ledger/rules has no title"
-
-RESOLUTION_NAMES = dict(zip(codes.RESOLUTIONS, (
-    lazy_gettext("credited"), lazy_gettext("excluded")), strict=True))
 
 
 @cache
@@ -72,6 +56,12 @@ def catalogue_name(code: str) -> str | None:
     return None
 
 
+def glossary_name(table: dict[str, dict[str, str]], code: str) -> str:
+    """`code`'s name in one table of ledger/rules/codes.py, in the request's language."""
+    names = table.get(code)
+    return names[language()] if names else code
+
+
 def code_name(code: str | None) -> str:
     """The name of a ledger code in the request's language, or the code itself."""
     if code is None:
@@ -79,8 +69,7 @@ def code_name(code: str | None) -> str:
     name = catalogue_name(code)
     if name is not None:
         return name
-    source = SOURCE_NAMES.get(code)
-    return str(source) if source is not None else code
+    return glossary_name(codes.SOURCE_NAMES, code)
 
 
 def category_names() -> dict[str, str]:
@@ -90,29 +79,41 @@ def category_names() -> dict[str, str]:
 
 
 def flag_title(code: str) -> str:
-    title = FLAG_TITLES.get(code)
-    return str(title) if title is not None else code
+    return glossary_name(codes.FLAG_NAMES, code)
+
+
+# Parameters of the rules' messages that hold a code of the catalogue: said by its name.
+_NAMED_PARAMS = ("category", "fraction", "component", "reason")
 
 
 def flag_text(code: str, params: str | dict[str, Any], lang: str | None = None) -> str:
-    """A flag's message (ledger/rules/reasons.py) with its figures, in the request's language."""
+    """A flag's message (ledger/rules/reasons.py) with its figures and the names of its codes,
+    in the request's language (its title alone if the figures do not fit the message)."""
     values = json.loads(params) if isinstance(params, str) else params
     reason = reasons.FLAGS.get(code)
     if reason is None:
-        return code
+        return flag_title(code)
+    if isinstance(values, dict):
+        values = {k: code_name(v) if k in _NAMED_PARAMS and isinstance(v, str) else v
+                  for k, v in values.items()}
     try:
         return reason.text(values, lang or language())
     except (KeyError, TypeError, ValueError):
-        return f"{code}: {values}"
+        return flag_title(code)
 
 
 def resolution_name(resolution: str | None) -> str:
+    """A flag's review in words; None: not reviewed yet (open)."""
     if resolution is None:
         return str(lazy_gettext("open"))
-    name = RESOLUTION_NAMES.get(resolution)
-    return str(name) if name is not None else resolution
+    return glossary_name(codes.RESOLUTION_NAMES, resolution)
+
+
+def status_name(status: str) -> str:
+    """What the rules conclude about a unit or lot (creditable, flagged, excluded)."""
+    return glossary_name(codes.STATUS_NAMES, status)
 
 
 def template_names() -> dict[str, object]:
     return {"code_name": code_name, "flag_title": flag_title, "flag_text": flag_text,
-            "resolution_name": resolution_name}
+            "resolution_name": resolution_name, "status_name": status_name}

@@ -192,7 +192,7 @@ def test_qr_code_arrival_verifies_the_kept_copy(client_in, unit_sha256):
     assert 'id="verify-result" data-ok="true"' in page.text
     assert page.text.count('class="check" data-ok="true"') >= 6
     assert "Verified: every check passed." in page.text
-    assert "the console holds no other entry about it" in page.text  # this console's record
+    assert "The chain of entries of each record is complete" in page.text  # in words
 
 
 def test_upload_pdf_or_json_anonymously(manager, client_in, csrf_token, unit_sha256):
@@ -366,5 +366,5 @@ def test_the_verify_page_says_every_check_in_chinese(client_for, csrf_token, man
     document["statements"]["intake"]["gross_g"] += 1000
     anonymous = client_for(None)
     failed = _upload(anonymous, csrf_token, json.dumps(document).encode(), **zh).text
-    assert "证明已被篡改" in failed and "验证程序的原文（英文）" in failed
+    assert "证书已被篡改" in failed and "验证程序的原文（英文）" in failed
     assert '<p lang="en">' in failed and "gross_g" in failed

@@ -121,7 +121,7 @@ def test_the_console_names_codes_as_the_catalogue_does(app):
         assert names.category_names() == {c: v.name["en"] for c, v in cat.categories.items()}
         for code, item in {**cat.fractions, **cat.components, **cat.absent_reasons}.items():
             assert names.code_name(code) == item.name["en"], code
-        assert names.code_name("trade_in") == "Trade-in"
+        assert names.code_name("trade_in") == "Trade-in programme"
         assert names.code_name("unobtainium") == "unobtainium"
     with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
         assert names.code_name("steel") == cat.fractions["steel"].name["zh-CN"]

@@ -113,12 +113,13 @@ def test_certificates_list_names_each_subject_and_exports_it(sample_app, client_
     assert "CN3301-2026-0004812 · " in page and "LOT-20261120-STEEL · " in page
     rows = _csv(manager.get("/certificates/?format=csv", headers=EN))
     # newest first; the sample day's two older ones were issued elsewhere: no copy, no subject
-    assert [r["Kind"] for r in rows] == ["Lot manifest"] + ["Unit certificate"] * 3
+    assert [r["Kind"] for r in rows] == ["Lot shipment manifest"] + [
+        "Unit dismantling certificate"] * 3
     assert rows[1]["Subject"].startswith("CN3301-2026-0004812 · ")
     assert rows[0]["Subject"].startswith("LOT-20261120-STEEL · ") and rows[3]["Subject"] == "—"
     assert rows[1]["Status"] == "valid" and len(rows[1]["SHA-256"]) == 64
     chinese = _xlsx(manager.get("/certificates/?format=xlsx", headers=ZH))
-    assert chinese[1]["种类"] == "整机拆解证明"
+    assert chinese[1]["种类"] == "整机拆解证书"
 
 
 def test_a_unit_in_progress_gets_no_dismantling_certificate(sample_app, client_for,

@@ -29,13 +29,14 @@ from sqlalchemy import select
 from ledger.certificates import archive, jobs
 from ledger.certificates.issue import IssueError, records, revoke
 from ledger.events import EventError
+from ledger.rules import codes
 from ledger.tables import Unit
 from web import export
 from web.access import current_role, roles_required
 from web.certificates import files
 from web.certificates.subjects import describe, subject_of
 from web.context import console, engine, ledger
-from web.names import category_names, template_names
+from web.names import category_names, glossary_name, template_names
 from web.nav import add_nav
 from web.paging import number_arg
 
@@ -60,9 +61,8 @@ def console_url() -> str:
 
 
 def kind_name(kind: str) -> str:
-    names = {"unit": gettext("Unit certificate"), "period": gettext("Period report"),
-             "lot": gettext("Lot manifest")}
-    return names.get(kind, kind)
+    """What a certificate of `kind` is called (the glossary, ledger/rules/codes.py)."""
+    return glossary_name(codes.CERTIFICATE_KIND_NAMES, kind)
 
 
 def _issued(before: int | None, page: int = PAGE) -> tuple[list[dict[str, Any]], int | None]:

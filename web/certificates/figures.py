@@ -14,7 +14,7 @@ from flask_babel import gettext
 from ledger.rules.codes import STATUS_NAMES
 from web.formatting import kg, localtime
 from web.lots import state_name as lot_state_name
-from web.names import code_name, flag_text, language, resolution_name
+from web.names import code_name, flag_text, resolution_name, status_name
 
 Figure = tuple[str, str]  # (what, value), both in the visitor's language
 
@@ -38,7 +38,7 @@ def certified(document: dict[str, Any]) -> list[Figure]:
 
 def _status(judgement: dict[str, Any]) -> list[Figure]:
     status = judgement["status"]
-    rows = [(gettext("Status"), STATUS_NAMES.get(status, {}).get(language(), status))]
+    rows = [(gettext("Status"), status_name(status))]
     reviews = {(r["flag"], r.get("key")): r["resolution"] for r in judgement.get("reviews", [])}
     flags = []
     for flag in judgement.get("flags", []):
@@ -96,7 +96,7 @@ def _lot(s: dict[str, Any]) -> list[Figure]:
 
 def _period(s: dict[str, Any]) -> list[Figure]:
     period, totals = s["period"], s["totals"]
-    by_status = ", ".join(f"{STATUS_NAMES[status][language()]} {totals[status]['units']}"
+    by_status = ", ".join(f"{status_name(status)} {totals[status]['units']}"
                           for status in STATUS_NAMES if status in totals)
     everything = totals["all"]
     chosen = s.get("categories")

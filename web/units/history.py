@@ -26,27 +26,10 @@ from ledger.keys import KeyFileError
 from ledger.log import LedgerError
 from ledger.merkle import leaf_hash
 from ledger.proof import InclusionProof
+from ledger.rules import codes
 from web.context import console, ledger
 from web.formatting import kg
-from web.names import code_name
-
-# What each entry type is called on screen.
-TYPE_NAMES = {
-    "unit.received": lazy_gettext("Unit received"),
-    "refrigerant.recovered": lazy_gettext("Refrigerant recovery"),
-    "refrigerant.absent": lazy_gettext("No refrigerant to recover"),
-    "component.removed": lazy_gettext("Component removed"),
-    "material.output": lazy_gettext("Material output"),
-    "unit.completed": lazy_gettext("Unit completed"),
-    "lot.opened": lazy_gettext("Lot opened"),
-    "lot.sealed": lazy_gettext("Lot sealed"),
-    "lot.shipped": lazy_gettext("Lot shipped"),
-    "lot.received": lazy_gettext("Receipt confirmed by the receiver"),
-    "correction": lazy_gettext("Correction"),
-    "flag.reviewed": lazy_gettext("Flag reviewed"),
-    "certificate.issued": lazy_gettext("Certificate issued"),
-    "certificate.revoked": lazy_gettext("Certificate revoked"),
-}
+from web.names import code_name, flag_title, glossary_name, resolution_name
 
 # The fields of an event's data shown in the timeline, in this order, and their names.
 FIELD_NAMES = {
@@ -84,11 +67,15 @@ FIELD_NAMES = {
     "sha256": lazy_gettext("SHA-256"),
     "approved_by": lazy_gettext("Approved by"),
     "flag": lazy_gettext("Flag"),
+    "key": lazy_gettext("About"),
     "resolution": lazy_gettext("Resolution"),
+    "flags": lazy_gettext("Flags declared"),
 }
 # Correction fields, shown as the correction itself rather than as details.
 _SKIP = {"corrects", "set", "void"}
-_CODES = {"category", "fraction", "component", "source"}
+# Fields holding a code of the catalogue or the glossary (a reason may also be free text: a
+# code's name, or the text as written).
+_CODES = {"category", "fraction", "component", "source", "reason", "key"}
 
 
 @dataclass
@@ -120,16 +107,44 @@ class TimelineEntry:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+def type_name(etype: str) -> str:
+    """What an entry of type `etype` records, in the request's language."""
+    return glossary_name(codes.EVENT_TYPE_NAMES, etype)
+
+
 def show_value(key: str, value: Any) -> tuple[str, bool]:
-    """How one data field reads on screen, and whether it is a mass."""
+    """How one data field reads on screen, and whether it is a mass: codes by their names,
+    lists and objects in words (never a Python repr)."""
     if key.endswith("_g") and isinstance(value, int) and not isinstance(value, bool):
         return kg(value), True
-    if key in _CODES and isinstance(value, str):
-        name = code_name(value)
-        return (name if name == value else f"{name} · {value}"), False
     if isinstance(value, bool):
         return (gettext("yes") if value else gettext("no")), False
-    return ("—" if value is None else str(value)), False
+    if value is None:
+        return "—", False
+    if key == "flag" and isinstance(value, str):
+        return flag_title(value), False
+    if key == "resolution" and isinstance(value, str):
+        return resolution_name(value), False
+    if key == "kind" and isinstance(value, str):
+        return glossary_name(codes.CERTIFICATE_KIND_NAMES, value), False
+    if key in _CODES and isinstance(value, str):
+        return code_name(value), False
+    if isinstance(value, list):
+        if not value:
+            return gettext("none"), False
+        return "; ".join(_item(key, v) for v in value), False
+    if isinstance(value, dict):
+        return "; ".join(f"{FIELD_NAMES.get(k, k)}: {show_value(k, v)[0]}"
+                         for k, v in value.items()), False
+    return str(value), False
+
+
+def _item(key: str, value: Any) -> str:
+    """One item of a list field: a declared flag by its title, else as its own value."""
+    if key == "flags":
+        code = value.get("code") if isinstance(value, dict) else value
+        return flag_title(code) if isinstance(code, str) else show_value(key, value)[0]
+    return show_value(key, value)[0]
 
 
 def timeline(subject: str) -> list[TimelineEntry]:
@@ -153,7 +168,7 @@ def timeline(subject: str) -> list[TimelineEntry]:
             details.append(Detail(str(FIELD_NAMES.get(key, key)), value, fixed, is_mass))
         item = TimelineEntry(
             index=idx, type=event["type"],
-            type_name=str(TYPE_NAMES.get(event["type"], event["type"])),
+            type_name=type_name(event["type"]),
             time=event["time"], logged=entry["logged"], station=event["station"],
             operator=event["operator"], subject_prev=entry["subject_prev"], details=details,
             station_sig=entry.get("station_sig"), leaf_hash=leaf_hash(body).hex(),
