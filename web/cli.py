@@ -32,6 +32,7 @@ from ledger.cli import fail
 from ledger.instance import Instance, InstanceError
 from ledger.roles import RoleError, ensure_schema
 from ledger.tables import CONSOLE_ROLES
+from web.serving import DEFAULT_THREADS, gunicorn_options
 
 
 def _instance() -> Instance:
@@ -53,11 +54,15 @@ def _instance() -> Instance:
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1),
-              help="gunicorn worker processes.")
+@click.option("--workers", type=click.IntRange(min=1),
+              help="gunicorn worker processes (default: 1 on SQLite, one per core on "
+                   "PostgreSQL; see web/serving.py).")
+@click.option("--threads", type=click.IntRange(min=1),
+              help=f"Requests each worker serves at once (default {DEFAULT_THREADS}; they "
+                   "share commits).")
 @click.option("--dev", is_flag=True,
               help="Flask's development server with reloader and debugger (never on a network).")
-def serve(host: str, port: int, workers: int, dev: bool) -> None:
+def serve(host: str, port: int, workers: int | None, threads: int | None, dev: bool) -> None:
     """Run the console (gunicorn; Flask's dev server with --dev)."""
     instance = _instance()
     if dev:
@@ -68,9 +73,9 @@ def serve(host: str, port: int, workers: int, dev: bool) -> None:
         return
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     with checkpoint_publisher(instance):
-        _run_gunicorn(instance, {"bind": bind, "workers": workers,
-                                 "proc_name": "dledger-console", "accesslog": "-",
-                                 "errorlog": "-", "timeout": 120})
+        _run_gunicorn(instance, {"bind": bind, "proc_name": "dledger-console",
+                                 "accesslog": "-", "errorlog": "-", "timeout": 120,
+                                 **gunicorn_options(instance.database_url, workers, threads)})
 
 
 PUBLISHER_STOP_S = 30.0  # its last round: sign what came in, one push per witness

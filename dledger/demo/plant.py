@@ -69,12 +69,12 @@ def _check_free(host: str, port: int, what: str, option: str) -> None:
 
 
 class Console:
-    """`dledger serve` for the instance, in its own process group; output to console.log."""
+    """`dledger serve` for the instance, in its own process group (gunicorn's worker model
+    for the database, web/serving.py); output to console.log."""
 
-    def __init__(self, instance: Instance, host: str, port: int, workers: int = 2):
+    def __init__(self, instance: Instance, host: str, port: int):
         self.instance, self.host = instance, host
         self.port = port or free_port(host)
-        self.workers = workers
         self.log_path = instance.home / "console.log"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -88,7 +88,7 @@ class Console:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "dledger", "serve", "--host", self.host, "--port",
-                 str(self.port), "--workers", str(self.workers)],
+                 str(self.port)],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
                 start_new_session=True)
         deadline = time.monotonic() + timeout
