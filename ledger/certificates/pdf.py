@@ -25,6 +25,7 @@ compressed attachments (figures in benchmarks/bench_certificate_pdf.py).
 from __future__ import annotations
 
 import base64
+import gc
 import hashlib
 import json
 import tempfile
@@ -33,7 +34,7 @@ import unicodedata
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache, partial
@@ -87,7 +88,7 @@ def render(document: dict[str, Any], *, verify_url: str, timezone: str = "Asia/S
     certificate_document.check_shape(document)
     zone = _zone(timezone)
     context = _context(document, verify_url, zone, sha256)
-    with tempfile.TemporaryDirectory(prefix="dledger-pdf-") as folder:
+    with _collecting_rarely(), ExitStack() as stack:
         attached = [Attached(ATTACHMENT, "application/json",
                              f"dledger certificate (JSON), SHA-256 {context['sha256']}",
                              attachment, None if attachment else partial(
@@ -95,6 +96,7 @@ def render(document: dict[str, Any], *, verify_url: str, timezone: str = "Asia/S
         if document["kind"] != "period":
             documents = [_front(context, None)]
         elif context["line_count"] > PRINTED_LINES_MAX:
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="dledger-pdf-"))
             lines_file = Path(folder) / LINES_ATTACHMENT
             context.update(_summary(document["statements"], Words(zone), zone.key,
                                     lines_file, progress))
@@ -105,6 +107,34 @@ def render(document: dict[str, Any], *, verify_url: str, timezone: str = "Asia/S
             context.update(_summary(document["statements"], Words(zone), zone.key, None, None))
             documents = _printed_lines(context, document["statements"], progress)
         return _write(documents, attached, _moment(document["issued_at"]))
+
+
+GC_THRESHOLD = 20_000  # objects allocated between young collections while rendering (700)
+_gc_lock = threading.Lock()
+_gc_state: dict[str, Any] = {"renders": 0, "threshold": gc.get_threshold()}
+
+
+@contextmanager
+def _collecting_rarely() -> Iterator[None]:
+    """Let Python's cyclic garbage collector run rarely while a PDF is laid out. Layout
+    allocates boxes by the hundred thousand, so at the default threshold a young collection
+    runs every 700 of them and each tenth of those a middle one, and the full ones walk the
+    whole heap of the process (a console's is large): a sixth of a unit certificate's time.
+    Garbage is still collected, in fewer, larger rounds. Thresholds are process-wide: the
+    first render running in the process saves and raises them, the last one to end puts
+    them back."""
+    with _gc_lock:
+        if _gc_state["renders"] == 0:
+            _gc_state["threshold"] = gc.get_threshold()
+            gc.set_threshold(GC_THRESHOLD, *_gc_state["threshold"][1:])
+        _gc_state["renders"] += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_state["renders"] -= 1
+            if _gc_state["renders"] == 0:
+                gc.set_threshold(*_gc_state["threshold"])
 
 
 LINES_DESCRIPTION = ("the report's lines, one row per unit (CSV, UTF-8 with BOM, headers in "
