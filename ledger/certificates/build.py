@@ -165,7 +165,9 @@ def build_period(ledger: Ledger, start: str, end: str, categories: list[str] | N
     evidence_rows = sorted([*ledger.subject_bodies([CATALOGUE_SUBJECT], size),
                             *((i, b) for i, _, b in ledger.prefix_bodies("scale:", before=size))])
     evidence_pairs = [(i, json.loads(body)["event"]) for i, body in evidence_rows]
-    lines = PeriodLines(header, Evidence(evidence_pairs), lasts)
+    collected: list[tuple[str, str, str]] = []  # (completed_at, label, text): sorted below
+    lines = PeriodLines(header, Evidence(evidence_pairs), lasts.get,
+                        lambda *line: collected.append(line))
     first = min(first_index for label, first_index in found if label in lasts)
     with tempfile.TemporaryFile() as spool:
         writer, runs = bundle.Writer(spool), _Runs()
@@ -190,7 +192,7 @@ def build_period(ledger: Ledger, start: str, end: str, categories: list[str] | N
                     raise BuildError(str(exc)) from None
             writer.add(index, body)
             runs.add(index)
-            done = len(lines.lines) + len(lines.left_out)
+            done = lines.count + len(lines.left_out)
             if progress and done >= reported + BATCH:
                 progress(done, len(lasts))
                 reported = done
@@ -202,14 +204,16 @@ def build_period(ledger: Ledger, start: str, end: str, categories: list[str] | N
         if lines.unfinished():
             raise BuildError(f"the entries of unit {lines.unfinished()[0]} end before the "
                              "last one the log lists for it; run `dledger audit`")
-        if not lines.lines:
+        if not lines.count:
             raise BuildError(f"no unit was completed from {start} to {end} ({time_zone})"
                              + (f" in categories {', '.join(categories)}" if categories else "")
                              + "; choose another period")
         carried = _carry(spool, bundle_to)
     if progress:
         progress(len(lasts), len(lasts))
-    statements = {**header, "lines": lines.sorted_lines(), "totals": lines.totals.result()}
+    collected.sort()
+    statements = {**header, "lines": [text for _, _, text in collected],
+                  "totals": lines.totals.result()}
     proof = _multiproof(ledger, runs.spans, size)
     return {"format": FORMAT_V2, "kind": "period", "origin": signed.checkpoint.origin,
             "issued_at": utc_now_ms(), "statements": statements, "checkpoint": signed.note,

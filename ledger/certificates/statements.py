@@ -15,7 +15,7 @@ integer grams with the GWP factor stated as a decimal string.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -357,32 +357,35 @@ def period_header(*, plant: str, start: str, end: str, time_zone: str,
 class PeriodLines:
     """The lines of a v2 period report, derived from `(index, event)` pairs fed in index order.
 
-    `lasts` maps each unit the report may hold to the index of its chain's last entry; a
-    unit's entries are held only until that entry arrives, when its line is derived (judged
-    with `evidence`: every catalogue and scale entry, read before). So the memory held is the
-    units in progress at once, not the report. Each line is kept as its RFC 8785 text, the
-    form a v2 certificate states it in. `add` returns the label of the unit a pair belongs
-    to (None: not one of them), so that callers can keep the pairs that matter.
+    `last_of(label)` is the index of the last entry of the chain of each unit the report may
+    hold (None: not one of them); a unit's entries are held only until that entry arrives,
+    when its line is derived (judged with `evidence`: every catalogue and scale entry, read
+    before) and handed to `emit(completed_at, label, text)` as its RFC 8785 text, the form a
+    v2 certificate states it in. So the memory held is the units in progress at once, not the
+    report. `add` returns the label of the unit a pair belongs to (None: not one of them).
     """
 
-    def __init__(self, header: dict[str, Any], evidence: Evidence, lasts: dict[str, int]):
+    def __init__(self, header: dict[str, Any], evidence: Evidence,
+                 last_of: Callable[[str], int | None], emit: Callable[[str, str, str], None]):
         self.period = header["period"]
         self.wanted = set(header["categories"]) if header["categories"] else None
         self.basis = header["gwp_basis"]
         self.evidence = evidence
-        self.lasts = lasts
+        self.last_of = last_of
+        self.emit = emit
         self.pending: dict[str, list[Pair]] = {}
-        self.lines: list[tuple[str, str, str]] = []  # (completed_at, label, RFC 8785 text)
+        self.count = 0  # lines emitted
         self.left_out: list[str] = []  # units whose entries put them outside the report
         self.totals = PeriodTotals()
 
     def add(self, index: int, event: dict[str, Any]) -> str | None:
         kind, _, label = event["subject"].partition(":")
-        if kind != "unit" or label not in self.lasts:
+        last = self.last_of(label) if kind == "unit" else None
+        if last is None:
             return None
         chain = self.pending.setdefault(label, [])
         chain.append((index, event))
-        if index == self.lasts[label]:
+        if index == last:
             self._line(label, self.pending.pop(label))
         return label
 
@@ -401,17 +404,13 @@ class PeriodLines:
         line = period_line(unit)
         line["last_entry"] = line.pop("entries")[-1]
         self.totals.add(line)
-        text = canonical_bytes([line[name] for name in PERIOD_COLUMNS]).decode()
-        self.lines.append((line["completed_at"], label, text))
+        self.count += 1
+        self.emit(line["completed_at"], label,
+                  canonical_bytes([line[name] for name in PERIOD_COLUMNS]).decode())
 
     def unfinished(self) -> list[str]:
         """Units whose chain's last entry never came."""
         return sorted(self.pending)
-
-    def sorted_lines(self) -> list[str]:
-        """The lines' texts ordered by (completed_at, label), as the report lists them."""
-        self.lines.sort()
-        return [text for _, _, text in self.lines]
 
 
 # -- lot shipment manifest ------------------------------------------------------------------

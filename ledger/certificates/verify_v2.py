@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import json
+from array import array
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import zip_longest
@@ -233,14 +234,15 @@ def _second_pass(doc: dict[str, Any], source: Source, evidence_pairs: list[deriv
     statements = doc["statements"]
     try:
         header = _header(statements, doc["origin"])
-        lasts = _stated_lasts(statements)
+        stated = _Stated(statements)
         evidence = derive.Evidence(evidence_pairs)
     except (derive.StatementError, KeyError, TypeError, ValueError) as exc:
         outcome.statements = f"the statements cannot be derived from the entries: {exc}"
         return
-    lines = derive.PeriodLines(header, evidence, lasts)
+    lines = derive.PeriodLines(header, evidence, stated.last_of, stated.compare)
     others: dict[str, list[derive.Pair]] = {}
-    heads: dict[str, int] = {}
+    heads: dict[str, int] = {}  # subject -> its latest entry so far; a unit's ends at its last
+    chains = 0
     previous: tuple[int, bytes] | None = None
     for index, body in source.read():
         if index is None or body is None:
@@ -255,6 +257,7 @@ def _second_pass(doc: dict[str, Any], source: Source, evidence_pairs: list[deriv
             continue
         event = entry["event"]
         subject = event["subject"]
+        chains += subject not in heads and entry.get("subject_prev") is None
         if outcome.chain is None:
             outcome.chain = _link(heads, subject, index, entry.get("subject_prev"))
         if _is_evidence(subject):
@@ -263,18 +266,24 @@ def _second_pass(doc: dict[str, Any], source: Source, evidence_pairs: list[deriv
             outcome.chain = outcome.chain or (f"entry {index} is about {subject}, which the "
                                               "report is not about")
             continue
+        label = subject[len("unit:"):]
         try:
             if lines.add(index, event) is None:
-                others.setdefault(subject[len("unit:"):], []).append((index, event))
+                others.setdefault(label, []).append((index, event))
+            elif index == stated.last_of(label):
+                heads.pop(subject, None)  # the chain is whole: a later entry would be extra
+            else:
+                stated.start(label)
         except derive.StatementError as exc:
             outcome.statements = outcome.statements or f"entry {index}: {exc}"
-    outcome.chains = len(heads)
-    unfinished = lines.unfinished() + sorted(set(lasts) - {s[len("unit:"):] for s in heads})
+    outcome.chains = chains
+    unfinished = lines.unfinished() or stated.never_started()
     if unfinished and outcome.chain is None:
         outcome.chain = (f"the chain of unit {unfinished[0]} does not reach its last entry "
-                         f"{lasts[unfinished[0]]} as its line says: an entry is missing")
+                         f"{stated.last_of(unfinished[0])} as its line says: an entry is "
+                         "missing")
     if outcome.statements is None:
-        outcome.statements = _compare(statements, header, lines, others, evidence)
+        outcome.statements = _compare(statements, header, lines, stated, others, evidence)
 
 
 def _entry(index: int, body: bytes, outcome: Outcome) -> dict[str, Any] | None:
@@ -315,28 +324,76 @@ def _header(statements: dict[str, Any], origin: str) -> dict[str, Any]:
                                 gwp_basis=statements["gwp_basis"])
 
 
-def _stated_lasts(statements: dict[str, Any]) -> dict[str, int]:
-    """Each stated line's unit and the last entry of its chain."""
-    columns = list(derive.PERIOD_COLUMNS)
-    if statements["columns"] != columns:
-        raise ValueError(f"statements.columns are not {', '.join(columns)}")
-    label_at, last_at = columns.index("label"), columns.index("last_entry")
-    lasts: dict[str, int] = {}
-    for position, text in enumerate(statements["lines"]):
-        row = json.loads(text)
-        if not isinstance(row, list) or len(row) != len(columns):
-            raise ValueError(f"statements.lines[{position}] is not a row of {len(columns)} "
-                             "values")
-        label, last = row[label_at], row[last_at]
-        if not isinstance(label, str) or type(last) is not int or label in lasts:
-            raise ValueError(f"statements.lines[{position}]: unit {label!r} is listed twice or "
-                             "without its last entry")
-        lasts[label] = last
-    return lasts
+class _Stated:
+    """The stated lines by unit: where each is, its chain's last entry, and whether a line
+    derived from the entries matched it. Holds the lines' texts once (the document's)."""
+
+    def __init__(self, statements: dict[str, Any]):
+        columns = list(derive.PERIOD_COLUMNS)
+        if statements["columns"] != columns:
+            raise ValueError(f"statements.columns are not {', '.join(columns)}")
+        self.texts: list[str] = statements["lines"]
+        self.position: dict[str, int] = {}
+        self.last = array("q")
+        label_column, last_column = columns.index("label"), columns.index("last_entry")
+        completed_at = columns.index("completed_at")
+        previous: tuple[Any, Any] | None = None
+        for position, text in enumerate(self.texts):
+            row = json.loads(text)
+            if not isinstance(row, list) or len(row) != len(columns):
+                raise ValueError(f"statements.lines[{position}] is not a row of {len(columns)} "
+                                 "values")
+            label, last = row[label_column], row[last_column]
+            if not isinstance(label, str) or type(last) is not int or label in self.position:
+                raise ValueError(f"statements.lines[{position}]: unit {label!r} is listed twice "
+                                 "or without its last entry")
+            key = (str(row[completed_at]), label)
+            if previous is not None and key < previous:
+                raise ValueError(f"statements.lines[{position}] (unit {label}) is out of order: "
+                                 "lines are ordered by completed_at, then label")
+            previous = key
+            self.position[label] = position
+            self.last.append(last)
+        self.matched = bytearray(len(self.texts))
+        self.started = bytearray(len(self.texts))
+        self.difference: str | None = None
+
+    def last_of(self, label: str) -> int | None:
+        position = self.position.get(label)
+        return None if position is None else self.last[position]
+
+    def start(self, label: str) -> None:
+        self.started[self.position[label]] = 1
+
+    def compare(self, _completed_at: str, label: str, text: str) -> None:
+        """A line derived from the entries, against the one stated for its unit."""
+        position = self.position[label]
+        self.matched[position] = self.started[position] = 1
+        stated = self.texts[position]
+        if text != stated and self.difference is None:
+            columns = derive.PERIOD_COLUMNS
+            self.difference = first_difference(
+                dict(zip(columns, json.loads(stated), strict=True)),
+                dict(zip(columns, json.loads(text), strict=True)),
+                f"statements.lines[{position}]") or (
+                f"statements.lines[{position}] is not written in RFC 8785 form")
+
+    def never_started(self) -> list[str]:
+        """The first stated unit of which no entry came (as a list: empty when none)."""
+        found = self.started.find(0)
+        return [] if found < 0 else [self.label_at(found)]
+
+    def unmatched(self) -> int | None:
+        found = self.matched.find(0)
+        return None if found < 0 else found
+
+    def label_at(self, position: int) -> str:
+        return str(json.loads(self.texts[position])[derive.PERIOD_COLUMNS.index("label")])
 
 
 def _compare(statements: dict[str, Any], header: dict[str, Any], lines: derive.PeriodLines,
-             others: dict[str, list[derive.Pair]], evidence: derive.Evidence) -> str | None:
+             stated: _Stated, others: dict[str, list[derive.Pair]],
+             evidence: derive.Evidence) -> str | None:
     """Words naming the first stated figure the entries do not give (None: all match)."""
     for name, value in header.items():
         found = first_difference(statements.get(name), value, f"statements.{name}")
@@ -345,25 +402,21 @@ def _compare(statements: dict[str, Any], header: dict[str, Any], lines: derive.P
     extra = sorted(set(statements) - {*header, "lines", "totals"})
     if extra:
         return f"statements.{extra[0]} is stated but the entries give no such figure"
-    derived = lines.sorted_lines()
-    for position, (text, mine) in enumerate(zip(statements["lines"], derived, strict=False)):
-        if text != mine:
-            columns = derive.PERIOD_COLUMNS
-            return first_difference(dict(zip(columns, json.loads(text), strict=True)),
-                                    dict(zip(columns, json.loads(mine), strict=True)),
-                                    f"statements.lines[{position}]") or (
-                f"statements.lines[{position}] is not written in RFC 8785 form")
-    if len(statements["lines"]) != len(derived):
-        return (f"statements.lines has {len(statements['lines'])} lines; the entries give "
-                f"{len(derived)}")
+    if stated.difference:
+        return stated.difference
+    missing = stated.unmatched()
+    if missing is not None:
+        return (f"statements.lines[{missing}] states unit {stated.label_at(missing)}, but its "
+                "entries give no line in this report")
     if others:
-        rest = derive.PeriodLines(header, evidence, {label: chain[-1][0]
-                                                     for label, chain in others.items()})
+        belongs: list[str] = []
+        rest = derive.PeriodLines(header, evidence,
+                                  {label: chain[-1][0] for label, chain in others.items()}.get,
+                                  lambda _at, label, _text: belongs.append(label))
         for chain in others.values():
             for index, event in chain:
                 rest.add(index, event)
-        if rest.lines:
-            return (f"unit {rest.lines[0][1]} belongs on the report by its entries, but no line "
+        if belongs:
+            return (f"unit {belongs[0]} belongs on the report by its entries, but no line "
                     "states it")
     return first_difference(statements["totals"], lines.totals.result(), "statements.totals")
-
