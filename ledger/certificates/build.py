@@ -158,6 +158,7 @@ def build_period(ledger: Ledger, start: str, end: str, categories: list[str] | N
                   tuple(params))
     heads = ledger.subject_heads(["unit:" + label for label, _ in found], size)
     lasts = {subject[len("unit:"):]: last for subject, last in heads.items()}
+    del heads  # a quarter's units are held once, in `lasts`
     if not lasts:
         raise BuildError(f"no unit was completed from {start} to {end} ({time_zone})"
                          + (f" in categories {', '.join(categories)}" if categories else "")
@@ -169,6 +170,7 @@ def build_period(ledger: Ledger, start: str, end: str, categories: list[str] | N
     lines = PeriodLines(header, Evidence(evidence_pairs), lasts.get,
                         lambda *line: collected.append(line))
     first = min(first_index for label, first_index in found if label in lasts)
+    del found
     with tempfile.TemporaryFile() as spool:
         writer, runs = bundle.Writer(spool), _Runs()
         pending_evidence = iter(evidence_rows)
