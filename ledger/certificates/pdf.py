@@ -175,22 +175,18 @@ class Attached:
 def _front(context: dict[str, Any], total: int | None) -> Any:
     """The certificate's own pages (all of them but a printed report's lines), laid out;
     `total` is the number of pages in all, when more pages follow."""
-    from weasyprint import HTML
-
     font_config, font_css = _fonts()
     of = "counter(pages)" if total is None else f'"{total}"'
     html = _environment(context["timezone"]).get_template(f"{context['kind']}.html").render(
         **context, page_numbers=_page_numbers("counter(page)", of))
-    return HTML(string=html).render(font_config=font_config,
-                                    stylesheets=[font_css, _stylesheet("certificate.css")])
+    return _html()(string=html).render(font_config=font_config,
+                                       stylesheets=[font_css, _stylesheet("certificate.css")])
 
 
 def _printed_lines(context: dict[str, Any], statements: dict[str, Any],
                    progress: Progress | None) -> list[Any]:
     """The front pages and the pages of a report's lines, `LINES_PER_PAGE` a page, laid out
     `PAGES_PER_CHUNK` pages at a time."""
-    from weasyprint import HTML
-
     count = context["line_count"]
     if progress:
         progress(0, count)
@@ -214,7 +210,7 @@ def _printed_lines(context: dict[str, Any], statements: dict[str, Any],
                  for offset in range(0, len(chunk), LINES_PER_PAGE)]
         html = template.render(**context, pages=pages,
                                page_numbers=_page_numbers("string(pageno)", f'"{total}"'))
-        documents.append(HTML(string=html).render(
+        documents.append(_html()(string=html).render(
             font_config=font_config, stylesheets=[font_css, _stylesheet("lines.css")]))
         done += len(chunk)
         if progress:
@@ -459,6 +455,24 @@ def _fonts() -> tuple[Any, Any]:
         config = FontConfiguration()
         _local.fonts = config, CSS(string=fonts.stylesheet(), font_config=config)
     return _local.fonts
+
+
+@cache
+def _html() -> Any:
+    """WeasyPrint's HTML with the user-agent rules the templates use (templates/ua.css) in
+    place of its whole html5_ua.css, which was matched against every element of every
+    page: a tenth of a unit certificate's time, for pages identical pixel for pixel (a test
+    renders with both). `_ua_stylesheets` is the method WeasyPrint's HTML itself varies
+    them by (for forms); it is not public API, so that test also guards an upgrade."""
+    from weasyprint import HTML
+
+    user_agent = [_stylesheet("ua.css")]
+
+    class CertificateHTML(HTML):  # type: ignore[misc]
+        def _ua_stylesheets(self, forms: bool = False) -> list[Any]:
+            return user_agent
+
+    return CertificateHTML
 
 
 @cache

@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops
 from pypdf import PdfReader
 
 from ledger import catalogue
@@ -23,7 +23,8 @@ from ledger.certificates import pdf
 from ledger.certificates.build import build_lot, build_period, build_unit
 from ledger.certificates.issue import issue
 from ledger.certificates.statements import period_totals
-from ledger.certificates.verify import PRINTED_CHECK, verify_pdf
+from ledger.certificates.verify import PRINTED_CHECK
+from ledger.certificates.verify_pdf import verify_pdf
 
 from .conftest import LOT_FE, UNIT_A, Plant, dismantle
 
@@ -125,6 +126,32 @@ def test_first_page_renders_ink_where_the_title_is(plant_ledger, tmp_path):
     assert dark > 400, f"only {dark} dark pixels where the title should be"
     page_dark = sum(image.histogram()[:100]) / (width * height)
     assert 0.005 < page_dark < 0.3
+
+
+def test_the_lean_user_agent_sheet_lays_out_the_pages_as_weasyprints_own(plant_ledger, tmp_path,
+                                                                       monkeypatch):
+    """templates/ua.css stands in for WeasyPrint's html5_ua.css (ledger.certificates.pdf
+    `_html`): the pages must come out the same, pixel for pixel, with the same outline."""
+    from weasyprint import HTML
+
+    document = _issued_unit(plant_ledger)
+    lean = _render(document)
+    monkeypatch.setattr(pdf, "_html", lambda: HTML)
+    full = _render(document)
+    images = []
+    for name, data in (("lean", lean), ("full", full)):
+        (tmp_path / f"{name}.pdf").write_bytes(data)
+        subprocess.run([_poppler("pdftoppm"), "-png", "-r", "60", str(tmp_path / f"{name}.pdf"),
+                        str(tmp_path / name)], check=True)
+        images.append(sorted(tmp_path.glob(f"{name}-*.png")))
+    assert len(images[0]) == len(images[1]) >= 2
+    for lean_page, full_page in zip(*images, strict=True):
+        difference = ImageChops.difference(Image.open(lean_page).convert("L"),
+                                           Image.open(full_page).convert("L"))
+        assert difference.getbbox() is None, (lean_page.name, difference.getbbox())
+    outlines = [[item.title for item in PdfReader(io.BytesIO(data)).outline
+                 if not isinstance(item, list)] for data in (lean, full)]
+    assert outlines[0] == outlines[1] and outlines[0]
 
 
 def test_the_pdf_verifies_as_the_certificate(plant_ledger):
