@@ -198,7 +198,7 @@ def _run(sim: ScaleSimulator | ScannerSimulator, line: str) -> str:
         else:
             raise ValueError(f"unknown command {name!r}")
     except (ValueError, IndexError, TypeError) as exc:
-        answer = f"error: {exc or 'missing argument'}"
+        answer = f"error: {str(exc) or 'missing argument'}"
     else:
         answer = "ok"
     click.echo(answer)

@@ -215,10 +215,11 @@ class Scale:
                     raise
                 if time.monotonic() >= deadline:
                     # Silence at the deadline says less than a bad frame or unplug just before.
+                    last: DeviceError = exc
                     if isinstance(exc, NoResponseError) and fault is not None:
-                        exc = fault
-                    self.last_fault = exc
-                    raise exc from None
+                        last = fault
+                    self.last_fault = last
+                    raise last from None
                 fault = self.last_fault = exc
                 continue
             self.last_fault = None

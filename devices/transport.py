@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import errno
 import os
+import sys
 import time
 from typing import NoReturn
 
@@ -35,11 +36,12 @@ MAX_FRAME = 4096  # no protocol here comes close; more without a terminator is n
 SEVEN_BITS = bytes(b & 0x7F for b in range(256))
 BUSY = {errno.EAGAIN, errno.EWOULDBLOCK, errno.EBUSY}
 
-try:  # termios.error is not an OSError; pyserial lets it out of tcflush on a dead pty
-    from termios import error as TermiosError
-except ImportError:  # Windows
-    TermiosError = OSError
-PORT_ERRORS = (serial.SerialException, OSError, TermiosError)
+PORT_ERRORS: tuple[type[Exception], ...]
+if sys.platform == "win32":
+    PORT_ERRORS = (serial.SerialException, OSError)
+else:  # termios.error is not an OSError; pyserial lets it out of tcflush on a dead pty
+    import termios
+    PORT_ERRORS = (serial.SerialException, OSError, termios.error)
 
 
 class Transport:
@@ -48,7 +50,7 @@ class Transport:
     def __init__(self, url: str, settings: SerialSettings) -> None:
         self.url = url
         self.settings = settings
-        self._port: serial.SerialBase | None = None
+        self._port: serial.Serial | None = None
         self._buffer = bytearray()
 
     @property
@@ -71,16 +73,17 @@ class Transport:
                 "or a URL such as socket://host:port, rfc2217://host:port or loop://"
             ) from None
         except PORT_ERRORS as exc:
-            if getattr(exc, "errno", None) in BUSY:
+            code = getattr(exc, "errno", None)
+            if code in BUSY:
                 raise PortBusyError(
                     f"{self.url} is busy: another program has it open. "
                     "Stop that program (another station agent or terminal), then retry"
                 ) from None
-            if getattr(exc, "errno", None) == errno.EACCES:
+            if code == errno.EACCES:
                 raise DeviceError(
                     f"no permission to open {self.url}: add this user to the 'dialout' group"
                 ) from None
-            reason = os.strerror(exc.errno) if getattr(exc, "errno", None) else str(exc)
+            reason = os.strerror(code) if isinstance(code, int) and code else str(exc)
             raise DisconnectedError(
                 f"cannot open {self.url}: {reason}. Check the cable and power; "
                 "`dledger devices list` shows the ports present"
@@ -168,7 +171,7 @@ class Transport:
                 self._lost(exc)
             self._buffer += chunk.translate(SEVEN_BITS) if mask else chunk
 
-    def _live(self) -> serial.SerialBase:
+    def _live(self) -> serial.Serial:
         if self._port is None:
             raise DisconnectedError(f"{self.url} is not open")
         return self._port
