@@ -296,12 +296,20 @@ def test_a_large_reports_first_page_is_ink_not_blank(plant_ledger, tmp_path):
     assert 0.005 < dark < 0.3, dark
 
 
-def test_a_large_report_pdf_verifies_as_its_certificate(plant_ledger):
-    """The attached JSON is what verifies; lines.csv beside it changes nothing."""
+def test_a_report_with_its_lines_attached_verifies_as_its_certificate(plant_ledger, monkeypatch):
+    """The attached JSON is what verifies, read with pypdf or with the verifier's own reader
+    (the inspector's zipapp); lines.csv beside it changes nothing."""
+    from ledger.certificates.pdf_attachment import attachment
+
+    monkeypatch.setattr(pdf, "PRINTED_LINES_MAX", 1)  # a real report, lines attached
     document = _period(plant_ledger)
     data = pdf.render(document, verify_url="https://x.example/verify",
                       sha256=doc_format.sha256(document))
-    assert verify_pdf(data, vkeys=[plant_ledger.vkey]).ok
+    assert sorted(PdfReader(io.BytesIO(data)).attachments) == ["certificate.json", "lines.csv"]
+    assert attachment(data) == doc_format.serialise(document)
+    assert attachment(data, "lines.csv").startswith(codecs.BOM_UTF8 + "序号 No.".encode())
+    report = verify_pdf(data, vkeys=[plant_ledger.vkey])
+    assert report.ok, [c for c in report.checks if c.ok is False]
 
 
 def test_lot_manifest_names_receiver_and_contents(plant_ledger, tmp_path):
