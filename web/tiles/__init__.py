@@ -23,7 +23,7 @@ from ledger.log import LedgerError
 from ledger.tiles import ENTRIES, TileError, parse_path
 from ledger.tiles_log import bundle_bytes, tile_bytes
 from web.access import public
-from web.api import latest_checkpoint
+from web.api.checkpoints import latest_checkpoint
 from web.api.errors import ApiError
 from web.context import ledger
 from web.tiles.signed import refusal as not_covered
