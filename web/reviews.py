@@ -29,7 +29,7 @@ from ledger.rules import codes
 from ledger.tables import RuleFlag
 from web.access import current_role
 from web.context import engine, ledger
-from web.names import flag_text, flag_title, resolution_name
+from web.names import code_name, flag_text, flag_title, resolution_name
 from web.refusals import refusal_text
 
 REVIEWERS = ("manager", "admin")
@@ -89,12 +89,14 @@ def _problem(subject: str, form: dict[str, str]) -> str | None:
         row = conn.execute(select(rule_flags.c.resolution).where(
             rule_flags.c.subject == subject, rule_flags.c.code == flag,
             rule_flags.c.flag_key == key)).first()
+    label = subject.split(":", 1)[-1]
     if row is None:
-        return gettext("%(subject)s has no %(flag)s flag%(about)s to review.", subject=subject,
-                       flag=flag, about=f" ({key})" if key else "")
+        return gettext("%(subject)s has no “%(flag)s” flag%(about)s to review.", subject=label,
+                       flag=flag_title(flag), about=f" ({code_name(key)})" if key else "")
     if row.resolution is not None:
-        return gettext("The %(flag)s flag of %(subject)s is already reviewed (%(resolution)s).",
-                       flag=flag, subject=subject, resolution=resolution_name(row.resolution))
+        return gettext("The “%(flag)s” flag of %(subject)s is already reviewed "
+                       "(%(resolution)s).", flag=flag_title(flag), subject=label,
+                       resolution=resolution_name(row.resolution))
     if form["resolution"] not in codes.RESOLUTIONS:
         return gettext("Choose whether to credit the record despite the flag or to exclude it "
                        "(not %(value)s).", value=repr(form["resolution"][:20]))

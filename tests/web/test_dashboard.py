@@ -174,7 +174,7 @@ def test_one_alert_of_each_kind(manager):
     rows = export(manager, "alerts")
     kinds = defaultdict(set)
     for row in rows:
-        kinds[row["Alert"]].add(row["Unit, lot or scale"])
+        kinds[row["Alert"]].add(row["Subject"])
     # low recovery: the partly leaked R-134a fridge (93 g of 155 g) is the day's one
     assert kinds["Low refrigerant recovery"] == truth["low"] == {"CN3301-2026-0004834"}
     # mass balance, with the correction applied: the mis-typed copper (15730 g for 5730 g)
@@ -186,7 +186,23 @@ def test_one_alert_of_each_kind(manager):
     page = manager.get(DAY, headers=EN).get_data(as_text=True)
     assert "Refused duplicate intake" in page and "No data source yet" not in page
     xlsx = export(manager, "alerts", "xlsx")
-    assert {r["Unit, lot or scale"] for r in xlsx} == {r["Unit, lot or scale"] for r in rows}
+    assert {r["Subject"] for r in xlsx} == {r["Subject"] for r in rows}
+
+
+def test_refused_attempts_read_in_words(manager):
+    """The sample's one refused duplicate trade-in: its rule, what was attempted and about
+    what, by their names in the glossary (ledger/rules/codes.py), in the page and its files."""
+    from ledger.rules import codes
+
+    refused = next(e for e in sample_events() if e["type"] == "attempt.refused")["data"]
+    for rows in (export(manager, "refusals"), export(manager, "refusals", "xlsx")):
+        assert [(r["Rule"], r["Attempted"], r["About"]) for r in rows] == [(
+            codes.REFUSAL_NAMES[refused["rule"]]["en"],
+            codes.EVENT_TYPE_NAMES[refused["attempted"]]["en"],
+            refused["about"].removeprefix("unit:"))]
+    page = manager.get(DAY, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert codes.REFUSAL_NAMES[refused["rule"]]["zh-CN"] in page
+    assert refused["rule"] not in page
 
 
 def test_calibration_is_not_overdue_within_its_period(sample_app, manager):

@@ -15,17 +15,18 @@ from typing import Any
 
 from babel import Locale
 from babel.numbers import NumberPattern, parse_pattern
-from flask_babel import get_locale
+from flask_babel import get_locale, pgettext
 from flask_babel import gettext as _
 
 from ledger import gwp
 from ledger.catalogue import Catalogue, Tolerances
-from ledger.rules import reasons
+from ledger.rules import codes, reasons
 from web.dashboard import yields
 from web.dashboard.queries import Figures
 from web.dashboard.ranges import Range
 from web.formatting import MISSING, localtime
-from web.names import code_name, flag_text, flag_title, resolution_name
+from web.names import code_name, flag_text, flag_title, glossary_name, resolution_name
+from web.refusals import rule_name
 
 
 @dataclass(frozen=True)
@@ -434,7 +435,7 @@ def _overdue_scales(f: Figures, tolerances: Tolerances, now: datetime) -> dict[s
 
 def _alerts(f: Figures, tolerances: Tolerances, now: datetime) -> Table:
     table = Table("alerts", _("Open alerts"), [
-        Column(_("Alert"), "status"), Column(_("Unit, lot or scale")), Column(_("Detail")),
+        Column(_("Alert"), "status"), Column(pgettext("alert", "Subject")), Column(_("Detail")),
         Column(_("Review")), Column(_("Time"), "time")])
     language = str(get_locale() or "en").replace("_Hans_", "-")
     for subject, code, _key, params, at, resolution, _review in f.flags:
@@ -467,7 +468,9 @@ def _refusals(f: Figures) -> Table:
         Column(_("Time"), "time"), Column(_("Station")), Column(_("Operator")),
         Column(_("Rule")), Column(_("Attempted")), Column(_("About")), Column(_("Entry"), "int")])
     for idx, at, station, operator, rule, attempted, about in f.refusals:
-        table.rows.append([at, station, operator, rule, attempted, about, idx])
-    table.note = _("What the stations refused and recorded (attempt.refused entries), with "
-                   "the rule that refused it.")
+        table.rows.append([at, station, operator, rule_name(rule),
+                           glossary_name(codes.EVENT_TYPE_NAMES, attempted),
+                           about.split(":", 1)[-1], idx])
+    table.note = _("What the stations refused and recorded in the ledger, with the rule "
+                   "that refused it.")
     return table
