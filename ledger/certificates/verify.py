@@ -1,5 +1,9 @@
 """The inspector's verifier: every check a certificate must pass, each reported in words.
 
+The checks are here; what they ask the plant's console is ledger.certificates.console_client,
+a certificate PDF is read by ledger.certificates.verify_pdf, and a v2 report's entries are
+checked by ledger.certificates.verify_v2.
+
 Offline it needs only the document and the plant's verifier key(s) (or a policy file with
 witness keys and a quorum). With the console's address it also checks revocation and, when
 the inspector's saved checkpoint has another size than the certificate's, fetches the
@@ -14,23 +18,20 @@ ledger's format modules (no database, no web framework): a test imports it with 
 from __future__ import annotations
 
 import json
-import re
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from ledger import merkle
 from ledger.certificates import statements as derive
 from ledger.certificates import verify_v2
+from ledger.certificates.console_client import Console, ConsoleError, HttpConsole
 from ledger.certificates.differences import first_difference, show
 from ledger.certificates.document import FORMAT_V2, DocumentError, parse, sha256
 from ledger.checkpoint import Checkpoint, CheckpointError
 from ledger.encoding import decode_base64
 from ledger.note import NoteError, Verifier, open_note
-from ledger.proof import InclusionProof, ProofFormatError, parse_consistency
+from ledger.proof import InclusionProof, ProofFormatError
 from ledger.tiles import TileSource
 from ledger.witness.policy import Policy
 
@@ -45,7 +46,6 @@ TRUSTED_CHECK = "Consistent with your saved checkpoint"
 REVOCATION_CHECK = "Not revoked"
 CHECK_NAMES = (FORMAT_CHECK, PRINTED_CHECK, SIGNATURE_CHECK, INCLUSION_CHECK, CHAIN_CHECK,
                STATEMENTS_CHECK, ISSUANCE_CHECK, TRUSTED_CHECK, REVOCATION_CHECK)
-TIMEOUT = 10  # seconds for each request to the console
 
 
 @dataclass(frozen=True)
@@ -92,78 +92,6 @@ class Report:
                 "kind": self.kind,
                 "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail}
                            for c in self.checks]}
-
-
-class ConsoleError(Exception):
-    """The console could not answer; the message says what happened."""
-
-
-class Console(Protocol):
-    """What the verifier asks the plant's console (the JSON API)."""
-
-    def consistency(self, old: int, new: int) -> list[bytes]: ...
-
-    def certificate(self, digest: str) -> dict[str, Any] | None: ...
-
-    def unit_entries(self, label: str) -> list[int] | None: ...
-
-
-class HttpConsole:
-    """The plant console's public API at `url` (e.g. https://ledger.example-plant.cn)."""
-
-    def __init__(self, url: str):
-        self.url = url.rstrip("/")
-
-    def _get(self, path: str) -> bytes | None:
-        try:
-            with urllib.request.urlopen(self.url + path, timeout=TIMEOUT) as answer:  # noqa: S310
-                return answer.read()
-        except urllib.error.HTTPError as exc:
-            if exc.code == 404:
-                return None
-            raise ConsoleError(f"{self.url}{path} answered {exc.code}: "
-                               f"{_error_text(exc.read())}") from None
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            raise ConsoleError(f"cannot reach {self.url}: {exc}") from None
-
-    def consistency(self, old: int, new: int) -> list[bytes]:
-        body = self._get(f"/api/v1/proof/consistency?old={old}&new={new}")
-        if body is None:
-            raise ConsoleError(f"the console has no consistency proof from size {old} to {new} "
-                               "(its log is smaller than that)")
-        try:
-            return parse_consistency(body.decode())
-        except (ProofFormatError, UnicodeDecodeError) as exc:
-            raise ConsoleError(f"the console's consistency proof is malformed: {exc}") from None
-
-    def certificate(self, digest: str) -> dict[str, Any] | None:
-        body = self._get(f"/api/v1/certificates/{urllib.parse.quote(digest)}")
-        if body is None:
-            return None
-        try:
-            answer = json.loads(body)
-        except ValueError as exc:
-            raise ConsoleError(f"the console's answer is not JSON: {exc}") from None
-        if not isinstance(answer, dict):
-            raise ConsoleError("the console's answer is not a JSON object")
-        return answer
-
-    def unit_entries(self, label: str) -> list[int] | None:
-        """The indexes of every entry the console holds about unit `label`."""
-        body = self._get(f"/api/v1/units/{urllib.parse.quote(label, safe='')}")
-        if body is None:
-            return None
-        try:
-            return [int(e["index"]) for e in json.loads(body)["entries"]]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ConsoleError(f"the console's unit record is malformed: {exc}") from None
-
-
-def _error_text(body: bytes) -> str:
-    try:
-        return str(json.loads(body)["error"])
-    except (ValueError, KeyError, TypeError):
-        return body[:200].decode(errors="replace")
 
 
 # -- trust ----------------------------------------------------------------------------------
@@ -245,83 +173,6 @@ def verify(document: dict[str, Any] | bytes | str, *, vkeys: Sequence[str] | Non
     _check_trusted(report, trust, trusted_checkpoint, carried, console)
     _check_revocation(report, console)
     return report
-
-
-def verify_pdf(data: bytes, **options: Any) -> Report:
-    """Verify the certificate.json attached to a certificate PDF. Without pypdf (the
-    inspector's zipapp) the attachment is read by `pdf_attachment` and the printed pages are
-    not checked: that needs pypdf's text extraction."""
-    try:
-        from pypdf import PdfReader
-    except ImportError:
-        return _verify_pdf_alone(data, **options)
-    from io import BytesIO
-
-    from pypdf.errors import PyPdfError
-
-    try:
-        reader = PdfReader(BytesIO(data))
-        found = reader.attachments.get("certificate.json")
-    except (PyPdfError, ValueError, KeyError, OSError) as exc:
-        return _unreadable(f"the file is not a readable PDF: {exc}")
-    if not found:
-        return _unreadable(NO_ATTACHMENT)
-    report = verify(found[0], **options)
-    if report.sha256 is not None:
-        ok, detail = _printed_pages(reader, report.sha256)
-        report.checks.insert(1, Check(PRINTED_CHECK, ok, detail))
-    return report
-
-
-NO_ATTACHMENT = ("the PDF carries no certificate.json attachment: it is not a certificate "
-                 "from this system")
-PRINTED_UNCHECKED = ("not read: comparing the printed pages with the attachment needs pypdf "
-                     "(python3 -m pip install pypdf); check that the paper shows the SHA-256 "
-                     "above")
-
-
-def _verify_pdf_alone(data: bytes, **options: Any) -> Report:
-    from ledger.certificates.pdf_attachment import PdfError, attachment
-
-    try:
-        found = attachment(data, "certificate.json")
-    except PdfError as exc:
-        return _unreadable(f"the file is not a readable PDF: {exc}")
-    if found is None:
-        return _unreadable(NO_ATTACHMENT)
-    report = verify(found, **options)
-    if report.sha256 is not None:
-        report.checks.insert(1, Check(PRINTED_CHECK, None, PRINTED_UNCHECKED))
-    return report
-
-
-def _unreadable(detail: str) -> Report:
-    report = Report()
-    report.add(FORMAT_CHECK, False, detail)
-    return report
-
-
-def _printed_pages(reader: Any, digest: str) -> tuple[bool, str]:
-    """Whether the PDF's pages, as printed, are those of the attached certificate: each page
-    has readable text (a damaged content stream reads as none) and the first one prints the
-    attachment's SHA-256 (pages of another certificate print another)."""
-    from pypdf.errors import PyPdfError
-
-    try:
-        texts = ["".join(page.extract_text().split()) for page in reader.pages]
-    except (PyPdfError, ValueError, KeyError, OSError) as exc:
-        return False, f"the printed pages cannot be read ({exc}): do not rely on the paper"
-    blank = [i + 1 for i, text in enumerate(texts) if not text]
-    if not texts or blank:
-        return False, (f"page {blank[0] if blank else 1} of the PDF shows no readable text: "
-                       "its content is damaged, so the paper cannot be compared with the "
-                       "certified figures")
-    if digest not in texts[0]:
-        printed = re.findall(r"[0-9a-f]{64}", texts[0])
-        other = f" (it prints {printed[0]})" if printed else ""
-        return False, (f"the printed pages are not those of the attached certificate "
-                       f"{digest}{other}: the paper and the file certify different things")
-    return True, f"the first page prints the attachment's SHA-256 {digest}; every page reads"
 
 
 def _check_signature(report: Report, doc: dict[str, Any], trust: _Trust) -> Checkpoint | None:

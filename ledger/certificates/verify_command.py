@@ -22,8 +22,8 @@ from ledger.certificates.verify import (
     VERIFIED,
     Report,
     verify,
-    verify_pdf,
 )
+from ledger.certificates.verify_pdf import verify_pdf
 from ledger.certificates.verify_v2 import Opener
 from ledger.tiles import TileError, TileSource, open_source
 from ledger.witness.policy import Policy, PolicyError

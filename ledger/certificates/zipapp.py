@@ -19,7 +19,8 @@ from pathlib import Path
 
 ROOT_PACKAGE = "ledger"
 ENTRY = "ledger.certificates.verify_command"
-# verify_pdf imports it only when pypdf is missing: named here as well as found by the walk.
+# ledger.certificates.verify_pdf imports it only when pypdf is missing: named here as well as
+# found by the walk.
 EXTRA = ("ledger.certificates.pdf_attachment",)
 SOURCE_ROOT = Path(__file__).resolve().parents[2]
 SHEBANG = b"#!/usr/bin/env python3\n"

@@ -14,6 +14,7 @@ from pypdf import PdfReader
 
 from ledger.certificates import archive, jobs
 from ledger.certificates import document as doc_format
+from ledger.certificates.document import period_lines
 from web.context import console
 
 LABEL = "CN3301-2026-0004812"
@@ -166,7 +167,7 @@ def test_period_report_runs_in_the_background_with_progress(sample_app, manager,
     final = manager.get(f"/certificates/jobs/{job_id}/status").text
     assert "hx-trigger" not in final and job["sha256"] in final
     document = json.loads(manager.get(f"/certificates/{job['sha256']}/json").data)
-    lines = document["statements"]["lines"]
+    lines = list(period_lines(document["statements"]))
     assert lines and {line["category"] for line in lines} <= {"fridge", "room_ac"}
     assert job["done"] == job["total"] == len(lines)  # render progress: every line laid out
     assert manager.get(f"/certificates/{job['sha256']}/pdf").mimetype == "application/pdf"

@@ -29,8 +29,10 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ledger.certificates import archive
 from ledger.certificates import verify as verifier
+from ledger.certificates.console_client import ConsoleError
 from ledger.certificates.document import DocumentError, parse
 from ledger.certificates.issue import records
+from ledger.certificates.verify_pdf import verify_pdf
 from ledger.checkpoint import Checkpoint
 from ledger.instance import retired_vkeys
 from ledger.log import LedgerError
@@ -82,7 +84,7 @@ class _ThisConsole:
         try:
             return ledger().consistency_hashes(old, new)
         except LedgerError as exc:
-            raise verifier.ConsoleError(str(exc)) from None
+            raise ConsoleError(str(exc)) from None
 
     def unit_entries(self, label: str) -> list[int] | None:
         """Every entry index about unit `label` (the verifier checks none was left out)."""
@@ -162,7 +164,7 @@ def upload() -> ResponseReturnValue:
     data = upload.read()
     options = {**_trust(), "trusted_checkpoint": note}
     pdf = data.startswith(b"%PDF")
-    report = verifier.verify_pdf(data, **options) if pdf else verifier.verify(data, **options)
+    report = verify_pdf(data, **options) if pdf else verifier.verify(data, **options)
     log.info("verify page: %s certificate %s: %s", report.kind, report.sha256, report.verdict)
     if _refused(report):
         return _page(None, status=400, error=gettext(
