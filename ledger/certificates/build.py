@@ -27,13 +27,13 @@ from ledger.certificates.document import FORMAT, FORMAT_V2
 from ledger.certificates.statements import (
     DEFAULT_BASIS,
     Evidence,
-    Pair,
     PeriodLines,
     StatementError,
     lot_statements,
     period_header,
     unit_statements,
 )
+from ledger.corrections import Pair
 from ledger.events import utc_now_ms
 from ledger.log import CATALOGUE_SUBJECT, Ledger, SignedCheckpoint
 from ledger.note import Signer

@@ -39,7 +39,8 @@ class HttpConsole:
     def _get(self, path: str) -> bytes | None:
         try:
             with urllib.request.urlopen(self.url + path, timeout=TIMEOUT) as answer:  # noqa: S310
-                return answer.read()
+                body: bytes = answer.read()
+                return body
         except urllib.error.HTTPError as exc:
             if exc.code == 404:
                 return None

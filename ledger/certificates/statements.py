@@ -379,7 +379,8 @@ class PeriodLines:
         self.totals = PeriodTotals()
 
     def add(self, index: int, event: dict[str, Any]) -> str | None:
-        kind, _, label = event["subject"].partition(":")
+        subject: str = event["subject"]
+        kind, _, label = subject.partition(":")
         last = self.last_of(label) if kind == "unit" else None
         if last is None:
             return None

@@ -138,7 +138,8 @@ class _Entry:
 
     @property
     def event(self) -> dict[str, Any]:
-        return self.entry["event"]
+        event: dict[str, Any] = self.entry["event"]
+        return event
 
 
 def verify(document: dict[str, Any] | bytes | str, *, vkeys: Sequence[str] | None = None,
@@ -164,9 +165,9 @@ def verify(document: dict[str, Any] | bytes | str, *, vkeys: Sequence[str] | Non
     if doc["format"] == FORMAT_V2:
         _check_bundle(report, doc, checkpoint, entries, tiles, trust.verifiers)
     else:
-        carried = _check_inclusion(report, doc, checkpoint)
-        _check_chain(report, doc, carried, checkpoint, console)
-        _check_statements(report, doc, carried)
+        entries_read = _check_inclusion(report, doc, checkpoint)
+        _check_chain(report, doc, entries_read, checkpoint, console)
+        _check_statements(report, doc, entries_read)
     issuance = _check_issuance(report, doc, trust, checkpoint)
     report.saved_checkpoint = trusted_checkpoint is not None
     carried = [c for c in (checkpoint, issuance) if c is not None]

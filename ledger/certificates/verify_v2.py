@@ -25,6 +25,7 @@ from ledger.certificates import bundle
 from ledger.certificates import statements as derive
 from ledger.certificates.differences import first_difference
 from ledger.checkpoint import Checkpoint
+from ledger.corrections import Pair
 from ledger.encoding import decode_base64
 from ledger.note import Verifier
 from ledger.note import split as split_note
@@ -153,9 +154,9 @@ def _indexes(doc: dict[str, Any]) -> Iterator[int]:
 def check(doc: dict[str, Any], checkpoint: Checkpoint, source: Source) -> Outcome:
     """Both passes; raises EntriesError when the bundle cannot be read at all."""
     outcome = Outcome()
-    spans = [tuple(r) for r in doc["entries"]["runs"]]
+    spans = [(start, end) for start, end in doc["entries"]["runs"]]
     try:
-        multiproof.check_runs(spans, checkpoint.size)  # type: ignore[arg-type]
+        multiproof.check_runs(spans, checkpoint.size)
     except merkle.ProofError as exc:
         outcome.inclusion = f"entries.runs: {exc}"
         return outcome
@@ -173,9 +174,9 @@ def check(doc: dict[str, Any], checkpoint: Checkpoint, source: Source) -> Outcom
 
 
 def _first_pass(doc: dict[str, Any], checkpoint: Checkpoint, source: Source,
-                spans: list[Any], outcome: Outcome) -> tuple[list[derive.Pair], bool]:
+                spans: list[multiproof.Run], outcome: Outcome) -> tuple[list[Pair], bool]:
     """The multi-leaf proof over every entry, the bundle's SHA-256, and the judging entries."""
-    evidence: list[derive.Pair] = []
+    evidence: list[Pair] = []
     proof = [decode_base64(h) for h in doc["entries"]["proof"]]
     if any(h is None or len(h) != 32 for h in proof):
         outcome.inclusion = "entries.proof holds a line that is not a base64 SHA-256 hash"
@@ -199,7 +200,8 @@ def _first_pass(doc: dict[str, Any], checkpoint: Checkpoint, source: Source,
 
     stated = doc["entries"]["count"]
     try:
-        root = multiproof.root(spans, checkpoint.size, leaves(), iter(proof))  # type: ignore
+        root = multiproof.root(spans, checkpoint.size, leaves(),
+                               iter(h for h in proof if h is not None))
     except merkle.ProofError as exc:
         outcome.inclusion = f"the multi-leaf proof does not verify: {exc}"
         return evidence, True
@@ -228,7 +230,7 @@ def _is_evidence(subject: Any) -> bool:
                                          or subject.startswith("scale:"))
 
 
-def _second_pass(doc: dict[str, Any], source: Source, evidence_pairs: list[derive.Pair],
+def _second_pass(doc: dict[str, Any], source: Source, evidence_pairs: list[Pair],
                  outcome: Outcome) -> None:
     """Each entry's shape and `prev`, the chains, and every line derived again."""
     statements = doc["statements"]
@@ -240,7 +242,7 @@ def _second_pass(doc: dict[str, Any], source: Source, evidence_pairs: list[deriv
         outcome.statements = f"the statements cannot be derived from the entries: {exc}"
         return
     lines = derive.PeriodLines(header, evidence, stated.last_of, stated.compare)
-    others: dict[str, list[derive.Pair]] = {}
+    others: dict[str, list[Pair]] = {}
     heads: dict[str, int] = {}  # subject -> its latest entry so far; a unit's ends at its last
     chains = 0
     previous: tuple[int, bytes] | None = None
@@ -392,7 +394,7 @@ class _Stated:
 
 
 def _compare(statements: dict[str, Any], header: dict[str, Any], lines: derive.PeriodLines,
-             stated: _Stated, others: dict[str, list[derive.Pair]],
+             stated: _Stated, others: dict[str, list[Pair]],
              evidence: derive.Evidence) -> str | None:
     """Words naming the first stated figure the entries do not give (None: all match)."""
     for name, value in header.items():
