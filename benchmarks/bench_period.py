@@ -3,7 +3,7 @@ plant's quarter, ~2.25 M entries) issued and verified, on SQLite and PostgreSQL.
 
     .venv/bin/python benchmarks/bench_period.py            # the quarter (seeding: once, minutes)
     .venv/bin/python benchmarks/bench_period.py --quick    # 3,000 units, a smoke run
-    .venv/bin/python benchmarks/bench_period.py --sqlite-only
+    .venv/bin/python benchmarks/bench_period.py --only postgresql --sizes 10000,25000,50000
 
 Each report is built and issued (certificate format v2: entry bundle beside it, one
 multi-leaf proof) in a process of its own, then verified in another, so each figure's peak
@@ -124,14 +124,11 @@ def seeded(kind: str, units: int, work: Path) -> str:
         partial.unlink(missing_ok=True)
         target = f"sqlite:///{partial}"
     else:
-        url = _pg_database(name.replace("-", "_"))
-        target = url
-        engine = open_engine(url)
-        migrate(engine)
-        if Ledger(engine).size() > 0:
-            engine.dispose()
+        done = CACHE / f"{name}.postgresql-seeded"  # written once the seed is whole
+        url = _pg_database(name.replace("-", "_"), fresh=not done.exists())
+        if done.exists():
             return url
-        engine.dispose()
+        target = url
     quarter_seed.stderr(f"seeding {units:,} units on {kind} (once; cached)")
     engine = open_engine(target)
     migrate(engine)
@@ -139,10 +136,14 @@ def seeded(kind: str, units: int, work: Path) -> str:
     engine.dispose()
     if kind == "sqlite":
         partial.rename(path)
+    else:
+        done.write_text(url)
     return url
 
 
-def _pg_database(name: str) -> str:
+def _pg_database(name: str, fresh: bool) -> str:
+    """The URL of the seed's database on the server; `fresh`: dropped and made again (a seed
+    that was interrupted)."""
     import psycopg
     from sqlalchemy.engine import make_url
 
@@ -150,6 +151,8 @@ def _pg_database(name: str) -> str:
     database = f"dledger_bench_{name}"
     with psycopg.connect(admin.set(drivername="postgresql").render_as_string(
             hide_password=False), autocommit=True) as conn:
+        if fresh:
+            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
                         (database,)).fetchone() is None:
             conn.execute(f'CREATE DATABASE "{database}"')
@@ -161,7 +164,9 @@ def _pg_database(name: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small reports (smoke run)")
-    parser.add_argument("--sqlite-only", action="store_true")
+    parser.add_argument("--only", choices=("sqlite", "postgresql"), help="one database")
+    parser.add_argument("--sizes", help="report sizes in units, comma-separated (the largest "
+                                        "is seeded)")
     parser.add_argument("--step", choices=("issue", "verify"), help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--units", type=int, help=argparse.SUPPRESS)
@@ -174,8 +179,9 @@ def main() -> None:
     if args.step == "verify":
         print(json.dumps(verify_step(args.out, args.vkey)))
         return
-    sizes = QUICK if args.quick else FULL
-    kinds = ("sqlite",) if args.sqlite_only else ("sqlite", "postgresql")
+    sizes = (tuple(int(n) for n in args.sizes.split(",")) if args.sizes
+             else QUICK if args.quick else FULL)
+    kinds = (args.only,) if args.only else ("sqlite", "postgresql")
     print(f"quarter benchmark: reports of {', '.join(f'{n:,}' for n in sizes)} units, "
           f"{quarter_seed.STEPS} entries each, on {' and '.join(kinds)}")
     for kind in kinds:
