@@ -20,7 +20,8 @@ from typing import Any
 from flask import Flask, Response, current_app, jsonify, request
 
 from station import kiosk
-from station.agent import Outcome, Workstation
+from station.agent import Workstation
+from station.outcome import Outcome
 from station.workflow import N_, Message
 
 EXTENSION = "workstation"

@@ -74,7 +74,7 @@ class Lots:
             self.worker.scan(lot["label"])
             self.worker.press("open_lot", fraction=fraction)
             self.open[fraction] = lot
-        elif self.worker.rig.ws.session.get("lot") != lot["label"]:
+        elif self.worker.rig.ws.session.lot != lot["label"]:
             self.worker.scan(lot["label"])
 
     def filled(self, fraction: str, grams: int) -> None:
@@ -237,7 +237,8 @@ class Line:
                                    note="gauge reads 0 bar at the service valve")["events"]
         elif plan.refrigerant and plan.recovered_g is not None:
             cylinder, gross = self._cylinder(plan.refrigerant, plan.charge_g or 0)
-            if (worker.rig.ws.session.get("cylinder") or {}).get("id") != cylinder.id:
+            selected = worker.rig.ws.session.cylinder
+            if selected is None or selected.id != cylinder.id:
                 worker.scan(cylinder.id)
             worker.weigh("cylinder", gross, "recovery_before")
             worker.think(6)  # the recovery machine runs

@@ -179,7 +179,7 @@ class Worker:
         assert scanner is not None  # the demo's stations all have a serial scanner
         _wait(lambda: scanner.transport.is_open, 15, f"{self.rig.id}'s scanner port to open")
         self.scan(self.badge)
-        if self.rig.ws.session.get("unit"):
+        if self.rig.ws.session.unit:
             self.press("cancel")
 
     # -- internals ----------------------------------------------------------------------------

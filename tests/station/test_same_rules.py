@@ -19,7 +19,7 @@ OTHER = "CN3301-2026-0000301"
 
 def ledger_refuses(station: Station, etype: str, subject: str, data: dict[str, Any]) -> str:
     """The rule code with which the ledger refuses this event, signed by the station."""
-    submission = station.ws._event(etype, subject, data)
+    submission = station.ws.context.event(etype, subject, data)
     with pytest.raises(AppendError) as caught:
         station.ledger.append([Submission.from_json(submission)])
     return caught.value.rule
