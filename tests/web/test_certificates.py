@@ -15,6 +15,7 @@ from pypdf import PdfReader
 from ledger.certificates import archive, jobs
 from ledger.certificates import document as doc_format
 from ledger.certificates.document import period_lines
+from ledger.certificates.verify import verify
 from web.context import console
 
 LABEL = "CN3301-2026-0004812"
@@ -369,3 +370,26 @@ def test_the_verify_page_says_every_check_in_chinese(client_for, csrf_token, man
     failed = _upload(anonymous, csrf_token, json.dumps(document).encode(), **zh).text
     assert "证书已被篡改" in failed and "验证程序的原文（英文）" in failed
     assert '<p lang="en">' in failed and "gross_g" in failed
+
+
+def test_a_large_reports_entry_bundle_downloads_beside_it(sample_app, manager, unit_sha256,
+                                                          monkeypatch):
+    from ledger.certificates import build
+
+    monkeypatch.setattr(build, "EMBED_BUNDLE_MAX", 0)
+    instance = sample_app.extensions["dledger"].instance
+    digest = jobs.issue_and_store(instance, jobs.Request(
+        kind="period", console_url="http://console.test", start="2026-11-20", end="2026-11-20"))
+    page = manager.get(f"/certificates/{digest}")
+    assert "Download entries" in page.text
+    download = manager.get(f"/certificates/{digest}/entries")
+    assert download.status_code == 200 and download.mimetype == "application/gzip"
+    assert f'filename=certificate-{digest[:16]}.entries.gz' in \
+        download.headers["Content-Disposition"]
+    document = json.loads(manager.get(f"/certificates/{digest}/json").data)
+    report = verify(document, vkeys=[instance.signer().verifier.vkey],
+                    entries=lambda: io.BytesIO(download.data))
+    assert report.ok, [c for c in report.checks if c.ok is False]
+    embedded = manager.get(f"/certificates/{unit_sha256}/entries")
+    assert embedded.status_code == 302
+    assert "no separate entry bundle" in manager.get(embedded.headers["Location"]).text

@@ -20,13 +20,22 @@ import re
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from sqlalchemy import select
 
-from ledger.certificates import archive, jobs
+from ledger.certificates import archive, bundle, jobs
 from ledger.certificates.issue import IssueError, records, revoke
 from ledger.events import EventError
 from ledger.rules import codes
@@ -272,6 +281,7 @@ def certificate(sha256: str) -> ResponseReturnValue:
     return render_template("certificates/certificate.html", sha256=sha256,
                            issued=found["issued"], revoked=found["revoked"], document=document,
                            has_pdf=archive.pdf_path(home, sha256).exists(),
+                           has_bundle=archive.bundle_path(home, sha256).exists(),
                            can_revoke=current_role() in ISSUERS, reason="", error=None)
 
 
@@ -300,6 +310,22 @@ def download_json(sha256: str) -> ResponseReturnValue:
     return _download(sha256, "json", "application/json")
 
 
+@bp.route("/<sha256>/entries")
+@roles_required(*VIEWERS)
+def download_entries(sha256: str) -> ResponseReturnValue:
+    """A large period report's entry bundle, named like its JSON and PDF downloads so that
+    the verifier finds it beside them."""
+    if _records(sha256) is None:
+        return _unknown(sha256)
+    path = archive.bundle_path(console().instance.home, sha256)
+    if not path.exists():
+        flash(gettext("This certificate carries its entries inside; there is no separate "
+                      "entry bundle."), "error")
+        return redirect(url_for("certificates.certificate", sha256=sha256))
+    return send_file(path, mimetype="application/gzip", as_attachment=True,
+                     download_name=f"certificate-{sha256[:16]}{bundle.SUFFIX}")
+
+
 @bp.route("/<sha256>/revoke", methods=["POST"])
 @roles_required(*ISSUERS)
 def revoke_certificate(sha256: str) -> ResponseReturnValue:
@@ -326,5 +352,6 @@ def revoke_certificate(sha256: str) -> ResponseReturnValue:
     return render_template("certificates/certificate.html", sha256=sha256,
                            issued=found["issued"], revoked=found["revoked"],
                            document=archive.load(home, sha256),
-                           has_pdf=archive.pdf_path(home, sha256).exists(), can_revoke=True,
-                           reason=reason, error=error), 422
+                           has_pdf=archive.pdf_path(home, sha256).exists(),
+                           has_bundle=archive.bundle_path(home, sha256).exists(),
+                           can_revoke=True, reason=reason, error=error), 422
