@@ -140,10 +140,13 @@ def bench_period(instance: Instance, day: str) -> dict[str, float]:
         raise SystemExit(f"the period report job ended {job['state']}: {job['error']}")
     document = json.loads(archive.json_path(instance.home, job["sha256"]).read_bytes())
     lines = document["statements"]["totals"]["all"]["units"]
-    render_s = total - phases.get("render", total)
+    starts, following = {}, total  # a phase the polling missed began when the next one did
+    for phase in ("done", "render", "issue", "collect"):
+        following = starts[phase] = phases.get(phase, following)
+    render_s = total - starts["render"]
     return {"lines": lines, "entries": doc_format.entry_count(document), "total_s": total,
-            "collect_s": phases.get("issue", total) - phases.get("collect", 0.0),
-            "issue_s": phases.get("render", total) - phases.get("issue", total),
+            "collect_s": starts["issue"] - min(starts["collect"], phases.get("starting", 0.0)),
+            "issue_s": starts["render"] - starts["issue"],
             "render_s": render_s, "render_per_1000_s": render_s / lines * 1000,
             "peak_mb": peak,
             "pdf_mb": archive.pdf_path(instance.home, job["sha256"]).stat().st_size / 2**20,

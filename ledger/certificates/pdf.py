@@ -155,7 +155,7 @@ class Attached:
         """(FlateDecode stream, size, MD5 hex: the PDF's CheckSum, not a security hash), read
         from the file a block at a time."""
         packer, digest, size = zlib.compressobj(COMPRESSION), hashlib.md5(usedforsecurity=False), 0
-        parts = []
+        parts = []  # compressed blocks, joined once at the end
         with ExitStack() as stack:
             blocks: Iterable[bytes]
             if self.path is not None:
@@ -282,8 +282,13 @@ def _write(documents: list[Any], attached: list[Attached], issued: datetime) -> 
         _compress(pdf)
 
     pages = [page for rendered in documents for page in rendered.pages]
-    return bytes(documents[0].copy(pages).write_pdf(pdf_variant=VARIANT, attachments=weasy,
-                                                    finisher=finish))
+    # Written to a file and read back once written: in memory, the compressed attachments
+    # would be held again by the PDF being assembled and by its copy on return.
+    with tempfile.TemporaryFile(prefix="dledger-pdf-") as out:
+        documents[0].copy(pages).write_pdf(out, pdf_variant=VARIANT, attachments=weasy,
+                                           finisher=finish)
+        out.seek(0)
+        return out.read()
 
 
 def _compress(pdf: Any) -> None:
