@@ -4,8 +4,8 @@ The rules' messages (refusals and flags) come from ledger.rules.reasons, never f
 in engine.po.
 
 Engine templates are found by AST: each `N_("...")` call in station/**/*.py and
-ledger/catalogue.py. Page strings: `t("...")`/`N_("...")` in kiosk.js, `_("...")` in the
-kiosk's templates and `gettext`/`lazy_gettext` in its modules (the error pages).
+ledger/catalogue.py. Page strings: `t("...")`/`N_("...")` in the kiosk's scripts (static/*.js),
+`_("...")` in the kiosk's templates and `gettext`/`lazy_gettext` in its modules (the error pages).
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ def engine_templates() -> dict[str, str]:
 
 
 def page_strings() -> set[str]:
-    script = (KIOSK / "static" / "kiosk.js").read_text(encoding="utf-8")
+    script = "\n".join(path.read_text(encoding="utf-8")
+                       for path in sorted((KIOSK / "static").glob("*.js")))
     quoted = r'"((?:[^"\\]|\\.)*)"'
     strings = {m.group(1) for m in re.finditer(r"\b(?:t|N_)\(" + quoted + r"\)", script)}
     for page in (KIOSK / "templates" / "kiosk").glob("*.html"):

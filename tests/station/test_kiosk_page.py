@@ -66,7 +66,11 @@ def test_page_carries_the_token_and_a_strict_policy():
 
 def test_assets_are_local():
     client = make_app().test_client()
-    for path in ("/kiosk-static/kiosk.js", "/kiosk-static/kiosk.css"):
+    folder = Path(kiosk.bp.static_folder or "")
+    assets = sorted(f"/kiosk-static/{p.name}" for p in folder.iterdir()
+                    if p.suffix in (".js", ".css"))
+    assert "/kiosk-static/kiosk.js" in assets and "/kiosk-static/kiosk.css" in assets
+    for path in assets:
         response = client.get(path)
         assert response.status_code == 200, path
         assert not re.search(r"https?://", response.get_data(as_text=True)), path
@@ -97,10 +101,11 @@ def test_an_unknown_station_language_names_the_choices():
 
 def test_the_details_form_offers_the_rules_sources_from_the_station(station) -> None:
     """The sources come from the station's state (ledger.rules.codes.SOURCES, with names),
-    not from a copy in kiosk.js."""
+    not from a copy in the kiosk's scripts."""
     from ledger.rules.codes import SOURCES
 
-    script = Path(kiosk.bp.static_folder or "", "kiosk.js").read_text(encoding="utf-8")
+    script = "\n".join(p.read_text(encoding="utf-8")
+                       for p in sorted(Path(kiosk.bp.static_folder or "").glob("*.js")))
     assert "const SOURCES" not in script and "collector" not in script
     sources = station.ws.state()["catalogue"]["sources"]
     assert tuple(s["code"] for s in sources) == SOURCES
