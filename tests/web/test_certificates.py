@@ -373,7 +373,7 @@ def test_the_verify_page_says_every_check_in_chinese(client_for, csrf_token, man
 
 
 def test_a_large_reports_entry_bundle_downloads_beside_it(sample_app, manager, unit_sha256,
-                                                          monkeypatch):
+                                                          monkeypatch, client_in, csrf_token):
     from ledger.certificates import build
 
     monkeypatch.setattr(build, "EMBED_BUNDLE_MAX", 0)
@@ -390,6 +390,12 @@ def test_a_large_reports_entry_bundle_downloads_beside_it(sample_app, manager, u
     report = verify(document, vkeys=[instance.signer().verifier.vkey],
                     entries=lambda: io.BytesIO(download.data))
     assert report.ok, [c for c in report.checks if c.ok is False]
+    anonymous = client_in(None)
+    json_bytes = manager.get(f"/certificates/{digest}/json").data
+    page = anonymous.post("/verify", data={"csrf_token": csrf_token(anonymous),
+                                           "certificate": (io.BytesIO(json_bytes), "q.json")},
+                          content_type="multipart/form-data")
+    assert page.status_code == 200 and 'id="verify-result" data-ok="true"' in page.text
     embedded = manager.get(f"/certificates/{unit_sha256}/entries")
     assert embedded.status_code == 302
     assert "no separate entry bundle" in manager.get(embedded.headers["Location"]).text

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
@@ -27,10 +28,11 @@ from flask_babel import gettext, lazy_gettext
 from pypdf.errors import PyPdfError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ledger.certificates import archive
+from ledger.certificates import archive, verify_v2
 from ledger.certificates import verify as verifier
 from ledger.certificates.console_client import ConsoleError
 from ledger.certificates.document import DocumentError, parse
+from ledger.certificates.document import sha256 as doc_sha256
 from ledger.certificates.issue import records
 from ledger.certificates.verify_pdf import verify_pdf
 from ledger.checkpoint import Checkpoint
@@ -162,7 +164,7 @@ def upload() -> ResponseReturnValue:
             "(the plant's origin, the tree size and the root on three lines, a blank line, "
             "then the signature lines), or leave the field empty."))
     data = upload.read()
-    options = {**_trust(), "trusted_checkpoint": note}
+    options = {**_trust(), "trusted_checkpoint": note, "entries": _kept_bundle(data)}
     pdf = data.startswith(b"%PDF")
     report = verify_pdf(data, **options) if pdf else verifier.verify(data, **options)
     log.info("verify page: %s certificate %s: %s", report.kind, report.sha256, report.verdict)
@@ -175,6 +177,22 @@ def upload() -> ResponseReturnValue:
             "document (for example not JSON at all, nested far deeper than any certificate, or "
             "missing a member). Upload the PDF or JSON the plant issued."))
     return _page(report, sha256=report.sha256, figures=certified(_document(data, pdf)))
+
+
+def _kept_bundle(data: bytes) -> Callable[[], BinaryIO]:
+    """Opens the entry bundle this console kept for the uploaded report, should it be a v2
+    report whose entries travel beside it (asked only then)."""
+
+    def open_kept() -> BinaryIO:
+        document = _document(data, data.startswith(b"%PDF"))
+        path = archive.bundle_path(console().instance.home, doc_sha256(document))
+        if not path.exists():
+            raise verify_v2.EntriesError(gettext(
+                "This report's entries travel beside it, and this console keeps no copy of "
+                "them: verify it with dledger cert verify and its .entries.gz file."))
+        return path.open("rb")
+
+    return open_kept
 
 
 def _is_checkpoint(note: str) -> bool:
