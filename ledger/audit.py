@@ -165,7 +165,7 @@ class _Audit:
         station = event.get("station")
         if not self.check_signatures or station == PLANT_STATION:
             return
-        key = self.stations.get(station)
+        key = self.stations.get(station) if isinstance(station, str) else None
         message = encode_valid(event)
         if key is None or sig is None or not station_signature_ok(key, sig, message):
             self.problem(idx, f"entry {idx}: the station signature of {station} does not "

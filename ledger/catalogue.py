@@ -272,6 +272,9 @@ class _Builder:
 
     def entries(self, section: str) -> dict[str, Any]:
         entries = self.merged.get(section, {})
+        if not isinstance(entries, dict):
+            raise CatalogueError(f"[{section}] must be a table of entries, not "
+                                 f"{type(entries).__name__}")
         for code, entry in entries.items():
             if section != "tolerances" and not isinstance(entry, dict):
                 raise self.fail(section, code, None, "must be a table")

@@ -13,7 +13,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
-from typing import IO
+from typing import IO, NoReturn
 
 import click
 
@@ -43,7 +43,7 @@ from ledger.tiles_log import latest_signed
 PROGRESS_FROM = 50_000  # show a progress bar from this many entries on
 
 
-def fail(message: str, code: int = 2) -> None:
+def fail(message: str, code: int = 2) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
 
@@ -178,13 +178,11 @@ def proof_inclusion(index: int, size: int | None) -> None:
     instance = _instance()
     ledger = instance.ledger()
     try:
-        if size is None:
-            signed = ledger.checkpoint(instance.signer())
-        else:
-            signed = ledger.checkpoint_at(size)
-            if signed is None:
-                fail(f"no checkpoint was signed at size {size}; run `dledger checkpoint` and "
-                     "use its size, or omit --size")
+        signed = (ledger.checkpoint(instance.signer()) if size is None
+                  else ledger.checkpoint_at(size))
+        if signed is None:
+            fail(f"no checkpoint was signed at size {size}; run `dledger checkpoint` and "
+                 "use its size, or omit --size")
         hashes = ledger.inclusion_hashes(index, signed.checkpoint.size)
     except (LedgerError, KeyFileError) as exc:
         fail(str(exc))

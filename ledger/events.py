@@ -11,7 +11,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
 
@@ -302,30 +302,34 @@ _SUBJECT = re.compile(SUBJECT_PATTERN)
 
 @dataclass(frozen=True)
 class Event:
-    """A validated event: its JSON object as submitted and its canonical bytes."""
+    """A validated event: its JSON object as submitted and its canonical bytes.
+
+    Made by `validate`, which checks the envelope's fields, or from an entry of the log (checked
+    when it was appended): the casts below say so.
+    """
 
     obj: dict[str, Any]
     canonical: bytes
 
     @property
     def id(self) -> str:
-        return self.obj["id"]
+        return cast(str, self.obj["id"])
 
     @property
     def type(self) -> str:
-        return self.obj["type"]
+        return cast(str, self.obj["type"])
 
     @property
     def subject(self) -> str:
-        return self.obj["subject"]
+        return cast(str, self.obj["subject"])
 
     @property
     def station(self) -> str:
-        return self.obj["station"]
+        return cast(str, self.obj["station"])
 
     @property
     def data(self) -> dict[str, Any]:
-        return self.obj["data"]
+        return cast(dict[str, Any], self.obj["data"])
 
 
 def parse_event(obj: Any) -> Event:

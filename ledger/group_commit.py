@@ -79,7 +79,8 @@ class GroupCommit(Generic[W]):
 
     def _lead(self) -> None:
         with self._lock:
-            group, weight = [], 0
+            group: list[Call[W]] = []
+            weight = 0
             while self._pending and (not group or
                                      weight + self._pending[0].size <= self._max_size):
                 weight += self._pending[0].size

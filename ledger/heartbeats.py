@@ -142,7 +142,7 @@ def age_s(received_at: str, now: datetime | None = None) -> float:
 
 
 def _verify(public_key: str, heartbeat: Heartbeat, signature: str) -> None:
-    raw = decode_base64(signature) if isinstance(signature, str) else None
+    raw = decode_base64(signature)
     if raw is None or len(raw) != 64:
         raise HeartbeatError("station_sig is not a base64 Ed25519 signature (64 bytes)",
                              "signature", "station_sig")

@@ -13,8 +13,9 @@ import base64
 import json
 import os
 import warnings
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -24,7 +25,6 @@ from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from ledger.note import Signer, signing_key_string
 
 FORMAT = "dledger-plant-key/1"
-ARGON2 = {"iterations": 3, "lanes": 4, "memory_cost": 64 * 1024}
 MIN_PASSPHRASE = 12
 
 
@@ -36,6 +36,21 @@ class KeyKind:
     passphrase_env: str  # the environment variable its passphrase comes from
     create_hint: str  # how to make one
 
+
+@dataclass(frozen=True)
+class Argon2Params:
+    """The cost of deriving the key from the passphrase; stored in the file beside the salt."""
+
+    iterations: int = 3
+    lanes: int = 4
+    memory_cost: int = 64 * 1024  # KiB
+
+    @classmethod
+    def from_doc(cls, kdf: dict[str, Any]) -> Argon2Params:
+        return cls(int(kdf["iterations"]), int(kdf["lanes"]), int(kdf["memory_cost"]))
+
+
+ARGON2 = Argon2Params()
 
 PLANT_KEY = KeyKind("plant key", "DLEDGER_KEY_PASSPHRASE", "run `dledger init` first")
 
@@ -52,8 +67,9 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-def _kdf(salt: bytes, params: dict[str, int]) -> Argon2id:
-    return Argon2id(salt=salt, length=32, **params)
+def _kdf(salt: bytes, params: Argon2Params) -> Argon2id:
+    return Argon2id(salt=salt, length=32, iterations=params.iterations, lanes=params.lanes,
+                    memory_cost=params.memory_cost)
 
 
 def write_key(path: Path, signer: Signer, passphrase: str | None,
@@ -69,7 +85,7 @@ def write_key(path: Path, signer: Signer, passphrase: str | None,
         salt, nonce = os.urandom(16), os.urandom(12)
         key = _kdf(salt, ARGON2).derive(passphrase.encode())
         ciphertext = AESGCM(key).encrypt(nonce, seed, _aad(signer.name, vkey))
-        doc |= {"kdf": {"name": "argon2id", "salt": _b64(salt), **ARGON2},
+        doc |= {"kdf": {"name": "argon2id", "salt": _b64(salt), **asdict(ARGON2)},
                 "cipher": {"name": "aes-256-gcm", "nonce": _b64(nonce)},
                 "ciphertext": _b64(ciphertext)}
     elif allow_plaintext:
@@ -88,7 +104,10 @@ def write_key(path: Path, signer: Signer, passphrase: str | None,
 
 def read_vkey(path: Path) -> str:
     """The verifier key recorded in a key file (public; needs no passphrase)."""
-    return _load_doc(path)["vkey"]
+    vkey = _load_doc(path).get("vkey")
+    if not isinstance(vkey, str):
+        raise KeyFileError(f"{path} records no verifier key: the key file is damaged")
+    return vkey
 
 
 def read_key(path: Path, passphrase: str | None, allow_plaintext: bool = False,
@@ -107,7 +126,7 @@ def read_key(path: Path, passphrase: str | None, allow_plaintext: bool = False,
             raise KeyFileError(f"the {kind.noun} in {path} is encrypted: set "
                                f"{kind.passphrase_env}")
         kdf, cipher = doc["kdf"], doc["cipher"]
-        params = {k: int(kdf[k]) for k in ARGON2}
+        params = Argon2Params.from_doc(kdf)
         key = _kdf(base64.b64decode(kdf["salt"]), params).derive(passphrase.encode())
         try:
             seed = AESGCM(key).decrypt(base64.b64decode(cipher["nonce"]),
@@ -130,13 +149,13 @@ def _aad(name: str, vkey: str) -> bytes:
     return f"{FORMAT}\n{name}\n{vkey}\n".encode()
 
 
-def _load_doc(path: Path, kind: KeyKind = PLANT_KEY) -> dict[str, str]:
+def _load_doc(path: Path, kind: KeyKind = PLANT_KEY) -> dict[str, Any]:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise KeyFileError(f"no {kind.noun} at {path}; {kind.create_hint}") from None
     except (OSError, ValueError) as exc:
         raise KeyFileError(f"cannot read the {kind.noun} file {path}: {exc}") from None
-    if doc.get("format") != FORMAT:
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise KeyFileError(f"{path} is not a {FORMAT} key file")
     return doc

@@ -28,7 +28,7 @@ import os
 import threading
 import uuid
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -242,7 +242,8 @@ class Ledger:
             return [(idx, subject, bytes(body))
                     for idx, subject, body in execute(conn, sql, tuple(params))]
 
-    def entries_between(self, start: int, end: int) -> Iterator[tuple[int, str, bytes]]:
+    def entries_between(self, start: int, end: int
+                        ) -> Generator[tuple[int, str, bytes], None, None]:
         """(index, subject, exact bytes) of entries [start, end), by index, streamed in
         batches: large certificates and the tiles read millions of entries in bounded memory.
         """
@@ -282,7 +283,8 @@ class Ledger:
 
     def size(self) -> int:
         with read_transaction(self.engine) as conn:
-            return scalar(execute(conn, "SELECT size FROM ledger_state WHERE id = 1"))
+            size: int = scalar(execute(conn, "SELECT size FROM ledger_state WHERE id = 1"))
+        return size
 
     def entry(self, index: int) -> bytes:
         with read_transaction(self.engine) as conn:
@@ -341,7 +343,7 @@ class Ledger:
             return _hashes(conn, merkle.consistency_ranges(old, new), new)
 
     def _check_size(self, conn: Tx, size: int | None) -> int:
-        current = scalar(execute(conn, "SELECT size FROM ledger_state WHERE id = 1"))
+        current: int = scalar(execute(conn, "SELECT size FROM ledger_state WHERE id = 1"))
         if size is None:
             return current
         if not 0 <= size <= current:
@@ -417,8 +419,10 @@ class Ledger:
     def signed_size_between(self, low: int, high: int) -> int | None:
         """The smallest size in [low, high) at which a checkpoint was signed, or None."""
         with read_transaction(self.engine) as conn:
-            return scalar(execute(conn, "SELECT MIN(size) FROM ledger_checkpoints WHERE size >= ? "
-                                  "AND size < ?", (low, min(high, 2 ** 63 - 1))))
+            smallest: int | None = scalar(execute(
+                conn, "SELECT MIN(size) FROM ledger_checkpoints WHERE size >= ? AND size < ?",
+                (low, min(high, 2 ** 63 - 1))))
+        return smallest
 
     def checkpoint_at(self, size: int) -> SignedCheckpoint | None:
         with read_transaction(self.engine) as conn:

@@ -127,9 +127,9 @@ class Projector:
                     row = dict(zip(columns, values, strict=True))
                     self.rows[f"{kind}:{row[key]}"] = row
         self.stored.update({s: self.rows[s] for s in wanted if s.startswith("unit:")})
-        for row in self.rows.values():
-            if row and row.get("trade_in_code"):
-                self.trade_in[row["trade_in_code"]] = row["label"]
+        for loaded in self.rows.values():
+            if loaded and loaded.get("trade_in_code"):
+                self.trade_in[loaded["trade_in_code"]] = loaded["label"]
         missing = sorted(codes - set(self.trade_in))
         for part in chunks(missing):
             result = execute(self.conn, "SELECT trade_in_code, label FROM units WHERE "
@@ -443,6 +443,7 @@ class Projector:
         if target >= index:
             raise RuleError(f"a correction can only name an earlier entry, not {target}")
         pending = [obj for i, obj in self.pending[event.subject] if i == target]
+        corrected: dict[str, Any] | None
         if pending:
             corrected = pending[0]
         else:

@@ -21,8 +21,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import IntegrityError, ProgrammingError
 
-from ledger.store import migrate
-from ledger.tables import LEDGER_TABLES, CheckpointCosignature, LedgerState, SQLModel
+from ledger.store import driver, migrate
+from ledger.tables import LEDGER_TABLES, METADATA, CheckpointCosignature, LedgerState
 
 VERSION_TABLE = "alembic_version"
 # Evidence that is added and never changed: the log's tables (guarded by triggers too) and
@@ -54,7 +54,7 @@ def privileges(table: str) -> tuple[str, ...]:
         return MOVE_HEAD
     if table == VERSION_TABLE:
         return READ_ONLY
-    if table in SQLModel.metadata.tables:
+    if table in METADATA.tables:
         return MUTABLE  # read models and the console's accounts: mutable by design
     return ()
 
@@ -227,15 +227,15 @@ def _set_password(conn: Connection, quoted: str, password: str) -> None:
 
     # Composed by the driver and sent without parameters, so that no character of the
     # password is taken for a placeholder; in the same transaction as the grant.
-    conn.connection.driver_connection.execute(
+    driver(conn.connection).execute(
         sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.SQL(quoted), sql.Literal(password)))
 
 
 def _grant(conn: Connection, quoted: str) -> tuple[dict[str, tuple[str, ...]], tuple[str, ...]]:
     schema = conn.dialect.identifier_preparer.quote_identifier(
-        conn.execute(text("SELECT current_schema()")).scalar())
+        conn.execute(text("SELECT current_schema()")).scalar_one())
     database = conn.dialect.identifier_preparer.quote_identifier(
-        conn.execute(text("SELECT current_database()")).scalar())
+        conn.execute(text("SELECT current_database()")).scalar_one())
     for statement in (f"REVOKE ALL ON ALL TABLES IN SCHEMA {schema} FROM {quoted}",
                       f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {schema} FROM {quoted}",
                       f"REVOKE ALL ON SCHEMA {schema} FROM {quoted}",

@@ -14,9 +14,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.schema import CreateIndex, CreateTable
 
-from ledger.tables import LEDGER_TABLES, SQLModel
+from ledger.tables import LEDGER_TABLES, METADATA
 
-DIALECTS: dict[str, Dialect] = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect()}
+DIALECTS: dict[str, Dialect] = {
+    "sqlite": sqlite.dialect(),
+    "postgresql": postgresql.dialect(),  # type: ignore[no-untyped-call]  # unannotated in SQLAlchemy
+}
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.sql"
 _SECTION = re.compile(r"^-- dialect: (\w+)$", re.MULTILINE)
 
@@ -114,7 +117,7 @@ def statements(dialect: str) -> list[str]:
     """Every DDL statement for one dialect, in order, without trailing semicolons."""
     d = DIALECTS[dialect]
     out: list[str] = []
-    for table in SQLModel.metadata.sorted_tables:
+    for table in METADATA.sorted_tables:
         out.append(str(CreateTable(table).compile(dialect=d)).strip())
         for index in sorted(table.indexes, key=lambda i: str(i.name)):
             out.append(str(CreateIndex(index).compile(dialect=d)).strip())

@@ -27,6 +27,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import PoolProxiedConnection
 
 SQLITE_BUSY_TIMEOUT_S = 120
 WRITE_OPTIONS = {"dledger_write": True}
@@ -64,7 +65,15 @@ def _sqlite_begin(conn: Connection) -> None:
     the connection was given `execution_options(**WRITE_OPTIONS)` to write without upgrading
     a read lock (which SQLite refuses at once when another writer got in between)."""
     immediate = conn.get_execution_options().get("dledger_write", False)
-    conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    driver(conn.connection).execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def driver(raw: PoolProxiedConnection) -> Any:
+    """The driver's own connection (sqlite3's or psycopg's) inside SQLAlchemy's pooled one."""
+    connection = raw.driver_connection
+    if connection is None:
+        raise RuntimeError("the pooled database connection is closed: open a new transaction")
+    return connection
 
 
 @dataclass(frozen=True)
@@ -93,7 +102,7 @@ def transaction(engine: Engine, *, write: bool = False) -> Iterator[Tx]:
     tx = Tx(raw, engine.dialect.name)
     try:
         if tx.dialect == "sqlite":
-            raw.driver_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            driver(raw).execute("BEGIN IMMEDIATE" if write else "BEGIN")
         elif not write:
             raw.cursor().execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         yield tx

@@ -24,8 +24,9 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
-# Stable constraint names, so schema.sql, Alembic and the models agree.
-SQLModel.metadata = MetaData(naming_convention={
+# Every table of the product, the ledger's and the console's: SQLModel's metadata, with stable
+# constraint names, so schema.sql, Alembic and the models agree.
+METADATA = SQLModel.metadata = MetaData(naming_convention={
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
     "ck": "ck_%(table_name)s_%(constraint_name)s",

@@ -90,12 +90,12 @@ class Tile:
     @property
     def start(self) -> int:
         """The first entry the tile spans."""
-        return self.n * WIDTH ** (self.hash_level + 1)
+        return self.n << (HEIGHT * (self.hash_level + 1))  # n * WIDTH ** (hash_level + 1)
 
     @property
     def end(self) -> int:
         """The smallest tree size that holds the whole tile (as wide as it is)."""
-        return (self.n * WIDTH + self.width) * WIDTH ** self.hash_level
+        return (self.n * WIDTH + self.width) << (HEIGHT * self.hash_level)
 
     @property
     def path(self) -> str:
@@ -195,7 +195,7 @@ def partial_tiles(size: int) -> list[Tile]:
 def encode_bundle(entries: Iterable[tuple[int, bytes]]) -> bytes:
     """An entry bundle of (index, bytes) entries; an entry over 65,535 bytes is refused by
     index: the format has no way to hold it."""
-    parts = []
+    parts: list[bytes] = []
     for index, body in entries:
         if len(body) > MAX_ENTRY:
             raise TileError(f"entry {index} is {len(body):,} bytes: an entry bundle holds at "
@@ -207,7 +207,8 @@ def encode_bundle(entries: Iterable[tuple[int, bytes]]) -> bytes:
 
 def decode_bundle(data: bytes, path: str | None = None) -> list[bytes]:
     """The entries of an entry bundle, in order."""
-    entries, at = [], 0
+    entries: list[bytes] = []
+    at = 0
     while at < len(data):
         if at + 2 > len(data):
             raise TileError(f"{path or 'the bundle'} ends inside a length prefix, at byte {at}",
@@ -283,8 +284,8 @@ class HttpSource:
             "Accept-Encoding": "gzip, identity", "User-Agent": "dismantle-ledger-tiles/1"})
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as answer:  # noqa: S310
-                data = answer.read(MAX_BUNDLE + 1)
-                encoding = answer.headers.get("Content-Encoding", "identity").lower()
+                data: bytes = answer.read(MAX_BUNDLE + 1)
+                encoding: str = answer.headers.get("Content-Encoding", "identity").lower()
         except urllib.error.HTTPError as exc:
             raise TileError(f"{url} answered {exc.code} {exc.reason}", path) from None
         except (urllib.error.URLError, OSError) as exc:

@@ -8,7 +8,7 @@ level 8*L (`Ledger.node_hashes`), a bundle the entries of its level-0 tile.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import closing
 
 from ledger.log import Ledger, LedgerError, SignedCheckpoint
@@ -52,7 +52,7 @@ def bundles(ledger: Ledger, start_tile: int, end_tile: int, size: int
             n += 1
 
 
-def _entries(ledger: Ledger, start: int, end: int) -> Iterator[tuple[int, bytes]]:
+def _entries(ledger: Ledger, start: int, end: int) -> Generator[tuple[int, bytes], None, None]:
     expected = start
     with closing(ledger.entries_between(start, end)) as rows:
         for index, _subject, body in rows:

@@ -2,9 +2,9 @@
 
 from alembic import context
 
-from ledger.tables import SQLModel
+from ledger.tables import METADATA
 
 connection = context.config.attributes["connection"]
-context.configure(connection=connection, target_metadata=SQLModel.metadata)
+context.configure(connection=connection, target_metadata=METADATA)
 with context.begin_transaction():
     context.run_migrations()

@@ -81,8 +81,9 @@ class UnitFacts:
 
     def weighed_g(self) -> int:
         """What left the unit on a scale: outputs and weighed components."""
-        return (sum(d["mass_g"] for d in self.outputs)
-                + sum(d.get("mass_g") or 0 for d in self.data_of("component.removed")))
+        weighed: int = (sum(d["mass_g"] for d in self.outputs)
+                        + sum(d.get("mass_g") or 0 for d in self.data_of("component.removed")))
+        return weighed
 
     def done(self, step: str) -> int:
         """How many times `step` was recorded (0: not done)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from ledger.witness.publisher import Publisher
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     sys.exit(2)
 
@@ -149,7 +149,7 @@ def _run_gunicorn(app: Any, options: dict[str, Any]) -> None:
     """gunicorn serving `app`, built (key decrypted) once before the workers fork."""
     from gunicorn.app.base import BaseApplication
 
-    class WitnessServer(BaseApplication):  # type: ignore[misc]  # gunicorn has no type hints
+    class WitnessServer(BaseApplication):
         def load_config(self) -> None:
             for key, value in options.items():
                 self.cfg.set(key, value)

@@ -92,7 +92,7 @@ class CosignatureVerifier:
         if len(signature) != 8 + 64:
             raise CosignatureError(f"the cosignature by {self.name} is {len(signature)} bytes, "
                                    "not 8 (timestamp) + 64 (Ed25519)")
-        (timestamp,) = struct.unpack(">Q", signature[:8])
+        timestamp = int.from_bytes(signature[:8], "big")  # uint64, big-endian
         try:
             self.public_key.verify(signature[8:], signed_message(checkpoint_text, timestamp))
         except InvalidSignature:

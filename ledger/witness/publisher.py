@@ -57,6 +57,8 @@ from ledger.witness.plant import (
 from ledger.witness.settings import CheckpointSettings, WitnessTarget
 
 log = logging.getLogger(__name__)
+# What fails a round without stopping the publisher: it is reported and the round retried.
+ROUND_ERRORS: tuple[type[Exception], ...] = (LedgerError, KeyFileError, OSError, *DATABASE_ERRORS)
 
 LOCK_FILE = "checkpoint-publisher.lock"
 STATUS_FILE = "checkpoint-publisher.json"
@@ -98,7 +100,7 @@ def exclusive(home: Path) -> Iterator[None]:
 
 def backoff(failures: int) -> float:
     """Seconds to wait after the `failures`-th failure in a row (1, 2, ...)."""
-    return min(BACKOFF_MAX_S, BACKOFF_FIRST_S * 2 ** (failures - 1))
+    return min(BACKOFF_MAX_S, BACKOFF_FIRST_S * 2.0 ** (failures - 1))
 
 
 def _iso(seconds: float | None) -> str | None:
@@ -161,7 +163,7 @@ class Publisher:
             target = self._sign_if_due(now, now_or_never)
             for track in self.tracks:
                 self._push(track, target, now, now_or_never)
-        except (LedgerError, KeyFileError, OSError, *DATABASE_ERRORS) as exc:
+        except ROUND_ERRORS as exc:
             self._fail(f"{type(exc).__name__}: {exc}")
             target = None
         else:
