@@ -279,11 +279,15 @@ def _assert_no_raw_codes(text: str) -> None:
     assert not found, found
 
 
-def test_unit_pdf_prints_no_raw_codes(plant_ledger, tmp_path):
-    text = _text(_render(_issued_unit(plant_ledger)), tmp_path)
+def test_unit_and_lot_pdfs_print_no_raw_codes(plant_ledger, tmp_path):
+    p = plant_ledger
+    text = _text(_render(_issued_unit(p)), tmp_path)
     _assert_no_raw_codes(text)
     assert "以旧换新 Trade-in programme" in text  # the source, named
     assert "质量 mass 19.400 kg" in text  # the correction, in words
+    _assert_no_raw_codes(_text(_render(issue(p.ledger, build_lot(p.ledger, LOT_FE,
+                                                                 signer=p.signer), p.signer)),
+                               tmp_path))
 
 
 def test_a_large_reports_first_page_is_ink_not_blank(plant_ledger, tmp_path):
