@@ -266,8 +266,12 @@ def test_a_large_report_attaches_its_lines_as_csv_and_says_so_first(plant_ledger
 def test_a_large_reports_pages_print_no_raw_codes(plant_ledger, tmp_path):
     """Issue 17: the flags' and rules' parameters in words (no `pu_foam`, no
     `share_permille=506`), the reviews' flags named, no repr, no None."""
-    text = _text(_render(_large_report(plant_ledger, 1_200)), tmp_path)
+    data = _render(_large_report(plant_ledger, 1_200))
+    text = _text(data, tmp_path)
     _assert_no_raw_codes(text)
+    fonts = {font.get_object()["/BaseFont"] for page in PdfReader(io.BytesIO(data)).pages
+             for font in page["/Resources"]["/Font"].values()}
+    assert all(re.search(r"\+Noto-Sans-(Mono-)?CJK-SC", name) for name in fonts), fonts  # ▲ ×
     assert "聚氨酯泡沫 为 5500 g" in text and "PU foam is 5500 g" in text
     assert "（上次：无）" in text and "(last: none)" in text
 
