@@ -106,17 +106,18 @@ def issue(label: str | None, period: tuple[str, str] | None, lot: str | None,
         instance = Instance.locate()
         ledger, signer = instance.ledger(), instance.signer()
         checkpoint = _witnessed_checkpoint(ledger) if witnessed else None
-        common = {"signer": signer, "checkpoint": checkpoint}
         if label:
-            draft = build.build_unit(ledger, label, gwp_basis=gwp_basis, **common)
+            draft = build.build_unit(ledger, label, gwp_basis=gwp_basis, signer=signer,
+                                     checkpoint=checkpoint)
         elif lot:
-            draft = build.build_lot(ledger, lot, **common)
+            draft = build.build_lot(ledger, lot, signer=signer, checkpoint=checkpoint)
         else:
             assert period is not None
             with _progress("collecting entries") as progress:
                 draft = build.build_period(ledger, period[0], period[1], list(categories) or None,
                                            progress, time_zone=time_zone, gwp_basis=gwp_basis,
-                                           bundle_to=bundle_path, **common)
+                                           bundle_to=bundle_path, signer=signer,
+                                           checkpoint=checkpoint)
         document = issuing.issue(ledger, draft, signer, operator=operator)
     except (InstanceError, KeyFileError, build.BuildError, issuing.IssueError, EventError,
             LedgerError) as exc:

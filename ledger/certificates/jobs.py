@@ -158,6 +158,8 @@ def read(home: Path, job_id: str) -> dict[str, Any] | None:
         job = json.loads(_path(home, job_id).read_text(encoding="utf-8"))
     except (FileNotFoundError, ValueError):
         return None
+    if not isinstance(job, dict):
+        return None  # not a job's record: none of ours writes anything but an object
     if job["state"] == "running" and not _alive(int(job["pid"] or 0)):
         job["state"] = "interrupted"
     elif job["state"] == "starting" and _age_s(job["started_at"]) > START_TIMEOUT_S:

@@ -49,7 +49,8 @@ def _reviews(line: dict[str, Any], _words: Words) -> str:
 
 def last_entry(line: dict[str, Any]) -> int:
     """The last entry of the line's unit chain (format v2 states it; v1 lists the chain)."""
-    return line["last_entry"] if "last_entry" in line else line["entries"][-1]
+    last: int = line["last_entry"] if "last_entry" in line else line["entries"][-1]
+    return last
 
 
 def columns(time_zone: str) -> tuple[tuple[str, Cell], ...]:

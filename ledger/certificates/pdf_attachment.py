@@ -102,7 +102,7 @@ class _Parser:
                 raise PdfError(f"bad hex string at byte {pos}") from exc
         if head[:1] == b"[":
             self.pos += 1
-            items = []
+            items: list[Any] = []
             while True:
                 self.skip()
                 if self.data[self.pos:self.pos + 1] == b"]":

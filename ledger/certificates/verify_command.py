@@ -78,10 +78,9 @@ def _report(file: Path, vkeys: Sequence[str], policy_file: Path | None,
             raise Refused(f"policy {policy_file}: {exc}") from exc
     trusted = _text(trusted_file) if trusted_file else None
     data = _read(file)
-    options = {"vkeys": keys, "policy": policy, "trusted_checkpoint": trusted,
-               "console": console_url, "entries": _bundle(file, entries),
-               "tiles": _tiles(tiles)}
-    report = verify_pdf(data, **options) if data.startswith(b"%PDF") else verify(data, **options)
+    check = verify_pdf if data.startswith(b"%PDF") else verify
+    report = check(data, vkeys=keys, policy=policy, trusted_checkpoint=trusted,
+                   console=console_url, entries=_bundle(file, entries), tiles=_tiles(tiles))
     if report.checks and report.checks[0].name == FORMAT_CHECK and not report.checks[0].ok:
         raise Refused(f"{file}: {report.checks[0].detail}")  # not a certificate
     return report
