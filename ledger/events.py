@@ -297,7 +297,7 @@ ENVELOPE_FIELDS = ("id", "type", "time", "station", "operator", "subject", "data
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
 _STATION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
 _OPERATOR = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
-_SUBJECT = re.compile(SUBJECT_PATTERN)
+SUBJECT = re.compile(SUBJECT_PATTERN)  # a subject, matched whole
 
 
 @dataclass(frozen=True)
@@ -351,7 +351,7 @@ def parse_event(obj: Any) -> Event:
     _check_time(obj["time"])
     _check_pattern(obj, "station", _STATION, "letters, digits, '.', '_' or '-', at most 32")
     _check_pattern(obj, "operator", _OPERATOR, "letters, digits, '.', '_', '@' or '-'")
-    _check_pattern(obj, "subject", _SUBJECT, "prefix:name, prefix one of "
+    _check_pattern(obj, "subject", SUBJECT, "prefix:name, prefix one of "
                    f"{', '.join(SUBJECT_PREFIXES)}")
     prefix = obj["subject"].split(":", 1)[0]
     if etype.subject != "*" and prefix != etype.subject:

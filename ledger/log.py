@@ -424,6 +424,21 @@ class Ledger:
                 (low, min(high, 2 ** 63 - 1))))
         return smallest
 
+    def signed_sizes(self, limit: int) -> list[int]:
+        """The `limit` largest sizes at which a checkpoint was signed, largest first."""
+        with read_transaction(self.engine) as conn:
+            return [size for (size,) in execute(
+                conn, "SELECT DISTINCT size FROM ledger_checkpoints ORDER BY size DESC LIMIT ?",
+                (limit,))]
+
+    def signed_before(self, size: int) -> int | None:
+        """The largest non-zero size below `size` at which a checkpoint was signed, or None."""
+        with read_transaction(self.engine) as conn:
+            found: int | None = scalar(execute(
+                conn, "SELECT MAX(size) FROM ledger_checkpoints WHERE size < ? AND size > 0",
+                (size,)))
+        return found
+
     def checkpoint_at(self, size: int) -> SignedCheckpoint | None:
         with read_transaction(self.engine) as conn:
             note = scalar(execute(conn, "SELECT note FROM ledger_checkpoints WHERE size = ? "

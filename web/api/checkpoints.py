@@ -6,9 +6,8 @@ from __future__ import annotations
 from ledger.keys import KeyFileError
 from ledger.log import LedgerError, SignedCheckpoint
 from ledger.note import NoteError, Verifier, open_note
-from ledger.store import execute, read_transaction
 from web.api.errors import ApiError
-from web.context import console, engine, ledger
+from web.context import console, ledger
 
 
 def latest_checkpoint() -> SignedCheckpoint:
@@ -39,9 +38,7 @@ def _signed_by(note: str, vkey: str) -> bool:
 
 def signed_sizes() -> str:
     """The latest sizes with a signed checkpoint, as a refusal names them."""
-    with read_transaction(engine()) as tx:
-        sizes = [size for (size,) in execute(
-            tx, "SELECT DISTINCT size FROM ledger_checkpoints ORDER BY size DESC LIMIT 6")]
+    sizes = ledger().signed_sizes(6)
     if not sizes:
         return "no checkpoint is signed yet: GET /api/v1/checkpoint signs one"
     listed = ", ".join(str(s) for s in sizes[:5]) + (", ..." if len(sizes) > 5 else "")
@@ -50,7 +47,5 @@ def signed_sizes() -> str:
 
 def signed_before(size: int) -> int:
     """The largest size below `size` with a signed checkpoint, or `size` itself if none."""
-    with read_transaction(engine()) as tx:
-        found = execute(tx, "SELECT MAX(size) FROM ledger_checkpoints WHERE size < ? AND "
-                        "size > 0", (size,)).fetchone()[0]
-    return size if found is None else int(found)
+    found = ledger().signed_before(size)
+    return size if found is None else found

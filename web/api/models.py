@@ -53,7 +53,7 @@ class EventEnvelope(_Model):
     time: Time
     station: str = Field(pattern=ledger_events._STATION.pattern)
     operator: str = Field(pattern=ledger_events._OPERATOR.pattern)
-    subject: str = Field(pattern=ledger_events._SUBJECT.pattern)
+    subject: str = Field(pattern=ledger_events.SUBJECT_PATTERN)
     data: dict[str, Any] = Field(description="the type's fields: integer grams, no floats")
 
 
@@ -221,7 +221,7 @@ class CertificateStatus(_Model):
 # -- query parameters -------------------------------------------------------------------------
 
 class SubjectQuery(BaseModel):
-    subject: str = Field(pattern=ledger_events._SUBJECT.pattern, max_length=140,
+    subject: str = Field(pattern=ledger_events.SUBJECT_PATTERN, max_length=140,
                          description="prefix:name, e.g. unit:CN3301-2026-0001234, "
                                      "cylinder:CYL-0007, scale:SC-1, lot:LOT-20261120-STEEL")
     limit: int = Field(500, ge=1, le=1000, description="at most this many of the latest events")

@@ -74,7 +74,7 @@ def cylinder(cylinder: str) -> FlaskResponse:
     its Guideline K limit, or starting from another weight than the last one ended at.
     """
     facts = ledger().cylinder(cylinder) \
-        if ledger_events._SUBJECT.fullmatch(f"cylinder:{cylinder}") else None
+        if ledger_events.SUBJECT.fullmatch(f"cylinder:{cylinder}") else None
     if facts is None or facts.registered is None:
         raise ApiError(404, f"there is no registered cylinder {cylinder[:80]!r}: register it "
                        "on the console (Stations -> Recovery cylinders)", "cylinder")
