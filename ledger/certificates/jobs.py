@@ -124,7 +124,7 @@ def render_stored(home: Path, sha256: str, console_url: str, time_zone: str, *,
     lines = (lambda done, total: progress("render", done, total)) if progress else None
     rendered = pdf.render(document, verify_url=pdf.verify_url_for(console_url, sha256),
                           timezone=time_zone, progress=lines,
-                          attachment=archive.json_path(home, sha256))
+                          attachment=archive.json_path(home, sha256), sha256=sha256)
     archive.save_pdf(home, sha256, rendered)
 
 
