@@ -8,6 +8,7 @@ those constraints Python's own compact, key-sorted JSON encoding is byte for byt
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 MAX_SAFE_INTEGER = 2**53 - 1
@@ -29,6 +30,25 @@ def encode_valid(value: Any) -> bytes:
     return json.dumps(
         value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     ).encode("utf-8")
+
+
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                            allow_nan=False)
+
+
+def canonical_chunks(value: Any) -> Iterator[bytes]:
+    """canonical_bytes(value) in pieces, for hashing or writing a large document without
+    holding its whole encoding (a quarter's report is tens of megabytes)."""
+    _check(value, "$")
+    pending: list[str] = []
+    size = 0
+    for chunk in _ENCODER.iterencode(value):
+        pending.append(chunk)
+        size += len(chunk)
+        if size >= 1 << 16:
+            yield "".join(pending).encode("utf-8")
+            pending, size = [], 0
+    yield "".join(pending).encode("utf-8")
 
 
 def _check(value: Any, path: str) -> None:

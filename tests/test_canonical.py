@@ -28,3 +28,11 @@ def test_refuses_floats_big_integers_non_ascii_keys_and_surrogates():
         except NotCanonicalizable:
             continue
         raise AssertionError(f"{bad!r} was accepted")
+
+
+def test_canonical_chunks_join_to_the_canonical_bytes():
+    from ledger.canonical import canonical_bytes, canonical_chunks
+
+    value = {"b": ["é" * 40_000, 1, None, True], "a": {"z": list(range(20_000)), "y": "x"}}
+    chunks = list(canonical_chunks(value))
+    assert len(chunks) > 1 and b"".join(chunks) == canonical_bytes(value)

@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from ledger.canonical import NotCanonicalizable, canonical_bytes
+from ledger.canonical import NotCanonicalizable, canonical_bytes, canonical_chunks
 
 FORMAT = "dledger-certificate/v1"
 FORMAT_V2 = "dledger-certificate/v2"
@@ -36,8 +36,11 @@ class DocumentError(ValueError):
 def sha256(document: dict[str, Any]) -> str:
     """The certificate's SHA-256 (hex): of its RFC 8785 bytes without `issuance`."""
     body = {k: v for k, v in document.items() if k != "issuance"}
+    digest = hashlib.sha256()
     try:
-        return hashlib.sha256(canonical_bytes(body)).hexdigest()
+        for chunk in canonical_chunks(body):
+            digest.update(chunk)
+        return digest.hexdigest()
     except NotCanonicalizable as exc:
         raise DocumentError(f"the certificate cannot be hashed: {exc}") from None
 
