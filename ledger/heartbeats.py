@@ -31,7 +31,7 @@ from ledger.canonical import canonical_bytes
 from ledger.encoding import decode_base64
 from ledger.events import utc_now_ms
 from ledger.store import WRITE_OPTIONS
-from ledger.tables import Station, StationHeartbeat
+from ledger.tables import Station, StationHeartbeat, table_of
 
 PREFIX = b"dledger-heartbeat/v1\n"
 INTERVAL_S = 30  # how often a station sends one
@@ -43,8 +43,8 @@ _TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
 _VERSION = re.compile(r"[ -~]{1,64}")  # printable ASCII
 FIELDS = ("station", "sent_at", "pending", "held", "agent_version")
 
-stations = Station.__table__  # type: ignore[attr-defined]
-heartbeats = StationHeartbeat.__table__  # type: ignore[attr-defined]
+stations = table_of(Station)
+heartbeats = table_of(StationHeartbeat)
 
 
 class HeartbeatError(ValueError):

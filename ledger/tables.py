@@ -19,6 +19,7 @@ from sqlalchemy import (
     MetaData,
     SmallInteger,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -38,6 +39,15 @@ LEDGER_TABLES = ("ledger_entries", "ledger_nodes", "ledger_checkpoints")
 # SQLite makes only "INTEGER PRIMARY KEY" the table's rowid (64-bit there too); any other
 # spelling adds a second index and more pages written per append.
 EntryIndex = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a table model, for SQLAlchemy queries: SQLModel sets `__table__` when
+    the class is made, and its type hints do not declare it."""
+    table = getattr(model, "__table__", None)
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not a table model (declare it with table=True)")
+    return table
 
 
 def label_type(length: int = 130) -> String:

@@ -184,7 +184,7 @@ class _Reader:
         items = self.doc.get("scales", [])
         if not isinstance(items, list):
             raise self.fail("[[scales]]", "a list of tables, one [[scales]] per scale")
-        scales = []
+        scales: list[ScaleConfig] = []
         for i, item in enumerate(items):
             key = f"scales[{i}]"
             if not isinstance(item, dict):

@@ -16,14 +16,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
+from sqlalchemy import Connection, Engine, RowMapping, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ledger.store import WRITE_OPTIONS
-from ledger.tables import CONSOLE_ROLES, ConsoleUser, LoginFailure
+from ledger.tables import CONSOLE_ROLES, ConsoleUser, LoginFailure, table_of
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +41,8 @@ NAME_DELAY_MAX = 3.0           # ...never more: the real user is slowed, never l
 _NAME = re.compile(r"^[\w.@-]{1,64}$")
 LANGUAGES = {"zh_Hans_CN": "中文", "en": "English"}  # the console's, each named in itself
 
-users = cast(Table, ConsoleUser.__table__)
-failures = cast(Table, LoginFailure.__table__)
+users = table_of(ConsoleUser)
+failures = table_of(LoginFailure)
 
 
 class AccountError(ValueError):
@@ -65,7 +65,7 @@ class Account:
     session_token: str  # changes with the password and the session generation
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> Account:
+    def from_row(cls, row: Mapping[str, Any] | RowMapping) -> Account:
         """The session token is derived from the password hash and the session generation,
         so a new password, a sign-out or a deactivation ends every session begun before."""
         generation = row.get("session_generation") or 0

@@ -106,7 +106,7 @@ def _run_gunicorn(instance: Instance, options: dict[str, Any]) -> None:
 
     from web.app import create_app
 
-    class Console(BaseApplication):  # type: ignore[misc]  # gunicorn has no type hints
+    class Console(BaseApplication):
         def load_config(self) -> None:
             for key, value in options.items():
                 self.cfg.set(key, value)

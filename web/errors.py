@@ -25,7 +25,8 @@ def _message(error: HTTPException) -> str:
 def handle(error: HTTPException) -> ResponseReturnValue:
     if is_api_request():
         return jsonify(error=error.description), error.code or 500
-    return render_template("error.html", code=error.code, message=_message(error)), error.code
+    code = error.code or 500
+    return render_template("error.html", code=code, message=_message(error)), code
 
 
 def init_app(app: Flask) -> None:

@@ -26,7 +26,7 @@ from typing import IO, Any
 from flask import Response, request, stream_with_context
 from flask_babel import gettext
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy import Select
@@ -189,14 +189,14 @@ def _chunks(out: IO[bytes]) -> Iterator[bytes]:
             yield chunk
 
 
-def _styled(page: Any, value: Any, bold: bool) -> WriteOnlyCell:
+def _styled(page: Any, value: Any, bold: bool) -> Cell:
     found = WriteOnlyCell(page, value=value)
     if bold:
         found.font = Font(bold=True)
     return found
 
 
-def _cells(page: Any, row: list[Any], kinds: list[str], bold: bool) -> list[WriteOnlyCell]:
+def _cells(page: Any, row: list[Any], kinds: list[str], bold: bool) -> list[Cell]:
     cells = []
     for value, kind in zip(row, kinds, strict=True):
         found = _styled(page, float(value) if isinstance(value, Decimal) else value, bold)

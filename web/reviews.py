@@ -26,7 +26,7 @@ from sqlalchemy import select
 from ledger.events import PLANT_STATION, EventError, parse_event, utc_now_ms
 from ledger.log import AppendError, Submission
 from ledger.rules import codes
-from ledger.tables import RuleFlag
+from ledger.tables import RuleFlag, table_of
 from web.access import current_role
 from web.context import engine, ledger
 from web.names import code_name, flag_text, flag_title, resolution_name
@@ -36,7 +36,7 @@ REVIEWERS = ("manager", "admin")
 MAX_REASON = 500
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/+-]{0,63}$")  # the ledger's Code (approved_by)
 
-rule_flags = RuleFlag.__table__  # type: ignore[attr-defined]
+rule_flags = table_of(RuleFlag)
 
 
 @dataclass(frozen=True)

@@ -158,7 +158,8 @@ class Line:
                 try:
                     handoff = self._receive(worker, plan)
                 except Unexpected as exc:
-                    handoff = self._put_aside(worker, plan, exc, "intake")
+                    self._put_aside(worker, plan, exc, "intake")
+                    handoff = None
                 if handoff is not None:
                     self.in_a_row["intake"] = 0
                     self.tally.took("intake", time.monotonic() - began)
@@ -202,7 +203,8 @@ class Line:
                 return None  # the refusal is recorded (attempt.refused); the next unit
         worker.think(1.5)
         worker.press("select_category", category=plan.category)
-        details = {"brand": plan.brand, "model": plan.model, "serial": plan.serial}
+        details: dict[str, Any] = {"brand": plan.brand, "model": plan.model,
+                                   "serial": plan.serial}
         if not plan.trade_in_code:
             details["source"] = plan.source
         if plan.refrigerant:
@@ -300,7 +302,10 @@ class Line:
         if component.mass_g is None:
             return worker.press("component", component=component.code,
                                 count=component.count)["events"]
-        fraction = worker.rig.ws.catalogue.components[component.code].fraction
+        catalogue = worker.rig.ws.catalogue
+        if catalogue is None:  # the plant waits for it before the line starts (plant.py)
+            raise Halted(f"{worker.rig.id} holds no process catalogue: restart the demo")
+        fraction = catalogue.components[component.code].fraction
         lots.select(fraction)
         outcome = worker.weigh("platform", component.mass_g, "component",
                                component=component.code, count=component.count, weigh=1)
@@ -325,7 +330,8 @@ class Line:
             self.tally.took(bench, time.monotonic() - began)
             return done
         except Unexpected as exc:
-            return self._put_aside(worker, plan, exc, bench)
+            self._put_aside(worker, plan, exc, bench)
+            return None
 
     def _put_aside(self, worker: Worker, plan: UnitPlan, why: Unexpected, bench: str) -> None:
         """What a worker does with a refusal they did not expect: put the unit aside for the

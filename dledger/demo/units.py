@@ -192,7 +192,7 @@ class UnitSource:
         return {"refrigerant": gas, "charge_g": charge,
                 "recovered_g": max(1, round(charge * share))}
 
-    def _contents(self, category: Category, gross: int, recovered_g: object
+    def _contents(self, category: Category, gross: int, recovered_g: int | None
                   ) -> tuple[tuple[Component, ...], tuple[Output, ...]]:
         """Components and outputs; weighed ones share the gross within the yield ranges."""
         rng = self.rng
@@ -208,7 +208,7 @@ class UnitSource:
         weighed = {c: self.catalogue.components[c].fraction for c in components
                    if self.catalogue.components[c].fraction in category.yields}
         shares = self._shares(category, [*fractions, *weighed.values()],
-                              rng.uniform(*ACCOUNTED) - 100 * int(recovered_g or 0) / gross)
+                              rng.uniform(*ACCOUNTED) - 100 * (recovered_g or 0) / gross)
         made = tuple(Component(c, rng.randint(*COUNTS.get(c, (1, 1))),
                                max(5, round(gross * shares[weighed[c]] / 100))
                                if c in weighed else None) for c in components)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -39,7 +40,7 @@ from ledger.certificates import archive, bundle, jobs
 from ledger.certificates.issue import IssueError, records, revoke
 from ledger.events import EventError
 from ledger.rules import codes
-from ledger.tables import Unit
+from ledger.tables import Unit, table_of
 from web import export
 from web.access import current_role, roles_required
 from web.certificates import files
@@ -141,8 +142,8 @@ def _request(form: dict[str, str], categories: list[str]) -> tuple[jobs.Request 
                                                                    dict[str, str]]:
     """The issue form as a jobs.Request, or the problems found, by field."""
     kind, errors = form.get("kind", ""), {}
-    common = {"time_zone": console().timezone.key, "gwp_basis": console().gwp,
-              "operator": current_user.name, "console_url": console_url()}
+    asked = jobs.Request(kind=kind, time_zone=console().timezone.key, gwp_basis=console().gwp,
+                         operator=current_user.name, console_url=console_url())
     if kind in ("unit", "lot"):
         value = form.get(kind, "")
         if not _LABEL.match(value):
@@ -152,8 +153,7 @@ def _request(form: dict[str, str], categories: list[str]) -> tuple[jobs.Request 
             return None, errors
         if kind == "unit" and (problem := _not_certifiable(value)):
             return None, {"unit": problem}
-        return jobs.Request(kind=kind, **{("label" if kind == "unit" else "lot"): value},
-                            **common), {}
+        return (replace(asked, label=value) if kind == "unit" else replace(asked, lot=value)), {}
     if kind != "period":
         return None, {"kind": gettext("Choose what to issue: a unit certificate, a period "
                                       "report or a lot manifest.")}
@@ -171,15 +171,14 @@ def _request(form: dict[str, str], categories: list[str]) -> tuple[jobs.Request 
         errors["categories"] = gettext("Unknown category %(value)s.", value=repr(unknown[0]))
     if errors:
         return None, errors
-    return jobs.Request(kind="period", start=form["start"], end=form["end"],
-                        categories=tuple(categories), **common), {}
+    return replace(asked, start=form["start"], end=form["end"], categories=tuple(categories)), {}
 
 
 def _not_certifiable(label: str) -> str | None:
     """Why unit `label` gets no dismantling certificate now, in the reader's words: it is not
     in the ledger, or its dismantling is not completed (the certificate's builder refuses
     both too; this says it before anything is built)."""
-    units = Unit.__table__  # type: ignore[attr-defined]
+    units = table_of(Unit)
     with engine().connect() as conn:
         state = conn.execute(select(units.c.state).where(units.c.label == label)).scalar()
     if state is None:

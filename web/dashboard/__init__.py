@@ -16,6 +16,7 @@ put; without JavaScript it is the same page, refreshed by hand. A past range doe
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from flask.blueprints import BlueprintSetupState
@@ -128,13 +129,14 @@ def index() -> ResponseReturnValue:
         return _export(built["tables"][request.args["table"]], span, fmt, info.timezone.key)
     if span.kind == "custom":
         form = {"from": span.first_day.isoformat(), "to": span.last_day.isoformat()}
-    links = {key: {f: url_for("dashboard.index", **span.query(), format=f, table=key)
+    selected: dict[str, Any] = span.query()  # url_for takes its values as Any
+    links = {key: {f: url_for("dashboard.index", **selected, format=f, table=key)
                    for f in export.FORMATS} for key in TABLES}
     live = span.start <= moment < span.end
     return render_template("dashboard/index.html", error=None, span=span, form=form,
                            console=info, settings=config, built=built, chart=chart(figures, span),
                            describe=describe(span), links=links, now=moment, live=live,
-                           poll_url=url_for("dashboard.index", **span.query()),
+                           poll_url=url_for("dashboard.index", **selected),
                            shift_name=names.shift, display=report.display, fmt=report.fmt,
                            alert_limit=queries.ALERT_ROWS, witnessing=witnessing)
 

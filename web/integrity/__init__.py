@@ -319,7 +319,8 @@ def _consistency(old_raw: str, new_raw: str) -> tuple[dict[str, Any] | None, dic
 def consistency() -> ResponseReturnValue:
     sizes = _sizes()
     form = {"old": request.args.get("old", "").strip(), "new": request.args.get("new", "").strip()}
-    result, errors = None, {}
+    result: dict[str, Any] | None = None
+    errors: dict[str, str] = {}
     if form["old"] or form["new"]:
         result, errors = _consistency(form["old"], form["new"])
     elif sizes:

@@ -26,7 +26,7 @@ from flask_babel import gettext, lazy_gettext
 from sqlalchemy import or_, select
 
 from ledger.events import utc_now_ms
-from ledger.tables import RefrigerantRecovery, Unit, UnitOutput
+from ledger.tables import RefrigerantRecovery, Unit, UnitOutput, table_of
 from web import export, reviews
 from web.access import access_of, current_role, roles_required
 from web.context import engine
@@ -48,9 +48,9 @@ _CURSOR = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)~(.{1,130})
 # Above every character a label may hold (labels are ASCII), so q..q+MAX is "starts with q".
 _PREFIX_END = "\uffff"
 
-units = Unit.__table__  # type: ignore[attr-defined]
-outputs = UnitOutput.__table__  # type: ignore[attr-defined]
-recoveries = RefrigerantRecovery.__table__  # type: ignore[attr-defined]
+units = table_of(Unit)
+outputs = table_of(UnitOutput)
+recoveries = table_of(RefrigerantRecovery)
 LIST_COLUMNS = (units.c.label, units.c.category, units.c.state, units.c.trade_in_code,
                 units.c.serial, units.c.intake_station, units.c.received_at,
                 units.c.completed_at, units.c.gross_g, units.c.refrigerant_g,
@@ -127,7 +127,7 @@ def recent(state: str | None, before: str | None, after: str | None) -> Page:
     with engine().connect() as conn:
         rows = conn.execute(query.limit(PAGE + 1)).all()
     more = len(rows) > PAGE
-    rows = rows[:PAGE]
+    rows = list(rows[:PAGE])
     if going_newer:
         rows.reverse()
         newer = _cursor(rows[0]) if rows and more else None
