@@ -71,8 +71,8 @@ def gs1_fields(text: str, symbology: str = "") -> dict[str, str]:
     """
     try:
         result = biip.parse(symbology + text)
-    except Exception:  # biip 5.2 raises IndexError on "]" alone, not just ParseError
-        return {}
+    except (biip.ParseError, IndexError, ValueError):
+        return {}  # not GS1; biip 5.2 also raises IndexError (on "]" alone) and ValueError
     fields: dict[str, str] = {}
     if result.gtin is not None:
         fields["gtin"] = result.gtin.value

@@ -18,6 +18,7 @@ same subject wait behind it, so a unit's history is never delivered out of order
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -27,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from ledger.events import utc_now_ms
+
+log = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -300,8 +303,11 @@ class Courier:
                 self.online, self.last_error = False, str(exc)
                 delay = self._back_off(delay)
                 continue
-            except Exception as exc:
-                self.online, self.last_error = False, f"{type(exc).__name__}: {exc}"
+            except Exception as exc:  # a fault of ours, not the line's: loud, and retried
+                error = f"{type(exc).__name__}: {exc}"
+                if error != self.last_error:  # once per distinct error, not at every retry
+                    log.exception("delivering the outbox failed; retrying")
+                self.online, self.last_error = False, error
                 delay = self._back_off(delay)
                 continue
             self.online, self.last_error, delay = True, None, self.backoff[0]
