@@ -49,9 +49,9 @@ def test_the_refused_duplicate_intake_figure_reads_the_refusals(flagged_app, cli
     client = client_for("manager")
     html = client.get("/dashboard/" + DAY, headers=EN).get_data(as_text=True)
     assert "No data source yet" not in html
-    assert "duplicate_label" in html and "ST-61" in html
+    assert "Duplicate label" in html and "ST-61" in html
     export = client.get("/dashboard/" + DAY + "&format=csv&table=refusals", headers=EN)
-    assert export.status_code == 200 and "duplicate_label" in export.get_data(as_text=True)
+    assert export.status_code == 200 and "Duplicate label" in export.get_data(as_text=True)
 
 
 def test_a_manager_reviews_a_flag_and_it_stays_with_its_review(flagged_app, client_for,
@@ -81,7 +81,7 @@ def test_a_manager_reviews_a_flag_and_it_stays_with_its_review(flagged_app, clie
     ({"flag": "low_recovery", "resolution": "credit", "reason": ""}, "Give the reason"),
     ({"flag": "low_recovery", "resolution": "forgive", "reason": "x"}, "forgive"),
     ({"flag": "bogus", "resolution": "credit", "reason": "x"}, "bogus"),
-    ({"flag": "receipt_weight", "resolution": "credit", "reason": "x"}, "no receipt_weight"),
+    ({"flag": "receipt_weight", "resolution": "credit", "reason": "x"}, "no “Receipt weight” flag"),
 ])
 def test_a_bad_review_is_refused_with_a_message_and_nothing_written(
         flagged_app, client_for, csrf_token, form, message):

@@ -193,7 +193,7 @@ def test_ship_form_problems_name_the_value(sample_app, client_for, csrf_token):
     response = client.post(f"/lots/{PCB}/ship", headers=EN, data={
         "csrf_token": csrf_token(client), "receiver": "X", "manifest_no": "M-2"})
     assert response.status_code == 409
-    assert (f"under rule “no_receiver_licence”, and nothing was recorded: Lot {PCB} is "
+    assert (f"under rule “No receiver licence”, and nothing was recorded: Lot {PCB} is "
             "hazardous: shipping it needs the receiver's licence number") in text(response)
     assert size(sample_app) == before
 
@@ -209,8 +209,9 @@ def test_the_ledgers_refusal_is_shown_and_nothing_appended(sample_app, client_fo
     response = client.post(f"/lots/{STEEL}/ship", headers=EN, data={
         "csrf_token": csrf_token(client), "receiver": "X", "manifest_no": "M-2"})
     assert response.status_code == 409
-    assert ("The ledger refused this under rule “lot_state”, and nothing was recorded: Lot "
-            "LOT-20261120-STEEL is shipped; lot.shipped needs it sealed") in text(response)
+    assert ("The ledger refused this under rule “Lot in the wrong state”, and nothing was "
+            "recorded: Lot LOT-20261120-STEEL is shipped; lot.shipped needs it sealed"
+            ) in text(response)
     assert size(sample_app) == before
 
 

@@ -89,7 +89,7 @@ def test_shipping_a_hazardous_lot_without_a_licence_is_refused_by_the_rule(
         "manifest_no": "HW-2026-0001"})
     page = answer.get_data(as_text=True)
     assert answer.status_code == 409
-    assert "no_receiver_licence" in page and LOT in page
+    assert "No receiver licence" in page and LOT in page
     assert "nothing was recorded" in page and "Traceback" not in page
     assert _size(app) == before
 
