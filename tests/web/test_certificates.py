@@ -284,10 +284,14 @@ def test_the_page_shows_the_certified_figures(manager, client_in, csrf_token, un
         figures = page[page.index('id="certified-figures"'):page.index("</table>",
                                                                         page.index('id="certified-figures"'))]
         assert document["origin"] in figures and LABEL in figures
-        for grams in (s["intake"]["gross_g"], s["refrigerant"]["recovered_g"],
-                      s["balance"]["outputs_g"]):
+        weighed = s["balance"]["outputs_g"] + s["balance"]["components_g"]
+        for grams in (s["intake"]["gross_g"], s["refrigerant"]["recovered_g"], weighed):
             assert f"{grams / 1000:,.3f} kg" in figures
         assert "Status" in figures and "Flags" in figures
+    # "Outputs weighed" means the same on the unit's page as on the certificate's
+    unit_page = manager.get(f"/units/{LABEL}").text
+    shown = re.search(r'id="fig-outputs">([^<]+)<', unit_page).group(1)
+    assert shown.strip() == f"{weighed / 1000:,.3f} kg"
 
 
 def test_the_certified_figures_in_chinese(client_for, unit_sha256):

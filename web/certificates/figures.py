@@ -11,6 +11,7 @@ from typing import Any
 
 from flask_babel import gettext
 
+from ledger.certificates.document import period_lines
 from ledger.rules.codes import STATUS_NAMES
 from web.formatting import kg, localtime
 from web.lots import state_name as lot_state_name
@@ -77,7 +78,9 @@ def _unit(s: dict[str, Any]) -> list[Figure]:
     return [(gettext("Unit"), f"{unit['label']} · {code_name(unit['category'])}"),
             (gettext("Intake weight"), kg(s["intake"]["gross_g"])),
             *_refrigerant(s["refrigerant"]),
-            (gettext("Outputs"), kg(s["balance"]["outputs_g"])),
+            # as the unit's page says it: what left the unit on a scale, components included
+            (gettext("Outputs weighed"),
+             kg(s["balance"]["outputs_g"] + s["balance"]["components_g"])),
             (gettext("Completed"), localtime(s["completed"]["time"]) if s.get("completed")
              else gettext("in progress")),
             *_status(s["judgement"])]
@@ -100,7 +103,7 @@ def _period(s: dict[str, Any]) -> list[Figure]:
                           for status in STATUS_NAMES if status in totals)
     everything = totals["all"]
     chosen = s.get("categories")
-    flagged = sum(len(line.get("flags") or ()) for line in s.get("lines", ()))
+    flagged = sum(len(line["flags"]) for line in period_lines(s))
     return [(gettext("Period"), f"{period['from']} — {period['to']} ({period['time_zone']})"),
             (gettext("Categories"), gettext("all categories") if chosen is None
              else ", ".join(code_name(c) for c in chosen)),
@@ -108,6 +111,6 @@ def _period(s: dict[str, Any]) -> list[Figure]:
             (gettext("Intake weight"), kg(everything["gross_g"])),
             (gettext("Refrigerant recovered"), kg(everything["refrigerant_g"])),
             (gettext("CO2e recovered"), _co2e(everything.get("co2e_g"), s.get("gwp_basis"))),
-            (gettext("Outputs"), kg(everything["outputs_g"])),
+            (gettext("Material outputs"), kg(everything["outputs_g"])),
             (gettext("Creditable intake weight"), kg(totals["creditable"]["gross_g"])),
             (gettext("Open flags"), str(flagged))]
