@@ -25,9 +25,11 @@ import ctypes
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,21 @@ def _codepoints(text: str) -> tuple[int, ...]:
 
 class _HarfBuzz:
     """The few calls of HarfBuzz's C API (libharfbuzz, libharfbuzz-subset) a subset needs."""
+
+    # Set from the libraries in __init__ (ctypes functions, typed by their argtypes there).
+    hb_blob_create_from_file_or_fail: Callable[..., Any]
+    hb_face_create: Callable[..., Any]
+    hb_face_reference_blob: Callable[..., Any]
+    hb_blob_get_data: Callable[..., Any]
+    hb_blob_destroy: Callable[..., Any]
+    hb_face_destroy: Callable[..., Any]
+    hb_set_add: Callable[..., Any]
+    hb_tag_from_string: Callable[..., Any]
+    hb_subset_input_create_or_fail: Callable[..., Any]
+    hb_subset_input_destroy: Callable[..., Any]
+    hb_subset_input_unicode_set: Callable[..., Any]
+    hb_subset_input_set: Callable[..., Any]
+    hb_subset_or_fail: Callable[..., Any]
 
     def __init__(self, hb: ctypes.CDLL, subset: ctypes.CDLL):
         p, u32 = ctypes.c_void_p, ctypes.c_uint32

@@ -228,7 +228,8 @@ def _summary(statements: dict[str, Any], words: Words, time_zone: str, lines_fil
     count = statements["totals"]["all"]["units"]
     questioned: list[dict[str, Any]] = []
     catalogues: Counter[int] = Counter()
-    out = lines_file.open("w", encoding=lines_csv.ENCODING, newline="") if attached else None
+    out = (lines_file.open("w", encoding=lines_csv.ENCODING, newline="")
+           if lines_file is not None else None)
     try:
         table = lines_csv.LinesCsv(out, words, time_zone) if out is not None else None
         if progress:
@@ -270,7 +271,8 @@ def _write(documents: list[Any], attached: list[Attached], issued: datetime) -> 
     def finish(_document: Any, pdf: Any) -> None:
         _associate_once(pdf)
         for stream in pdf.objects:
-            item = placeholders.get(_stream_bytes(stream))
+            content = _stream_bytes(stream)
+            item = placeholders.get(content) if content is not None else None
             if item is None:
                 continue
             data, size, md5 = item.compressed()
@@ -459,7 +461,8 @@ def _fonts() -> tuple[Any, Any]:
 
         config = FontConfiguration()
         _local.fonts = config, CSS(string=fonts.stylesheet(), font_config=config)
-    return _local.fonts
+    found: tuple[Any, Any] = _local.fonts
+    return found
 
 
 @cache
