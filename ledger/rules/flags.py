@@ -33,6 +33,14 @@ def low_recovery(facts: UnitFacts, tolerances: Tolerances) -> Flag | None:
                                  "threshold_pct": decimal_text(tolerances.low_recovery_pct)})
 
 
+def mass_balance_deviation_pct(accounted_g: int, gross_g: int) -> float | None:
+    """How far what was accounted for (weighed out, components included, plus refrigerant)
+    is off the intake weight, in per cent of it and signed (+: more came out than went in):
+    the one way every screen states a mass balance. The flag below compares the same
+    quantity with its tolerance, in exact integers."""
+    return (accounted_g - gross_g) * 100 / gross_g if gross_g else None
+
+
 def mass_balance(facts: UnitFacts, tolerances: Tolerances) -> Flag | None:
     gross = (facts.received or {})["gross_g"]
     accounted = facts.weighed_g() + facts.recovered_g

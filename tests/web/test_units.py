@@ -129,7 +129,9 @@ def test_corrected_air_conditioner_shows_corrected_figures_and_the_correction(
     assert f'id="fig-gross">{gross / 1000:,.3f} kg' in page
     assert f'id="fig-outputs">{outputs / 1000:,.3f} kg' in page
     assert f'id="fig-refrigerant">{refrigerant / 1000:,.3f} kg' in page
-    assert f'id="fig-balance">{100 * (outputs + refrigerant) / gross:.1f} %' in page
+    # the deviation, signed, as the dashboard and the mass_balance flag state it
+    assert f'id="fig-balance">{100 * (outputs + refrigerant - gross) / gross:.1f} %' in page
+    assert "Mass balance deviation" in page
     assert (f"{100 * refrigerant / charge:.1f} % of the nameplate charge "
             f"{charge / 1000:,.3f} kg") in page
     assert 'id="fig-serial">7632D3CB19' in page

@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from ledger import gwp
 from ledger.catalogue import Catalogue, Tolerances
 from ledger.rules import codes, reasons
+from ledger.rules.flags import mass_balance_deviation_pct
 from web.dashboard import yields
 from web.dashboard.queries import Figures
 from web.dashboard.ranges import Range
@@ -198,7 +199,7 @@ def build(figures: Figures, span: Range, catalogue: Catalogue, basis: str,
         "refrigerant_g": sum(row["recovered_g"] for row in figures.refrigerants.values()),
         "co2e_t": co2e,
         "outputs_g": sum(row["mass_g"] for row in figures.fractions.values()),
-        "mass_balance_pct": _pct(out - gross, gross),
+        "mass_balance_pct": mass_balance_deviation_pct(out, gross),
     }
     flagged = replace(tables["yields"], note=None, rows=[
         row for row in tables["yields"].rows if row[5].code in ("below", "above")])

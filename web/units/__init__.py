@@ -26,6 +26,7 @@ from flask_babel import gettext, lazy_gettext
 from sqlalchemy import or_, select
 
 from ledger.events import utc_now_ms
+from ledger.rules.flags import mass_balance_deviation_pct
 from ledger.tables import RefrigerantRecovery, Unit, UnitOutput, table_of
 from web import export, reviews
 from web.access import access_of, current_role, roles_required
@@ -175,7 +176,7 @@ def index() -> ResponseReturnValue:
 @dataclass(frozen=True)
 class Figures:
     refrigerant_pct: float | None  # recovered vs nameplate charge
-    balance_pct: float | None  # (outputs + refrigerant) / gross
+    balance_pct: float | None  # outputs + refrigerant off the intake, signed (rules.flags)
     unaccounted_g: int
     cycle_minutes: int | None  # received -> completed, or so far
     in_progress: bool
@@ -190,7 +191,7 @@ def figures(unit: Any, now: str) -> Figures:
     charge = unit.nameplate_charge_g
     refrigerant_pct = 100 * unit.refrigerant_g / charge if charge else None
     accounted = unit.outputs_g + unit.refrigerant_g
-    balance = 100 * accounted / unit.gross_g if unit.gross_g else None
+    balance = mass_balance_deviation_pct(accounted, unit.gross_g)
     end = unit.completed_at or now
     return Figures(refrigerant_pct, balance, unit.gross_g - accounted,
                    _minutes(unit.received_at, end), unit.completed_at is None)
