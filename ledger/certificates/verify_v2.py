@@ -82,7 +82,8 @@ class BundleSource:
 
 class TilesSource:
     """The entries read from the plant's tiles, each checked against its leaf hash in tiles
-    that are authenticated against the certificate's checkpoint (ledger.tiles.TileLog)."""
+    authenticated against the tiles' checkpoint (ledger.tiles.TileLog), which is proven to
+    extend the certificate's (`source_for`)."""
 
     sha256: str | None = None
 
@@ -114,8 +115,9 @@ def source_for(doc: dict[str, Any], given: Opener | None, tiles: TileSource | No
         return TilesSource(doc, _tile_log(tiles, Checkpoint.parse(split_note(doc["checkpoint"])[0]),
                                           plant_keys))
     raise EntriesError(f"the report's {doc['entries']['count']:,} entries travel beside it as a "
-                       f"bundle file (<sha256>{bundle.SUFFIX}): give it (--entries FILE), or "
-                       "the plant's tiles (--tiles URL|DIR), to verify them")
+                       f"bundle file (named like the report, ending {bundle.SUFFIX}): give it "
+                       "(--entries FILE), or the plant's tiles (--tiles URL|DIR), to verify "
+                       "them")
 
 
 def _tile_log(tiles: TileSource, certified: Checkpoint, plant_keys: Sequence[Verifier]
