@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ledger import processes
 from ledger.certificates import archive, pdf
 from ledger.certificates.build import BuildError, build_lot, build_period, build_unit
 from ledger.certificates.issue import IssueError, issue
@@ -141,14 +142,6 @@ def _write(home: Path, job: dict[str, Any]) -> None:
     archive.write_atomically(_path(home, job["id"]), json.dumps(job, ensure_ascii=False).encode())
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def read(home: Path, job_id: str) -> dict[str, Any] | None:
@@ -160,7 +153,7 @@ def read(home: Path, job_id: str) -> dict[str, Any] | None:
         return None
     if not isinstance(job, dict):
         return None  # not a job's record: none of ours writes anything but an object
-    if job["state"] == "running" and not _alive(int(job["pid"] or 0)):
+    if job["state"] == "running" and not processes.alive(int(job["pid"] or 0)):
         job["state"] = "interrupted"
     elif job["state"] == "starting" and _age_s(job["started_at"]) > START_TIMEOUT_S:
         job["state"] = "interrupted"

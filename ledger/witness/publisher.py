@@ -41,6 +41,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ledger import processes
 from ledger.checkpoint import Checkpoint
 from ledger.instance import KEY_FILE
 from ledger.keys import KeyFileError, read_vkey
@@ -303,21 +304,11 @@ def read_status(home: Path) -> dict[str, Any] | None:
     except ValueError:
         log.warning("%s is not JSON; showing no publisher state", home / STATUS_FILE)
         return None
-    if status.get("running") and not _alive(int(status.get("pid") or 0)):
+    if status.get("running") and not processes.alive(int(status.get("pid") or 0)):
         status["running"] = False
     return status
 
 
-def _alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 # -- the checkpoints table (ledger/log.py has no query by key) -------------------------------

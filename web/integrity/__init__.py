@@ -49,7 +49,7 @@ from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from sqlalchemy import Engine, text
 
-from ledger import merkle
+from ledger import merkle, processes
 from ledger.audit import audit
 from ledger.events import utc_now_ms
 from ledger.instance import Instance, retired_vkeys
@@ -86,14 +86,6 @@ def _write_status(home: Path, status: dict[str, Any]) -> None:
     os.replace(tmp, home / STATUS_FILE)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def read_status(home: Path) -> dict[str, Any] | None:
@@ -106,7 +98,7 @@ def read_status(home: Path) -> dict[str, Any] | None:
     except ValueError:
         log.warning("%s is not JSON; showing no audit status", home / STATUS_FILE)
         return None
-    if status.get("state") == "running" and not _alive(int(status.get("pid", 0))):
+    if status.get("state") == "running" and not processes.alive(int(status.get("pid", 0))):
         status["state"] = "interrupted"
     return status
 
