@@ -24,12 +24,17 @@ from pathlib import Path
 from typing import Any
 
 from ledger.canonical import canonical_bytes
+from ledger.fund import nameplate
+from ledger.fund import tables as fund_tables
 from ledger.rules.codes import ABSENT_REASONS
 
 DEFAULT_FILE = Path(__file__).with_name("catalogue.toml")
-CONTENT_FORMAT = "dledger-catalogue/1"
+# Version 2 adds the fund's tables (section `fund`, ledger/fund/tables.py); version 1 content,
+# published before them, still reads, with no fund tables.
+CONTENT_FORMAT = "dledger-catalogue/2"
+CONTENT_FORMATS = ("dledger-catalogue/1", CONTENT_FORMAT)
 SECTIONS = ("tolerances", "fractions", "components", "refrigerants", "absent_reasons",
-            "categories")
+            "categories", "fund")
 LANGUAGES = ("zh-CN", "en")
 _CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _REFRIGERANT = re.compile(r"R-[0-9]{2,4}[A-Za-z]{0,2}|HCFC-141b|cyclopentane")
@@ -111,6 +116,7 @@ class Catalogue:
     refrigerant_sg: dict[str, Decimal]  # saturated liquid at 25 °C (Guideline K)
     absent_reasons: dict[str, Named]
     tolerances: Tolerances
+    fund: fund_tables.FundTables | None  # None in catalogues published before the fund's tables
 
     def category(self, code: str) -> Category:
         try:
@@ -140,6 +146,8 @@ class Catalogue:
                             "fraction": c.fraction} for c in self.components.values()],
             "absent_reasons": [{"code": r.code, "name": r.name}
                                for r in self.absent_reasons.values()],
+            "nameplate": {code: fields for code in self.categories
+                          if (fields := nameplate.asked(self.fund, code))},
         }
 
     def content(self) -> dict[str, Any]:
@@ -149,8 +157,10 @@ class Catalogue:
 
         text = decimal_text
         tolerances = {key: text(getattr(self.tolerances, key)) for key in TOLERANCE_KINDS}
+        fund = {} if self.fund is None else {"fund": fund_tables.content(self.fund)}
         return {
-            "format": CONTENT_FORMAT,
+            "format": CONTENT_FORMAT if self.fund is not None else CONTENT_FORMATS[0],
+            **fund,
             "tolerances": tolerances,
             "fractions": {f.code: {**names(f), "hazardous": f.hazardous}
                           for f in self.fractions.values()},
@@ -197,8 +207,10 @@ def guideline_k_max_gross_g(refrigerant: str, water_capacity_g: int, tare_g: int
 def load(plant_file: str | Path | None = None) -> Catalogue:
     """The default catalogue, with `plant_file`'s entries replacing or adding to it."""
     merged = _read(DEFAULT_FILE)
+    merged["fund"] = fund_tables.read_default()
     files = {section: {code: str(DEFAULT_FILE) for code in merged.get(section, {})}
              for section in SECTIONS}
+    fund_where = str(fund_tables.DEFAULT_FILE)
     if plant_file is not None:
         plant_path = Path(plant_file)
         plant = _read(plant_path)
@@ -208,23 +220,40 @@ def load(plant_file: str | Path | None = None) -> Catalogue:
                                      f"has {', '.join(SECTIONS)}")
             if not isinstance(entries, dict):
                 raise CatalogueError(f"{plant_path}: {section} must be a table")
+            if section == "fund":
+                _merge_fund(merged["fund"], entries, plant_path)
+                fund_where = f"{fund_tables.DEFAULT_FILE} with {plant_path}"
+                continue
             for code, entry in entries.items():
                 merged.setdefault(section, {})[code] = entry
                 files[section][code] = str(plant_path)
-    return _Builder(merged, files).build()
+    return _Builder(merged, files, fund_where).build()
+
+
+def _merge_fund(fund: dict[str, Any], plant: dict[str, Any], plant_path: Path) -> None:
+    """A plant's [fund.<section>.<code>] entries replace or add to the default tables'."""
+    for section, entries in plant.items():
+        if section not in fund_tables.SECTIONS or not isinstance(entries, dict):
+            raise CatalogueError(f"{plant_path}: [fund.{section}] is not a section of the "
+                                 f"fund's tables ({', '.join(fund_tables.SECTIONS)})")
+        fund.setdefault(section, {}).update(entries)
 
 
 def from_content(content: Any, where: str = "the catalogue content") -> Catalogue:
     """The catalogue a `catalogue.published` entry carries, checked as a file is."""
-    if not isinstance(content, dict) or content.get("format") != CONTENT_FORMAT:
-        raise CatalogueError(f"{where}: not a catalogue of format {CONTENT_FORMAT}")
+    if not isinstance(content, dict) or content.get("format") not in CONTENT_FORMATS:
+        raise CatalogueError(f"{where}: not a catalogue of format "
+                             f"{' or '.join(CONTENT_FORMATS)}")
     merged = {k: v for k, v in content.items() if k != "format"}
     unknown = sorted(set(merged) - set(SECTIONS))
     if unknown:
         raise CatalogueError(f"{where}: unknown section {unknown[0]!r}")
+    if ("fund" in merged) != (content["format"] == CONTENT_FORMAT):
+        raise CatalogueError(f"{where}: a catalogue of format {CONTENT_FORMAT} has a fund "
+                             "section, and only that format has one")
     files = {section: {code: where for code in (merged.get(section) or {})}
              for section in SECTIONS}
-    return _Builder(merged, files).build()
+    return _Builder(merged, files, where).build()
 
 
 def decimal_text(value: Decimal | int) -> str:
@@ -262,9 +291,11 @@ def _decimal(value: Any) -> Decimal | None:
 class _Builder:
     """Checks every entry, naming the file it came from and its key."""
 
-    def __init__(self, merged: dict[str, Any], files: dict[str, dict[str, str]]):
+    def __init__(self, merged: dict[str, Any], files: dict[str, dict[str, str]],
+                 fund_where: str):
         self.merged = merged
         self.files = files
+        self.fund_where = fund_where
 
     def fail(self, section: str, code: str, key: str | None, message: str) -> CatalogueError:
         where = f"{section}.{code}" + (f".{key}" if key else "")
@@ -363,7 +394,13 @@ class _Builder:
                       for code, entry in self.entries("categories").items()}
         if not categories:
             raise CatalogueError(f"{DEFAULT_FILE}: no categories")
-        return Catalogue(categories, fractions, components, sg, reasons, self.tolerances())
+        fund = None
+        if "fund" in self.merged:
+            try:
+                fund = fund_tables.build(self.merged["fund"], self.fund_where, set(categories))
+            except fund_tables.FundTableError as exc:
+                raise CatalogueError(str(exc)) from None
+        return Catalogue(categories, fractions, components, sg, reasons, self.tolerances(), fund)
 
     def category(self, code: str, entry: dict[str, Any], fractions: dict[str, Fraction],
                  components: dict[str, Component], sg: dict[str, Decimal]) -> Category:

@@ -16,8 +16,18 @@ from typing import Annotated, Any, Literal, cast
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
 
 from ledger.canonical import NotCanonicalizable, canonical_bytes
+from ledger.fund.nameplate import FIELDS as NAMEPLATE
 from ledger.note import NoteError, Verifier
-from ledger.rules.codes import ABSENT_REASONS, FLAG_CODES, RESOLUTIONS, SOURCES
+from ledger.rules.codes import (
+    ABSENT_REASONS,
+    AC_TYPES,
+    DISPLAYS,
+    FLAG_CODES,
+    PC_TYPES,
+    RESOLUTIONS,
+    SOURCES,
+    WASHER_TYPES,
+)
 from ledger.tiles import MAX_ENTRY
 
 # The console and command line speak as this station; their events carry no station signature.
@@ -39,6 +49,14 @@ Hex256 = Annotated[str, Field(strict=True, pattern=r"^[0-9a-f]{64}$")]
 Refrigerant = Annotated[
     str, Field(strict=True, pattern=r"^(R-[0-9]{2,4}[A-Za-z]{0,2}|HCFC-141b|cyclopentane)$")
 ]
+
+UnitLabel = Annotated[str, Field(strict=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/+-]{0,127}$")]
+
+
+def _nameplate_number(name: str) -> Any:
+    """A nameplate figure's type, with the bounds ledger/fund/nameplate.py gives it."""
+    field = NAMEPLATE[name]
+    return Annotated[int, Field(strict=True, ge=field.low, le=field.high)]
 
 
 SUBJECT_PREFIXES = ("unit", "lot", "cylinder", "scale", "cert", "key", "station", "catalogue")
@@ -68,6 +86,16 @@ class UnitReceived(_Data):
     serial: Text | None = None
     nameplate_refrigerant: Refrigerant | None = None
     nameplate_charge_g: Grams | None = None
+    # What decides the fund sub-class (ledger/fund/): read off the nameplate at intake.
+    screen_in: _nameplate_number("screen_in") | None = None  # type: ignore[valid-type]
+    display: Literal[DISPLAYS] | None = None  # type: ignore[valid-type]
+    volume_l: _nameplate_number("volume_l") | None = None  # type: ignore[valid-type]
+    washer_type: Literal[WASHER_TYPES] | None = None  # type: ignore[valid-type]
+    dry_load_g: _nameplate_number("dry_load_g") | None = None  # type: ignore[valid-type]
+    ac_type: Literal[AC_TYPES] | None = None  # type: ignore[valid-type]
+    cooling_w: _nameplate_number("cooling_w") | None = None  # type: ignore[valid-type]
+    pc_type: Literal[PC_TYPES] | None = None  # type: ignore[valid-type]
+    set_with: UnitLabel | None = None  # the other half of a desktop set (host or monitor)
 
 
 class RefrigerantRecovered(_Data):

@@ -271,10 +271,11 @@ class Ledger:
         return [(idx, json.loads(body)["event"])
                 for idx, body in self.subject_bodies([subject], size)]
 
-    def catalogue(self) -> tuple[int, Catalogue] | None:
-        """The catalogue in force now and the entry that published it (None: none yet)."""
+    def catalogue(self, at: int | None = None) -> tuple[int, Catalogue] | None:
+        """The catalogue in force at entry `at` (None: now) and the entry that published it
+        (None: none yet)."""
         with read_transaction(self.engine) as conn:
-            return Projector(conn).catalogue_at(None)
+            return Projector(conn).catalogue_at(at)
 
     def cylinder(self, cylinder: str) -> CylinderFacts:
         """A recovery cylinder as the rules see it: registration and latest gross after."""

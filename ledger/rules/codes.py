@@ -20,6 +20,59 @@ SOURCE_NAMES = {
 ABSENT_REASONS = ("not_refrigerant_bearing", "circuit_empty", "compressor_missing",
                   "circuit_damaged", "pumped_down_before_collection")
 
+# What the intake reads off a unit's nameplate that decides its fund sub-class
+# (unit.received; ledger/fund/nameplate.py says each field's unit and bounds).
+DISPLAYS = ("crt", "lcd", "plasma", "oled", "rear_projection")
+DISPLAY_NAMES = {
+    "crt": {"zh-CN": "阴极射线管", "en": "CRT"},
+    "lcd": {"zh-CN": "液晶（含LED背光）", "en": "LCD/LED"},
+    "plasma": {"zh-CN": "等离子", "en": "Plasma"},
+    "oled": {"zh-CN": "OLED", "en": "OLED"},
+    "rear_projection": {"zh-CN": "背投", "en": "Rear projection"},
+}
+WASHER_TYPES = ("single_tub", "spin_dryer", "twin_tub", "pulsator", "drum")
+WASHER_TYPE_NAMES = {
+    "single_tub": {"zh-CN": "单桶洗衣机", "en": "Single-tub"},
+    "spin_dryer": {"zh-CN": "脱水机", "en": "Spin dryer"},
+    "twin_tub": {"zh-CN": "双桶洗衣机", "en": "Twin-tub"},
+    "pulsator": {"zh-CN": "波轮式全自动洗衣机", "en": "Pulsator, automatic"},
+    "drum": {"zh-CN": "滚筒式全自动洗衣机", "en": "Drum, automatic"},
+}
+AC_TYPES = ("packaged", "split", "multi_split")
+AC_TYPE_NAMES = {
+    "packaged": {"zh-CN": "整体式（窗机、穿墙式）", "en": "Packaged (window, through-wall)"},
+    "split": {"zh-CN": "分体式（壁挂、柜机）", "en": "Split (wall, floor)"},
+    "multi_split": {"zh-CN": "一拖多", "en": "Multi-split"},
+}
+PC_TYPES = ("desktop_host", "monitor", "all_in_one", "laptop", "tablet")
+PC_TYPE_NAMES = {
+    "desktop_host": {"zh-CN": "台式机主机", "en": "Desktop host"},
+    "monitor": {"zh-CN": "显示器", "en": "Monitor"},
+    "all_in_one": {"zh-CN": "一体机", "en": "All-in-one"},
+    "laptop": {"zh-CN": "笔记本电脑", "en": "Laptop"},
+    "tablet": {"zh-CN": "平板/掌上电脑", "en": "Tablet/palmtop"},
+}
+NAMEPLATE_FIELD_NAMES = {
+    "screen_in": {"zh-CN": "屏幕尺寸（英寸）", "en": "Screen size (inches)"},
+    "display": {"zh-CN": "显示技术", "en": "Display technology"},
+    "volume_l": {"zh-CN": "总容积（升）", "en": "Total volume (L)"},
+    "washer_type": {"zh-CN": "洗衣机类型", "en": "Washer type"},
+    "dry_load_g": {"zh-CN": "额定洗涤容量（克）", "en": "Rated dry load (g)"},
+    "ac_type": {"zh-CN": "空调类型", "en": "Air conditioner type"},
+    "cooling_w": {"zh-CN": "额定制冷量（瓦）", "en": "Rated cooling capacity (W)"},
+    "pc_type": {"zh-CN": "电脑类型", "en": "Computer type"},
+    "set_with": {"zh-CN": "配套整机标签", "en": "Set with (label)"},
+}
+
+# Where a unit stands in the fund's terms (ledger/fund/classify.py), and why it is out of scope.
+FUND_SCOPES = ("in_scope", "out_of_scope", "not_fund_product", "unclassified")
+FUND_SCOPE_NAMES = {
+    "in_scope": {"zh-CN": "属基金范围", "en": "In the fund's scope"},
+    "out_of_scope": {"zh-CN": "超出基金范围", "en": "Outside the fund's scope"},
+    "not_fund_product": {"zh-CN": "非基金目录产品", "en": "Not a fund product"},
+    "unclassified": {"zh-CN": "无法归类（缺铭牌信息）", "en": "Unclassified (nameplate missing)"},
+}
+
 # What the rules flag (recorded, not refused). Unit flags, then the lot flag.
 UNIT_FLAGS = ("low_recovery", "mass_balance", "calibration_overdue", "yield_out_of_range")
 LOT_FLAGS = ("receipt_weight",)
