@@ -12,9 +12,10 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
+from ledger.fund import nameplate
 from ledger.rules import flags as rule_flags
 from ledger.rules import lots, refrigerant, units
-from ledger.rules.codes import SOURCES
+from ledger.rules.codes import NAMEPLATE_FIELD_NAMES, SOURCES
 from ledger.rules.facts import UnitFacts
 from station import workflow as wf
 from station.context import StepContext
@@ -93,6 +94,9 @@ def set_details(ctx: StepContext, fields: Fields) -> Outcome:
             raise BadInput(N_("Source %(value)s is not one of %(known)s"), value=source,
                            known=", ".join(SOURCES))
         details["source"] = source or None
+    for name, spec in nameplate.FIELDS.items():
+        if name in fields:
+            details[name] = _nameplate_value(spec, fields[name].strip())
     trade_in_code = intake.trade_in_code
     if fields.get("trade_in_code", "").strip():
         code = fields["trade_in_code"].strip()
@@ -104,6 +108,25 @@ def set_details(ctx: StepContext, fields: Fields) -> Outcome:
     ctx.save(replace(ctx.session, unit=replace(intake, details=details,
                                                trade_in_code=trade_in_code)))
     return done(N_("Details of %(label)s noted"), label=intake.label)
+
+
+def _nameplate_value(spec: nameplate.Field, text: str) -> int | str | None:
+    """A nameplate field as the worker gave it (empty: not given), checked as the ledger will."""
+    if not text:
+        return None
+    try:
+        return nameplate.parse(spec.name, text)
+    except nameplate.NameplateError:
+        name = NAMEPLATE_FIELD_NAMES[spec.name]
+        if spec.kind == "number":
+            raise BadInput(N_("%(field)s %(value)s is not a whole number from %(low)s to "
+                              "%(high)s"), field=name, value=text, low=spec.low,
+                           high=spec.high) from None
+        if spec.kind == "choice":
+            raise BadInput(N_("%(field)s %(value)s is not one of the choices: pick one from "
+                              "the list"), field=name, value=text) from None
+        raise BadInput(N_("%(field)s %(value)s is not a unit label: scan the other unit's "
+                          "label"), field=name, value=text) from None
 
 
 def weigh_intake(ctx: StepContext, fields: Fields) -> Outcome:

@@ -12,9 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ledger.fund.nameplate import FIELDS as NAMEPLATE_FIELDS
+
 Details = dict[str, str | int | None]  # nameplate details and source, as the worker gave them
 TEXT_DETAILS = ("brand", "model", "serial")  # taken as the worker types them
-DETAILS = (*TEXT_DETAILS, "nameplate_refrigerant", "nameplate_charge_g", "source")
+DETAILS = (*TEXT_DETAILS, "nameplate_refrigerant", "nameplate_charge_g", "source",
+           *NAMEPLATE_FIELDS)
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,26 @@ function sources() {
   return found;
 }
 
+// What the fund's tables need to know of this category, read off the nameplate (the
+// catalogue's `nameplate`, from ledger/fund/nameplate.py): first, as they decide the subsidy.
+function fundFields(unit, known) {
+  const asked = ((state.catalogue && state.catalogue.nameplate) || {})[unit.category] || [];
+  return asked.map((spec) => {
+    if (spec.kind === "choice") {
+      const options = {};
+      for (const choice of spec.choices) options[choice.code] = nameOf(choice);
+      return picker(spec.field, nameOf(spec), options, known[spec.field]);
+    }
+    return field(spec.field, nameOf(spec), known[spec.field],
+                 spec.kind === "number" ? { inputMode: "numeric" } : {});
+  });
+}
+
 function detailsSheet() {
   const unit = state.unit || {};
   const known = unit.details || {};
   formSheet(N_("Nameplate details"), [
+    ...fundFields(unit, known),
     field("brand", N_("Brand"), known.brand),
     field("model", N_("Model"), known.model),
     field("serial", N_("Serial number"), known.serial),
