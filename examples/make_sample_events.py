@@ -281,6 +281,15 @@ class Day:
         for i, (_, flags) in enumerate(acs):
             flags["gas"] = ["R-22", "R-410A", "R-32", "R-22", "R-410A", "R-32", "R-410A",
                             "R-22"][i]
+        # Outside the fund's scope, recorded as such: a 600 L fridge and a 12-inch CRT TV.
+        fridges[1][1]["volume_l"] = 600
+        next(f for c, f in plan if c == "crt_tv")["screen_in"] = 12
+        # Desktop hosts and monitors arrive in sets (one monitor comes alone).
+        hosts = [i for i, (c, _) in enumerate(plan) if c == "desktop_pc"]
+        monitors = [i for i, (c, _) in enumerate(plan) if c in ("crt_monitor", "flat_monitor")]
+        for host, monitor in zip(hosts, monitors, strict=False):
+            plan[host][1]["set_with"] = unit_label(monitor)
+            plan[monitor][1]["set_with"] = unit_label(host)
         return plan
 
     def nameplate(self, category: str, gas: str) -> int:
@@ -308,7 +317,7 @@ class Day:
 
     def receive(self, t: datetime, seq: int, category: str, flags: dict[str, Any]) -> Unit:
         r = self.rng
-        label = f"{PLANT_CODE}-2026-{FIRST_LABEL + seq:07d}"
+        label = unit_label(seq)
         lo, hi = CATEGORIES[category][0]
         gross = self.weigh(r.uniform(lo, hi), SCALES["SC-1"][4])
         data: dict[str, Any] = {"category": category, "gross_g": gross, "scale": "SC-1"}
@@ -325,6 +334,12 @@ class Day:
         if flags.get("gas"):
             data["nameplate_refrigerant"] = flags["gas"]
             data["nameplate_charge_g"] = self.nameplate(category, flags["gas"])
+        if "volume_l" in flags:  # the big fridge's nameplate
+            data["model"] = f"BCD-{flags['volume_l']}WKPZM"
+        if "screen_in" in flags:  # the small TV: its model and weight to match
+            data["model"], gross = f"{flags['screen_in']}K31", 7_300
+            data["gross_g"] = gross
+        data |= fund_facts(label, category, data["model"], flags)
         unit = Unit(label, category, gross, data)
         self.unit_event(unit, t, "unit.received", "ST-01", flags["op1"], data)
         return unit
@@ -449,6 +464,40 @@ class Day:
         self.unit_event(unit, t, "unit.completed", "ST-03", op, {})
         unit.completed = True
         return t + self.secs(20, 60)
+
+
+def unit_label(seq: int) -> str:
+    """The label of the day's `seq`-th unit (arrival order)."""
+    return f"{PLANT_CODE}-2026-{FIRST_LABEL + seq:07d}"
+
+
+def fund_facts(label: str, category: str, model: str, flags: dict[str, Any]) -> dict[str, Any]:
+    """What the intake reads off the nameplate for the fund (ledger/fund/): from the model
+    number where it says (BCD-216 is 216 L, KFR-35 is 3,500 W, XQG70 a 7 kg drum washer),
+    else drawn from a generator of the unit's own, so the day's main draws stay as they were."""
+    r = random.Random(label)  # noqa: S311 - sample data, not security
+    if category == "fridge":
+        return {"volume_l": int(model[4:7])}
+    if category == "room_ac":
+        return {"ac_type": "split", "cooling_w": int(model[4:6]) * 100}
+    if category == "washing_machine":
+        kind = {"XQB": "pulsator", "XQG": "drum", "XPB": "twin_tub"}[model[:3]]
+        return {"washer_type": kind, "dry_load_g": int(model[3:5]) * 100}
+    if category in ("crt_tv", "crt_monitor"):
+        return {"screen_in": int(model[:2]),
+                **({"set_with": flags["set_with"]} if "set_with" in flags else {})}
+    if category == "flat_tv":
+        return {"screen_in": r.choice([32, 40, 43, 50, 55, 65]),
+                "display": r.choice(["lcd"] * 6 + ["oled", "plasma"])}
+    if category == "flat_monitor":
+        return {"screen_in": r.choice([19, 22, 24, 27]),
+                **({"set_with": flags["set_with"]} if "set_with" in flags else {})}
+    if category == "desktop_pc":
+        return {"pc_type": "desktop_host",
+                **({"set_with": flags["set_with"]} if "set_with" in flags else {})}
+    if category == "laptop":
+        return {"pc_type": "laptop"}
+    return {}
 
 
 def after_lunch(t: datetime) -> datetime:
