@@ -27,6 +27,7 @@ from __future__ import annotations
 import base64
 import gc
 import hashlib
+import io
 import json
 import tempfile
 import threading
@@ -49,6 +50,7 @@ from markupsafe import Markup, escape
 
 from ledger.certificates import document as certificate_document
 from ledger.certificates import fonts, lines_csv
+from ledger.certificates import words as certificate_words
 from ledger.certificates.words import Words, kg
 from ledger.checkpoint import Checkpoint
 from ledger.note import split as split_note
@@ -440,11 +442,25 @@ def _page_numbers(page: str, of: str) -> str:
 
 
 def _qr(url: str) -> str:
-    """The QR code for `url` (segno; error correction M) as a PNG data URI, four pixels a
-    module, scaled up unsmoothed (`image-rendering: pixelated`, certificate.css): as sharp on
+    """The QR code for `url` (segno; error correction M) as a PNG data URI, `QR_SCALE` pixels
+    a module, scaled up unsmoothed (`image-rendering: pixelated`, certificate.css): as sharp on
     screen and paper as a vector drawing of each module, without drawing a path of a thousand
-    segments (an SVG) at every render."""
-    return segno.make(url, error="m", micro=False).png_data_uri(scale=4, border=2)
+    segments (an SVG) at every render. Grey, 8 bits a pixel: WeasyPrint converts a PNG of
+    any other mode (segno's are 1 bit) to RGB, three times the pixels to compress again."""
+    from PIL import Image
+
+    code = segno.make(url, error="m", micro=False)
+    matrix = [bytes(0 if dark else 255 for dark in row)
+              for row in code.matrix_iter(scale=1, border=QR_BORDER)]
+    size = len(matrix)
+    image = Image.frombytes("L", (size, size), b"".join(matrix))
+    png = io.BytesIO()
+    image.resize((size * QR_SCALE,) * 2, Image.Resampling.NEAREST).save(png, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(png.getvalue()).decode()
+
+
+QR_SCALE = 4  # pixels a module: fewer, and PDF viewers that smooth images anyway blur it
+QR_BORDER = 2  # modules of light margin around the code (the page is white around it too)
 
 
 _local = threading.local()
@@ -460,9 +476,22 @@ def _fonts() -> tuple[Any, Any]:
         from weasyprint.text.fonts import FontConfiguration
 
         config = FontConfiguration()
-        _local.fonts = config, CSS(string=fonts.stylesheet(), font_config=config)
+        _local.fonts = config, CSS(string=fonts.stylesheet(_written()), font_config=config)
     found: tuple[Any, Any] = _local.fonts
     return found
+
+
+@cache
+def _written() -> str:
+    """Every character the certificates' own words are written in (the first font is cut to
+    them, ledger.certificates.fonts): their templates, the names and messages of
+    ledger.certificates.words, the titles, headers and page numbers here."""
+    folder = Path(__file__).parent / "templates"
+    texts = [path.read_text(encoding="utf-8") for path in sorted(folder.iterdir())]
+    texts += [certificate_words.characters(), _page_numbers("", ""),
+              *(zh + en for zh, en in TITLES.values()),
+              *(zh + en for zh, en in ENTRY_HEADERS)]
+    return "".join(sorted(set("".join(texts))))
 
 
 @cache
