@@ -29,6 +29,7 @@ import gc
 import hashlib
 import io
 import json
+import re
 import tempfile
 import threading
 import unicodedata
@@ -42,6 +43,7 @@ from functools import cache, partial
 from itertools import islice
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import segno
@@ -496,20 +498,45 @@ def _written() -> str:
 
 @cache
 def _html() -> Any:
-    """WeasyPrint's HTML with the user-agent rules the templates use (templates/ua.css) in
-    place of its whole html5_ua.css, which was matched against every element of every
-    page: a tenth of a unit certificate's time, for pages identical pixel for pixel (a test
-    renders with both). `_ua_stylesheets` is the method WeasyPrint's HTML itself varies
-    them by (for forms); it is not public API, so that test also guards an upgrade."""
+    """WeasyPrint's HTML, for the templates' pages: parsed as the XML they are written in
+    (XHTML) by the standard library's expat rather than by WeasyPrint's HTML5 parser, written
+    in Python (a twentieth of a unit certificate's time); and with the user-agent rules the
+    templates use (templates/ua.css) in place of its whole html5_ua.css, which was matched
+    against every element of every page (a tenth). The pages are identical pixel for pixel
+    (a test renders with WeasyPrint's own HTML). `_ua_stylesheets`, `wrapper_element` and
+    `etree_element` are how WeasyPrint's HTML varies its rules (for forms) and holds its tree;
+    they are not public API, so that test also guards an upgrade."""
+    import cssselect2
     from weasyprint import HTML
 
     user_agent = [_stylesheet("ua.css")]
 
     class CertificateHTML(HTML):  # type: ignore[misc]
+        def __init__(self, string: str) -> None:
+            super().__init__(string=NOTHING_TO_PARSE)  # WeasyPrint's own state otherwise
+            # The templates' own markup, every value escaped into it: no entity but theirs.
+            root = ElementTree.fromstring(string)  # noqa: S314
+            self.wrapper_element = cssselect2.ElementWrapper.from_html_root(
+                root, content_language=None)
+            self.etree_element = self.wrapper_element.etree_element
+
         def _ua_stylesheets(self, forms: bool = False) -> list[Any]:
             return user_agent
 
     return CertificateHTML
+
+
+NOTHING_TO_PARSE = "<html></html>"
+NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_text(value: Any) -> Any:
+    """A value as the templates print it, with the characters XML cannot hold (a control
+    character such as the group separator a barcode scanner sends) as U+FFFD."""
+    if not isinstance(value, str) or not NOT_IN_XML.search(value):
+        return value
+    cleaned = NOT_IN_XML.sub("\ufffd", value)
+    return Markup(cleaned) if isinstance(value, Markup) else cleaned  # noqa: S704 (was Markup)
 
 
 @cache
@@ -531,8 +558,9 @@ def _environment(zone_key: str) -> Environment:
 @cache
 def _environment_for(zone_key: str) -> Environment:
     environment = Environment(loader=PackageLoader("ledger.certificates", "templates"),
-                              autoescape=select_autoescape(["html"]),
-                              undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+                              autoescape=select_autoescape(["html", "css"]),
+                              undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                              finalize=_xml_text)
     environment.filters.update(Words(ZoneInfo(zone_key)).filters())
     environment.filters["kg"] = kg
     environment.filters["number"] = lambda value: "—" if value is None else f"{value:,}"

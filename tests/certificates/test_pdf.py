@@ -160,8 +160,9 @@ def test_first_page_renders_ink_where_the_title_is(plant_ledger, tmp_path):
 
 def test_the_lean_user_agent_sheet_lays_out_the_pages_as_weasyprints_own(plant_ledger, tmp_path,
                                                                        monkeypatch):
-    """templates/ua.css stands in for WeasyPrint's html5_ua.css (ledger.certificates.pdf
-    `_html`): the pages must come out the same, pixel for pixel, with the same outline."""
+    """templates/ua.css stands in for WeasyPrint's html5_ua.css, and expat for its HTML5
+    parser (ledger.certificates.pdf `_html`): the pages must come out the same, pixel for
+    pixel, with the same outline."""
     from weasyprint import HTML
 
     document = _issued_unit(plant_ledger)
@@ -182,6 +183,16 @@ def test_the_lean_user_agent_sheet_lays_out_the_pages_as_weasyprints_own(plant_l
     outlines = [[item.title for item in PdfReader(io.BytesIO(data)).outline
                  if not isinstance(item, list)] for data in (lean, full)]
     assert outlines[0] == outlines[1] and outlines[0]
+
+
+def test_a_control_character_a_plant_recorded_is_printed_as_a_replacement(plant_ledger,
+                                                                          tmp_path):
+    """XML holds no control character: the group separator a barcode scanner may leave in a
+    serial is printed as U+FFFD, and the rest of the page as it is."""
+    document = _issued_unit(plant_ledger)
+    document["statements"]["unit"]["serial"] = "SN0042\x1d21XYZ"
+    text = _text(_render(document), tmp_path)
+    assert "SN0042\ufffd21XYZ" in text
 
 
 def test_the_pdf_verifies_as_the_certificate(plant_ledger):
