@@ -11,12 +11,16 @@ So once per process the regular and bold SC faces are cut down with HarfBuzz (th
 WeasyPrint itself subsets with) to the characters Chinese and English certificates are
 written in (GB 2312, which holds the 6,763 common hanzi, with Latin and punctuation; about
 14,000 glyphs with the forms the font's layout tables reach) and without the vertical-writing
-tables, and offered to WeasyPrint as the first font of the stylesheets ("... Core"); the
-evidence's monospaced columns likewise from Noto Sans Mono CJK SC, cut to Latin. The
-glyphs, their metrics and their shaping are the font's own, so the page is laid out exactly
-as before; a character outside the subset (a rare hanzi in a plant's name) falls back to the
-whole Noto Sans CJK SC by the usual font fallback. Without HarfBuzz's subsetter or the font,
-no @font-face is offered and the whole font is used, as before.
+tables ("... Core"); the evidence's monospaced columns likewise from Noto Sans Mono CJK SC,
+cut to Latin. WeasyPrint still subsets each face a page uses at every render, at a cost that
+grows with the face: so the first font of the stylesheets is a face cut to the characters of
+the certificates' own words ("... Words": their templates, the catalogue's and the rules'
+names and messages, some 400 characters) with Latin, and the Core face comes second, for
+what a plant wrote itself (a note, a reason in Chinese). The glyphs, their metrics and their
+shaping are the font's own, so the page is laid out exactly as with the whole font; a
+character outside GB 2312 (a rare hanzi in a plant's name) falls back to the whole Noto Sans
+CJK SC by the usual font fallback. Without HarfBuzz's subsetter or the font, no @font-face is
+offered and the whole font is used.
 """
 
 from __future__ import annotations
@@ -40,11 +44,14 @@ class Face:
     weight: int  # CSS font-weight
     source: str  # the fontconfig family it is cut from
     style: str  # its fontconfig weight name
-    text: str  # "all": GB 2312 and RANGES; "latin": RANGES[:2], what the evidence prints
+    text: str  # "all": GB 2312 and RANGES; "latin": RANGES[:2], what the evidence prints;
+    # "words": RANGES[:2] and the characters of the certificates' own words
 
 
 SANS, MONO = "Noto Sans CJK SC", "Noto Sans Mono CJK SC"
-FACES = (Face(f"{SANS} Core", 400, SANS, "regular", "all"),
+FACES = (Face(f"{SANS} Words", 400, SANS, "regular", "words"),
+         Face(f"{SANS} Words", 700, SANS, "bold", "words"),
+         Face(f"{SANS} Core", 400, SANS, "regular", "all"),
          Face(f"{SANS} Core", 700, SANS, "bold", "all"),
          Face(f"{MONO} Core", 400, MONO, "regular", "latin"))
 DROPPED_TABLES = (b"vhea", b"vmtx", b"VORG")  # vertical writing: certificates run across
@@ -52,21 +59,23 @@ DROPPED_TABLES = (b"vhea", b"vmtx", b"VORG")  # vertical writing: certificates r
 RANGES = ((0x20, 0x7E), (0xA0, 0x17F), (0x2000, 0x27BF), (0x3000, 0x303F), (0xFF00, 0xFFEF))
 
 
-def stylesheet() -> str:
-    """The CSS that sets every certificate's fonts: the cut-down faces (their @font-face
-    rules, when they can be made here), then the whole faces; `pre` is monospaced (the
-    evidence's columns of indexes, types and hashes), but for its `.sans` spans (Chinese
-    words: a hanzi of the sans face is exactly two monospaced columns wide)."""
+def stylesheet(words: str) -> str:
+    """The CSS that sets every certificate's fonts, `words` being the characters of the
+    certificates' own words: the cut-down faces (their @font-face rules, when they can be
+    made here), then the whole faces; `pre` is monospaced (the evidence's columns of indexes,
+    types and hashes), but for its `.sans` spans (Chinese words: a hanzi of the sans face is
+    exactly two monospaced columns wide)."""
     faces = "".join(
         f'@font-face {{ font-family: "{face.family}"; font-weight: {face.weight}; '
-        f'src: url("{path.as_uri()}"); }}\n' for face, path in _core_files().items())
-    return (f'{faces}html {{ font-family: "{SANS} Core", "{SANS}", sans-serif; }}\n'
+        f'src: url("{path.as_uri()}"); }}\n' for face, path in _core_files(words).items())
+    sans = f'"{SANS} Words", "{SANS} Core", "{SANS}", sans-serif'
+    return (f'{faces}html {{ font-family: {sans}; }}\n'
             f'pre {{ font-family: "{MONO} Core", "{MONO}", monospace; }}\n'
-            f'pre .sans {{ font-family: "{SANS} Core", "{SANS}", sans-serif; }}\n')
+            f'pre .sans {{ font-family: {sans}; }}\n')
 
 
 @cache
-def _core_files() -> dict[Face, Path]:
+def _core_files(words: str) -> dict[Face, Path]:
     """Each face's subset font file in this process (made on first use, removed at exit)."""
     hb = _harfbuzz()
     if hb is None:
@@ -79,7 +88,7 @@ def _core_files() -> dict[Face, Path]:
     files = {}
     for face, found in sources.items():
         assert found is not None
-        data = hb.subset(*found, _codepoints(face.text))
+        data = hb.subset(*found, _codepoints(face.text, words))
         if data is None:
             return {}
         files[face] = folder / f"{face.family}-{face.weight}.otf".replace(" ", "-").lower()
@@ -110,12 +119,14 @@ def _system_face(family: str, weight: str) -> tuple[Path, int] | None:
 
 
 @cache
-def _codepoints(text: str) -> tuple[int, ...]:
-    """The characters a face keeps: "latin", Latin and Latin-1; "all", GB 2312's characters
-    (decoded from every two-byte code) and `RANGES`."""
-    ranges = RANGES[:2] if text == "latin" else RANGES
+def _codepoints(text: str, words: str) -> tuple[int, ...]:
+    """The characters a face keeps: "latin", Latin and Latin-1; "words", those and `words`;
+    "all", GB 2312's characters (decoded from every two-byte code) and `RANGES`."""
+    ranges = RANGES if text == "all" else RANGES[:2]
     found = {code for low, high in ranges for code in range(low, high + 1)}
-    if text == "latin":
+    if text == "words":
+        found.update(map(ord, words))
+    if text != "all":
         return tuple(sorted(found))
     for first in range(0xA1, 0xF8):
         for second in range(0xA1, 0xFF):

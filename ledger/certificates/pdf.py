@@ -27,7 +27,9 @@ from __future__ import annotations
 import base64
 import gc
 import hashlib
+import io
 import json
+import re
 import tempfile
 import threading
 import unicodedata
@@ -41,6 +43,7 @@ from functools import cache, partial
 from itertools import islice
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import segno
@@ -49,6 +52,7 @@ from markupsafe import Markup, escape
 
 from ledger.certificates import document as certificate_document
 from ledger.certificates import fonts, lines_csv
+from ledger.certificates import words as certificate_words
 from ledger.certificates.words import Words, kg
 from ledger.checkpoint import Checkpoint
 from ledger.note import split as split_note
@@ -440,11 +444,25 @@ def _page_numbers(page: str, of: str) -> str:
 
 
 def _qr(url: str) -> str:
-    """The QR code for `url` (segno; error correction M) as a PNG data URI, four pixels a
-    module, scaled up unsmoothed (`image-rendering: pixelated`, certificate.css): as sharp on
+    """The QR code for `url` (segno; error correction M) as a PNG data URI, `QR_SCALE` pixels
+    a module, scaled up unsmoothed (`image-rendering: pixelated`, certificate.css): as sharp on
     screen and paper as a vector drawing of each module, without drawing a path of a thousand
-    segments (an SVG) at every render."""
-    return segno.make(url, error="m", micro=False).png_data_uri(scale=4, border=2)
+    segments (an SVG) at every render. Grey, 8 bits a pixel: WeasyPrint converts a PNG of
+    any other mode (segno's are 1 bit) to RGB, three times the pixels to compress again."""
+    from PIL import Image
+
+    code = segno.make(url, error="m", micro=False)
+    matrix = [bytes(0 if dark else 255 for dark in row)
+              for row in code.matrix_iter(scale=1, border=QR_BORDER)]
+    size = len(matrix)
+    image = Image.frombytes("L", (size, size), b"".join(matrix))
+    png = io.BytesIO()
+    image.resize((size * QR_SCALE,) * 2, Image.Resampling.NEAREST).save(png, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(png.getvalue()).decode()
+
+
+QR_SCALE = 4  # pixels a module: fewer, and PDF viewers that smooth images anyway blur it
+QR_BORDER = 2  # modules of light margin around the code (the page is white around it too)
 
 
 _local = threading.local()
@@ -460,27 +478,65 @@ def _fonts() -> tuple[Any, Any]:
         from weasyprint.text.fonts import FontConfiguration
 
         config = FontConfiguration()
-        _local.fonts = config, CSS(string=fonts.stylesheet(), font_config=config)
+        _local.fonts = config, CSS(string=fonts.stylesheet(_written()), font_config=config)
     found: tuple[Any, Any] = _local.fonts
     return found
 
 
 @cache
+def _written() -> str:
+    """Every character the certificates' own words are written in (the first font is cut to
+    them, ledger.certificates.fonts): their templates, the names and messages of
+    ledger.certificates.words, the titles, headers and page numbers here."""
+    folder = Path(__file__).parent / "templates"
+    texts = [path.read_text(encoding="utf-8") for path in sorted(folder.iterdir())]
+    texts += [certificate_words.characters(), _page_numbers("", ""),
+              *(zh + en for zh, en in TITLES.values()),
+              *(zh + en for zh, en in ENTRY_HEADERS)]
+    return "".join(sorted(set("".join(texts))))
+
+
+@cache
 def _html() -> Any:
-    """WeasyPrint's HTML with the user-agent rules the templates use (templates/ua.css) in
-    place of its whole html5_ua.css, which was matched against every element of every
-    page: a tenth of a unit certificate's time, for pages identical pixel for pixel (a test
-    renders with both). `_ua_stylesheets` is the method WeasyPrint's HTML itself varies
-    them by (for forms); it is not public API, so that test also guards an upgrade."""
+    """WeasyPrint's HTML, for the templates' pages: parsed as the XML they are written in
+    (XHTML) by the standard library's expat rather than by WeasyPrint's HTML5 parser, written
+    in Python (a twentieth of a unit certificate's time); and with the user-agent rules the
+    templates use (templates/ua.css) in place of its whole html5_ua.css, which was matched
+    against every element of every page (a tenth). The pages are identical pixel for pixel
+    (a test renders with WeasyPrint's own HTML). `_ua_stylesheets`, `wrapper_element` and
+    `etree_element` are how WeasyPrint's HTML varies its rules (for forms) and holds its tree;
+    they are not public API, so that test also guards an upgrade."""
+    import cssselect2
     from weasyprint import HTML
 
     user_agent = [_stylesheet("ua.css")]
 
     class CertificateHTML(HTML):  # type: ignore[misc]
+        def __init__(self, string: str) -> None:
+            super().__init__(string=NOTHING_TO_PARSE)  # WeasyPrint's own state otherwise
+            # The templates' own markup, every value escaped into it: no entity but theirs.
+            root = ElementTree.fromstring(string)  # noqa: S314
+            self.wrapper_element = cssselect2.ElementWrapper.from_html_root(
+                root, content_language=None)
+            self.etree_element = self.wrapper_element.etree_element
+
         def _ua_stylesheets(self, forms: bool = False) -> list[Any]:
             return user_agent
 
     return CertificateHTML
+
+
+NOTHING_TO_PARSE = "<html></html>"
+NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_text(value: Any) -> Any:
+    """A value as the templates print it, with the characters XML cannot hold (a control
+    character such as the group separator a barcode scanner sends) as U+FFFD."""
+    if not isinstance(value, str) or not NOT_IN_XML.search(value):
+        return value
+    cleaned = NOT_IN_XML.sub("\ufffd", value)
+    return Markup(cleaned) if isinstance(value, Markup) else cleaned  # noqa: S704 (was Markup)
 
 
 @cache
@@ -502,8 +558,9 @@ def _environment(zone_key: str) -> Environment:
 @cache
 def _environment_for(zone_key: str) -> Environment:
     environment = Environment(loader=PackageLoader("ledger.certificates", "templates"),
-                              autoescape=select_autoescape(["html"]),
-                              undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+                              autoescape=select_autoescape(["html", "css"]),
+                              undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                              finalize=_xml_text)
     environment.filters.update(Words(ZoneInfo(zone_key)).filters())
     environment.filters["kg"] = kg
     environment.filters["number"] = lambda value: "—" if value is None else f"{value:,}"

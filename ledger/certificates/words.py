@@ -26,6 +26,8 @@ LANGUAGES = ("zh-CN", "en")
 SECTIONS = ("categories", "fractions", "components", "absent_reasons")
 NONE = {"zh-CN": "无", "en": "none"}
 LIST_SEPARATOR = {"zh-CN": "、", "en": ", "}
+NO_VALUE = "—"
+TRUTH = {True: "是 yes", False: "否 no"}
 
 # The fields of an event's data a correction can set, named as the certificate prints them.
 FIELD_NAMES = {
@@ -77,7 +79,7 @@ class Words:
     def time(self, value: str | None, pattern: str = "%Y-%m-%d %H:%M:%S") -> str:
         """A UTC time of the statements in the plant's zone; "—" for none."""
         if value is None:
-            return "—"
+            return NO_VALUE
         moment = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
         return moment.astimezone(self.zone).strftime(pattern)
 
@@ -148,7 +150,7 @@ def named(code: str | None, section: str) -> str:
     """A catalogue code as a reader says it, "电冰箱 Refrigerator/freezer"; the code itself
     when the catalogue does not know it (a plant's own code)."""
     if code is None:
-        return "—"
+        return NO_VALUE
     entry = getattr(_catalogue(), section).get(code)
     if entry is None:
         return code
@@ -167,9 +169,9 @@ def name_in(code: str, section: str | None, language: str) -> str:
 def value_text(field: str, value: Any) -> str:
     """A data field's value as printed: masses (`*_g`) in kg, codes named, none as "—"."""
     if value is None:
-        return "—"
+        return NO_VALUE
     if isinstance(value, bool):
-        return "是 yes" if value else "否 no"
+        return TRUTH[value]
     if field.endswith("_g") and isinstance(value, int):
         return f"{kg(value)} kg"
     if field in _CODE_PARAMS and isinstance(value, str):
@@ -182,8 +184,24 @@ def value_text(field: str, value: Any) -> str:
 def kg(grams: int | None, places: int = 3) -> str:
     """Integer grams as kg with `places` decimals and thousands commas: 18302 -> 18.302."""
     if grams is None:
-        return "—"
+        return NO_VALUE
     return f"{Decimal(grams) / 1000:,.{places}f}"
+
+
+def characters() -> str:
+    """Every character the names and messages of this module are written in (the certificates'
+    fonts are cut to them, ledger.certificates.fonts): the catalogue's names and steps, the
+    rules' names and messages, the fields and the words of values."""
+    found = _catalogue()
+    names = [entry.name for section in SECTIONS for entry in getattr(found, section).values()]
+    names += [*catalogue.STEP_NAMES.values(), *FIELD_NAMES.values(), NONE, LIST_SEPARATOR]
+    names += [*STATUS_NAMES.values(), *RESOLUTION_NAMES.values(), *SOURCE_NAMES.values(),
+              *FLAG_NAMES.values()]
+    texts = [text for name in names for text in name.values()]
+    texts += [reason.zh + reason.en for reasons in (FLAGS, REFUSALS) for reason in
+              reasons.values()]
+    texts += [NO_VALUE, *TRUTH.values()]
+    return "".join(sorted(set("".join(texts))))
 
 
 @cache

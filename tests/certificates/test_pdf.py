@@ -83,6 +83,36 @@ def test_unit_pdf_carries_the_json_and_is_pdfa3b_with_the_cjk_font(plant_ledger)
     assert "/FontFile3" in descriptor.get_object()  # embedded (CFF), not referenced
 
 
+def _font_names(data: bytes) -> set[str]:
+    return {font.get_object()["/BaseFont"].partition("+")[2]
+            for page in PdfReader(io.BytesIO(data)).pages
+            for font in page["/Resources"]["/Font"].values()}
+
+
+def test_a_unit_pdf_is_written_in_the_face_cut_to_the_certificates_words(plant_ledger):
+    """What a unit certificate says in its own words is in the small face cut to them
+    (ledger.certificates.fonts), which WeasyPrint subsets quickly: with the brand (海尔, what
+    the plant wrote) in Latin, the GB 2312 face is not embedded."""
+    document = _issued_unit(plant_ledger)
+    assert document["statements"]["unit"]["brand"] == "海尔"
+    document["statements"]["unit"]["brand"] = "Haier"
+    assert _font_names(_render(document)) == {"Noto-Sans-CJK-SC-Words",
+                                              "Noto-Sans-Mono-CJK-SC-Core"}
+
+
+def test_what_a_plant_wrote_outside_the_words_is_printed_from_the_fuller_faces(plant_ledger,
+                                                                             tmp_path):
+    """A brand in hanzi the templates and names never use: 鑫 (GB 2312) from the Core face,
+    喆 (beyond GB 2312) from the whole Noto Sans CJK SC."""
+    document = _issued_unit(plant_ledger)
+    document["statements"]["unit"]["brand"] = "鑫喆电器"
+    data = _render(document)
+    assert "鑫喆电器" in _text(data, tmp_path)
+    assert {"Noto-Sans-CJK-SC-Words", "Noto-Sans-CJK-SC-Core"} <= _font_names(data)
+    assert any(name.startswith("Noto-Sans-CJK-SC") and not name.endswith(("Words", "Core"))
+               for name in _font_names(data)), _font_names(data)
+
+
 def test_unit_pdf_page_shows_chinese_text_numbers_and_times(plant_ledger, tmp_path):
     document = _issued_unit(plant_ledger)
     data = _render(document)
@@ -130,8 +160,9 @@ def test_first_page_renders_ink_where_the_title_is(plant_ledger, tmp_path):
 
 def test_the_lean_user_agent_sheet_lays_out_the_pages_as_weasyprints_own(plant_ledger, tmp_path,
                                                                        monkeypatch):
-    """templates/ua.css stands in for WeasyPrint's html5_ua.css (ledger.certificates.pdf
-    `_html`): the pages must come out the same, pixel for pixel, with the same outline."""
+    """templates/ua.css stands in for WeasyPrint's html5_ua.css, and expat for its HTML5
+    parser (ledger.certificates.pdf `_html`): the pages must come out the same, pixel for
+    pixel, with the same outline."""
     from weasyprint import HTML
 
     document = _issued_unit(plant_ledger)
@@ -152,6 +183,16 @@ def test_the_lean_user_agent_sheet_lays_out_the_pages_as_weasyprints_own(plant_l
     outlines = [[item.title for item in PdfReader(io.BytesIO(data)).outline
                  if not isinstance(item, list)] for data in (lean, full)]
     assert outlines[0] == outlines[1] and outlines[0]
+
+
+def test_a_control_character_a_plant_recorded_is_printed_as_a_replacement(plant_ledger,
+                                                                          tmp_path):
+    """XML holds no control character: the group separator a barcode scanner may leave in a
+    serial is printed as U+FFFD, and the rest of the page as it is."""
+    document = _issued_unit(plant_ledger)
+    document["statements"]["unit"]["serial"] = "SN0042\x1d21XYZ"
+    text = _text(_render(document), tmp_path)
+    assert "SN0042\ufffd21XYZ" in text
 
 
 def test_the_pdf_verifies_as_the_certificate(plant_ledger):
