@@ -53,8 +53,9 @@ def peak_mb() -> float:
 
 def issue_step(url: str, units: int, out: Path) -> dict[str, Any]:
     from ledger.certificates import build
+    from ledger.certificates.archive import write_atomically
     from ledger.certificates.build import build_period
-    from ledger.certificates.document import serialise
+    from ledger.certificates.document import serialised
     from ledger.certificates.issue import issue
     from ledger.log import Ledger
     from ledger.note import Signer
@@ -69,14 +70,14 @@ def issue_step(url: str, units: int, out: Path) -> dict[str, Any]:
                          bundle_to=bundle)
     built = time.perf_counter() - started
     document = issue(ledger, draft, signer)
-    data = serialise(document)
-    out.write_bytes(data)
+    write_atomically(out, serialised(document))  # written as it is encoded, never held
     seconds = time.perf_counter() - started
     lines = len(document["statements"]["lines"])
     proof = len(json.dumps(document["entries"]["proof"]))
+    size = out.stat().st_size
     return {"seconds": seconds, "build_s": built, "peak_mb": peak_mb(), "lines": lines,
             "entries": document["entries"]["count"], "runs": len(document["entries"]["runs"]),
-            "bytes": len(data), "line_bytes": (len(data) - proof) / lines,
+            "bytes": size, "line_bytes": (size - proof) / lines,
             "proof_bytes": proof,
             "bundle_bytes": bundle.stat().st_size if bundle.exists() else 0}
 
@@ -86,7 +87,7 @@ def verify_step(cert: Path, vkey: str) -> dict[str, Any]:
 
     bundle = cert.with_suffix(".entries.gz")
     started = time.perf_counter()
-    report = verify(cert.read_bytes(), vkeys=[vkey], entries=lambda: bundle.open("rb"))
+    report = verify(cert, vkeys=[vkey], entries=lambda: bundle.open("rb"))  # read as checked
     return {"seconds": time.perf_counter() - started, "peak_mb": peak_mb(), "ok": report.ok,
             "failed": [f"{c.name}: {c.detail}" for c in report.checks if c.ok is False]}
 
