@@ -137,8 +137,11 @@ def build_period(ledger: Ledger, start: str, end: str, categories: list[str] | N
     """A period report (format v2): one line per unit completed from `start` to `end` (dates,
     inclusive, in `time_zone`), optionally only `categories`, each backed by its unit's chain.
 
-    Runs in bounded memory whatever the period's size: the log is read once, in index order,
-    and each unit's line is derived as soon as its chain's last entry has gone by. The entries
+    Runs in the same memory whatever the period's size: the log is read once, in index order,
+    each unit's line is derived as soon as its chain's last entry has gone by, and the units'
+    last entries and the lines are kept on disk (ledger.certificates.report_spool): the
+    document's `statements.lines` is that spool, written by document.serialised one line at
+    a time. The entries
     go into one bundle proven by one multi-leaf proof; a bundle of at most EMBED_BUNDLE_MAX
     compressed bytes is carried inside the certificate, a larger one is written to
     `bundle_to` (the certificate's `entries.bundle` is then null). `progress(done, total)`
