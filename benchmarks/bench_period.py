@@ -21,15 +21,16 @@ and `--only postgresql --sizes 50000,250000`), peak memory is not affected by th
     lines streamed (report_spool, streamed_json)       lines held in memory (before)
              issue s  CPU s   MB  verify s  CPU s  MB   issue s  MB  verify s  MB
     SQLite
-     52,245  20–32     16     98   17–33     15    94    40–63  177   21–32  138
+     52,245  19–32     16     98   17–33     15    94    40–63  177   21–32  138
     101,745  33–64     30     98   28–55     28    94    35–68  249   38–53  194
-    250,000  70–140    70     98–99 70–200   70    95      170  448     107  364
+    250,000  69–140    70     98–99 67–200   69    95      170  448     107  364
     PostgreSQL
      52,245     18     17    108      15     15    95
     250,000     98     81    108     109     76    95    102    468      80  361 (last session)
 
 Memory is flat: +0 % (issue) and +1 % (verify) from 50,000 to 250,000 lines, where it grew
-+153 % and +163 %. The longer times are runs with the load at 4–6.
++153 % and +163 %. Ranges over 3–4 runs (median at 250,000 lines: issue 70 s, verify 70 s);
+the longer times are runs with the load at 4–6.
 """
 
 from __future__ import annotations
