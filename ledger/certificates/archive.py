@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -56,13 +57,14 @@ def spool_path(home: Path) -> Path:
     return folder(home) / f".building.{os.getpid()}.{secrets.token_hex(4)}{bundle.SUFFIX}"
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write `data` to `path` whole or not at all (temporary file, fsync, rename)."""
+def write_atomically(path: Path, data: bytes | Iterable[bytes]) -> None:
+    """Write `data` (bytes, or pieces of them) to `path` whole or not at all (temporary file,
+    fsync, rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
         with temporary.open("wb") as out:
-            out.write(data)
+            out.writelines([data] if isinstance(data, bytes) else data)
             out.flush()
             os.fsync(out.fileno())
         os.replace(temporary, path)
@@ -71,9 +73,10 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 
 def save_json(home: Path, document: dict[str, Any]) -> str:
-    """Store an issued document as its RFC 8785 bytes; returns its SHA-256."""
+    """Store an issued document as its RFC 8785 bytes, written as they are encoded (a large
+    report's lines are never held); returns its SHA-256."""
     digest = certificate_document.sha256(document)
-    write_atomically(json_path(home, digest), certificate_document.serialise(document))
+    write_atomically(json_path(home, digest), certificate_document.serialised(document))
     return digest
 
 
@@ -82,14 +85,13 @@ def save_pdf(home: Path, sha256: str, pdf: bytes) -> None:
 
 
 def load(home: Path, sha256: str) -> dict[str, Any] | None:
-    """The stored document for `sha256`, or None if this console keeps none."""
+    """The stored document for `sha256`, or None if this console keeps none. A period
+    report's lines are read from the file as they are needed (document.parse)."""
     path = json_path(home, sha256)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
+    if not path.exists():
         return None
     try:
-        document = certificate_document.parse(data)
+        document = certificate_document.parse(path)
     except certificate_document.DocumentError as exc:
         raise ArchiveError(f"{path} is not a certificate: {exc}") from None
     if certificate_document.sha256(document) != sha256:

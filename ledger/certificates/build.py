@@ -18,12 +18,14 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
+from itertools import islice
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from ledger import merkle, multiproof
 from ledger.certificates import bundle
 from ledger.certificates.document import FORMAT, FORMAT_V2
+from ledger.certificates.report_spool import ReportSpool
 from ledger.certificates.statements import (
     DEFAULT_BASIS,
     Evidence,
@@ -38,10 +40,11 @@ from ledger.events import utc_now_ms
 from ledger.log import CATALOGUE_SUBJECT, Ledger, SignedCheckpoint
 from ledger.note import Signer
 from ledger.proof import InclusionProof
-from ledger.store import execute, placeholders, read_transaction
+from ledger.store import execute, placeholders, read_transaction, stream
 
 DEFAULT_TIME_ZONE = "Asia/Shanghai"
 BATCH = 500  # units between two progress reports
+UNITS_BATCH = 5_000  # units whose chains' last entries are looked up at a time
 EMBED_BUNDLE_MAX = 8 << 20  # compressed bundle bytes a certificate carries inside
 # SQL below reads read models only (units, unit_outputs), built from placeholders and fixed
 # text with values bound; entries come through the Ledger API.
@@ -134,8 +137,11 @@ def build_period(ledger: Ledger, start: str, end: str, categories: list[str] | N
     """A period report (format v2): one line per unit completed from `start` to `end` (dates,
     inclusive, in `time_zone`), optionally only `categories`, each backed by its unit's chain.
 
-    Runs in bounded memory whatever the period's size: the log is read once, in index order,
-    and each unit's line is derived as soon as its chain's last entry has gone by. The entries
+    Runs in the same memory whatever the period's size: the log is read once, in index order,
+    each unit's line is derived as soon as its chain's last entry has gone by, and the units'
+    last entries and the lines are kept on disk (ledger.certificates.report_spool): the
+    document's `statements.lines` is that spool, written by document.serialised one line at
+    a time. The entries
     go into one bundle proven by one multi-leaf proof; a bundle of at most EMBED_BUNDLE_MAX
     compressed bytes is carried inside the certificate, a larger one is written to
     `bundle_to` (the certificate's `entries.bundle` is then null). `progress(done, total)`
@@ -154,38 +160,33 @@ def build_period(ledger: Ledger, start: str, end: str, categories: list[str] | N
     if categories:
         where += f" AND category IN ({placeholders(len(categories))})"
         params += categories
-    found = _rows(ledger, f"SELECT label, first_index FROM units WHERE {where}",  # noqa: S608
-                  tuple(params))
-    heads = ledger.subject_heads(["unit:" + label for label, _ in found], size)
-    lasts = {subject[len("unit:"):]: last for subject, last in heads.items()}
-    del heads  # a quarter's units are held once, in `lasts`
-    if not lasts:
+    spool = ReportSpool()
+    first = _report_units(ledger, spool, f"SELECT label, first_index FROM units "  # noqa: S608
+                          f"WHERE {where}", tuple(params), size)
+    if not spool.units:
         raise BuildError(f"no unit was completed from {start} to {end} ({time_zone})"
                          + (f" in categories {', '.join(categories)}" if categories else "")
                          + "; choose another period")
     evidence_rows = sorted([*ledger.subject_bodies([CATALOGUE_SUBJECT], size),
                             *((i, b) for i, _, b in ledger.prefix_bodies("scale:", before=size))])
     evidence_pairs = [(i, json.loads(body)["event"]) for i, body in evidence_rows]
-    collected: list[tuple[str, str, str]] = []  # (completed_at, label, text): sorted below
-    lines = PeriodLines(header, Evidence(evidence_pairs), lasts.get,
-                        lambda *line: collected.append(line))
-    first = min(first_index for label, first_index in found if label in lasts)
-    del found
-    with tempfile.TemporaryFile() as spool:
-        writer, runs = bundle.Writer(spool), _Runs()
+    lines = PeriodLines(header, Evidence(evidence_pairs), spool.last_of, spool.add_line)
+    with tempfile.TemporaryFile() as entries:
+        writer, runs = bundle.Writer(entries), _Runs()
         pending_evidence = iter(evidence_rows)
         evidence_next = next(pending_evidence, None)
         reported = 0
         if progress:
-            progress(0, len(lasts))
-        for index, subject, body in ledger.entries_between(first, max(lasts.values()) + 1):
+            progress(0, spool.units)
+        for index, subject, body in ledger.entries_between(first, spool.last_index + 1):
             while evidence_next is not None and evidence_next[0] < index:
                 writer.add(*evidence_next)
                 runs.add(evidence_next[0])
                 evidence_next = next(pending_evidence, None)
             if evidence_next is not None and evidence_next[0] == index:
                 evidence_next = next(pending_evidence, None)
-            elif not (subject.startswith("unit:") and subject[len("unit:"):] in lasts):
+            elif not (subject.startswith("unit:")
+                      and spool.last_of(subject[len("unit:"):]) is not None):
                 continue
             else:
                 try:
@@ -196,7 +197,7 @@ def build_period(ledger: Ledger, start: str, end: str, categories: list[str] | N
             runs.add(index)
             done = lines.count + len(lines.left_out)
             if progress and done >= reported + BATCH:
-                progress(done, len(lasts))
+                progress(done, spool.units)
                 reported = done
         while evidence_next is not None:
             writer.add(*evidence_next)
@@ -210,17 +211,31 @@ def build_period(ledger: Ledger, start: str, end: str, categories: list[str] | N
             raise BuildError(f"no unit was completed from {start} to {end} ({time_zone})"
                              + (f" in categories {', '.join(categories)}" if categories else "")
                              + "; choose another period")
-        carried = _carry(spool, bundle_to)
+        carried = _carry(entries, bundle_to)
     if progress:
-        progress(len(lasts), len(lasts))
-    collected.sort()
-    statements = {**header, "lines": [text for _, _, text in collected],
-                  "totals": lines.totals.result()}
+        progress(spool.units, spool.units)
+    statements = {**header, "lines": spool, "totals": lines.totals.result()}
     proof = _multiproof(ledger, runs.spans, size)
     return {"format": FORMAT_V2, "kind": "period", "origin": signed.checkpoint.origin,
             "issued_at": utc_now_ms(), "statements": statements, "checkpoint": signed.note,
             "entries": {"count": writer.count, "runs": [list(r) for r in runs.spans],
                         "sha256": digest, "proof": proof, "bundle": carried}}
+
+
+def _report_units(ledger: Ledger, spool: ReportSpool, statement: str,
+                  params: tuple[Any, ...], size: int) -> int:
+    """Put the units `statement` finds (label, first_index) into `spool` with the last entry
+    of each one's chain below `size`, a batch at a time; the smallest first index of those
+    (`size` when there is none)."""
+    first = size
+    with read_transaction(ledger.engine) as conn:
+        rows = stream(conn, statement, params)
+        while batch := list(islice(rows, UNITS_BATCH)):
+            heads = ledger.subject_heads(["unit:" + label for label, _ in batch], size)
+            found = [(label, index) for label, index in batch if "unit:" + label in heads]
+            spool.add_units((label, heads["unit:" + label]) for label, _ in found)
+            first = min([first, *(index for _, index in found)])
+    return first
 
 
 class _Runs:

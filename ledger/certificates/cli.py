@@ -12,14 +12,14 @@ import os
 import sys
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
-from ledger.certificates.document import DocumentError, parse, serialise, sha256
+from ledger.certificates.document import DocumentError, parse, serialised, sha256
 
 CONSOLE_URL_ENV = "DLEDGER_CONSOLE_URL"
 PROGRESS_FROM = 200  # units (period report lines) from which the command shows progress
@@ -129,7 +129,7 @@ def issue(label: str | None, period: tuple[str, str] | None, lot: str | None,
                    "the verifier reads it from beside the certificate)", err=True)
     digest = sha256(document)
     if json_out:
-        _write(json_out, serialise(document))
+        _write(json_out, serialised(document))
         click.echo(f"wrote {json_out}", err=True)
     if render and pdf_out:
         with _progress("rendering pages") as progress:
@@ -171,13 +171,14 @@ def _renderer(console_url: str | None) -> Any:
     return render
 
 
-def _write(path: Path, data: bytes) -> None:
-    """Write all of it or nothing: a temporary file beside the target, then rename."""
+def _write(path: Path, data: bytes | Iterable[bytes]) -> None:
+    """Write all of it or nothing: a temporary file beside the target, then rename. A large
+    report comes in pieces (document.serialised), written as they are encoded."""
     path = path.resolve()
     try:
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.",
                                          delete=False) as out:
-            out.write(data)
+            out.writelines([data] if isinstance(data, bytes) else data)
         os.chmod(out.name, 0o644)  # a certificate is meant to be handed out
         os.replace(out.name, path)
     except OSError as exc:

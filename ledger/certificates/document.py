@@ -11,11 +11,14 @@ ledger.canonical): the verifier imports this offline.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-from ledger.canonical import NotCanonicalizable, canonical_bytes, canonical_chunks
+from ledger.canonical import NotCanonicalizable, StringArray, canonical_chunks
+from ledger.certificates import streamed_json
 
 FORMAT = "dledger-certificate/v1"
 FORMAT_V2 = "dledger-certificate/v2"
@@ -27,6 +30,7 @@ ENTRY_MEMBERS = ("index", "entry", "proof")
 ISSUANCE_MEMBERS = ("checkpoint", "consistency", "entry")
 BUNDLE_MEMBERS = ("count", "runs", "sha256", "proof", "bundle")
 MAX_BYTES = 1 << 30  # a 10,000-line period report is about 170 MB; refuse what is beyond sense
+STREAMED = ("statements", "lines")  # read from a file as it is needed, never held (v2)
 
 
 class DocumentError(ValueError):
@@ -47,35 +51,39 @@ def sha256(document: dict[str, Any]) -> str:
 
 def serialise(document: dict[str, Any]) -> bytes:
     """The document as UTF-8 JSON (RFC 8785 bytes: what is hashed, plus issuance)."""
+    return b"".join(serialised(document))
+
+
+def serialised(document: dict[str, Any]) -> Iterator[bytes]:
+    """serialise(document) in pieces, for writing a large report without holding it (its
+    lines may be a StringArray kept on disk)."""
     try:
-        return canonical_bytes(document)
+        yield from canonical_chunks(document)
     except NotCanonicalizable as exc:
         raise DocumentError(f"the certificate cannot be written: {exc}") from None
 
 
-def parse(data: bytes | str | dict[str, Any]) -> dict[str, Any]:
-    """Read a certificate and check its shape (not its truth: that is verify's job)."""
+def parse(data: bytes | str | Path | dict[str, Any]) -> dict[str, Any]:
+    """Read a certificate and check its shape (not its truth: that is verify's job). From a
+    file (a Path), a v2 report's `statements.lines` is a StringArray read from the file as it
+    is needed, so a report of any size is read in the same memory."""
     if isinstance(data, dict):
         document = data
     else:
-        if len(data) > MAX_BYTES:
-            raise DocumentError(f"the file is {len(data)} bytes; a certificate is at most "
+        size = data.stat().st_size if isinstance(data, Path) else len(data)
+        if size > MAX_BYTES:
+            raise DocumentError(f"the file is {size} bytes; a certificate is at most "
                                 f"{MAX_BYTES}")
+        raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
         try:
-            document = json.loads(data, parse_float=_no_float, parse_constant=_no_float)
-        except json.JSONDecodeError as exc:
-            raise DocumentError(f"the file is not JSON (it goes wrong at line {exc.lineno}, "
-                                f"column {exc.colno})") from None
-        except UnicodeDecodeError as exc:
-            raise DocumentError(f"the file is not UTF-8 text (byte {exc.start})") from None
-        except RecursionError:
-            raise DocumentError("the JSON is nested far deeper than any certificate") from None
+            document = (streamed_json.load_file(raw, STREAMED) if isinstance(raw, Path)
+                        else streamed_json.load(lambda: io.BytesIO(raw), None))
+        except streamed_json.JsonError as exc:
+            raise DocumentError(str(exc)) from None
+        except OSError as exc:
+            raise DocumentError(f"the file cannot be read: {exc}") from None
     check_shape(document)
     return document
-
-
-def _no_float(text: str) -> Any:
-    raise DocumentError(f"the number {text} is not an integer; certificates hold no floats")
 
 
 def check_shape(document: Any) -> None:
@@ -142,9 +150,10 @@ def _check_v2(document: dict[str, Any]) -> None:
     if entries["bundle"] is not None and not isinstance(entries["bundle"], str):
         raise DocumentError("entries.bundle must be base64 text or null (a bundle file)")
     statements = document["statements"]
-    if not isinstance(statements.get("columns"), list) or not isinstance(
-            statements.get("lines"), list) or not all(
-            isinstance(line, str) for line in statements["lines"]):
+    lines = statements.get("lines")
+    if not isinstance(statements.get("columns"), list) or not (
+            isinstance(lines, StringArray)  # strings, by construction
+            or (isinstance(lines, list) and all(isinstance(line, str) for line in lines))):
         raise DocumentError("a v2 period report states columns (a list) and lines (a list of "
                             "JSON texts)")
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ledger import merkle
@@ -142,13 +143,14 @@ class _Entry:
         return event
 
 
-def verify(document: dict[str, Any] | bytes | str, *, vkeys: Sequence[str] | None = None,
+def verify(document: dict[str, Any] | bytes | str | Path, *, vkeys: Sequence[str] | None = None,
            policy: Policy | None = None, trusted_checkpoint: str | None = None,
            console: str | Console | None = None,
            entries: verify_v2.Opener | None = None, tiles: TileSource | None = None) -> Report:
     """Check a certificate; see the module docstring and docs/certificates.md. A v2 report
     whose entries travel beside it reads them from `entries` (it opens the bundle file) or
-    from the plant's `tiles`."""
+    from the plant's `tiles`. Given a file (a Path), a report's lines are read from it as
+    they are checked, so a report of any size is verified in the same memory."""
     report = Report()
     try:
         doc = parse(document)

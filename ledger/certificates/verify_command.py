@@ -12,7 +12,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from ledger.certificates import bundle
 from ledger.certificates.verify import (
@@ -77,10 +77,12 @@ def _report(file: Path, vkeys: Sequence[str], policy_file: Path | None,
         except PolicyError as exc:
             raise Refused(f"policy {policy_file}: {exc}") from exc
     trusted = _text(trusted_file) if trusted_file else None
-    data = _read(file)
-    check = verify_pdf if data.startswith(b"%PDF") else verify
-    report = check(data, vkeys=keys, policy=policy, trusted_checkpoint=trusted,
-                   console=console_url, entries=_bundle(file, entries), tiles=_tiles(tiles))
+    options: dict[str, Any] = {"vkeys": keys, "policy": policy, "trusted_checkpoint": trusted,
+                               "console": console_url, "entries": _bundle(file, entries),
+                               "tiles": _tiles(tiles)}
+    # A JSON file is read as it is checked (a large report's lines are never held whole).
+    report = (verify_pdf(_read(file), **options) if _read(file, 4) == b"%PDF"
+              else verify(file, **options))
     if report.checks and report.checks[0].name == FORMAT_CHECK and not report.checks[0].ok:
         raise Refused(f"{file}: {report.checks[0].detail}")  # not a certificate
     return report
@@ -103,9 +105,11 @@ def _tiles(location: str | None) -> TileSource | None:
         raise Refused(f"--tiles {location}: {exc}") from exc
 
 
-def _read(path: Path) -> bytes:
+def _read(path: Path, size: int = -1) -> bytes:
+    """The file's bytes (the first `size` of them, if given)."""
     try:
-        return path.read_bytes()
+        with path.open("rb") as stream:
+            return stream.read(size)
     except OSError as exc:
         raise Refused(f"cannot read {path}: {exc.strerror or exc}") from exc
 

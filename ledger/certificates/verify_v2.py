@@ -4,17 +4,17 @@ every line derived again, in two streaming passes over the bundle.
 Pass 1 hashes every entry into the multi-leaf proof (ledger.multiproof) and keeps the entries
 that judge (the catalogue's and the scales'); pass 2 reads each entry, checks its chains and
 derives each unit's line as soon as its chain's last entry has gone by (the line's
-`last_entry`). So a 250,000-line report verifies holding its lines' texts and the units in
-progress at once, never every entry. An altered entry is named: each entry's `prev` is the
-leaf hash of the one before it, so the entry whose successor chains to other bytes is the one
-that changed.
+`last_entry`). So a 250,000-line report verifies holding the units in progress at once, never
+every entry; its stated lines are read into a scratch database on disk (`_Stated`). An
+altered entry is named: each entry's `prev` is the leaf hash of the one before it, so the
+entry whose successor chains to other bytes is the one that changed.
 """
 
 from __future__ import annotations
 
 import io
 import json
-from array import array
+import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import zip_longest
@@ -24,6 +24,7 @@ from ledger import merkle, multiproof
 from ledger.certificates import bundle
 from ledger.certificates import statements as derive
 from ledger.certificates.differences import first_difference
+from ledger.certificates.report_spool import scratch_database
 from ledger.checkpoint import Checkpoint
 from ledger.corrections import Pair
 from ledger.encoding import decode_base64
@@ -330,25 +331,29 @@ def _header(statements: dict[str, Any], origin: str) -> dict[str, Any]:
 
 class _Stated:
     """The stated lines by unit: where each is, its chain's last entry, and whether a line
-    derived from the entries matched it. Holds the lines' texts once (the document's)."""
+    derived from the entries matched it. The lines are read once, as they stream from the
+    certificate, into a scratch database (ledger.certificates.report_spool), so a report of
+    any size is checked in the same memory; two flags a line are all that is held."""
 
     def __init__(self, statements: dict[str, Any]):
         columns = list(derive.PERIOD_COLUMNS)
         if statements["columns"] != columns:
             raise ValueError(f"statements.columns are not {', '.join(columns)}")
-        self.texts: list[str] = statements["lines"]
-        self.position: dict[str, int] = {}
-        self.last = array("q")
+        self._db = scratch_database("CREATE TABLE stated (label TEXT PRIMARY KEY, "
+                                    "position INTEGER NOT NULL, last INTEGER NOT NULL, "
+                                    "text TEXT NOT NULL) WITHOUT ROWID;")
         label_column, last_column = columns.index("label"), columns.index("last_entry")
         completed_at = columns.index("completed_at")
         previous: tuple[Any, Any] | None = None
-        for position, text in enumerate(self.texts):
+        count = 0
+        for position, text in enumerate(statements["lines"]):
             row = json.loads(text)
             if not isinstance(row, list) or len(row) != len(columns):
                 raise ValueError(f"statements.lines[{position}] is not a row of {len(columns)} "
                                  "values")
             label, last = row[label_column], row[last_column]
-            if not isinstance(label, str) or type(last) is not int or label in self.position:
+            if not isinstance(label, str) or type(last) is not int or not self._put(
+                    label, position, last, text):
                 raise ValueError(f"statements.lines[{position}]: unit {label!r} is listed twice "
                                  "or without its last entry")
             key = (str(row[completed_at]), label)
@@ -356,24 +361,45 @@ class _Stated:
                 raise ValueError(f"statements.lines[{position}] (unit {label}) is out of order: "
                                  "lines are ordered by completed_at, then label")
             previous = key
-            self.position[label] = position
-            self.last.append(last)
-        self.matched = bytearray(len(self.texts))
-        self.started = bytearray(len(self.texts))
+            count += 1
+        self.matched = bytearray(count)
+        self.started = bytearray(count)
         self.difference: str | None = None
+        self._cached: tuple[str, tuple[int, int, str] | None] = ("", None)
+
+    def _put(self, label: str, position: int, last: int, text: str) -> bool:
+        """Record a stated line; False if its unit was stated already."""
+        try:
+            self._db.execute("INSERT INTO stated VALUES (?, ?, ?, ?)",
+                             (label, position, last, text))
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
+    def _line(self, label: str) -> tuple[int, int, str] | None:
+        """(position, last entry, text) of unit `label`'s stated line; the last answer is
+        kept, as a unit's entries mostly come one after the other."""
+        if self._cached[0] != label:
+            row = self._db.execute("SELECT position, last, text FROM stated WHERE label = ?",
+                                   (label,)).fetchone()
+            self._cached = (label, row)
+        return self._cached[1]
 
     def last_of(self, label: str) -> int | None:
-        position = self.position.get(label)
-        return None if position is None else self.last[position]
+        line = self._line(label)
+        return None if line is None else line[1]
 
     def start(self, label: str) -> None:
-        self.started[self.position[label]] = 1
+        line = self._line(label)
+        assert line is not None  # the caller found its last entry
+        self.started[line[0]] = 1
 
     def compare(self, _completed_at: str, label: str, text: str) -> None:
         """A line derived from the entries, against the one stated for its unit."""
-        position = self.position[label]
+        line = self._line(label)
+        assert line is not None  # derived only for the units stated
+        position, _, stated = line
         self.matched[position] = self.started[position] = 1
-        stated = self.texts[position]
         if text != stated and self.difference is None:
             columns = derive.PERIOD_COLUMNS
             self.difference = first_difference(
@@ -392,7 +418,9 @@ class _Stated:
         return None if found < 0 else found
 
     def label_at(self, position: int) -> str:
-        return str(json.loads(self.texts[position])[derive.PERIOD_COLUMNS.index("label")])
+        row = self._db.execute("SELECT label FROM stated WHERE position = ?",
+                               (position,)).fetchone()
+        return str(row[0])
 
 
 def _compare(statements: dict[str, Any], header: dict[str, Any], lines: derive.PeriodLines,

@@ -6,13 +6,14 @@ flagged and excluded units."""
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from factories import plant
 
 from ledger.canonical import canonical_bytes
 from ledger.certificates.build import build_lot, build_period, build_unit
-from ledger.certificates.document import period_lines
+from ledger.certificates.document import period_lines, serialise
 from ledger.certificates.issue import issue
 from ledger.certificates.statements import PERIOD_COLUMNS, period_statements
 from ledger.certificates.verify import CHAIN_CHECK, STATEMENTS_CHECK, verify
@@ -56,8 +57,8 @@ def test_a_certificate_edited_to_drop_a_flag_does_not_verify(plant_ledger: Plant
     credited = copy.deepcopy(document)
     credited["statements"]["judgement"]["status"] = "creditable"
     assert "judgement.status" in failed(verify(credited, vkeys=[p.vkey]))[STATEMENTS_CHECK]
-    period = issue(p.ledger, build_period(p.ledger, "2026-11-21", "2026-11-21",
-                                          signer=p.signer), p.signer)
+    period = json.loads(serialise(issue(p.ledger, build_period(
+        p.ledger, "2026-11-21", "2026-11-21", signer=p.signer), p.signer)))  # as handed out
     line = next(line for line in period_lines(period["statements"]) if line["label"] == SAMPLE)
     assert line["status"] == "flagged" and [f["code"] for f in line["flags"]] == ["low_recovery"]
     assert verify(period, vkeys=[p.vkey]).ok

@@ -50,7 +50,7 @@ def with_entries(document: dict[str, Any], bodies: list[bytes]) -> dict[str, Any
     for position, body in enumerate(bodies):
         writer.add(position, body)
     writer.close()
-    changed = json.loads(json.dumps(document))
+    changed = json.loads(serialise(document))
     changed["entries"]["bundle"] = base64.b64encode(out.getvalue()).decode()
     return changed
 
@@ -111,7 +111,7 @@ def test_a_dropped_entry_or_a_forged_line_fails(plant_ledger: Plant) -> None:
     bodies = entries_of(document)
     problems = failed(verify(with_entries(document, bodies[:-1]), vkeys=[plant_ledger.vkey]))
     assert "entries" in problems[INCLUSION_CHECK]
-    forged = json.loads(json.dumps(document))
+    forged = json.loads(serialise(document))
     forged["statements"]["lines"][1] = forged["statements"]["lines"][1].replace(
         '"creditable"', '"flagged"')
     problems = failed(verify(forged, vkeys=[plant_ledger.vkey]))
@@ -121,7 +121,7 @@ def test_a_dropped_entry_or_a_forged_line_fails(plant_ledger: Plant) -> None:
 
 def test_a_unit_left_off_the_lines_fails(plant_ledger: Plant) -> None:
     document = report_of(plant_ledger)
-    shorter = json.loads(json.dumps(document))
+    shorter = json.loads(serialise(document))
     shorter["statements"]["lines"] = shorter["statements"]["lines"][:1]
     problems = failed(verify(shorter, vkeys=[plant_ledger.vkey]))
     assert f"unit {UNIT_B} belongs on the report by its entries" in problems[STATEMENTS_CHECK]

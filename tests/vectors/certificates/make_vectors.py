@@ -123,10 +123,11 @@ def with_altered_bundle(doc: dict[str, Any], index: int) -> dict[str, Any]:
 def with_altered_line(doc: dict[str, Any]) -> dict[str, Any]:
     """The first line's intake mass (`gross_g`) one gram more, in its RFC 8785 text."""
     st = doc["statements"]
-    values = json.loads(st["lines"][0])
+    lines = list(st["lines"])  # a built report's lines are kept on disk (report_spool)
+    values = json.loads(lines[0])
     values[st["columns"].index("gross_g")] += 1
     text = json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return {**doc, "statements": {**st, "lines": [text, *st["lines"][1:]]}}
+    return {**doc, "statements": {**st, "lines": [text, *lines[1:]]}}
 
 
 if __name__ == "__main__":
