@@ -5,13 +5,15 @@ submission, or raises (an `AppendError` for a refusal, naming the submission) an
 that batch is written. Appends are durable when the call returns.
 
 Group commit (ledger.group_commit): the calls of one process that arrive while an append is
-running wait, and then run together in one transaction, with a SAVEPOINT around each call,
-and one commit. A call that is refused is rolled back to its savepoint alone and raises its
-own AppendError; the others go on as if it had not been submitted. If the commit itself
-fails, every call of the group raises that error, and none of their entries was written (a
-retry with the same event ids is safe: ids are idempotent). Inside a group the calls are
-appended in arrival order, each seeing the entries of those before it, exactly as if they
-had been appended one after the other.
+running wait, and then run together in one transaction and one commit, their batches
+appended back to back as one batch (one round of reads and writes for the group). A call
+that is refused fails alone with its own AppendError and the others run again without it, as
+if it had not been submitted; an error that is not a refusal sends the group's calls one by
+one, each in a SAVEPOINT, so that only the call at fault fails. If the commit itself fails,
+every call of the group raises that error, and none of their entries was written (a retry
+with the same event ids is safe: ids are idempotent). Inside a group the calls are appended
+in arrival order, each seeing the entries of those before it, exactly as if they had been
+appended one after the other.
 
 One transaction holds the head lock (SQLite BEGIN IMMEDIATE, PostgreSQL SELECT ... FOR
 UPDATE on the single `ledger_state` row), reads the head, writes the entries, their leaf and
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import threading
 import uuid
@@ -52,12 +55,15 @@ from ledger.store import (
     chunks,
     execute,
     insert_rows,
+    pipelined,
     placeholders,
     read_transaction,
     scalar,
     stream,
     write_transaction,
 )
+
+log = logging.getLogger(__name__)
 
 ZERO_HASH = bytes(32)
 CATALOGUE_SUBJECT = "catalogue:process"  # every version of the catalogue, one chain
@@ -521,15 +527,44 @@ class _Head:
 
 
 def _append_group(engine: Engine, calls: list[Call[list[Submission]]]) -> None:
-    """One transaction for the group's calls, a savepoint around each when there are several:
-    a call that raises is rolled back alone and keeps its error; then one commit."""
+    """One transaction and one commit for the group's calls, appended as one batch.
+
+    The calls' batches run back to back as one `_Append` (one round of reads, one round of
+    writes): exactly what appending them one after the other would log, since a batch's
+    events each see those before them. A refusal is judged before anything is written; the
+    refused call alone fails with it (its position counted in its own batch) and the others
+    run again without it. Any other error falls back to one savepoint per call, so that a
+    call that breaks something fails alone and keeps its error.
+    """
     with write_transaction(engine) as conn:
         head = _lock_head(conn)
         if len(calls) == 1:
             results, _ = _Append(conn, calls[0].work, head).run()
             calls[0].succeed(results)
             return
-        for call in calls:
+        pending = list(calls)
+        while len(pending) > 1:
+            execute(conn, "SAVEPOINT dledger_group")
+            try:
+                results, _ = _Append(conn, [s for c in pending for s in c.work], head).run()
+            except AppendError as exc:
+                execute(conn, "ROLLBACK TO SAVEPOINT dledger_group")
+                execute(conn, "RELEASE SAVEPOINT dledger_group")
+                pending.remove(_fail_refused(pending, exc))
+                continue
+            except Exception:  # not a refusal: each call runs alone below, keeps its own error
+                log.warning("a group of %d appends failed together; appending them one by one",
+                            len(pending), exc_info=True)
+                execute(conn, "ROLLBACK TO SAVEPOINT dledger_group")
+                execute(conn, "RELEASE SAVEPOINT dledger_group")
+                break
+            execute(conn, "RELEASE SAVEPOINT dledger_group")
+            start = 0
+            for call in pending:
+                call.succeed(results[start:start + len(call.work)])
+                start += len(call.work)
+            return
+        for call in pending:
             execute(conn, "SAVEPOINT dledger_call")
             try:
                 results, head = _Append(conn, call.work, head).run()
@@ -539,6 +574,21 @@ def _append_group(engine: Engine, calls: list[Call[list[Submission]]]) -> None:
             else:
                 call.succeed(results)
             execute(conn, "RELEASE SAVEPOINT dledger_call")
+
+
+def _fail_refused(calls: list[Call[list[Submission]]], refusal: AppendError
+                  ) -> Call[list[Submission]]:
+    """Fail the call whose submission the group's refusal names, with its position in that
+    call's own batch; returns the call."""
+    assert refusal.position is not None  # _Append names the position of every refusal
+    start = 0
+    for call in calls:
+        if refusal.position < start + len(call.work):
+            call.fail(AppendError(str(refusal), refusal.position - start, refusal.field,
+                                  refusal.rule, refusal.params))
+            return call
+        start += len(call.work)
+    raise AssertionError(f"refusal at position {refusal.position} beyond the group's batch")
 
 
 class _Append:
@@ -591,12 +641,14 @@ class _Append:
         if new_entries:
             # The head first: the database accepts an entry or node only below the head's
             # size, and only as the next one (ledger.schema's insert guards).
-            execute(conn, "UPDATE ledger_state SET size = ?, head = ?, frontier = ? WHERE id = 1",
-                    (size, head, b"".join(frontier)))
-            insert_rows(conn, "ledger_entries",
-                        ("idx", "event_id", "type", "subject", "station", "body"), new_entries)
-            insert_rows(conn, "ledger_nodes", ("level", "idx", "hash"), new_nodes)
-            projector.flush()
+            with pipelined(conn):
+                execute(conn, "UPDATE ledger_state SET size = ?, head = ?, frontier = ? "
+                        "WHERE id = 1", (size, head, b"".join(frontier)))
+                insert_rows(conn, "ledger_entries",
+                            ("idx", "event_id", "type", "subject", "station", "body"),
+                            new_entries)
+                insert_rows(conn, "ledger_nodes", ("level", "idx", "hash"), new_nodes)
+                projector.flush()
         return results, _Head(size, head, tuple(frontier))
 
     def _existing(self) -> dict[str, tuple[bytes, Appended]]:

@@ -219,3 +219,37 @@ def test_resubmission_inside_one_group_is_one_entry(ledger, monkeypatch):
     assert {first.existed, again.existed} == {False, True}
     assert ledger.size() == 1 + 3  # the catalogue, T0, SAME, T2
     _check_log(ledger, results, batches)
+
+
+def test_an_error_that_is_not_a_refusal_fails_its_own_call_alone(ledger, monkeypatch):
+    """A fault inside one call of a group (here one injected into the projection of one
+    subject) fails that call with its own error; the group's other calls are logged."""
+    real_apply = ledger_log.Projector.apply
+
+    def apply(self, index, event, logged=None):
+        if event.subject == "scale:BROKEN":
+            raise RuntimeError("injected fault")
+        return real_apply(self, index, event, logged)
+
+    batches = {t: [calibration(f"T{t}")] for t in range(4)}
+    batches[2] = [calibration("T2"), calibration("BROKEN")]
+    monkeypatch.setattr(ledger_log.Projector, "apply", apply)
+    results: dict[int, list[Appended]] = {}
+    errors: dict[int, BaseException] = {}
+    with _one_group(ledger, monkeypatch, len(batches)) as groups:
+        def work(thread: int) -> None:
+            try:
+                results[thread] = ledger.append(batches[thread])
+            except RuntimeError as exc:
+                errors[thread] = exc
+
+        threads = [threading.Thread(target=work, args=(t,)) for t in batches]
+        for t in threads:
+            t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert max(len(g) for g in groups) > 1
+    assert set(errors) == {2} and str(errors[2]) == "injected fault"
+    assert set(results) == {0, 1, 3}
+    assert not {s.event.id for s in batches[2]} & set(_indexes_by_id(ledger.engine))
+    _check_log(ledger, results, {t: b for t, b in batches.items() if t != 2})
