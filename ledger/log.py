@@ -31,7 +31,7 @@ import os
 import threading
 import uuid
 import weakref
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -534,7 +534,7 @@ def _group_commit(engine: Engine) -> GroupCommit[list[Submission]]:
         found = _GROUPS.get(engine)
         if found is None:
             found = _GROUPS[engine] = GroupCommit(
-                lambda calls: _append_group(engine, calls), GROUP_MAX_EVENTS)
+                lambda take: _append_group(engine, take), GROUP_MAX_EVENTS)
         return found
 
 
@@ -555,8 +555,9 @@ class _Head:
     frontier: tuple[bytes, ...]
 
 
-def _append_group(engine: Engine, calls: list[Call[list[Submission]]]) -> None:
-    """One transaction and one commit for the group's calls, appended as one batch.
+def _append_group(engine: Engine, take: Callable[[], list[Call[list[Submission]]]]) -> None:
+    """One transaction and one commit for the group's calls (taken once the head is
+    locked, see ledger.group_commit), appended as one batch.
 
     The calls' batches run back to back as one `_Append` (one round of reads, one round of
     writes): exactly what appending them one after the other would log, since a batch's
@@ -567,6 +568,7 @@ def _append_group(engine: Engine, calls: list[Call[list[Submission]]]) -> None:
     """
     with write_transaction(engine) as conn:
         head = _lock_head(conn)
+        calls = take()
         if len(calls) == 1:
             results, _ = _Append(conn, calls[0].work, head).run()
             calls[0].succeed(results)

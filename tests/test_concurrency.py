@@ -162,22 +162,26 @@ def _head_held(engine) -> Iterator[Tx]:
 
 @contextlib.contextmanager
 def _one_group(ledger: Ledger, monkeypatch, calls: int) -> Iterator[list[list[int]]]:
-    """While the head is held, the first caller leads a group and waits for the lock; the
-    other calls queue behind it and then run as one group. Yields each group's batch
-    sizes (recorded as each group starts)."""
+    """While the head is held, the first caller leads and waits for the lock, and the other
+    calls queue; once the lock is free the leader takes them all as its group. Yields each
+    group's batch sizes (recorded as each group is taken)."""
     groups: list[list[int]] = []
     real = ledger_log._append_group
 
-    def recording(engine, group):
-        groups.append([len(call.work) for call in group])
-        real(engine, group)
+    def recording(engine, take):
+        def taking():
+            group = take()
+            groups.append([len(call.work) for call in group])
+            return group
+
+        real(engine, taking)
 
     monkeypatch.setattr(ledger_log, "_append_group", recording)
     committer = ledger_log._group_commit(ledger.engine)
     with _head_held(ledger.engine):
         yield groups
         deadline = time.monotonic() + 60
-        while not (groups and len(groups[0]) + committer.waiting == calls):
+        while committer.waiting != calls:
             assert time.monotonic() < deadline, (groups, committer.waiting)
             time.sleep(0.01)
 
@@ -207,13 +211,14 @@ def test_a_refused_batch_in_a_group_leaves_the_others_whole(ledger, monkeypatch)
 def test_resubmission_inside_one_group_is_one_entry(ledger, monkeypatch):
     same = calibration("SAME")
     batches = {0: [calibration("T0")], 1: [same], 2: [calibration("T2"), same]}
-    with _one_group(ledger, monkeypatch, len(batches)):
+    with _one_group(ledger, monkeypatch, len(batches)) as groups:
         outcome: dict[str, tuple] = {}
         runner = threading.Thread(target=lambda: outcome.update(r=_run_threads(ledger, batches)))
         runner.start()
     runner.join(timeout=120)
     results, errors = outcome["r"]
     assert not errors
+    assert len(groups) == 1 and sorted(groups[0]) == [1, 1, 2]  # those that came meanwhile too
     first, again = results[1][0], results[2][1]
     assert first.index == again.index and first.leaf_hash == again.leaf_hash
     assert {first.existed, again.existed} == {False, True}
