@@ -203,8 +203,8 @@ def batches(station: Station, phase: str, posts: int, batch: int) -> list[list[d
     return [signed[i:i + batch] for i in range(0, len(signed), batch)]
 
 
-Post = tuple[float | None, list[dict[str, Any]]]  # (due, s after the start, or None: at once;
-#                                                    the batch)
+# A post: when it is due, in seconds after the phase's start (None: at once), and its batch.
+Post = tuple[float | None, list[dict[str, Any]]]
 
 
 def client_process(base: str, work: list[list[Post]], start_at: float, out: Any) -> None:
