@@ -2,18 +2,23 @@
 
 A durable commit costs an fsync (SQLite) or a WAL flush (PostgreSQL) whatever it holds, so
 concurrent writers that each commit alone queue behind each other's fsyncs. Here the first
-caller becomes the leader: it takes every call pending at that moment (itself included, up to
-`max_size` items), runs them with the `run` function it was given (one transaction), and
-wakes each caller with its own result or its own error. Callers that arrive meanwhile wait;
-when the group is done, the leader hands the lead to the oldest of them, so no caller serves
-the others for longer than one group. Nothing runs in a thread of its own: the leader is one
-of the callers, so there is nothing to start or stop, and a process with one caller at a time
-pays a lock and nothing else.
+caller becomes the leader: it calls the `run` function it was given, which opens the
+transaction, takes the write lock and only then takes the group (`take`): every call pending
+at that moment, itself first, up to `max_size` items. So the calls that arrive while the
+leader waits for the lock (held by another process, or being taken) join its group, rather
+than the next one; in particular the callers of the group before, which come back with
+their next call while the lock is taken, instead of one of them leading a group of one.
+The leader wakes each caller with its own result or its own error. Callers that arrive
+after the group was taken wait; when the group is done, the leader hands the lead to the
+oldest of them, so no caller serves the others for longer than one group. Nothing runs in a
+thread of its own: the leader is one of the callers, so there is nothing to start or stop,
+and a process with one caller at a time pays a lock and nothing else.
 
 `run` decides what a failure inside the group means: it sets each call's outcome (`succeed`
 or `fail`). If `run` itself raises (the commit failed), every call of the group fails with
 that exception: an outcome judged inside a transaction that did not commit stands for
-nothing.
+nothing; if it raises before taking the group (no transaction or lock), the calls pending
+then fail with it.
 """
 
 from __future__ import annotations
@@ -49,7 +54,7 @@ class Call(Generic[W]):
 class GroupCommit(Generic[W]):
     """Runs concurrent calls in groups (see the module docstring)."""
 
-    def __init__(self, run: Callable[[list[Call[W]]], None], max_size: int):
+    def __init__(self, run: Callable[[Callable[[], list[Call[W]]]], None], max_size: int):
         self._run = run
         self._max_size = max_size
         self._lock = threading.Lock()
@@ -78,19 +83,27 @@ class GroupCommit(Generic[W]):
         return call.result
 
     def _lead(self) -> None:
-        with self._lock:
-            group: list[Call[W]] = []
-            weight = 0
-            while self._pending and (not group or
-                                     weight + self._pending[0].size <= self._max_size):
-                weight += self._pending[0].size
-                group.append(self._pending.pop(0))
+        group: list[Call[W]] | None = None
+
+        def take() -> list[Call[W]]:
+            """The group: the calls pending at the first call (the leader's own first)."""
+            nonlocal group
+            with self._lock:
+                if group is None:
+                    group, weight = [], 0
+                    while self._pending and (
+                            not group or weight + self._pending[0].size <= self._max_size):
+                        weight += self._pending[0].size
+                        group.append(self._pending.pop(0))
+                return group
+
         try:
-            self._run(group)
+            self._run(take)
         except BaseException as exc:  # every call of the group shares the failed commit
-            for call in group:
+            for call in take():
                 call.fail(exc)
         finally:
+            done = take()
             with self._lock:
                 if self._pending:
                     successor = self._pending[0]
@@ -98,6 +111,6 @@ class GroupCommit(Generic[W]):
                     successor.wake.set()
                 else:
                     self._leading = False
-            for call in group:
+            for call in done:
                 call.done = True
                 call.wake.set()

@@ -5,13 +5,15 @@ submission, or raises (an `AppendError` for a refusal, naming the submission) an
 that batch is written. Appends are durable when the call returns.
 
 Group commit (ledger.group_commit): the calls of one process that arrive while an append is
-running wait, and then run together in one transaction, with a SAVEPOINT around each call,
-and one commit. A call that is refused is rolled back to its savepoint alone and raises its
-own AppendError; the others go on as if it had not been submitted. If the commit itself
-fails, every call of the group raises that error, and none of their entries was written (a
-retry with the same event ids is safe: ids are idempotent). Inside a group the calls are
-appended in arrival order, each seeing the entries of those before it, exactly as if they
-had been appended one after the other.
+running wait, and then run together in one transaction and one commit, their batches
+appended back to back as one batch (one round of reads and writes for the group). A call
+that is refused fails alone with its own AppendError and the others run again without it, as
+if it had not been submitted; an error that is not a refusal sends the group's calls one by
+one, each in a SAVEPOINT, so that only the call at fault fails. If the commit itself fails,
+every call of the group raises that error, and none of their entries was written (a retry
+with the same event ids is safe: ids are idempotent). Inside a group the calls are appended
+in arrival order, each seeing the entries of those before it, exactly as if they had been
+appended one after the other.
 
 One transaction holds the head lock (SQLite BEGIN IMMEDIATE, PostgreSQL SELECT ... FOR
 UPDATE on the single `ledger_state` row), reads the head, writes the entries, their leaf and
@@ -24,11 +26,12 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import threading
 import uuid
 import weakref
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +55,7 @@ from ledger.store import (
     chunks,
     execute,
     insert_rows,
+    pipelined,
     placeholders,
     read_transaction,
     scalar,
@@ -59,10 +63,14 @@ from ledger.store import (
     write_transaction,
 )
 
+log = logging.getLogger(__name__)
+
 ZERO_HASH = bytes(32)
 CATALOGUE_SUBJECT = "catalogue:process"  # every version of the catalogue, one chain
 # At most this many events in one group's transaction (a single larger batch runs alone).
 GROUP_MAX_EVENTS = 5000
+# Signatures remembered between the check before the write lock and the one under it.
+SIGNATURES_REMEMBERED = 8192
 
 
 class LedgerError(Exception):
@@ -150,6 +158,32 @@ def station_signature_ok(public_key_b64: str, signature_b64: str, message: bytes
     return True
 
 
+@functools.lru_cache(maxsize=SIGNATURES_REMEMBERED)
+def _signature_verified(public_key_b64: str, signature_b64: str, message: bytes) -> bool:
+    """station_signature_ok, remembered: an append checks its events' signatures before it
+    waits for the write lock (Ledger.append) and again under the lock, where the second
+    check is then a look-up (a pure function of its arguments)."""
+    return station_signature_ok(public_key_b64, signature_b64, message)
+
+
+# The key each station's events were last checked against by this process's appends, in
+# force at that point of the log: the key to check a station's next events with before the
+# write lock. A hint only: under the lock each event is checked against the key in force.
+_STATION_KEYS: dict[str, str] = {}
+
+
+def _check_signatures_ahead(submissions: Sequence[Submission]) -> None:
+    """Verify the batch's station signatures before waiting for the write lock, with each
+    station's key as last seen (_STATION_KEYS), so that the lock's holder, which runs every
+    call of its group, finds them verified (_signature_verified). Ed25519 holds the GIL,
+    but this runs while the holder waits on the disk or the database; a station whose key
+    is not known yet, or has changed, is verified under the lock instead."""
+    for sub in submissions:
+        key = _STATION_KEYS.get(sub.event.station)
+        if key is not None and sub.station_sig is not None:
+            _signature_verified(key, sub.station_sig, sub.event.canonical)
+
+
 @functools.lru_cache(maxsize=4096)
 def _public_key(public_key_b64: str) -> Ed25519PublicKey | None:
     """A station's key, loaded once per process: a pure function of its base64 text (the
@@ -180,6 +214,7 @@ class Ledger:
         """
         if not submissions:
             return []
+        _check_signatures_ahead(submissions)
         result: list[Appended] = _group_commit(self.engine).submit(
             list(submissions), len(submissions))
         return result
@@ -500,7 +535,7 @@ def _group_commit(engine: Engine) -> GroupCommit[list[Submission]]:
         found = _GROUPS.get(engine)
         if found is None:
             found = _GROUPS[engine] = GroupCommit(
-                lambda calls: _append_group(engine, calls), GROUP_MAX_EVENTS)
+                lambda take: _append_group(engine, take), GROUP_MAX_EVENTS)
         return found
 
 
@@ -521,16 +556,47 @@ class _Head:
     frontier: tuple[bytes, ...]
 
 
-def _append_group(engine: Engine, calls: list[Call[list[Submission]]]) -> None:
-    """One transaction for the group's calls, a savepoint around each when there are several:
-    a call that raises is rolled back alone and keeps its error; then one commit."""
+def _append_group(engine: Engine, take: Callable[[], list[Call[list[Submission]]]]) -> None:
+    """One transaction and one commit for the group's calls (taken once the head is
+    locked, see ledger.group_commit), appended as one batch.
+
+    The calls' batches run back to back as one `_Append` (one round of reads, one round of
+    writes): exactly what appending them one after the other would log, since a batch's
+    events each see those before them. A refusal is judged before anything is written; the
+    refused call alone fails with it (its position counted in its own batch) and the others
+    run again without it. Any other error falls back to one savepoint per call, so that a
+    call that breaks something fails alone and keeps its error.
+    """
     with write_transaction(engine) as conn:
         head = _lock_head(conn)
+        calls = take()
         if len(calls) == 1:
             results, _ = _Append(conn, calls[0].work, head).run()
             calls[0].succeed(results)
             return
-        for call in calls:
+        pending = list(calls)
+        while len(pending) > 1:
+            execute(conn, "SAVEPOINT dledger_group")
+            try:
+                results, _ = _Append(conn, [s for c in pending for s in c.work], head).run()
+            except AppendError as exc:
+                execute(conn, "ROLLBACK TO SAVEPOINT dledger_group")
+                execute(conn, "RELEASE SAVEPOINT dledger_group")
+                pending.remove(_fail_refused(pending, exc))
+                continue
+            except Exception:  # not a refusal: each call runs alone below, keeps its own error
+                log.warning("a group of %d appends failed together; appending them one by one",
+                            len(pending), exc_info=True)
+                execute(conn, "ROLLBACK TO SAVEPOINT dledger_group")
+                execute(conn, "RELEASE SAVEPOINT dledger_group")
+                break
+            execute(conn, "RELEASE SAVEPOINT dledger_group")
+            start = 0
+            for call in pending:
+                call.succeed(results[start:start + len(call.work)])
+                start += len(call.work)
+            return
+        for call in pending:
             execute(conn, "SAVEPOINT dledger_call")
             try:
                 results, head = _Append(conn, call.work, head).run()
@@ -540,6 +606,21 @@ def _append_group(engine: Engine, calls: list[Call[list[Submission]]]) -> None:
             else:
                 call.succeed(results)
             execute(conn, "RELEASE SAVEPOINT dledger_call")
+
+
+def _fail_refused(calls: list[Call[list[Submission]]], refusal: AppendError
+                  ) -> Call[list[Submission]]:
+    """Fail the call whose submission the group's refusal names, with its position in that
+    call's own batch; returns the call."""
+    assert refusal.position is not None  # _Append names the position of every refusal
+    start = 0
+    for call in calls:
+        if refusal.position < start + len(call.work):
+            call.fail(AppendError(str(refusal), refusal.position - start, refusal.field,
+                                  refusal.rule, refusal.params))
+            return call
+        start += len(call.work)
+    raise AssertionError(f"refusal at position {refusal.position} beyond the group's batch")
 
 
 class _Append:
@@ -592,12 +673,14 @@ class _Append:
         if new_entries:
             # The head first: the database accepts an entry or node only below the head's
             # size, and only as the next one (ledger.schema's insert guards).
-            execute(conn, "UPDATE ledger_state SET size = ?, head = ?, frontier = ? WHERE id = 1",
-                    (size, head, b"".join(frontier)))
-            insert_rows(conn, "ledger_entries",
-                        ("idx", "event_id", "type", "subject", "station", "body"), new_entries)
-            insert_rows(conn, "ledger_nodes", ("level", "idx", "hash"), new_nodes)
-            projector.flush()
+            with pipelined(conn):
+                execute(conn, "UPDATE ledger_state SET size = ?, head = ?, frontier = ? "
+                        "WHERE id = 1", (size, head, b"".join(frontier)))
+                insert_rows(conn, "ledger_entries",
+                            ("idx", "event_id", "type", "subject", "station", "body"),
+                            new_entries)
+                insert_rows(conn, "ledger_nodes", ("level", "idx", "hash"), new_nodes)
+                projector.flush()
         return results, _Head(size, head, tuple(frontier))
 
     def _existing(self) -> dict[str, tuple[bytes, Appended]]:
@@ -641,7 +724,8 @@ class _Append:
         if sub.station_sig is None:
             raise AppendError(f"the event from station {station} carries no station_sig",
                               position, "station_sig")
-        if not station_signature_ok(key, sub.station_sig, sub.event.canonical):
+        _STATION_KEYS[station] = key
+        if not _signature_verified(key, sub.station_sig, sub.event.canonical):
             raise AppendError(f"station_sig does not verify with station {station}'s registered "
                               "key: the event was altered or signed by another key",
                               position, "station_sig")

@@ -93,6 +93,11 @@ class Projector:
         self.recoveries: dict[str, tuple[int, int]] = {}  # cylinder -> (entry, gross after)
         self.checks: dict[str, list[tuple[int, str, bool]]] = defaultdict(list)  # this batch's
         self.registered_at: dict[str, str | None] = {}
+        # Read once per batch, for the many units and stations of a group's batch (see
+        # _stored_catalogues, _entry_time and _latest_pass).
+        self.stored_catalogues: list[tuple[int, str]] | None = None  # (entry, sha256)
+        self.entry_times: dict[int, str | None] = {}  # registrations' entry -> event time
+        self.latest_pass: dict[str, tuple[str | None, int | None]] = {}  # scale -> (at, entry)
         self.judged: set[str] = set()  # unit and lot subjects whose flags are computed again
 
     def load(self, events: Iterable[Event]) -> None:
@@ -169,13 +174,9 @@ class Projector:
 
     def _catalogue_before(self, index: int | None) -> tuple[int, Catalogue] | None:
         """The stored catalogue in force at `index` (see catalogue_at), read and cached."""
-        bound = "" if index is None else " WHERE idx < ?"
-        params: tuple[Any, ...] = () if index is None else (index,)
-        row = execute(self.conn, f"SELECT idx, sha256 FROM catalogues{bound} ORDER BY idx DESC "
-                      "LIMIT 1", params).fetchone()
-        if row is None:
-            row = execute(self.conn, "SELECT idx, sha256 FROM catalogues ORDER BY idx "
-                          "LIMIT 1").fetchone()
+        stored = self._stored_catalogues()
+        before = [row for row in stored if index is None or row[0] < index]
+        row = before[-1] if before else stored[0] if stored else None
         if row is None:
             return self.catalogues[0] if self.catalogues else None
         idx, digest = row
@@ -186,17 +187,43 @@ class Projector:
             _CATALOGUES[digest] = from_content(content, f"entry {idx}")
         return idx, _CATALOGUES[digest]
 
+    def _stored_catalogues(self) -> list[tuple[int, str]]:
+        """(entry, sha256) of every stored catalogue version, oldest first: a few rows (one
+        per version published), read once rather than once for each unit judged."""
+        if self.stored_catalogues is None:
+            self.stored_catalogues = [(idx, digest) for idx, digest in execute(
+                self.conn, "SELECT idx, sha256 FROM catalogues ORDER BY idx")]
+        return self.stored_catalogues
+
     def last_pass(self, scale: str, at: str, index: int | None) -> str | None:
         """The time of `scale`'s latest passing check logged before entry `index`, at or
         before `at` (ledger.rules.flags.LastPass)."""
         found = [t for i, t, passed in self.checks.get(scale, [])
                  if passed and t <= at and (index is None or i < index)]
+        candidates = [t for t in (*found, self._stored_last_pass(scale, at, index))
+                      if t is not None]
+        return max(candidates) if candidates else None
+
+    def _stored_last_pass(self, scale: str, at: str, index: int | None) -> str | None:
+        """last_pass among the stored checks. The scale's latest passing check (read once
+        per batch) answers whenever it is at or before `at` and before `index`, as the
+        weighings of units at work are; otherwise the bounded query does."""
+        if scale not in self.latest_pass:
+            self.latest_pass[scale] = execute(
+                self.conn, "SELECT MAX(at), MIN(idx) FROM scale_checks WHERE scale = ? AND "
+                "passed = ? AND at = (SELECT MAX(at) FROM scale_checks WHERE scale = ? AND "
+                "passed = ?)", (scale, True, scale, True)).fetchone()
+        latest, first = self.latest_pass[scale]
+        if latest is None or first is None:
+            return None  # no passing check stored
+        if latest <= at and (index is None or first < index):
+            return latest
         bound, params = ("", (scale, True, at)) if index is None else \
             (" AND idx < ?", (scale, True, at, index))
-        stored = scalar(execute(self.conn, "SELECT MAX(at) FROM scale_checks WHERE scale = ? "
-                                f"AND passed = ? AND at <= ?{bound}", params))
-        candidates = [t for t in (*found, stored) if t is not None]
-        return max(candidates) if candidates else None
+        stored: str | None = scalar(execute(
+            self.conn, f"SELECT MAX(at) FROM scale_checks WHERE scale = ? AND passed = ? AND "
+            f"at <= ?{bound}", params))
+        return stored
 
     def last_recovery(self, cylinder: str) -> tuple[int, int] | None:
         """(entry, gross after) of the cylinder's latest recovery so far."""
@@ -212,11 +239,23 @@ class Projector:
             return None
         if station not in self.registered_at:
             row = self.rows.get("station:" + station)
-            body = scalar(execute(self.conn, "SELECT body FROM ledger_entries WHERE idx = ?",
-                                  (row["registered_index"],))) if row else None
-            self.registered_at[station] = json.loads(bytes(body))["event"]["time"] \
-                if body else None
+            self.registered_at[station] = \
+                self._entry_time(row["registered_index"]) if row else None
         return self.registered_at[station]
+
+    def _entry_time(self, index: int) -> str | None:
+        """The event time of the stored registration at entry `index` (None: not stored),
+        read with those of every station loaded, in one query: a group's batch holds
+        events of many stations, and the rules ask for each one's registration."""
+        if index not in self.entry_times:
+            wanted = {index} | {row["registered_index"] for subject, row in self.rows.items()
+                                if row and subject.startswith("station:")} - set(self.entry_times)
+            self.entry_times.update(dict.fromkeys(wanted))
+            for part in chunks(sorted(wanted)):
+                for idx, body in execute(self.conn, "SELECT idx, body FROM ledger_entries WHERE "
+                                         f"idx IN ({placeholders(len(part))})", tuple(part)):
+                    self.entry_times[idx] = json.loads(bytes(body))["event"]["time"]
+        return self.entry_times[index]
 
     def raised_flags(self, subject: str) -> list[tuple[str, str | None]]:
         """The flags raised on `subject`: computed anew if this batch touched it."""

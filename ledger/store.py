@@ -25,6 +25,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from psycopg import pq
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import PoolProxiedConnection
@@ -151,18 +152,36 @@ def execute(tx: Tx, statement: str, params: Any = ()) -> Any:
 
 
 def insert_rows(tx: Tx, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
-    """Insert many rows: executemany on SQLite (in-process, cheap per row), COPY on PostgreSQL
-    (one stream instead of a round trip's worth of protocol per row)."""
+    """Insert many rows: executemany on SQLite (in-process, cheap per row); on PostgreSQL
+    COPY (one stream instead of a round trip's worth of protocol per row), or executemany
+    inside a pipeline (which COPY cannot join, and which sends the rows without waiting)."""
     if not rows:
         return
-    if tx.dialect == "sqlite":
+    if tx.dialect == "sqlite" or _pipelined(tx):
         execute(tx, f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
                 f"({placeholders(len(columns))})", rows)
         return
-    cursor = tx.connection.driver_connection.cursor()
+    cursor = driver(tx.connection).cursor()
     with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
+
+
+@contextmanager
+def pipelined(tx: Tx) -> Iterator[None]:
+    """Inside the block, PostgreSQL gets each statement without waiting for the answer to
+    the one before (psycopg's pipeline mode): the writes of an append cost one round trip,
+    not one each. A statement whose rows are read waits for its answer; an error surfaces
+    at the latest when the block ends. On SQLite (in-process) the block runs as it is."""
+    if tx.dialect == "sqlite":
+        yield
+        return
+    with driver(tx.connection).pipeline():
+        yield
+
+
+def _pipelined(tx: Tx) -> bool:
+    return bool(driver(tx.connection).pgconn.pipeline_status != pq.PipelineStatus.OFF)
 
 
 def stream(tx: Tx, statement: str, params: Any = (), batch: int = 2000) -> Iterator[Any]:

@@ -20,6 +20,8 @@ LABELS = [
     "single appends, ledger",
     "bare SQLite insert+commit",
     "single appends, ledger / bare SQLite",
+    "single appends, CPU per append: ledger",
+    "single appends, CPU per commit: bare",
     "group commit, 1 thread",
     "group commit, 8 threads",
     "group commit, 8 threads / 1 thread",

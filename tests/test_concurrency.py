@@ -162,22 +162,26 @@ def _head_held(engine) -> Iterator[Tx]:
 
 @contextlib.contextmanager
 def _one_group(ledger: Ledger, monkeypatch, calls: int) -> Iterator[list[list[int]]]:
-    """While the head is held, the first caller leads a group and waits for the lock; the
-    other calls queue behind it and then run as one group. Yields each group's batch
-    sizes (recorded as each group starts)."""
+    """While the head is held, the first caller leads and waits for the lock, and the other
+    calls queue; once the lock is free the leader takes them all as its group. Yields each
+    group's batch sizes (recorded as each group is taken)."""
     groups: list[list[int]] = []
     real = ledger_log._append_group
 
-    def recording(engine, group):
-        groups.append([len(call.work) for call in group])
-        real(engine, group)
+    def recording(engine, take):
+        def taking():
+            group = take()
+            groups.append([len(call.work) for call in group])
+            return group
+
+        real(engine, taking)
 
     monkeypatch.setattr(ledger_log, "_append_group", recording)
     committer = ledger_log._group_commit(ledger.engine)
     with _head_held(ledger.engine):
         yield groups
         deadline = time.monotonic() + 60
-        while not (groups and len(groups[0]) + committer.waiting == calls):
+        while committer.waiting != calls:
             assert time.monotonic() < deadline, (groups, committer.waiting)
             time.sleep(0.01)
 
@@ -207,15 +211,50 @@ def test_a_refused_batch_in_a_group_leaves_the_others_whole(ledger, monkeypatch)
 def test_resubmission_inside_one_group_is_one_entry(ledger, monkeypatch):
     same = calibration("SAME")
     batches = {0: [calibration("T0")], 1: [same], 2: [calibration("T2"), same]}
-    with _one_group(ledger, monkeypatch, len(batches)):
+    with _one_group(ledger, monkeypatch, len(batches)) as groups:
         outcome: dict[str, tuple] = {}
         runner = threading.Thread(target=lambda: outcome.update(r=_run_threads(ledger, batches)))
         runner.start()
     runner.join(timeout=120)
     results, errors = outcome["r"]
     assert not errors
+    assert len(groups) == 1 and sorted(groups[0]) == [1, 1, 2]  # those that came meanwhile too
     first, again = results[1][0], results[2][1]
     assert first.index == again.index and first.leaf_hash == again.leaf_hash
     assert {first.existed, again.existed} == {False, True}
     assert ledger.size() == 1 + 3  # the catalogue, T0, SAME, T2
     _check_log(ledger, results, batches)
+
+
+def test_an_error_that_is_not_a_refusal_fails_its_own_call_alone(ledger, monkeypatch):
+    """A fault inside one call of a group (here one injected into the projection of one
+    subject) fails that call with its own error; the group's other calls are logged."""
+    real_apply = ledger_log.Projector.apply
+
+    def apply(self, index, event, logged=None):
+        if event.subject == "scale:BROKEN":
+            raise RuntimeError("injected fault")
+        return real_apply(self, index, event, logged)
+
+    batches = {t: [calibration(f"T{t}")] for t in range(4)}
+    batches[2] = [calibration("T2"), calibration("BROKEN")]
+    monkeypatch.setattr(ledger_log.Projector, "apply", apply)
+    results: dict[int, list[Appended]] = {}
+    errors: dict[int, BaseException] = {}
+    with _one_group(ledger, monkeypatch, len(batches)) as groups:
+        def work(thread: int) -> None:
+            try:
+                results[thread] = ledger.append(batches[thread])
+            except RuntimeError as exc:
+                errors[thread] = exc
+
+        threads = [threading.Thread(target=work, args=(t,)) for t in batches]
+        for t in threads:
+            t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert max(len(g) for g in groups) > 1
+    assert set(errors) == {2} and str(errors[2]) == "injected fault"
+    assert set(results) == {0, 1, 3}
+    assert not {s.event.id for s in batches[2]} & set(_indexes_by_id(ledger.engine))
+    _check_log(ledger, results, {t: b for t, b in batches.items() if t != 2})

@@ -280,3 +280,18 @@ def test_the_latest_checkpoint_and_a_signed_size_in_a_range(empty_ledger):
     assert ledger.latest_checkpoint() == third
     assert ledger.signed_size_between(0, 2 ** 64) == 2
     assert ledger.signed_size_between(3, 4) == 3 and ledger.signed_size_between(4, 9) is None
+
+
+def test_a_signature_checked_before_the_lock_counts_only_with_the_key_in_force(ledger):
+    """Appends verify signatures ahead of the write lock with each station's key as last
+    seen; a station given a new key meanwhile has its events judged by the new key alone."""
+    old, new = SigningStation("ST-07"), SigningStation("ST-07")
+    ledger.append([old.registration()])
+    ledger.append([old.submit("scale.calibrated", "scale:SC-7", {
+        "reference_g": 1000, "reading_g": 1000, "tolerance_g": 1, "passed": True})])
+    ledger.append([plant("station.revoked", "station:ST-07",
+                         {"reason": "replaced", "approved_by": "A-0001"}), new.registration()])
+    check = {"reference_g": 2000, "reading_g": 2000, "tolerance_g": 1, "passed": True}
+    with pytest.raises(AppendError, match="does not verify"):
+        ledger.append([old.submit("scale.calibrated", "scale:SC-7", check)])
+    assert not ledger.append([new.submit("scale.calibrated", "scale:SC-7", check)])[0].existed

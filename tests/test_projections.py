@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+from factories import event_obj
 
 from ledger.log import Ledger, Submission
 from ledger.projections import rebuild
@@ -320,3 +321,34 @@ def test_rollup_equals_recomputation_for_random_histories(db_url):
 
     run()
     engine.dispose()
+
+
+def _at(time: str, etype: str, subject: str, data: dict) -> Submission:
+    return Submission.from_json({**event_obj(etype, subject, data), "time": time})
+
+
+def test_a_weighing_is_judged_by_the_last_pass_before_it_not_the_latest(ledger):
+    """Calibration flags read the scale's last passing check at or before each weighing:
+    a check logged earlier but timed after the weighing does not count for it."""
+    check = {"reference_g": 10_000, "reading_g": 10_001, "tolerance_g": 5, "passed": True}
+    ledger.append([_at("2026-11-19T12:00:00.000Z", "scale.calibrated", "scale:SC-9", check),
+                   _at("2026-11-21T14:00:00.000Z", "scale.calibrated", "scale:SC-9", check),
+                   _at("2026-11-19T12:00:00.000Z", "lot.opened", "lot:LOT-CAL",
+                       {"fraction": "compressor", "hazardous": False})])
+    for label, hour in (("unit:CAL-EARLY", 10), ("unit:CAL-LATE", 15)):
+        ledger.append([_at(f"2026-11-21T{hour}:00:00.000Z", "unit.received", label,
+                           {"category": "fridge", "gross_g": 45_210, "scale": "SC-9",
+                            "source": "trade_in"}),
+                       _at(f"2026-11-21T{hour}:01:00.000Z", "refrigerant.absent", label,
+                           {"reason": "circuit_empty"}),
+                       _at(f"2026-11-21T{hour}:02:00.000Z", "component.removed", label,
+                           {"component": "compressor_oil", "count": 1}),
+                       _at(f"2026-11-21T{hour}:02:30.000Z", "material.output", label,
+                           {"fraction": "compressor", "mass_g": 9120, "scale": "SC-9",
+                            "lot": "LOT-CAL"}),
+                       _at(f"2026-11-21T{hour}:03:00.000Z", "unit.completed", label, {})])
+    with read_transaction(ledger.engine) as conn:
+        flags = {subject: json.loads(params) for subject, params in execute(
+            conn, "SELECT subject, params FROM rule_flags WHERE code = 'calibration_overdue'")}
+    assert flags == {"unit:CAL-EARLY": {**flags.get("unit:CAL-EARLY", {}),
+                                        "last_pass": "2026-11-19T12:00:00.000Z"}}
