@@ -617,6 +617,7 @@ def _unit_rule(ev: dict[str, Any], before: list[dict[str, Any]], label: str,
     t, d = ev["type"], ev["data"]
     received = next((e["data"] for e in before if e["type"] == "unit.received"), None)
     categories = cat["categories"]
+    fund_products = cat.get("fund", {}).get("products", {})
     if t == "unit.received":
         if received is not None:
             raise _Broken("duplicate_label", label=label, category=received["category"],
@@ -630,6 +631,11 @@ def _unit_rule(ev: dict[str, Any], before: list[dict[str, Any]], label: str,
         if gas and gas not in category["refrigerants"]:
             raise _Broken("nameplate_refrigerant", refrigerant=gas, category=d["category"],
                           allowed=", ".join(category["refrigerants"]) or "none")
+        implies = fund_products.get(d["category"], {}).get("implies", {})
+        for field, implied in implies.items():
+            if d.get(field) not in (None, implied):
+                raise _Broken("nameplate_contradicts", field=field, value=d[field],
+                              category=d["category"], implied=implied)
         return
     if received is None:
         raise _Broken("not_received", label=label)

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from ledger import catalogue as process_catalogue
 from ledger.catalogue import Catalogue
 from ledger.events import PLANT_STATION, parse_event
+from ledger.fund.nameplate import FIELDS as NAMEPLATE
 from ledger.log import AppendError, Ledger, Submission
 from ledger.rules import judge
 from ledger.rules.facts import CylinderFacts, Event, LotFacts, UnitFacts
@@ -201,6 +202,11 @@ def mutations(events: list[Event]) -> list[tuple[int, Event, str]]:
             high = CATALOGUE.categories[data["category"]].weight_g[1]
             found.append((i, _data(event, gross_g=high + 1), "weight_out_of_range"))
             found.append((i, _data(event, category="spaceship"), "unknown_category"))
+            implies = (CATALOGUE.fund.products[data["category"]].implies
+                       if CATALOGUE.fund and data["category"] in CATALOGUE.fund.products else {})
+            for name, implied in list(implies.items())[:1]:  # e.g. a CRT said to be an LCD
+                other = next(c for c in NAMEPLATE[name].choices if c != implied)
+                found.append((i, _data(event, **{name: other}), "nameplate_contradicts"))
             if data.get("nameplate_refrigerant"):
                 found.append((i + 1, {**event, "type": "unit.completed", "data": {}},
                               "no_recovery"))
@@ -257,7 +263,8 @@ def test_every_mutation_kind_is_drawn() -> None:
     """The mutations cover the rules this file claims."""
     kinds = {"time_in_future", "weight_out_of_range", "unknown_category", "no_recovery",
              "lot_hazard_mismatch", "wrong_lot", "impossible_mass", "unknown_cylinder",
-             "cylinder_overfill", "cylinder_discontinuous", "already_completed"}
+             "cylinder_overfill", "cylinder_discontinuous", "already_completed",
+             "nameplate_contradicts"}
     drawn: set[str] = set()
 
     @settings(max_examples=10, deadline=None, database=None)

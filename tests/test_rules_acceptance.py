@@ -165,6 +165,11 @@ CASES: dict[str, Case] = {
     "a cylinder whose before weight does not continue from its last after weight": Case(
         "cylinder_discontinuous", str(R134_AFTER),
         lambda: recovery("F-134", "CYL-134", "R-134a", R134_TARE, R134_TARE + 110)),
+    "a CRT television said to have an LCD screen": Case(
+        "nameplate_contradicts", "lcd",
+        lambda: unit("TV-2", "unit.received", {"category": "crt_tv", "gross_g": 20_000,
+                                               "scale": "SC-1", "source": "municipal",
+                                               "screen_in": 21, "display": "lcd"})),
     "a recovery above the Guideline K limit": Case(
         "cylinder_overfill", str(R12_MAX),
         lambda: recovery("F-R12", "CYL-R12", "R-12", R12_TARE, R12_MAX + 1)),

@@ -97,6 +97,8 @@ REFUSAL_NAMES = {
     "unknown_category": {"zh-CN": "类别不在目录中", "en": "Unknown category"},
     "weight_out_of_range": {"zh-CN": "重量超出通常范围", "en": "Weight out of range"},
     "nameplate_refrigerant": {"zh-CN": "铭牌制冷剂不符", "en": "Nameplate refrigerant mismatch"},
+    "nameplate_contradicts": {"zh-CN": "铭牌信息与类别不符",
+                              "en": "Nameplate contradicts the category"},
     "duplicate_label": {"zh-CN": "标签重复", "en": "Duplicate label"},
     "duplicate_trade_in": {"zh-CN": "以旧换新编码重复", "en": "Duplicate trade-in code"},
     "not_received": {"zh-CN": "整机未入厂", "en": "Unit not received"},

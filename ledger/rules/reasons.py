@@ -121,6 +121,11 @@ NAMEPLATE_GAS = refusal(
     "Nameplate refrigerant %(refrigerant)s is not one a %(category)s holds (%(allowed)s): "
     "check the nameplate",
     "铭牌制冷剂 %(refrigerant)s 不是 %(category)s 所用的制冷剂（%(allowed)s）：请核对铭牌")
+NAMEPLATE_CONTRADICTS = refusal(
+    "nameplate_contradicts",
+    "Nameplate %(field)s %(value)s contradicts a %(category)s, which is %(implied)s: check "
+    "the nameplate and the category",
+    "铭牌 %(field)s %(value)s 与 %(category)s 不符（应为 %(implied)s）：请核对铭牌和类别")
 DUPLICATE_LABEL = refusal(
     "duplicate_label",
     "Label %(label)s was already received (%(category)s, %(gross_g)s g): a label is used "

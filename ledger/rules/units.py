@@ -29,6 +29,11 @@ def check_intake(data: dict[str, Any], catalogue: Catalogue) -> Category:
     if gas and gas not in category.refrigerants:
         raise Refusal(reasons.NAMEPLATE_GAS, refrigerant=gas, category=category.code,
                       allowed=", ".join(category.refrigerants) or "none")
+    product = catalogue.fund.products.get(category.code) if catalogue.fund else None
+    for field, implied in (product.implies.items() if product else ()):
+        if data.get(field) not in (None, implied):
+            raise Refusal(reasons.NAMEPLATE_CONTRADICTS, field=field, value=data[field],
+                          category=category.code, implied=implied)
     return category
 
 
