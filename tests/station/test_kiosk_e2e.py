@@ -195,6 +195,9 @@ def test_a_refrigerator_end_to_end(browser, kiosk_url, station):  # noqa: F811
     expect(page.locator("#unit-category")).to_have_text("Refrigerator/freezer")
     page.click("#actions [data-action='set_details']")
     shot(page, "fridge-details-en")
+    # what the fund's tables need of a fridge comes first, named in the page's language
+    expect(page.locator("#sheet .field").first).to_contain_text("Total volume (L)")
+    page.fill("#sheet [name=volume_l]", "215")
     page.fill("#sheet [name=brand]", "Haier")
     page.fill("#sheet [name=model]", "BCD-215")
     page.fill("#sheet [name=nameplate_refrigerant]", "R-600a")
@@ -204,6 +207,7 @@ def test_a_refrigerator_end_to_end(browser, kiosk_url, station):  # noqa: F811
     page.click("#sheet button[type=submit]")
     worker._answered(before, True)
     assert station.ws.state()["unit"]["details"]["nameplate_charge_g"] == 55
+    assert station.ws.state()["unit"]["details"]["volume_l"] == 215
     worker.place("platform", 45_200)
     worker.press("weigh_intake")
     assert "45.200 kg" in worker.message()

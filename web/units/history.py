@@ -22,6 +22,7 @@ from typing import Any
 from flask_babel import gettext, lazy_gettext
 
 from ledger.corrections import fold
+from ledger.fund.nameplate import FIELDS as NAMEPLATE
 from ledger.keys import KeyFileError
 from ledger.log import LedgerError
 from ledger.merkle import leaf_hash
@@ -107,6 +108,14 @@ class TimelineEntry:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+def field_name(key: str) -> str:
+    """An event data field's name in the request's language (the nameplate facts the fund
+    needs are named by the glossary, the rest here)."""
+    if key in NAMEPLATE:
+        return glossary_name(codes.NAMEPLATE_FIELD_NAMES, key)
+    return str(FIELD_NAMES.get(key, key))
+
+
 def type_name(etype: str) -> str:
     """What an entry of type `etype` records, in the request's language."""
     return glossary_name(codes.EVENT_TYPE_NAMES, etype)
@@ -129,12 +138,14 @@ def show_value(key: str, value: Any) -> tuple[str, bool]:
         return glossary_name(codes.CERTIFICATE_KIND_NAMES, value), False
     if key in _CODES and isinstance(value, str):
         return code_name(value), False
+    if key in NAMEPLATE and NAMEPLATE[key].kind == "choice" and isinstance(value, str):
+        return glossary_name(NAMEPLATE[key].choice_names, value), False
     if isinstance(value, list):
         if not value:
             return gettext("none"), False
         return "; ".join(_item(key, v) for v in value), False
     if isinstance(value, dict):
-        return "; ".join(f"{FIELD_NAMES.get(k, k)}: {show_value(k, v)[0]}"
+        return "; ".join(f"{field_name(k)}: {show_value(k, v)[0]}"
                          for k, v in value.items()), False
     return str(value), False
 
@@ -160,12 +171,13 @@ def timeline(subject: str) -> list[TimelineEntry]:
         fix = latest.get(idx)
         corrected: dict[str, Any] = (fix.get("set") or {}) if fix else {}
         details = []
-        for key in [*FIELD_NAMES, *sorted(set(data) - set(FIELD_NAMES))]:
+        named = [*FIELD_NAMES, *NAMEPLATE]
+        for key in [*named, *sorted(set(data) - set(named))]:
             if key not in data or key in _SKIP:
                 continue
             value, is_mass = show_value(key, data[key])
             fixed = show_value(key, corrected[key])[0] if key in corrected else None
-            details.append(Detail(str(FIELD_NAMES.get(key, key)), value, fixed, is_mass))
+            details.append(Detail(field_name(key), value, fixed, is_mass))
         item = TimelineEntry(
             index=idx, type=event["type"],
             type_name=type_name(event["type"]),
@@ -180,7 +192,7 @@ def timeline(subject: str) -> list[TimelineEntry]:
             item.details = []
             for key, value in sorted((data.get("set") or {}).items()):
                 shown, is_mass = show_value(key, value)
-                item.details.append(Detail(str(FIELD_NAMES.get(key, key)), shown, None, is_mass))
+                item.details.append(Detail(field_name(key), shown, None, is_mass))
             if target := by_index.get(data["corrects"]):
                 target.corrected_by.append(item)
         by_index[idx] = item
