@@ -26,6 +26,7 @@ from ledger.rules.codes import (
     PC_TYPES,
     RESOLUTIONS,
     SOURCES,
+    SUBJECT_NAME,
     WASHER_TYPES,
 )
 from ledger.tiles import MAX_ENTRY
@@ -50,7 +51,7 @@ Refrigerant = Annotated[
     str, Field(strict=True, pattern=r"^(R-[0-9]{2,4}[A-Za-z]{0,2}|HCFC-141b|cyclopentane)$")
 ]
 
-UnitLabel = Annotated[str, Field(strict=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/+-]{0,127}$")]
+UnitLabel = Annotated[str, Field(strict=True, pattern=f"^{SUBJECT_NAME}$")]
 
 
 def _nameplate_number(name: str) -> Any:
@@ -60,7 +61,7 @@ def _nameplate_number(name: str) -> Any:
 
 
 SUBJECT_PREFIXES = ("unit", "lot", "cylinder", "scale", "cert", "key", "station", "catalogue")
-SUBJECT_PATTERN = rf"^({'|'.join(SUBJECT_PREFIXES)}):([A-Za-z0-9][A-Za-z0-9._:/+-]{{0,127}})$"
+SUBJECT_PATTERN = rf"^({'|'.join(SUBJECT_PREFIXES)}):({SUBJECT_NAME})$"
 
 
 class EventError(ValueError):

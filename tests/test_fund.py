@@ -179,10 +179,12 @@ def test_a_corrected_volume_reclasses_the_unit(ledger: Ledger) -> None:
     [intake] = ledger.append([plant("unit.received", f"unit:{label}",
                                     received(label, volume_l=600))])
     found = unit_class(ledger, label)
-    assert found is not None and found[0].scope == "out_of_scope"
+    assert found is not None and found.fund_class.scope == "out_of_scope"
     ledger.append([plant("correction", f"unit:{label}", {
         "corrects": intake.index, "reason": "nameplate re-read: 260 L", "approved_by": "M-1",
         "set": {"volume_l": 260}})])
     found = unit_class(ledger, label)
-    assert found is not None and (found[0].scope, found[0].sub_class) == ("in_scope", "fridge")
-    assert found[0].version is None  # not completed yet: no table chosen
+    assert found is not None
+    assert (found.fund_class.scope, found.fund_class.sub_class) == ("in_scope", "fridge")
+    assert found.received["volume_l"] == 260  # the corrected record
+    assert found.fund_class.version is None  # not completed yet: no table chosen

@@ -20,6 +20,7 @@ from ledger.rules.codes import (
     NAMEPLATE_FIELD_NAMES,
     PC_TYPE_NAMES,
     PC_TYPES,
+    SUBJECT_NAME,
     WASHER_TYPE_NAMES,
     WASHER_TYPES,
 )
@@ -27,7 +28,7 @@ from ledger.rules.codes import (
 if TYPE_CHECKING:
     from ledger.fund.tables import FundTables
 
-_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/+-]{0,127}")
+_LABEL = re.compile(SUBJECT_NAME)
 
 
 class NameplateError(ValueError):

@@ -4,6 +4,10 @@ all read them from here)."""
 
 from __future__ import annotations
 
+# What a subject's name may be (a unit's label, a lot's or a cylinder's id): the events'
+# subjects and every field naming one (unit.received.set_with).
+SUBJECT_NAME = r"[A-Za-z0-9][A-Za-z0-9._:/+-]{0,127}"
+
 # Where a unit came from (unit.received.source).
 SOURCES = ("trade_in", "collector", "retailer", "municipal", "business", "other")
 

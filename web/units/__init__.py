@@ -224,7 +224,7 @@ def unit(label: str) -> ResponseReturnValue:
         "units/unit.html", unit=row, outputs=output_rows, recoveries=recovery_rows,
         entries=entries, by_index=by_index, received=received, proof=proof,
         figures=figures(row, utc_now_ms()), absent=absent,
-        fund=fund_view(label, received.data if received else None),
+        fund=fund_view(label),
         lot_links=bool(lots_rule and lots_rule.allows(current_role())),
         output_total=sum(r.mass_g or 0 for r in output_rows),
         corrected={e.index for e in entries if e.corrected_by},

@@ -32,19 +32,19 @@ class FundView:
     nameplate: list[tuple[str, str]]  # (field's name, value as read)
 
 
-def fund_view(label: str, received: dict[str, Any] | None) -> FundView | None:
+def fund_view(label: str) -> FundView | None:
     """The card's content; None when the catalogue in force carries no fund tables."""
     found = unit_class(ledger(), label)
     if found is None:
         return None
-    classed, fund = found
+    classed, fund = found.fund_class, found.tables
     lang = language()
     return FundView(
         classed.scope, glossary_name(codes.FUND_SCOPE_NAMES, classed.scope),
         fund.categories[classed.category][lang] if classed.category else None,
         fund.classes[classed.sub_class].name[lang] if classed.sub_class else None,
         classed.counts, _version_name(fund, classed, lang), classed.rate, classed.factor,
-        classed.reason_text(lang), _nameplate(received or {}))
+        classed.reason_text(lang), _nameplate(found.received))
 
 
 def _version_name(fund: FundTables, classed: FundClass, lang: str) -> str | None:
