@@ -4,6 +4,7 @@ tables' travel inside the catalogue's content, and a unit of a real log correcte
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 
 from ledger import catalogue
+from ledger.canonical import canonical_bytes
 from ledger.events import EventError, parse_event
 from ledger.fund.classify import classify
 from ledger.fund.tables import FundTables
@@ -105,6 +107,12 @@ def test_the_tables_travel_in_the_catalogue_content() -> None:
     assert content["format"] == "dledger-catalogue/2" and "fund" in content
     again = catalogue.from_content(content)
     assert again.fund == loaded.fund and again.sha256() == loaded.sha256()
+    # as logged, the content is key-sorted (RFC 8785): a reason reads the same from it
+    logged = catalogue.from_content(json.loads(canonical_bytes(content)))
+    assert logged.fund is not None and loaded.fund is not None
+    big = {"volume_l": 600}
+    assert (classify(logged.fund, "fridge", big, None).reason_text("en")
+            == classify(loaded.fund, "fridge", big, None).reason_text("en"))
 
 
 def test_a_catalogue_published_before_the_fund_tables_still_reads() -> None:

@@ -104,7 +104,9 @@ def _fails(condition: Condition, value: Any) -> str | None:
     if isinstance(condition, tuple):
         return None if value in condition else "/".join(condition)
     assert isinstance(condition, dict)
-    text = ", ".join(f"{LIMIT_SIGNS[k]} {v}" for k, v in condition.items())
+    # in LIMIT_SIGNS' order, whatever order the table gave (its content is key-sorted)
+    text = ", ".join(f"{sign} {condition[k]}" for k, sign in LIMIT_SIGNS.items()
+                     if k in condition)
     if not isinstance(value, int):
         return text
     ok = all({"min": value >= v, "above": value > v, "max": value <= v,
