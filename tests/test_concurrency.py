@@ -104,7 +104,8 @@ def _check_log(ledger: Ledger, results: dict[int, list[Appended]],
     assert report.ok and report.entries == ledger.size() == len(logged), report.problems[:3]
 
 
-def _run_threads(ledger: Ledger, batches: dict[int, list[Submission]]
+def _run_threads(ledger: Ledger, batches: dict[int, list[Submission]],
+                 catch: type[BaseException] = AppendError
                  ) -> tuple[dict[int, list[Appended]], dict[int, BaseException]]:
     results: dict[int, list[Appended]] = {}
     errors: dict[int, BaseException] = {}
@@ -114,7 +115,7 @@ def _run_threads(ledger: Ledger, batches: dict[int, list[Submission]]
         start.wait()
         try:
             results[thread] = ledger.append(batches[thread])
-        except AppendError as exc:
+        except catch as exc:
             errors[thread] = exc
 
     threads = [threading.Thread(target=work, args=(t,)) for t in batches]
@@ -239,20 +240,13 @@ def test_an_error_that_is_not_a_refusal_fails_its_own_call_alone(ledger, monkeyp
     batches = {t: [calibration(f"T{t}")] for t in range(4)}
     batches[2] = [calibration("T2"), calibration("BROKEN")]
     monkeypatch.setattr(ledger_log.Projector, "apply", apply)
-    results: dict[int, list[Appended]] = {}
-    errors: dict[int, BaseException] = {}
     with _one_group(ledger, monkeypatch, len(batches)) as groups:
-        def work(thread: int) -> None:
-            try:
-                results[thread] = ledger.append(batches[thread])
-            except RuntimeError as exc:
-                errors[thread] = exc
-
-        threads = [threading.Thread(target=work, args=(t,)) for t in batches]
-        for t in threads:
-            t.start()
-    for t in threads:
-        t.join(timeout=120)
+        outcome: dict[str, tuple] = {}
+        runner = threading.Thread(target=lambda: outcome.update(
+            r=_run_threads(ledger, batches, catch=RuntimeError)))
+        runner.start()
+    runner.join(timeout=120)
+    results, errors = outcome["r"]
     assert max(len(g) for g in groups) > 1
     assert set(errors) == {2} and str(errors[2]) == "injected fault"
     assert set(results) == {0, 1, 3}

@@ -9,7 +9,7 @@ were not recorded, is classed as such with the reason, never counted silently.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -122,5 +122,4 @@ def _priced(tables: FundTables, found: FundClass, completed_at: str | None) -> F
         return found
     rate = version.rates.get(found.sub_class) if version.basis == "per_unit" else None
     factor = version.factors.get(found.sub_class) if version.basis != "per_unit" else None
-    return FundClass(found.scope, found.category, found.sub_class, found.counts, version.code,
-                     rate, factor)
+    return replace(found, version=version.code, rate=rate, factor=factor)

@@ -69,21 +69,19 @@ FIELDS: dict[str, Field] = {f.name: f for f in (
 
 def asked(tables: FundTables | None, category: str) -> list[dict[str, Any]]:
     """What the intake asks of a unit of catalogue `category`, for the kiosk's form: each
-    field with its name, kind and bounds, whether the fund needs it, and the choices the
-    fund's scope leaves (a value the category implies is not asked)."""
+    field with its name, kind and bounds, whether the fund needs it, and its choices (a value
+    the category implies is not asked)."""
     product = tables.products.get(category) if tables else None
     if product is None:
         return []
     found = []
     for name in (*product.asks, *product.also_asks):
         spec = FIELDS[name]
-        scope = product.scope.get(name)
         found.append({
             "field": name, "name": NAMEPLATE_FIELD_NAMES[name], "kind": spec.kind,
             "low": spec.low, "high": spec.high, "unit": spec.unit,
             "required": name in product.asks,
-            "choices": [{"code": code, "name": spec.choice_names[code]} for code in spec.choices],
-            "in_scope": list(scope) if isinstance(scope, tuple) else None})
+            "choices": [{"code": code, "name": spec.choice_names[code]} for code in spec.choices]})
     return found
 
 
