@@ -114,6 +114,8 @@ CREATE TABLE lots (
 	receiver VARCHAR(500), 
 	first_index BIGINT NOT NULL, 
 	last_index BIGINT NOT NULL, 
+	zone VARCHAR(64), 
+	shipped_at VARCHAR(24), 
 	CONSTRAINT pk_lots PRIMARY KEY (lot)
 );
 
@@ -210,6 +212,17 @@ CREATE TABLE stations (
 	CONSTRAINT pk_stations PRIMARY KEY (station)
 );
 
+CREATE TABLE unit_moves (
+	idx INTEGER NOT NULL, 
+	label VARCHAR(130) NOT NULL, 
+	zone VARCHAR(64) NOT NULL, 
+	station VARCHAR(32) NOT NULL, 
+	at VARCHAR(24) NOT NULL, 
+	CONSTRAINT pk_unit_moves PRIMARY KEY (idx)
+);
+
+CREATE INDEX ix_unit_moves_label_at ON unit_moves (label, at);
+
 CREATE TABLE unit_outputs (
 	idx INTEGER NOT NULL, 
 	label VARCHAR(130) NOT NULL, 
@@ -246,6 +259,8 @@ CREATE TABLE units (
 	nameplate_refrigerant VARCHAR(20), 
 	nameplate_charge_g BIGINT, 
 	completed_station VARCHAR(32), 
+	zone VARCHAR(64), 
+	aside_since VARCHAR(24), 
 	CONSTRAINT pk_units PRIMARY KEY (label), 
 	CONSTRAINT uq_units_trade_in_code UNIQUE (trade_in_code)
 );
@@ -396,6 +411,8 @@ CREATE TABLE lots (
 	receiver VARCHAR(500), 
 	first_index BIGINT NOT NULL, 
 	last_index BIGINT NOT NULL, 
+	zone VARCHAR(64), 
+	shipped_at VARCHAR(24), 
 	CONSTRAINT pk_lots PRIMARY KEY (lot)
 );
 
@@ -492,6 +509,17 @@ CREATE TABLE stations (
 	CONSTRAINT pk_stations PRIMARY KEY (station)
 );
 
+CREATE TABLE unit_moves (
+	idx BIGINT NOT NULL, 
+	label VARCHAR(130) COLLATE "C" NOT NULL, 
+	zone VARCHAR(64) NOT NULL, 
+	station VARCHAR(32) NOT NULL, 
+	at VARCHAR(24) NOT NULL, 
+	CONSTRAINT pk_unit_moves PRIMARY KEY (idx)
+);
+
+CREATE INDEX ix_unit_moves_label_at ON unit_moves (label, at);
+
 CREATE TABLE unit_outputs (
 	idx BIGINT NOT NULL, 
 	label VARCHAR(130) COLLATE "C" NOT NULL, 
@@ -528,6 +556,8 @@ CREATE TABLE units (
 	nameplate_refrigerant VARCHAR(20), 
 	nameplate_charge_g BIGINT, 
 	completed_station VARCHAR(32), 
+	zone VARCHAR(64), 
+	aside_since VARCHAR(24), 
 	CONSTRAINT pk_units PRIMARY KEY (label), 
 	CONSTRAINT uq_units_trade_in_code UNIQUE (trade_in_code)
 );

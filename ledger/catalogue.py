@@ -26,15 +26,18 @@ from typing import Any
 from ledger.canonical import canonical_bytes
 from ledger.fund import nameplate
 from ledger.fund import tables as fund_tables
-from ledger.rules.codes import ABSENT_REASONS
+from ledger.rules.codes import ABSENT_REASONS, ZONE_KINDS
 
 DEFAULT_FILE = Path(__file__).with_name("catalogue.toml")
-# Version 2 adds the fund's tables (section `fund`, ledger/fund/tables.py); version 1 content,
-# published before them, still reads, with no fund tables.
-CONTENT_FORMAT = "dledger-catalogue/2"
-CONTENT_FORMATS = ("dledger-catalogue/1", CONTENT_FORMAT)
+# Version 2 adds the fund's tables (section `fund`, ledger/fund/tables.py), version 3 the
+# storage zones (section `zones`). Content published in an earlier version still reads: with
+# no fund tables (1) and no zones (1, 2).
+CONTENT_FORMAT = "dledger-catalogue/3"
+CONTENT_FORMATS = ("dledger-catalogue/1", "dledger-catalogue/2", CONTENT_FORMAT)
+_FORMAT_SECTIONS = {"dledger-catalogue/1": (), "dledger-catalogue/2": ("fund",),
+                    CONTENT_FORMAT: ("fund", "zones")}  # the sections a version adds
 SECTIONS = ("tolerances", "fractions", "components", "refrigerants", "absent_reasons",
-            "categories", "fund")
+            "categories", "zones", "fund")
 LANGUAGES = ("zh-CN", "en")
 _CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _REFRIGERANT = re.compile(r"R-[0-9]{2,4}[A-Za-z]{0,2}|HCFC-141b|cyclopentane")
@@ -60,6 +63,16 @@ class Fraction(Named):
 class Component(Named):
     hazardous: bool
     fraction: str
+
+
+@dataclass(frozen=True)
+class Zone(Named):
+    """A storage zone as its sign reads (HJ 527: 类别, 编号, 名称, 规格, 注意事项): its kind
+    (codes.ZONE_KINDS) says what it may hold."""
+
+    kind: str
+    spec: str | None  # 规格: size or capacity, as the plant writes it
+    cautions: str | None  # 注意事项
 
 
 @dataclass(frozen=True)
@@ -117,6 +130,8 @@ class Catalogue:
     absent_reasons: dict[str, Named]
     tolerances: Tolerances
     fund: fund_tables.FundTables | None  # None in catalogues published before the fund's tables
+    zones: dict[str, Zone]  # empty in catalogues published before zones
+    format: str = CONTENT_FORMAT  # the content format it was published in (or will be)
 
     def category(self, code: str) -> Category:
         try:
@@ -157,10 +172,17 @@ class Catalogue:
 
         text = decimal_text
         tolerances = {key: text(getattr(self.tolerances, key)) for key in TOLERANCE_KINDS}
-        fund = {} if self.fund is None else {"fund": fund_tables.content(self.fund)}
+        added: dict[str, Any] = {}
+        if "fund" in _FORMAT_SECTIONS[self.format] and self.fund is not None:
+            added["fund"] = fund_tables.content(self.fund)
+        if "zones" in _FORMAT_SECTIONS[self.format]:
+            added["zones"] = {z.code: {**names(z), "kind": z.kind,
+                                       **({"spec": z.spec} if z.spec else {}),
+                                       **({"cautions": z.cautions} if z.cautions else {})}
+                              for z in self.zones.values()}
         return {
-            "format": CONTENT_FORMAT if self.fund is not None else CONTENT_FORMATS[0],
-            **fund,
+            "format": self.format,
+            **added,
             "tolerances": tolerances,
             "fractions": {f.code: {**names(f), "hazardous": f.hazardous}
                           for f in self.fractions.values()},
@@ -248,12 +270,15 @@ def from_content(content: Any, where: str = "the catalogue content") -> Catalogu
     unknown = sorted(set(merged) - set(SECTIONS))
     if unknown:
         raise CatalogueError(f"{where}: unknown section {unknown[0]!r}")
-    if ("fund" in merged) != (content["format"] == CONTENT_FORMAT):
-        raise CatalogueError(f"{where}: a catalogue of format {CONTENT_FORMAT} has a fund "
-                             "section, and only that format has one")
+    added = _FORMAT_SECTIONS[content["format"]]
+    for section in ("fund", "zones"):
+        if (section in merged) != (section in added):
+            raise CatalogueError(f"{where}: a catalogue of format {content['format']} "
+                                 + ("has" if section in added else "has no")
+                                 + f" section {section!r}")
     files = {section: {code: where for code in (merged.get(section) or {})}
              for section in SECTIONS}
-    return _Builder(merged, files, where).build()
+    return _Builder(merged, files, where, content["format"]).build()
 
 
 def decimal_text(value: Decimal | int) -> str:
@@ -292,10 +317,11 @@ class _Builder:
     """Checks every entry, naming the file it came from and its key."""
 
     def __init__(self, merged: dict[str, Any], files: dict[str, dict[str, str]],
-                 fund_where: str):
+                 fund_where: str, content_format: str = CONTENT_FORMAT):
         self.merged = merged
         self.files = files
         self.fund_where = fund_where
+        self.format = content_format
 
     def fail(self, section: str, code: str, key: str | None, message: str) -> CatalogueError:
         where = f"{section}.{code}" + (f".{key}" if key else "")
@@ -400,7 +426,21 @@ class _Builder:
                 fund = fund_tables.build(self.merged["fund"], self.fund_where, set(categories))
             except fund_tables.FundTableError as exc:
                 raise CatalogueError(str(exc)) from None
-        return Catalogue(categories, fractions, components, sg, reasons, self.tolerances(), fund)
+        zones = {code: self.zone(code, entry) for code, entry in self.entries("zones").items()}
+        return Catalogue(categories, fractions, components, sg, reasons, self.tolerances(), fund,
+                         zones, self.format)
+
+    def zone(self, code: str, entry: dict[str, Any]) -> Zone:
+        optional = tuple(key for key in ("spec", "cautions") if key in entry)
+        self.check_keys("zones", code, entry, (*LANGUAGES, "kind", *optional))
+        if entry["kind"] not in ZONE_KINDS:
+            raise self.fail("zones", code, "kind", f"{entry['kind']!r}: a zone holds one of "
+                            f"{', '.join(ZONE_KINDS)} (ledger/rules/codes.py)")
+        for key in optional:
+            if not isinstance(entry[key], str) or not entry[key].strip():
+                raise self.fail("zones", code, key, f"give it as text, not {entry[key]!r}")
+        return Zone(code, self.names("zones", code, entry), entry["kind"],
+                    entry.get("spec"), entry.get("cautions"))
 
     def category(self, code: str, entry: dict[str, Any], fractions: dict[str, Fraction],
                  components: dict[str, Component], sg: dict[str, Decimal]) -> Category:

@@ -28,7 +28,7 @@ from ledger.corrections import Pair, fold
 from ledger.encoding import decode_base64
 from ledger.events import PLANT_STATION, Event, EventError, parse_event
 from ledger.rules import judge, reasons
-from ledger.rules.facts import LOT_TRANSITIONS, CylinderFacts, LotFacts, UnitFacts
+from ledger.rules.facts import LOT_TRANSITIONS, CountFacts, CylinderFacts, LotFacts, UnitFacts
 from ledger.rules.reasons import Refusal
 from ledger.store import Tx, chunks, execute, insert_rows, placeholders, scalar, stream
 from ledger.tables import (
@@ -38,6 +38,7 @@ from ledger.tables import (
     Scale,
     Station,
     Unit,
+    UnitMove,
     UnitOutput,
 )
 
@@ -48,8 +49,12 @@ _TABLES = {"unit": ("units", "label", Unit), "lot": ("lots", "lot", Lot),
 # Rows kept per entry of a unit: the table and the model of each.
 _ENTRY_ROWS = {"material.output": ("unit_outputs", UnitOutput),
                "component.removed": ("unit_outputs", UnitOutput),
+               "unit.stored": ("unit_moves", UnitMove),
+               "unit.set_aside": ("unit_moves", UnitMove),
                "refrigerant.recovered": ("refrigerant_recoveries", RefrigerantRecovery)}
 
+# The entry rows the hourly roll-up reads (ledger.hourly.unit_totals' arguments, in order).
+_HOURLY_SOURCES = ("unit_outputs", "refrigerant_recoveries")
 
 # Catalogues by the SHA-256 of their content: immutable, so kept across transactions.
 _CATALOGUES: dict[str, Catalogue] = {}
@@ -420,6 +425,8 @@ class Projector:
             for row in (self.stored.get("unit:" + label), self.rows.get("unit:" + label)))]
         stored: dict[tuple[str, str], list[Row]] = defaultdict(list)
         for table, model in {*_ENTRY_ROWS.values()}:
+            if table not in _HOURLY_SOURCES:
+                continue
             columns = list(model.model_fields)
             for part in chunks(read):
                 result = execute(self.conn, f"SELECT {', '.join(columns)} FROM {table} WHERE "
@@ -433,9 +440,9 @@ class Projector:
         change = hourly.Totals()
         for label in labels:
             subject = "unit:" + label
-            before = [stored[(label, t)] for t in ("unit_outputs", "refrigerant_recoveries")]
+            before = [stored[(label, t)] for t in _HOURLY_SOURCES]
             after = [new[(label, t)] if label in self.rederived else stored[(label, t)] +
-                     new[(label, t)] for t in ("unit_outputs", "refrigerant_recoveries")]
+                     new[(label, t)] for t in _HOURLY_SOURCES]
             change.merge(hourly.unit_totals(self.stored.get(subject), *before), sign=-1)
             change.merge(hourly.unit_totals(self.rows.get(subject), *after))
             self.stored[subject] = self.rows.get(subject)
@@ -522,7 +529,7 @@ class Projector:
                    "serial": data.get("serial"),
                    "nameplate_refrigerant": data.get("nameplate_refrigerant"),
                    "nameplate_charge_g": data.get("nameplate_charge_g"),
-                   "completed_station": None}
+                   "completed_station": None, "zone": None, "aside_since": None}
         elif etype == "scale.calibrated":
             passed = data["passed"]
             last_pass = obj["time"] if passed else (row or {}).get("last_pass_at")
@@ -531,7 +538,8 @@ class Projector:
         elif etype == "lot.opened":
             row = {"lot": name, "fraction": data["fraction"], "hazardous": data["hazardous"],
                    "state": LOT_TRANSITIONS[etype][1], "net_g": None, "manifest_no": None,
-                   "receiver": None, "first_index": index}
+                   "receiver": None, "first_index": index, "zone": None,
+                   "shipped_at": None}
         elif etype == "station.registered":
             row = {"station": name, "public_key": data["public_key"], "name": data["name"],
                    "state": "active", "registered_index": index,
@@ -559,6 +567,10 @@ class Projector:
         elif etype == "material.output":
             row = {**common, "kind": "material", "code": data["fraction"], "lot": data["lot"],
                    "mass_g": data["mass_g"], "count": None}
+        elif etype in ("unit.stored", "unit.set_aside"):
+            if data.get("zone") is None:
+                return  # set aside where it stands
+            row = {**common, "zone": data["zone"]}
         else:
             row = {**common, "kind": "component", "code": data["component"],
                    "lot": data.get("lot"), "mass_g": data.get("mass_g"),
@@ -633,6 +645,9 @@ class _World:
                              registered[0][0] if registered else None,
                              last[1] if last else None, last[0] if last else None)
 
+    def count(self, count: str) -> CountFacts:
+        return CountFacts.of(count, self.projector.pairs("count:" + count))
+
     def trade_in_holder(self, code: str) -> str | None:
         return self.projector.trade_in.get(code)
 
@@ -646,7 +661,7 @@ class _World:
 _FLAG_COLUMNS = ("subject", "code", "flag_key", "params", "raised_index", "raised_at",
                  "resolution", "review_index")
 # Subjects whose entries the rules read as facts.
-_FACT_SUBJECTS = ("unit", "lot", "cylinder")
+_FACT_SUBJECTS = ("unit", "lot", "cylinder", "count")
 
 
 def _recovered(row: Row, obj: dict[str, Any]) -> None:
@@ -679,6 +694,20 @@ def _sealed(row: Row, obj: dict[str, Any]) -> None:
 def _shipped(row: Row, obj: dict[str, Any]) -> None:
     _lot_state(row, obj)
     row["manifest_no"], row["receiver"] = obj["data"]["manifest_no"], obj["data"]["receiver"]
+    row["shipped_at"] = obj["time"]
+
+
+def _stored(row: Row, obj: dict[str, Any]) -> None:
+    row["zone"] = obj["data"]["zone"]
+
+
+def _set_aside(row: Row, obj: dict[str, Any]) -> None:
+    row["aside_since"] = obj["time"]
+    row["zone"] = obj["data"].get("zone") or row["zone"]
+
+
+def _taken_back(row: Row, obj: dict[str, Any]) -> None:
+    row["aside_since"] = None
 
 
 def _revoked(row: Row, obj: dict[str, Any]) -> None:
@@ -694,6 +723,10 @@ _EFFECTS = {
     "lot.sealed": _sealed,
     "lot.shipped": _shipped,
     "lot.received": _lot_state,
+    "unit.stored": _stored,
+    "unit.set_aside": _set_aside,
+    "unit.taken_back": _taken_back,
+    "lot.stored": _stored,
     "station.revoked": _revoked,
     "attempt.refused": _nothing,  # its own read model (refusals)
     "flag.reviewed": _nothing,  # folded into rule_flags when the subject is judged again

@@ -147,6 +147,21 @@ class Unit(SQLModel, table=True):
     nameplate_refrigerant: str | None = Field(sa_column=Column(String(20), nullable=True))
     nameplate_charge_g: int | None = Field(sa_column=Column(BigInteger, nullable=True))
     completed_station: str | None = Field(sa_column=Column(String(32), nullable=True))
+    zone: str | None = Field(sa_column=Column(String(64), nullable=True))  # where it is stored
+    aside_since: str | None = Field(sa_column=Column(String(24), nullable=True))  # set aside
+
+
+class UnitMove(SQLModel, table=True):
+    """Projection: one row per unit.stored (or unit.set_aside into a zone) entry, so the book
+    can say where each unit stood at any moment (a stock count's)."""
+
+    __tablename__ = "unit_moves"
+    __table_args__ = (Index(None, "label", "at"),)
+    idx: int = Field(sa_column=Column(EntryIndex, primary_key=True, autoincrement=False))
+    label: str = Field(sa_column=Column(label_type(), nullable=False))
+    zone: str = Field(sa_column=Column(String(64), nullable=False))
+    station: str = Field(sa_column=Column(String(32), nullable=False))
+    at: str = Field(sa_column=Column(String(24), nullable=False))
 
 
 class UnitOutput(SQLModel, table=True):
@@ -265,6 +280,8 @@ class Lot(SQLModel, table=True):
     receiver: str | None = Field(sa_column=Column(String(500), nullable=True))
     first_index: int = Field(sa_column=Column(BigInteger, nullable=False))
     last_index: int = Field(sa_column=Column(BigInteger, nullable=False))
+    zone: str | None = Field(sa_column=Column(String(64), nullable=True))
+    shipped_at: str | None = Field(sa_column=Column(String(24), nullable=True))
 
 
 class Station(SQLModel, table=True):
@@ -311,7 +328,7 @@ class HourlyTotal(SQLModel, table=True):
     nameplate_g: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
-PROJECTION_TABLES = ("units", "lots", "stations", "scales", "unit_outputs",
+PROJECTION_TABLES = ("units", "lots", "stations", "scales", "unit_outputs", "unit_moves",
                      "refrigerant_recoveries", "hourly_totals", "scale_checks", "catalogues",
                      "rule_flags", "refusals")
 

@@ -104,7 +104,7 @@ def test_reasons_name_the_field_and_value_in_both_languages() -> None:
 def test_the_tables_travel_in_the_catalogue_content() -> None:
     loaded = catalogue.load()
     content = loaded.content()
-    assert content["format"] == "dledger-catalogue/2" and "fund" in content
+    assert content["format"] == "dledger-catalogue/3" and "fund" in content
     again = catalogue.from_content(content)
     assert again.fund == loaded.fund and again.sha256() == loaded.sha256()
     # as logged, the content is key-sorted (RFC 8785): a reason reads the same from it
@@ -117,12 +117,23 @@ def test_the_tables_travel_in_the_catalogue_content() -> None:
 
 def test_a_catalogue_published_before_the_fund_tables_still_reads() -> None:
     content = catalogue.load().content()
-    del content["fund"]
+    del content["fund"], content["zones"]
     content["format"] = "dledger-catalogue/1"
     old = catalogue.from_content(content)
-    assert old.fund is None and old.content() == content
+    assert old.fund is None and old.zones == {} and old.content() == content
     content["format"] = "dledger-catalogue/2"
-    with pytest.raises(catalogue.CatalogueError, match="fund section"):
+    with pytest.raises(catalogue.CatalogueError, match="has section 'fund'"):
+        catalogue.from_content(content)
+
+
+def test_a_catalogue_published_before_the_zones_still_reads() -> None:
+    content = catalogue.load().content()
+    del content["zones"]
+    content["format"] = "dledger-catalogue/2"
+    old = catalogue.from_content(content)
+    assert old.fund is not None and old.zones == {} and old.content() == content
+    content["format"] = "dledger-catalogue/3"
+    with pytest.raises(catalogue.CatalogueError, match="has section 'zones'"):
         catalogue.from_content(content)
 
 

@@ -99,7 +99,21 @@ def base() -> list[Submission]:
                                       "scale": "SC-1", "source": "collector"}),
         unit("TV-1", "unit.received", {"category": "crt_tv", "gross_g": 20_000,
                                        "scale": "SC-1", "source": "municipal"}),
+        # storage: a unit set aside, a stock count with one line adjusted
+        unit("F-ASIDE", "unit.received", received("F-ASIDE")),
+        unit("F-ASIDE", "unit.set_aside", {"reason": "held for the inspector", "zone": "a1"}),
+        count("C-1", "stock.counted", {"units": [{"zone": "a1", "category": "fridge",
+                                                  "units": 4}],
+                                       "fractions": [{"fraction": "steel", "mass_g": 20_000}],
+                                       "counted_by": "Li Wei"}),
+        count("C-1", "stock.adjusted", {"zone": "a1", "category": "fridge", "difference": 3,
+                                        "reason": "three fridges stood in a1 unrecorded",
+                                        "approved_by": "M-0007"}),
     ]
+
+
+def count(name: str, etype: str, data: dict[str, Any]) -> Submission:
+    return plant(etype, f"count:{name}", data)
 
 
 def ok() -> Submission:
@@ -170,6 +184,39 @@ CASES: dict[str, Case] = {
         lambda: unit("TV-2", "unit.received", {"category": "crt_tv", "gross_g": 20_000,
                                                "scale": "SC-1", "source": "municipal",
                                                "screen_in": 21, "display": "lcd"})),
+    "a hazardous lot stored outside the hazardous-waste store": Case(
+        "wrong_zone", "b1", lambda: lot("LOT-OIL", "lot.stored", {"zone": "b1"})),
+    "a unit stored in a zone the catalogue does not have": Case(
+        "unknown_zone", "z9", lambda: unit("F-BARE", "unit.stored", {"zone": "z9"})),
+    "a unit stored among dismantled products": Case(
+        "wrong_zone", "b1", lambda: unit("F-BARE", "unit.stored", {"zone": "b1"})),
+    "a unit set aside being dismantled": Case(
+        "unit_set_aside", "F-ASIDE",
+        lambda: unit("F-ASIDE", "refrigerant.absent", {"reason": "circuit_empty"})),
+    "a unit taken back that was never set aside": Case(
+        "not_set_aside", "F-BARE", lambda: unit("F-BARE", "unit.taken_back", {})),
+    "a shipped lot put back into storage": Case(
+        "lot_not_in_plant", "LOT-FUNNEL-3",
+        lambda: lot("LOT-FUNNEL-3", "lot.stored", {"zone": "h1"})),
+    "a stock count recorded twice under one id": Case(
+        "count_recorded", "C-1",
+        lambda: count("C-1", "stock.counted", {"units": [], "counted_by": "Li Wei",
+                                               "fractions": [{"fraction": "steel",
+                                                              "mass_g": 1}]})),
+    "an adjustment of a count never recorded": Case(
+        "no_count", "C-9",
+        lambda: count("C-9", "stock.adjusted", {"fraction": "steel", "difference": 1,
+                                                "reason": "r", "approved_by": "M-0007"})),
+    "an adjustment of a zone the count did not count": Case(
+        "not_counted", "a2",
+        lambda: count("C-1", "stock.adjusted", {"zone": "a2", "category": "fridge",
+                                                "difference": 1, "reason": "r",
+                                                "approved_by": "M-0007"})),
+    "a difference adjusted twice": Case(
+        "already_adjusted", "fridge in zone a1",
+        lambda: count("C-1", "stock.adjusted", {"zone": "a1", "category": "fridge",
+                                                "difference": 3, "reason": "again",
+                                                "approved_by": "M-0007"})),
     "a recovery above the Guideline K limit": Case(
         "cylinder_overfill", str(R12_MAX),
         lambda: recovery("F-R12", "CYL-R12", "R-12", R12_TARE, R12_MAX + 1)),

@@ -48,9 +48,10 @@ def language() -> str:
 
 
 def catalogue_name(code: str) -> str | None:
-    """The catalogue's name of a category, fraction, component or absent reason."""
+    """The catalogue's name of a category, fraction, component, absent reason or zone."""
     cat = catalogue_in_force()
-    for table in (cat.categories, cat.fractions, cat.components, cat.absent_reasons):
+    for table in (cat.categories, cat.fractions, cat.components, cat.absent_reasons,
+                  cat.zones):
         if code in table:
             return table[code].name[language()]
     return None

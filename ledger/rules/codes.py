@@ -77,6 +77,15 @@ FUND_SCOPE_NAMES = {
     "unclassified": {"zh-CN": "无法归类（缺铭牌信息）", "en": "Unclassified (nameplate missing)"},
 }
 
+# What a storage zone holds (the catalogue's `zones`; HJ 527 zoned storage): units awaiting
+# dismantling, dismantled products, or hazardous waste (only there).
+ZONE_KINDS = ("units", "products", "hazardous")
+ZONE_KIND_NAMES = {
+    "units": {"zh-CN": "待拆解废弃电器电子产品贮存区", "en": "Units awaiting dismantling"},
+    "products": {"zh-CN": "拆解产物贮存区", "en": "Dismantled products"},
+    "hazardous": {"zh-CN": "危险废物贮存区", "en": "Hazardous waste store"},
+}
+
 # What the rules flag (recorded, not refused). Unit flags, then the lot flag.
 UNIT_FLAGS = ("low_recovery", "mass_balance", "calibration_overdue", "yield_out_of_range")
 LOT_FLAGS = ("receipt_weight",)
@@ -137,6 +146,15 @@ REFUSAL_NAMES = {
     "wrong_manifest": {"zh-CN": "联单不符", "en": "Wrong manifest"},
     "wrong_receiver": {"zh-CN": "接收单位不符", "en": "Wrong receiver"},
     "correction_breaks_rule": {"zh-CN": "更正违反规则", "en": "Correction breaks a rule"},
+    "unknown_zone": {"zh-CN": "贮存区不在目录中", "en": "Unknown zone"},
+    "wrong_zone": {"zh-CN": "贮存区类别不符", "en": "Wrong kind of zone"},
+    "unit_set_aside": {"zh-CN": "整机已暂存待处理", "en": "Unit set aside"},
+    "not_set_aside": {"zh-CN": "整机未暂存", "en": "Unit not set aside"},
+    "lot_not_in_plant": {"zh-CN": "批次已发运", "en": "Lot no longer in the plant"},
+    "count_recorded": {"zh-CN": "盘点已记录", "en": "Stock count already recorded"},
+    "no_count": {"zh-CN": "无此盘点", "en": "No such stock count"},
+    "not_counted": {"zh-CN": "盘点无此项", "en": "Not in the stock count"},
+    "already_adjusted": {"zh-CN": "差异已调整", "en": "Difference already adjusted"},
     "no_such_flag": {"zh-CN": "无此待复核标记", "en": "No such open flag"},
     "attempt_subject": {"zh-CN": "拒绝记录对象不符", "en": "Refusal about another subject"},
     "unknown_rule": {"zh-CN": "规则未知", "en": "Unknown rule"},
@@ -172,6 +190,12 @@ EVENT_TYPE_NAMES = {
     "lot.sealed": {"zh-CN": "批次封存", "en": "Lot sealed"},
     "lot.shipped": {"zh-CN": "批次发运", "en": "Lot shipped"},
     "lot.received": {"zh-CN": "接收单位确认接收", "en": "Receipt confirmed by the receiver"},
+    "unit.stored": {"zh-CN": "整机入贮存区", "en": "Unit stored"},
+    "unit.set_aside": {"zh-CN": "整机暂存待处理", "en": "Unit set aside"},
+    "unit.taken_back": {"zh-CN": "整机恢复拆解", "en": "Unit taken back"},
+    "lot.stored": {"zh-CN": "批次入贮存区", "en": "Lot stored"},
+    "stock.counted": {"zh-CN": "库存盘点", "en": "Stock count"},
+    "stock.adjusted": {"zh-CN": "盘点差异调整", "en": "Stock count difference adjusted"},
     "scale.calibrated": {"zh-CN": "秤校准核查", "en": "Scale calibration check"},
     "cylinder.registered": {"zh-CN": "回收钢瓶登记", "en": "Recovery cylinder registered"},
     "station.registered": {"zh-CN": "工位密钥批准", "en": "Station key approved"},

@@ -72,6 +72,17 @@ class UnitFacts:
         return bool(self.data_of("unit.completed"))
 
     @property
+    def aside(self) -> str | None:
+        """Why the unit is set aside, or None when it is not (never, or taken back)."""
+        reason = None
+        for event in self.events:
+            if event["type"] == "unit.set_aside":
+                reason = event["data"]["reason"]
+            elif event["type"] == "unit.taken_back":
+                reason = None
+        return reason
+
+    @property
     def recovered_g(self) -> int:
         return sum(d["recovered_g"] for d in self.data_of("refrigerant.recovered"))
 
@@ -135,6 +146,40 @@ class LotFacts:
 
 
 @dataclass(frozen=True)
+class CountFacts:
+    """A stock count's own effective events: its stock.counted and its stock.adjusted."""
+
+    count: str
+    events: tuple[Event, ...]
+
+    @classmethod
+    def of(cls, count: str, logged: Iterable[Pair] = (),
+           pending: Sequence[Event] = ()) -> CountFacts:
+        return cls(count, _events(logged, pending))
+
+    @property
+    def counted(self) -> dict[str, Any] | None:
+        found = [e["data"] for e in self.events if e["type"] == "stock.counted"]
+        return found[0] if found else None
+
+    @property
+    def adjusted(self) -> set[tuple[str, str | None, str]]:
+        """The lines adjusted (see count_line)."""
+        return {count_line(e["data"]) for e in self.events if e["type"] == "stock.adjusted"}
+
+
+CountLine = tuple[str, str | None, str]
+
+
+def count_line(data: dict[str, Any]) -> CountLine:
+    """The count line a stock.adjusted names: ("units", zone, category) (zone None: units in
+    no zone) or ("fraction", None, fraction)."""
+    if data.get("fraction") is not None:
+        return ("fraction", None, data["fraction"])
+    return ("units", data.get("zone"), data["category"])
+
+
+@dataclass(frozen=True)
 class CylinderFacts:
     """A recovery cylinder: its registration, and the gross after its latest recovery."""
 
@@ -158,6 +203,8 @@ class World(Protocol):
     def lot(self, lot: str) -> LotFacts | None: ...
 
     def cylinder(self, cylinder: str) -> CylinderFacts | None: ...
+
+    def count(self, count: str) -> CountFacts | None: ...
 
     def trade_in_holder(self, code: str) -> str | None: ...
 

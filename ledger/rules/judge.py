@@ -16,15 +16,17 @@ from typing import Any
 from ledger.catalogue import Catalogue, CatalogueError, content_sha256, from_content
 from ledger.corrections import Pair, effective
 from ledger.rules import flags as flag_rules
-from ledger.rules import lots, reasons, refrigerant, timing, units
+from ledger.rules import lots, reasons, refrigerant, storage, timing, units
 from ledger.rules.codes import STATUSES
-from ledger.rules.facts import CylinderFacts, Event, LotFacts, UnitFacts, World
+from ledger.rules.facts import CountFacts, CylinderFacts, Event, LotFacts, UnitFacts, World
 from ledger.rules.reasons import Flag, Refusal
 
 # Event types judged against the catalogue in force (refused while none is).
 JUDGED = frozenset({"unit.received", "refrigerant.recovered", "refrigerant.absent",
-                    "component.removed", "material.output", "unit.completed", "lot.opened",
-                    "lot.sealed", "lot.shipped", "lot.received", "cylinder.registered"})
+                    "component.removed", "material.output", "unit.completed", "unit.stored",
+                    "unit.set_aside", "unit.taken_back", "lot.opened", "lot.sealed",
+                    "lot.shipped", "lot.received", "lot.stored", "cylinder.registered",
+                    "stock.counted", "stock.adjusted"})
 
 
 def check(event: Event, world: World, logged: str) -> None:
@@ -52,7 +54,11 @@ def check(event: Event, world: World, logged: str) -> None:
     elif kind == "lot":
         lot = world.lot(name)
         if lot is not None:
-            lots.check_lot_event(etype, data, lot, catalogue)
+            check_lot_event(etype, data, lot, catalogue)
+    elif kind == "count":
+        count = world.count(name)
+        if count is not None:
+            storage.check_count(etype, data, count, catalogue)
     elif etype == "cylinder.registered":
         cylinder = world.cylinder(name)
         if cylinder is not None:
@@ -70,6 +76,7 @@ def check_unit_event(event: Event, facts: UnitFacts, world: World, catalogue: Ca
         return
     received = units.open_unit(facts)
     category = units.category_of(received["category"], catalogue)
+    storage.check_unit_storage(etype, data, facts, catalogue)
     if etype == "refrigerant.recovered":
         units.check_before_outputs(facts)
         refrigerant.check_recovery(data, facts, category, world.cylinder(data["cylinder"]),
@@ -98,6 +105,15 @@ def check_unit_event(event: Event, facts: UnitFacts, world: World, catalogue: Ca
             lots.check_takes(lot, data["fraction"], catalogue)
     elif etype == "unit.completed":
         units.check_completion(facts, category)
+
+
+def check_lot_event(etype: str, data: dict[str, Any], lot: LotFacts,
+                    catalogue: Catalogue) -> None:
+    """A lot's own event: storing it, or a step of its state machine."""
+    if etype == "lot.stored":
+        storage.check_lot_stored(data, lot, catalogue)
+    else:
+        lots.check_lot_event(etype, data, lot, catalogue)
 
 
 def check_catalogue(data: dict[str, Any]) -> Catalogue:
@@ -144,6 +160,9 @@ class _Replay:
         return None
 
     def cylinder(self, cylinder: str) -> CylinderFacts | None:
+        return None
+
+    def count(self, count: str) -> CountFacts | None:
         return None
 
     def trade_in_holder(self, code: str) -> str | None:
@@ -247,7 +266,7 @@ def _replay_lot(events: Sequence[Pair], lot: str, catalogue: Catalogue
     for index, event in events:
         if event["type"] in JUDGED:
             try:
-                lots.check_lot_event(event["type"], event["data"], facts, catalogue)
+                check_lot_event(event["type"], event["data"], facts, catalogue)
             except Refusal as refusal:
                 found.append(_violation(index, refusal))
             facts = facts.with_event(event)

@@ -298,6 +298,47 @@ CORRECTION_BREAKS_RULE = refusal(
     "This correction would make entry %(entry)s break a rule: %(why)s",
     "此更正会使记录 %(entry)s 违反规则：%(why)s")
 
+# -- storage and stock counts -----------------------------------------------------------------
+
+UNKNOWN_ZONE = refusal(
+    "unknown_zone",
+    "Zone %(zone)s is not one of the catalogue's storage zones (%(known)s): choose one, or "
+    "add it to the plant's catalogue under [zones] and publish it",
+    "贮存区 %(zone)s 不在工艺目录的贮存区中（%(known)s）：请选择其一，或在工厂目录 [zones] 中添加"
+    "并发布")
+WRONG_ZONE = refusal(
+    "wrong_zone",
+    "Zone %(zone)s holds %(kind)s; %(what)s belongs in a zone for %(needs)s (%(zones)s)",
+    "贮存区 %(zone)s 用于%(kind_zh)s；%(what)s 应放入%(needs_zh)s（%(zones)s）")
+UNIT_SET_ASIDE = refusal(
+    "unit_set_aside",
+    "Unit %(label)s is set aside (%(reason)s): take it back before recording its dismantling",
+    "整机 %(label)s 已暂存待处理（%(reason)s）：请先恢复拆解，再记录拆解")
+NOT_SET_ASIDE = refusal(
+    "not_set_aside",
+    "Unit %(label)s is not set aside: there is nothing to take back",
+    "整机 %(label)s 未暂存：无需恢复")
+LOT_NOT_IN_PLANT = refusal(
+    "lot_not_in_plant",
+    "Lot %(lot)s is %(state)s: only a lot still in the plant (open or sealed) is stored",
+    "批次 %(lot)s 状态为 %(state)s：只有仍在厂内的批次（开启或已封存）可入贮存区")
+COUNT_RECORDED = refusal(
+    "count_recorded",
+    "Stock count %(count)s is already recorded: give a new count its own id",
+    "盘点 %(count)s 已记录：新的盘点请使用新的编号")
+NO_COUNT = refusal(
+    "no_count",
+    "Stock count %(count)s has not been recorded: record the count before adjusting it",
+    "盘点 %(count)s 尚未记录：请先记录盘点，再调整差异")
+NOT_COUNTED = refusal(
+    "not_counted",
+    "Stock count %(count)s did not count %(line)s: adjust a line the count holds",
+    "盘点 %(count)s 未盘点 %(line)s：请调整盘点中已有的项目")
+ALREADY_ADJUSTED = refusal(
+    "already_adjusted",
+    "The difference for %(line)s in stock count %(count)s is already adjusted",
+    "盘点 %(count)s 中 %(line)s 的差异已调整")
+
 # -- reviews and refusal records --------------------------------------------------------------
 
 NO_SUCH_FLAG = refusal(

@@ -2,8 +2,8 @@
 flags with their reviews, stations' refusal records, and each recovery's cylinder gross
 after. Written out by hand (reviewed here and in schema.sql).
 
-The new rows are derived from the entries, so the migration ends by rebuilding every
-projection from the log (the one rebuild of the migration chain: 0003 no longer rebuilds).
+The new rows are derived from the entries; migration 0014 rebuilds every projection from the
+log (a rebuild here would write columns that do not exist yet).
 
 Revision ID: 0010
 Revises: 0009
@@ -70,11 +70,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("idx", name=op.f("pk_refusals")),
     )
     op.create_index(op.f("ix_refusals_at_rule"), "refusals", ["at", "rule"])
-    from ledger.projections import rebuild
-    from ledger.store import Tx
-
-    bind = op.get_bind()
-    rebuild(Tx(bind.connection, bind.dialect.name))
 
 
 def downgrade() -> None:
