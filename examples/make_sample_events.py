@@ -49,6 +49,7 @@ if str(REPO) not in sys.path:  # run as a script from anywhere
 from dledger.demo.units import BRANDS  # noqa: E402  (the demo's generator names the same brands)
 from ledger import catalogue as process_catalogue  # noqa: E402
 from ledger.canonical import canonical_bytes  # noqa: E402
+from ledger.fund import stock  # noqa: E402
 from ledger.note import Signer  # noqa: E402
 from ledger.rules.reasons import DUPLICATE_TRADE_IN  # noqa: E402
 
@@ -68,6 +69,7 @@ FIRST_LABEL = 4812  # CN3301-2026-0004812 is the day's first label
 CATALOGUE = process_catalogue.load()  # the default catalogue, entry 0 of a fresh instance
 FIRST_INDEX = 1  # the day's first entry, after the catalogue `dledger init` publishes
 REFUSED_SEQ = 41  # the unit first handed in with a voucher already used (attempt.refused)
+ASIDE_SEQ = 7  # the unit set aside for a few minutes after its intake
 
 STATIONS = {
     "ST-01": ("ST-01 intake: label scanner, floor scale SC-1", ["W-0012", "W-0015"]),
@@ -93,6 +95,10 @@ CYLINDERS = [
     ("CYL-0018", "R-410A", 9_810, 21_600),
     ("CYL-0021", "R-32", 9_790, 21_600),
 ]
+
+# Where the intake puts a unit to await dismantling (the catalogue's zones): large
+# appliances in A1, TVs and computers in A2.
+LARGE = ("fridge", "washing_machine", "room_ac")
 
 # fraction -> (lot suffix, container); a lot is hazardous as the catalogue classes its fraction
 LOTS = {
@@ -208,6 +214,8 @@ class Day:
 
     def __init__(self) -> None:
         self.rng = random.Random(SEED)  # noqa: S311 - sample data, not security
+        # the storage events' ids: drawn apart, so the rest of the day stays as it was
+        self.storage_ids = random.Random(SEED + 1)  # noqa: S311 - sample data
         self.events: list[Ev] = []
         self.cylinder_gross: dict[str, int] = {}
         self.cylinder_of: dict[str, str] = {}
@@ -224,6 +232,21 @@ class Day:
                     "operator": operator, "subject": subject, "data": data})
         self.events.append(ev)
         return ev
+
+    def storage_event(self, t: datetime, etype: str, station: str, operator: str,
+                      subject: str, data: dict[str, Any]) -> Ev:
+        """A storage event (ledger/fund/stock.py): its id from its own random stream."""
+        ev = Ev(t, {"id": str(uuid.UUID(int=self.storage_ids.getrandbits(128), version=4)),
+                    "type": etype, "time": "", "station": station, "operator": operator,
+                    "subject": subject, "data": data})
+        self.events.append(ev)
+        return ev
+
+    def store_lot(self, opened: Ev) -> None:
+        """The warehouse puts a new lot's container in its zone: hazardous waste in H1."""
+        hazardous = opened.obj["data"]["hazardous"]
+        self.storage_event(opened.time + timedelta(seconds=4), "lot.stored", PLANT, WAREHOUSE,
+                           opened.obj["subject"], {"zone": "h1" if hazardous else "b1"})
 
     def secs(self, lo: float, hi: float) -> timedelta:
         return timedelta(milliseconds=self.rng.randint(int(lo * 1000), int(hi * 1000)))
@@ -258,9 +281,10 @@ class Day:
             self.cylinder_of[gas] = code
         for fraction, (_suffix, container) in LOTS.items():
             t += self.secs(8, 25)
-            self.event(t, "lot.opened", PLANT, WAREHOUSE, f"lot:{lot_id(fraction)}",
-                       {"fraction": fraction, "hazardous": CATALOGUE.fractions[fraction].hazardous,
-                        "container": container})
+            self.store_lot(self.event(
+                t, "lot.opened", PLANT, WAREHOUSE, f"lot:{lot_id(fraction)}",
+                {"fraction": fraction, "hazardous": CATALOGUE.fractions[fraction].hazardous,
+                 "container": container}))
         return t
 
     # -- intake -------------------------------------------------------------------------------
@@ -342,6 +366,16 @@ class Day:
         data |= fund_facts(label, category, data["model"], flags)
         unit = Unit(label, category, gross, data)
         self.unit_event(unit, t, "unit.received", "ST-01", flags["op1"], data)
+        stored = self.storage_event(t + timedelta(seconds=18), "unit.stored", "ST-01",
+                                    flags["op1"], f"unit:{label}",
+                                    {"zone": "a1" if category in LARGE else "a2"})
+        unit.events.append(stored)
+        if seq == ASIDE_SEQ:  # the owner phones in: hold it until the voucher is checked
+            for after, etype, what in ((31, "unit.set_aside", {
+                    "reason": "owner disputes the trade-in voucher; hold until checked"}),
+                    (97, "unit.taken_back", {"note": "voucher checked with the retailer"})):
+                unit.events.append(self.storage_event(t + timedelta(seconds=after), etype,
+                                                      PLANT, MANAGER, f"unit:{label}", what))
         return unit
 
     def refused_trade_in(self, t: datetime, unit: Unit, earlier: list[Unit]) -> None:
@@ -577,6 +611,7 @@ def build_events() -> list[dict[str, Any]]:
     plant_ops.append(day.event(steel_reopen, "lot.opened", PLANT, WAREHOUSE,
                                f"lot:{lot_id('steel', 2)}",
                                {"fraction": "steel", "hazardous": False, "container": "SKIP-04"}))
+    day.store_lot(plant_ops[-1])
     plant_ops.append(day.event(steel_seal + timedelta(minutes=41, seconds=17), "lot.shipped",
                                PLANT, WAREHOUSE, f"lot:{lot_id('steel')}",
                                {"receiver": "Hangzhou Sample Steel Recycling Co., Ltd. "
@@ -593,6 +628,7 @@ def build_events() -> list[dict[str, Any]]:
                                f"lot:{lot_id('crt_funnel_glass', 2)}",
                                {"fraction": "crt_funnel_glass", "hazardous": True,
                                 "container": "GAYLORD-09"}))
+    day.store_lot(plant_ops[-1])
     receiver = "Zhejiang Sample Leaded Glass Treatment Co., Ltd. (浙江示例含铅玻璃处置有限公司)"
     plant_ops.append(day.event(glass_seal + timedelta(minutes=33, seconds=48), "lot.shipped",
                                PLANT, WAREHOUSE, glass,
@@ -669,7 +705,36 @@ def build_events() -> list[dict[str, Any]]:
     cert_1.obj["data"]["sha256"] = doc_1
     revoked.obj["data"]["sha256"] = doc_1
     cert_2.obj["data"]["sha256"] = certificate(ac, index, cert_2, [correction])
-    return [ev.obj for ev in ordered]
+    return [ev.obj for ev in ordered] + stock_count(day, ordered, index)
+
+
+def stock_count(day: Day, ordered: list[Ev], index: dict[int, int]) -> list[dict[str, Any]]:
+    """The evening's stock count (期末存货盘点) of the units in A1 and A2 and of three
+    fractions, against the book (ledger/fund/stock.py): it finds one unit more in A2 than
+    the book, which the manager explains with an adjustment."""
+    t = ordered[-1].time + timedelta(minutes=24, seconds=5)
+    pairs = [(index[id(ev)], ev.obj) for ev in ordered]
+    on_book = stock.book_at_moment(pairs, ts(t))
+    units = [{"zone": zone, "category": category, "units": n}
+             for (kind, zone, category), n in sorted(on_book.items(), key=str)
+             if kind == "units" and zone is not None]
+    walk_in = next(u for u in units if u["zone"] == "a2")
+    walk_in["units"] += 1
+    fractions = [{"fraction": code, "mass_g": on_book.get(("fraction", None, code), 0)}
+                 for code in ("steel", "crt_funnel_glass", "compressor")]
+    name = f"count:{DATE}-1"
+    counted = day.storage_event(t, "stock.counted", PLANT, MANAGER, name, {
+        "units": units, "fractions": fractions, "counted_by": "W-0041, W-0012",
+        "note": "end-of-day count of the waiting areas and three output bins"})
+    adjusted = day.storage_event(t + timedelta(minutes=9, seconds=31), "stock.adjusted",
+                                 PLANT, MANAGER, name, {
+        "zone": walk_in["zone"], "category": walk_in["category"], "difference": 1,
+        "reason": "a walk-in customer left the unit at the gate after the intake closed; it "
+                  "is weighed in at tomorrow's first intake",
+        "approved_by": MANAGER})
+    for ev in (counted, adjusted):
+        ev.obj["time"] = ts(ev.time)
+    return [counted.obj, adjusted.obj]
 
 
 def certificate(unit: Unit, index: dict[int, int], issued: Ev, extra: list[Ev]) -> str:

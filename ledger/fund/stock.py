@@ -153,34 +153,59 @@ def lot_stock(lot: str, lot_events: Iterable[dict[str, Any]],
                     tuple((at, grams) for at, grams in inputs if grams is not None))
 
 
-def book_of(pairs: Iterable[Pair], start_utc: str | None = None,
-            until_utc: str | None = None) -> StockBook:
-    """The StockBook of a set of entries (a certificate's, a test's), every chain held at
-    once: for entries that fit in memory."""
+def records(pairs: Iterable[Pair]) -> tuple[list[Count], list[UnitStock], list[LotStock]]:
+    """The counts, units and lots of a set of entries (a certificate's, a test's, the sample
+    day's), every chain folded at once: for entries that fit in memory."""
     chains: dict[str, list[Pair]] = defaultdict(list)
     for index, event in pairs:
         chains[event["subject"]].append((index, event))
     folded = {subject: [e for _, e in fold(chain)[0]] for subject, chain in chains.items()}
     counts = [count_record(s[len("count:"):], chains[s]) for s in chains
               if s.startswith("count:")]
-    book = StockBook([c for c in counts if c is not None], start_utc, until_utc)
+    units, lots = [], []
     inputs: dict[str, list[tuple[str, int | None]]] = defaultdict(list)
     for subject, events in folded.items():
         if not subject.startswith("unit:"):
             continue
         found = unit_stock(subject[len("unit:"):], events)
         if found is not None:
-            book.add_unit(found)
+            units.append(found)
         for event in events:
             if event["type"] in ("material.output", "component.removed") \
                     and event["data"].get("lot"):
                 inputs[event["data"]["lot"]].append((event["time"], event["data"].get("mass_g")))
     for subject, events in folded.items():
         if subject.startswith("lot:"):
-            lot = lot_stock(subject[len("lot:"):], events, inputs.get(subject[len("lot:"):], []))
+            name = subject[len("lot:"):]
+            lot = lot_stock(name, events, inputs.get(name, []))
             if lot is not None:
-                book.add_lot(lot)
+                lots.append(lot)
+    return [c for c in counts if c is not None], units, lots
+
+
+def book_of(pairs: Iterable[Pair], start_utc: str | None = None,
+            until_utc: str | None = None) -> StockBook:
+    """The StockBook of a set of entries that fit in memory (see `records`)."""
+    counts, units, lots = records(pairs)
+    book = StockBook(counts, start_utc, until_utc)
+    for unit in units:
+        book.add_unit(unit)
+    for lot in lots:
+        book.add_lot(lot)
     return book
+
+
+def book_at_moment(pairs: Iterable[Pair], t: str) -> dict[CountLine, int]:
+    """The book at moment `t` from a set of entries that fit in memory, before any count's
+    adjustment (what a count at `t` is held against)."""
+    _, units, lots = records(pairs)
+    book: dict[CountLine, int] = defaultdict(int)
+    for unit in units:
+        if (line := unit.line_at(t)) is not None:
+            book[line] += 1
+    for lot in lots:
+        book[("fraction", None, lot.fraction)] += lot.grams_at(t)
+    return dict(book)
 
 
 class StockBook:

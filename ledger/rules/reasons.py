@@ -308,8 +308,8 @@ UNKNOWN_ZONE = refusal(
     "并发布")
 WRONG_ZONE = refusal(
     "wrong_zone",
-    "Zone %(zone)s holds %(kind)s; %(what)s belongs in a zone for %(needs)s (%(zones)s)",
-    "贮存区 %(zone)s 用于%(kind_zh)s；%(what)s 应放入%(needs_zh)s（%(zones)s）")
+    "Zone %(zone)s is a '%(kind)s' zone; %(what)s belongs in a '%(needs)s' zone (%(zones)s)",
+    "贮存区 %(zone)s 为“%(kind)s”类贮存区；%(what)s 应放入“%(needs)s”类贮存区（%(zones)s）")
 UNIT_SET_ASIDE = refusal(
     "unit_set_aside",
     "Unit %(label)s is set aside (%(reason)s): take it back before recording its dismantling",

@@ -8,7 +8,6 @@ from typing import Any
 
 from ledger.catalogue import Catalogue
 from ledger.rules import reasons
-from ledger.rules.codes import ZONE_KIND_NAMES
 from ledger.rules.facts import CountFacts, CountLine, LotFacts, UnitFacts, count_line
 from ledger.rules.reasons import Refusal
 
@@ -18,16 +17,15 @@ DISMANTLING = frozenset({"refrigerant.recovered", "refrigerant.absent", "compone
 
 
 def check_zone(zone: str, needs: str, what: str, catalogue: Catalogue) -> None:
-    """`zone` is in the catalogue and holds `needs` (codes.ZONE_KINDS)."""
+    """`zone` is in the catalogue and holds `needs` (codes.ZONE_KINDS, named in the message
+    by their codes, which the console's Stock page explains)."""
     found = catalogue.zones.get(zone)
     if found is None:
         raise Refusal(reasons.UNKNOWN_ZONE, zone=zone,
                       known=", ".join(sorted(catalogue.zones)) or "none yet")
     if found.kind != needs:
         fitting = sorted(code for code, z in catalogue.zones.items() if z.kind == needs)
-        raise Refusal(reasons.WRONG_ZONE, zone=zone, kind=ZONE_KIND_NAMES[found.kind]["en"],
-                      kind_zh=ZONE_KIND_NAMES[found.kind]["zh-CN"], what=what,
-                      needs=ZONE_KIND_NAMES[needs]["en"], needs_zh=ZONE_KIND_NAMES[needs]["zh-CN"],
+        raise Refusal(reasons.WRONG_ZONE, zone=zone, kind=found.kind, what=what, needs=needs,
                       zones=", ".join(fitting) or "none in the catalogue")
 
 
