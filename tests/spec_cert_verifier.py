@@ -611,6 +611,16 @@ def _done(events: list[dict[str, Any]], step: str) -> bool:
     raise VerificationError(f"unknown step {step}")
 
 
+def _zone(zone: str, zones: dict[str, Any], what: str) -> None:
+    """A unit's zone is in the content's zones and holds units (docs/rules.md §4)."""
+    if zone not in zones:
+        raise _Broken("unknown_zone", zone=zone, known=", ".join(sorted(zones)) or "none yet")
+    if zones[zone]["kind"] != "units":
+        fitting = sorted(z for z, entry in zones.items() if entry["kind"] == "units")
+        raise _Broken("wrong_zone", zone=zone, kind=zones[zone]["kind"], what=what,
+                      needs="units", zones=", ".join(fitting) or "none in the catalogue")
+
+
 def _unit_rule(ev: dict[str, Any], before: list[dict[str, Any]], label: str,
                cat: dict[str, Any]) -> None:
     """Raise _Broken if `ev` breaks a unit rule given the unit's effective events before it."""
@@ -642,6 +652,18 @@ def _unit_rule(ev: dict[str, Any], before: list[dict[str, Any]], label: str,
     if any(e["type"] == "unit.completed" for e in before):
         raise _Broken("already_completed", label=label)
     category = _category(received["category"], categories)
+    aside = None
+    for e in before:
+        if e["type"] in ("unit.set_aside", "unit.taken_back"):
+            aside = e["data"]["reason"] if e["type"] == "unit.set_aside" else None
+    if t in DISMANTLING and aside is not None:
+        raise _Broken("unit_set_aside", label=label, reason=aside)
+    if t in ("unit.stored", "unit.set_aside") and d.get("zone"):
+        _zone(d["zone"], cat.get("zones", {}), f"unit {label}")
+    if t == "unit.set_aside" and aside is not None:
+        raise _Broken("unit_set_aside", label=label, reason=aside)
+    if t == "unit.taken_back" and aside is None:
+        raise _Broken("not_set_aside", label=label)
     code = received["category"]
     outputs = [e for e in before if e["type"] == "material.output"]
     bearing = bool(category["refrigerants"])
@@ -714,7 +736,10 @@ def _mass(mass_g: int | None, label: str, received: dict[str, Any]) -> None:
 
 
 UNIT_EVENTS = ("unit.received", "refrigerant.recovered", "refrigerant.absent",
-               "component.removed", "material.output", "unit.completed")
+               "component.removed", "material.output", "unit.completed", "unit.stored",
+               "unit.set_aside", "unit.taken_back")
+DISMANTLING = ("refrigerant.recovered", "refrigerant.absent", "component.removed",
+               "material.output", "unit.completed")
 
 
 def _judge_unit(chain: list, label: str, force: dict[str, Any],

@@ -175,6 +175,27 @@ def test_both_verifiers_name_the_same_broken_rules() -> None:
     assert DERIVE["period"]({"statements": st, "origin": "P"}, pairs) == st
 
 
+def test_both_verifiers_name_the_same_broken_storage_rules() -> None:
+    """A unit dismantled while set aside, stored among products and taken back twice: the
+    independent derivation names the storage rules as the ledger's judge does."""
+    label = "unit:ASIDE"
+    pairs = [(0, ev("unit.received", label, {"category": "washing_machine",
+                                             "gross_g": 30_000, "scale": "SC-1",
+                                             "source": "collector"})),
+             (1, ev("unit.set_aside", label, {"reason": "disputed"})),
+             (2, ev("material.output", label, {"fraction": "steel", "mass_g": 5_000,
+                                               "lot": "L", "scale": "SC-1"})),
+             (3, ev("unit.stored", label, {"zone": "b1"})),
+             (4, ev("unit.taken_back", label, {})),
+             (5, ev("unit.taken_back", label, {})),
+             (6, ev("unit.completed", label, {})), PUBLISHED]
+    st = period_statements(pairs, plant="P", start="2026-11-21", end="2026-11-21",
+                           time_zone="Asia/Shanghai")
+    found = [(v["entry"], v["rule"]) for v in next(period_lines(st))["violations"]]
+    assert found == [(2, "unit_set_aside"), (3, "wrong_zone"), (5, "not_set_aside")]
+    assert DERIVE["period"]({"statements": st, "origin": "P"}, pairs) == st
+
+
 # -- format v2 (docs/certificates.md section 5) ----------------------------------------------
 
 def _rebundle(d: dict[str, Any], change: Callable[[bytes], bytes]) -> None:
