@@ -9,11 +9,13 @@ were not recorded, is classed as such with the reason, never counted silently.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from ledger.catalogue import Catalogue
 from ledger.fund.tables import Condition, FundTables
 from ledger.rules.codes import NAMEPLATE_FIELD_NAMES
 
@@ -123,3 +125,14 @@ def _priced(tables: FundTables, found: FundClass, completed_at: str | None) -> F
     rate = version.rates.get(found.sub_class) if version.basis == "per_unit" else None
     factor = version.factors.get(found.sub_class) if version.basis != "per_unit" else None
     return replace(found, version=version.code, rate=rate, factor=factor)
+
+
+def class_of(catalogue: Catalogue, events: Sequence[dict[str, Any]]) -> FundClass | None:
+    """The fund class of a unit from its effective events (corrections folded), oldest first;
+    None if it was never received or the catalogue carries no fund tables."""
+    received = next((e for e in events if e["type"] == "unit.received"), None)
+    if received is None or catalogue.fund is None:
+        return None
+    completed = next((e for e in events if e["type"] == "unit.completed"), None)
+    return classify(catalogue.fund, received["data"]["category"], received["data"],
+                    completed["time"] if completed else None)
