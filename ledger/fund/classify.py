@@ -20,6 +20,7 @@ from ledger.fund.tables import Condition, FundTables
 from ledger.rules.codes import NAMEPLATE_FIELD_NAMES
 
 LIMIT_SIGNS = {"min": "≥", "above": ">", "max": "≤", "below": "<"}
+NO_TABLES = "no_tables"  # the reason of a unit classed by a catalogue without fund tables
 
 # Why a unit is not in scope, in each language ({field} is the field's name).
 REASON_TEXT = {
@@ -36,6 +37,8 @@ REASON_TEXT = {
                        "counts only as a set: give the label it is set with)"},
     "not_fund_product": {"zh-CN": "该类别不在基金目录中", "en": "the category is not a fund "
                          "product"},
+    NO_TABLES: {"zh-CN": "当时有效的目录未含基金表", "en": "the catalogue in force carried no "
+                "fund tables"},
 }
 
 

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from ledger.canonical import canonical_bytes
 from ledger.certificates.statements import Evidence, StatementError, period_bounds
 from ledger.corrections import Pair, fold
-from ledger.fund.classify import FundClass, class_of
+from ledger.fund.classify import NO_TABLES, FundClass, class_of
 from ledger.fund.tables import FundTables
 from ledger.rules import judge
 from ledger.rules.codes import FUND_SCOPES, STATUSES
@@ -32,7 +32,6 @@ FUND_UNIT_COLUMNS = ("label", "category", "scope", "fund_category", "sub_class",
                      "counts", "received_at", "completed_at", "status", "version", "opening",
                      "closing", "last_entry")
 OUTPUT_TYPES = ("material.output", "component.removed")  # the entries that put mass in a lot
-NO_TABLES = "no_tables"  # the reason of a unit classed by a catalogue without fund tables
 
 
 def fund_header(*, plant: str, start: str, end: str, time_zone: str) -> dict[str, Any]:
