@@ -1,0 +1,113 @@
+"""The fund table's XLSX (ledger.certificates.fund_xlsx), opened with openpyxl (a dependency
+of the console's exports): its six sheets, bilingual headers, numbers as numbers (kg from
+grams, amounts in 元), one row per unit."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from ledger.certificates import fund_xlsx
+
+from .fund_fixture import fund_document
+
+
+@pytest.fixture(scope="module")
+def workbook(tmp_path_factory):
+    document = fund_document(60)
+    path = tmp_path_factory.mktemp("xlsx") / "fund.xlsx"
+    count = fund_xlsx.write_fund_table(document, path, timezone="Asia/Shanghai")
+    assert count == 60
+    return document, load_workbook(path)
+
+
+def _rows(sheet) -> list[tuple]:
+    return list(sheet.iter_rows(values_only=True))
+
+
+def test_the_workbook_has_the_forms_sheets(workbook):
+    _, book = workbook
+    assert book.sheetnames == ["拆解处理情况表", "每日", "产物", "去向", "盘点", "明细"]
+
+
+def test_the_form_sheet_holds_the_rows_as_numbers(workbook):
+    document, book = workbook
+    rows = _rows(book["拆解处理情况表"])
+    assert rows[0][0] == "废弃电器电子产品拆解处理情况表"
+    assert rows[1][0] == "WEEE dismantling and treatment statement"
+    header = next(n for n, row in enumerate(rows) if row[0] == "类别 · 品种")
+    assert rows[header][4] == "拆解 Dismantled" and rows[header + 1][4] == "可计入 Creditable"
+    assert rows[header][11] == "金额 元 Amount, yuan"
+    named = {row[0].strip(): row for row in rows[header + 2:] if row[0]}
+    assert "电视机" in named and named["电视机"][1] == "Televisions" and named["电视机"][2] is None
+    stated = next(r for r in document["statements"]["rows"] if r["sub_class"] == "tv_crt_small")
+    row = named["阴极射线管电视机（14英寸及以上且25英寸以下）"]
+    assert row[1] == "CRT TV, 14″ to under 25″"
+    assert row[2:10] == (stated["opening"], stated["received"],
+                         stated["dismantled"]["creditable"], stated["dismantled"]["flagged"],
+                         stated["dismantled"]["excluded"], stated["dismantled"]["all"],
+                         stated["closing"], stated["counted"])
+    assert all(isinstance(value, int) for value in row[2:10])
+    amount = stated["amounts"][0]
+    assert row[10] == int(amount["rate"]) and row[11] == int(amount["amount"])
+    assert row[12] == sum(Decimal(v["volume"]) for v in stated["standardised"])
+    totals = document["statements"]["totals"]
+    total = named["全部单元合计"]
+    assert total[2] == totals["opening"] and total[7] == totals["dismantled"]["all"]
+    assert total[11] == sum(int(a["amount"]) for r in document["statements"]["rows"]
+                            for a in r["amounts"])
+    outside = [name for name in named if name.startswith(("超出基金范围", "无法归类",
+                                                         "非基金目录产品"))]
+    assert "超出基金范围 · 电视机 · 超出范围限值" in outside and len(outside) >= 4
+
+
+def test_the_annex_sheets_write_kg_times_and_days_as_values(workbook):
+    document, book = workbook
+    days = _rows(book["每日"])
+    assert days[0] == ("日期 Date", "接收 Received", "拆解 Dismantled")
+    assert len(days) == 1 + len(document["statements"]["days"])
+    assert days[1][0] == datetime(2023, 12, 1)
+    fractions = _rows(book["产物"])
+    steel = document["statements"]["fractions"][0]
+    assert fractions[1][0] == "废钢铁 Steel"
+    assert fractions[1][2] == pytest.approx(steel["opening_g"] / 1000)
+    assert book["产物"]["C2"].number_format == "#,##0.000"
+    lots = _rows(book["去向"])
+    assert lots[0][6] == "发运时间 Shipped (Asia/Shanghai)"
+    first = document["statements"]["destinations"][0]
+    assert lots[1][0] == first["lot"] and lots[1][7] == pytest.approx(first["net_g"] / 1000)
+    assert lots[1][6] == datetime(2023, 12, 1, 9, 0)  # 01:00 UTC, in plant time
+    stock = _rows(book["盘点"])
+    assert stock[1][0] == "未记录盘点 no stock count recorded"
+
+
+def test_the_units_sheet_has_one_row_per_unit(workbook):
+    document, book = workbook
+    rows = _rows(book["明细"])
+    assert rows[0][:3] == ("序号 No.", "单元标签 Unit label", "类别 Category")
+    assert len(rows) == 61
+    units = [json.loads(text) for text in document["statements"]["units"]]
+    assert [row[1] for row in rows[1:]] == [unit[0] for unit in units]
+    assert [row[0] for row in rows[1:]] == list(range(1, 61))
+    last = rows[0].index("末条目 Last entry")
+    assert [row[last] for row in rows[1:]] == [unit[-1] for unit in units]
+
+
+def test_a_stock_count_is_written_member_by_member(tmp_path):
+    document = fund_document(5)
+    document["statements"]["stock_count"] = {"entry": 812, "zones": [{"zone": "Z-A"}]}
+    fund_xlsx.write_fund_table(document, tmp_path / "f.xlsx", timezone="Asia/Shanghai")
+    rows = _rows(load_workbook(tmp_path / "f.xlsx")["盘点"])
+    assert rows[1] == ("entry", 812) and rows[2] == ("zones", '[{"zone": "Z-A"}]')
+
+
+def test_another_kind_is_refused_by_name(tmp_path):
+    document = fund_document(5)
+    document["kind"] = "period"
+    with pytest.raises(fund_xlsx.XlsxError, match="'period' certificate is not a fund table"):
+        fund_xlsx.write_fund_table(document, Path(tmp_path / "f.xlsx"), timezone="UTC")
