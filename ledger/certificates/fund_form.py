@@ -15,7 +15,7 @@ Codes are put in words by ledger.certificates.words; nothing here names a code i
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -31,7 +31,13 @@ from ledger.certificates.words import (
     name_in,
     named,
 )
-from ledger.rules.codes import FUND_REASON_NAMES, FUND_SCOPE_NAMES, STATUS_NAMES
+from ledger.fund.classify import REASON_TEXT, FundClass
+from ledger.rules.codes import (
+    FUND_REASON_NAMES,
+    FUND_SCOPE_NAMES,
+    NAMEPLATE_FIELD_NAMES,
+    STATUS_NAMES,
+)
 
 STATUSES = ("creditable", "flagged", "excluded")
 OUTSIDE = ("out_of_scope", "unclassified", "not_fund_product")  # shown, never counted
@@ -114,7 +120,7 @@ def cell_text(column: Column, value: Any, words: Words) -> str:
     if kind == "scope":
         return both(FUND_SCOPE_NAMES, value)
     if kind == "reason":
-        return both(FUND_REASON_NAMES, value)
+        return f"{reason_text(value, 'zh-CN')} / {reason_text(value, 'en')}"
     if kind == "status":
         return both(STATUS_NAMES, value)
     if kind == "fund_category":
@@ -189,6 +195,9 @@ def check(statements: Any) -> None:
     for name in (*COUNTING, "in_scope"):
         if name not in statements["totals"]:
             raise FormError(f"totals has no {name!r}")
+    for name in (*COUNTING, "amounts", "standardised"):
+        if name not in statements["totals"]["in_scope"]:
+            raise FormError(f"totals.in_scope has no {name!r}")
     unit_columns(statements)
 
 
@@ -219,8 +228,7 @@ def body(statements: dict[str, Any]) -> list[FormRow]:
         found.append(FormRow(fund_name_in(row["sub_class"], "classes", "zh-CN"),
                              fund_name_in(row["sub_class"], "classes", "en"), row, 1))
     totals = statements["totals"]
-    found.append(FormRow("属基金范围合计", "In the fund's scope, total",
-                         {**totals["in_scope"], **_priced(statements["rows"], True)},
+    found.append(FormRow("属基金范围合计", "In the fund's scope, total", totals["in_scope"],
                          total=True))
     outside = [row for row in statements["rows"] if row["scope"] in OUTSIDE]
     found.append(FormRow("基金范围外的单元（列示，不计入）",
@@ -229,8 +237,9 @@ def body(statements: dict[str, Any]) -> list[FormRow]:
         found.append(FormRow(*_outside_names(row), row, 1))
     if not outside:
         found.append(FormRow("无", "none", None, 1))
+    # what the fund pays is the in-scope total's: units outside it are never paid
     found.append(FormRow("全部单元合计", "All units, total",
-                         {**totals, **_priced(statements["rows"], False)}, total=True))
+                         {**totals, "amounts": [], "standardised": []}, total=True))
     return found
 
 
@@ -238,41 +247,25 @@ def _outside_names(row: dict[str, Any]) -> tuple[str, str]:
     """An outside row's name: its scope, then what it sums (the fund category and the reason,
     or the catalogue category)."""
     def parts(language: str) -> list[str]:
-        if row["scope"] != "out_of_scope":
-            code = row.get("catalogue_category")
-            return [name_in(code, "categories", language) if code else NO_VALUE]
-        reason = row.get("reason")
-        return [fund_name_in(row.get("fund_category"), "categories", language),
-                FUND_REASON_NAMES[reason][language] if reason in FUND_REASON_NAMES
-                else reason or NO_VALUE]
+        reason = row.get("reason") or {}
+        code, field = reason.get("code"), reason.get("field")
+        found = ([name_in(row["catalogue_category"], "categories", language)]
+                 if row.get("catalogue_category") else
+                 [fund_name_in(row.get("fund_category"), "categories", language)])
+        if code is None or row["scope"] == "not_fund_product":
+            return found  # the scope's name says it all
+        field_name = None if field is None else (
+            NAMEPLATE_FIELD_NAMES[field][language] if field in NAMEPLATE_FIELD_NAMES else field)
+        if row["scope"] == "unclassified" and code == "missing" and field_name:
+            return [*found, field_name]  # the scope's name says the nameplate is missing
+        name = FUND_REASON_NAMES[code][language] if code in FUND_REASON_NAMES else code
+        if field_name:
+            name += f"{'：' if language == 'zh-CN' else ': '}{field_name}"
+        return [*found, name]
 
     scope = FUND_SCOPE_NAMES[row["scope"]]
     return (" · ".join((scope["zh-CN"], *parts("zh-CN"))),
             " · ".join((scope["en"], *parts("en"))))
-
-
-def _priced(rows: Iterable[dict[str, Any]], in_scope_only: bool) -> dict[str, Any]:
-    """The amounts and standardised volumes of `rows` summed by version, for a totals row
-    (the statements' totals count units; what they are paid is the rows' sum)."""
-    amounts: dict[str, dict[str, Decimal]] = {}
-    volumes: dict[str, dict[str, Decimal]] = {}
-    for row in rows:
-        if in_scope_only and row["scope"] != "in_scope":
-            continue
-        for item in row["amounts"]:
-            into = amounts.setdefault(item["version"], {"units": Decimal(0),
-                                                        "amount": Decimal(0)})
-            into["units"] += item["units"]
-            into["amount"] += Decimal(item["amount"])
-        for item in row["standardised"]:
-            into = volumes.setdefault(item["version"], {"units": Decimal(0),
-                                                        "volume": Decimal(0)})
-            into["units"] += item["units"]
-            into["volume"] += Decimal(item["volume"])
-    return {"amounts": [{"version": v, "rate": None, "units": int(t["units"]),
-                         "amount": str(t["amount"])} for v, t in sorted(amounts.items())],
-            "standardised": [{"version": v, "factor": None, "units": int(t["units"]),
-                              "volume": str(t["volume"])} for v, t in sorted(volumes.items())]}
 
 
 def versions(statements: dict[str, Any]) -> list[dict[str, str]]:
@@ -282,6 +275,19 @@ def versions(statements: dict[str, Any]) -> list[dict[str, str]]:
                     for member in ("amounts", "standardised") for item in row[member]})
     return [{"code": code, "zh": fund_name_in(code, "versions", "zh-CN"),
              "en": fund_name_in(code, "versions", "en")} for code in codes]
+
+
+def reason_text(reason: dict[str, Any] | None, language: str) -> str:
+    """Why a unit is outside the fund, in `language`: the classifier's own words, naming the
+    field and the value (ledger/fund/classify.py)."""
+    if reason is None:
+        return NO_VALUE
+    code = reason["code"]
+    if code not in REASON_TEXT:
+        return FUND_REASON_NAMES[code][language] if code in FUND_REASON_NAMES else str(code)
+    text = FundClass("out_of_scope", reason=code, field=reason.get("field"),
+                     value=reason.get("value"), limit=reason.get("limit")).reason_text(language)
+    return text or NO_VALUE
 
 
 def amount_text(value: str | None) -> str:

@@ -154,7 +154,7 @@ def _form_row(sheet: Any, row: int, line: fund_form.FormRow, styles: dict[str, A
     for column, value in enumerate(counts, 2):
         sheet.write_number(row, column, value, styles["total_int" if total else "int"])
     amounts, volumes = figures["amounts"], figures["standardised"]
-    rates = [a["rate"] for a in amounts if a["rate"] is not None]
+    rates = [a["rate"] for a in amounts if a.get("rate") is not None]
     if len(rates) == 1:
         sheet.write_number(row, 10, float(Decimal(rates[0])), styles["figure"])
     elif rates:  # a period across a change of rate: each with its version

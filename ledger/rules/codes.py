@@ -87,6 +87,7 @@ FUND_REASON_NAMES = {
     "contradicts": {"zh-CN": "铭牌信息与类别不符", "en": "Nameplate contradicts the category"},
     "no_class": {"zh-CN": "不属于任何品种", "en": "Matches no sub-class"},
     "not_fund_product": {"zh-CN": "非基金目录产品", "en": "Not a fund product"},
+    "no_tables": {"zh-CN": "目录未含基金表", "en": "Catalogue without fund tables"},
 }
 
 # What the rules flag (recorded, not refused). Unit flags, then the lot flag.

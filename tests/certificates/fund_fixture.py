@@ -1,5 +1,5 @@
 """A fund table document (`kind: "fund_table"`) made up for the renderers' tests and
-benchmark, in the statements' shape the builder and the renderers share (docs/certificates.md):
+benchmark, in the statements' shape the builder (ledger/fund/table.py) writes:
 units drawn from a seeded generator, and every row, total, day and fraction summed from those
 units here, so that the figures hold together (opening + received - dismantled = closing) at
 any size. Its units are a StringArray generated afresh at each reading, so a document of
@@ -36,9 +36,12 @@ IN_SCOPE = {"crt_tv": ("tv", "tv_crt_small"), "flat_tv": ("tv", "tv_large"),
             "fridge": ("fridge", "fridge"), "washing_machine": ("washer", "washer_automatic"),
             "room_ac": ("room_ac", "room_ac"), "desktop_pc": ("pc", "pc_desktop"),
             "laptop": ("pc", "pc_laptop")}
-OUT_OF_SCOPE = (("crt_tv", "tv", "limit"), ("fridge", "fridge", "limit"),
-                ("desktop_pc", "pc", "no_class"))
-UNCLASSIFIED = ("washing_machine", "room_ac")
+# (catalogue category, fund category, reason, field, value, limit)
+OUT_OF_SCOPE = (("crt_tv", "tv", "limit", "screen_in", 12, "≥ 14"),
+                ("fridge", "fridge", "limit", "volume_l", 600, "≥ 50, ≤ 500"),
+                ("desktop_pc", "pc", "no_class", None, None, None))
+UNCLASSIFIED = (("washing_machine", "washer", "dry_load_g"), ("room_ac", "room_ac", "cooling_w"))
+SCOPES = ("in_scope", "out_of_scope", "not_fund_product", "unclassified")  # the rows' order
 NOT_FUND = ("microwave", "range_hood")
 FRACTIONS = (("steel", False), ("copper", False), ("plastics", False), ("pcb", True),
              ("crt_funnel_glass", True))
@@ -105,14 +108,16 @@ def unit_lines(spec: Spec) -> Iterator[list[Any]]:
                 found = tables.version_at(completed)
                 version = found.code if found else None
         elif pick < 0.92:
-            category, fund_category, reason = draw.choice(OUT_OF_SCOPE)
+            category, fund_category, code, field, value, limit = draw.choice(OUT_OF_SCOPE)
             scope = "out_of_scope"
+            reason = {"code": code, "field": field, "value": value, "limit": limit}
         elif pick < 0.96:
-            category, scope, reason = draw.choice(UNCLASSIFIED), "unclassified", "missing"
-            fund_category = IN_SCOPE[category][0]
+            category, fund_category, field = draw.choice(UNCLASSIFIED)
+            scope = "unclassified"
+            reason = {"code": "missing", "field": field, "value": None, "limit": None}
         else:
             category, scope = draw.choice(NOT_FUND), "not_fund_product"
-            reason = "not_fund_product"
+            reason = {"code": "not_fund_product", "field": None, "value": None, "limit": None}
         status = None
         if completed is not None:
             roll = draw.random()
@@ -154,6 +159,7 @@ def fund_document(count: int = 60, *, start: str = "2023-12-01", end: str = "202
         rows[("in_scope", sub_class)] = {"scope": "in_scope", "fund_category": found.category,
                                          "sub_class": sub_class, "catalogue_category": None,
                                          "reason": None, **_counting()}
+    order = {code: n for n, code in enumerate(tables.categories)}
     priced: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     days = {day: {"date": day, "received": 0, "dismantled": 0} for day in zone_days}
     from zoneinfo import ZoneInfo
@@ -161,20 +167,19 @@ def fund_document(count: int = 60, *, start: str = "2023-12-01", end: str = "202
     zone = ZoneInfo(time_zone)
     for values in unit_lines(spec):
         line = dict(zip(FUND_UNIT_COLUMNS, values, strict=True))
+        reason = line["reason"]
         if line["scope"] == "in_scope":
-            key: tuple[str, ...] = ("in_scope", line["sub_class"])
-        elif line["scope"] == "out_of_scope":
-            key = ("out_of_scope", line["fund_category"], line["reason"])
+            key: tuple[Any, ...] = ("in_scope", line["sub_class"])
         else:
-            key = (line["scope"], line["category"])
+            key = (line["scope"], order.get(line["fund_category"], len(order)),
+                   line["fund_category"] or "", "" if line["scope"] == "out_of_scope"
+                   else line["category"], reason["code"], reason["field"] or "")
         if key not in rows:
-            rows[key] = {"scope": line["scope"],
-                         "fund_category": line["fund_category"] if line["scope"] in (
-                             "out_of_scope",) else None,
+            rows[key] = {"scope": line["scope"], "fund_category": line["fund_category"],
                          "sub_class": None,
                          "catalogue_category": None if line["scope"] == "out_of_scope"
                          else line["category"],
-                         "reason": line["reason"] if line["scope"] == "out_of_scope" else None,
+                         "reason": {"code": reason["code"], "field": reason["field"]},
                          **_counting()}
         in_period = line["completed_at"] is not None
         _add(rows[key], line, in_period)
@@ -187,8 +192,7 @@ def fund_document(count: int = 60, *, start: str = "2023-12-01", end: str = "202
             days[_moment(line["completed_at"]).astimezone(zone).date().isoformat()][
                 "dismantled"] += 1
     ordered = [rows[("in_scope", code)] for code in tables.classes]
-    ordered += [rows[k] for k in sorted(k for k in rows if k[0] == "out_of_scope")]
-    for scope in ("unclassified", "not_fund_product"):
+    for scope in SCOPES[1:]:
         ordered += [rows[k] for k in sorted(k for k in rows if k[0] == scope)]
     versions = {v.code: v for v in tables.versions}
     for row in ordered:
@@ -215,6 +219,15 @@ def fund_document(count: int = 60, *, start: str = "2023-12-01", end: str = "202
                 into[name] += row[name]
             for status, value in row["dismantled"].items():
                 into["dismantled"][status] += value
+    for member, value in (("amounts", "amount"), ("standardised", "volume")):
+        summed: dict[str, list[Any]] = {}
+        for row in ordered:
+            for item in row[member]:
+                into = summed.setdefault(item["version"], [0, Decimal(0)])
+                into[0] += item["units"]
+                into[1] += Decimal(item[value])
+        in_scope[member] = [{"version": v, "units": n, value: _text(total)}
+                            for v, (n, total) in sorted(summed.items())]
     totals["in_scope"] = in_scope
     statements = {
         "plant": ORIGIN, "period": period,
@@ -271,7 +284,8 @@ def _destinations(count: int, period: dict[str, str]) -> list[dict[str, Any]]:
         found.append({"lot": f"LOT-{fraction.upper()[:4]}-{n + 1:04d}", "fraction": fraction,
                       "hazardous": hazardous, "receiver": receiver,
                       "receiver_licence": licence, "manifest_no": f"JS-2026-{n + 1:06d}",
-                      "shipped_at": _utc(start + timedelta(hours=30 * n + 9)), "net_g": net,
+                      "shipped_at": _utc(start + timedelta(hours=30 * n + 9)),
+                      "entry": 500 + n, "net_g": net,
                       "received_g": net - 20 if returned else None, "returned": returned,
                       "counted_g": net if returned else 0})
     return found

@@ -59,11 +59,14 @@ def test_the_form_sheet_holds_the_rows_as_numbers(workbook):
     totals = document["statements"]["totals"]
     total = named["全部单元合计"]
     assert total[2] == totals["opening"] and total[7] == totals["dismantled"]["all"]
-    assert total[11] == sum(int(a["amount"]) for r in document["statements"]["rows"]
-                            for a in r["amounts"])
+    in_scope = named["属基金范围合计"]
+    assert in_scope[9] == totals["in_scope"]["counted"]
+    assert in_scope[11] == sum(int(a["amount"]) for a in totals["in_scope"]["amounts"]) == \
+        sum(int(a["amount"]) for r in document["statements"]["rows"] for a in r["amounts"])
     outside = [name for name in named if name.startswith(("超出基金范围", "无法归类",
                                                          "非基金目录产品"))]
-    assert "超出基金范围 · 电视机 · 超出范围限值" in outside and len(outside) >= 4
+    assert "超出基金范围 · 电视机 · 超出范围限值：屏幕尺寸（英寸）" in outside
+    assert len(outside) >= 4
 
 
 def test_the_annex_sheets_write_kg_times_and_days_as_values(workbook):
