@@ -33,7 +33,7 @@ ORIGIN = "ledger.bench-plant.example/CN3301"
 STATION = "ST-01"
 UNITS_PER_DAY = 2_750
 FIRST_DAY = datetime(2026, 6, 30, 16, tzinfo=UTC)  # 2026-07-01 00:00 in Asia/Shanghai
-SEED_VERSION = "quarter-1"  # change when what is seeded changes
+SEED_VERSION = "quarter-2"  # change when what is seeded changes
 CYLINDER_UNITS = 200
 TARE_G = 18_250
 RECOVERED_G = 52
@@ -107,7 +107,8 @@ class Seeder:
                                "scale": "SC-1", "source": "trade_in",
                                "trade_in_code": f"TI-{n:08d}", "brand": "Haier",
                                "model": "BCD-190", "serial": f"SN{n:010d}",
-                               "nameplate_refrigerant": "R-600a", "nameplate_charge_g": 55}),
+                               "nameplate_refrigerant": "R-600a", "nameplate_charge_g": 55,
+                               "volume_l": 190}),
             ("refrigerant.recovered", {"refrigerant": "R-600a",
                                        "cylinder": f"CYL-{cylinder:05d}",
                                        "cylinder_gross_before_g": before,

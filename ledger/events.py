@@ -261,7 +261,7 @@ class AttemptRefused(_Data):
 
 
 class CertificateIssued(_Data):
-    kind: Literal["unit", "period", "lot"]
+    kind: Literal["unit", "period", "lot", "fund_table"]
     sha256: Hex256
 
 

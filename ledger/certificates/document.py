@@ -1,8 +1,8 @@
 """The certificate document, formats v1 and v2: members, parsing, serialising, its SHA-256.
 
 A certificate is one JSON object (docs/certificates.md). Format v1 carries each entry with
-its own inclusion proof; v2 (period reports) carries the entries as one bundle proven by one
-multi-leaf proof, and its lines as RFC 8785 texts. Its SHA-256 is taken over the
+its own inclusion proof; v2 (period reports, fund tables) carries the entries as one bundle
+proven by one multi-leaf proof, and its lines as RFC 8785 texts. Its SHA-256 is taken over the
 RFC 8785 bytes of the object *without* `issuance`, so the `certificate.issued` entry that
 holds it can itself be proven inside the `issuance` member. Standard library only (plus
 ledger.canonical): the verifier imports this offline.
@@ -23,14 +23,16 @@ from ledger.certificates import streamed_json
 FORMAT = "dledger-certificate/v1"
 FORMAT_V2 = "dledger-certificate/v2"
 KINDS = ("unit", "period", "lot")
-V2_KINDS = ("period",)
+V2_KINDS = ("period", "fund_table")
 MEMBERS = ("format", "kind", "origin", "issued_at", "statements", "checkpoint", "entries",
            "issuance")
 ENTRY_MEMBERS = ("index", "entry", "proof")
 ISSUANCE_MEMBERS = ("checkpoint", "consistency", "entry")
 BUNDLE_MEMBERS = ("count", "runs", "sha256", "proof", "bundle")
 MAX_BYTES = 1 << 30  # a 10,000-line period report is about 170 MB; refuse what is beyond sense
-STREAMED = ("statements", "lines")  # read from a file as it is needed, never held (v2)
+# read from a file as it is needed, never held (v2): a report's lines, a fund table's units
+STREAMED = (("statements", "lines"), ("statements", "units"))
+LINES = {"period": "lines", "fund_table": "units"}  # the member of each v2 kind's lines
 
 
 class DocumentError(ValueError):
@@ -150,12 +152,13 @@ def _check_v2(document: dict[str, Any]) -> None:
     if entries["bundle"] is not None and not isinstance(entries["bundle"], str):
         raise DocumentError("entries.bundle must be base64 text or null (a bundle file)")
     statements = document["statements"]
-    lines = statements.get("lines")
+    member = LINES[document["kind"]]
+    lines = statements.get(member)
     if not isinstance(statements.get("columns"), list) or not (
             isinstance(lines, StringArray)  # strings, by construction
             or (isinstance(lines, list) and all(isinstance(line, str) for line in lines))):
-        raise DocumentError("a v2 period report states columns (a list) and lines (a list of "
-                            "JSON texts)")
+        raise DocumentError(f"a v2 {document['kind']} certificate states columns (a list) and "
+                            f"{member} (a list of JSON texts)")
 
 
 def entry_count(document: dict[str, Any]) -> int:

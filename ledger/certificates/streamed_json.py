@@ -1,9 +1,9 @@
 """Reading a certificate's JSON a piece at a time, so that a report of any size is read in the
-same memory: every member is parsed as `json.loads` would, except one array of strings at a
-given path (a v2 period report's `statements.lines`), which is checked and counted on the way
-and read again, element by element, whenever it is iterated (an array there that does not
-start with a string, such as a v1 report's lines, is read as any other). Standard library only: the
-offline verifier reads certificates with it.
+same memory: every member is parsed as `json.loads` would, except the arrays of strings at
+given paths (a v2 period report's `statements.lines`, a fund table's `statements.units`),
+each checked and counted on the way and read again, element by element, whenever it is
+iterated (an array there that does not start with a string, such as a v1 report's lines, is
+read as any other). Standard library only: the offline verifier reads certificates with it.
 
 The text is cut into tokens (strings, the six structural characters, other literals) by one
 regular expression over a window of the file; each string and literal is decoded by `json`
@@ -26,6 +26,7 @@ MAX_DEPTH = 64  # certificates nest a few levels; refuse what is far deeper
 _TOKEN = re.compile(rb'[ \t\n\r]*(?:("[^"\\\x00-\x1f]*(?:\\.[^"\\\x00-\x1f]*)*")'
                     rb'|([{}\[\]:,])|([^ \t\n\r{}\[\]:,"]+))')
 Opener = Callable[[], IO[bytes]]
+Paths = tuple[tuple[str, ...], ...]  # object member names from the top, one tuple a path
 
 
 class JsonError(ValueError):
@@ -42,16 +43,16 @@ class StreamedStrings(StringArray):
     def __iter__(self) -> Iterator[str]:
         with self.opener() as stream:
             tokens = _Tokens(stream)
-            yield from _Reader(tokens, self.path, None).strings_at()
+            yield from _Reader(tokens, (self.path,), None).strings_at(self.path)
 
     def __len__(self) -> int:
         return self.count
 
 
-def load(opener: Opener, streamed: tuple[str, ...] | None) -> Any:
-    """The JSON value in what `opener` gives, with the array of strings at path `streamed`
-    (object member names from the top; None: none) as a StreamedStrings; elsewhere exactly
-    as json.loads reads it, floats refused and each member named once."""
+def load(opener: Opener, streamed: Paths | None) -> Any:
+    """The JSON value in what `opener` gives, with each array of strings at one of the paths
+    `streamed` (None: none) as a StreamedStrings; elsewhere exactly as json.loads reads it,
+    floats refused and each member named once."""
     with opener() as stream:
         tokens = _Tokens(stream)
         reader = _Reader(tokens, streamed or (), opener if streamed is not None else None)
@@ -60,7 +61,7 @@ def load(opener: Opener, streamed: tuple[str, ...] | None) -> Any:
     return value
 
 
-def load_file(path: Path, streamed: tuple[str, ...]) -> Any:
+def load_file(path: Path, streamed: Paths) -> Any:
     return load(lambda: path.open("rb"), streamed)
 
 
@@ -111,10 +112,11 @@ class _Tokens:
 
 
 class _Reader:
-    """A recursive descent over the tokens; at `streamed`, the array of strings is counted
-    (and its strings checked) rather than kept, given the `opener` to read it again from."""
+    """A recursive descent over the tokens; at each path of `streamed`, the array of strings
+    is counted (and its strings checked) rather than kept, given the `opener` to read it
+    again from."""
 
-    def __init__(self, tokens: _Tokens, streamed: tuple[str, ...], opener: Opener | None):
+    def __init__(self, tokens: _Tokens, streamed: Paths, opener: Opener | None):
         self.tokens, self.streamed, self.opener = tokens, streamed, opener
 
     def value(self, path: tuple[str, ...], depth: int) -> Any:
@@ -127,9 +129,10 @@ class _Reader:
             return self._object(path, depth)
         if token == b"[":
             first = self.tokens.next()
-            if path == self.streamed and self.opener is not None and (
+            if path in self.streamed and self.opener is not None and (
                     first[0].startswith(b'"') or first[0] == b"]"):
-                return StreamedStrings(self.opener, path, sum(1 for _ in self._strings(first)))
+                return StreamedStrings(self.opener, path,
+                                       sum(1 for _ in self._strings(first, path)))
             return self._array(first, path, depth)  # not strings (a v1 report's lines): held
         if not token or token in (b"]", b"}", b",", b":"):
             raise _wrong(offset)
@@ -178,7 +181,7 @@ class _Reader:
                 raise _wrong(offset)
             token, offset = self.tokens.next()
 
-    def _strings(self, first: tuple[bytes, int]) -> Iterator[str]:
+    def _strings(self, first: tuple[bytes, int], path: tuple[str, ...]) -> Iterator[str]:
         """The strings of the array whose `first` token (after the bracket) was read."""
         position = 0
         token, offset = first
@@ -186,7 +189,7 @@ class _Reader:
             return
         while True:
             if not token.startswith(b'"'):
-                raise JsonError(f"{'.'.join(self.streamed)}[{position}] is not a string "
+                raise JsonError(f"{'.'.join(path)}[{position}] is not a string "
                                 f"(byte {offset})")
             yield _decode(token, offset)
             position += 1
@@ -197,10 +200,10 @@ class _Reader:
                 raise _wrong(offset)
             token, offset = self.tokens.next()
 
-    def strings_at(self) -> Iterator[str]:
-        """The strings of the array at `streamed`, the members before it read and dropped
-        (the document was read whole once: its shape is known to be sound)."""
-        for name in self.streamed:
+    def strings_at(self, path: tuple[str, ...]) -> Iterator[str]:
+        """The strings of the array at `path`, the members before it read and dropped (the
+        document was read whole once: its shape is known to be sound)."""
+        for name in path:
             if self.tokens.next()[0] != b"{":
                 raise JsonError(f"the file changed since it was read: no {name!r} in it")
             while self._name(*self.tokens.next()) != name:
@@ -208,8 +211,8 @@ class _Reader:
                 self.tokens.next()  # the comma
         if self.tokens.next()[0] != b"[":
             raise JsonError("the file changed since it was read: "
-                            f"{'.'.join(self.streamed)} is no longer an array")
-        yield from self._strings(self.tokens.next())
+                            f"{'.'.join(path)} is no longer an array")
+        yield from self._strings(self.tokens.next(), path)
 
 
 def _wrong(offset: int) -> JsonError:

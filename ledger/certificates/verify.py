@@ -28,7 +28,7 @@ from ledger.certificates import statements as derive
 from ledger.certificates import verify_v2
 from ledger.certificates.console_client import Console, ConsoleError, HttpConsole
 from ledger.certificates.differences import first_difference, show
-from ledger.certificates.document import FORMAT_V2, DocumentError, parse, sha256
+from ledger.certificates.document import FORMAT_V2, LINES, DocumentError, parse, sha256
 from ledger.checkpoint import Checkpoint, CheckpointError
 from ledger.encoding import decode_base64
 from ledger.note import NoteError, Verifier, open_note
@@ -287,12 +287,15 @@ def _check_bundle(report: Report, doc: dict[str, Any], checkpoint: Checkpoint | 
         f"{outcome.count:,} entries of the bundle (SHA-256 {doc['entries']['sha256']}), proven "
         f"together by one multi-leaf proof of {len(doc['entries']['proof'])} hashes in the "
         f"tree of size {checkpoint.size}"))
+    units = len(doc["statements"][LINES[doc["kind"]]])
     report.add(CHAIN_CHECK, outcome.chain is None, outcome.chain or (
-        f"the entries of {len(doc['statements']['lines']):,} units link back to the first "
-        f"without a gap (subject_prev), and so do the chains that judge them; "
-        f"{outcome.chains:,} chains in all"))
+        f"the entries of {units:,} units link back to the first without a gap "
+        f"(subject_prev), and so do the chains that judge them; {outcome.chains:,} chains in "
+        "all"))
+    figures = ("every line and total" if doc["kind"] == "period" else
+               "every cell of the table (rows, totals, days, fractions, destinations, units)")
     report.add(STATEMENTS_CHECK, outcome.statements is None, outcome.statements or (
-        f"every line and total derived again from the {outcome.count:,} entries, corrections "
+        f"{figures} derived again from the {outcome.count:,} entries, corrections "
         "applied, matches, and so do the flags and statuses the plant's rules give them "
         "under the catalogue carried"))
 

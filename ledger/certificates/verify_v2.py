@@ -28,6 +28,7 @@ from ledger.certificates.report_spool import scratch_database
 from ledger.checkpoint import Checkpoint
 from ledger.corrections import Pair
 from ledger.encoding import decode_base64
+from ledger.fund.table import FUND_UNIT_COLUMNS, FundTable, fund_header
 from ledger.note import Verifier
 from ledger.note import split as split_note
 from ledger.tiles import TileError, TileLog, TileSource, read_checkpoint
@@ -164,7 +165,10 @@ def check(doc: dict[str, Any], checkpoint: Checkpoint, source: Source) -> Outcom
         outcome.inclusion = f"entries.runs: {exc}"
         return outcome
     evidence, root_ok = _first_pass(doc, checkpoint, source, spans, outcome)
-    _second_pass(doc, source, evidence, outcome)
+    if doc["kind"] == "fund_table":
+        _second_pass_fund(doc, source, evidence, outcome)
+    else:
+        _second_pass(doc, source, evidence, outcome)
     found = [*outcome.problems[:1], *([outcome.bundle_sha256] if outcome.bundle_sha256 else [])]
     if not root_ok:
         named = "; ".join(found) or ("no single entry can be named from the bundle alone (the "
@@ -239,7 +243,7 @@ def _second_pass(doc: dict[str, Any], source: Source, evidence_pairs: list[Pair]
     statements = doc["statements"]
     try:
         header = _header(statements, doc["origin"])
-        stated = _Stated(statements)
+        stated = _Stated(statements, "lines", derive.PERIOD_COLUMNS, "completed_at")
         evidence = derive.Evidence(evidence_pairs)
     except (derive.StatementError, KeyError, TypeError, ValueError) as exc:
         outcome.statements = f"the statements cannot be derived from the entries: {exc}"
@@ -248,18 +252,7 @@ def _second_pass(doc: dict[str, Any], source: Source, evidence_pairs: list[Pair]
     others: dict[str, list[Pair]] = {}
     heads: dict[str, int] = {}  # subject -> its latest entry so far; a unit's ends at its last
     chains = 0
-    previous: tuple[int, bytes] | None = None
-    for index, body in source.read():
-        if index is None or body is None:
-            break  # a bundle of the wrong length: the first pass said so
-        entry = _entry(index, body, outcome)
-        if previous is not None and previous[0] == index - 1 and entry is not None and \
-                entry.get("prev") != merkle.leaf_hash(previous[1]).hex():
-            outcome.problems.append(f"entry {index - 1} was altered: entry {index} chains "
-                                    "(prev) to other bytes than the bundle's")
-        previous = (index, body)
-        if entry is None:
-            continue
+    for index, entry in _entries(source, outcome):
         event = entry["event"]
         subject = event["subject"]
         chains += subject not in heads and entry.get("subject_prev") is None
@@ -289,6 +282,23 @@ def _second_pass(doc: dict[str, Any], source: Source, evidence_pairs: list[Pair]
                          "missing")
     if outcome.statements is None:
         outcome.statements = _compare(statements, header, lines, stated, others, evidence)
+
+
+def _entries(source: Source, outcome: Outcome) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The bundle's entries that are ledger entries, each checked to chain (`prev`) to the
+    bytes of the one before it where both are in the bundle."""
+    previous: tuple[int, bytes] | None = None
+    for index, body in source.read():
+        if index is None or body is None:
+            break  # a bundle of the wrong length: the first pass said so
+        entry = _entry(index, body, outcome)
+        if previous is not None and previous[0] == index - 1 and entry is not None and \
+                entry.get("prev") != merkle.leaf_hash(previous[1]).hex():
+            outcome.problems.append(f"entry {index - 1} was altered: entry {index} chains "
+                                    "(prev) to other bytes than the bundle's")
+        previous = (index, body)
+        if entry is not None:
+            yield index, entry
 
 
 def _entry(index: int, body: bytes, outcome: Outcome) -> dict[str, Any] | None:
@@ -330,36 +340,40 @@ def _header(statements: dict[str, Any], origin: str) -> dict[str, Any]:
 
 
 class _Stated:
-    """The stated lines by unit: where each is, its chain's last entry, and whether a line
-    derived from the entries matched it. The lines are read once, as they stream from the
-    certificate, into a scratch database (ledger.certificates.report_spool), so a report of
-    any size is checked in the same memory; two flags a line are all that is held."""
+    """The stated lines by unit (`member`: a period report's lines, a fund table's units, in
+    `columns`, ordered by `order`, then label): where each is, its chain's last entry, and
+    whether a line derived from the entries matched it. The lines are read once, as they
+    stream from the certificate, into a scratch database (ledger.certificates.report_spool),
+    so a report of any size is checked in the same memory; two flags a line are all that is
+    held."""
 
-    def __init__(self, statements: dict[str, Any]):
-        columns = list(derive.PERIOD_COLUMNS)
+    def __init__(self, statements: dict[str, Any], member: str, names: Sequence[str],
+                 order: str):
+        columns = list(names)
+        self.member, self.columns = member, tuple(names)
         if statements["columns"] != columns:
             raise ValueError(f"statements.columns are not {', '.join(columns)}")
         self._db = scratch_database("CREATE TABLE stated (label TEXT PRIMARY KEY, "
                                     "position INTEGER NOT NULL, last INTEGER NOT NULL, "
                                     "text TEXT NOT NULL) WITHOUT ROWID;")
         label_column, last_column = columns.index("label"), columns.index("last_entry")
-        completed_at = columns.index("completed_at")
+        order_column = columns.index(order)
         previous: tuple[Any, Any] | None = None
         count = 0
-        for position, text in enumerate(statements["lines"]):
+        for position, text in enumerate(statements[member]):
             row = json.loads(text)
+            where = f"statements.{member}[{position}]"
             if not isinstance(row, list) or len(row) != len(columns):
-                raise ValueError(f"statements.lines[{position}] is not a row of {len(columns)} "
-                                 "values")
+                raise ValueError(f"{where} is not a row of {len(columns)} values")
             label, last = row[label_column], row[last_column]
             if not isinstance(label, str) or type(last) is not int or not self._put(
                     label, position, last, text):
-                raise ValueError(f"statements.lines[{position}]: unit {label!r} is listed twice "
-                                 "or without its last entry")
-            key = (str(row[completed_at]), label)
+                raise ValueError(f"{where}: unit {label!r} is listed twice or without its last "
+                                 "entry")
+            key = (str(row[order_column]), label)
             if previous is not None and key < previous:
-                raise ValueError(f"statements.lines[{position}] (unit {label}) is out of order: "
-                                 "lines are ordered by completed_at, then label")
+                raise ValueError(f"{where} (unit {label}) is out of order: {member} are "
+                                 f"ordered by {order}, then label")
             previous = key
             count += 1
         self.matched = bytearray(count)
@@ -401,12 +415,11 @@ class _Stated:
         position, _, stated = line
         self.matched[position] = self.started[position] = 1
         if text != stated and self.difference is None:
-            columns = derive.PERIOD_COLUMNS
+            columns, where = self.columns, f"statements.{self.member}[{position}]"
             self.difference = first_difference(
                 dict(zip(columns, json.loads(stated), strict=True)),
                 dict(zip(columns, json.loads(text), strict=True)),
-                f"statements.lines[{position}]") or (
-                f"statements.lines[{position}] is not written in RFC 8785 form")
+                where) or f"{where} is not written in RFC 8785 form"
 
     def never_started(self) -> list[str]:
         """The first stated unit of which no entry came (as a list: empty when none)."""
@@ -452,3 +465,78 @@ def _compare(statements: dict[str, Any], header: dict[str, Any], lines: derive.P
             return (f"unit {belongs[0]} belongs on the report by its entries, but no line "
                     "states it")
     return first_difference(statements["totals"], lines.totals.result(), "statements.totals")
+
+
+# -- fund tables ----------------------------------------------------------------------------
+
+def _second_pass_fund(doc: dict[str, Any], source: Source, evidence_pairs: list[Pair],
+                      outcome: Outcome) -> None:
+    """A fund table's entries: each entry's shape and `prev`, the chains of its units and
+    lots, and every cell derived again (ledger.fund.table) and compared."""
+    statements = doc["statements"]
+    try:
+        period = statements["period"]
+        header = fund_header(plant=doc["origin"], start=period["from"], end=period["to"],
+                             time_zone=period["time_zone"])
+        stated = _Stated(statements, "units", FUND_UNIT_COLUMNS, "received_at")
+        table = FundTable(header, derive.Evidence(evidence_pairs), stated.last_of,
+                          stated.compare)
+    except (derive.StatementError, KeyError, TypeError, ValueError) as exc:
+        outcome.statements = f"the statements cannot be derived from the entries: {exc}"
+        return
+    heads: dict[str, int] = {}
+    chains = 0
+    for index, entry in _entries(source, outcome):
+        event = entry["event"]
+        subject = event["subject"]
+        kind, _, name = subject.partition(":")
+        on_table = kind == "unit" and stated.last_of(name) is not None
+        if kind == "unit" and not on_table:
+            pass  # an output of a unit off the table into a lot: its chain is not carried
+        elif kind in ("unit", "lot") or _is_evidence(subject):
+            chains += subject not in heads and entry.get("subject_prev") is None
+            if outcome.chain is None:
+                outcome.chain = _link(heads, subject, index, entry.get("subject_prev"))
+        else:
+            outcome.chain = outcome.chain or (f"entry {index} is about {subject}, which the "
+                                              "fund table is not about")
+            continue
+        try:
+            if table.add(index, event) is not None:
+                if index == stated.last_of(name):
+                    heads.pop(subject, None)  # the chain is whole: a later entry is extra
+                else:
+                    stated.start(name)
+        except derive.StatementError as exc:
+            outcome.statements = outcome.statements or f"entry {index}: {exc}"
+    outcome.chains = chains
+    unfinished = table.unfinished() or stated.never_started()
+    if unfinished and outcome.chain is None:
+        outcome.chain = (f"the chain of unit {unfinished[0]} does not reach its last entry "
+                         f"{stated.last_of(unfinished[0])} as its line says: an entry is "
+                         "missing")
+    if outcome.statements is None:
+        outcome.statements = _compare_fund(statements, header, table, stated)
+
+
+def _compare_fund(statements: dict[str, Any], header: dict[str, Any], table: FundTable,
+                  stated: _Stated) -> str | None:
+    """Words naming the first stated cell the entries do not give (None: all match)."""
+    try:
+        derived = {**header, **table.result()}
+    except derive.StatementError as exc:
+        return f"the statements cannot be derived from the entries: {exc}"
+    for name, value in derived.items():
+        found = first_difference(statements.get(name), value, f"statements.{name}")
+        if found:
+            return found
+    extra = sorted(set(statements) - {*derived, "units"})
+    if extra:
+        return f"statements.{extra[0]} is stated but the entries give no such figure"
+    if stated.difference:
+        return stated.difference
+    missing = stated.unmatched()
+    if missing is not None:
+        return (f"statements.units[{missing}] states unit {stated.label_at(missing)}, but its "
+                "entries give no line in this table")
+    return None

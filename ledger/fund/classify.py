@@ -9,15 +9,18 @@ were not recorded, is classed as such with the reason, never counted silently.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from ledger.catalogue import Catalogue
 from ledger.fund.tables import Condition, FundTables
 from ledger.rules.codes import NAMEPLATE_FIELD_NAMES
 
 LIMIT_SIGNS = {"min": "≥", "above": ">", "max": "≤", "below": "<"}
+NO_TABLES = "no_tables"  # the reason of a unit classed by a catalogue without fund tables
 
 # Why a unit is not in scope, in each language ({field} is the field's name).
 REASON_TEXT = {
@@ -34,6 +37,8 @@ REASON_TEXT = {
                        "counts only as a set: give the label it is set with)"},
     "not_fund_product": {"zh-CN": "该类别不在基金目录中", "en": "the category is not a fund "
                          "product"},
+    NO_TABLES: {"zh-CN": "当时有效的目录未含基金表", "en": "the catalogue in force carried no "
+                "fund tables"},
 }
 
 
@@ -123,3 +128,14 @@ def _priced(tables: FundTables, found: FundClass, completed_at: str | None) -> F
     rate = version.rates.get(found.sub_class) if version.basis == "per_unit" else None
     factor = version.factors.get(found.sub_class) if version.basis != "per_unit" else None
     return replace(found, version=version.code, rate=rate, factor=factor)
+
+
+def class_of(catalogue: Catalogue, events: Sequence[dict[str, Any]]) -> FundClass | None:
+    """The fund class of a unit from its effective events (corrections folded), oldest first;
+    None if it was never received or the catalogue carries no fund tables."""
+    received = next((e for e in events if e["type"] == "unit.received"), None)
+    if received is None or catalogue.fund is None:
+        return None
+    completed = next((e for e in events if e["type"] == "unit.completed"), None)
+    return classify(catalogue.fund, received["data"]["category"], received["data"],
+                    completed["time"] if completed else None)

@@ -4,13 +4,11 @@ dismantled, of the catalogue in force now)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ledger.catalogue import Catalogue
 from ledger.corrections import Pair, effective
-from ledger.fund.classify import FundClass, classify
+from ledger.fund.classify import FundClass, class_of
 from ledger.fund.tables import FundTables
 from ledger.log import Ledger
 
@@ -20,17 +18,6 @@ class UnitInFund:
     fund_class: FundClass
     tables: FundTables  # the tables that classed it (for its category's and class's names)
     received: dict[str, Any]  # its effective unit.received data, corrections folded
-
-
-def class_of(catalogue: Catalogue, events: Sequence[dict[str, Any]]) -> FundClass | None:
-    """The fund class of a unit from its effective events (corrections folded), oldest first;
-    None if it was never received or the catalogue carries no fund tables."""
-    received = next((e for e in events if e["type"] == "unit.received"), None)
-    if received is None or catalogue.fund is None:
-        return None
-    completed = next((e for e in events if e["type"] == "unit.completed"), None)
-    return classify(catalogue.fund, received["data"]["category"], received["data"],
-                    completed["time"] if completed else None)
 
 
 def unit_class(ledger: Ledger, label: str) -> UnitInFund | None:

@@ -1,0 +1,344 @@
+"""The 拆解处理情况表 (certificate kind `fund_table`): every figure derived from `(index, event)`
+pairs fed in index order, the one definition the builder and the verifier both use.
+
+Which units: every unit with an effective `unit.received` before the period's end that was not
+completed before its start. Each is classed (ledger.fund.classify.class_of) by the catalogue
+in force at its completion, or at the checkpoint when it is not completed, and a unit
+dismantled in the period is judged as a period report's line is (ledger.rules.judge). A unit's
+line is derived once its chain's last entry has gone by, and only the table's rows, days and
+lots are kept: a quarter of 250,000 units is derived in the memory of the units in progress at
+once. Products are counted per lot, from the outputs' effective masses (corrections folded)
+and the lots' own chains. Standard library and the ledger's pure modules only: the offline
+verifier imports this. docs/certificates.md §3.4 says how each cell is computed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ledger.canonical import canonical_bytes
+from ledger.certificates.statements import Evidence, StatementError, period_bounds
+from ledger.corrections import Pair, fold
+from ledger.fund.classify import NO_TABLES, FundClass, class_of
+from ledger.fund.tables import FundTables
+from ledger.rules import judge
+from ledger.rules.codes import FUND_SCOPES, STATUSES
+
+FUND_UNIT_COLUMNS = ("label", "category", "scope", "fund_category", "sub_class", "reason",
+                     "counts", "received_at", "completed_at", "status", "version", "opening",
+                     "closing", "last_entry")
+OUTPUT_TYPES = ("material.output", "component.removed")  # the entries that put mass in a lot
+
+
+def fund_header(*, plant: str, start: str, end: str, time_zone: str) -> dict[str, Any]:
+    """The members of a fund table's statements that its parameters alone give."""
+    return {"plant": plant, "period": period_bounds(start, end, time_zone),
+            "columns": list(FUND_UNIT_COLUMNS)}
+
+
+def lot_in_period(opened_at: str, shipped_at: str | None, since: str, until: str) -> bool:
+    """Whether a lot had stock or moved in the period [since, until): opened before its end
+    and not shipped before its start."""
+    return opened_at < until and (shipped_at is None or shipped_at >= since)
+
+
+def decimal_text(value: Decimal) -> str:
+    """A rate, factor or amount as the document states it: a decimal string, no exponent."""
+    return format(value.normalize(), "f")
+
+
+class _Row:
+    """One row of the form: its counting columns and, per version, what the fund pays."""
+
+    def __init__(self, key: tuple[Any, ...]):
+        self.key = key
+        self.opening = self.received = self.closing = self.counted = 0
+        self.dismantled = dict.fromkeys(STATUSES, 0)
+        self.amounts: dict[str, list[Any]] = {}  # version -> [rate, units]
+        self.standardised: dict[str, list[Any]] = {}  # version -> [factor, units]
+
+    def record(self) -> dict[str, Any]:
+        scope, category, sub_class, catalogue_category, code, field = self.key
+        return {"scope": scope, "fund_category": category, "sub_class": sub_class,
+                "catalogue_category": catalogue_category,
+                "reason": None if code is None else {"code": code, "field": field},
+                **_counting(self),
+                "amounts": [{"version": v, "rate": decimal_text(rate), "units": units,
+                             "amount": decimal_text(rate * units)}
+                            for v, (rate, units) in sorted(self.amounts.items())],
+                "standardised": [{"version": v, "factor": decimal_text(factor), "units": units,
+                                  "volume": decimal_text(factor * units)}
+                                 for v, (factor, units) in sorted(self.standardised.items())]}
+
+
+def _counting(row: Any) -> dict[str, Any]:
+    return {"opening": row.opening, "received": row.received,
+            "dismantled": {**row.dismantled, "all": sum(row.dismantled.values())},
+            "closing": row.closing, "counted": row.counted}
+
+
+class _Sum:
+    """The counting columns added up over rows."""
+
+    def __init__(self) -> None:
+        self.opening = self.received = self.closing = self.counted = 0
+        self.dismantled = dict.fromkeys(STATUSES, 0)
+
+    def add(self, row: _Row) -> None:
+        self.opening += row.opening
+        self.received += row.received
+        self.closing += row.closing
+        self.counted += row.counted
+        for status, count in row.dismantled.items():
+            self.dismantled[status] += count
+
+
+class FundTable:
+    """A fund table's figures, from `(index, event)` pairs fed in index order.
+
+    `last_of(label)` is the last entry of the chain of each unit the table may list (None: not
+    one of them); such a unit's line is derived when that entry arrives, judged with
+    `evidence` (every catalogue and scale entry, read before), and handed to
+    `emit(received_at, label, text)` as its RFC 8785 text. Entries about other units are the
+    outputs of units off the table into the lots carried (and corrections of them): only
+    their lots and masses are kept. Entries about lots are the lots' chains. `result()` gives
+    the rows, totals, days, fractions and destinations once every entry has been fed.
+    """
+
+    def __init__(self, header: dict[str, Any], evidence: Evidence,
+                 last_of: Callable[[str], int | None], emit: Callable[[str, str, str], None]):
+        period = header["period"]
+        self.since, self.until = period["from_utc"], period["until_utc"]
+        self.zone = ZoneInfo(period["time_zone"])
+        first, last = date.fromisoformat(period["from"]), date.fromisoformat(period["to"])
+        self.days = {(first + timedelta(days=n)).isoformat(): [0, 0]
+                     for n in range((last - first).days + 1)}
+        self.evidence = evidence
+        self.published = evidence.in_force(None)
+        if self.published.catalogue.fund is None:
+            raise StatementError(f"the catalogue in force (entry {self.published.entry}, "
+                                 f"version {self.published.version}) carries no fund tables: "
+                                 "publish a catalogue with them (dledger catalogue publish)")
+        self.tables: FundTables = self.published.catalogue.fund
+        self.last_of = last_of
+        self.emit = emit
+        self.pending: dict[str, list[Pair]] = {}
+        self.loose: dict[str, list[Pair]] = {}  # entries about units off the table
+        self.lot_chains: dict[str, list[Pair]] = {}
+        self.lot_mass: dict[str, list[int]] = {}  # lot -> [grams before, in the period, entry]
+        self.rows: dict[tuple[Any, ...], _Row] = {}
+        for code, sub_class in self.tables.classes.items():
+            self._row(("in_scope", sub_class.category, code, None, None, None))
+        self.count = 0  # lines emitted
+        self.left_out: list[str] = []  # units whose entries put them outside the table
+
+    def add(self, index: int, event: dict[str, Any]) -> str | None:
+        """Feed one pair; the label of the table's unit it belongs to (None: another)."""
+        subject: str = event["subject"]
+        kind, _, name = subject.partition(":")
+        if kind == "lot":
+            self.lot_chains.setdefault(name, []).append((index, event))
+            return None
+        if kind != "unit":
+            return None
+        last = self.last_of(name)
+        if last is None:
+            self.loose.setdefault(name, []).append((index, _slim(event)))
+            return None
+        chain = self.pending.setdefault(name, [])
+        chain.append((index, event))
+        if index == last:
+            self._unit(name, self.pending.pop(name))
+        return name
+
+    def unfinished(self) -> list[str]:
+        """Units whose chain's last entry never came."""
+        return sorted(self.pending)
+
+    def _row(self, key: tuple[Any, ...]) -> _Row:
+        row = self.rows.get(key)
+        if row is None:
+            row = self.rows[key] = _Row(key)
+        return row
+
+    def _unit(self, label: str, chain: list[Pair]) -> None:
+        effective = fold(chain)[0]
+        self._outputs(effective)
+        received = next(((i, e) for i, e in effective if e["type"] == "unit.received"), None)
+        completions = [(i, e) for i, e in effective if e["type"] == "unit.completed"]
+        completed = completions[-1] if completions else None
+        completed_at = completed[1]["time"] if completed else None
+        if (received is None or received[1]["time"] >= self.until
+                or (completed_at is not None and completed_at < self.since)):
+            self.left_out.append(label)  # voided intake, or not in stock in the period
+            return
+        received_at: str = received[1]["time"]
+        published = self.evidence.in_force(completed[0] if completed else None)
+        found = (class_of(published.catalogue, [e for _, e in effective])
+                 or FundClass("unclassified", reason=NO_TABLES))
+        category = received[1]["data"]["category"]
+        dismantled = completed_at is not None and completed_at < self.until
+        status = (judge.judge_unit(chain, label, published.catalogue,
+                                   self.evidence.last_pass).status if dismantled else None)
+        opening = received_at < self.since
+        row = self._row(_row_key(category, found))
+        row.opening += opening
+        row.received += not opening
+        row.closing += not dismantled
+        if not opening:
+            self.days[self._day(received_at)][0] += 1
+        if status is not None and completed_at is not None:
+            row.dismantled[status] += 1
+            self.days[self._day(completed_at)][1] += 1
+            if status == STATUSES[0] and found.scope == "in_scope":
+                row.counted += found.counts
+                if found.version is not None and found.rate is not None:
+                    row.amounts.setdefault(found.version, [found.rate, 0])[1] += found.counts
+                if found.version is not None and found.factor is not None:
+                    row.standardised.setdefault(found.version,
+                                                [found.factor, 0])[1] += found.counts
+        reason = None if found.reason is None else {
+            "code": found.reason, "field": found.field, "value": found.value,
+            "limit": found.limit}
+        line = [label, category, found.scope, found.category, found.sub_class, reason,
+                found.counts, received_at, completed_at, status, found.version, opening,
+                not dismantled, chain[-1][0]]
+        self.count += 1
+        self.emit(received_at, label, canonical_bytes(line).decode())
+
+    def _day(self, at: str) -> str:
+        return datetime.fromisoformat(at).astimezone(self.zone).date().isoformat()
+
+    def _outputs(self, effective: list[Pair]) -> None:
+        """The grams each effective output put into its lot before the period's end."""
+        for index, event in effective:
+            data = event["data"]
+            if event["type"] in OUTPUT_TYPES and data.get("lot") and event["time"] < self.until:
+                mass = self.lot_mass.setdefault(data["lot"], [0, 0, index])
+                mass[event["time"] >= self.since] += data.get("mass_g") or 0
+
+    def result(self) -> dict[str, Any]:
+        """The table's rows, totals, days, product per fraction and destinations."""
+        for label, pairs in sorted(self.loose.items()):
+            effective = fold(pairs)[0]
+            received = [e for _, e in effective if e["type"] == "unit.received"]
+            completed = [e for _, e in effective if e["type"] == "unit.completed"]
+            if received and received[0]["time"] < self.until and not (
+                    completed and completed[-1]["time"] < self.since):
+                raise StatementError(f"unit {label} belongs on the table by its entries, but "
+                                     "no line states it")
+            self._outputs(effective)
+        fractions, destinations = self._lots()
+        order = self._order
+        rows = [self.rows[key] for key in sorted(self.rows, key=order)]
+        every, in_scope = _Sum(), _Sum()
+        amounts: dict[str, list[Any]] = {}
+        volumes: dict[str, list[Any]] = {}
+        for row in rows:
+            every.add(row)
+            if row.key[0] == "in_scope":
+                in_scope.add(row)
+                for version, (rate, units) in row.amounts.items():
+                    total = amounts.setdefault(version, [0, Decimal(0)])
+                    total[0] += units
+                    total[1] += rate * units
+                for version, (factor, units) in row.standardised.items():
+                    total = volumes.setdefault(version, [0, Decimal(0)])
+                    total[0] += units
+                    total[1] += factor * units
+        published = self.published
+        return {
+            "catalogue": {"entry": published.entry, "version": published.version,
+                          "sha256": published.sha256},
+            "rows": [row.record() for row in rows],
+            "totals": {**_counting(every), "in_scope": {
+                **_counting(in_scope),
+                "amounts": [{"version": v, "units": n, "amount": decimal_text(a)}
+                            for v, (n, a) in sorted(amounts.items())],
+                "standardised": [{"version": v, "units": n, "volume": decimal_text(a)}
+                                 for v, (n, a) in sorted(volumes.items())]}},
+            "days": [{"date": day, "received": r, "dismantled": d}
+                     for day, (r, d) in self.days.items()],
+            "fractions": fractions, "destinations": destinations,
+            "stock_count": None, "reconciliation": None,
+        }
+
+    def _order(self, key: tuple[Any, ...]) -> tuple[Any, ...]:
+        """Rows by scope, then in the tables' order of categories and sub-classes."""
+        scope, category, sub_class = key[:3]
+        categories, classes = list(self.tables.categories), list(self.tables.classes)
+        return (FUND_SCOPES.index(scope),
+                categories.index(category) if category in categories else len(categories),
+                classes.index(sub_class) if sub_class in classes else len(classes),
+                *(part or "" for part in key[1:]))
+
+    def _lots(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Product per fraction and the lots shipped in the period, from the lots' chains."""
+        lots: dict[str, dict[str, Any]] = {}
+        for lot, chain in self.lot_chains.items():
+            found = {e["type"]: (i, e) for i, e in fold(chain)[0]}
+            if "lot.opened" in found:
+                lots[lot] = found
+        for lot, (_, _, index) in sorted(self.lot_mass.items()):
+            if lot not in lots:
+                raise StatementError(f"entry {index} puts an output into lot {lot}, whose "
+                                     "lot.opened the entries do not hold")
+        fractions: dict[tuple[str, bool], dict[str, int]] = {}
+        destinations = []
+        for lot, found in sorted(lots.items()):
+            opened = found["lot.opened"][1]
+            shipped = found.get("lot.shipped")
+            if not lot_in_period(opened["time"], shipped[1]["time"] if shipped else None,
+                                 self.since, self.until):
+                continue  # no stock and no move in the period
+            before, during, _ = self.lot_mass.get(lot, [0, 0, 0])
+            fraction, hazardous = opened["data"]["fraction"], opened["data"]["hazardous"]
+            sums = fractions.setdefault((fraction, hazardous), dict.fromkeys(
+                ("opening_g", "output_g", "shipped_g", "closing_g", "returned_g"), 0))
+            sums["opening_g"] += before
+            sums["output_g"] += during
+            out = shipped is not None and shipped[1]["time"] < self.until
+            returned = "lot.received" in found
+            sums["shipped_g"] += (before + during) * out
+            sums["returned_g"] += (before + during) * (out and returned)
+            sums["closing_g"] += (before + during) * (not out)
+            if shipped is not None and out:
+                data = shipped[1]["data"]
+                sealed = found.get("lot.sealed")
+                net = sealed[1]["data"]["net_g"] if sealed else None
+                receipt = found.get("lot.received")
+                destinations.append({
+                    "lot": lot, "fraction": fraction, "hazardous": hazardous,
+                    "receiver": data["receiver"], "receiver_licence": data.get("receiver_licence"),
+                    "manifest_no": data["manifest_no"], "shipped_at": shipped[1]["time"],
+                    "entry": shipped[0], "net_g": net,
+                    "received_g": receipt[1]["data"]["received_g"] if receipt else None,
+                    "returned": returned,
+                    "counted_g": (net or 0) if returned or not hazardous else 0})
+        destinations.sort(key=lambda d: (d["shipped_at"], d["lot"]))
+        return ([{"fraction": f, "hazardous": h, **sums}
+                 for (f, h), sums in sorted(fractions.items())], destinations)
+
+
+def _row_key(category: str | None, found: FundClass) -> tuple[Any, ...]:
+    """A unit's row: in scope by sub-class; out of scope by fund category and reason; the
+    others by catalogue category."""
+    if found.scope == "in_scope":
+        return ("in_scope", found.category, found.sub_class, None, None, None)
+    if found.scope == "out_of_scope":
+        return ("out_of_scope", found.category, None, None, found.reason, found.field)
+    return (found.scope, found.category, None, category, found.reason, found.field)
+
+
+def _slim(event: dict[str, Any]) -> dict[str, Any]:
+    """An entry about a unit off the table as far as the table reads it: an output's lot,
+    mass and time (a quarter's earlier outputs into lots still open may be many)."""
+    if event["type"] not in OUTPUT_TYPES:
+        return event
+    data = event["data"]
+    return {"type": event["type"], "subject": event["subject"], "time": event["time"],
+            "data": {"lot": data.get("lot"), "mass_g": data.get("mass_g")}}
