@@ -233,6 +233,67 @@ def verifier(out: Path) -> None:
 
 
 @cert.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the workbook (FILE.xlsx).")
+@click.option("--time-zone", help="The plant's time zone, for the times written (default: "
+                                  "the period's).")
+def xlsx(file: Path, out: Path, time_zone: str | None) -> None:
+    """Write a fund table (拆解处理情况表, its JSON or PDF) as an XLSX workbook for the
+    plant's own filing: the table and its annexes, one row per unit."""
+    from ledger.certificates.fund_xlsx import XlsxError, write_fund_table
+    from ledger.certificates.pdf import RenderError
+
+    document = _document(file)
+    if document["kind"] != "fund_table":
+        fail(f"{file} is a {document['kind']} certificate; the workbook is written for a fund "
+             "table (dledger cert issue --fund START END)")
+    zone = time_zone or document["statements"]["period"]["time_zone"]
+    temporary = out.resolve().with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        with _progress("writing units") as progress:
+            count = write_fund_table(document, temporary, timezone=zone, progress=progress)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, out)
+    except (XlsxError, RenderError) as exc:
+        fail(f"{file}: {exc}")
+    except OSError as exc:
+        fail(f"cannot write {out}: {exc.strerror or exc}")
+    finally:
+        temporary.unlink(missing_ok=True)
+    click.echo(f"wrote {out} ({count:,} units)", err=True)
+
+
+def _document(file: Path) -> dict[str, Any]:
+    """The certificate in `file`: a JSON file (its long lists read from it as needed) or the
+    certificate.json a PDF carries."""
+    if _read_start(file) != b"%PDF":
+        try:
+            return parse(file)
+        except DocumentError as exc:
+            fail(f"{file}: {exc}")
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    found = PdfReader(BytesIO(_read(file))).attachments.get("certificate.json")
+    if not found:
+        fail(f"{file} carries no certificate.json attachment")
+    try:
+        return parse(found[0])
+    except DocumentError as exc:
+        fail(f"{file}: {exc}")
+
+
+def _read_start(path: Path) -> bytes:
+    try:
+        with path.open("rb") as stream:
+            return stream.read(4)
+    except OSError as exc:
+        fail(f"cannot read {path}: {exc.strerror or exc}")
+
+
+@cert.command()
 @click.argument("digest", metavar="SHA256")
 @click.option("--reason", required=True, help="Why the certificate is withdrawn.")
 @click.option("--approved-by", required=True, help="Who approved the revocation.")

@@ -25,6 +25,7 @@ from ledger.certificates.words import (
     TRUTH,
     Words,
     both,
+    fund_codes,
     fund_name_in,
     fund_named,
     kg,
@@ -218,9 +219,7 @@ def body(statements: dict[str, Any]) -> list[FormRow]:
     outside the fund under their own heading, the totals (in scope, all)."""
     found: list[FormRow] = []
     category = None
-    for row in statements["rows"]:
-        if row["scope"] != "in_scope":
-            continue
+    for row in _in_form_order([r for r in statements["rows"] if r["scope"] == "in_scope"]):
         if row["fund_category"] != category:
             category = row["fund_category"]
             found.append(FormRow(fund_name_in(category, "categories", "zh-CN"),
@@ -230,7 +229,7 @@ def body(statements: dict[str, Any]) -> list[FormRow]:
     totals = statements["totals"]
     found.append(FormRow("属基金范围合计", "In the fund's scope, total", totals["in_scope"],
                          total=True))
-    outside = [row for row in statements["rows"] if row["scope"] in OUTSIDE]
+    outside = _in_form_order([row for row in statements["rows"] if row["scope"] in OUTSIDE])
     found.append(FormRow("基金范围外的单元（列示，不计入）",
                          "Units outside the fund (shown, never counted)", None))
     for row in outside:
@@ -241,6 +240,22 @@ def body(statements: dict[str, Any]) -> list[FormRow]:
     found.append(FormRow("全部单元合计", "All units, total",
                          {**totals, "amounts": [], "standardised": []}, total=True))
     return found
+
+
+def _in_form_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows in the form's order: by scope (in scope, out of scope, unclassified, not a fund
+    product), then fund category and sub-class in the fund tables' order (televisions
+    first), codes the tables do not know after them; otherwise as the statements give them."""
+    scopes = ("in_scope", *OUTSIDE)
+    categories, classes = fund_codes("categories"), fund_codes("classes")
+
+    def rank(row: dict[str, Any]) -> tuple[int, int, int]:
+        category, sub_class = row.get("fund_category"), row.get("sub_class")
+        return (scopes.index(row["scope"]),
+                categories.index(category) if category in categories else len(categories),
+                classes.index(sub_class) if sub_class in classes else len(classes))
+
+    return sorted(rows, key=rank)  # stable: the statements' order within a rank
 
 
 def _outside_names(row: dict[str, Any]) -> tuple[str, str]:

@@ -199,6 +199,12 @@ def fund_named(code: str | None, section: str) -> str:
     return code if names is None else f"{names['zh-CN']} {names['en']}"
 
 
+def fund_codes(section: str) -> list[str]:
+    """A fund table section's codes in the tables' order (tables.toml: the form's order, tv
+    first), for laying out rows; a catalogue's published content is key-sorted."""
+    return list(_fund_names(section))
+
+
 def _fund_names(section: str) -> dict[str, dict[str, str]]:
     tables = _fund()
     if tables is None:
