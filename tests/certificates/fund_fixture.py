@@ -6,7 +6,8 @@ any size. Its units are a StringArray generated afresh at each reading, so a doc
 250,000 units is held in the memory of one.
 
 Not a certificate that verifies: its entries are a placeholder bundle, its checkpoint a note
-signed over a made-up root. What it checks is what the pages and the spreadsheet show.
+signed over a made-up root. What it checks is what the pages and the spreadsheet show; the
+real thing, issued by the builder on the sample plant, is `sample_table`.
 """
 
 from __future__ import annotations
@@ -19,13 +20,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from ledger import catalogue
 from ledger.canonical import StringArray
 from ledger.certificates.statements import period_bounds
 from ledger.checkpoint import Checkpoint
+from ledger.log import Ledger
 from ledger.note import new_signer, sign
+from ledger.store import migrate, open_engine
 
 ORIGIN = "ledger.example-plant.cn/CN3301"
 FUND_UNIT_COLUMNS = ("label", "category", "scope", "fund_category", "sub_class", "reason",
@@ -289,3 +293,19 @@ def _destinations(count: int, period: dict[str, str]) -> list[dict[str, Any]]:
                       "received_g": net - 20 if returned else None, "returned": returned,
                       "counted_g": net if returned else 0})
     return found
+
+
+def sample_table(folder: Path) -> tuple[dict[str, Any], str]:
+    """The fund table of the sample plant (the sample day and the next, on SQLite in
+    `folder`), issued by the real builder, with the plant's verifier key."""
+    from .test_fund_table import DAY, NEXT, sample_plant, table_of
+
+    engine = open_engine(f"sqlite:///{folder / 'ledger.db'}")
+    migrate(engine)
+    ledger = Ledger(engine)
+    sample_plant(ledger)
+    signer = new_signer(ORIGIN)
+    try:
+        return table_of(ledger, signer, DAY, NEXT), signer.verifier.vkey
+    finally:
+        engine.dispose()

@@ -19,10 +19,12 @@ from pypdf import PdfReader
 from ledger import catalogue
 from ledger.certificates import document as doc_format
 from ledger.certificates import fund_pdf, pdf
+from ledger.certificates.verify_pdf import verify_pdf
 from ledger.fund.classify import REASON_TEXT
 from ledger.rules.codes import FUND_REASON_NAMES
 
-from .fund_fixture import fund_document
+from .fund_fixture import fund_document, sample_table
+from .test_fund_table import CRT_TV_12, FRIDGE_600, LATE_FRIDGE
 
 URL = "https://ledger.example-plant.cn"
 
@@ -201,3 +203,43 @@ def test_a_statement_the_pages_need_is_named_when_missing():
 
 def test_every_reason_a_unit_is_outside_the_fund_has_a_name():
     assert set(REASON_TEXT) <= set(FUND_REASON_NAMES)
+
+
+# -- the real thing: the sample plant's table, issued by the builder --------------------------
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory) -> tuple[dict, str]:
+    return sample_table(tmp_path_factory.mktemp("fund-pdf"))
+
+
+def test_the_sample_plants_table_prints_what_it_certifies_and_verifies(sample, tmp_path):
+    """The 12-inch CRT TV and the 600 L fridge in rows of their own, outside the fund; the
+    fridge received the next day and left in stock in the closing stock; the PDF verifies
+    as the certificate it carries (its first page prints the attachment's SHA-256)."""
+    document, vkey = sample
+    data = _render(document)
+    report = verify_pdf(data, vkeys=[vkey])
+    assert report.ok, [c for c in report.checks if c.ok is False]
+    text = _flat(_text(data, tmp_path))
+    assert "超出基金范围 · 电视机 · 超出范围限值：屏幕尺寸" in text
+    assert "超出基金范围 · 电冰箱 · 超出范围限值：总容积" in text
+    assert text.index("电视机 Televisions") < text.index("电冰箱 Refrigerators") < \
+        text.index("洗衣机 Washing machines") < text.index("微型计算机 Microcomputers")
+    attachments = PdfReader(io.BytesIO(data)).attachments
+    rows = {row[1]: row for row in csv.reader(io.StringIO(
+        attachments["units.csv"][0].decode("utf-8-sig")))}
+    header = rows["单元标签 Unit label"]
+    reason, closing = header.index("原因 Reason"), header.index("期末在库 In closing stock")
+    assert "屏幕尺寸（英寸） 12 超出基金范围（≥ 14）" in rows[CRT_TV_12][reason]
+    assert "Total volume (L) 600 is outside the fund's scope" in rows[FRIDGE_600][reason]
+    assert rows[LATE_FRIDGE][closing] == "是 yes"
+    assert len(rows) - 1 == len(document["statements"]["units"])
+    path = tmp_path / "sample.pdf"
+    path.write_bytes(data)
+    subprocess.run([_tool("pdftoppm"), "-png", "-r", "80", str(path), str(tmp_path / "p")],
+                   check=True)
+    for page in sorted(tmp_path.glob("p-*.png")):  # every page drawn, none blank
+        image = Image.open(page).convert("L")
+        dark = sum(image.histogram()[:100]) / (image.size[0] * image.size[1])
+        assert 0.003 < dark < 0.3, (page.name, dark)

@@ -10,11 +10,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from clihelp import dledger
 from openpyxl import load_workbook
 
-from ledger.certificates import fund_xlsx
+from ledger.certificates import fund_xlsx, pdf
+from ledger.certificates.document import serialise
 
-from .fund_fixture import fund_document
+from .fund_fixture import fund_document, sample_table
+from .test_fund_table import CRT_TV_12
 
 
 @pytest.fixture(scope="module")
@@ -114,3 +117,37 @@ def test_another_kind_is_refused_by_name(tmp_path):
     document["kind"] = "period"
     with pytest.raises(fund_xlsx.XlsxError, match="'period' certificate is not a fund table"):
         fund_xlsx.write_fund_table(document, Path(tmp_path / "f.xlsx"), timezone="UTC")
+
+
+def test_cert_xlsx_writes_the_workbook_of_an_issued_fund_table(tmp_path):
+    """`dledger cert xlsx` on the sample plant's table, from its JSON and from its PDF: no
+    instance needed, the times in the period's zone, one row per unit."""
+    document, _ = sample_table(tmp_path)
+    units = [json.loads(text)[0] for text in document["statements"]["units"]]
+    source = tmp_path / "fund.json"
+    source.write_bytes(serialise(document))
+    pdf_file = tmp_path / "fund.pdf"
+    pdf_file.write_bytes(pdf.render(document, verify_url="https://ledger.example/verify/x",
+                                    timezone="Asia/Shanghai"))
+    for given in (source, pdf_file):
+        out = tmp_path / f"{given.suffix[1:]}.xlsx"
+        result = dledger(tmp_path, "cert", "xlsx", str(given), "--out", str(out))
+        assert result.returncode == 0, result.stderr
+        assert f"wrote {out} ({len(units)} units)" in result.stderr.decode()
+        book = load_workbook(out)
+        rows = _rows(book["明细"])
+        assert [row[1] for row in rows[1:]] == units and CRT_TV_12 in units
+        assert rows[0][8] == "入厂时间 Received (Asia/Shanghai)"
+        form = [row[0].strip() for row in _rows(book["拆解处理情况表"]) if row[0]]
+        assert "超出基金范围 · 电冰箱 · 超出范围限值：总容积（升）" in form
+
+
+def test_cert_xlsx_refuses_what_is_not_a_fund_table(tmp_path):
+    document, _ = sample_table(tmp_path)
+    document["kind"] = "period"
+    source = tmp_path / "not-fund.json"
+    source.write_bytes(serialise(document))
+    result = dledger(tmp_path, "cert", "xlsx", str(source), "--out", str(tmp_path / "x.xlsx"))
+    assert result.returncode == 2
+    assert f"error: {source}: a v2 period certificate states columns" in result.stderr.decode()
+    assert not (tmp_path / "x.xlsx").exists()
