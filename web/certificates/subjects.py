@@ -47,9 +47,9 @@ def from_document(document: dict[str, Any]) -> Subject | None:
             return Subject("unit", label=s["unit"]["label"], category=s["unit"]["category"])
         if kind == "lot":
             return Subject("lot", lot=s["lot"], fraction=(s.get("opened") or {}).get("fraction"))
-        if kind == "period":
+        if kind in ("period", "fund_table"):  # a fund table covers every category
             chosen = s.get("categories")
-            return Subject("period", start=s["period"]["from"], end=s["period"]["to"],
+            return Subject(kind, start=s["period"]["from"], end=s["period"]["to"],
                            categories=None if chosen is None else tuple(chosen))
     except (KeyError, TypeError):
         return None
