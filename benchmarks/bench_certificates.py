@@ -47,7 +47,7 @@ from ledger.note import Signer, new_signer, signing_key_string  # noqa: E402
 from ledger.store import migrate, open_engine  # noqa: E402
 
 CACHE = Path(tempfile.gettempdir()) / "dledger-bench-cache"
-FORMAT_VERSION = "certs-3"  # bump when the seed's content changes
+FORMAT_VERSION = "certs-4"  # bump when the seed's content changes
 
 
 def log(message: str) -> None:

@@ -58,6 +58,7 @@ PG_ADMIN = os.environ.get("DLEDGER_TEST_PG_URL",
                           "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 FULL = (50_000, 100_000, 250_000)
 QUICK = (1_000, 3_000)
+FUND_TARGETS = {"seconds": 60, "mb": 500}  # issue 15: the fund table of a quarter
 TARGETS = {"issue_s": 300, "issue_mb": 512, "verify_s": 120, "verify_mb": 512,
            "line_bytes": 300, "issue_100k_s": 120, "flat_pct": 10}
 
@@ -68,11 +69,12 @@ def peak_mb() -> float:
 
 # -- the two measured steps, each in its own process ------------------------------------------
 
-def issue_step(url: str, units: int, out: Path) -> dict[str, Any]:
+def issue_step(url: str, units: int, out: Path, kind: str) -> dict[str, Any]:
     from ledger.certificates import build
     from ledger.certificates.archive import write_atomically
     from ledger.certificates.build import build_period
-    from ledger.certificates.document import serialised
+    from ledger.certificates.build_fund import build_fund_table
+    from ledger.certificates.document import LINES, serialised
     from ledger.certificates.issue import issue
     from ledger.log import Ledger
     from ledger.note import Signer
@@ -83,13 +85,14 @@ def issue_step(url: str, units: int, out: Path) -> dict[str, Any]:
     bundle = out.with_suffix(".entries.gz")
     build.EMBED_BUNDLE_MAX = 0  # the bundle beside the certificate, so its size is apart
     started = time.perf_counter()
-    draft = build_period(ledger, "2026-07-01", quarter_seed.day_of(units), signer=signer,
-                         bundle_to=bundle)
+    make = build_fund_table if kind == "fund_table" else build_period
+    draft = make(ledger, "2026-07-01", quarter_seed.day_of(units), signer=signer,
+                 bundle_to=bundle)
     built = time.perf_counter() - started
     document = issue(ledger, draft, signer)
     write_atomically(out, serialised(document))  # written as it is encoded, never held
     seconds = time.perf_counter() - started
-    lines = len(document["statements"]["lines"])
+    lines = len(document["statements"][LINES[kind]])
     proof = len(json.dumps(document["entries"]["proof"]))
     size = out.stat().st_size
     return {"seconds": seconds, "cpu_s": time.process_time(), "build_s": built,
@@ -187,6 +190,8 @@ def main() -> None:
     parser.add_argument("--only", choices=("sqlite", "postgresql"), help="one database")
     parser.add_argument("--sizes", help="report sizes in units, comma-separated (the largest "
                                         "is seeded)")
+    parser.add_argument("--fund", action="store_true",
+                        help="the fund table (拆解处理情况表) of the period, not its report")
     parser.add_argument("--step", choices=("issue", "verify"), help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--units", type=int, help=argparse.SUPPRESS)
@@ -194,7 +199,8 @@ def main() -> None:
     parser.add_argument("--vkey", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.step == "issue":
-        print(json.dumps(issue_step(args.url, args.units, args.out)))
+        print(json.dumps(issue_step(args.url, args.units, args.out,
+                                    "fund_table" if args.fund else "period")))
         return
     if args.step == "verify":
         print(json.dumps(verify_step(args.out, args.vkey)))
@@ -202,7 +208,8 @@ def main() -> None:
     sizes = (tuple(int(n) for n in args.sizes.split(",")) if args.sizes
              else QUICK if args.quick else FULL)
     kinds = (args.only,) if args.only else ("sqlite", "postgresql")
-    print(f"quarter benchmark: reports of {', '.join(f'{n:,}' for n in sizes)} units, "
+    what = "fund tables" if args.fund else "reports"
+    print(f"quarter benchmark: {what} of {', '.join(f'{n:,}' for n in sizes)} units, "
           f"{quarter_seed.STEPS} entries each, on {' and '.join(kinds)}")
     for kind in kinds:
         with tempfile.TemporaryDirectory(prefix="dledger-bench-period-") as folder:
@@ -216,7 +223,7 @@ def main() -> None:
                 cert = work / f"report-{units}.json"
                 quarter_seed.stderr(f"{kind}: issuing the report of {units:,} units")
                 issued = in_process("--step", "issue", "--url", url, "--units", str(units),
-                                    "--out", str(cert))
+                                    "--out", str(cert), *(["--fund"] if args.fund else []))
                 quarter_seed.stderr(f"{kind}: verifying it")
                 checked = in_process("--step", "verify", "--out", str(cert), "--vkey", vkey)
                 if not checked["ok"]:
@@ -224,11 +231,12 @@ def main() -> None:
                 rows.append((units, issued, checked))
                 cert.unlink()
                 cert.with_suffix(".entries.gz").unlink(missing_ok=True)
-            report(kind, rows)
+            report(kind, rows, args.fund)
 
 
-def report(kind: str, rows: list[tuple[int, dict[str, Any], dict[str, Any]]]) -> None:
-    print(f"\n{kind}")
+def report(kind: str, rows: list[tuple[int, dict[str, Any], dict[str, Any]]],
+           fund: bool) -> None:
+    print(f"\n{kind}{', fund table' if fund else ''}")
     print(f"  {'lines':>8} {'entries':>10} {'issue s':>8} {'(build)':>8} {'(CPU)':>6} "
           f"{'MB':>6} {'bytes/line':>10} {'proof B':>8} {'bundle MB':>9} {'verify s':>8} "
           f"{'(CPU)':>6} {'MB':>6}")
@@ -243,6 +251,10 @@ def report(kind: str, rows: list[tuple[int, dict[str, Any], dict[str, Any]]]) ->
         change = 100 * (b["peak_mb"] - a["peak_mb"]) / a["peak_mb"]
         print(f"  {step} peak memory from {rows[0][0]:,} to {rows[-1][0]:,} lines: "
               f"{change:+.0f} % (target within ±{TARGETS['flat_pct']} %)")
+    if fund:
+        print(f"  targets (fund table, 250,000 units): issue and verify each ≤ "
+              f"{FUND_TARGETS['seconds']} s and ≤ {FUND_TARGETS['mb']} MB")
+        return
     print(f"  targets: issue ≤ {TARGETS['issue_s']} s and ≤ {TARGETS['issue_mb']} MB, "
           f"≤ {TARGETS['line_bytes']} bytes per line plus the proof, verify ≤ "
           f"{TARGETS['verify_s']} s and ≤ {TARGETS['verify_mb']} MB, 100,000 lines issued in "

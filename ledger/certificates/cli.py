@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import sys
@@ -61,10 +62,13 @@ def _progress(label: str) -> Iterator[Any]:
 @click.option("--period", nargs=2, metavar="START END",
               help="A period report from START to END (dates YYYY-MM-DD, inclusive, plant time).")
 @click.option("--lot", metavar="LOT", help="A lot shipment manifest.")
+@click.option("--fund", nargs=2, metavar="START END",
+              help="The fund table (拆解处理情况表) from START to END (dates YYYY-MM-DD, "
+                   "inclusive, plant time).")
 @click.option("--category", "categories", multiple=True,
               help="With --period: only this category (repeat for several).")
 @click.option("--time-zone", default="Asia/Shanghai", show_default=True,
-              help="The plant's time zone, for --period and the PDF.")
+              help="The plant's time zone, for --period, --fund and the PDF.")
 @click.option("--gwp", "gwp_basis", type=click.Choice(["AR4", "AR5"]), default="AR4",
               show_default=True, help="GWP basis for CO2e (unit and period).")
 @click.option("--witnessed", is_flag=True,
@@ -79,26 +83,27 @@ def _progress(label: str) -> Iterator[Any]:
 @click.option("--console-url", envvar=CONSOLE_URL_ENV,
               help=f"The console's public address, for the PDF's QR code (${CONSOLE_URL_ENV}).")
 def issue(label: str | None, period: tuple[str, str] | None, lot: str | None,
-          categories: tuple[str, ...], time_zone: str, gwp_basis: str, witnessed: bool,
-          operator: str, pdf_out: Path | None, json_out: Path | None,
-          console_url: str | None) -> None:
+          fund: tuple[str, str] | None, categories: tuple[str, ...], time_zone: str,
+          gwp_basis: str, witnessed: bool, operator: str, pdf_out: Path | None,
+          json_out: Path | None, console_url: str | None) -> None:
     """Build a certificate, log its issuance, write it as PDF and/or JSON."""
-    from ledger.certificates import build
+    from ledger.certificates import build, build_fund
     from ledger.certificates import issue as issuing
     from ledger.events import EventError
     from ledger.instance import Instance, InstanceError
     from ledger.keys import KeyFileError
     from ledger.log import LedgerError
 
-    chosen = [name for name, value in (("--unit", label), ("--period", period), ("--lot", lot))
-              if value]
+    chosen = [name for name, value in (("--unit", label), ("--period", period), ("--lot", lot),
+                                       ("--fund", fund)) if value]
     if len(chosen) != 1:
-        fail("give exactly one of --unit LABEL, --period START END or --lot LOT")
+        fail("give exactly one of --unit LABEL, --period START END, --lot LOT or --fund START "
+             "END")
     if categories and not period:
         fail("--category applies to --period only")
     if not pdf_out and not json_out:
         fail("give --out FILE.pdf and/or --json FILE")
-    render = _renderer(console_url) if pdf_out else None
+    render = _renderer(console_url, fund_table=bool(fund)) if pdf_out else None
     bundle_path = (json_out or pdf_out or Path("report")).with_suffix(".entries.gz")
     bundle_existed = bundle_path.exists()
     warnings.showwarning = lambda message, *_: click.echo(f"warning: {message}", err=True)
@@ -111,6 +116,11 @@ def issue(label: str | None, period: tuple[str, str] | None, lot: str | None,
                                      checkpoint=checkpoint)
         elif lot:
             draft = build.build_lot(ledger, lot, signer=signer, checkpoint=checkpoint)
+        elif fund:
+            with _progress("collecting entries") as progress:
+                draft = build_fund.build_fund_table(ledger, fund[0], fund[1], signer=signer,
+                                                    checkpoint=checkpoint, time_zone=time_zone,
+                                                    bundle_to=bundle_path, progress=progress)
         else:
             assert period is not None
             with _progress("collecting entries") as progress:
@@ -150,12 +160,15 @@ def _witnessed_checkpoint(ledger: Any) -> Any:
     return found
 
 
-def _renderer(console_url: str | None) -> Any:
+def _renderer(console_url: str | None, fund_table: bool = False) -> Any:
     """The PDF renderer, or an error saying why there is none."""
     try:
         from ledger.certificates import pdf
     except ImportError as exc:
         fail(f"PDF rendering is unavailable here ({exc}); write the JSON with --json FILE")
+    if fund_table and importlib.util.find_spec("ledger.certificates.fund_pdf") is None:
+        fail("this build has no PDF renderer for the fund table (ledger/certificates/"
+             "fund_pdf.py); write its JSON with --json FILE")
     if not console_url:
         fail(f"the PDF's QR code needs the console's public address: give --console-url URL "
              f"or set {CONSOLE_URL_ENV} (e.g. https://ledger.example-plant.cn)")
@@ -316,8 +329,11 @@ def revoke(digest: str, reason: str, approved_by: str, operator: str | None) -> 
 
 @cert.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-def show(file: Path) -> None:
-    """Print a certificate's JSON (from a PDF or JSON file), without verifying it."""
+@click.option("--json", "as_json", is_flag=True,
+              help="Print a fund table's JSON rather than the table.")
+def show(file: Path, as_json: bool) -> None:
+    """Print a certificate's JSON (from a PDF or JSON file), without verifying it; a fund
+    table is printed as the table (--json: its JSON)."""
     data = _read(file)
     if data.startswith(b"%PDF"):
         from io import BytesIO
@@ -332,4 +348,12 @@ def show(file: Path) -> None:
         document = parse(data)
     except DocumentError as exc:
         fail(f"{file}: {exc}")
+    if document["kind"] == "fund_table" and not as_json:
+        from ledger.certificates.fund_text import table_text
+
+        try:
+            click.echo(table_text(document["statements"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            fail(f"{file}: the fund table's statements lack {exc}; print them with --json")
+        return
     click.echo(json.dumps(document, ensure_ascii=False, indent=2))

@@ -84,8 +84,20 @@ def parse(data: bytes | str | Path | dict[str, Any]) -> dict[str, Any]:
             raise DocumentError(str(exc)) from None
         except OSError as exc:
             raise DocumentError(f"the file cannot be read: {exc}") from None
+        _held(document)
     check_shape(document)
     return document
+
+
+def _held(document: Any) -> None:
+    """Hold whole the arrays read as streamed that the document's kind does not stream (a lot
+    manifest's `units` is a short list of labels, not a fund table's lines)."""
+    if not isinstance(document, dict) or not isinstance(document.get("statements"), dict):
+        return
+    statements, streams = document["statements"], LINES.get(str(document.get("kind")))
+    for _, member in STREAMED:
+        if member != streams and isinstance(statements.get(member), StringArray):
+            statements[member] = list(statements[member])
 
 
 def check_shape(document: Any) -> None:

@@ -19,6 +19,7 @@ mean something on one machine, so the instance folder must not be shared between
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import os
@@ -36,6 +37,7 @@ from typing import Any
 from ledger import processes
 from ledger.certificates import archive, pdf
 from ledger.certificates.build import BuildError, build_lot, build_period, build_unit
+from ledger.certificates.build_fund import build_fund_table
 from ledger.certificates.issue import IssueError, issue
 from ledger.events import EventError, utc_now_ms
 from ledger.instance import Instance
@@ -54,7 +56,8 @@ EXPECTED = (BuildError, IssueError, pdf.RenderError, EventError, LedgerError, Ke
 
 @dataclass(frozen=True)
 class Request:
-    """What to issue: `kind` and its subject (label, lot, or start/end dates and categories)."""
+    """What to issue: `kind` and its subject (label, lot, or start/end dates and categories;
+    a fund table: start/end dates)."""
 
     kind: str
     console_url: str  # where the QR code's verify page is: <console_url>/verify/<sha256>
@@ -97,11 +100,18 @@ def issue_and_store(instance: Instance, request: Request, *, ledger: Ledger | No
                                  lambda done, total: report("collect", done, total),
                                  signer=signer, time_zone=request.time_zone,
                                  gwp_basis=request.gwp_basis, bundle_to=spool)
+        elif request.kind == "fund_table" and request.start and request.end:
+            archive.folder(instance.home).mkdir(parents=True, exist_ok=True)
+            draft = build_fund_table(ledger, request.start, request.end, signer=signer,
+                                     time_zone=request.time_zone, bundle_to=spool,
+                                     progress=lambda done, total: report("collect", done,
+                                                                         total))
         else:
             raise BuildError(f"a {request.kind!r} certificate needs "
                              + {"unit": "a unit label", "lot": "a lot id",
-                                "period": "start and end dates"}.get(request.kind,
-                                                                     "a kind: unit, period or lot"))
+                                "period": "start and end dates",
+                                "fund_table": "start and end dates"}.get(
+                                    request.kind, "a kind: unit, period, lot or fund_table"))
         report("issue", 0, 1)
         document = issue(ledger, draft, signer, operator=request.operator)
         digest = archive.save_json(instance.home, document)
@@ -122,6 +132,10 @@ def render_stored(home: Path, sha256: str, console_url: str, time_zone: str, *,
     document = document or archive.load(home, sha256)
     if document is None:
         raise archive.ArchiveError(f"no stored certificate {sha256}")
+    if document["kind"] == "fund_table" and \
+            importlib.util.find_spec("ledger.certificates.fund_pdf") is None:
+        raise pdf.RenderError("this build has no PDF renderer for the fund table (ledger/"
+                              "certificates/fund_pdf.py); its JSON is issued and stored")
     lines = (lambda done, total: progress("render", done, total)) if progress else None
     rendered = pdf.render(document, verify_url=pdf.verify_url_for(console_url, sha256),
                           timezone=time_zone, progress=lines,

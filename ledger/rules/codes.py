@@ -171,8 +171,7 @@ CERTIFICATE_KIND_NAMES = {
     "unit": {"zh-CN": "整机拆解证书", "en": "Unit dismantling certificate"},
     "period": {"zh-CN": "期间报告", "en": "Period report"},
     "lot": {"zh-CN": "批次转移清单", "en": "Lot shipment manifest"},
-    "fund_table": {"zh-CN": "废弃电器电子产品拆解处理情况表",
-                   "en": "Fund table (WEEE dismantling and treatment statement)"},
+    "fund_table": {"zh-CN": "拆解处理情况表", "en": "Fund table"},
 }
 
 # What happened, for every event type a page shows (ledger/events.py EVENT_TYPES).

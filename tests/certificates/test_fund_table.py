@@ -4,6 +4,7 @@ the fund shown as such, stock carried over, and every edited cell named by the v
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from collections import Counter
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from clihelp import dledger
 from factories import SigningStation, received
 
 from ledger import catalogue
@@ -307,3 +309,34 @@ def test_a_period_without_units_is_refused(plant: tuple[Ledger, Signer]) -> None
     ledger, signer = plant
     with pytest.raises(BuildError, match="no unit was in stock or received from 2026-10-01"):
         build_fund_table(ledger, "2026-10-01", "2026-10-31", signer=signer, time_zone=ZONE)
+
+
+def test_the_command_issues_verifies_and_shows_the_table(tmp_path: Path) -> None:
+    home = tmp_path / "instance"
+    assert dledger(home, "init", "--origin", ORIGIN).returncode == 0
+    appended = dledger(home, "append", str(SAMPLE))
+    assert appended.returncode == 0, appended.stderr
+    out = tmp_path / "fund.json"
+    issued = dledger(home, "cert", "issue", "--fund", DAY, DAY, "--json", str(out))
+    assert issued.returncode == 0, issued.stderr
+    assert json.loads(issued.stdout)["kind"] == "fund_table"
+    vkey = dledger(home, "key", "show").stdout.decode().strip().splitlines()[-1]
+    checked = dledger(tmp_path, "cert", "verify", str(out), "--vkey", vkey)
+    assert checked.returncode == 0, checked.stdout
+    shown = dledger(tmp_path, "cert", "show", str(out)).stdout.decode()
+    assert shown.startswith("拆解处理情况表 Fund table: " + ORIGIN + ", 2026-11-20 to 2026-11-20")
+    assert "电视机 Televisions / limit: screen_in" in shown
+    assert "72 units listed" in shown
+    as_json = json.loads(dledger(tmp_path, "cert", "show", "--json", str(out)).stdout)
+    assert len(as_json["statements"]["units"]) == 72
+    both = dledger(home, "cert", "issue", "--fund", DAY, DAY, "--lot", "L", "--json", str(out))
+    assert both.returncode == 2 and b"exactly one of" in both.stderr
+    pdf = tmp_path / "fund.pdf"
+    rendered = dledger(home, "cert", "issue", "--fund", DAY, DAY, "--out", str(pdf),
+                       "--console-url", "https://ledger.example-plant.cn")
+    if importlib.util.find_spec("ledger.certificates.fund_pdf") is None:
+        assert rendered.returncode == 2
+        assert b"no PDF renderer for the fund table" in rendered.stderr and not pdf.exists()
+    else:
+        assert rendered.returncode == 0, rendered.stderr
+        assert pdf.read_bytes().startswith(b"%PDF")

@@ -1,6 +1,7 @@
 """The certificate test vectors (tests/vectors/certificates/, README.md there): each verifies,
 or fails exactly as vectors.json says, with the product's verifier and with the verifier
-written from the docs alone; the v1 period report issued before v2 still verifies."""
+written from the docs alone; the v1 period report issued before v2 still verifies; the fund
+table vectors (fund-vectors.json) with the product's verifier."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from ledger.certificates.verify import verify
 
 FOLDER = Path(__file__).resolve().parents[1] / "vectors" / "certificates"
 CASES: list[dict[str, Any]] = json.loads((FOLDER / "vectors.json").read_text())
+FUND_CASES: list[dict[str, Any]] = json.loads((FOLDER / "fund-vectors.json").read_text())
 
 
 def _opener(case: dict[str, Any]) -> Any:
@@ -30,7 +32,8 @@ def _vkey(case: dict[str, Any]) -> str:
     return (FOLDER / case["vkey"]).read_text().strip()
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["case"] for c in CASES])
+@pytest.mark.parametrize("case", CASES + FUND_CASES,
+                         ids=[c["case"] for c in CASES + FUND_CASES])
 def test_the_products_verifier_gives_what_the_vector_says(case: dict[str, Any]) -> None:
     report = verify((FOLDER / case["certificate"]).read_bytes(), vkeys=[_vkey(case)],
                     entries=_opener(case))

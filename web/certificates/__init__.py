@@ -8,8 +8,9 @@ covers the `cert:` range); the documents themselves are kept in the instance fol
 (ledger.certificates.archive).
 
 Issuing a unit certificate or a lot manifest takes about a second and happens in the request.
-A period report runs as a background job (ledger.certificates.jobs) with a progress page
-that htmx polls; the job's process outlives the request and the worker.
+A period report or a fund table (拆解处理情况表) runs as a background job
+(ledger.certificates.jobs) with a progress page that htmx polls; the job's process outlives
+the request and the worker.
 """
 
 from __future__ import annotations
@@ -155,9 +156,9 @@ def _request(form: dict[str, str], categories: list[str]) -> tuple[jobs.Request 
         if kind == "unit" and (problem := _not_certifiable(value)):
             return None, {"unit": problem}
         return (replace(asked, label=value) if kind == "unit" else replace(asked, lot=value)), {}
-    if kind != "period":
+    if kind not in ("period", "fund_table"):
         return None, {"kind": gettext("Choose what to issue: a unit certificate, a period "
-                                      "report or a lot manifest.")}
+                                      "report, a lot manifest or the fund table.")}
     days = {}
     for name in ("start", "end"):
         try:
@@ -168,7 +169,9 @@ def _request(form: dict[str, str], categories: list[str]) -> tuple[jobs.Request 
     if not errors and days["end"] < days["start"]:
         errors["end"] = gettext("The period ends before it starts; swap the dates.")
     unknown = [c for c in categories if c not in category_names()]
-    if unknown:
+    if kind == "fund_table" and categories:
+        errors["categories"] = gettext("The fund table lists every category; choose none.")
+    elif unknown:
         errors["categories"] = gettext("Unknown category %(value)s.", value=repr(unknown[0]))
     if errors:
         return None, errors
@@ -205,7 +208,7 @@ def issue() -> ResponseReturnValue:
                                form={**form, "categories": request.form.getlist("categories")},
                                errors=errors), 422
     instance = console().instance
-    if wanted.kind == "period":
+    if wanted.kind in ("period", "fund_table"):
         job = jobs.start(instance, wanted, by=current_user.name)
         return redirect(url_for("certificates.job", job=job))
     try:

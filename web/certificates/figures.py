@@ -30,6 +30,8 @@ def certified(document: dict[str, Any]) -> list[Figure]:
             rows = _lot(s)
         elif document.get("kind") == "period":
             rows = _period(s)
+        elif document.get("kind") == "fund_table":
+            rows = _fund_table(s)
         else:
             return []
     except (KeyError, TypeError, AttributeError):
@@ -114,3 +116,22 @@ def _period(s: dict[str, Any]) -> list[Figure]:
             (gettext("Material outputs"), kg(everything["outputs_g"])),
             (gettext("Creditable intake weight"), kg(totals["creditable"]["gross_g"])),
             (gettext("Open flags"), str(flagged))]
+
+
+def _fund_table(s: dict[str, Any]) -> list[Figure]:
+    """The fund table's totals: stock, units received and dismantled, what the fund counts."""
+    period, totals = s["period"], s["totals"]
+    scope = totals["in_scope"]
+    dismantled = ", ".join(f"{status_name(status)} {totals['dismantled'][status]}"
+                           for status in STATUS_NAMES)
+    paid = [f"{a['amount']} 元 ({a['version']})" for a in scope["amounts"]] + [
+        gettext("%(volume)s standardised units (%(version)s)", volume=v["volume"],
+                version=v["version"]) for v in scope["standardised"]]
+    return [(gettext("Period"), f"{period['from']} — {period['to']} ({period['time_zone']})"),
+            (gettext("Opening stock"), str(totals["opening"])),
+            (gettext("Units received"), str(totals["received"])),
+            (gettext("Units dismantled"), f"{totals['dismantled']['all']} ({dismantled})"),
+            (gettext("Closing stock"), str(totals["closing"])),
+            (gettext("Counted for the fund"), str(scope["counted"])),
+            (gettext("Paid by the fund"), "; ".join(paid) if paid else "—"),
+            (gettext("Lots shipped"), str(len(s["destinations"])))]

@@ -47,9 +47,11 @@ def from_document(document: dict[str, Any]) -> Subject | None:
             return Subject("unit", label=s["unit"]["label"], category=s["unit"]["category"])
         if kind == "lot":
             return Subject("lot", lot=s["lot"], fraction=(s.get("opened") or {}).get("fraction"))
-        if kind in ("period", "fund_table"):  # a fund table covers every category
+        if kind == "fund_table":
+            return Subject("fund_table", start=s["period"]["from"], end=s["period"]["to"])
+        if kind == "period":
             chosen = s.get("categories")
-            return Subject(kind, start=s["period"]["from"], end=s["period"]["to"],
+            return Subject("period", start=s["period"]["from"], end=s["period"]["to"],
                            categories=None if chosen is None else tuple(chosen))
     except (KeyError, TypeError):
         return None
@@ -90,6 +92,8 @@ def describe(subject: Subject | None) -> str:
     if subject.kind == "lot":
         return f"{subject.lot} · {code_name(subject.fraction)}" if subject.fraction \
             else str(subject.lot)
+    if subject.kind == "fund_table":
+        return gettext("%(start)s to %(end)s", start=subject.start, end=subject.end)
     which = (gettext("all categories") if subject.categories is None
              else ", ".join(code_name(c) for c in subject.categories))
     return gettext("%(start)s to %(end)s · %(categories)s", start=subject.start,
