@@ -36,6 +36,7 @@ from ledger.fund.classify import REASON_TEXT, FundClass
 from ledger.rules.codes import (
     FUND_REASON_NAMES,
     FUND_SCOPE_NAMES,
+    FUND_SCOPES,
     NAMEPLATE_FIELD_NAMES,
     STATUS_NAMES,
 )
@@ -243,10 +244,11 @@ def body(statements: dict[str, Any]) -> list[FormRow]:
 
 
 def _in_form_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows in the form's order: by scope (in scope, out of scope, unclassified, not a fund
-    product), then fund category and sub-class in the fund tables' order (televisions
-    first), codes the tables do not know after them; otherwise as the statements give them."""
-    scopes = ("in_scope", *OUTSIDE)
+    """Rows in the form's order: by scope (codes.FUND_SCOPES: in scope, out of scope, not a
+    fund product, unclassified), then fund category and sub-class in the fund tables' order
+    (televisions first), codes the tables do not know after them; otherwise as the
+    statements give them."""
+    scopes = FUND_SCOPES
     categories, classes = fund_codes("categories"), fund_codes("classes")
 
     def rank(row: dict[str, Any]) -> tuple[int, int, int]:

@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 from clihelp import dledger
 from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from ledger.certificates import fund_xlsx, pdf
 from ledger.certificates.document import serialise
 
 from .fund_fixture import fund_document, sample_table
-from .test_fund_table import CRT_TV_12
+from .test_fund_table import CRT_TV_12, DAY, ORIGIN, SAMPLE
 
 
 @pytest.fixture(scope="module")
@@ -151,3 +152,23 @@ def test_cert_xlsx_refuses_what_is_not_a_fund_table(tmp_path):
     assert result.returncode == 2
     assert f"error: {source}: a v2 period certificate states columns" in result.stderr.decode()
     assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_cert_issue_fund_writes_the_workbook_with_the_pdf(tmp_path):
+    """`dledger cert issue --fund START END --xlsx FILE` (beside --out and --json); --xlsx
+    with another kind is refused by name."""
+    home = tmp_path / "instance"
+    assert dledger(home, "init", "--origin", ORIGIN).returncode == 0
+    assert dledger(home, "append", str(SAMPLE)).returncode == 0
+    out = tmp_path / "fund.xlsx"
+    issued = dledger(home, "cert", "issue", "--fund", DAY, DAY, "--xlsx", str(out),
+                     "--out", str(tmp_path / "fund.pdf"), "--console-url", "https://c.test")
+    assert issued.returncode == 0, issued.stderr
+    assert json.loads(issued.stdout)["kind"] == "fund_table"
+    book = load_workbook(out)
+    assert book.sheetnames[0] == "拆解处理情况表" and book["明细"].max_row == 73
+    attached = PdfReader(tmp_path / "fund.pdf").attachments["certificate.json"][0]
+    units = [json.loads(text)[0] for text in json.loads(attached)["statements"]["units"]]
+    assert [row[1] for row in _rows(book["明细"])[1:]] == units
+    refused = dledger(home, "cert", "issue", "--lot", "L", "--xlsx", str(tmp_path / "l.xlsx"))
+    assert refused.returncode == 2 and b"--xlsx applies to --fund only" in refused.stderr
