@@ -274,6 +274,8 @@ def _workbook(document: dict[str, Any], out: Path, time_zone: str, what: str) ->
     from ledger.certificates.pdf import RenderError
 
     temporary = out.resolve().with_name(f".{out.name}.{os.getpid()}.tmp")
+    if not temporary.parent.is_dir():
+        fail(f"cannot write {out}: there is no folder {temporary.parent}")
     try:
         with _progress("writing units") as progress:
             count = write_fund_table(document, temporary, timezone=time_zone,

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+from xlsxwriter.exceptions import FileCreateError
 
 from ledger.certificates import fund_form
 from ledger.certificates.fund_form import Column
@@ -84,7 +85,10 @@ def write_fund_table(document: dict[str, Any], path: Path, *, timezone: str,
     except fund_form.FormError as exc:
         raise XlsxError(str(exc)) from None
     finally:
-        book.close()
+        try:
+            book.close()
+        except FileCreateError as exc:
+            raise XlsxError(f"cannot write {path}: {exc}") from None
     return count
 
 

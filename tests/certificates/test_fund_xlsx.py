@@ -172,3 +172,15 @@ def test_cert_issue_fund_writes_the_workbook_with_the_pdf(tmp_path):
     assert [row[1] for row in _rows(book["明细"])[1:]] == units
     refused = dledger(home, "cert", "issue", "--lot", "L", "--xlsx", str(tmp_path / "l.xlsx"))
     assert refused.returncode == 2 and b"--xlsx applies to --fund only" in refused.stderr
+
+
+def test_a_workbook_that_cannot_be_written_is_named(tmp_path):
+    with pytest.raises(fund_xlsx.XlsxError, match=r"cannot write .*missing"):
+        fund_xlsx.write_fund_table(fund_document(5), tmp_path / "missing" / "f.xlsx",
+                                   timezone="UTC")
+    source = tmp_path / "fund.json"
+    source.write_bytes(serialise(fund_document(5)))
+    result = dledger(tmp_path, "cert", "xlsx", str(source), "--out",
+                     str(tmp_path / "missing" / "f.xlsx"))
+    assert result.returncode == 2
+    assert f"there is no folder {tmp_path / 'missing'}" in result.stderr.decode()
