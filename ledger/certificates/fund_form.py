@@ -215,6 +215,28 @@ class FormRow:
     total: bool = False
 
 
+IN_SCOPE_TOTAL = ("属基金范围合计", "In the fund's scope, total")
+OUTSIDE_HEADING = ("基金范围外的单元（列示，不计入）",
+                   "Units outside the fund (shown, never counted)")
+NONE_OUTSIDE = ("无", "none")
+ALL_TOTAL = ("全部单元合计", "All units, total")
+FIELD_SEPARATOR = {"zh-CN": "：", "en": ": "}
+
+
+def characters() -> str:
+    """Every character of the form's own words (the PDF's first font is cut to them with
+    the templates', ledger.certificates.fonts): headers, headings, the nameplate fields an
+    outside row names."""
+    texts = [column.zh + column.en for column in (*DAY_COLUMNS, *FRACTION_COLUMNS,
+                                                  *DESTINATION_COLUMNS,
+                                                  *UNIT_COLUMNS.values(), NUMBERED)]
+    texts += ["".join(pair) for pair in (IN_SCOPE_TOTAL, OUTSIDE_HEADING, NONE_OUTSIDE,
+                                         ALL_TOTAL)]
+    texts += [*FIELD_SEPARATOR.values(), " · "]
+    texts += [name for names in NAMEPLATE_FIELD_NAMES.values() for name in names.values()]
+    return "".join(sorted(set("".join(texts))))
+
+
 def body(statements: dict[str, Any]) -> list[FormRow]:
     """The form's body in order: each fund category's heading and its sub-classes, the units
     outside the fund under their own heading, the totals (in scope, all)."""
@@ -228,18 +250,16 @@ def body(statements: dict[str, Any]) -> list[FormRow]:
         found.append(FormRow(fund_name_in(row["sub_class"], "classes", "zh-CN"),
                              fund_name_in(row["sub_class"], "classes", "en"), row, 1))
     totals = statements["totals"]
-    found.append(FormRow("属基金范围合计", "In the fund's scope, total", totals["in_scope"],
-                         total=True))
+    found.append(FormRow(*IN_SCOPE_TOTAL, totals["in_scope"], total=True))
     outside = _in_form_order([row for row in statements["rows"] if row["scope"] in OUTSIDE])
-    found.append(FormRow("基金范围外的单元（列示，不计入）",
-                         "Units outside the fund (shown, never counted)", None))
+    found.append(FormRow(*OUTSIDE_HEADING, None))
     for row in outside:
         found.append(FormRow(*_outside_names(row), row, 1))
     if not outside:
-        found.append(FormRow("无", "none", None, 1))
+        found.append(FormRow(*NONE_OUTSIDE, None, 1))
     # what the fund pays is the in-scope total's: units outside it are never paid
-    found.append(FormRow("全部单元合计", "All units, total",
-                         {**totals, "amounts": [], "standardised": []}, total=True))
+    found.append(FormRow(*ALL_TOTAL, {**totals, "amounts": [], "standardised": []},
+                         total=True))
     return found
 
 
@@ -277,7 +297,7 @@ def _outside_names(row: dict[str, Any]) -> tuple[str, str]:
             return [*found, field_name]  # the scope's name says the nameplate is missing
         name = FUND_REASON_NAMES[code][language] if code in FUND_REASON_NAMES else code
         if field_name:
-            name += f"{'：' if language == 'zh-CN' else ': '}{field_name}"
+            name += f"{FIELD_SEPARATOR[language]}{field_name}"
         return [*found, name]
 
     scope = FUND_SCOPE_NAMES[row["scope"]]

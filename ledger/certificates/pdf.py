@@ -51,7 +51,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup, escape
 
 from ledger.certificates import document as certificate_document
-from ledger.certificates import fonts, lines_csv
+from ledger.certificates import fonts, fund_form, lines_csv
 from ledger.certificates import words as certificate_words
 from ledger.certificates.words import Words, kg
 from ledger.checkpoint import Checkpoint
@@ -495,10 +495,11 @@ def _fonts() -> tuple[Any, Any]:
 def _written() -> str:
     """Every character the certificates' own words are written in (the first font is cut to
     them, ledger.certificates.fonts): their templates, the names and messages of
-    ledger.certificates.words, the titles, headers and page numbers here."""
+    ledger.certificates.words, the fund table's form (ledger.certificates.fund_form), the
+    titles, headers and page numbers here."""
     folder = Path(__file__).parent / "templates"
     texts = [path.read_text(encoding="utf-8") for path in sorted(folder.iterdir())]
-    texts += [certificate_words.characters(), _page_numbers("", ""),
+    texts += [certificate_words.characters(), fund_form.characters(), _page_numbers("", ""),
               *(zh + en for zh, en in TITLES.values()),
               *(zh + en for zh, en in ENTRY_HEADERS)]
     return "".join(sorted(set("".join(texts))))

@@ -243,3 +243,16 @@ def test_the_sample_plants_table_prints_what_it_certifies_and_verifies(sample, t
         image = Image.open(page).convert("L")
         dark = sum(image.histogram()[:100]) / (image.size[0] * image.size[1])
         assert 0.003 < dark < 0.3, (page.name, dark)
+
+
+def test_the_form_is_written_in_the_face_cut_to_the_certificates_words():
+    """The form's own words (headers, headings, names of the fund's tables and of the
+    nameplate fields) are in the small face (ledger.certificates.fonts): with the receivers,
+    what the plant wrote, in Latin, the GB 2312 face is not embedded."""
+    document = fund_document(30)
+    for lot in document["statements"]["destinations"]:
+        lot["receiver"], lot["receiver_licence"] = "Jiangsu Metals", None
+    fonts = {font.get_object()["/BaseFont"].partition("+")[2]
+             for page in PdfReader(io.BytesIO(_render(document))).pages
+             for font in page["/Resources"]["/Font"].values()}
+    assert fonts == {"Noto-Sans-CJK-SC-Words"}, fonts
