@@ -65,6 +65,8 @@ def test_the_fund_table_is_issued_in_the_background_and_shown(sample_app, client
         assert re.search(rf"{words}</t[dh]>\s*<td[^>]*>{value}<", figures), words
     chinese = client_for(None).get(f"/verify/{digest}", headers={"Accept-Language": "zh-CN"})
     assert "期初库存" in chinese.text and "计入基金台数" in chinese.text
+    status = client_for(None).get(f"/api/v1/certificates/{digest}")
+    assert status.status_code == 200 and status.get_json()["kind"] == "fund_table"
 
 
 def test_a_fund_table_takes_no_categories(sample_app, client_for, csrf_token):

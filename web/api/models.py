@@ -211,7 +211,8 @@ class CertificateStatus(_Model):
     """Whether a certificate was issued (its `certificate.issued` entry) and revoked."""
 
     sha256: Hex256
-    kind: Literal["unit", "period", "lot"] | None = Field(description="null if not issued here")
+    kind: Literal["unit", "period", "lot", "fund_table"] | None = Field(
+        description="null if not issued here")
     issued: Index | None = Field(description="the index of its certificate.issued entry; null "
                                              "when this plant never issued it")
     issued_at: Time | None
