@@ -1,6 +1,7 @@
 """The plant's copies of the certificates it issued: `<instance>/certificates/<sha256>.json`
-and `.pdf` (and `.entries.gz`, a large period report's entry bundle), so the console can hand
-them out again and look one up from its QR code.
+and `.pdf` (and `.entries.gz`, a large period report's entry bundle; `.xlsx`, a fund table's
+workbook once asked for), so the console can hand them out again and look one up from its QR
+code.
 
 The ledger holds only each certificate's SHA-256 (`certificate.issued`); the document itself
 is kept here. Files are written to a temporary name and renamed, so a reader sees a whole file
@@ -46,6 +47,11 @@ def pdf_path(home: Path, sha256: str) -> Path:
     return json_path(home, sha256).with_suffix(".pdf")
 
 
+def xlsx_path(home: Path, sha256: str) -> Path:
+    """Where a fund table's XLSX workbook is kept once written (save_xlsx)."""
+    return json_path(home, sha256).with_suffix(".xlsx")
+
+
 def bundle_path(home: Path, sha256: str) -> Path:
     """Where a v2 report's entry bundle is kept when it travels beside the certificate."""
     return json_path(home, sha256).with_suffix(bundle.SUFFIX)
@@ -82,6 +88,23 @@ def save_json(home: Path, document: dict[str, Any]) -> str:
 
 def save_pdf(home: Path, sha256: str, pdf: bytes) -> None:
     write_atomically(pdf_path(home, sha256), pdf)
+
+
+def save_xlsx(home: Path, sha256: str, document: dict[str, Any]) -> Path:
+    """Write the fund table `document` (the stored certificate `sha256`) as its XLSX workbook
+    beside it, times in its period's zone (ledger.certificates.fund_xlsx); written once,
+    since the certificate never changes. Its path."""
+    from ledger.certificates.fund_xlsx import write_fund_table
+
+    path = xlsx_path(home, sha256)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        write_fund_table(document, temporary,
+                         timezone=document["statements"]["period"]["time_zone"])
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path
 
 
 def load(home: Path, sha256: str) -> dict[str, Any] | None:

@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import sys
@@ -80,13 +79,17 @@ def _progress(label: str) -> Iterator[Any]:
               help="Write the PDF (with the JSON attached) here.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the certificate JSON here.")
+@click.option("--xlsx", "xlsx_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --fund: write the table as an XLSX workbook here, for the plant's "
+                   "filing.")
 @click.option("--console-url", envvar=CONSOLE_URL_ENV,
               help=f"The console's public address, for the PDF's QR code (${CONSOLE_URL_ENV}).")
 def issue(label: str | None, period: tuple[str, str] | None, lot: str | None,
           fund: tuple[str, str] | None, categories: tuple[str, ...], time_zone: str,
           gwp_basis: str, witnessed: bool, operator: str, pdf_out: Path | None,
-          json_out: Path | None, console_url: str | None) -> None:
-    """Build a certificate, log its issuance, write it as PDF and/or JSON."""
+          json_out: Path | None, xlsx_out: Path | None, console_url: str | None) -> None:
+    """Build a certificate, log its issuance, write it as PDF and/or JSON (a fund table:
+    and/or XLSX)."""
     from ledger.certificates import build, build_fund
     from ledger.certificates import issue as issuing
     from ledger.events import EventError
@@ -101,10 +104,12 @@ def issue(label: str | None, period: tuple[str, str] | None, lot: str | None,
              "END")
     if categories and not period:
         fail("--category applies to --period only")
-    if not pdf_out and not json_out:
+    if xlsx_out and not fund:
+        fail("--xlsx applies to --fund only (the fund table's workbook)")
+    if not pdf_out and not json_out and not xlsx_out:
         fail("give --out FILE.pdf and/or --json FILE")
-    render = _renderer(console_url, fund_table=bool(fund)) if pdf_out else None
-    bundle_path = (json_out or pdf_out or Path("report")).with_suffix(".entries.gz")
+    render = _renderer(console_url) if pdf_out else None
+    bundle_path = (json_out or pdf_out or xlsx_out or Path("report")).with_suffix(".entries.gz")
     bundle_existed = bundle_path.exists()
     warnings.showwarning = lambda message, *_: click.echo(f"warning: {message}", err=True)
     try:
@@ -145,6 +150,9 @@ def issue(label: str | None, period: tuple[str, str] | None, lot: str | None,
         with _progress("rendering pages") as progress:
             _write(pdf_out, render(document, time_zone, progress))
         click.echo(f"wrote {pdf_out}", err=True)
+    if xlsx_out:
+        _workbook(document, xlsx_out, time_zone,
+                  "the fund table was issued, but its workbook could not be written")
     entry = document["issuance"]["entry"]["index"]
     click.echo(json.dumps({"sha256": digest, "kind": document["kind"], "issued": entry}))
 
@@ -160,15 +168,12 @@ def _witnessed_checkpoint(ledger: Any) -> Any:
     return found
 
 
-def _renderer(console_url: str | None, fund_table: bool = False) -> Any:
+def _renderer(console_url: str | None) -> Any:
     """The PDF renderer, or an error saying why there is none."""
     try:
         from ledger.certificates import pdf
     except ImportError as exc:
         fail(f"PDF rendering is unavailable here ({exc}); write the JSON with --json FILE")
-    if fund_table and importlib.util.find_spec("ledger.certificates.fund_pdf") is None:
-        fail("this build has no PDF renderer for the fund table (ledger/certificates/"
-             "fund_pdf.py); write its JSON with --json FILE")
     if not console_url:
         fail(f"the PDF's QR code needs the console's public address: give --console-url URL "
              f"or set {CONSOLE_URL_ENV} (e.g. https://ledger.example-plant.cn)")
@@ -243,6 +248,76 @@ def verifier(out: Path) -> None:
 
     _write(out, build())
     click.echo(f"wrote {out}", err=True)
+
+
+@cert.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the workbook (FILE.xlsx).")
+@click.option("--time-zone", help="The plant's time zone, for the times written (default: "
+                                  "the period's).")
+def xlsx(file: Path, out: Path, time_zone: str | None) -> None:
+    """Write a fund table (拆解处理情况表, its JSON or PDF) as an XLSX workbook for the
+    plant's own filing: the table and its annexes, one row per unit."""
+    document = _document(file)
+    if document["kind"] != "fund_table":
+        fail(f"{file} is a {document['kind']} certificate; the workbook is written for a fund "
+             "table (dledger cert issue --fund START END)")
+    _workbook(document, out, time_zone or document["statements"]["period"]["time_zone"],
+              str(file))
+
+
+def _workbook(document: dict[str, Any], out: Path, time_zone: str, what: str) -> None:
+    """Write the fund table's workbook to `out` whole or not at all (a temporary file beside
+    it, then renamed); `what` begins the message of an error."""
+    from ledger.certificates.fund_xlsx import XlsxError, write_fund_table
+    from ledger.certificates.pdf import RenderError
+
+    temporary = out.resolve().with_name(f".{out.name}.{os.getpid()}.tmp")
+    if not temporary.parent.is_dir():
+        fail(f"cannot write {out}: there is no folder {temporary.parent}")
+    try:
+        with _progress("writing units") as progress:
+            count = write_fund_table(document, temporary, timezone=time_zone,
+                                     progress=progress)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, out)
+    except (XlsxError, RenderError) as exc:
+        fail(f"{what}: {exc}")
+    except OSError as exc:
+        fail(f"cannot write {out}: {exc.strerror or exc}")
+    finally:
+        temporary.unlink(missing_ok=True)
+    click.echo(f"wrote {out} ({count:,} units)", err=True)
+
+
+def _document(file: Path) -> dict[str, Any]:
+    """The certificate in `file`: a JSON file (its long lists read from it as needed) or the
+    certificate.json a PDF carries."""
+    if _read_start(file) != b"%PDF":
+        try:
+            return parse(file)
+        except DocumentError as exc:
+            fail(f"{file}: {exc}")
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    found = PdfReader(BytesIO(_read(file))).attachments.get("certificate.json")
+    if not found:
+        fail(f"{file} carries no certificate.json attachment")
+    try:
+        return parse(found[0])
+    except DocumentError as exc:
+        fail(f"{file}: {exc}")
+
+
+def _read_start(path: Path) -> bytes:
+    try:
+        with path.open("rb") as stream:
+            return stream.read(4)
+    except OSError as exc:
+        fail(f"cannot read {path}: {exc.strerror or exc}")
 
 
 @cert.command()

@@ -19,7 +19,6 @@ mean something on one machine, so the instance folder must not be shared between
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
 import os
@@ -132,10 +131,6 @@ def render_stored(home: Path, sha256: str, console_url: str, time_zone: str, *,
     document = document or archive.load(home, sha256)
     if document is None:
         raise archive.ArchiveError(f"no stored certificate {sha256}")
-    if document["kind"] == "fund_table" and \
-            importlib.util.find_spec("ledger.certificates.fund_pdf") is None:
-        raise pdf.RenderError("this build has no PDF renderer for the fund table (ledger/"
-                              "certificates/fund_pdf.py); its JSON is issued and stored")
     lines = (lambda done, total: progress("render", done, total)) if progress else None
     rendered = pdf.render(document, verify_url=pdf.verify_url_for(console_url, sha256),
                           timezone=time_zone, progress=lines,

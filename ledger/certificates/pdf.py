@@ -51,7 +51,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup, escape
 
 from ledger.certificates import document as certificate_document
-from ledger.certificates import fonts, lines_csv
+from ledger.certificates import fonts, fund_form, lines_csv
 from ledger.certificates import words as certificate_words
 from ledger.certificates.words import Words, kg
 from ledger.checkpoint import Checkpoint
@@ -69,9 +69,12 @@ COMPRESSION = 6  # zlib level of the attachments (WeasyPrint's 9 is three times 
 LINES_PER_PAGE = 28
 PAGES_PER_CHUNK = 20
 FRONT_PAGES_GUESS = 2  # a period report's summary: totals by category and by fraction
+PAGE_SIZES = {"fund_table": "A4 landscape"}  # the form's table is wide; others are A4
 TITLES = {"unit": ("废弃电器电子产品拆解证明", "Unit dismantling certificate"),
           "period": ("拆解处理期间报告", "Dismantling period report"),
-          "lot": ("批次转移清单", "Lot shipment manifest")}
+          "lot": ("批次转移清单", "Lot shipment manifest"),
+          "fund_table": ("废弃电器电子产品拆解处理情况表",
+                         "WEEE dismantling and treatment statement")}
 
 
 class RenderError(ValueError):
@@ -87,18 +90,23 @@ def render(document: dict[str, Any], *, verify_url: str, timezone: str = "Asia/S
     `verify_url_for`). `attachment`, if given, is a file holding the document's JSON exactly
     (a large period report need not be serialised twice); otherwise the document is
     serialised here. `sha256`, if given, is the document's (a large report need not be
-    hashed again to print it).
+    hashed again to print it). A fund table is rendered by ledger.certificates.fund_pdf.
     """
+    if document.get("kind") == "fund_table":
+        from ledger.certificates.fund_pdf import render_fund_table
+
+        return render_fund_table(document, verify_url=verify_url, timezone=timezone,
+                                 attachment=attachment, sha256=sha256, progress=progress)
     certificate_document.check_shape(document)
-    zone = _zone(timezone)
-    context = _context(document, verify_url, zone, sha256)
-    with _collecting_rarely(), ExitStack() as stack:
+    zone = zone_of(timezone)
+    context = context_of(document, verify_url, zone, sha256)
+    with collecting_rarely(), ExitStack() as stack:
         attached = [Attached(ATTACHMENT, "application/json",
                              f"dledger certificate (JSON), SHA-256 {context['sha256']}",
                              attachment, None if attachment else partial(
                                  certificate_document.serialise, document))]
         if document["kind"] != "period":
-            documents = [_front(context, None)]
+            documents = [front(context, None)]
         elif context["line_count"] > PRINTED_LINES_MAX:
             folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="dledger-pdf-"))
             lines_file = Path(folder) / LINES_ATTACHMENT
@@ -106,11 +114,11 @@ def render(document: dict[str, Any], *, verify_url: str, timezone: str = "Asia/S
                                     lines_file, progress))
             attached.append(Attached(LINES_ATTACHMENT, "text/csv", LINES_DESCRIPTION,
                                      lines_file, None))
-            documents = [_front(context, None)]
+            documents = [front(context, None)]
         else:
             context.update(_summary(document["statements"], Words(zone), zone.key, None, None))
             documents = _printed_lines(context, document["statements"], progress)
-        return _write(documents, attached, _moment(document["issued_at"]))
+        return write(documents, attached, moment(document["issued_at"]))
 
 
 GC_THRESHOLD = 20_000  # objects allocated between young collections while rendering (700)
@@ -119,7 +127,7 @@ _gc_state: dict[str, Any] = {"renders": 0, "threshold": gc.get_threshold()}
 
 
 @contextmanager
-def _collecting_rarely() -> Iterator[None]:
+def collecting_rarely() -> Iterator[None]:
     """Let Python's cyclic garbage collector run rarely while a PDF is laid out. Layout
     allocates boxes by the hundred thousand, so at the default threshold a young collection
     runs every 700 of them and each tenth of those a middle one, and the full ones walk the
@@ -176,7 +184,7 @@ class Attached:
         return b"".join(parts), size, digest.hexdigest()
 
 
-def _front(context: dict[str, Any], total: int | None) -> Any:
+def front(context: dict[str, Any], total: int | None) -> Any:
     """The certificate's own pages (all of them but a printed report's lines), laid out;
     `total` is the number of pages in all, when more pages follow."""
     font_config, font_css = _fonts()
@@ -196,12 +204,12 @@ def _printed_lines(context: dict[str, Any], statements: dict[str, Any],
         progress(0, count)
     line_pages = -(-count // LINES_PER_PAGE)
     if not line_pages:
-        return [_front(context, None)]
+        return [front(context, None)]
     # The front pages' footers say "of Y" before the front is laid out: guess its length
     # (margin boxes do not change the layout) and lay it out again only if it was wrong.
-    documents = [_front(context, FRONT_PAGES_GUESS + line_pages)]
+    documents = [front(context, FRONT_PAGES_GUESS + line_pages)]
     if len(documents[0].pages) != FRONT_PAGES_GUESS:
-        documents[0] = _front(context, len(documents[0].pages) + line_pages)
+        documents[0] = front(context, len(documents[0].pages) + line_pages)
     total = len(documents[0].pages) + line_pages
     first_page = len(documents[0].pages) + 1
     font_config, font_css = _fonts()
@@ -261,7 +269,7 @@ def _summary(statements: dict[str, Any], words: Words, time_zone: str, lines_fil
             "catalogues": sorted(catalogues.items())}
 
 
-def _write(documents: list[Any], attached: list[Attached], issued: datetime) -> bytes:
+def write(documents: list[Any], attached: list[Attached], issued: datetime) -> bytes:
     """The pages as PDF/A-3b with `attached`. WeasyPrint reads an attachment whole and
     compresses it at level 9 in memory; so it is given a placeholder, and the finisher puts
     in its place the file compressed here a block at a time (level `COMPRESSION`)."""
@@ -343,7 +351,7 @@ def verify_url_for(console_url: str, sha256: str) -> str:
 # -- what the templates see -------------------------------------------------------------------
 
 
-def _zone(name: str) -> ZoneInfo:
+def zone_of(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -351,11 +359,11 @@ def _zone(name: str) -> ZoneInfo:
                           "Asia/Shanghai") from None
 
 
-def _moment(value: str) -> datetime:
+def moment(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 
-def _context(document: dict[str, Any], verify_url: str, zone: ZoneInfo,
+def context_of(document: dict[str, Any], verify_url: str, zone: ZoneInfo,
              sha256: str | None) -> dict[str, Any]:
     kind = document["kind"]
     checkpoint = _checkpoint(document["checkpoint"])
@@ -368,14 +376,14 @@ def _context(document: dict[str, Any], verify_url: str, zone: ZoneInfo,
         "entry_count": certificate_document.entry_count(document),
         "issuance": None, "verify_url": verify_url, "qr": _qr(verify_url),
         "timezone": zone.key, "statuses": STATUSES, "lines_attachment": LINES_ATTACHMENT,
-        "json_attachment": ATTACHMENT,
+        "json_attachment": ATTACHMENT, "page_size": PAGE_SIZES.get(kind, "A4"),
     }
     if issuance is not None:
         context["issuance"] = {"index": issuance["entry"]["index"],
                                "checkpoint": _checkpoint(issuance["checkpoint"])}
     if kind == "period":  # a period report's lines carry their entry indexes instead
         context["line_count"] = document["statements"]["totals"]["all"]["units"]
-    else:
+    elif document["format"] != certificate_document.FORMAT_V2:  # v2: one bundle, not listed
         context["entries"] = _entry_columns(_entries(document["entries"]), Words(zone))
     return context
 
@@ -487,10 +495,11 @@ def _fonts() -> tuple[Any, Any]:
 def _written() -> str:
     """Every character the certificates' own words are written in (the first font is cut to
     them, ledger.certificates.fonts): their templates, the names and messages of
-    ledger.certificates.words, the titles, headers and page numbers here."""
+    ledger.certificates.words, the fund table's form (ledger.certificates.fund_form), the
+    titles, headers and page numbers here."""
     folder = Path(__file__).parent / "templates"
     texts = [path.read_text(encoding="utf-8") for path in sorted(folder.iterdir())]
-    texts += [certificate_words.characters(), _page_numbers("", ""),
+    texts += [certificate_words.characters(), fund_form.characters(), _page_numbers("", ""),
               *(zh + en for zh, en in TITLES.values()),
               *(zh + en for zh, en in ENTRY_HEADERS)]
     return "".join(sorted(set("".join(texts))))

@@ -2,11 +2,13 @@
 CSV read them here, so that a code is said one way in both).
 
 Names come from their homes: categories, fractions, components, absent reasons and steps from
-the process catalogue (ledger/catalogue.py), statuses, resolutions, flags and sources from
-ledger/rules/codes.py, the message of each flag and broken rule from ledger/rules/reasons.py.
-A message's parameters are figures and codes as the rules recorded them (`fraction`
-"pu_foam", `at` a UTC time): they are put in words here before the message is formatted, in
-the message's language. A code no home knows (a plant's own) is shown as it is.
+the process catalogue (ledger/catalogue.py), the fund's categories, sub-classes and versions
+from its tables (ledger/fund/tables.toml, carried by the catalogue), statuses, resolutions,
+flags, sources, fund scopes and reasons from ledger/rules/codes.py, the message of each flag
+and broken rule from ledger/rules/reasons.py. A message's parameters are figures and codes as
+the rules recorded them (`fraction` "pu_foam", `at` a UTC time): they are put in words here
+before the message is formatted, in the message's language. A code no home knows (a plant's
+own) is shown as it is.
 """
 
 from __future__ import annotations
@@ -19,7 +21,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ledger import catalogue
-from ledger.rules.codes import FLAG_NAMES, RESOLUTION_NAMES, SOURCE_NAMES, STATUS_NAMES
+from ledger.fund.tables import FundTables
+from ledger.rules.codes import (
+    FLAG_NAMES,
+    FUND_REASON_NAMES,
+    FUND_SCOPE_NAMES,
+    RESOLUTION_NAMES,
+    SOURCE_NAMES,
+    STATUS_NAMES,
+)
 from ledger.rules.reasons import FLAGS, REFUSALS, Reason
 
 LANGUAGES = ("zh-CN", "en")
@@ -132,7 +142,9 @@ class Words:
                 "resolution": partial_both(RESOLUTION_NAMES), "source": partial_both(
                     SOURCE_NAMES), "flag_name": partial_both(FLAG_NAMES),
                 "name_in": name_in, "flag_text": self.flag_text, "rule_text": self.rule_text,
-                "correction": self.correction}
+                "correction": self.correction, "scope": partial_both(FUND_SCOPE_NAMES),
+                "fund_reason": partial_both(FUND_REASON_NAMES), "fund_named": fund_named,
+                "fund_name_in": fund_name_in}
 
 
 def both(names: dict[str, dict[str, str]], code: str) -> str:
@@ -166,6 +178,44 @@ def name_in(code: str, section: str | None, language: str) -> str:
     return code
 
 
+FUND_SECTIONS = ("categories", "classes", "versions")
+
+
+def fund_name_in(code: str | None, section: str, language: str) -> str:
+    """A fund table code's name in one language: a fund category (`categories`), a
+    sub-class (`classes`) or a version of what the fund pays (`versions`); the code itself
+    when the tables do not know it (a plant's own), "—" for none."""
+    if code is None:
+        return NO_VALUE
+    names = _fund_names(section).get(code)
+    return code if names is None else names[language]
+
+
+def fund_named(code: str | None, section: str) -> str:
+    """A fund table code's name as the bilingual documents print it, "电视机 Televisions"."""
+    if code is None:
+        return NO_VALUE
+    names = _fund_names(section).get(code)
+    return code if names is None else f"{names['zh-CN']} {names['en']}"
+
+
+def fund_codes(section: str) -> list[str]:
+    """A fund table section's codes in the tables' order (tables.toml: the form's order, tv
+    first), for laying out rows; a catalogue's published content is key-sorted."""
+    return list(_fund_names(section))
+
+
+def _fund_names(section: str) -> dict[str, dict[str, str]]:
+    tables = _fund()
+    if tables is None:
+        return {}
+    if section == "categories":
+        return tables.categories
+    if section == "classes":
+        return {code: found.name for code, found in tables.classes.items()}
+    return {version.code: version.name for version in tables.versions}
+
+
 def value_text(field: str, value: Any) -> str:
     """A data field's value as printed: masses (`*_g`) in kg, codes named, none as "—"."""
     if value is None:
@@ -197,6 +247,8 @@ def characters() -> str:
     names += [*catalogue.STEP_NAMES.values(), *FIELD_NAMES.values(), NONE, LIST_SEPARATOR]
     names += [*STATUS_NAMES.values(), *RESOLUTION_NAMES.values(), *SOURCE_NAMES.values(),
               *FLAG_NAMES.values()]
+    names += [names_of for section in FUND_SECTIONS for names_of in _fund_names(section).values()]
+    names += [*FUND_SCOPE_NAMES.values(), *FUND_REASON_NAMES.values()]
     texts = [text for name in names for text in name.values()]
     texts += [reason.zh + reason.en for reasons in (FLAGS, REFUSALS) for reason in
               reasons.values()]
@@ -207,3 +259,8 @@ def characters() -> str:
 @cache
 def _catalogue() -> catalogue.Catalogue:
     return catalogue.load()
+
+
+def _fund() -> FundTables | None:
+    """The fund's tables of the default catalogue (the one the other names come from)."""
+    return _catalogue().fund

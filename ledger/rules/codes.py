@@ -86,6 +86,19 @@ ZONE_KIND_NAMES = {
     "hazardous": {"zh-CN": "危险废物贮存区", "en": "Hazardous waste store"},
 }
 
+# Why a unit is outside the fund's scope or unclassified, in a few words (ledger/fund/
+# classify.py REASON_TEXT's codes, whose full text names the field and value): the name a
+# row of the fund table (拆解处理情况表) that sums such units shows.
+FUND_REASON_NAMES = {
+    "missing": {"zh-CN": "缺铭牌信息", "en": "Nameplate facts missing"},
+    "limit": {"zh-CN": "超出范围限值", "en": "Outside a scope limit"},
+    "not_allowed": {"zh-CN": "类型不在基金范围", "en": "A type the fund does not cover"},
+    "contradicts": {"zh-CN": "铭牌信息与类别不符", "en": "Nameplate contradicts the category"},
+    "no_class": {"zh-CN": "不属于任何品种", "en": "Matches no sub-class"},
+    "not_fund_product": {"zh-CN": "非基金目录产品", "en": "Not a fund product"},
+    "no_tables": {"zh-CN": "目录未含基金表", "en": "Catalogue without fund tables"},
+}
+
 # What the rules flag (recorded, not refused). Unit flags, then the lot flag.
 UNIT_FLAGS = ("low_recovery", "mass_balance", "calibration_overdue", "yield_out_of_range")
 LOT_FLAGS = ("receipt_weight",)

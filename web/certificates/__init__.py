@@ -38,6 +38,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ledger.certificates import archive, bundle, jobs
+from ledger.certificates.fund_xlsx import XlsxError
 from ledger.certificates.issue import IssueError, records, revoke
 from ledger.events import EventError
 from ledger.rules import codes
@@ -310,6 +311,39 @@ def download_pdf(sha256: str) -> ResponseReturnValue:
 @roles_required(*VIEWERS)
 def download_json(sha256: str) -> ResponseReturnValue:
     return _download(sha256, "json", "application/json")
+
+
+@bp.route("/<sha256>/xlsx")
+@roles_required(*VIEWERS)
+def download_xlsx(sha256: str) -> ResponseReturnValue:
+    """An issued fund table as the XLSX workbook the plant files (ledger.certificates.
+    fund_xlsx), written from the stored JSON the first time it is asked for, then kept."""
+    if _records(sha256) is None:
+        return _unknown(sha256)
+    home = console().instance.home
+    path = archive.xlsx_path(home, sha256)
+    if not path.exists():
+        back = redirect(url_for("certificates.certificate", sha256=sha256))
+        try:
+            document = archive.load(home, sha256)
+        except archive.ArchiveError as exc:
+            flash(str(exc), "error")
+            return back
+        if document is None:
+            flash(gettext("This console keeps no copy of that certificate's %(format)s.",
+                          format="JSON"), "error")
+            return back
+        if document["kind"] != "fund_table":
+            flash(gettext("Only a fund table (拆解处理情况表) has an XLSX workbook."), "error")
+            return back
+        try:
+            archive.save_xlsx(home, sha256, document)
+        except XlsxError as exc:
+            flash(gettext("The workbook could not be written: %(reason)s", reason=str(exc)),
+                  "error")
+            return back
+    return send_file(path, mimetype=export.FORMATS["xlsx"], as_attachment=True,
+                     download_name=f"fund-table-{sha256[:16]}.xlsx")
 
 
 @bp.route("/<sha256>/entries")
