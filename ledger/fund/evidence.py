@@ -31,6 +31,7 @@ class Step:
     time: str  # the event's time, UTC text
     station: str
     operator: str
+    what: str | None  # the code the step is about: its fraction, component, gas or reason
     voided: bool  # a correction voided it
     evidence: tuple[Reference, ...]
 
@@ -40,12 +41,19 @@ def step_evidence(index: int, body: bytes) -> list[Reference]:
     return [Reference("entry", index, leaf_hash(body).hex())]
 
 
+def _about(data: dict[str, object]) -> str | None:
+    for key in ("fraction", "component", "refrigerant", "reason"):
+        if isinstance(value := data.get(key), str):
+            return value
+    return None
+
+
 def unit_steps(entries: Sequence[tuple[int, bytes]]) -> list[Step]:
     """A unit's entries (index, exact bytes; its whole subject chain), oldest first, each with
     its evidence, and whether a correction voided it (ledger.corrections.fold)."""
     parsed = [(index, body, json.loads(body)["event"]) for index, body in entries]
     kept = {index for index, _ in fold([(index, event) for index, _, event in parsed])[0]}
     return [Step(index, event["type"], event["time"], event["station"], event["operator"],
-                 index not in kept and event["type"] != "correction",
+                 _about(event["data"]), index not in kept and event["type"] != "correction",
                  tuple(step_evidence(index, body)))
             for index, body, event in parsed]
