@@ -110,6 +110,20 @@ def test_the_inspector_sees_the_drawn_days_units_and_coefficient_check(two_days,
     assert 'data-verdict="within"' in row(first, "fridge", "output:compressor")
 
 
+def test_a_units_certificate_is_referenced(sample_app, client_for, csrf_token):
+    manager = client_for("manager")
+    first = "CN3301-2026-0004814"  # the day's first unit completed
+    issued = manager.post("/certificates/issue", data={
+        "csrf_token": csrf_token(manager), "kind": "unit", "unit": first})
+    sha256 = issued.headers["Location"].rsplit("/", 1)[1]
+    page = text(client_for("inspector").get("/sampling/", query_string={
+        **NOVEMBER, "count": "1", "seed": "1"}, headers=EN))
+    card = page[page.index(f'id="unit-{first}"'):]
+    card = card[:card.index("</article>")]
+    assert f'href="/certificates/{sha256}"' in card and "none issued" not in card
+    assert page.count(sha256) == 2  # its link and its text, on that unit alone
+
+
 def test_the_draw_repeats_from_its_address_and_varies_with_the_seed(two_days, client_for):
     client = client_for("inspector")
     days_of = {}
