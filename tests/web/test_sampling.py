@@ -9,14 +9,16 @@ from __future__ import annotations
 import html
 import re
 from datetime import date
+from typing import Any
 
 import pytest
 from factories import depolluted, plant
 from flask import Flask
+from sqlalchemy import event as sa_event
 
 from ledger.fund import sampling
 from ledger.merkle import leaf_hash
-from web.context import ledger
+from web.context import engine, ledger
 from web.sampling.days import PAGE
 
 from .conftest import ARTIFACTS, PASSWORD, USERS, serving
@@ -202,6 +204,40 @@ def test_a_day_page_at_a_time_and_only_a_day_of_the_draw(sample_app, client_for)
     assert bad.status_code == 400 and "“2026-02-30” is not a date" in text(bad)
     alone = client.get("/sampling/day/2026-11-20", headers=EN)  # any day, without a draw
     assert alone.status_code == 200 and "68 units completed" in text(alone)
+
+
+def test_every_query_ranges_over_an_index(two_days, client_for):
+    """No full scan of a read model or of ledger_entries (SQLite's plan says SCAN), and the
+    day's units found on the completion index."""
+    statements: list[tuple[str, Any]] = []
+
+    def capture(conn, cursor_, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append((statement, parameters))
+
+    with two_days.app_context():
+        db = engine()
+    client = client_for("inspector")
+    query = {**NOVEMBER, "count": "2", "seed": "7"}
+    sa_event.listen(db, "before_cursor_execute", capture)
+    try:
+        page = text(client.get("/sampling/", query_string=query))
+        following = re.search(r'href="(/sampling/day/2026-11-20\?[^"]+)"', page).group(1)
+        client.get(html.unescape(following))
+    finally:
+        sa_event.remove(db, "before_cursor_execute", capture)
+    on_completion = 0
+    with db.connect() as conn:
+        raw = conn.connection.driver_connection
+        for statement, parameters in statements:
+            plan = " | ".join(row[3] for row in raw.execute("EXPLAIN QUERY PLAN " + statement,
+                                                            parameters))
+            # (catalogues: one row per version published, read newest first by its key)
+            for table in ("units", "unit_outputs", "ledger_entries", "refrigerant_recoveries",
+                          "rule_flags"):
+                assert not re.search(rf"\bSCAN {table}\b(?! USING)", plan), (statement, plan)
+            on_completion += "ix_units_completed_at_figures" in plan
+    assert on_completion >= 30  # a probe per day of November, then each day's units
 
 
 def test_the_page_in_chinese(two_days, client_for):
