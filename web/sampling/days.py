@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Row
 
 from ledger.catalogue import Catalogue
+from ledger.corrections import effective
 from ledger.fund import sample_days
 from ledger.fund.evidence import Step, unit_steps
 from ledger.fund.sampling import CategoryCheck, check_day, status_of
@@ -114,11 +115,11 @@ def unit_views(rows: Sequence[Row[Any]]) -> list[UnitView]:
     certificates = _certificates(labels)
     views = []
     for row in rows:
-        steps = unit_steps(bodies.get(row.label, []))
+        chain = bodies.get(row.label, [])
+        steps = unit_steps(chain)
         kept = [s for s in steps if not s.voided and s.type != "correction"]
-        absent = [json.loads(body)["event"]["data"]["reason"]
-                  for index, body in bodies.get(row.label, [])
-                  if any(s.index == index and s.type == "refrigerant.absent" for s in kept)]
+        events = effective([(index, json.loads(body)["event"]) for index, body in chain])
+        absent = [e["data"]["reason"] for _, e in events if e["type"] == "refrigerant.absent"]
         own = outputs.get(row.label, [])
         views.append(UnitView(
             row, [o for o in own if o.kind == "material"],
