@@ -30,12 +30,14 @@ from ledger.rules.codes import ABSENT_REASONS, ZONE_KINDS
 
 DEFAULT_FILE = Path(__file__).with_name("catalogue.toml")
 # Version 2 adds the fund's tables (section `fund`, ledger/fund/tables.py), version 3 the
-# storage zones (section `zones`). Content published in an earlier version still reads: with
-# no fund tables (1) and no zones (1, 2).
+# storage zones (section `zones`) and each category's count coefficients (`counts`). Content
+# published in an earlier version still reads: with no fund tables (1), no zones and no count
+# coefficients (1, 2).
 CONTENT_FORMAT = "dledger-catalogue/3"
 CONTENT_FORMATS = ("dledger-catalogue/1", "dledger-catalogue/2", CONTENT_FORMAT)
 _FORMAT_SECTIONS = {"dledger-catalogue/1": (), "dledger-catalogue/2": ("fund",),
                     CONTENT_FORMAT: ("fund", "zones")}  # the sections a version adds
+COUNT_MAX = 1000  # the largest count coefficient a category may expect of one unit
 SECTIONS = ("tolerances", "fractions", "components", "refrigerants", "absent_reasons",
             "categories", "zones", "fund")
 LANGUAGES = ("zh-CN", "en")
@@ -98,6 +100,9 @@ class Category(Named):
     hazardous: tuple[str, ...]
     steps: tuple[Step, ...]
     yields: dict[str, tuple[Decimal, Decimal]]  # fraction -> (min %, max %) of gross
+    # step (`output:<fraction>` or `component:<code>`) -> (min, max) per unit; None in a
+    # catalogue published before count coefficients (content formats 1 and 2)
+    counts: dict[str, tuple[int, int]] | None
 
     @property
     def refrigerant_bearing(self) -> bool:
@@ -180,6 +185,11 @@ class Catalogue:
                                        **({"spec": z.spec} if z.spec else {}),
                                        **({"cautions": z.cautions} if z.cautions else {})}
                               for z in self.zones.values()}
+
+        def counts(c: Category) -> dict[str, Any]:
+            return {} if c.counts is None else {
+                "counts": {step: list(bounds) for step, bounds in c.counts.items()}}
+
         return {
             "format": self.format,
             **added,
@@ -195,6 +205,7 @@ class Catalogue:
                 "refrigerants": list(c.refrigerants), "hazardous": list(c.hazardous),
                 "steps": [{"step": s.code, "required": s.required} for s in c.steps],
                 "yields": {f: [text(low), text(high)] for f, (low, high) in c.yields.items()},
+                **counts(c),
             } for c in self.categories.values()},
         }
 
@@ -249,7 +260,7 @@ def load(plant_file: str | Path | None = None) -> Catalogue:
             for code, entry in entries.items():
                 merged.setdefault(section, {})[code] = entry
                 files[section][code] = str(plant_path)
-    return _Builder(merged, files, fund_where).build()
+    return _Builder(merged, files, fund_where, counts="optional").build()
 
 
 def _merge_fund(fund: dict[str, Any], plant: dict[str, Any], plant_path: Path) -> None:
@@ -278,7 +289,8 @@ def from_content(content: Any, where: str = "the catalogue content") -> Catalogu
                                  + f" section {section!r}")
     files = {section: {code: where for code in (merged.get(section) or {})}
              for section in SECTIONS}
-    return _Builder(merged, files, where, content["format"]).build()
+    counts = "required" if content["format"] == CONTENT_FORMAT else "absent"
+    return _Builder(merged, files, where, counts, content["format"]).build()
 
 
 def decimal_text(value: Decimal | int) -> str:
@@ -317,10 +329,13 @@ class _Builder:
     """Checks every entry, naming the file it came from and its key."""
 
     def __init__(self, merged: dict[str, Any], files: dict[str, dict[str, str]],
-                 fund_where: str, content_format: str = CONTENT_FORMAT):
+                 fund_where: str, counts: str, content_format: str = CONTENT_FORMAT):
         self.merged = merged
         self.files = files
         self.fund_where = fund_where
+        # a category's `counts`: "optional" in a file (default: none expected), "required" in
+        # content of the current format, "absent" in content of a format before it
+        self.counts = counts
         self.format = content_format
 
     def fail(self, section: str, code: str, key: str | None, message: str) -> CatalogueError:
@@ -338,9 +353,9 @@ class _Builder:
         return entries
 
     def check_keys(self, section: str, code: str, entry: dict[str, Any],
-                   allowed: tuple[str, ...]) -> None:
+                   allowed: tuple[str, ...], optional: tuple[str, ...] = ()) -> None:
         for key in allowed:
-            if key not in entry:
+            if key not in entry and key not in optional:
                 raise self.fail(section, code, key, "missing")
         unknown = sorted(set(entry) - set(allowed))
         if unknown:
@@ -445,8 +460,14 @@ class _Builder:
     def category(self, code: str, entry: dict[str, Any], fractions: dict[str, Fraction],
                  components: dict[str, Component], sg: dict[str, Decimal]) -> Category:
         section = "categories"
-        self.check_keys(section, code, entry, (*LANGUAGES, "weight_kg", "refrigerants",
-                                               "hazardous", "steps", "yields"))
+        keys: tuple[str, ...] = (*LANGUAGES, "weight_kg", "refrigerants", "hazardous", "steps",
+                                 "yields")
+        if self.counts == "absent" and "counts" in entry:
+            raise self.fail(section, code, "counts", f"count coefficients need content format "
+                            f"{CONTENT_FORMAT}")
+        self.check_keys(section, code, entry, keys if self.counts == "absent" else
+                        (*keys, "counts"), optional=("counts",) if self.counts == "optional"
+                        else ())
         low, high = self.range(code, "weight_kg", entry["weight_kg"], 0, 10_000)
         refrigerants = entry["refrigerants"]
         if not isinstance(refrigerants, list):
@@ -472,9 +493,34 @@ class _Builder:
                 raise self.fail(section, code, f"yields.{fraction}", "not a fraction in "
                                 "[fractions]")
             yields[fraction] = self.range(code, f"yields.{fraction}", bounds, 0, 100)
+        counts = (None if self.counts == "absent"
+                  else self.count_ranges(code, entry.get("counts", {}), fractions, components))
         return Category(code, self.names(section, code, entry),
                         (int(low * 1000), int(high * 1000)), tuple(refrigerants),
-                        tuple(hazardous), steps, yields)
+                        tuple(hazardous), steps, yields, counts)
+
+    def count_ranges(self, code: str, value: Any, fractions: dict[str, Fraction],
+                     components: dict[str, Component]) -> dict[str, tuple[int, int]]:
+        """`counts`: how many of a step's records one unit is expected to have, [min, max]:
+        material.output entries of an `output:<fraction>`, pieces removed (a
+        component.removed entry's `count`, 1 without one) of a `component:<code>`."""
+        if not isinstance(value, dict):
+            raise self.fail("categories", code, "counts", "a table of \"output:<fraction>\" "
+                            "or \"component:<component>\" = [min, max]")
+        counts = {}
+        for step, bounds in value.items():
+            kind, _, target = str(step).partition(":")
+            if not ((kind == "output" and target in fractions)
+                    or (kind == "component" and target in components)):
+                raise self.fail("categories", code, f"counts.{step}", "not \"output:<a "
+                                "fraction>\" or \"component:<a component>\"")
+            whole = [b for b in bounds if isinstance(b, int) and not isinstance(b, bool)
+                     ] if isinstance(bounds, list) else []
+            if len(whole) != 2 or len(bounds) != 2 or not 0 <= whole[0] <= whole[1] <= COUNT_MAX:
+                raise self.fail("categories", code, f"counts.{step}", f"[min, max], whole "
+                                f"numbers with 0 <= min <= max <= {COUNT_MAX}, not {bounds!r}")
+            counts[step] = (whole[0], whole[1])
+        return counts
 
     def range(self, code: str, key: str, value: Any, lowest: int,
               highest: int) -> tuple[Decimal, Decimal]:

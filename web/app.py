@@ -31,6 +31,7 @@ from web import (
     integrity,
     lots,
     nav,
+    sampling,
     stations,
     stock,
     tiles,
@@ -74,8 +75,8 @@ def create_app(instance: Instance | None = None, config: dict[str, Any] | None =
 
     auth.init_app(app)
     app.register_blueprint(home.bp)
-    for area in (dashboard, units, lots, stock, stations, certificates, verify_page, integrity,
-                 admin):
+    for area in (dashboard, units, lots, stock, stations, certificates, sampling, verify_page,
+                 integrity, admin):
         app.register_blueprint(area.bp)
     # The JSON API is authenticated by station signatures or a session role, not a form token.
     csrf.exempt(api.bp)

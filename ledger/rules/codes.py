@@ -184,6 +184,16 @@ STATUS_NAMES = {"creditable": {"zh-CN": "可计入", "en": "Creditable"},
                 "flagged": {"zh-CN": "有待复核标记", "en": "Flagged"},
                 "excluded": {"zh-CN": "不予计入", "en": "Excluded"}}
 
+# How a coefficient of the auditor's sampling compares with the catalogue's range
+# (ledger/fund/sampling.py).
+COEFFICIENT_VERDICTS = ("within", "below", "above", "no_range")
+COEFFICIENT_VERDICT_NAMES = {
+    "within": {"zh-CN": "在范围内", "en": "Within range"},
+    "below": {"zh-CN": "低于范围", "en": "Below range"},
+    "above": {"zh-CN": "高于范围", "en": "Above range"},
+    "no_range": {"zh-CN": "目录无范围", "en": "No range in the catalogue"},
+}
+
 # What a certificate certifies (certificate.issued.kind; ledger/certificates/document.py KINDS).
 CERTIFICATE_KIND_NAMES = {
     "unit": {"zh-CN": "整机拆解证书", "en": "Unit dismantling certificate"},

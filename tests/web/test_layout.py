@@ -50,6 +50,7 @@ PAGES = {
     "stations": "/stations/", "scale": "/stations/scales/SC-1",
     "cylinders": "/stations/cylinders/",
     "ledger": "/ledger/", "users": "/admin/",
+    "sampling": "/sampling/?from=2026-11-01&to=2026-11-30&count=1&seed=42",
 }
 
 # One pass over the page in the browser: everything the checks below look at, as plain data.

@@ -19,6 +19,7 @@ URL_SAMPLES: dict[str, str] = {
     "label": "CN3301-2026-0004812", "lot": "LOT-20261120-STEEL", "station": "ST-01",
     "scale": "SC-1", "index": "5", "cert": "UDC-CN3301-20261120-0001", "name": "worker-1",
     "sha256": "0" * 64, "job": "0" * 32, "cylinder": "CYL-0003", "tile": "0/000",
+    "day": "2026-11-20",
 }
 # Where one endpoint needs another value than URL_SAMPLES gives, by endpoint.
 ENDPOINT_SAMPLES: dict[str, dict[str, str]] = {

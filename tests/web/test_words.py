@@ -63,6 +63,7 @@ def pages(sample_app, client_for, csrf_token) -> dict[str, str]:
         "certificates": "/certificates/", "certificate": f"/certificates/{sha256}",
         "dashboard": "/dashboard/?range=custom&from=2026-11-20&to=2026-11-20",
         "verify": f"/verify/{sha256}",
+        "sampling": "/sampling/?from=2026-11-01&to=2026-11-30&count=1&seed=42",
     }
 
 

@@ -1,11 +1,13 @@
 """The check of a measured yield against the expected range of the catalogue in force
-(`Category.yields`: exact decimal per cent of the units' gross intake weight)."""
+(`Category.yields`: exact decimal per cent of the units' gross intake weight), by the same
+comparison the auditor's sampling makes (ledger/fund/sampling.py `verdict`)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 from ledger.catalogue import Catalogue
+from ledger.fund.sampling import verdict
 
 
 def check(catalogue: Catalogue, category: str, fraction: str,
@@ -13,11 +15,5 @@ def check(catalogue: Catalogue, category: str, fraction: str,
     """('within' | 'below' | 'above' | 'unknown', the expected range) of a yield in %."""
     known = catalogue.categories.get(category)
     span = known.yields.get(fraction) if known else None
-    if span is None:
-        return "unknown", None
-    low, high = span
-    if share_pct < low:
-        return "below", span
-    if share_pct > high:
-        return "above", span
-    return "within", span
+    found = verdict(share_pct, span)
+    return ("unknown" if found == "no_range" else found), span
