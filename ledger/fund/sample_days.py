@@ -125,9 +125,13 @@ def flags_of(conn: Connection, labels: Sequence[str]) -> dict[str, list[Row[Any]
     return {subject.split(":", 1)[1]: rows for subject, rows in found.items()}
 
 
-def catalogue_entry_by(conn: Connection, moment: str) -> int | None:
-    """The entry of the latest catalogue published before `moment` (UTC text); None if none
-    was (then the first catalogue judges, as docs/rules.md section 2 says)."""
-    found = conn.execute(select(catalogues.c.idx).where(catalogues.c.published_at < moment)
-                         .order_by(catalogues.c.idx.desc()).limit(1)).scalar()
-    return None if found is None else int(found)
+def catalogue_by(conn: Connection, moment: str) -> tuple[int, str] | None:
+    """(entry, version) of the catalogue in force at `moment` (UTC text): the latest published
+    before it, else the first (docs/rules.md section 2); None while none is published."""
+    for query in (select(catalogues.c.idx, catalogues.c.version)
+                  .where(catalogues.c.published_at < moment).order_by(catalogues.c.idx.desc()),
+                  select(catalogues.c.idx, catalogues.c.version).order_by(catalogues.c.idx)):
+        found = conn.execute(query.limit(1)).first()
+        if found is not None:
+            return int(found.idx), str(found.version)
+    return None
