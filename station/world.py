@@ -20,7 +20,7 @@ from typing import Any
 from ledger.catalogue import Catalogue, CatalogueError, from_content
 from ledger.corrections import Pair
 from ledger.log import CATALOGUE_SUBJECT
-from ledger.rules.facts import CylinderFacts, LotFacts, UnitFacts
+from ledger.rules.facts import CountFacts, CylinderFacts, LotFacts, UnitFacts
 from station.client import LedgerClient, cylinder_facts
 from station.outbox import Outbox, Unreachable
 
@@ -135,6 +135,11 @@ class StationWorld:
                 facts = CylinderFacts(cylinder, facts.registered, facts.registered_entry,
                                       event["data"]["cylinder_gross_after_g"], index)
         return facts
+
+    def count(self, count: str) -> CountFacts | None:
+        """Unknown here: a station records no stock count (the console does, and the
+        ledger judges it)."""
+        return None
 
     def trade_in_holder(self, code: str) -> str | None:
         holder = self.outbox.trade_in_holder(code)
