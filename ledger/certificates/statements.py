@@ -26,6 +26,7 @@ from ledger import gwp
 from ledger.canonical import canonical_bytes
 from ledger.catalogue import Catalogue
 from ledger.corrections import Pair, fold
+from ledger.fund import stock
 from ledger.rules import judge
 from ledger.rules.codes import STATUSES
 from ledger.rules.reasons import Refusal
@@ -78,20 +79,26 @@ class Published:
 
 class Evidence:
     """What a judgement reads besides the subject's own chain: the catalogues and the scale
-    checks among the certificate's entries (read once for a whole period report)."""
+    checks among the certificate's entries (read once for a whole period report), and the
+    stock counts a fund table holds against the book."""
 
     def __init__(self, pairs: Iterable[Pair]):
         self.catalogues: list[Published] = []
         scales: dict[str, list[Pair]] = {}
+        counts: dict[str, list[Pair]] = {}
         for index, event in sorted(pairs, key=lambda pair: pair[0]):
             kind = event["subject"].partition(":")[0]
             if event["subject"] == CATALOGUE_SUBJECT and event["type"] == "catalogue.published":
                 self.catalogues.append(_published(index, event))
             elif kind == "scale":
                 scales.setdefault(event["subject"][len("scale:"):], []).append((index, event))
+            elif kind == "count":
+                counts.setdefault(event["subject"][len("count:"):], []).append((index, event))
         self.checks = {scale: [(i, e["time"]) for i, e in fold(chain)[0]
                                if e["type"] == "scale.calibrated" and e["data"]["passed"]]
                        for scale, chain in scales.items()}
+        found = (stock.count_record(name, chain) for name, chain in counts.items())
+        self.counts = [count for count in found if count is not None]
 
     def in_force(self, position: int | None) -> Published:
         """The catalogue in force at entry `position` (None: the latest carried): the latest

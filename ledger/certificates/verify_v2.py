@@ -34,7 +34,8 @@ from ledger.note import split as split_note
 from ledger.tiles import TileError, TileLog, TileSource, read_checkpoint
 
 Opener = Callable[[], BinaryIO]  # a fresh binary stream of the gzip-compressed bundle
-EVIDENCE_MARKS = (b'"subject":"catalogue:', b'"subject":"scale:')  # cheap pre-filter only
+# a cheap pre-filter of the entries that may be evidence (_is_evidence says)
+EVIDENCE_MARKS = (b'"subject":"catalogue:', b'"subject":"scale:', b'"subject":"count:')
 
 
 class EntriesError(ValueError):
@@ -234,7 +235,7 @@ def _event(body: bytes) -> dict[str, Any] | None:
 
 def _is_evidence(subject: Any) -> bool:
     return isinstance(subject, str) and (subject == derive.CATALOGUE_SUBJECT
-                                         or subject.startswith("scale:"))
+                                         or subject.startswith(("scale:", "count:")))
 
 
 def _second_pass(doc: dict[str, Any], source: Source, evidence_pairs: list[Pair],

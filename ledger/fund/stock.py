@@ -230,8 +230,8 @@ class StockBook:
         if self.start is None or self.until is None:
             return
         flow = self.flow[("units", None, unit.category)]
-        before = _before(self.start)
-        last = _before(self.until)
+        before = moment_before(self.start)
+        last = moment_before(self.until)
         flow["opening"] += unit.line_at(before) is not None
         flow["closing"] += unit.line_at(last) is not None
         flow["in"] += self.start <= unit.received_at < self.until
@@ -245,8 +245,8 @@ class StockBook:
         if self.start is None or self.until is None:
             return
         flow = self.flow[line]
-        flow["opening"] += lot.grams_at(_before(self.start))
-        flow["closing"] += lot.grams_at(_before(self.until))
+        flow["opening"] += lot.grams_at(moment_before(self.start))
+        flow["closing"] += lot.grams_at(moment_before(self.until))
         flow["in"] += sum(g for at, g in lot.inputs if self.start <= at < self.until)
         shipped = lot.shipped_at is not None and self.start <= lot.shipped_at < self.until
         flow["out"] += sum(g for _, g in lot.inputs) if shipped else 0
@@ -315,7 +315,7 @@ def _adjustment(found: Adjustment | None) -> dict[str, Any] | None:
             "approved_by": found.approved_by, "at": found.at}
 
 
-def _before(bound: str) -> str:
+def moment_before(bound: str) -> str:
     """The last moment before `bound` (a millisecond UTC time; ranges are half-open)."""
     moment = datetime.strptime(bound, TIME_FORMAT) - timedelta(milliseconds=1)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

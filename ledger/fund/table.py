@@ -14,6 +14,7 @@ verifier imports this. docs/certificates.md §3.4 says how each cell is computed
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -24,6 +25,7 @@ from ledger.canonical import canonical_bytes
 from ledger.certificates.statements import Evidence, StatementError, period_bounds
 from ledger.corrections import Pair, fold
 from ledger.fund.classify import NO_TABLES, FundClass, class_of
+from ledger.fund.stock import LotStock, StockBook, moment_before, unit_stock
 from ledger.fund.tables import FundTables
 from ledger.rules import judge
 from ledger.rules.codes import FUND_SCOPES, STATUSES
@@ -135,6 +137,12 @@ class FundTable:
             self._row(("in_scope", sub_class.category, code, None, None, None))
         self.count = 0  # lines emitted
         self.left_out: list[str] = []  # units whose entries put them outside the table
+        # the book (ledger/fund/stock.py) at the counts' moments and the period's bounds; a
+        # lot's inputs are summed per span between those moments (all the book reads of them)
+        self.stock = StockBook(evidence.counts, self.since, self.until)
+        self.moments = sorted({moment_before(self.since), moment_before(self.until),
+                               *(count.at for count in evidence.counts)})
+        self.lot_inputs: dict[str, dict[str, int]] = {}
 
     def add(self, index: int, event: dict[str, Any]) -> str | None:
         """Feed one pair; the label of the table's unit it belongs to (None: another)."""
@@ -177,6 +185,9 @@ class FundTable:
             self.left_out.append(label)  # voided intake, or not in stock in the period
             return
         received_at: str = received[1]["time"]
+        stocked = unit_stock(label, [e for _, e in effective])
+        if stocked is not None:
+            self.stock.add_unit(stocked)
         published = self.evidence.in_force(completed[0] if completed else None)
         found = (class_of(published.catalogue, [e for _, e in effective])
                  or FundClass("unclassified", reason=NO_TABLES))
@@ -220,6 +231,10 @@ class FundTable:
             if event["type"] in OUTPUT_TYPES and data.get("lot") and event["time"] < self.until:
                 mass = self.lot_mass.setdefault(data["lot"], [0, 0, index])
                 mass[event["time"] >= self.since] += data.get("mass_g") or 0
+                if data.get("mass_g") is not None:
+                    moment = self.moments[bisect_left(self.moments, event["time"])]
+                    spans = self.lot_inputs.setdefault(data["lot"], {})
+                    spans[moment] = spans.get(moment, 0) + data["mass_g"]
 
     def result(self) -> dict[str, Any]:
         """The table's rows, totals, days, product per fraction and destinations."""
@@ -264,8 +279,29 @@ class FundTable:
             "days": [{"date": day, "received": r, "dismantled": d}
                      for day, (r, d) in self.days.items()],
             "fractions": fractions, "destinations": destinations,
-            "stock_count": None, "reconciliation": None,
+            **self._stock(),
         }
+
+    def _stock(self) -> dict[str, Any]:
+        """The last stock count of the period against the book, and the period's
+        reconciliation (ledger/fund/stock.py), once every unit and lot has been fed."""
+        for lot, found in sorted(self._opened().items()):
+            shipped = found.get("lot.shipped")
+            self.stock.add_lot(LotStock(lot, found["lot.opened"][1]["data"]["fraction"],
+                                        shipped[1]["time"] if shipped else None,
+                                        tuple(sorted(self.lot_inputs.get(lot, {}).items()))))
+        counts = [c for c in self.stock.counts_held() if self.since <= c["at"] < self.until]
+        return {"stock_count": counts[-1] if counts else None,
+                "reconciliation": self.stock.reconciliation()}
+
+    def _opened(self) -> dict[str, dict[str, Pair]]:
+        """Each lot carried with its effective events by type (the latest of each)."""
+        lots = {}
+        for lot, chain in self.lot_chains.items():
+            found = {e["type"]: (i, e) for i, e in fold(chain)[0]}
+            if "lot.opened" in found:
+                lots[lot] = found
+        return lots
 
     def _order(self, key: tuple[Any, ...]) -> tuple[Any, ...]:
         """Rows by scope, then in the tables' order of categories and sub-classes."""
@@ -278,11 +314,7 @@ class FundTable:
 
     def _lots(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """Product per fraction and the lots shipped in the period, from the lots' chains."""
-        lots: dict[str, dict[str, Any]] = {}
-        for lot, chain in self.lot_chains.items():
-            found = {e["type"]: (i, e) for i, e in fold(chain)[0]}
-            if "lot.opened" in found:
-                lots[lot] = found
+        lots = self._opened()
         for lot, (_, _, index) in sorted(self.lot_mass.items()):
             if lot not in lots:
                 raise StatementError(f"entry {index} puts an output into lot {lot}, whose "

@@ -292,8 +292,18 @@ def edit_destination(document: dict[str, Any]) -> str:
     return "statements.destinations[0].counted_g"
 
 
+def edit_count(document: dict[str, Any]) -> str:
+    document["statements"]["stock_count"]["lines"][0]["book"] += 1
+    return "statements.stock_count.lines[0].book"
+
+
+def edit_reconciliation(document: dict[str, Any]) -> str:
+    document["statements"]["reconciliation"]["rows"][0]["closing"] += 1
+    return "statements.reconciliation.rows[0].closing"
+
+
 @pytest.mark.parametrize("edit", [edit_row, edit_day, edit_fraction, edit_unit, edit_amount,
-                                  edit_destination])
+                                  edit_destination, edit_count, edit_reconciliation])
 def test_editing_any_cell_fails_verification_naming_it(
         issued: tuple[dict[str, Any], str], edit: Any) -> None:
     document, vkey = json.loads(json.dumps(issued[0])), issued[1]
@@ -302,6 +312,22 @@ def test_editing_any_cell_fails_verification_naming_it(
     report = verify(document, vkeys=[vkey])
     failed = {c.name: c.detail for c in report.checks if c.ok is False}
     assert failed[STATEMENTS_CHECK].startswith(where + ": the certificate says"), failed
+
+
+def test_the_table_carries_the_last_count_and_the_reconciliation(
+        issued: tuple[dict[str, Any], str]) -> None:
+    """The sample day's evening count against the book (ledger/fund/stock.py), its one
+    difference adjusted, and the day reconciled: every row balances, nothing unexplained."""
+    statements = issued[0]["statements"]
+    count = statements["stock_count"]
+    assert count["count"] == "20261120-1" and count["unexplained"] == 0
+    adjusted = [line for line in count["lines"] if line["adjustment"]]
+    assert [(line["zone"], line["difference"]) for line in adjusted] == [("a2", 1)]
+    reconciliation = statements["reconciliation"]
+    assert reconciliation["balanced"] and reconciliation["counts"] == ["20261120-1"]
+    units = {row["code"]: row for row in reconciliation["rows"] if row["kind"] == "units"}
+    closing = sum(row["closing"] for row in units.values())
+    assert closing == sum(1 for line in units_of(statements).values() if line["closing"])
 
 
 def test_a_period_without_units_is_refused(plant: tuple[Ledger, Signer]) -> None:
