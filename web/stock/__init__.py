@@ -222,7 +222,7 @@ def adjust(name: str) -> ResponseReturnValue:
     reason = " ".join((request.form.get("reason") or "").split())
     if line is None:
         flash(gettext("Stock count %(count)s has no line %(line)s.", count=name,
-                      line=f"{zone} {code}".strip()), "error")
+                      line=" ".join(part for part in (zone, code) if part)), "error")
         return redirect(back)
     if problem := _reason_problem(reason) or _approver_problem():
         flash(problem, "error")
