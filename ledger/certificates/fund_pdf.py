@@ -31,7 +31,7 @@ from ledger.certificates import document as certificate_document
 from ledger.certificates import fund_form, pdf
 from ledger.certificates.fund_form import Column
 from ledger.certificates.lines_csv import ENCODING
-from ledger.certificates.words import Words
+from ledger.certificates.words import Words, named
 
 UNITS_ATTACHMENT = "units.csv"
 DESTINATIONS_ATTACHMENT = "destinations.csv"
@@ -80,8 +80,12 @@ def render_fund_table(document: dict[str, Any], *, verify_url: str, timezone: st
             destination_columns=fund_form.DESTINATION_COLUMNS,
             cell=partial(fund_form.cell_text, words=words), amount=fund_form.amount_text,
             figure=fund_form.figure_text, statuses=fund_form.STATUSES,
-            stock_count=_members(statements["stock_count"]),
-            reconciliation=_members(statements["reconciliation"]))
+            stock_count=statements["stock_count"], reconciliation=statements["reconciliation"],
+            kg_column=fund_form.FRACTION_COLUMNS[2],
+            time_column=fund_form.Column("at", "时间", "Time", "time"),
+            zone_name=lambda code: named(code, "zones"),
+            code_name=lambda kind, code: named(code, "fractions" if kind == "fraction"
+                                                else "categories"))
         return pdf.write([pdf.front(context, None)], attached,
                          pdf.moment(document["issued_at"]))
 
@@ -150,13 +154,3 @@ def _day_blocks(days: list[dict[str, Any]]) -> list[list[dict[str, Any] | None]]
              for block in range(DAY_BLOCKS)] for row in range(height)]
 
 
-def _members(value: Any) -> list[tuple[str, Any]] | None:
-    """A stock count or reconciliation as (member, value) pairs to print, or None when the
-    statements record none (ledger.fund.stock states them; the pages print what it states
-    member by member)."""
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise pdf.RenderError(f"a stock count or reconciliation is an object or null, not "
-                              f"{type(value).__name__}")
-    return sorted(value.items())

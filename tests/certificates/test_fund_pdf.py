@@ -160,13 +160,27 @@ def test_the_first_page_is_ink_not_blank(rendered, tmp_path):
     assert 0.005 < sum(image.histogram()[:100]) / (width * height) < 0.3
 
 
-def test_a_stock_count_is_printed_member_by_member(tmp_path):
+def test_the_stock_count_and_reconciliation_are_printed_as_tables(tmp_path):
+    """The shape ledger/fund/stock.py states (StockBook.counts_held, reconciliation)."""
     document = fund_document(20)
-    document["statements"]["stock_count"] = {"entry": 812, "counted_at": "2024-01-31",
-                                             "zones": [{"zone": "Z-A", "units": 14}]}
+    document["statements"]["stock_count"] = {
+        "count": "2024-01-31-1", "entry": 812, "at": "2024-01-31T09:00:00.000Z",
+        "counted_by": "Li Wei", "unexplained": 1, "lines": [
+            {"kind": "units", "zone": "a1", "code": "fridge", "book": 14, "counted": 15,
+             "difference": 1, "unexplained": 0, "adjustment": {
+                 "entry": 815, "difference": 1, "reason": "late truck", "approved_by": "M-1",
+                 "at": "2024-01-31T10:00:00.000Z"}},
+            {"kind": "fraction", "zone": None, "code": "steel", "book": 20_000,
+             "counted": 19_500, "difference": -500, "unexplained": -500,
+             "adjustment": None}]}
+    document["statements"]["reconciliation"] = {
+        "rows": [{"kind": "units", "code": "fridge", "opening": 3, "in": 10, "out": 9,
+                  "closing": 4, "balance": 0, "adjustments": 1}],
+        "counts": ["2024-01-31-1"], "unexplained": [], "balanced": True}
     text = _flat(_text(_render(document), tmp_path))
-    assert "未记录盘点" not in text and "未记录对账 no reconciliation recorded" in text
-    assert "counted_at 2024-01-31" in text and "zone Z-A" in text
+    assert "未记录盘点" not in text and "未记录对账" not in text
+    assert "2024-01-31-1" in text and "late truck" in text and "-0.500" in text
+    assert "Balanced: every row balances" in text
 
 
 def test_many_destinations_are_attached_not_printed(tmp_path):
