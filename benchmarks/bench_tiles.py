@@ -39,6 +39,7 @@ for extra in (REPO, REPO / "benchmarks"):
 from quarter_seed import STEPS, seed, stderr  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
+from ledger import catalogue  # noqa: E402
 from ledger.log import Ledger  # noqa: E402
 from ledger.note import new_signer  # noqa: E402
 from ledger.store import migrate, open_engine  # noqa: E402
@@ -87,8 +88,9 @@ def main() -> None:
     args = parser.parse_args()
     entries, trials = (5_000, 2) if args.quick else (args.entries, args.trials)
     work = Path(tempfile.mkdtemp(prefix="dledger-bench-tiles-"))
+    # named by the catalogue it publishes too: a log seeded by other code is not reused
     cache = args.ledger or Path(tempfile.gettempdir()) / "dledger-bench-cache" / \
-        f"tiles-{entries}.db"
+        f"tiles-{entries}-{catalogue.load().sha256()[:12]}.db"
     started = time.perf_counter()
     try:
         if not cache.exists():

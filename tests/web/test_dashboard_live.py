@@ -38,7 +38,7 @@ def finish_a_unit() -> list[Submission]:
     completed = {e["subject"] for e in events if e["type"] == "unit.completed"}
     lots: dict[str, tuple[str, str]] = {}  # lot -> (its last event type, its fraction)
     for e in events:
-        if e["type"].startswith("lot."):
+        if e["type"].startswith("lot.") and e["type"] != "lot.stored":  # the lot's state
             fraction = e["data"].get("fraction") or lots[e["subject"]][1]
             lots[e["subject"]] = (e["type"], fraction)
     open_lots = {fraction: lot[4:] for lot, (last, fraction) in lots.items()

@@ -24,6 +24,8 @@ URL_SAMPLES: dict[str, str] = {
 # Where one endpoint needs another value than URL_SAMPLES gives, by endpoint.
 ENDPOINT_SAMPLES: dict[str, dict[str, str]] = {
     "dashboard.static": {"filename": "live.js"},
+    "stock.count": {"name": "20261120-1"},
+    "stock.adjust": {"name": "20261120-1"},
 }
 # Query strings for routes that need one, by endpoint (also from the sample day).
 QUERY_SAMPLES: dict[str, str] = {

@@ -47,7 +47,7 @@ def test_the_tiles_are_public_as_the_entries_are(sample_app, client_for):
         client = client_for(who)
         assert client.get("/tlog/checkpoint").status_code == 200, who
         assert client.get("/api/v1/entries/5").status_code == 200, who
-        for path in ("tile/0/000", "tile/entries/001", "tile/1/000.p/2"):
+        for path in ("tile/0/000", "tile/entries/001", "tile/1/000.p/3"):
             assert client.get(f"/tlog/{path}").status_code == 200, (who, path)
 
 
