@@ -276,11 +276,7 @@ def _second_pass(doc: dict[str, Any], source: Source, evidence_pairs: list[Pair]
         except derive.StatementError as exc:
             outcome.statements = outcome.statements or f"entry {index}: {exc}"
     outcome.chains = chains
-    unfinished = lines.unfinished() or stated.never_started()
-    if unfinished and outcome.chain is None:
-        outcome.chain = (f"the chain of unit {unfinished[0]} does not reach its last entry "
-                         f"{stated.last_of(unfinished[0])} as its line says: an entry is "
-                         "missing")
+    _check_whole(outcome, lines.unfinished() or stated.never_started(), stated)
     if outcome.statements is None:
         outcome.statements = _compare(statements, header, lines, stated, others, evidence)
 
@@ -470,6 +466,14 @@ def _compare(statements: dict[str, Any], header: dict[str, Any], lines: derive.P
 
 # -- fund tables ----------------------------------------------------------------------------
 
+def _check_whole(outcome: Outcome, unfinished: list[str], stated: _Stated) -> None:
+    """Name the first unit whose chain stops before the last entry its line states."""
+    if unfinished and outcome.chain is None:
+        outcome.chain = (f"the chain of unit {unfinished[0]} does not reach its last entry "
+                         f"{stated.last_of(unfinished[0])} as its line says: an entry is "
+                         "missing")
+
+
 def _second_pass_fund(doc: dict[str, Any], source: Source, evidence_pairs: list[Pair],
                       outcome: Outcome) -> None:
     """A fund table's entries: each entry's shape and `prev`, the chains of its units and
@@ -511,11 +515,7 @@ def _second_pass_fund(doc: dict[str, Any], source: Source, evidence_pairs: list[
         except derive.StatementError as exc:
             outcome.statements = outcome.statements or f"entry {index}: {exc}"
     outcome.chains = chains
-    unfinished = table.unfinished() or stated.never_started()
-    if unfinished and outcome.chain is None:
-        outcome.chain = (f"the chain of unit {unfinished[0]} does not reach its last entry "
-                         f"{stated.last_of(unfinished[0])} as its line says: an entry is "
-                         "missing")
+    _check_whole(outcome, table.unfinished() or stated.never_started(), stated)
     if outcome.statements is None:
         outcome.statements = _compare_fund(statements, header, table, stated)
 
