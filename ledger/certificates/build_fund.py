@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from ledger.certificates.statements import Evidence, StatementError
 from ledger.corrections import fold
 from ledger.events import utc_now_ms
 from ledger.fund.table import FundTable, fund_header, lot_in_period
+from ledger.fund.workers import workers_for
 from ledger.log import CATALOGUE_SUBJECT, Ledger, SignedCheckpoint
 from ledger.note import Signer
 from ledger.store import chunks, placeholders
@@ -71,65 +73,70 @@ def build_fund_table(ledger: Ledger, start: str, end: str, *, signer: Signer,
                               for i, _, b in ledger.prefix_bodies(prefix, before=size))])
     evidence = Evidence([(i, json.loads(body)["event"]) for i, body in evidence_rows])
     try:
-        table = FundTable(header, evidence, spool.last_of, spool.add_line)
+        table = FundTable(header, evidence, spool.last_of, spool.add_line,
+                          workers=workers_for(spool.units))
     except StatementError as exc:
         raise BuildError(str(exc)) from None
-    lot_rows, stocked = _lots(ledger, size, since, until)
-    extra = sorted(dict([*evidence_rows, *lot_rows,
-                         *_outputs_off_table(ledger, stocked, size, since, until)]).items())
-    with tempfile.TemporaryFile() as entries:
-        writer, runs = bundle.Writer(entries), _Runs()
-        pending = iter(extra)
-        waiting = next(pending, None)
-        reported = 0
-        if progress:
-            progress(0, spool.units)
+    with closing(table):  # its worker processes stop, whatever happens
+        lot_rows, stocked = _lots(ledger, size, since, until)
+        extra = sorted(dict([*evidence_rows, *lot_rows,
+                             *_outputs_off_table(ledger, stocked, size, since, until)]).items())
+        with tempfile.TemporaryFile() as entries:
+            writer, runs = bundle.Writer(entries), _Runs()
+            pending = iter(extra)
+            waiting = next(pending, None)
+            reported = 0
+            if progress:
+                progress(0, spool.units)
 
-        def put(index: int, body: bytes) -> None:
-            try:
-                table.add(index, json.loads(body)["event"])
-            except StatementError as exc:
-                raise BuildError(str(exc)) from None
-            writer.add(index, body)
-            runs.add(index)
+            def put(index: int, body: bytes, subject: str | None = None) -> None:
+                """Feed one entry to the table and the bundle (`subject`: read from the
+                entry when not given, as for the few entries carried besides the units')."""
+                subject = subject or json.loads(body)["event"]["subject"]
+                try:
+                    table.add(index, subject, body)
+                except StatementError as exc:
+                    raise BuildError(str(exc)) from None
+                writer.add(index, body)
+                runs.add(index)
 
-        for index, subject, body in ledger.entries_between(first, spool.last_index + 1):
-            while waiting is not None and waiting[0] < index:
+            for index, subject, body in ledger.entries_between(first, spool.last_index + 1):
+                while waiting is not None and waiting[0] < index:
+                    put(*waiting)
+                    waiting = next(pending, None)
+                if waiting is not None and waiting[0] == index:
+                    waiting = next(pending, None)
+                elif not (subject.startswith("unit:")
+                          and spool.last_of(subject[len("unit:"):]) is not None):
+                    continue
+                put(index, body, subject)
+                done = table.count + len(table.left_out)
+                if progress and done >= reported + BATCH:
+                    progress(done, spool.units)
+                    reported = done
+            while waiting is not None:
                 put(*waiting)
                 waiting = next(pending, None)
-            if waiting is not None and waiting[0] == index:
-                waiting = next(pending, None)
-            elif not (subject.startswith("unit:")
-                      and spool.last_of(subject[len("unit:"):]) is not None):
-                continue
-            put(index, body)
-            done = table.count + len(table.left_out)
-            if progress and done >= reported + BATCH:
-                progress(done, spool.units)
-                reported = done
-        while waiting is not None:
-            put(*waiting)
-            waiting = next(pending, None)
-        digest = writer.close()
-        if table.unfinished():
-            raise BuildError(f"the entries of unit {table.unfinished()[0]} end before the "
-                             "last one the log lists for it; run `dledger audit`")
-        if not table.count:
-            raise BuildError(f"no unit was in stock or received from {start} to {end} "
-                             f"({time_zone}); choose another period")
-        try:
-            figures = table.result()
-        except StatementError as exc:
-            raise BuildError(str(exc)) from None
-        carried = _carry(entries, bundle_to)
-    if progress:
-        progress(spool.units, spool.units)
-    return {"format": FORMAT_V2, "kind": KIND, "origin": signed.checkpoint.origin,
-            "issued_at": utc_now_ms(), "statements": {**header, **figures, "units": spool},
-            "checkpoint": signed.note,
-            "entries": {"count": writer.count, "runs": [list(r) for r in runs.spans],
-                        "sha256": digest, "proof": _multiproof(ledger, runs.spans, size),
-                        "bundle": carried}}
+            digest = writer.close()
+            if table.unfinished():
+                raise BuildError(f"the entries of unit {table.unfinished()[0]} end before the "
+                                 "last one the log lists for it; run `dledger audit`")
+            try:
+                figures = table.result()
+            except StatementError as exc:
+                raise BuildError(str(exc)) from None
+            if not table.count:
+                raise BuildError(f"no unit was in stock or received from {start} to {end} "
+                                 f"({time_zone}); choose another period")
+            carried = _carry(entries, bundle_to)
+        if progress:
+            progress(spool.units, spool.units)
+        return {"format": FORMAT_V2, "kind": KIND, "origin": signed.checkpoint.origin,
+                "issued_at": utc_now_ms(), "statements": {**header, **figures, "units": spool},
+                "checkpoint": signed.note,
+                "entries": {"count": writer.count, "runs": [list(r) for r in runs.spans],
+                            "sha256": digest, "proof": _multiproof(ledger, runs.spans, size),
+                            "bundle": carried}}
 
 
 def _lots(ledger: Ledger, size: int, since: str, until: str

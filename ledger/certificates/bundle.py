@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import BinaryIO
 
 from ledger import tiles
 
 SUFFIX = ".entries.gz"
-CHUNK = 1 << 20  # uncompressed bytes read at a time
+CHUNK = 1 << 20  # uncompressed bytes read, or compressed, at a time
+AHEAD = 4  # chunks a Writer holds while they wait to be compressed
 
 
 class BundleError(ValueError):
@@ -26,11 +29,18 @@ class BundleError(ValueError):
 
 class Writer:
     """Appends entries to a gzip-compressed bundle, counting them and hashing the
-    uncompressed bytes."""
+    uncompressed bytes.
+
+    Entries are gathered into chunks of CHUNK bytes, and each chunk is hashed and compressed
+    on a thread of its own (zlib and hashlib release the GIL on such buffers), so a quarter's
+    bundle is compressed on a second core while the caller reads and derives the entries."""
 
     def __init__(self, out: BinaryIO):
         self._gzip = gzip.GzipFile(fileobj=out, mode="wb", compresslevel=6, mtime=0)
         self._hash = hashlib.sha256()
+        self._buffer = bytearray()
+        self._compressor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bundle")
+        self._pending: deque[Future[None]] = deque()  # chunks being compressed, in order
         self.count = 0
 
     def add(self, index: int, body: bytes) -> None:
@@ -38,14 +48,31 @@ class Writer:
             record = tiles.encode_bundle([(index, body)])
         except tiles.TileError as exc:
             raise BundleError(str(exc)) from None
-        self._gzip.write(record)
-        self._hash.update(record)
+        self._buffer += record
         self.count += 1
+        if len(self._buffer) >= CHUNK:
+            self._flush()
 
     def close(self) -> str:
         """Finish the gzip stream; the SHA-256 (hex) of the uncompressed bundle."""
+        self._flush()
+        while self._pending:
+            self._pending.popleft().result()
+        self._compressor.shutdown()
         self._gzip.close()
         return self._hash.hexdigest()
+
+    def _flush(self) -> None:
+        if not self._buffer:
+            return
+        while len(self._pending) >= AHEAD:  # bounded memory: wait for the oldest chunk
+            self._pending.popleft().result()
+        chunk, self._buffer = bytes(self._buffer), bytearray()
+        self._pending.append(self._compressor.submit(self._write, chunk))
+
+    def _write(self, chunk: bytes) -> None:
+        self._hash.update(chunk)
+        self._gzip.write(chunk)
 
 
 class Reader:

@@ -15,10 +15,12 @@ integer grams with the GWP factor stated as a decimal string.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import accumulate
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -97,6 +99,10 @@ class Evidence:
         self.checks = {scale: [(i, e["time"]) for i, e in fold(chain)[0]
                                if e["type"] == "scale.calibrated" and e["data"]["passed"]]
                        for scale, chain in scales.items()}
+        # per scale, the latest time among its first n + 1 checks (last_pass)
+        self._latest: dict[str, list[str]] = {
+            scale: list(accumulate((t for _, t in checks), max))
+            for scale, checks in self.checks.items()}
         found = (stock.count_record(name, chain) for name, chain in counts.items())
         self.counts = [count for count in found if count is not None]
 
@@ -111,9 +117,18 @@ class Evidence:
         return below[-1] if below else self.catalogues[0]
 
     def last_pass(self, scale: str, at: str, index: int | None) -> str | None:
-        """ledger.rules.flags.LastPass over the scale checks carried."""
-        times = [t for i, t in self.checks.get(scale, [])
-                 if t <= at and (index is None or i < index)]
+        """ledger.rules.flags.LastPass over the scale checks carried. Called for every
+        weighing of a quarter: the checks logged before `index` are found by bisection, and
+        their latest time is the answer unless it is after `at` (a check logged before the
+        weighing but stamped later), when they are searched."""
+        checks = self.checks.get(scale, [])
+        logged = len(checks) if index is None else bisect_left(checks, (index, ""))
+        if not logged:
+            return None
+        latest = self._latest[scale][logged - 1]
+        if latest <= at:
+            return latest
+        times = [t for _, t in checks[:logged] if t <= at]
         return max(times) if times else None
 
 

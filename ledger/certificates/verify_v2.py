@@ -16,6 +16,7 @@ import io
 import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from itertools import zip_longest
 from typing import Any, BinaryIO, Protocol
@@ -29,6 +30,7 @@ from ledger.checkpoint import Checkpoint
 from ledger.corrections import Pair
 from ledger.encoding import decode_base64
 from ledger.fund.table import FUND_UNIT_COLUMNS, FundTable, fund_header
+from ledger.fund.workers import workers_for
 from ledger.note import Verifier
 from ledger.note import split as split_note
 from ledger.tiles import TileError, TileLog, TileSource, read_checkpoint
@@ -253,7 +255,7 @@ def _second_pass(doc: dict[str, Any], source: Source, evidence_pairs: list[Pair]
     others: dict[str, list[Pair]] = {}
     heads: dict[str, int] = {}  # subject -> its latest entry so far; a unit's ends at its last
     chains = 0
-    for index, entry in _entries(source, outcome):
+    for index, entry, _ in _entries(source, outcome):
         event = entry["event"]
         subject = event["subject"]
         chains += subject not in heads and entry.get("subject_prev") is None
@@ -281,9 +283,10 @@ def _second_pass(doc: dict[str, Any], source: Source, evidence_pairs: list[Pair]
         outcome.statements = _compare(statements, header, lines, stated, others, evidence)
 
 
-def _entries(source: Source, outcome: Outcome) -> Iterator[tuple[int, dict[str, Any]]]:
-    """The bundle's entries that are ledger entries, each checked to chain (`prev`) to the
-    bytes of the one before it where both are in the bundle."""
+def _entries(source: Source, outcome: Outcome
+             ) -> Iterator[tuple[int, dict[str, Any], bytes]]:
+    """The bundle's entries that are ledger entries (index, entry, its bytes), each checked to
+    chain (`prev`) to the bytes of the one before it where both are in the bundle."""
     previous: tuple[int, bytes] | None = None
     for index, body in source.read():
         if index is None or body is None:
@@ -295,7 +298,7 @@ def _entries(source: Source, outcome: Outcome) -> Iterator[tuple[int, dict[str, 
                                     "(prev) to other bytes than the bundle's")
         previous = (index, body)
         if entry is not None:
-            yield index, entry
+            yield index, entry, body
 
 
 def _entry(index: int, body: bytes, outcome: Outcome) -> dict[str, Any] | None:
@@ -485,15 +488,22 @@ def _second_pass_fund(doc: dict[str, Any], source: Source, evidence_pairs: list[
                              time_zone=period["time_zone"])
         stated = _Stated(statements, "units", FUND_UNIT_COLUMNS, "received_at")
         table = FundTable(header, derive.Evidence(evidence_pairs), stated.last_of,
-                          stated.compare)
+                          stated.compare, workers=workers_for(len(stated.matched)))
     except (derive.StatementError, KeyError, TypeError, ValueError) as exc:
         outcome.statements = f"the statements cannot be derived from the entries: {exc}"
         return
+    with closing(table):  # its worker processes stop, whatever happens
+        _derive_fund(source, statements, header, table, stated, outcome)
+
+
+def _derive_fund(source: Source, statements: dict[str, Any],
+                 header: dict[str, Any], table: FundTable, stated: _Stated,
+                 outcome: Outcome) -> None:
+    """Feed the table every entry, checking each chain's links, then compare every cell."""
     heads: dict[str, int] = {}
     chains = 0
-    for index, entry in _entries(source, outcome):
-        event = entry["event"]
-        subject = event["subject"]
+    for index, entry, body in _entries(source, outcome):
+        subject = entry["event"]["subject"]
         kind, _, name = subject.partition(":")
         on_table = kind == "unit" and stated.last_of(name) is not None
         if kind == "unit" and not on_table:
@@ -507,11 +517,10 @@ def _second_pass_fund(doc: dict[str, Any], source: Source, evidence_pairs: list[
                                               "fund table is not about")
             continue
         try:
-            if table.add(index, event) is not None:
+            if table.add(index, subject, body) is not None:
+                stated.start(name)
                 if index == stated.last_of(name):
                     heads.pop(subject, None)  # the chain is whole: a later entry is extra
-                else:
-                    stated.start(name)
         except derive.StatementError as exc:
             outcome.statements = outcome.statements or f"entry {index}: {exc}"
     outcome.chains = chains

@@ -28,7 +28,6 @@ from typing import Any
 from ledger.corrections import Pair, fold
 from ledger.rules.facts import CountLine, count_line
 
-TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 FLOW = ("opening", "in", "out", "closing")  # units: received, dismantled; grams: put in, shipped
 
 
@@ -221,17 +220,19 @@ class StockBook:
                                                       for c in self.counts}
         self.flow: dict[CountLine, dict[str, int]] = defaultdict(
             lambda: dict.fromkeys(FLOW, 0))
+        # the book's moments of the range's opening and closing stock, computed once
+        self.moments = (None if start_utc is None or until_utc is None
+                        else (moment_before(start_utc), moment_before(until_utc)))
 
     def add_unit(self, unit: UnitStock) -> None:
         for count in self.counts:
             line = unit.line_at(count.at)
             if line is not None:
                 self.base[count.count][line] += 1
-        if self.start is None or self.until is None:
+        if self.start is None or self.until is None or self.moments is None:
             return
         flow = self.flow[("units", None, unit.category)]
-        before = moment_before(self.start)
-        last = moment_before(self.until)
+        before, last = self.moments
         flow["opening"] += unit.line_at(before) is not None
         flow["closing"] += unit.line_at(last) is not None
         flow["in"] += self.start <= unit.received_at < self.until
@@ -242,11 +243,12 @@ class StockBook:
         line = ("fraction", None, lot.fraction)
         for count in self.counts:
             self.base[count.count][line] += lot.grams_at(count.at)
-        if self.start is None or self.until is None:
+        if self.start is None or self.until is None or self.moments is None:
             return
         flow = self.flow[line]
-        flow["opening"] += lot.grams_at(moment_before(self.start))
-        flow["closing"] += lot.grams_at(moment_before(self.until))
+        before, last = self.moments
+        flow["opening"] += lot.grams_at(before)
+        flow["closing"] += lot.grams_at(last)
         flow["in"] += sum(g for at, g in lot.inputs if self.start <= at < self.until)
         shipped = lot.shipped_at is not None and self.start <= lot.shipped_at < self.until
         flow["out"] += sum(g for _, g in lot.inputs) if shipped else 0
@@ -317,5 +319,5 @@ def _adjustment(found: Adjustment | None) -> dict[str, Any] | None:
 
 def moment_before(bound: str) -> str:
     """The last moment before `bound` (a millisecond UTC time; ranges are half-open)."""
-    moment = datetime.strptime(bound, TIME_FORMAT) - timedelta(milliseconds=1)
+    moment = datetime.fromisoformat(bound) - timedelta(milliseconds=1)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

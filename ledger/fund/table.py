@@ -1,5 +1,5 @@
-"""The 拆解处理情况表 (certificate kind `fund_table`): every figure derived from `(index, event)`
-pairs fed in index order, the one definition the builder and the verifier both use.
+"""The 拆解处理情况表 (certificate kind `fund_table`): every figure derived from the entries fed
+in index order, the one definition the builder and the verifier both use.
 
 Which units: every unit with an effective `unit.received` before the period's end that was not
 completed before its start. Each is classed (ledger.fund.classify.class_of) by the catalogue
@@ -14,8 +14,10 @@ verifier imports this. docs/certificates.md §3.4 says how each cell is computed
 
 from __future__ import annotations
 
+import json
 from bisect import bisect_left
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -25,8 +27,9 @@ from ledger.canonical import canonical_bytes
 from ledger.certificates.statements import Evidence, StatementError, period_bounds
 from ledger.corrections import Pair, fold
 from ledger.fund.classify import NO_TABLES, FundClass, class_of
-from ledger.fund.stock import LotStock, StockBook, moment_before, unit_stock
+from ledger.fund.stock import LotStock, StockBook, UnitStock, moment_before, unit_stock
 from ledger.fund.tables import FundTables
+from ledger.fund.workers import OrderedPool
 from ledger.rules import judge
 from ledger.rules.codes import FUND_SCOPES, STATUSES
 
@@ -99,8 +102,65 @@ class _Sum:
             self.dismantled[status] += count
 
 
+@dataclass(frozen=True)
+class UnitLine:
+    """What one unit's chain gives the table: the outputs it put into lots and, when the unit
+    is on the table (`found` is its class), its status and line (`text`, RFC 8785)."""
+
+    label: str
+    outputs: list[Pair]  # its effective outputs, as _slim keeps them
+    found: FundClass | None = None  # None: off the table
+    stock: UnitStock | None = None
+    category: str = ""
+    received_at: str = ""
+    dismantled_at: str | None = None  # its completion, if before the period's end
+    status: str | None = None
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class UnitDeriver:
+    """A unit's line from its whole chain: the costly part of a table (folding, classing,
+    judging), a pure function of the chain, the evidence and the period, so that a large
+    table derives its units in worker processes (ledger.fund.workers)."""
+
+    evidence: Evidence
+    since: str
+    until: str
+
+    def __call__(self, item: tuple[str, list[tuple[int, bytes]]]) -> UnitLine:
+        label, entries = item
+        chain = [(index, json.loads(body)["event"]) for index, body in entries]
+        effective = fold(chain)[0]
+        outputs = [(i, _slim(e)) for i, e in effective if e["type"] in OUTPUT_TYPES]
+        received = next(((i, e) for i, e in effective if e["type"] == "unit.received"), None)
+        completions = [(i, e) for i, e in effective if e["type"] == "unit.completed"]
+        completed = completions[-1] if completions else None
+        completed_at = completed[1]["time"] if completed else None
+        if (received is None or received[1]["time"] >= self.until
+                or (completed_at is not None and completed_at < self.since)):
+            return UnitLine(label, outputs)  # voided intake, or not in stock in the period
+        received_at: str = received[1]["time"]
+        published = self.evidence.in_force(completed[0] if completed else None)
+        found = (class_of(published.catalogue, [e for _, e in effective])
+                 or FundClass("unclassified", reason=NO_TABLES))
+        category = received[1]["data"]["category"]
+        dismantled = completed_at is not None and completed_at < self.until
+        status = (judge.judge_unit(chain, label, published.catalogue,
+                                   self.evidence.last_pass).status if dismantled else None)
+        reason = None if found.reason is None else {
+            "code": found.reason, "field": found.field, "value": found.value,
+            "limit": found.limit}
+        line = [label, category, found.scope, found.category, found.sub_class, reason,
+                found.counts, received_at, completed_at, status, found.version,
+                received_at < self.since, not dismantled, chain[-1][0]]
+        return UnitLine(label, outputs, found, unit_stock(label, [e for _, e in effective]),
+                        category, received_at, completed_at if dismantled else None, status,
+                        canonical_bytes(line).decode())
+
+
 class FundTable:
-    """A fund table's figures, from `(index, event)` pairs fed in index order.
+    """A fund table's figures, from entries `(index, subject, bytes)` fed in index order.
 
     `last_of(label)` is the last entry of the chain of each unit the table may list (None: not
     one of them); such a unit's line is derived when that entry arrives, judged with
@@ -109,10 +169,13 @@ class FundTable:
     outputs of units off the table into the lots carried (and corrections of them): only
     their lots and masses are kept. Entries about lots are the lots' chains. `result()` gives
     the rows, totals, days, fractions and destinations once every entry has been fed.
+    With `workers`, the units' lines are derived in that many processes (ledger.fund.workers:
+    the same figures, in the same order); call `close()` when done in any case.
     """
 
     def __init__(self, header: dict[str, Any], evidence: Evidence,
-                 last_of: Callable[[str], int | None], emit: Callable[[str, str, str], None]):
+                 last_of: Callable[[str], int | None], emit: Callable[[str, str, str], None],
+                 workers: int = 0):
         period = header["period"]
         self.since, self.until = period["from_utc"], period["until_utc"]
         self.zone = ZoneInfo(period["time_zone"])
@@ -128,7 +191,7 @@ class FundTable:
         self.tables: FundTables = self.published.catalogue.fund
         self.last_of = last_of
         self.emit = emit
-        self.pending: dict[str, list[Pair]] = {}
+        self.pending: dict[str, list[tuple[int, bytes]]] = {}  # table units' entries so far
         self.loose: dict[str, list[Pair]] = {}  # entries about units off the table
         self.lot_chains: dict[str, list[Pair]] = {}
         self.lot_mass: dict[str, list[int]] = {}  # lot -> [grams before, in the period, entry]
@@ -143,24 +206,36 @@ class FundTable:
         self.moments = sorted({moment_before(self.since), moment_before(self.until),
                                *(count.at for count in evidence.counts)})
         self.lot_inputs: dict[str, dict[str, int]] = {}
+        self.derive = UnitDeriver(evidence, self.since, self.until)
+        self.pool: OrderedPool[tuple[str, list[tuple[int, bytes]]], UnitLine] | None = (
+            OrderedPool(self.derive, workers) if workers else None)
 
-    def add(self, index: int, event: dict[str, Any]) -> str | None:
-        """Feed one pair; the label of the table's unit it belongs to (None: another)."""
-        subject: str = event["subject"]
+    def close(self) -> None:
+        """Stop the worker processes, if any."""
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
+
+    def add(self, index: int, subject: str, body: bytes) -> str | None:
+        """Feed one entry (its subject and exact bytes); the label of the table's unit it
+        belongs to (None: another). A table unit's entries are parsed where its line is
+        derived, in a worker process for a large table."""
         kind, _, name = subject.partition(":")
         if kind == "lot":
-            self.lot_chains.setdefault(name, []).append((index, event))
+            self.lot_chains.setdefault(name, []).append((index, json.loads(body)["event"]))
             return None
         if kind != "unit":
             return None
         last = self.last_of(name)
         if last is None:
-            self.loose.setdefault(name, []).append((index, _slim(event)))
+            self.loose.setdefault(name, []).append((index, _slim(json.loads(body)["event"])))
             return None
         chain = self.pending.setdefault(name, [])
-        chain.append((index, event))
+        chain.append((index, body))
         if index == last:
-            self._unit(name, self.pending.pop(name))
+            item = (name, self.pending.pop(name))
+            for line in self.pool.put(item) if self.pool else [self.derive(item)]:
+                self._count(line)
         return name
 
     def unfinished(self) -> list[str]:
@@ -173,38 +248,25 @@ class FundTable:
             row = self.rows[key] = _Row(key)
         return row
 
-    def _unit(self, label: str, chain: list[Pair]) -> None:
-        effective = fold(chain)[0]
-        self._outputs(effective)
-        received = next(((i, e) for i, e in effective if e["type"] == "unit.received"), None)
-        completions = [(i, e) for i, e in effective if e["type"] == "unit.completed"]
-        completed = completions[-1] if completions else None
-        completed_at = completed[1]["time"] if completed else None
-        if (received is None or received[1]["time"] >= self.until
-                or (completed_at is not None and completed_at < self.since)):
-            self.left_out.append(label)  # voided intake, or not in stock in the period
+    def _count(self, line: UnitLine) -> None:
+        """Add a unit's line to the rows, days, book and lots."""
+        self._outputs(line.outputs)
+        found, status = line.found, line.status
+        if found is None:
+            self.left_out.append(line.label)
             return
-        received_at: str = received[1]["time"]
-        stocked = unit_stock(label, [e for _, e in effective])
-        if stocked is not None:
-            self.stock.add_unit(stocked)
-        published = self.evidence.in_force(completed[0] if completed else None)
-        found = (class_of(published.catalogue, [e for _, e in effective])
-                 or FundClass("unclassified", reason=NO_TABLES))
-        category = received[1]["data"]["category"]
-        dismantled = completed_at is not None and completed_at < self.until
-        status = (judge.judge_unit(chain, label, published.catalogue,
-                                   self.evidence.last_pass).status if dismantled else None)
-        opening = received_at < self.since
-        row = self._row(_row_key(category, found))
+        if line.stock is not None:
+            self.stock.add_unit(line.stock)
+        opening = line.received_at < self.since
+        row = self._row(_row_key(line.category, found))
         row.opening += opening
         row.received += not opening
-        row.closing += not dismantled
+        row.closing += line.dismantled_at is None
         if not opening:
-            self.days[self._day(received_at)][0] += 1
-        if status is not None and completed_at is not None:
+            self.days[self._day(line.received_at)][0] += 1
+        if status is not None and line.dismantled_at is not None:
             row.dismantled[status] += 1
-            self.days[self._day(completed_at)][1] += 1
+            self.days[self._day(line.dismantled_at)][1] += 1
             if status == STATUSES[0] and found.scope == "in_scope":
                 row.counted += found.counts
                 if found.version is not None and found.rate is not None:
@@ -212,14 +274,8 @@ class FundTable:
                 if found.version is not None and found.factor is not None:
                     row.standardised.setdefault(found.version,
                                                 [found.factor, 0])[1] += found.counts
-        reason = None if found.reason is None else {
-            "code": found.reason, "field": found.field, "value": found.value,
-            "limit": found.limit}
-        line = [label, category, found.scope, found.category, found.sub_class, reason,
-                found.counts, received_at, completed_at, status, found.version, opening,
-                not dismantled, chain[-1][0]]
         self.count += 1
-        self.emit(received_at, label, canonical_bytes(line).decode())
+        self.emit(line.received_at, line.label, line.text)
 
     def _day(self, at: str) -> str:
         return datetime.fromisoformat(at).astimezone(self.zone).date().isoformat()
@@ -238,6 +294,10 @@ class FundTable:
 
     def result(self) -> dict[str, Any]:
         """The table's rows, totals, days, product per fraction and destinations."""
+        if self.pool is not None:
+            for line in self.pool.finish():
+                self._count(line)
+            self.close()
         for label, pairs in sorted(self.loose.items()):
             effective = fold(pairs)[0]
             received = [e for _, e in effective if e["type"] == "unit.received"]

@@ -5,6 +5,7 @@ the fund shown as such, stock carried over, and every edited cell named by the v
 from __future__ import annotations
 
 import json
+import multiprocessing
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
@@ -23,6 +24,7 @@ from ledger.certificates.build_fund import build_fund_table
 from ledger.certificates.document import serialise
 from ledger.certificates.issue import issue
 from ledger.certificates.verify import STATEMENTS_CHECK, verify
+from ledger.fund import workers
 from ledger.fund.classify import classify
 from ledger.log import Ledger, Submission
 from ledger.note import Signer, new_signer
@@ -361,3 +363,25 @@ def test_the_command_issues_verifies_and_shows_the_table(tmp_path: Path) -> None
                        "--console-url", "https://ledger.example-plant.cn")
     assert rendered.returncode == 0, rendered.stderr
     assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_units_derived_in_worker_processes_give_the_same_table(
+        plant: tuple[Ledger, Signer], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large table derives its units in forked workers (ledger/fund/workers.py): the same
+    statements, verified the same way, and an edited line still named; no worker is left."""
+    ledger, signer = plant
+    serial = as_json(table_of(ledger, signer, DAY, NEXT))
+    monkeypatch.setattr(workers, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(workers, "BATCH", 3)  # several batches in flight, returned in order
+    assert workers.workers_for(1) >= 1
+    parallel = as_json(table_of(ledger, signer, DAY, NEXT))
+    assert parallel["statements"] == serial["statements"]
+    same = ("count", "runs", "sha256")  # the proof is to a larger log: the first was issued
+    assert {k: parallel["entries"][k] for k in same} == {k: serial["entries"][k] for k in same}
+    assert not multiprocessing.active_children()
+    assert verify(parallel, vkeys=[signer.verifier.vkey]).ok
+    where = edit_unit(parallel)
+    report = verify(parallel, vkeys=[signer.verifier.vkey])
+    failed = {c.name: c.detail for c in report.checks if c.ok is False}
+    assert failed[STATEMENTS_CHECK].startswith(where + ": the certificate says"), failed
+    assert not multiprocessing.active_children()
