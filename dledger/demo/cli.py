@@ -3,6 +3,13 @@
     dledger demo                         console + three stations + workers, until Ctrl-C
     dledger demo --headless --units 50   no pages; 50 units; a JSON summary on stdout
     dledger demo --fresh                 delete the demo's instance first and start over
+    dledger demo --count-every 10        a stock count every 10 units received
+
+The plant stores what it receives and makes (storage.py): units and lots in the catalogue's
+zones, now and then a unit set aside and taken back, and at the end of each demo day a blind
+stock count with an adjustment of each difference, which the console's Stock pages show (the
+book now, the counts, the reconciliation). A demo day ends every --count-every units
+received and when the line has done its --units.
 
 The summary's flags and refusals are the ledger's (records.py): the flags it computed from
 the entries (`rule_flags`) and the refusals the stations recorded (`refusals`); beside them
@@ -48,16 +55,20 @@ from dledger.demo.setup import (
     next_label_number,
     prepare_instance,
 )
+from dledger.demo.storage import Storekeeper
 from dledger.demo.units import UnitSource
 from dledger.demo.witness import DemoWitness
 from dledger.demo.worker import Pace, Tally, Worker
 from ledger.audit import audit
+from ledger.events import utc_now_ms
+from ledger.fund import book
 from ledger.instance import Instance, retired_vkeys
 from ledger.log import Ledger
 from ledger.witness.plant import cosignatures_at, last_cosignature
 from web.config import ConfigError, plant_timezone
 
 STATUS_EVERY_S = 30.0
+DAY_UNITS = 24  # units received in a demo day, live: then the stock count
 
 
 def say(message: str) -> None:
@@ -84,8 +95,12 @@ def say(message: str) -> None:
 @click.option("--outage-every", type=click.IntRange(min=0), help="Take the intake station "
               "offline for 3 units every this many units (0: never; default 25, headless "
               "once halfway).")
+@click.option("--count-every", type=click.IntRange(min=0), help="End a demo day with a stock "
+              f"count every this many units received (0: only when --units are done; default "
+              f"{DAY_UNITS}, headless once halfway).")
 def demo(headless: bool, units: int | None, fresh: bool, speed: float, host: str, port: int,
-         kiosk_port: int, seed: int | None, outage_every: int | None) -> None:
+         kiosk_port: int, seed: int | None, outage_every: int | None,
+         count_every: int | None) -> None:
     """A simulated dismantling plant on this machine: console, stations, workers.
 
     Its instance is $DLEDGER_HOME, or ./demo-instance: made on first use (SQLite), reused
@@ -118,6 +133,7 @@ def demo(headless: bool, units: int | None, fresh: bool, speed: float, host: str
     catalogue = ensure_catalogue(ledger)
     calibrate(ledger)
     first_entry = ledger.size()  # this run's records start here
+    started_utc = utc_now_ms()
     first_checkpoint = len(ledger.checkpoints())  # and its checkpoints
     if headless:
         units = units or 50
@@ -126,20 +142,23 @@ def demo(headless: bool, units: int | None, fresh: bool, speed: float, host: str
     started = time.monotonic()
     line: Line | None = None
     try:
+        pace = Pace(0 if headless else speed)
+        store = Storekeeper(ledger, catalogue, pace, stop, zone)  # the catalogue has zones
         say("starting the console and three stations...")
         plant.start()
         assert plant.console is not None
-        pace = Pace(0 if headless else speed)
         workers = {work: Worker(s.rig, s.spec.badge, pace, tally, stop)
                    for work, s in plant.stations.items()}
         first = next_label_number(ledger)
         source = UnitSource(catalogue, seed=first if seed is None else seed,
                             first_label=first)
-        every = outage_every if outage_every is not None else (
-            max(3, units // 2) if headless and units and units >= 6 else 0 if headless else 25)
+        halfway = max(3, units // 2) if headless and units and units >= 6 else 0
+        every = outage_every if outage_every is not None else halfway if headless else 25
+        days = count_every if count_every is not None else halfway if headless else DAY_UNITS
         line = Line(workers, {s.spec.id: s.link for s in plant.stations.values()},
-                    plant.console.url, source, Cylinders(ledger, catalogue), pace, tally,
-                    stop, units, datetime.now().strftime("%m%d%H%M%S"), every)
+                    plant.console.url, source, Cylinders(ledger, catalogue), store, pace,
+                    tally, stop, units, datetime.now().strftime("%m%d%H%M%S"), every,
+                    count_every=days)
         if not headless:
             _announce(plant, users, zone)
         runner = threading.Thread(target=line.run, name="line", daemon=True)
@@ -158,10 +177,12 @@ def demo(headless: bool, units: int | None, fresh: bool, speed: float, host: str
         if plant.stations:
             say("stopping: the stations' outboxes go to the console first...")
         outboxes = plant.drain()
+        if line is not None:
+            _stored(line)
         plant.stop()  # the console's publisher signs and has the witness cosign the last entries
         summary = _summary(instance, ledger, first_entry, tally, line, outboxes, units,
-                           time.monotonic() - started, plant.witness, first_checkpoint) \
-            if headless and line else None
+                           time.monotonic() - started, plant.witness, first_checkpoint,
+                           started_utc) if headless and line else None
         if plant.stations:
             _stopped(outboxes, tally)
             say("the instance stays; point dledger at it with: " + dledger_line(home, "audit"))
@@ -200,6 +221,14 @@ def _relative(path: Path) -> str:
         return str(absolute)
 
 
+def _stored(line: Line) -> None:
+    """What the storekeeper had left when the line stopped, done now that the outboxes
+    reached the console (a unit weighed in still goes to its zone)."""
+    waiting = line.store.finish()
+    if waiting:
+        say(f"not stored (the console does not hold what they follow): {', '.join(waiting)}")
+
+
 def _announce(plant: Plant, users: dict[str, str], zone: ZoneInfo) -> None:
     assert plant.console is not None and plant.witness is not None
     out = ["", "Dismantle Ledger demo plant is running.", "",
@@ -211,6 +240,8 @@ def _announce(plant: Plant, users: dict[str, str], zone: ZoneInfo) -> None:
                f"see {plant.console.url}/ledger/)")
     out += ["", "  Sign in to the console (password for all: " + PASSWORD + "):"]
     out += [f"    {role:<10} {name}" for role, name in users.items()]
+    out += [f"  Stock            {plant.console.url}/stock/   (the book, stock counts, "
+            "reconciliation)"]
     out += ["", f"  Public verify page: {plant.console.url}/verify   ·   "
             f"Console log: {plant.console.log_path}",
             f"  Times are plant time ({zone.key}), as the console shows them.",
@@ -228,7 +259,8 @@ def _status(plant: Plant, ledger: Ledger, first_entry: int, tally: Tally, line: 
     cosigned = last_cosignature(ledger, plant.witness.verifier)
     say(f"{datetime.now(zone):%H:%M:%S} received {line.received}, completed "
         f"{len(tally.completed)}, put aside {len(tally.put_aside)}, refusals recorded "
-        f"{recorded.refusals.total()}, flags {recorded.flags.total()}; outboxes "
+        f"{recorded.refusals.total()}, flags {recorded.flags.total()}, stock counts "
+        f"{len(line.store.counts)}; outboxes "
         f"pending {pending}" + (f"; offline: {', '.join(offline)}" if offline else "")
         + f"; ledger {ledger.size()} entries, witnessed {cosigned.size if cosigned else 0}")
 
@@ -242,8 +274,8 @@ def _stopped(outboxes: dict[str, dict[str, int]], tally: Tally) -> None:
 
 def _summary(instance: Instance, ledger: Ledger, first_entry: int, tally: Tally,
              line: Line | None, outboxes: dict[str, dict[str, int]], units: int | None,
-             seconds: float, witness: DemoWitness | None, first_checkpoint: int
-             ) -> dict[str, Any]:
+             seconds: float, witness: DemoWitness | None, first_checkpoint: int,
+             started_utc: str) -> dict[str, Any]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the unencrypted demo key was announced at start
         signer = instance.signer()
@@ -255,10 +287,13 @@ def _summary(instance: Instance, ledger: Ledger, first_entry: int, tally: Tally,
     errors = line.errors if line else []
     recorded = recorded_since(ledger, first_entry)
     checkpoints = _checkpoints(ledger, witness, first_checkpoint)
+    stock = _stock(ledger, line, first_entry, started_utc) if line else None
     return {
         "ok": report.ok and not errors and not held and not pending
         and completed == (line.received if line else 0)
-        and checkpoints["witnessed"] == ledger.size(),
+        and checkpoints["witnessed"] == ledger.size()
+        and stock is not None and stock["balanced"]
+        and len(stock["units_stored"]) == (line.received if line else 0),
         "instance": str(instance.home),
         "units": {"requested": units, "received": line.received if line else 0,
                   "completed": completed, "put_aside": tally.put_aside},
@@ -273,6 +308,7 @@ def _summary(instance: Instance, ledger: Ledger, first_entry: int, tally: Tally,
         "stations": {sid: counts for sid, counts in outboxes.items()},
         "entries": ledger.size(),
         "checkpoints": checkpoints,
+        "stock": stock,
         "audit": {"ok": report.ok, "entries": report.entries,
                   "checkpoints": report.checkpoints, "signatures": report.signatures,
                   "problems": [p.as_dict() for p in report.problems[:10]]},
@@ -280,6 +316,23 @@ def _summary(instance: Instance, ledger: Ledger, first_entry: int, tally: Tally,
         "seconds": round(seconds, 1),
         "units_per_minute": round(60 * completed / seconds, 1) if seconds else None,
         "seconds_per_unit": {bench: _spread(times) for bench, times in tally.seconds.items()},
+    }
+
+
+def _stock(ledger: Ledger, line: Line, first_entry: int, started_utc: str) -> dict[str, Any]:
+    """What the storekeeper did, this run's stock counts held against the book, and the
+    reconciliation of the run's time (ledger/fund/book.py, as the console's Stock pages)."""
+    store = line.store
+    counts = [c for c in book.held(ledger).counts_held() if c["entry"] >= first_entry]
+    result = book.held(ledger, started_utc, utc_now_ms()).reconciliation()
+    return {
+        "units_stored": store.units_stored, "lots_stored": store.lots_stored,
+        "set_aside": store.set_aside,
+        "counts": [{"count": c["count"], "lines": len(c["lines"]),
+                    "differences": sum(1 for r in c["lines"] if r["difference"]),
+                    "adjusted": sum(1 for r in c["lines"] if r["adjustment"]),
+                    "unexplained": c["unexplained"]} for c in counts],
+        "balanced": result["balanced"], "unexplained": len(result["unexplained"]),
     }
 
 

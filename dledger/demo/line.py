@@ -9,6 +9,12 @@ Incidents come from the units (units.py) and from the line: now and then the int
 station's network goes down for a few units (its outbox keeps them; they catch up when it
 comes back), recovery cylinders fill up and are replaced, lots fill up and are sealed.
 
+The storekeeper (storage.py) puts each unit weighed in in its zone, and each lot opened in
+its zone; the next bench takes a unit once the console holds its move (and, if the manager
+held it back, its taking back). At the end of each demo day (every `count_every` units
+received, and when the line has done its units) the benches stop between units, the outboxes
+reach the console, and the floor is counted: the stock count and its adjustments.
+
 A unit a station refuses is put aside (for the supervisor) and the worker takes the next
 one; a bench that has put aside PUT_ASIDE_IN_A_ROW units in a row stops the line with the
 last refusal (a plant stops the line when every unit is refused, it does not take in more).
@@ -21,12 +27,13 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from dledger.demo.network import Link
 from dledger.demo.setup import Cylinder, Cylinders
+from dledger.demo.storage import Storekeeper
 from dledger.demo.units import UnitPlan, UnitSource
 from dledger.demo.worker import Pace, Stopped, Tally, Unexpected, Worker
 from station.client import HttpClient
@@ -43,6 +50,7 @@ LOT_SUFFIX = {"steel": "STEEL", "copper": "CU", "aluminium": "AL", "plastics": "
 LOT_FULL_G = 150_000  # a bin or bag is sealed when its contents reach this
 LOT_FULL_OUTPUTS = 40
 PUT_ASIDE_IN_A_ROW = 3  # a bench refused this many units in a row: the line stops
+DRAIN_S = 60.0  # for the outboxes to reach the console before a stock count
 
 
 class Halted(Exception):
@@ -55,12 +63,58 @@ class Handoff:
     events: list[str]  # what the last station recorded: the next waits for the console
 
 
-class Lots:
-    """A station's open lots, one per fraction; opened, filled and sealed by its worker."""
+class Shift:
+    """The benches at work, and the pause of the line for a stock count: a bench starts a
+    unit only while the line is not paused (`working`), and the count waits until no bench
+    is in the middle of one (`paused`)."""
 
-    def __init__(self, worker: Worker, tag: str):
+    def __init__(self, stop: threading.Event):
+        self.stop = stop
+        self.changed = threading.Condition()
+        self.busy = 0
+        self.pausing = False
+
+    @contextlib.contextmanager
+    def working(self) -> Iterator[None]:
+        with self.changed:
+            while self.pausing:
+                self._wait()
+            self.busy += 1
+        try:
+            yield
+        finally:
+            with self.changed:
+                self.busy -= 1
+                self.changed.notify_all()
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        with self.changed:
+            self.pausing = True
+        try:
+            with self.changed:
+                while self.busy:
+                    self._wait()
+            yield
+        finally:
+            with self.changed:
+                self.pausing = False
+                self.changed.notify_all()
+
+    def _wait(self) -> None:
+        if self.stop.is_set():
+            raise Stopped
+        self.changed.wait(0.2)
+
+
+class Lots:
+    """A station's open lots, one per fraction; opened, filled and sealed by its worker, put
+    in their zone by the storekeeper."""
+
+    def __init__(self, worker: Worker, tag: str, store: Storekeeper):
         self.worker = worker
         self.tag = tag
+        self.store = store
         self.open: dict[str, dict[str, Any]] = {}
         self.numbers: dict[str, int] = {}
 
@@ -72,7 +126,8 @@ class Lots:
             lot = {"label": f"LOT-{LOT_SUFFIX[fraction]}-{self.tag}-{number:02d}", "net_g": 0,
                    "outputs": 0}
             self.worker.scan(lot["label"])
-            self.worker.press("open_lot", fraction=fraction)
+            opened = self.worker.press("open_lot", fraction=fraction)
+            self.store.lot(lot["label"], fraction, opened["events"])
             self.open[fraction] = lot
         elif self.worker.rig.ws.session.lot != lot["label"]:
             self.worker.scan(lot["label"])
@@ -81,6 +136,7 @@ class Lots:
         lot = self.open[fraction]
         lot["net_g"] += grams
         lot["outputs"] += 1
+        self.store.floor.filled(lot["label"], fraction, grams)
 
     def seal_full(self) -> None:
         """Seal every lot that is full: scan it, weigh the whole bin, press Seal."""
@@ -96,25 +152,30 @@ class Line:
     """The three benches at work; `run()` returns when `units` are done or on stop."""
 
     def __init__(self, workers: dict[str, Worker], links: dict[str, Link], console_url: str,
-                 source: UnitSource, cylinders: Cylinders, pace: Pace, tally: Tally,
-                 stop: threading.Event, units: int | None, lot_tag: str,
-                 outage_every: int, outage_units: int = 3):
+                 source: UnitSource, cylinders: Cylinders, store: Storekeeper, pace: Pace,
+                 tally: Tally, stop: threading.Event, units: int | None, lot_tag: str,
+                 outage_every: int, outage_units: int = 3, count_every: int = 0):
         self.workers, self.links = workers, links
         self.console = HttpClient(console_url, timeout=5, read_timeout=5,
                                   quiet_after_failure_s=0.2)
         self.source, self.cylinders, self.pace, self.tally = source, cylinders, pace, tally
+        self.store, self.shift = store, Shift(stop)
         self.stop, self.units = stop, units
         self.outage_every, self.outage_units = outage_every, outage_units
+        self.count_every = count_every
         self.to_recovery: queue.Queue[Handoff | None] = queue.Queue(BUFFER)
         self.to_dismantling: queue.Queue[Handoff | None] = queue.Queue(BUFFER)
-        self.recovery_lots = Lots(workers["recovery"], lot_tag)
-        self.dismantling_lots = Lots(workers["dismantling"], lot_tag)
+        self.recovery_lots = Lots(workers["recovery"], lot_tag, store)
+        self.dismantling_lots = Lots(workers["dismantling"], lot_tag, store)
         self.in_use: dict[str, tuple[Cylinder, int]] = {}  # gas -> (cylinder, gross now)
         self.errors: list[str] = []
         self.received = 0
         self.in_a_row: dict[str, int] = {}  # bench -> units put aside since its last success
 
     def run(self) -> None:
+        store = threading.Thread(target=self._guard, args=("storekeeper", self.store.run),
+                                 name="storekeeper", daemon=True)
+        store.start()
         threads = [threading.Thread(target=self._guard, args=(name, work), name=name,
                                     daemon=True)
                    for name, work in (("intake", self._intake), ("recovery", self._recovery),
@@ -123,8 +184,13 @@ class Line:
             thread.start()
         for thread in threads:
             thread.join()
+        self.store.close()
+        store.join()
+        if not self.stop.is_set():  # the line has done its units: the day's count
+            self._guard("stock count", lambda: self._count("end of the demo day: the waiting "
+                                                           "areas and every bin"))
 
-    def _guard(self, name: str, work: Any) -> None:
+    def _guard(self, name: str, work: Callable[[], None]) -> None:
         """Run one bench; an error stops the line (and is reported), a stop ends it."""
         try:
             work()
@@ -144,10 +210,16 @@ class Line:
     def _intake(self) -> None:
         worker = self.workers["intake"]
         worker.sign_in()
-        outage_left = 0
+        outage_left = counted_at = 0
         link = self.links[worker.rig.id]
         try:
             for plan in self._plans():
+                if self.count_every and self.received and link.connected \
+                        and self.received % self.count_every == 0 \
+                        and self.received != counted_at:
+                    counted_at = self.received
+                    self._count(f"end of a demo day of {self.count_every} units: the waiting "
+                                "areas and every bin")
                 if self.outage_every and self.received and outage_left == 0 \
                         and self.received % self.outage_every == 0 and link.connected:
                     link.cut()
@@ -163,6 +235,9 @@ class Line:
                 if handoff is not None:
                     self.in_a_row["intake"] = 0
                     self.tally.took("intake", time.monotonic() - began)
+                    handoff.events += self.store.unit(plan, handoff.events)
+                    if plan.hold is not None:
+                        self.tally.note("set_aside")
                 if not link.connected:
                     held = max(held, worker.rig.ws.outbox.counts()["pending"])
                     outage_left -= 1
@@ -292,6 +367,7 @@ class Line:
             lots.filled(output.fraction, output.mass_g)
         worker.think(1)
         events += worker.press("complete")["events"]
+        self.store.floor.dismantled(plan.label)
         with self.tally.lock:
             self.tally.completed.append(plan.label)
         lots.seal_full()
@@ -321,17 +397,18 @@ class Line:
         not expect puts the unit aside (it stays in work in progress) and the line goes on."""
         plan = handoff.plan
         self._arrived(plan.label, handoff.events)
-        try:
-            began = time.monotonic()
-            worker.think(2)
-            worker.scan(plan.label)
-            done = Handoff(plan, work(worker, plan) or handoff.events)
-            self.in_a_row[bench] = 0
-            self.tally.took(bench, time.monotonic() - began)
-            return done
-        except Unexpected as exc:
-            self._put_aside(worker, plan, exc, bench)
-            return None
+        with self.shift.working():
+            try:
+                began = time.monotonic()
+                worker.think(2)
+                worker.scan(plan.label)
+                done = Handoff(plan, work(worker, plan) or handoff.events)
+                self.in_a_row[bench] = 0
+                self.tally.took(bench, time.monotonic() - began)
+                return done
+            except Unexpected as exc:
+                self._put_aside(worker, plan, exc, bench)
+                return None
 
     def _put_aside(self, worker: Worker, plan: UnitPlan, why: Unexpected, bench: str) -> None:
         """What a worker does with a refusal they did not expect: put the unit aside for the
@@ -345,6 +422,23 @@ class Line:
         if self.in_a_row[bench] >= PUT_ASIDE_IN_A_ROW:
             raise Halted(f"{worker.rig.id} refused {self.in_a_row[bench]} units in a row "
                          f"(the last: {why})")
+
+    # -- the stock count ------------------------------------------------------------------------
+
+    def _count(self, note: str) -> None:
+        """The benches stop between units, the storekeeper finishes, the stations' outboxes
+        reach the console; then the floor is counted (storage.py) and the line goes on."""
+        with self.shift.paused():
+            self.store.settle()
+            deadline = time.monotonic() + DRAIN_S
+            while any(w.rig.ws.outbox.counts()["pending"] for w in self.workers.values()):
+                if time.monotonic() > deadline:
+                    raise Halted(f"the stations' outboxes did not reach the console within "
+                                 f"{DRAIN_S:g} s for the stock count: is the console running?")
+                if self.stop.wait(0.1):
+                    raise Stopped
+            if self.store.count(note) is not None:
+                self.tally.note("stock_count")
 
     def _arrived(self, label: str, events: list[str]) -> None:
         """Wait until the console holds `events` of unit `label` (the unit's trolley waits

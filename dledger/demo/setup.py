@@ -150,11 +150,13 @@ def ensure_users(instance: Instance) -> dict[str, str]:
     return dict(USERS)
 
 
-def plant_event(etype: str, subject: str, data: dict[str, Any], operator: str) -> Submission:
-    """A console (PLANT) entry said by `operator`, as the console's pages write them."""
-    return Submission(parse_event({"id": str(uuid.uuid4()), "type": etype, "time": utc_now_ms(),
-                                   "station": PLANT_STATION, "operator": operator,
-                                   "subject": subject, "data": data}))
+def plant_event(etype: str, subject: str, data: dict[str, Any], operator: str,
+                event_id: str | None = None) -> Submission:
+    """A console (PLANT) entry said by `operator` now, as the console's pages write them;
+    `event_id` when someone already waits for it (storage.py)."""
+    return Submission(parse_event({"id": event_id or str(uuid.uuid4()), "type": etype,
+                                   "time": utc_now_ms(), "station": PLANT_STATION,
+                                   "operator": operator, "subject": subject, "data": data}))
 
 
 def station_identity(folder: Path, spec: StationSpec) -> identity.StationIdentity:

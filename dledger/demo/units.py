@@ -7,7 +7,8 @@ outputs whose shares fall inside the catalogue's yield ranges and add up to slig
 than the unit (dust, water, small losses), so the station's mass balance holds; hazardous
 components with their counts. Now and then what a plant really sees: a low recovery (a leaky
 circuit), a circuit already empty, a trade-in code presented twice, a scale that will not
-settle. Deterministic for a seed.
+settle, a unit the manager holds back for a while (set aside, then taken back: storage.py).
+Deterministic for a seed.
 """
 
 from __future__ import annotations
@@ -63,10 +64,17 @@ COUNTS = {"capacitor": (1, 3), "pcb": (1, 2), "battery": (1, 1), "mercury_backli
 
 # How often (per unit that can have it) the plant sees each incident.
 RATES = {"low_recovery": 0.12, "circuit_empty": 0.05, "duplicate_trade_in": 0.06,
-         "unstable_scale": 0.06}
+         "unstable_scale": 0.06, "set_aside": 0.04}
 FIRST_BY = 4  # each incident shows by the 4th unit that can have it: a short demo sees all
 OPTIONAL_STEP = 0.7  # an optional output or component is there this often
 ACCOUNTED = (97.0, 99.5)  # what the outputs weigh, per cent of the gross (the rest is lost)
+# Why a manager holds a unit back after its intake (unit.set_aside), and the note when it is
+# taken back (unit.taken_back).
+HOLDS = (("owner disputes the trade-in voucher; hold until checked",
+          "voucher checked with the retailer"),
+         ("the collector's list gives another serial number; hold until checked",
+          "serial number confirmed by the collector"),
+         ("kept for the environmental inspector's spot check", "spot check done"))
 
 
 @dataclass(frozen=True)
@@ -101,6 +109,7 @@ class UnitPlan:
     components: tuple[Component, ...] = ()
     outputs: tuple[Output, ...] = ()
     incidents: frozenset[str] = field(default_factory=frozenset)
+    hold: tuple[str, str] | None = None  # set aside after intake: (reason, note on taking back)
 
     @property
     def recovery(self) -> bool:
@@ -157,8 +166,12 @@ class UnitSource:
                         trade_in_code=trade_in)
         refrigerant = self._refrigerant(category, incidents)
         components, outputs = self._contents(category, gross, refrigerant.get("recovered_g"))
+        hold = None
+        if self._happens("set_aside"):
+            incidents.add("set_aside")
+            hold = rng.choice(HOLDS)
         return replace(plan, **refrigerant, components=components, outputs=outputs,
-                       incidents=frozenset(incidents))
+                       incidents=frozenset(incidents), hold=hold)
 
     def _happens(self, incident: str) -> bool:
         """Whether this unit has `incident`: at its rate, and surely by the FIRST_BY-th unit

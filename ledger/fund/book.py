@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from datetime import date
 from typing import Any
 
 from ledger.fund.stock import Count, StockBook, count_record
@@ -51,6 +52,16 @@ def counts(ledger: Ledger) -> list[Count]:
         chains[subject[len("count:"):]].append((index, json.loads(body)["event"]))
     found = [count_record(name, chain) for name, chain in chains.items()]
     return sorted((c for c in found if c is not None), key=lambda c: (c.at, c.entry))
+
+
+def new_count_name(ledger: Ledger, plant_date: date) -> str:
+    """A new stock count's id: its plant date and the next free sequence number that day
+    (2026-12-31-1, 2026-12-31-2...), as the console and the demo name counts."""
+    taken = {c.count for c in counts(ledger)}
+    number = 1
+    while f"{plant_date.isoformat()}-{number}" in taken:
+        number += 1
+    return f"{plant_date.isoformat()}-{number}"
 
 
 def held(ledger: Ledger, start_utc: str | None = None,

@@ -1,6 +1,8 @@
 """The demo as a visitor meets it, in headless Chromium: `dledger demo` starts; a manager signs
 in and sees completed units rising on the dashboard, the ledger page's checkpoints keeping up
-with the log, cosigned by the demo's witness; issues a certificate for one of the units,
+with the log, cosigned by the demo's witness; the Stock pages' live book of units in their
+zones, the demo day's stock count with its differences explained, and a balanced
+reconciliation of today; issues a certificate for one of the units,
 downloads its PDF, and anyone verifies that PDF on the public page; a kiosk page shows its
 station at work; the status line tells plant time; Ctrl-C stops it all cleanly, and the
 command line the demo printed runs `dledger audit` on its instance. Screenshots go to
@@ -56,8 +58,8 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
     env["DLEDGER_HOME"] = str(tmp_path / "demo-instance")
     process = subprocess.Popen(  # the command a visitor types, at a test's speed
         [sys.executable, "-m", "dledger", "demo", "--port", "0", "--kiosk-port", "0",
-         "--speed", "15"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        text=True)
+         "--speed", "15", "--count-every", "3"], env=env, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True)
     running = Demo(process)
     reader = threading.Thread(target=running.read, daemon=True)
     reader.start()
@@ -116,6 +118,22 @@ def test_a_manager_watches_the_demo_issues_a_certificate_and_anyone_verifies_it(
     assert len(sizes) >= 2 and sizes == sorted(sizes, reverse=True), sizes
     assert len(cosigned) >= 2 and cosigned[0] <= 1, (sizes, cosigned)  # the newest or next
     page.screenshot(path=str(ARTIFACTS / "demo-ledger-en.png"), full_page=True)
+
+    # Stock: the book now, units in the catalogue's zones; the plant's count, explained.
+    page.goto(f"{console}/stock/")
+    while page.locator("#counts a").count() == 0:
+        assert time.monotonic() - started < 180, "no stock count on the Stock page"
+        time.sleep(2)
+        page.reload()
+    zones = page.locator("#book-units tbody tr td:first-child").all_inner_texts()
+    assert zones and "No zone recorded" not in zones, zones
+    page.screenshot(path=str(ARTIFACTS / "demo-stock-en.png"), full_page=True)
+    page.locator("#counts a").first.click()
+    page.wait_for_selector("#explained")
+    assert page.locator("#count-lines tbody tr").count() > 0
+    page.goto(f"{console}/stock/reconciliation")
+    page.wait_for_selector("#balanced")
+    page.screenshot(path=str(ARTIFACTS / "demo-reconciliation-en.png"), full_page=True)
 
     page.goto(f"{console}/units/?state=completed")
     label = page.locator("a.ul-label-link").first.inner_text()

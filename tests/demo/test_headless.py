@@ -2,8 +2,9 @@
 stations and simulated devices, judged by the catalogue published at entry 0, with complete
 histories the ledger's rules accept, the deliberate faults as the ledger shows them (a low
 recovery in its rule_flags, a duplicate trade-in code as a recorded attempt.refused), a clean
-audit and a valid station signature on every station event; then run again on the same
-folder."""
+audit and a valid station signature on every station event; the plant's storage as the
+ledger holds it (every unit and lot in a zone of its kind, a unit set aside and taken back,
+stock counts whose every difference is explained); then run again on the same folder."""
 
 from __future__ import annotations
 
@@ -20,9 +21,11 @@ from typing import Any
 import pytest
 
 from dledger.demo.setup import DEMO_MARKER, SetupError, prepare_instance
+from dledger.demo.storage import COUNTING_SCALE, REASON_BINS
 from ledger.canonical import canonical_bytes
 from ledger.catalogue import Catalogue, from_content
 from ledger.events import PLANT_STATION
+from ledger.fund import book, stock
 from ledger.instance import Instance
 from ledger.log import station_signature_ok
 from ledger.rules import judge, units
@@ -206,7 +209,130 @@ def test_each_unit_has_a_complete_rule_checked_history_across_the_three_stations
         if category.refrigerant_bearing:
             refrigerant = [e for e in events if e["type"].startswith("refrigerant.")]
             assert len(refrigerant) == 1 and refrigerant[0]["station"] == "ST-02", subject
-        assert all(e["station"] in ("ST-01", "ST-02", "ST-03") for e in events)
+        # the stations record the work, the console (the warehouse, the manager) the storage
+        for event in events:
+            assert (event["station"] == PLANT_STATION) == (event["type"] in STORAGE), event
+        assert all(e["station"] in ("ST-01", "ST-02", "ST-03", PLANT_STATION) for e in events)
+
+
+STORAGE = ("unit.stored", "unit.set_aside", "unit.taken_back")
+DISMANTLING = ("refrigerant.recovered", "refrigerant.absent", "component.removed",
+               "material.output", "unit.completed")
+
+
+def chains(log: list[tuple[int, dict[str, Any]]], prefix: str) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    for _, entry in log:
+        if entry["event"]["subject"].startswith(prefix):
+            found.setdefault(entry["event"]["subject"], []).append(entry["event"])
+    return found
+
+
+def test_every_unit_is_stored_in_a_units_zone_before_its_next_bench(run):
+    home, summary = run
+    log = entries(home)
+    catalogue = catalogue_at_zero(log)
+    units_by_subject = chains(log, "unit:")
+    assert sorted(summary["stock"]["units_stored"]) == sorted(
+        s.split(":", 1)[1] for s in units_by_subject)
+    for subject, events in units_by_subject.items():
+        types = [e["type"] for e in events]
+        assert types[0] == "unit.received" and types[1] == "unit.stored", (subject, types)
+        stored = events[1]
+        assert stored["station"] == PLANT_STATION and stored["operator"] == "worker"
+        assert catalogue.zones[stored["data"]["zone"]].kind == "units", stored
+        assert types.count("unit.stored") == 1
+    # each category stands in one zone
+    zones: dict[str, set[str]] = {}
+    for events in units_by_subject.values():
+        zones.setdefault(events[0]["data"]["category"], set()).add(events[1]["data"]["zone"])
+    assert all(len(z) == 1 for z in zones.values()), zones
+
+
+def test_every_lot_is_stored_in_a_zone_of_its_kind_when_opened(run):
+    home, summary = run
+    log = entries(home)
+    catalogue = catalogue_at_zero(log)
+    lots = chains(log, "lot:")
+    assert lots and sorted(summary["stock"]["lots_stored"]) == sorted(
+        s.split(":", 1)[1] for s in lots)
+    hazardous = 0
+    for subject, events in lots.items():
+        types = [e["type"] for e in events]
+        assert types[0] == "lot.opened" and types.count("lot.stored") == 1, (subject, types)
+        stored = next(e for e in events if e["type"] == "lot.stored")
+        assert stored["station"] == PLANT_STATION
+        wanted = "hazardous" if events[0]["data"]["hazardous"] else "products"
+        assert catalogue.zones[stored["data"]["zone"]].kind == wanted, (subject, stored)
+        hazardous += events[0]["data"]["hazardous"]
+    assert 0 < hazardous < len(lots)
+
+
+def test_a_unit_is_set_aside_and_taken_back_before_it_is_dismantled(run):
+    home, summary = run
+    held = []
+    for subject, events in chains(entries(home), "unit:").items():
+        types = [e["type"] for e in events]
+        if "unit.set_aside" not in types:
+            assert "unit.taken_back" not in types
+            continue
+        held.append(subject.split(":", 1)[1])
+        aside, back = types.index("unit.set_aside"), types.index("unit.taken_back")
+        assert types.count("unit.set_aside") == types.count("unit.taken_back") == 1
+        assert events[aside]["data"]["reason"] and events[aside]["operator"] == "manager"
+        first_work = min(types.index(t) for t in DISMANTLING if t in types)
+        assert aside < back < first_work, types  # its bench waited for it
+    assert held and sorted(held) == sorted(summary["stock"]["set_aside"])
+    assert summary["incidents"]["set_aside"] == len(held)
+
+
+def test_stock_counts_find_the_floor_and_every_difference_is_explained(run):
+    home, summary = run
+    log = entries(home)
+    counts = summary["stock"]["counts"]
+    assert len(counts) == 2  # halfway through the day, and at its end
+    ledger = Instance.locate(home).ledger()
+    try:
+        held = book.held(ledger).counts_held()  # the console's read models
+        result = book.held(ledger, log[0][1]["event"]["time"], summary_end(log)
+                           ).reconciliation()
+    finally:
+        ledger.engine.dispose()
+    # ... the same as ledger.fund.stock computes from the entries, as the verifier does
+    from_entries = stock.book_of([(i, e["event"]) for i, e in log], log[0][1]["event"]["time"],
+                                 summary_end(log))
+    assert from_entries.counts_held() == held
+    assert from_entries.reconciliation() == result
+    assert [c["count"] for c in held] == [c["count"] for c in counts]
+    for count in held:
+        assert count["unexplained"] == 0, count
+        units = [line for line in count["lines"] if line["kind"] == "units"]
+        for line in units:  # the units stood where they were recorded
+            assert line["zone"] is not None and line["difference"] == 0, line
+        for line in count["lines"]:
+            if line["kind"] == "fraction":  # every bin weighed on the floor scale
+                assert line["counted"] % COUNTING_SCALE.resolution_g == 0, line
+            if line["difference"]:
+                assert line["adjustment"]["difference"] == line["difference"], line
+                assert line["adjustment"]["reason"] == REASON_BINS, line
+                assert line["adjustment"]["approved_by"] == "manager"
+            else:
+                assert line["adjustment"] is None, line
+    assert any(line["counted"] for line in held[0]["lines"] if line["kind"] == "units")
+    assert any(line["adjustment"] for c in held for line in c["lines"])
+    assert result["counts"] == [c["count"] for c in held]
+    assert result["unexplained"] == [] and result["balanced"]
+    assert summary["stock"]["balanced"] and summary["stock"]["unexplained"] == 0
+    count_events = [e["event"] for _, e in log if e["event"]["subject"].startswith("count:")]
+    assert {e["station"] for e in count_events} == {PLANT_STATION}
+    assert {e["type"] for e in count_events} == {"stock.counted", "stock.adjusted"}
+
+
+def summary_end(log: list[tuple[int, dict[str, Any]]]) -> str:
+    """A bound just after the run's last entry (a range is half-open)."""
+    last = datetime.fromisoformat(max(e["event"]["time"] for _, e in log))
+    later = last + timedelta(milliseconds=1)
+    return later.strftime("%Y-%m-%dT%H:%M:%S.") + f"{later.microsecond // 1000:03d}Z"
 
 
 def test_checkpoints_keep_up_with_the_log_cosigned_by_the_demo_witness(run):

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -21,6 +22,7 @@ from dledger.demo.setup import (
     ensure_catalogue,
     prepare_instance,
 )
+from dledger.demo.storage import Storekeeper
 from dledger.demo.units import UnitPlan, UnitSource
 from dledger.demo.worker import Pace, Tally, Worker
 from ledger.catalogue import Catalogue
@@ -86,9 +88,10 @@ def test_a_bench_refusing_every_unit_stops_the_line(plant: Plant):
     stop, tally, pace = threading.Event(), Tally(), Pace(0)
     workers = {work: Worker(s.rig, s.spec.badge, pace, tally, stop)
                for work, s in plant.stations.items()}
+    store = Storekeeper(ledger, found[1], pace, stop, ZoneInfo("Asia/Shanghai"))
     line = Line(workers, {s.spec.id: s.link for s in plant.stations.values()},
                 plant.console.url, too_heavy(found[1], seed=3), Cylinders(ledger, found[1]),
-                pace, tally, stop, 20, "TEST", 0)
+                store, pace, tally, stop, 20, "TEST", 0)
     runner = threading.Thread(target=line.run, daemon=True)
     runner.start()
     runner.join(120)

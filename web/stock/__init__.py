@@ -185,7 +185,7 @@ def count_form() -> ResponseReturnValue:
         if not counted and not fractions:
             errors.append(gettext("Enter the count of at least one zone or fraction."))
         if not errors:
-            name = _new_count_name()
+            name = book.new_count_name(ledger(), datetime.now(console().timezone).date())
             data = {"units": counted, "fractions": fractions, "counted_by": counted_by,
                     **({"note": values["note"]} if values.get("note") else {})}
             refused = _append([(f"count:{name}", "stock.counted", data)])
@@ -316,16 +316,6 @@ def _grams(raw: str) -> int | None:
     if not kg.is_finite() or grams != grams.to_integral_value() or not 0 <= grams <= 10**9:
         return None
     return int(grams)
-
-
-def _new_count_name() -> str:
-    """The plant date and a sequence number: 2026-12-31-1, 2026-12-31-2..."""
-    today = datetime.now(console().timezone).date().isoformat()
-    taken = {c.count for c in book.counts(ledger())}
-    number = 1
-    while f"{today}-{number}" in taken:
-        number += 1
-    return f"{today}-{number}"
 
 
 def _date_arg(name: str, default: date) -> date:
