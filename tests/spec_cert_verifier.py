@@ -7,7 +7,8 @@ nothing else. Statements are derived again here from the document's section 3, s
 ledger/certificates/statements.py, so the two implementations check each other; and each
 unit's and lot's judgement (its flags, the rules its record breaks, its reviews and status) is
 computed again here from the entries and the catalogue content they carry, following
-docs/rules.md, separately from ledger/rules.
+docs/rules.md, separately from ledger/rules; so is a unit certificate's fund class (docs
+section 3.1, docs/fund.md), separately from ledger/fund.
 
 `verify_certificate(data, vkeys, entries=None)` returns the certificate's SHA-256 or raises
 `VerificationError` saying what failed. It checks format, checkpoint signature, every
@@ -60,6 +61,12 @@ GWP = {"AR4": {"R-12": "10900", "R-22": "1810", "R-134a": "1430", "R-410A": "208
        "AR5": {"R-12": "10200", "R-22": "1760", "R-134a": "1300", "R-410A": "1923.5",
                "R-32": "677", "R-600a": "3", "R-290": "3", "cyclopentane": "3"}}
 CONVENTIONAL = {"R-600a", "R-290", "cyclopentane"}
+# The nameplate fields of docs/fund.md section 1, in its order; a unit certificate's members
+# stated only since unit certificates stated the fund class (docs section 3.1).
+NAMEPLATE = ("screen_in", "display", "volume_l", "washer_type", "dry_load_g", "ac_type",
+             "cooling_w", "pc_type", "set_with")
+FUND_MEMBERS = ("nameplate", "fund")
+SIGNS = (("min", "≥"), ("above", ">"), ("max", "≤"), ("below", "<"))  # a limit's text
 
 
 def jcs(value: Any) -> bytes:
@@ -422,7 +429,13 @@ def _unit(label: str, pairs: list, basis: str, source: str) -> dict[str, Any]:
                      "difference_g": st["intake"]["gross_g"] - out_g - comp_g - rec_g}
     st["state"] = "completed" if st["completed"] else "in progress"
     position = st["completed"]["entry"] if st["completed"] else None
-    st["judgement"] = _judge_unit(chain, label, _in_force(pairs, position), _checks(pairs))
+    force = _in_force(pairs, position)
+    st["judgement"] = _judge_unit(chain, label, force, _checks(pairs))
+    received = next(ev["data"] for _, ev in effective if ev["type"] == "unit.received")
+    st["nameplate"] = {k: received[k] for k in NAMEPLATE if received.get(k) is not None}
+    completions = [ev["time"] for _, ev in effective if ev["type"] == "unit.completed"]
+    st["fund"] = _fund_class(force["content"].get("fund"), received,
+                             completions[0] if completions else None)
     st["stations"] = sorted({ev["station"] for _, ev in effective})
     st["operators"] = sorted({ev["operator"] for _, ev in effective})
     st["corrections"] = corrections
@@ -433,7 +446,87 @@ def _unit(label: str, pairs: list, basis: str, source: str) -> dict[str, Any]:
 def _derive_unit(doc: dict[str, Any], pairs: list) -> dict[str, Any]:
     st = doc["statements"]
     basis = st["refrigerant"]["gwp_basis"]
-    return _unit(st["unit"]["label"], pairs, basis, st["refrigerant"]["gwp_source"])
+    derived = _unit(st["unit"]["label"], pairs, basis, st["refrigerant"]["gwp_source"])
+    if not any(name in st for name in FUND_MEMBERS):  # issued before they were stated
+        for name in FUND_MEMBERS:
+            del derived[name]
+    return derived
+
+
+# -- a unit's fund class, from docs/certificates.md section 3.1 and docs/fund.md ---------------
+
+def _fund_class(fund: dict[str, Any] | None, received: dict[str, Any],
+                completed_at: str | None) -> dict[str, Any] | None:
+    """The `fund` member: the unit classed by the fund tables of the catalogue in force."""
+    if not fund:
+        return None
+
+    def outside(scope: str, code: str, category: str | None = None, field: str | None = None,
+                value: Any = None, limit: Any = None) -> dict[str, Any]:
+        return {"scope": scope, "fund_category": category, "sub_class": None, "counts": 0,
+                "version": None, "rate": None, "factor": None,
+                "reason": {"code": code, "field": field, "value": value, "limit": limit}}
+
+    product = fund["products"].get(received["category"])
+    if product is None:
+        return outside("not_fund_product", "not_fund_product")
+    category = product["category"]
+    facts = {f: received.get(f) for f in product["asks"] + product.get("also_asks", [])}
+    for field, implied in product.get("implies", {}).items():
+        if received.get(field) not in (None, implied):
+            return outside("out_of_scope", "contradicts", category, field, received[field],
+                           implied)
+        facts[field] = implied
+    for field in product["asks"]:
+        if facts[field] is None:
+            return outside("unclassified", "missing", category, field)
+    for field, condition in product.get("scope", {}).items():
+        failed = _condition_fails(condition, facts.get(field))
+        if failed is not None:
+            return outside("out_of_scope", "not_allowed" if isinstance(condition, list)
+                           else "limit", category, field, facts.get(field), failed)
+    for code, sub_class in fund["classes"].items():  # in the content's (sorted) order
+        for when in sub_class["when"]:
+            conditions = {k: v for k, v in when.items() if k not in ("product", "counts")}
+            if when["product"] == received["category"] and all(
+                    _condition_fails(c, facts.get(f)) is None for f, c in conditions.items()):
+                found = {"scope": "in_scope", "fund_category": category, "sub_class": code,
+                         "counts": when.get("counts", 1), "version": None, "rate": None,
+                         "factor": None, "reason": None}
+                return _priced(fund["versions"], found, completed_at)
+    return outside("out_of_scope", "no_class", category)
+
+
+def _condition_fails(condition: Any, value: Any) -> str | None:
+    """How `value` fails a condition of the tables, in its words; None when it passes."""
+    if condition == "present":
+        return None if value is not None else "present"
+    if isinstance(condition, list):
+        return None if value in condition else "/".join(condition)
+    text = ", ".join(f"{sign} {condition[k]}" for k, sign in SIGNS if k in condition)
+    if not isinstance(value, int):
+        return text
+    tests = {"min": lambda v: value >= v, "above": lambda v: value > v,
+             "max": lambda v: value <= v, "below": lambda v: value < v}
+    return None if all(tests[k](v) for k, v in condition.items()) else text
+
+
+def _priced(versions: dict[str, Any], found: dict[str, Any],
+            completed_at: str | None) -> dict[str, Any]:
+    """The version in force at the completion (the latest `from` at or before it) and the
+    sub-class's rate (per_unit) or factor, as shortest decimal strings."""
+    if completed_at is None:
+        return found
+    at = datetime.fromisoformat(completed_at.replace("Z", "+00:00"))
+    in_force = [(datetime.fromisoformat(v["from"]), code, v) for code, v in versions.items()
+                if datetime.fromisoformat(v["from"]) <= at]
+    if not in_force:
+        return found
+    _, code, version = max(in_force, key=lambda item: item[0])
+    figures = version.get("rates" if version["basis"] == "per_unit" else "factors", {})
+    figure = figures.get(found["sub_class"])
+    name = "rate" if version["basis"] == "per_unit" else "factor"
+    return {**found, "version": code, name: None if figure is None else _text(Decimal(figure))}
 
 
 def _sum_by(items: list[dict[str, Any]], key: str, value: Any) -> dict[str, int]:

@@ -55,6 +55,7 @@ from ledger.certificates import fonts, fund_form, lines_csv
 from ledger.certificates import words as certificate_words
 from ledger.certificates.words import Words, kg
 from ledger.checkpoint import Checkpoint
+from ledger.fund.classify import NO_TABLES
 from ledger.note import split as split_note
 from ledger.rules.codes import STATUSES
 
@@ -575,4 +576,7 @@ def _environment_for(zone_key: str) -> Environment:
     environment.filters["number"] = lambda value: "—" if value is None else f"{value:,}"
     environment.filters["indexes"] = lambda values: ", ".join(str(v) for v in values)
     environment.filters["last_entry"] = lines_csv.last_entry
+    environment.filters["reason_text"] = fund_form.reason_text
+    environment.filters["figure"] = fund_form.figure_text
+    environment.globals["no_fund_tables"] = {"code": NO_TABLES}  # a unit's reason for no class
     return environment

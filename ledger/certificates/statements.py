@@ -3,12 +3,13 @@
 The builder derives statements from the entries it puts in a certificate; the verifier derives
 them again from the entries it received and compares field by field. So this module is the one
 definition of every figure, and it uses the standard library and the ledger's pure modules
-only (ledger.gwp, ledger.corrections, ledger.catalogue, ledger.rules).
+only (ledger.gwp, ledger.corrections, ledger.catalogue, ledger.rules, ledger.fund).
 
 Corrections fold as everywhere else (ledger.corrections), and each unit and lot is judged by
 the plant's rules (ledger.rules.judge) against the catalogue in force that the certificate
 carries (its catalogue.published entries), with the scale checks it carries: the flags are
-computed here, never copied from what a writer declared (docs/rules.md). Every figure names
+computed here, never copied from what a writer declared (docs/rules.md). A unit's fund class
+is ledger.fund.classify's, by the same catalogue. Every figure names
 the entry index(es) it comes from (`entry`, `entries`). No floats: grams, counts, and CO2e in
 integer grams with the GWP factor stated as a decimal string.
 """
@@ -26,9 +27,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ledger import gwp
 from ledger.canonical import canonical_bytes
-from ledger.catalogue import Catalogue
+from ledger.catalogue import Catalogue, decimal_text
 from ledger.corrections import Pair, fold
 from ledger.fund import stock
+from ledger.fund.classify import FundClass, class_of
+from ledger.fund.nameplate import FIELDS as NAMEPLATE_FIELDS
 from ledger.rules import judge
 from ledger.rules.codes import STATUSES
 from ledger.rules.reasons import Refusal
@@ -161,11 +164,33 @@ def _position(effective: list[Pair], etype: str) -> int | None:
 
 # -- unit certificate -----------------------------------------------------------------------
 
+# Members a unit certificate states since it gained them: one issued before states none of
+# them, and its other members verify as they always did (see `unstated`).
+UNIT_LATER_MEMBERS = ("nameplate", "fund")
+
+
+def fund_record(found: FundClass | None) -> dict[str, Any] | None:
+    """A unit's fund class as a unit certificate states it (docs/certificates.md 3.1): codes,
+    the rate or factor as a decimal string, the reason as `{code, field, value, limit}`;
+    None when the catalogue in force carries no fund tables (the unit has no class)."""
+    if found is None:
+        return None
+    return {"scope": found.scope, "fund_category": found.category,
+            "sub_class": found.sub_class, "counts": found.counts, "version": found.version,
+            "rate": None if found.rate is None else decimal_text(found.rate),
+            "factor": None if found.factor is None else decimal_text(found.factor),
+            "reason": None if found.reason is None else {
+                "code": found.reason, "field": found.field, "value": found.value,
+                "limit": found.limit}}
+
+
 def unit_statements(pairs: Iterable[Pair], label: str, *, gwp_basis: str = DEFAULT_BASIS,
-                    evidence: Evidence | None = None) -> dict[str, Any]:
+                    evidence: Evidence | None = None, fund: bool = True) -> dict[str, Any]:
     """A unit's dismantling certificate: from the entries of its subject chain, judged by the
     catalogue in force at its completion with the scale checks among `pairs` (or
-    `evidence`, when the caller read them once for many units)."""
+    `evidence`, when the caller read them once for many units). Without `fund`, no
+    `nameplate` and `fund` members: a period report's line does not state them, and classing
+    each of its 250,000 units would cost seconds for nothing."""
     _check_basis(gwp_basis)
     pairs = list(pairs)
     subject = "unit:" + label
@@ -173,6 +198,7 @@ def unit_statements(pairs: Iterable[Pair], label: str, *, gwp_basis: str = DEFAU
     evidence = evidence or Evidence(pairs)
     effective, corrections = fold(chain)
     unit = intake = completed = None
+    nameplate: dict[str, Any] = {}
     recovered, absent, components, outputs = [], [], [], []
     for index, event in effective:
         data, etype = event["data"], event["type"]
@@ -181,6 +207,8 @@ def unit_statements(pairs: Iterable[Pair], label: str, *, gwp_basis: str = DEFAU
                                              "model", "serial", "nameplate_refrigerant",
                                              "nameplate_charge_g"), "entry": index}
             intake = {"gross_g": data["gross_g"], "scale": data["scale"], **_who(index, event)}
+            nameplate = {name: data[name] for name in NAMEPLATE_FIELDS
+                         if data.get(name) is not None}
         elif etype == "refrigerant.recovered":
             recovered.append({**_pick(data, "refrigerant", "recovered_g", "cylinder",
                                       "cylinder_gross_before_g", "cylinder_gross_after_g",
@@ -204,9 +232,13 @@ def unit_statements(pairs: Iterable[Pair], label: str, *, gwp_basis: str = DEFAU
     refrigerant_g = sum(r["recovered_g"] for r in recovered)
     outputs_g = sum(o["mass_g"] for o in outputs)
     components_g = sum(c["mass_g"] or 0 for c in components)
+    classed = {} if not fund else {
+        "nameplate": nameplate,
+        "fund": fund_record(class_of(published.catalogue, [e for _, e in effective]))}
     return {
         "unit": unit,
         "intake": intake,
+        **classed,
         "refrigerant": {
             "gwp_basis": gwp_basis, "gwp_source": gwp.SOURCES[gwp_basis],
             "recovered": recovered, "absent": absent, "recovered_g": refrigerant_g,
@@ -302,7 +334,8 @@ def period_statements(pairs: Iterable[Pair], *, plant: str, start: str, end: str
     lines = []
     for label, chain in by_unit.items():
         try:
-            unit = unit_statements(chain, label, gwp_basis=gwp_basis, evidence=evidence)
+            unit = unit_statements(chain, label, gwp_basis=gwp_basis, evidence=evidence,
+                                   fund=False)
         except StatementError:
             continue  # its unit.received was voided: not a unit the plant dismantled
         completed = unit["completed"]
@@ -414,7 +447,8 @@ class PeriodLines:
 
     def _line(self, label: str, chain: list[Pair]) -> None:
         try:
-            unit = unit_statements(chain, label, gwp_basis=self.basis, evidence=self.evidence)
+            unit = unit_statements(chain, label, gwp_basis=self.basis, evidence=self.evidence,
+                                   fund=False)
         except StatementError:
             self.left_out.append(label)  # its unit.received was voided
             return
@@ -488,10 +522,20 @@ def lot_statements(pairs: Iterable[Pair], lot: str) -> dict[str, Any]:
 
 # -- dispatch -------------------------------------------------------------------------------
 
+def unstated(kind: str, statements: dict[str, Any]) -> tuple[str, ...]:
+    """The members a certificate of `kind` gained later that these statements, issued before,
+    do not state (none, unless they lack every one of them): a verifier derives and compares
+    the others. Taking them out of an issued certificate changes its SHA-256, which its
+    issuance entry holds, so that fails the issuance check."""
+    later = UNIT_LATER_MEMBERS if kind == "unit" else ()
+    return later if later and not any(name in statements for name in later) else ()
+
+
 def derive(kind: str, pairs: list[Pair], statements: dict[str, Any],
            origin: str) -> dict[str, Any]:
     """Derive `kind`'s statements again, with the parameters the given statements name
-    (label, lot, period, categories, GWP basis): what a verifier compares them with."""
+    (label, lot, period, categories, GWP basis), without the members they predate
+    (`unstated`): what a verifier compares them with."""
     if kind not in ("unit", "period", "lot"):
         raise StatementError(f"kind {kind!r} is not unit, period or lot")
     try:
@@ -508,7 +552,8 @@ def derive(kind: str, pairs: list[Pair], statements: dict[str, Any],
         raise StatementError(f"the statements do not name what they are about: missing "
                              f"{exc}") from None
     if kind == "unit":
-        return unit_statements(pairs, label, gwp_basis=basis)
+        return unit_statements(pairs, label, gwp_basis=basis,
+                               fund=not unstated(kind, statements))
     if kind == "period":
         return period_statements(pairs, plant=origin, **params)
     return lot_statements(pairs, lot)

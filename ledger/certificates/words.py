@@ -4,7 +4,8 @@ CSV read them here, so that a code is said one way in both).
 Names come from their homes: categories, fractions, components, absent reasons and steps from
 the process catalogue (ledger/catalogue.py), the fund's categories, sub-classes and versions
 from its tables (ledger/fund/tables.toml, carried by the catalogue), statuses, resolutions,
-flags, sources, fund scopes and reasons from ledger/rules/codes.py, the message of each flag
+flags, sources, fund scopes and reasons and the nameplate fields from ledger/rules/codes.py
+(a nameplate value as ledger/fund/nameplate.py reads it), the message of each flag
 and broken rule from ledger/rules/reasons.py. A message's parameters are figures and codes as
 the rules recorded them (`fraction` "pu_foam", `at` a UTC time): they are put in words here
 before the message is formatted, in the message's language. A code no home knows (a plant's
@@ -21,11 +22,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ledger import catalogue
+from ledger.fund import nameplate
+from ledger.fund.classify import REASON_TEXT
 from ledger.fund.tables import FundTables
 from ledger.rules.codes import (
     FLAG_NAMES,
     FUND_REASON_NAMES,
     FUND_SCOPE_NAMES,
+    NAMEPLATE_FIELD_NAMES,
     RESOLUTION_NAMES,
     SOURCE_NAMES,
     STATUS_NAMES,
@@ -136,7 +140,7 @@ class Words:
         return ", ".join(f"{both(FIELD_NAMES, name)} {value_text(name, value)}"
                          for name, value in sorted(changes.items()))
 
-    def filters(self) -> dict[str, Callable[..., str]]:
+    def filters(self) -> dict[str, Callable[..., Any]]:
         """The templates' filters for these words."""
         return {"local": self.time, "named": named, "status": partial_both(STATUS_NAMES),
                 "resolution": partial_both(RESOLUTION_NAMES), "source": partial_both(
@@ -144,7 +148,7 @@ class Words:
                 "name_in": name_in, "flag_text": self.flag_text, "rule_text": self.rule_text,
                 "correction": self.correction, "scope": partial_both(FUND_SCOPE_NAMES),
                 "fund_reason": partial_both(FUND_REASON_NAMES), "fund_named": fund_named,
-                "fund_name_in": fund_name_in}
+                "fund_name_in": fund_name_in, "nameplate_facts": nameplate_facts}
 
 
 def both(names: dict[str, dict[str, str]], code: str) -> str:
@@ -216,6 +220,18 @@ def _fund_names(section: str) -> dict[str, dict[str, str]]:
     return {version.code: version.name for version in tables.versions}
 
 
+def nameplate_facts(facts: dict[str, Any]) -> list[tuple[str, str]]:
+    """A unit's nameplate facts as the certificate prints them, in the intake's order: each
+    field's name and its value, both bilingual ("总容积（升） Total volume (L)", "190 L")."""
+    shown = []
+    for name in nameplate.FIELDS:
+        if facts.get(name) is None:
+            continue
+        zh, en = (nameplate.value_text(name, facts[name], language) for language in LANGUAGES)
+        shown.append((both(NAMEPLATE_FIELD_NAMES, name), zh if zh == en else f"{zh} {en}"))
+    return shown
+
+
 def value_text(field: str, value: Any) -> str:
     """A data field's value as printed: masses (`*_g`) in kg, codes named, none as "—"."""
     if value is None:
@@ -248,7 +264,10 @@ def characters() -> str:
     names += [*STATUS_NAMES.values(), *RESOLUTION_NAMES.values(), *SOURCE_NAMES.values(),
               *FLAG_NAMES.values()]
     names += [names_of for section in FUND_SECTIONS for names_of in _fund_names(section).values()]
-    names += [*FUND_SCOPE_NAMES.values(), *FUND_REASON_NAMES.values()]
+    names += [*FUND_SCOPE_NAMES.values(), *FUND_REASON_NAMES.values(), *REASON_TEXT.values(),
+              *NAMEPLATE_FIELD_NAMES.values()]
+    names += [choice for spec in nameplate.FIELDS.values() for choice in
+              spec.choice_names.values()]
     texts = [text for name in names for text in name.values()]
     texts += [reason.zh + reason.en for reasons in (FLAGS, REFUSALS) for reason in
               reasons.values()]

@@ -3,7 +3,8 @@
 One definition for every writer: the event model (ledger/events.py UnitReceived) takes its
 bounds from here, the station parses what a worker types with `parse`, the fund tables
 (ledger/fund/tables.py) may only name these fields, and the kiosk shows their names
-(ledger/rules/codes.py NAMEPLATE_FIELD_NAMES).
+(ledger/rules/codes.py NAMEPLATE_FIELD_NAMES); the console and the unit certificate show a
+recorded value with `value_text`.
 """
 
 from __future__ import annotations
@@ -83,6 +84,18 @@ def asked(tables: FundTables | None, category: str) -> list[dict[str, Any]]:
             "required": name in product.asks,
             "choices": [{"code": code, "name": spec.choice_names[code]} for code in spec.choices]})
     return found
+
+
+def value_text(name: str, value: int | str, language: str) -> str:
+    """A recorded value of field `name` as people read it in `language`: a choice by its
+    name, a number with its unit ("190 L"), a label as it is."""
+    spec = FIELDS[name]
+    if spec.kind == "choice":
+        names = spec.choice_names.get(str(value))
+        return names[language] if names else str(value)
+    if spec.kind == "number":
+        return f"{value} {spec.unit}"
+    return str(value)
 
 
 def parse(name: str, text: str) -> int | str:

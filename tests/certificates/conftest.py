@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from factories import SigningStation, calibration, plant, received
@@ -19,6 +20,7 @@ ORIGIN = "ledger.example-plant.cn/CN3301"
 UNIT_A = "CN3301-2026-0000001"
 UNIT_B = "CN3301-2026-0000002"
 UNIT_OPEN = "CN3301-2026-0000003"  # received, not completed
+UNIT_PLATED = "CN3301-2026-0000010"  # with its nameplate volume (`plated`)
 LOT_FE = "LOT-FE-0001"
 LOT_PCB = "LOT-PCB-0001"
 
@@ -41,9 +43,11 @@ class Plant:
 
 
 def dismantle(p: Plant, label: str, gas: str, recovered_g: int, fe_g: int, code: str,
-              complete: bool = True, lot: str = LOT_FE, charge_g: int = 55) -> None:
+              complete: bool = True, lot: str = LOT_FE, charge_g: int = 55,
+              **nameplate: Any) -> None:
     """Receive, depollute and dismantle one fridge at the station, by the default catalogue's
-    rules (its yields and mass balance within range for a steel output of about 20 kg)."""
+    rules (its yields and mass balance within range for a steel output of about 20 kg), with
+    the `nameplate` facts the intake recorded (volume_l=190)."""
     st = p.station
     cylinder = CYLINDERS[gas]
     before = p.cylinder_g.get(cylinder, CYLINDER_TARE_G)
@@ -51,7 +55,8 @@ def dismantle(p: Plant, label: str, gas: str, recovered_g: int, fe_g: int, code:
     subject = f"unit:{label}"
     subs = [st.submit("unit.received", subject,
                       received(label, 45_210, trade_in_code=code, brand="海尔", model="BCD-190",
-                               nameplate_refrigerant=gas, nameplate_charge_g=charge_g)),
+                               nameplate_refrigerant=gas, nameplate_charge_g=charge_g,
+                               **nameplate)),
             st.submit("refrigerant.recovered", subject,
                       {"refrigerant": gas, "cylinder": cylinder,
                        "cylinder_gross_before_g": before,
@@ -116,6 +121,19 @@ def make_plant(ledger: Ledger, signer: Signer | None = None) -> Plant:
     ledger.append([plant("lot.opened", "lot:LOT-FE-0002", {"fraction": "steel",
                                                            "hazardous": False})])
     dismantle(p, UNIT_OPEN, "R-600a", 50, 19_000, "TI-0003", complete=False, lot="LOT-FE-0002")
+    return p
+
+
+def plated(p: Plant) -> Plant:
+    """The plant with unit UNIT_PLATED dismantled, its nameplate volume recorded as 19 L and
+    corrected to 190 L (a misread digit): a fridge in the fund's scope, its sub-class decided
+    by the corrected figure."""
+    dismantle(p, UNIT_PLATED, "R-600a", 52, 20_000, "TI-0010", lot="LOT-FE-0002", volume_l=19)
+    fix = p.ledger.append([plant("correction", f"unit:{UNIT_PLATED}",
+                                 {"corrects": p.indexes[f"{UNIT_PLATED}/received"],
+                                  "reason": "nameplate volume misread", "approved_by": "M-0001",
+                                  "set": {"volume_l": 190}})])
+    p.indexes[f"{UNIT_PLATED}/nameplate"] = fix[0].index
     return p
 
 

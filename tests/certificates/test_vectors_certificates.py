@@ -1,7 +1,9 @@
 """The certificate test vectors (tests/vectors/certificates/, README.md there): each verifies,
 or fails exactly as vectors.json says, with the product's verifier and with the verifier
 written from the docs alone; the v1 period report issued before v2 still verifies; the fund
-table vectors (fund-vectors.json) with the product's verifier."""
+table vectors (fund-vectors.json) with the product's verifier; the unit certificate vectors
+(unit-vectors.json: one issued before unit certificates stated the nameplate facts and fund
+class, one stating them, and each edited) with both."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from ledger.certificates.verify import verify
 FOLDER = Path(__file__).resolve().parents[1] / "vectors" / "certificates"
 CASES: list[dict[str, Any]] = json.loads((FOLDER / "vectors.json").read_text())
 FUND_CASES: list[dict[str, Any]] = json.loads((FOLDER / "fund-vectors.json").read_text())
+UNIT_CASES: list[dict[str, Any]] = json.loads((FOLDER / "unit-vectors.json").read_text())
 
 
 def _opener(case: dict[str, Any]) -> Any:
@@ -32,8 +35,8 @@ def _vkey(case: dict[str, Any]) -> str:
     return (FOLDER / case["vkey"]).read_text().strip()
 
 
-@pytest.mark.parametrize("case", CASES + FUND_CASES,
-                         ids=[c["case"] for c in CASES + FUND_CASES])
+@pytest.mark.parametrize("case", CASES + FUND_CASES + UNIT_CASES,
+                         ids=[c["case"] for c in CASES + FUND_CASES + UNIT_CASES])
 def test_the_products_verifier_gives_what_the_vector_says(case: dict[str, Any]) -> None:
     report = verify((FOLDER / case["certificate"]).read_bytes(), vkeys=[_vkey(case)],
                     entries=_opener(case))
@@ -46,7 +49,7 @@ def test_the_products_verifier_gives_what_the_vector_says(case: dict[str, Any]) 
         assert word in failed[case["check"]]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["case"] for c in CASES])
+@pytest.mark.parametrize("case", CASES + UNIT_CASES, ids=[c["case"] for c in CASES + UNIT_CASES])
 def test_the_spec_verifier_gives_what_the_vector_says(case: dict[str, Any]) -> None:
     data = (FOLDER / case["certificate"]).read_bytes()
     if case["verifies"]:
@@ -70,3 +73,12 @@ def test_the_vectors_are_the_formats_they_say() -> None:
     doc = json.loads((FOLDER / beside["certificate"]).read_bytes())
     assert doc["entries"]["bundle"] is None
     assert beside["entries"] == f"{sha256(doc)}.entries.gz"
+
+
+def test_the_unit_vectors_state_the_fund_class_or_predate_it() -> None:
+    """The unit certificate issued before stays without the members; the others state them."""
+    stated = {c["certificate"]: json.loads((FOLDER / c["certificate"]).read_bytes())["statements"]
+              for c in UNIT_CASES}
+    assert not {"nameplate", "fund"} & set(stated.pop("unit-v1-before-fund.json"))
+    assert all({"nameplate", "fund"} <= set(st) for st in stated.values())
+    assert stated["unit.json"]["fund"]["sub_class"] == "fridge"

@@ -10,7 +10,7 @@ from typing import Any
 from flask_babel import gettext
 
 from ledger.fund.classify import FundClass
-from ledger.fund.nameplate import FIELDS
+from ledger.fund.nameplate import FIELDS, value_text
 from ledger.fund.tables import FundTables
 from ledger.fund.units import unit_class
 from ledger.rules import codes
@@ -56,11 +56,10 @@ def _version_name(fund: FundTables, classed: FundClass, lang: str) -> str | None
 
 def _nameplate(received: dict[str, Any]) -> list[tuple[str, str]]:
     shown = []
-    for name, spec in FIELDS.items():
+    for name in FIELDS:
         value = received.get(name)
         if value is None:
             continue
-        text = (spec.choice_names[value][language()] if spec.kind == "choice"
-                else f"{value} {spec.unit}".strip() if spec.kind == "number" else str(value))
-        shown.append((glossary_name(codes.NAMEPLATE_FIELD_NAMES, name), text))
+        shown.append((glossary_name(codes.NAMEPLATE_FIELD_NAMES, name),
+                       value_text(name, value, language())))
     return shown or [(gettext("Nameplate"), gettext("nothing recorded for the fund"))]
