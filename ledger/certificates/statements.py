@@ -179,9 +179,7 @@ def fund_record(found: FundClass | None) -> dict[str, Any] | None:
             "sub_class": found.sub_class, "counts": found.counts, "version": found.version,
             "rate": None if found.rate is None else decimal_text(found.rate),
             "factor": None if found.factor is None else decimal_text(found.factor),
-            "reason": None if found.reason is None else {
-                "code": found.reason, "field": found.field, "value": found.value,
-                "limit": found.limit}}
+            "reason": found.reason_record()}
 
 
 def unit_statements(pairs: Iterable[Pair], label: str, *, gwp_basis: str = DEFAULT_BASIS,

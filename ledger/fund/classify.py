@@ -60,6 +60,14 @@ class FundClass:
     value: int | str | None = None
     limit: str | None = None
 
+    def reason_record(self) -> dict[str, Any] | None:
+        """Why the unit is not in scope as certificates state it: `{code, field, value,
+        limit}`; None when it is."""
+        if self.reason is None:
+            return None
+        return {"code": self.reason, "field": self.field, "value": self.value,
+                "limit": self.limit}
+
     def reason_text(self, language: str) -> str | None:
         """Why the unit is not in scope, in `language` (zh-CN or en); None when it is."""
         if self.reason is None:

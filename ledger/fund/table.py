@@ -148,10 +148,8 @@ class UnitDeriver:
         dismantled = completed_at is not None and completed_at < self.until
         status = (judge.judge_unit(chain, label, published.catalogue,
                                    self.evidence.last_pass).status if dismantled else None)
-        reason = None if found.reason is None else {
-            "code": found.reason, "field": found.field, "value": found.value,
-            "limit": found.limit}
-        line = [label, category, found.scope, found.category, found.sub_class, reason,
+        line = [label, category, found.scope, found.category, found.sub_class,
+                found.reason_record(),
                 found.counts, received_at, completed_at, status, found.version,
                 received_at < self.since, not dismantled, chain[-1][0]]
         return UnitLine(label, outputs, found, unit_stock(label, [e for _, e in effective]),

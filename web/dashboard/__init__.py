@@ -28,6 +28,7 @@ from web.access import roles_required
 from web.context import console, engine
 from web.dashboard import export, names, queries, ranges, report, settings, witnesses
 from web.dashboard.chart import Bar, bars_svg
+from web.date_range import date_message
 from web.formatting import localtime
 from web.names import catalogue_in_force
 from web.nav import add_nav
@@ -61,15 +62,9 @@ def now() -> datetime:
 def range_message(error: ranges.RangeError) -> str:
     v = error.values
     fields = {"from": _("From"), "to": _("To"), "date": _("Date")}
-    field = fields.get(str(v.get("field")), str(v.get("field")))
-    if error.code == "missing":
-        return _("Give a date for “%(field)s” (YYYY-MM-DD), e.g. 2026-11-20.", field=field)
-    if error.code == "bad_date":
-        return _("“%(value)s” is not a date: give “%(field)s” as YYYY-MM-DD, e.g. 2026-11-20.",
-                 value=v["value"], field=field)
-    if error.code == "reversed":
-        return _("The range ends on %(last)s, before it starts on %(first)s: swap the dates.",
-                 first=v["first"], last=v["last"])
+    shared = date_message(error.code, v, fields)
+    if shared is not None:
+        return shared
     if error.code == "too_long":
         return _("%(days)s days is more than the dashboard shows at once (%(limit)s days): "
                  "choose a shorter range.", days=v["days"], limit=v["limit"])

@@ -27,6 +27,7 @@ from ledger.fund.sampling import Drawn, SamplingError
 from ledger.rules import codes
 from web.access import roles_required
 from web.context import console, engine
+from web.date_range import date_message
 from web.names import catalogue_in_force, glossary_name, language, template_names
 from web.nav import add_nav
 from web.paging import number_arg
@@ -76,15 +77,9 @@ def message(error: SamplingError) -> str:
     """What was wrong with the draw asked for, naming the value, and what to give instead."""
     v = error.values
     fields = {"from": _("From"), "to": _("To"), "day": _("Day")}
-    field = fields.get(str(v.get("field")), str(v.get("field")))
-    if error.code == "missing":
-        return _("Give a date for “%(field)s” (YYYY-MM-DD), e.g. 2026-11-20.", field=field)
-    if error.code == "bad_date":
-        return _("“%(value)s” is not a date: give “%(field)s” as YYYY-MM-DD, e.g. 2026-11-20.",
-                 value=v["value"], field=field)
-    if error.code == "reversed":
-        return _("The range ends on %(last)s, before it starts on %(first)s: swap the dates.",
-                 first=v["first"], last=v["last"])
+    shared = date_message(error.code, v, fields)
+    if shared is not None:
+        return shared
     if error.code == "too_long":
         return _("The range has %(days)s days; a draw is made from at most %(limit)s days: "
                  "choose a shorter range.", days=v["days"], limit=v["limit"])
