@@ -12,7 +12,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import BinaryIO
 
@@ -33,10 +33,12 @@ class Writer:
 
     Entries are gathered into chunks of CHUNK bytes, and each chunk is hashed and compressed
     on a thread of its own (zlib and hashlib release the GIL on such buffers), so a quarter's
-    bundle is compressed on a second core while the caller reads and derives the entries."""
+    bundle is compressed on a second core while the caller reads and derives the entries.
+    Level 1: the entries' signatures and hashes do not compress, and level 6 made a
+    quarter's bundle 7 % smaller in twice the time."""
 
     def __init__(self, out: BinaryIO):
-        self._gzip = gzip.GzipFile(fileobj=out, mode="wb", compresslevel=6, mtime=0)
+        self._gzip = gzip.GzipFile(fileobj=out, mode="wb", compresslevel=1, mtime=0)
         self._hash = hashlib.sha256()
         self._buffer = bytearray()
         self._compressor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bundle")
@@ -85,14 +87,16 @@ class Reader:
         self.sha256: str | None = None
 
     def __iter__(self) -> Iterator[bytes]:
-        position, buffer, at = 0, b"", 0
+        position, buffer, at, ended = 0, b"", 0, False
+        chunks = self._chunks()
         try:
             while True:
-                if len(buffer) - at < 2 + tiles.MAX_ENTRY:  # a whole entry may not be in it
-                    more = self._gzip.read(CHUNK)
+                if not ended and len(buffer) - at < 2 + tiles.MAX_ENTRY:  # an entry may not
+                    more = next(chunks, b"")  # be whole in what is left
+                    ended = not more
                     buffer, at = buffer[at:] + more, 0
-                    if not buffer:
-                        break
+                if at >= len(buffer):
+                    break
                 if len(buffer) - at < 2:
                     raise BundleError(f"the bundle ends inside the length of entry {position} "
                                       "of the bundle")
@@ -101,10 +105,25 @@ class Reader:
                 if end > len(buffer):
                     raise BundleError(f"the bundle ends inside entry {position} of the bundle "
                                       f"({len(buffer) - at - 2} of its {length} bytes)")
-                self._hash.update(buffer[at:end])
                 yield buffer[at + 2:end]
                 position, at = position + 1, end
         except (OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError
             raise BundleError(f"the bundle is not a readable gzip stream after {position} "
                               f"entries: {exc}") from None
+        finally:
+            chunks.close()
         self.sha256 = self._hash.hexdigest()
+
+    def _chunks(self) -> Generator[bytes, None, None]:
+        """The uncompressed bytes, CHUNK at a time, each hashed as it is read; the next one
+        is read and decompressed on a thread while the caller works through this one."""
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bundle") as reader:
+            ahead = reader.submit(self._read)
+            while more := ahead.result():
+                ahead = reader.submit(self._read)
+                yield more
+
+    def _read(self) -> bytes:
+        more = self._gzip.read(CHUNK)
+        self._hash.update(more)
+        return more
