@@ -239,19 +239,24 @@ class StockBook:
         flow["out"] += (unit.completed_at is not None
                         and self.start <= unit.completed_at < self.until)
 
-    def add_lot(self, lot: LotStock) -> None:
+    def add_lot(self, lot: LotStock) -> dict[str, int] | None:
+        """Put a lot on the book; its flow over the range (FLOW: grams in stock before it,
+        put in during it, shipped during it, in stock at its end), None without a range."""
         line = ("fraction", None, lot.fraction)
         for count in self.counts:
             self.base[count.count][line] += lot.grams_at(count.at)
         if self.start is None or self.until is None or self.moments is None:
-            return
-        flow = self.flow[line]
+            return None
         before, last = self.moments
-        flow["opening"] += lot.grams_at(before)
-        flow["closing"] += lot.grams_at(last)
-        flow["in"] += sum(g for at, g in lot.inputs if self.start <= at < self.until)
         shipped = lot.shipped_at is not None and self.start <= lot.shipped_at < self.until
-        flow["out"] += sum(g for _, g in lot.inputs) if shipped else 0
+        flow = {"opening": lot.grams_at(before),
+                "in": sum(g for at, g in lot.inputs if self.start <= at < self.until),
+                "out": sum(g for _, g in lot.inputs) if shipped else 0,
+                "closing": lot.grams_at(last)}
+        total = self.flow[line]
+        for name, grams in flow.items():
+            total[name] += grams
+        return flow
 
     def counts_held(self) -> list[dict[str, Any]]:
         """Each count's lines against the book (with the adjustments of earlier counts),

@@ -192,7 +192,7 @@ class FundTable:
         self.pending: dict[str, list[tuple[int, bytes]]] = {}  # table units' entries so far
         self.loose: dict[str, list[Pair]] = {}  # entries about units off the table
         self.lot_chains: dict[str, list[Pair]] = {}
-        self.lot_mass: dict[str, list[int]] = {}  # lot -> [grams before, in the period, entry]
+        self.lot_first: dict[str, int] = {}  # lot -> the first entry putting an output in it
         self.rows: dict[tuple[Any, ...], _Row] = {}
         for code, sub_class in self.tables.classes.items():
             self._row(("in_scope", sub_class.category, code, None, None, None))
@@ -283,8 +283,7 @@ class FundTable:
         for index, event in effective:
             data = event["data"]
             if event["type"] in OUTPUT_TYPES and data.get("lot") and event["time"] < self.until:
-                mass = self.lot_mass.setdefault(data["lot"], [0, 0, index])
-                mass[event["time"] >= self.since] += data.get("mass_g") or 0
+                self.lot_first.setdefault(data["lot"], index)
                 if data.get("mass_g") is not None:
                     moment = self.moments[bisect_left(self.moments, event["time"])]
                     spans = self.lot_inputs.setdefault(data["lot"], {})
@@ -342,12 +341,7 @@ class FundTable:
 
     def _stock(self) -> dict[str, Any]:
         """The last stock count of the period against the book, and the period's
-        reconciliation (ledger/fund/stock.py), once every unit and lot has been fed."""
-        for lot, found in sorted(self._opened().items()):
-            shipped = found.get("lot.shipped")
-            self.stock.add_lot(LotStock(lot, found["lot.opened"][1]["data"]["fraction"],
-                                        shipped[1]["time"] if shipped else None,
-                                        tuple(sorted(self.lot_inputs.get(lot, {}).items()))))
+        reconciliation (ledger/fund/stock.py), once every unit and lot is on the book."""
         counts = [c for c in self.stock.counts_held() if self.since <= c["at"] < self.until]
         return {"stock_count": counts[-1] if counts else None,
                 "reconciliation": self.stock.reconciliation()}
@@ -371,9 +365,12 @@ class FundTable:
                 *(part or "" for part in key[1:]))
 
     def _lots(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """Product per fraction and the lots shipped in the period, from the lots' chains."""
+        """Product per fraction and the lots shipped in the period, from the lots' chains:
+        each lot is put on the book (ledger/fund/stock.py), whose flow over the period gives
+        its grams before, put in, shipped and left, so the annex and the reconciliation are
+        one computation."""
         lots = self._opened()
-        for lot, (_, _, index) in sorted(self.lot_mass.items()):
+        for lot, index in sorted(self.lot_first.items()):
             if lot not in lots:
                 raise StatementError(f"entry {index} puts an output into lot {lot}, whose "
                                      "lot.opened the entries do not hold")
@@ -382,36 +379,43 @@ class FundTable:
         for lot, found in sorted(lots.items()):
             opened = found["lot.opened"][1]
             shipped = found.get("lot.shipped")
-            if not lot_in_period(opened["time"], shipped[1]["time"] if shipped else None,
-                                 self.since, self.until):
-                continue  # no stock and no move in the period
-            before, during, _ = self.lot_mass.get(lot, [0, 0, 0])
+            shipped_at = shipped[1]["time"] if shipped else None
             fraction, hazardous = opened["data"]["fraction"], opened["data"]["hazardous"]
+            flow = self.stock.add_lot(LotStock(
+                lot, fraction, shipped_at, tuple(sorted(self.lot_inputs.get(lot, {}).items()))))
+            assert flow is not None  # the table's book has the period's range
+            if not lot_in_period(opened["time"], shipped_at, self.since, self.until):
+                continue  # no stock and no move in the period
+            returned = "lot.received" in found
             sums = fractions.setdefault((fraction, hazardous), dict.fromkeys(
                 ("opening_g", "output_g", "shipped_g", "closing_g", "returned_g"), 0))
-            sums["opening_g"] += before
-            sums["output_g"] += during
-            out = shipped is not None and shipped[1]["time"] < self.until
-            returned = "lot.received" in found
-            sums["shipped_g"] += (before + during) * out
-            sums["returned_g"] += (before + during) * (out and returned)
-            sums["closing_g"] += (before + during) * (not out)
-            if shipped is not None and out:
-                data = shipped[1]["data"]
-                sealed = found.get("lot.sealed")
-                net = sealed[1]["data"]["net_g"] if sealed else None
-                receipt = found.get("lot.received")
-                destinations.append({
-                    "lot": lot, "fraction": fraction, "hazardous": hazardous,
-                    "receiver": data["receiver"], "receiver_licence": data.get("receiver_licence"),
-                    "manifest_no": data["manifest_no"], "shipped_at": shipped[1]["time"],
-                    "entry": shipped[0], "net_g": net,
-                    "received_g": receipt[1]["data"]["received_g"] if receipt else None,
-                    "returned": returned,
-                    "counted_g": (net or 0) if returned or not hazardous else 0})
+            sums["opening_g"] += flow["opening"]
+            sums["output_g"] += flow["in"]
+            sums["shipped_g"] += flow["out"]
+            sums["returned_g"] += flow["out"] * returned
+            sums["closing_g"] += flow["closing"]
+            if shipped_at is not None and shipped_at < self.until:
+                destinations.append(_destination(lot, found, fraction, hazardous))
         destinations.sort(key=lambda d: (d["shipped_at"], d["lot"]))
         return ([{"fraction": f, "hazardous": h, **sums}
                  for (f, h), sums in sorted(fractions.items())], destinations)
+
+
+def _destination(lot: str, found: dict[str, Pair], fraction: str, hazardous: bool
+                 ) -> dict[str, Any]:
+    """A lot shipped in the period, as the annex lists it: where it went, under which
+    manifest, and what of it counts (a hazardous lot only once its receipt came back)."""
+    shipped = found["lot.shipped"]
+    data = shipped[1]["data"]
+    sealed, receipt = found.get("lot.sealed"), found.get("lot.received")
+    net = sealed[1]["data"]["net_g"] if sealed else None
+    returned = receipt is not None
+    return {"lot": lot, "fraction": fraction, "hazardous": hazardous,
+            "receiver": data["receiver"], "receiver_licence": data.get("receiver_licence"),
+            "manifest_no": data["manifest_no"], "shipped_at": shipped[1]["time"],
+            "entry": shipped[0], "net_g": net,
+            "received_g": receipt[1]["data"]["received_g"] if receipt else None,
+            "returned": returned, "counted_g": (net or 0) if returned or not hazardous else 0}
 
 
 def _row_key(category: str | None, found: FundClass) -> tuple[Any, ...]:
