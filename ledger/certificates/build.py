@@ -17,7 +17,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import islice
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -171,39 +171,15 @@ def build_period(ledger: Ledger, start: str, end: str, categories: list[str] | N
                             *((i, b) for i, _, b in ledger.prefix_bodies("scale:", before=size))])
     evidence_pairs = [(i, json.loads(body)["event"]) for i, body in evidence_rows]
     lines = PeriodLines(header, Evidence(evidence_pairs), spool.last_of, spool.add_line)
+
+    def feed(index: int, subject: str, body: bytes) -> None:
+        if subject.startswith("unit:"):  # the others are the evidence, read above
+            lines.add(index, json.loads(body)["event"])
+
     with tempfile.TemporaryFile() as entries:
-        writer, runs = bundle.Writer(entries), _Runs()
-        pending_evidence = iter(evidence_rows)
-        evidence_next = next(pending_evidence, None)
-        reported = 0
-        if progress:
-            progress(0, spool.units)
-        for index, subject, body in ledger.entries_between(first, spool.last_index + 1):
-            while evidence_next is not None and evidence_next[0] < index:
-                writer.add(*evidence_next)
-                runs.add(evidence_next[0])
-                evidence_next = next(pending_evidence, None)
-            if evidence_next is not None and evidence_next[0] == index:
-                evidence_next = next(pending_evidence, None)
-            elif not (subject.startswith("unit:")
-                      and spool.last_of(subject[len("unit:"):]) is not None):
-                continue
-            else:
-                try:
-                    lines.add(index, json.loads(body)["event"])
-                except StatementError as exc:
-                    raise BuildError(str(exc)) from None
-            writer.add(index, body)
-            runs.add(index)
-            done = lines.count + len(lines.left_out)
-            if progress and done >= reported + BATCH:
-                progress(done, spool.units)
-                reported = done
-        while evidence_next is not None:
-            writer.add(*evidence_next)
-            runs.add(evidence_next[0])
-            evidence_next = next(pending_evidence, None)
-        digest = writer.close()
+        writer, runs, digest = _write_entries(ledger, spool, first, evidence_rows, feed,
+                                              entries, progress,
+                                              lambda: lines.count + len(lines.left_out))
         if lines.unfinished():
             raise BuildError(f"the entries of unit {lines.unfinished()[0]} end before the "
                              "last one the log lists for it; run `dledger audit`")
@@ -236,6 +212,50 @@ def _report_units(ledger: Ledger, spool: ReportSpool, statement: str,
             spool.add_units((label, heads["unit:" + label]) for label, _ in found)
             first = min([first, *(index for _, index in found)])
     return first
+
+
+def _write_entries(ledger: Ledger, spool: ReportSpool, first: int,
+                   extra: Iterable[tuple[int, bytes]], feed: Callable[[int, str, bytes], object],
+                   out: BinaryIO, progress: Progress | None, done: Callable[[], int]
+                   ) -> tuple[bundle.Writer, _Runs, str]:
+    """The entries a report carries, into one bundle in `out`, in index order: the log's
+    entries of the units in `spool` from `first` on, with the `extra` (index, bytes) merged in
+    (evidence, lots: what the units are judged and counted with). Each is handed to
+    `feed(index, subject, bytes)` as it goes by; `progress` hears `done()` (units derived)
+    every BATCH units. Returns the writer (closed), the runs and the bundle's SHA-256."""
+    writer, runs = bundle.Writer(out), _Runs()
+    pending = iter(extra)
+    waiting = next(pending, None)
+    reported = 0
+    if progress:
+        progress(0, spool.units)
+
+    def put(index: int, body: bytes, subject: str | None = None) -> None:
+        """One entry to `feed` and the bundle (`subject`: read from the bytes of an extra)."""
+        try:
+            feed(index, subject or json.loads(body)["event"]["subject"], body)
+        except StatementError as exc:
+            raise BuildError(str(exc)) from None
+        writer.add(index, body)
+        runs.add(index)
+
+    for index, subject, body in ledger.entries_between(first, spool.last_index + 1):
+        while waiting is not None and waiting[0] < index:
+            put(*waiting)
+            waiting = next(pending, None)
+        if waiting is not None and waiting[0] == index:
+            waiting = next(pending, None)
+        elif not (subject.startswith("unit:")
+                  and spool.last_of(subject[len("unit:"):]) is not None):
+            continue
+        put(index, body, subject)
+        if progress and done() >= reported + BATCH:
+            reported = done()
+            progress(reported, spool.units)
+    while waiting is not None:
+        put(*waiting)
+        waiting = next(pending, None)
+    return writer, runs, writer.close()
 
 
 class _Runs:

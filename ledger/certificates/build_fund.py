@@ -17,9 +17,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from ledger.certificates import bundle
 from ledger.certificates.build import (
-    BATCH,
     DEFAULT_TIME_ZONE,
     BuildError,
     Progress,
@@ -27,8 +25,8 @@ from ledger.certificates.build import (
     _multiproof,
     _report_units,
     _rows,
-    _Runs,
     _signed,
+    _write_entries,
 )
 from ledger.certificates.document import FORMAT_V2
 from ledger.certificates.report_spool import ReportSpool
@@ -82,42 +80,9 @@ def build_fund_table(ledger: Ledger, start: str, end: str, *, signer: Signer,
         extra = sorted(dict([*evidence_rows, *lot_rows,
                              *_outputs_off_table(ledger, stocked, size, since, until)]).items())
         with tempfile.TemporaryFile() as entries:
-            writer, runs = bundle.Writer(entries), _Runs()
-            pending = iter(extra)
-            waiting = next(pending, None)
-            reported = 0
-            if progress:
-                progress(0, spool.units)
-
-            def put(index: int, body: bytes, subject: str | None = None) -> None:
-                """Feed one entry to the table and the bundle (`subject`: read from the
-                entry when not given, as for the few entries carried besides the units')."""
-                subject = subject or json.loads(body)["event"]["subject"]
-                try:
-                    table.add(index, subject, body)
-                except StatementError as exc:
-                    raise BuildError(str(exc)) from None
-                writer.add(index, body)
-                runs.add(index)
-
-            for index, subject, body in ledger.entries_between(first, spool.last_index + 1):
-                while waiting is not None and waiting[0] < index:
-                    put(*waiting)
-                    waiting = next(pending, None)
-                if waiting is not None and waiting[0] == index:
-                    waiting = next(pending, None)
-                elif not (subject.startswith("unit:")
-                          and spool.last_of(subject[len("unit:"):]) is not None):
-                    continue
-                put(index, body, subject)
-                done = table.count + len(table.left_out)
-                if progress and done >= reported + BATCH:
-                    progress(done, spool.units)
-                    reported = done
-            while waiting is not None:
-                put(*waiting)
-                waiting = next(pending, None)
-            digest = writer.close()
+            writer, runs, digest = _write_entries(ledger, spool, first, extra, table.add,
+                                                  entries, progress,
+                                                  lambda: table.count + len(table.left_out))
             if table.unfinished():
                 raise BuildError(f"the entries of unit {table.unfinished()[0]} end before the "
                                  "last one the log lists for it; run `dledger audit`")
