@@ -29,6 +29,7 @@ from ledger.corrections import Pair, fold
 from ledger.fund import stock
 from ledger.rules import judge
 from ledger.rules.codes import STATUSES
+from ledger.rules.facts import UnitFacts, facts_below
 from ledger.rules.reasons import Refusal
 
 DEFAULT_BASIS = "AR4"
@@ -77,17 +78,51 @@ class Published:
     catalogue: Catalogue
 
 
+class SetIntakes:
+    """The intakes that name a desktop set (a `unit.received` with `set_with`) among the
+    entries, and the corrections of them, per unit, kept as the entries go by: what the rule
+    of a set's completion reads of its other half (ledger.rules.sets), below the completing
+    entry. An intake naming no set is not kept: it cannot name a unit back."""
+
+    def __init__(self) -> None:
+        self.intakes: dict[str, dict[int, dict[str, Any]]] = {}  # label -> index -> event
+
+    def see(self, index: int, event: dict[str, Any]) -> None:
+        kind, _, label = event["subject"].partition(":")
+        if kind != "unit":
+            return
+        if event["type"] == "unit.received" and "set_with" in event["data"]:
+            self.intakes.setdefault(label, {})[index] = event
+        elif event["type"] == "correction" and event["data"]["corrects"] in \
+                self.intakes.get(label, {}):
+            self.intakes[label][index] = event
+
+    def partner(self, label: str, before: int) -> UnitFacts:
+        """ledger.rules.facts.Partners over the intakes seen."""
+        return facts_below(label, sorted(self.intakes.get(label, {}).items()), before)
+
+
+def set_partner(chain: Iterable[Pair]) -> str | None:
+    """The unit that a unit's record names as the other half of its set: its first effective
+    intake's `set_with` (the chain a certificate carries beside the unit's)."""
+    intake = next((e for _, e in fold(chain)[0] if e["type"] == "unit.received"), None)
+    return None if intake is None else intake["data"].get("set_with")
+
+
 class Evidence:
     """What a judgement reads besides the subject's own chain: the catalogues and the scale
-    checks among the certificate's entries (read once for a whole period report), and the
-    stock counts a fund table holds against the book."""
+    checks among the certificate's entries (read once for a whole period report), the stock
+    counts a fund table holds against the book, and the intakes naming desktop sets (`sets`:
+    fed the units' entries as they go by, when the evidence is read before them)."""
 
     def __init__(self, pairs: Iterable[Pair]):
         self.catalogues: list[Published] = []
+        self.sets = SetIntakes()
         scales: dict[str, list[Pair]] = {}
         counts: dict[str, list[Pair]] = {}
         for index, event in sorted(pairs, key=lambda pair: pair[0]):
             kind = event["subject"].partition(":")[0]
+            self.sets.see(index, event)
             if event["subject"] == CATALOGUE_SUBJECT and event["type"] == "catalogue.published":
                 self.catalogues.append(_published(index, event))
             elif kind == "scale":
@@ -185,7 +220,8 @@ def unit_statements(pairs: Iterable[Pair], label: str, *, gwp_basis: str = DEFAU
     if unit is None or intake is None:
         raise StatementError(f"the entries hold no unit.received for unit {label}")
     published = evidence.in_force(_position(effective, "unit.completed"))
-    found = judge.judge_unit(chain, label, published.catalogue, evidence.last_pass)
+    found = judge.judge_unit(chain, label, published.catalogue, evidence.last_pass,
+                             evidence.sets.partner)
     refrigerant_g = sum(r["recovered_g"] for r in recovered)
     outputs_g = sum(o["mass_g"] for o in outputs)
     components_g = sum(c["mass_g"] or 0 for c in components)
@@ -367,8 +403,9 @@ class PeriodLines:
     `last_of(label)` is the index of the last entry of the chain of each unit the report may
     hold (None: not one of them); a unit's entries are held only until that entry arrives,
     when its line is derived (judged with `evidence`: every catalogue and scale entry, read
-    before) and handed to `emit(completed_at, label, text)` as its RFC 8785 text, the form a
-    v2 certificate states it in. So the memory held is the units in progress at once, not the
+    before, and the intakes naming desktop sets of every unit fed so far, lines' or not) and
+    handed to `emit(completed_at, label, text)` as its RFC 8785 text, the form a v2
+    certificate states it in. So the memory held is the units in progress at once, not the
     report. `add` returns the label of the unit a pair belongs to (None: not one of them).
     """
 
@@ -388,6 +425,7 @@ class PeriodLines:
     def add(self, index: int, event: dict[str, Any]) -> str | None:
         subject: str = event["subject"]
         kind, _, label = subject.partition(":")
+        self.evidence.sets.see(index, event)  # the unit may be the other half of a set
         last = self.last_of(label) if kind == "unit" else None
         if last is None:
             return None

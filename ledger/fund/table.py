@@ -104,11 +104,13 @@ class FundTable:
 
     `last_of(label)` is the last entry of the chain of each unit the table may list (None: not
     one of them); such a unit's line is derived when that entry arrives, judged with
-    `evidence` (every catalogue and scale entry, read before), and handed to
-    `emit(received_at, label, text)` as its RFC 8785 text. Entries about other units are the
-    outputs of units off the table into the lots carried (and corrections of them): only
-    their lots and masses are kept. Entries about lots are the lots' chains. `result()` gives
-    the rows, totals, days, fractions and destinations once every entry has been fed.
+    `evidence` (every catalogue and scale entry, read before, and the intakes naming desktop
+    sets fed so far), and handed to `emit(received_at, label, text)` as its RFC 8785 text.
+    Entries about other units are the outputs of units off the table into the lots carried
+    and the intakes and completions of the other halves of the table's desktop sets (and
+    corrections of them): only their lots, masses and intakes are kept. Entries about lots
+    are the lots' chains. `result()` gives the rows, totals, days, fractions and destinations
+    once every entry has been fed.
     """
 
     def __init__(self, header: dict[str, Any], evidence: Evidence,
@@ -153,6 +155,7 @@ class FundTable:
             return None
         if kind != "unit":
             return None
+        self.evidence.sets.see(index, event)  # the unit may be the other half of a set
         last = self.last_of(name)
         if last is None:
             self.loose.setdefault(name, []).append((index, _slim(event)))
@@ -193,8 +196,9 @@ class FundTable:
                  or FundClass("unclassified", reason=NO_TABLES))
         category = received[1]["data"]["category"]
         dismantled = completed_at is not None and completed_at < self.until
-        status = (judge.judge_unit(chain, label, published.catalogue,
-                                   self.evidence.last_pass).status if dismantled else None)
+        status = (judge.judge_unit(chain, label, published.catalogue, self.evidence.last_pass,
+                                   self.evidence.sets.partner).status
+                  if dismantled else None)
         opening = received_at < self.since
         row = self._row(_row_key(category, found))
         row.opening += opening
