@@ -261,6 +261,7 @@ CREATE TABLE units (
 	completed_station VARCHAR(32), 
 	zone VARCHAR(64), 
 	aside_since VARCHAR(24), 
+	set_with VARCHAR(130), 
 	CONSTRAINT pk_units PRIMARY KEY (label), 
 	CONSTRAINT uq_units_trade_in_code UNIQUE (trade_in_code)
 );
@@ -272,6 +273,8 @@ CREATE INDEX ix_units_completed_at_figures ON units (completed_at, category, rec
 CREATE INDEX ix_units_received_at_label ON units (received_at, label);
 
 CREATE INDEX ix_units_serial ON units (serial);
+
+CREATE INDEX ix_units_set_with ON units (set_with);
 
 CREATE INDEX ix_units_state_received_at_label ON units (state, received_at, label);
 
@@ -558,6 +561,7 @@ CREATE TABLE units (
 	completed_station VARCHAR(32), 
 	zone VARCHAR(64), 
 	aside_since VARCHAR(24), 
+	set_with VARCHAR(130) COLLATE "C", 
 	CONSTRAINT pk_units PRIMARY KEY (label), 
 	CONSTRAINT uq_units_trade_in_code UNIQUE (trade_in_code)
 );
@@ -569,6 +573,8 @@ CREATE INDEX ix_units_completed_at_figures ON units (completed_at, category, rec
 CREATE INDEX ix_units_received_at_label ON units (received_at, label);
 
 CREATE INDEX ix_units_serial ON units (serial);
+
+CREATE INDEX ix_units_set_with ON units (set_with);
 
 CREATE INDEX ix_units_state_received_at_label ON units (state, received_at, label);
 

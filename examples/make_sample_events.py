@@ -308,12 +308,18 @@ class Day:
         # Outside the fund's scope, recorded as such: a 600 L fridge and a 12-inch CRT TV.
         fridges[1][1]["volume_l"] = 600
         next(f for c, f in plan if c == "crt_tv")["screen_in"] = 12
-        # Desktop hosts and monitors arrive in sets (one monitor comes alone).
-        hosts = [i for i, (c, _) in enumerate(plan) if c == "desktop_pc"]
-        monitors = [i for i, (c, _) in enumerate(plan) if c in ("crt_monitor", "flat_monitor")]
-        for host, monitor in zip(hosts, monitors, strict=False):
-            plan[host][1]["set_with"] = unit_label(monitor)
-            plan[monitor][1]["set_with"] = unit_label(host)
+        # Desktop hosts and monitors arrive in sets, both halves in one truck, each naming the
+        # other (some come alone: two hosts, three monitors); so both are weighed in before
+        # either is dismantled, as a set's completion needs (ledger/rules/sets.py).
+        start = 0
+        for _, count in TRUCKS:
+            load = range(start, start + count)
+            hosts = [i for i in load if plan[i][0] == "desktop_pc"]
+            monitors = [i for i in load if plan[i][0] in ("crt_monitor", "flat_monitor")]
+            for host, monitor in zip(hosts, monitors, strict=False):
+                plan[host][1]["set_with"] = unit_label(monitor)
+                plan[monitor][1]["set_with"] = unit_label(host)
+            start += count
         return plan
 
     def nameplate(self, category: str, gas: str) -> int:

@@ -27,8 +27,15 @@ from ledger.catalogue import Catalogue, from_content
 from ledger.corrections import Pair, fold
 from ledger.encoding import decode_base64
 from ledger.events import PLANT_STATION, Event, EventError, parse_event
-from ledger.rules import judge, reasons
-from ledger.rules.facts import LOT_TRANSITIONS, CountFacts, CylinderFacts, LotFacts, UnitFacts
+from ledger.rules import judge, reasons, sets
+from ledger.rules.facts import (
+    LOT_TRANSITIONS,
+    CountFacts,
+    CylinderFacts,
+    LotFacts,
+    UnitFacts,
+    facts_below,
+)
 from ledger.rules.reasons import Refusal
 from ledger.store import Tx, chunks, execute, insert_rows, placeholders, scalar, stream
 from ledger.tables import (
@@ -238,6 +245,17 @@ class Projector:
                       "refrigerant_recoveries WHERE cylinder = ? ORDER BY idx DESC LIMIT 1",
                       (cylinder,)).fetchone()
         return None if row is None or row[1] is None else (row[0], row[1])
+
+    def set_claims(self, label: str) -> list[str]:
+        """The units whose effective intake names `label` as its set (set_with): the stored
+        rows, as this batch has changed them (a unit row of the batch wins over the stored)."""
+        batch = {subject[len("unit:"):]: row for subject, row in self.rows.items()
+                 if subject.startswith("unit:")}
+        stored = [found for (found,) in execute(self.conn, "SELECT label FROM units WHERE "
+                                                "set_with = ?", (label,))]
+        return sorted({*(found for found in stored if found not in batch),
+                       *(found for found, row in batch.items()
+                         if row is not None and row["set_with"] == label)})
 
     def station_registered_at(self, station: str) -> str | None:
         if station == PLANT_STATION:
@@ -465,14 +483,41 @@ class Projector:
         if found is None or event.data.get("void"):
             return
         before = self.pairs(event.subject)
-        old = judge.violations(before, event.subject, found[1])
-        new = judge.violations([*before, (index, event.obj)], event.subject, found[1])
+        partners = self._partners
+        old = judge.violations(before, event.subject, found[1], partners)
+        new = judge.violations([*before, (index, event.obj)], event.subject, found[1],
+                               partners)
         seen = {(v["entry"], v["rule"]) for v in old}
         added = [v for v in new if (v["entry"], v["rule"]) not in seen]
+        if not added:
+            added = self._set_claims_broken(event, before, found[1])
         if added:
             refusal = Refusal(reasons.CORRECTION_BREAKS_RULE, entry=added[0]["entry"],
                               why=f"{added[0]['message']} (rule {added[0]['rule']})")
             raise RuleError(f"{refusal} (rule {refusal.code})", refusal.code, refusal.params)
+
+    def _partners(self, label: str, before: int) -> UnitFacts:
+        """ledger.rules.facts.Partners over the entries so far."""
+        return facts_below(label, self.pairs("unit:" + label), before)
+
+    def _set_claims_broken(self, event: Event, before: list[Pair], catalogue: Catalogue
+                           ) -> list[dict[str, Any]]:
+        """A correction of a unit's intake that names its set anew (or its category or
+        computer type) is held to the rules of claiming a set against the other units'
+        intakes (ledger.rules.sets.check_claims), as an intake would be: as a violation of
+        the corrected entry, or none."""
+        target = event.data["corrects"]
+        changed = set(event.data.get("set") or {})
+        corrected = next((e for i, e in before if i == target), None)
+        if corrected is None or corrected["type"] != "unit.received" \
+                or not changed & {"set_with", "pc_type", "category"}:
+            return []
+        try:
+            sets.check_claims({**corrected["data"], **event.data["set"]},
+                              event.subject.split(":", 1)[1], self.world, catalogue)
+        except Refusal as refusal:
+            return [{"entry": target, "rule": refusal.code, "message": refusal.text()}]
+        return []
 
     def _check_station(self, event: Event, name: str, row: Row | None) -> None:
         if event.type == "station.registered":
@@ -529,7 +574,8 @@ class Projector:
                    "serial": data.get("serial"),
                    "nameplate_refrigerant": data.get("nameplate_refrigerant"),
                    "nameplate_charge_g": data.get("nameplate_charge_g"),
-                   "completed_station": None, "zone": None, "aside_since": None}
+                   "completed_station": None, "zone": None, "aside_since": None,
+                   "set_with": data.get("set_with")}
         elif etype == "scale.calibrated":
             passed = data["passed"]
             last_pass = obj["time"] if passed else (row or {}).get("last_pass_at")
@@ -650,6 +696,12 @@ class _World:
 
     def trade_in_holder(self, code: str) -> str | None:
         return self.projector.trade_in.get(code)
+
+    def partner(self, label: str) -> UnitFacts:
+        return self.unit(label)
+
+    def set_claims(self, label: str) -> list[str]:
+        return self.projector.set_claims(label)
 
     def station_registered_at(self, station: str) -> str | None:
         return self.projector.station_registered_at(station)

@@ -127,6 +127,7 @@ class Unit(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("trade_in_code"), Index(None, "received_at", "label"),
                       Index(None, "category", "completed_at"), Index(None, "serial"),
                       Index(None, "state", "received_at", "label"),
+                      Index(None, "set_with"),  # the units naming one (ledger/rules/sets.py)
                       # the units completed in a range with what the dashboard reads of each
                       # (cycle time, mass balance), without a visit to the table per unit
                       Index("ix_units_completed_at_figures", "completed_at", "category",
@@ -149,6 +150,8 @@ class Unit(SQLModel, table=True):
     completed_station: str | None = Field(sa_column=Column(String(32), nullable=True))
     zone: str | None = Field(sa_column=Column(String(64), nullable=True))  # where it is stored
     aside_since: str | None = Field(sa_column=Column(String(24), nullable=True))  # set aside
+    # the label its effective intake names as the other half of its desktop set (set_with)
+    set_with: str | None = Field(sa_column=Column(label_type(), nullable=True))
 
 
 class UnitMove(SQLModel, table=True):

@@ -7,7 +7,9 @@ outbox file so that the station goes on judging while the console is out of reac
 `StationWorld` is one step's view: the ledger's entries with their corrections folded, then
 the station's own events the ledger does not show yet; a cylinder's last gross after is the
 latest of the ledger's and the station's own recoveries into it. What only the ledger can
-know (a station's registration time, the flags it raised) is left to the ledger: None.
+know (a station's registration time, the flags it raised, the units that name one as their
+desktop set) is left to the ledger: None; so is the other half of a set while the ledger is
+out of reach (a kept answer may be older than its intake at another station).
 """
 
 from __future__ import annotations
@@ -67,6 +69,16 @@ class Knowledge:
         return self._ask(subject, max_age, lambda: self.client.subject_entries(subject),
                          lambda pairs: {"entries": [[i, e] for i, e in pairs]},
                          lambda kept: [(i, e) for i, e in kept.get("entries", [])], [])
+
+    def entries_now(self, subject: str) -> list[Pair] | None:
+        """The ledger's entries about `subject` as it answers now; None when it cannot be
+        asked (no kept answer: an old one may miss what another station recorded since)."""
+        try:
+            found = self.client.subject_entries(subject)
+        except _FAILURES:
+            return None
+        self.answered()
+        return found
 
     def cylinder(self, cylinder: str, max_age: float | None) -> CylinderFacts:
         """The ledger's facts about a recovery cylinder."""
@@ -135,6 +147,22 @@ class StationWorld:
                 facts = CylinderFacts(cylinder, facts.registered, facts.registered_entry,
                                       event["data"]["cylinder_gross_after_g"], index)
         return facts
+
+    def partner(self, label: str) -> UnitFacts | None:
+        """Another unit's record (the other half of a desktop set, often weighed in at
+        another station), asked of the ledger now, with this station's own events about it
+        the ledger does not show yet; None when the ledger is out of reach: the ledger judges
+        the set when the event arrives."""
+        subject = f"unit:{label}"
+        logged = self.knowledge.entries_now(subject)
+        if logged is None:
+            return None
+        ids = {event["id"] for _, event in logged}
+        return UnitFacts.of(label, logged,
+                            [e for e in self.outbox.events_for(subject) if e["id"] not in ids])
+
+    def set_claims(self, label: str) -> list[str] | None:
+        return None  # the ledger's to judge: it holds every unit's intake
 
     def count(self, count: str) -> CountFacts | None:
         """Unknown here: a station records no stock count (the console does, and the

@@ -191,6 +191,7 @@ class _Scan:
     def __init__(self) -> None:
         self.last: dict[str, int] = {}  # subject -> index of its last entry so far
         self.judging: list[tuple[int, dict[str, Any]]] = []
+        self.sets: list[tuple[int, dict[str, Any]]] = []  # intakes naming a set, corrections
         self.before: tuple[int, bytes] | None = None  # the previous entry: index, leaf hash
 
     def leaves(self, entries: Iterator[tuple[int, bytes]]) -> Iterator[bytes]:
@@ -223,6 +224,9 @@ class _Scan:
         self.last[subject] = index
         if not subject.startswith("unit:"):
             self.judging.append((index, entry["event"]))
+        elif entry["event"]["type"] == "correction" or (
+                entry["event"]["type"] == "unit.received" and "set_with" in entry["event"]["data"]):
+            self.sets.append((index, entry["event"]))
 
 
 def _check_lines(doc: dict[str, Any], scan: _Scan,
@@ -247,7 +251,8 @@ def _check_lines(doc: dict[str, Any], scan: _Scan,
         chains.setdefault(label, []).append((index, event))
         if index != scan.last[event["subject"]]:
             continue
-        line = _line(label, scan.judging + chains.pop(label), st, bounds)
+        others = [(i, ev) for i, ev in scan.sets if ev["subject"] != event["subject"]]
+        line = _line(label, scan.judging + others + chains.pop(label), st, bounds)
         if line is None:
             continue
         if label not in stated:
@@ -299,9 +304,15 @@ def _chain_subjects(doc: dict[str, Any]) -> list[str]:
 def _check_chains(doc: dict[str, Any], entries: list[dict[str, Any]]) -> None:
     subjects = _chain_subjects(doc)
     last: dict[str, int | None] = dict.fromkeys(subjects)
+    partner = None  # a unit certificate carries the other half of its unit's desktop set
+    if doc["kind"] == "unit":
+        chain = [(e["index"], e["event"]) for e in entries if e["event"]["subject"] in last]
+        intake = next((ev["data"] for _, ev in _effective(chain)[0]
+                       if ev["type"] == "unit.received"), {})
+        partner = "unit:" + intake["set_with"] if intake.get("set_with") else None
     for entry in entries:
         subject = entry["event"]["subject"]
-        if subject == CATALOGUE or subject.startswith("scale:"):
+        if subject == CATALOGUE or subject.startswith("scale:") or subject == partner:
             last.setdefault(subject, None)  # docs/rules.md section 6: complete from the first
         if subject not in last:
             if doc["kind"] != "lot":
@@ -430,7 +441,7 @@ def _unit(label: str, pairs: list, basis: str, source: str) -> dict[str, Any]:
     st["state"] = "completed" if st["completed"] else "in progress"
     position = st["completed"]["entry"] if st["completed"] else None
     force = _in_force(pairs, position)
-    st["judgement"] = _judge_unit(chain, label, force, _checks(pairs))
+    st["judgement"] = _judge_unit(chain, label, force, _checks(pairs), _set_intakes(pairs))
     received = next(ev["data"] for _, ev in effective if ev["type"] == "unit.received")
     st["nameplate"] = {k: received[k] for k in NAMEPLATE if received.get(k) is not None}
     completions = [ev["time"] for _, ev in effective if ev["type"] == "unit.completed"]
@@ -715,8 +726,9 @@ def _zone(zone: str, zones: dict[str, Any], what: str) -> None:
 
 
 def _unit_rule(ev: dict[str, Any], before: list[dict[str, Any]], label: str,
-               cat: dict[str, Any]) -> None:
-    """Raise _Broken if `ev` breaks a unit rule given the unit's effective events before it."""
+               cat: dict[str, Any], partner: list | None = None) -> None:
+    """Raise _Broken if `ev` breaks a unit rule given the unit's effective events before it
+    (and, for a completion, `partner`: the other half's intakes naming a set below it)."""
     t, d = ev["type"], ev["data"]
     received = next((e["data"] for e in before if e["type"] == "unit.received"), None)
     categories = cat["categories"]
@@ -739,6 +751,13 @@ def _unit_rule(ev: dict[str, Any], before: list[dict[str, Any]], label: str,
             if d.get(field) not in (None, implied):
                 raise _Broken("nameplate_contradicts", field=field, value=d[field],
                               category=d["category"], implied=implied)
+        if d.get("set_with") is not None:
+            if d["set_with"] == label:
+                raise _Broken("set_with_self", label=label)
+            kind = _pc_type(d, fund_products)
+            if kind not in SET_HALVES:
+                raise _Broken("not_a_set", label=label, category=d["category"],
+                              kind=kind or "none")
         return
     if received is None:
         raise _Broken("not_received", label=label)
@@ -814,6 +833,49 @@ def _unit_rule(ev: dict[str, Any], before: list[dict[str, Any]], label: str,
             raise _Broken("steps_missing", label=label, steps=", ".join(missing))
         if not outputs:
             raise _Broken("no_outputs", label=label)
+        if received.get("set_with") is not None:
+            _set_completion(received, label, partner or [], fund_products)
+
+
+# Which computer type forms a desktop set with which (docs/rules.md section 4).
+SET_HALVES = {"desktop_host": "monitor", "monitor": "desktop_host"}
+
+
+def _pc_type(d: dict[str, Any], fund_products: dict[str, Any]) -> str | None:
+    """An intake's computer type: its pc_type, else the one its category implies."""
+    return d.get("pc_type") or fund_products.get(d["category"], {}).get(
+        "implies", {}).get("pc_type")
+
+
+def _set_completion(received: dict[str, Any], label: str, partner: list,
+                    fund_products: dict[str, Any]) -> None:
+    """The other half's effective intake below the completion names the unit back, and is
+    the other computer type of the set."""
+    named = next((ev["data"] for _, ev in _effective(partner)[0]
+                  if ev["type"] == "unit.received" and ev["data"].get("set_with") == label),
+                 None)
+    if named is None:
+        raise _Broken("set_not_paired", label=label, partner=received["set_with"])
+    kind = _pc_type(received, fund_products)
+    needs = SET_HALVES.get(kind or "")
+    other = _pc_type(named, fund_products)
+    if needs is not None and other != needs:
+        raise _Broken("set_kind", label=label, kind=kind, needs=needs,
+                      partner=received["set_with"], partner_kind=other or named["category"])
+
+
+def _set_intakes(pairs: list) -> dict[str, list]:
+    """Per unit, its intakes that name a set (a set_with field) and the corrections of them."""
+    found: dict[str, dict[int, dict[str, Any]]] = {}
+    for index, ev in sorted(pairs, key=lambda p: p[0]):
+        kind, _, name = ev["subject"].partition(":")
+        if kind != "unit":
+            continue
+        if ev["type"] == "unit.received" and "set_with" in ev["data"]:
+            found.setdefault(name, {})[index] = ev
+        elif ev["type"] == "correction" and ev["data"]["corrects"] in found.get(name, {}):
+            found[name][index] = ev
+    return {name: sorted(kept.items()) for name, kept in found.items()}
 
 
 def _category(code: str, categories: dict[str, Any]) -> dict[str, Any]:
@@ -836,14 +898,18 @@ DISMANTLING = ("refrigerant.recovered", "refrigerant.absent", "component.removed
 
 
 def _judge_unit(chain: list, label: str, force: dict[str, Any],
-                checks: dict[str, list[tuple[int, str]]]) -> dict[str, Any]:
+                checks: dict[str, list[tuple[int, str]]],
+                intakes: dict[str, list]) -> dict[str, Any]:
     cat = force["content"]
     effective = _effective(chain)[0]
     violations, before = [], []
     for index, ev in effective:
         if ev["type"] in UNIT_EVENTS:
+            received = next((e["data"] for e in before if e["type"] == "unit.received"), {})
+            partner = [(i, e) for i, e in intakes.get(received.get("set_with") or "", [])
+                       if i < index]
             try:
-                _unit_rule(ev, before, label, cat)
+                _unit_rule(ev, before, label, cat, partner)
             except _Broken as broken:
                 violations.append({"entry": index, "rule": broken.rule,
                                    "params": broken.params})

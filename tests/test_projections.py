@@ -111,7 +111,8 @@ TWINS = {"crt_tv": "crt_monitor", "crt_monitor": "crt_tv", "flat_tv": "flat_moni
 
 def _twin_category(ledger, completed):
     """(a completed unit, another category its record also fits): a category correction the
-    rules accept (a TV recorded as a monitor of the same technology, within its weights)."""
+    rules accept (a TV recorded as a monitor of the same technology, within its weights; not
+    a monitor in a desktop set, which a TV cannot be: rule not_a_set)."""
     from ledger import catalogue
 
     categories = catalogue.load().categories
@@ -119,7 +120,8 @@ def _twin_category(ledger, completed):
         data = next(e for _, e in ledger.subject_entries(subject)
                     if e["type"] == "unit.received")["data"]
         twin = TWINS.get(data["category"])
-        if twin and categories[twin].weight_g[0] <= data["gross_g"] <= categories[twin].weight_g[1]:
+        if twin and not data.get("set_with") and \
+                categories[twin].weight_g[0] <= data["gross_g"] <= categories[twin].weight_g[1]:
             return subject, twin
     raise AssertionError("the sample day has no TV or monitor that fits its twin category")
 

@@ -109,7 +109,30 @@ def base() -> list[Submission]:
         count("C-1", "stock.adjusted", {"zone": "a1", "category": "fridge", "difference": 3,
                                         "reason": "three fridges stood in a1 unrecorded",
                                         "approved_by": "M-0007"}),
+        # desktop sets: PC-H1 and MON-1 name each other; PC-H2 awaits MON-2, dismantled
+        unit("PC-H1", "unit.received", host("MON-1")),
+        unit("MON-1", "unit.received", monitor("PC-H1")),
+        unit("PC-H2", "unit.received", host("MON-2")),
+        unit("PC-H2", "material.output", {"fraction": "steel", "mass_g": 6_000,
+                                          "lot": "LOT-STEEL", "scale": "SC-2"}),
     ]
+
+
+def host(set_with: str | None, pc_type: str = "desktop_host") -> dict[str, Any]:
+    """A desktop PC's intake (a host, unless `pc_type` says otherwise) naming its set."""
+    return {"category": "desktop_pc", "gross_g": 9_000, "scale": "SC-1", "source": "business",
+            "pc_type": pc_type, **({"set_with": set_with} if set_with else {})}
+
+
+def monitor(set_with: str) -> dict[str, Any]:
+    return {"category": "flat_monitor", "gross_g": 5_000, "scale": "SC-1",
+            "source": "business", "screen_in": 22, "set_with": set_with}
+
+
+def entry_of(label: str, etype: str) -> int:
+    """The log index of the base's `etype` entry about `label` (the catalogue is entry 0)."""
+    return 1 + next(n for n, sub in enumerate(base())
+                    if sub.event.obj["subject"] == f"unit:{label}" and sub.event.type == etype)
 
 
 def count(name: str, etype: str, data: dict[str, Any]) -> Submission:
@@ -217,6 +240,27 @@ CASES: dict[str, Case] = {
         lambda: count("C-1", "stock.adjusted", {"zone": "a1", "category": "fridge",
                                                 "difference": 3, "reason": "again",
                                                 "approved_by": "M-0007"})),
+    "a host said to be set with itself": Case(
+        "set_with_self", "PC-SELF",
+        lambda: unit("PC-SELF", "unit.received", host("PC-SELF"))),
+    "a laptop said to be set with a monitor": Case(
+        "not_a_set", "laptop",
+        lambda: unit("PC-LT", "unit.received", host("MON-2", pc_type="laptop"))),
+    "a host set with a fridge": Case(
+        "set_kind", "F-BARE", lambda: unit("PC-H3", "unit.received", host("F-BARE"))),
+    "a second host set with a monitor that names another host": Case(
+        "set_partner_taken", "PC-H1", lambda: unit("PC-H4", "unit.received", host("MON-1"))),
+    "two hosts naming one monitor not yet weighed in": Case(
+        "set_partner_taken", "PC-H2", lambda: unit("PC-H5", "unit.received", host("MON-2"))),
+    "a monitor naming a host whose set is another monitor": Case(
+        "set_partner_taken", "MON-1", lambda: unit("MON-3", "unit.received", monitor("PC-H1"))),
+    "a host completed before its monitor was weighed in naming it": Case(
+        "set_not_paired", "MON-2", lambda: unit("PC-H2", "unit.completed", {})),
+    "a monitor's set corrected to another host while its own host names it": Case(
+        "correction_breaks_rule", "PC-H1",
+        lambda: unit("MON-1", "correction", {"corrects": entry_of("MON-1", "unit.received"),
+                                             "reason": "wrong label", "approved_by": "M-0007",
+                                             "set": {"set_with": "PC-H6"}})),
     "a recovery above the Guideline K limit": Case(
         "cylinder_overfill", str(R12_MAX),
         lambda: recovery("F-R12", "CYL-R12", "R-12", R12_TARE, R12_MAX + 1)),
@@ -266,6 +310,11 @@ def test_the_base_and_each_good_twin_are_accepted(ledger: Ledger) -> None:
                                              "received_g": 100}),
         lot("LOT-FUNNEL-4", "lot.opened", {"fraction": "crt_funnel_glass", "hazardous": True}),
         unit("F-15KG", "unit.received", received("F-15KG", gross_g=15_000)),
+        unit("MON-2", "unit.received", monitor("PC-H2")),
+        unit("PC-H2", "unit.completed", {}),
+        unit("PC-H1", "material.output", {"fraction": "steel", "mass_g": 6_000,
+                                          "lot": "LOT-STEEL", "scale": "SC-2"}),
+        unit("PC-H1", "unit.completed", {}),
     ])
 
 

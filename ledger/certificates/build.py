@@ -6,8 +6,8 @@ Entries are read by subject below the checkpoint's size, so what the certificate
 what the log held at the checkpoint. Projections are used only to *find* subjects (units
 completed in a period, outputs in a lot); the statements come from the entries alone. Besides
 its subjects' chains a certificate carries what judging them needs (docs/rules.md): every
-catalogue.published entry below the checkpoint and the whole chain of each scale its units
-were weighed on.
+catalogue.published entry below the checkpoint, the whole chain of each scale its units
+were weighed on, and the whole chain of the other half of each unit's desktop set.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from ledger.certificates.statements import (
     StatementError,
     lot_statements,
     period_header,
+    set_partner,
     unit_statements,
 )
 from ledger.corrections import Pair
@@ -118,6 +119,9 @@ def build_unit(ledger: Ledger, label: str, *, signer: Signer,
     if not collector.pairs:
         raise BuildError(f"unit {label!r} has no entries in the ledger; check the label")
     collector.add_evidence()
+    partner = set_partner([(i, e) for i, e in collector.pairs if e["subject"] == "unit:" + label])
+    if partner is not None and partner != label:
+        collector.add(ledger.subject_bodies(["unit:" + partner], signed.checkpoint.size))
     try:
         statements = unit_statements(collector.pairs, label, gwp_basis=gwp_basis)
     except StatementError as exc:
@@ -155,14 +159,14 @@ def build_period(ledger: Ledger, start: str, end: str, categories: list[str] | N
     signed = _signed(ledger, signer, checkpoint)
     size = signed.checkpoint.size
     bounds = header["period"]
-    where, params = "completed_at >= ? AND completed_at < ?", [bounds["from_utc"],
-                                                               bounds["until_utc"]]
+    where, params = "u.completed_at >= ? AND u.completed_at < ?", [bounds["from_utc"],
+                                                                   bounds["until_utc"]]
     if categories:
-        where += f" AND category IN ({placeholders(len(categories))})"
+        where += f" AND u.category IN ({placeholders(len(categories))})"
         params += categories
     spool = ReportSpool()
     first = _report_units(ledger, spool, f"SELECT label, first_index FROM units "  # noqa: S608
-                          f"WHERE {where}", tuple(params), size)
+                          f"u WHERE {where}", tuple(params), size)
     if not spool.units:
         raise BuildError(f"no unit was completed from {start} to {end} ({time_zone})"
                          + (f" in categories {', '.join(categories)}" if categories else "")
@@ -173,11 +177,13 @@ def build_period(ledger: Ledger, start: str, end: str, categories: list[str] | N
     lines = PeriodLines(header, Evidence(evidence_pairs), spool.last_of, spool.add_line)
 
     def feed(index: int, subject: str, body: bytes) -> None:
-        if subject.startswith("unit:"):  # the others are the evidence, read above
+        if subject.startswith("unit:"):  # a line's, or its set's other half; not evidence
             lines.add(index, json.loads(body)["event"])
 
+    partner_rows = set_partner_rows(ledger, spool, where, tuple(params), size)
     with tempfile.TemporaryFile() as entries:
-        writer, runs, digest = _write_entries(ledger, spool, first, evidence_rows, feed,
+        writer, runs, digest = _write_entries(ledger, spool, first,
+                                              sorted([*evidence_rows, *partner_rows]), feed,
                                               entries, progress,
                                               lambda: lines.count + len(lines.left_out))
         if lines.unfinished():
@@ -196,6 +202,19 @@ def build_period(ledger: Ledger, start: str, end: str, categories: list[str] | N
             "issued_at": utc_now_ms(), "statements": statements, "checkpoint": signed.note,
             "entries": {"count": writer.count, "runs": [list(r) for r in runs.spans],
                         "sha256": digest, "proof": proof, "bundle": carried}}
+
+
+def set_partner_rows(ledger: Ledger, spool: ReportSpool, where: str,
+                     params: tuple[Any, ...], size: int) -> list[tuple[int, bytes]]:
+    """The entries below `size` of the units off the report (not in `spool`) that a unit
+    `where` finds (units read model `u`) names as the other half of its desktop set, or that
+    name one such unit: what the rule of a set's completion reads (the units read model only
+    finds them; the entries carried decide the judgement)."""
+    found = _rows(ledger, f"SELECT u.set_with FROM units u WHERE {where} "  # noqa: S608
+                  f"AND u.set_with IS NOT NULL UNION SELECT p.label FROM units p JOIN units "
+                  f"u ON p.set_with = u.label WHERE {where}", (*params, *params))
+    labels = sorted({label for (label,) in found if spool.last_of(label) is None})
+    return ledger.subject_bodies(["unit:" + label for label in labels], size) if labels else []
 
 
 def _report_units(ledger: Ledger, spool: ReportSpool, statement: str,

@@ -5,8 +5,9 @@ ledger.fund.table, fed the entries in index order.
 The entries it carries: the whole chain of every unit on the table (the units read model
 finds them: received before the period's end, not completed before its start), the catalogue
 and every scale chain (what judges them), the chain of every lot opened before the period's
-end (the lots say where product went), and the outputs of units off the table into the lots
-that had stock or moved in the period, with the corrections made to them.
+end (the lots say where product went), the outputs of units off the table into the lots
+that had stock or moved in the period, and the intakes and completions of units off the table
+that are the other halves of desktop sets on it, with the corrections made to those.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from ledger.certificates.build import (
     _rows,
     _signed,
     _write_entries,
+    set_partner_rows,
 )
 from ledger.certificates.document import FORMAT_V2
 from ledger.certificates.report_spool import ReportSpool
@@ -78,7 +80,8 @@ def build_fund_table(ledger: Ledger, start: str, end: str, *, signer: Signer,
     with closing(table):  # its worker processes stop, whatever happens
         lot_rows, stocked = _lots(ledger, size, since, until)
         extra = sorted(dict([*evidence_rows, *lot_rows,
-                             *_outputs_off_table(ledger, stocked, size, since, until)]).items())
+                             *_outputs_off_table(ledger, stocked, size, since, until),
+                             *_set_halves_off_table(ledger, spool, size, until, since)]).items())
         with tempfile.TemporaryFile() as entries:
             writer, runs, digest = _write_entries(ledger, spool, first, extra, table.add,
                                                   entries, progress,
@@ -123,6 +126,22 @@ def _lots(ledger: Ledger, size: int, since: str, until: str
         if lot_in_period(opened["time"], shipped["time"] if shipped else None, since, until):
             stocked.append(lot)
     return rows, stocked
+
+
+def _set_halves_off_table(ledger: Ledger, spool: ReportSpool, size: int, until: str,
+                          since: str) -> list[tuple[int, bytes]]:
+    """The intakes and completions of the units off the table set with units on it (the
+    other halves of their desktop sets: what a set's completion reads, and what keeps them
+    off the table), with the corrections made to those entries."""
+    kept, fixes = [], []
+    for index, body in set_partner_rows(ledger, spool, ON_TABLE, (until, since), size):
+        event = json.loads(body)["event"]
+        if event["type"] in ("unit.received", "unit.completed"):
+            kept.append((index, body))
+        elif event["type"] == "correction":
+            fixes.append((index, body, event["data"]["corrects"]))
+    wanted = {index for index, _ in kept}
+    return [*kept, *((index, body) for index, body, target in fixes if target in wanted)]
 
 
 def _outputs_off_table(ledger: Ledger, lots: list[str], size: int, since: str, until: str

@@ -16,6 +16,7 @@ integer grams with the GWP factor stated as a decimal string.
 
 from __future__ import annotations
 
+import json
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from ledger.fund.classify import FundClass, class_of
 from ledger.fund.nameplate import FIELDS as NAMEPLATE_FIELDS
 from ledger.rules import judge
 from ledger.rules.codes import STATUSES
+from ledger.rules.facts import Partners, UnitFacts, facts_below
 from ledger.rules.reasons import Refusal
 
 DEFAULT_BASIS = "AR4"
@@ -82,17 +84,75 @@ class Published:
     catalogue: Catalogue
 
 
+class SetIntakes:
+    """The intakes that name a desktop set (a `unit.received` with `set_with`) among the
+    entries, and the corrections of them, per unit, kept as the entries go by: what the rule
+    of a set's completion reads of its other half (ledger.rules.sets), below the completing
+    entry. An intake naming no set is not kept: it cannot name a unit back."""
+
+    def __init__(self) -> None:
+        self.intakes: dict[str, dict[int, dict[str, Any]]] = {}  # label -> index -> event
+
+    def see(self, index: int, event: dict[str, Any]) -> None:
+        kind, _, label = event["subject"].partition(":")
+        if kind != "unit":
+            return
+        if event["type"] == "unit.received" and "set_with" in event["data"]:
+            self.intakes.setdefault(label, {})[index] = event
+        elif event["type"] == "correction" and event["data"]["corrects"] in \
+                self.intakes.get(label, {}):
+            self.intakes[label][index] = event
+
+    def see_bytes(self, index: int, body: bytes) -> None:
+        """`see` an entry given as its bytes, parsed only when it may be kept: its canonical
+        JSON spells an intake naming a set with "set_with" and a correction with
+        "type":"correction" (so a quarter's other entries are not parsed twice)."""
+        if b'"set_with"' in body or b'"type":"correction"' in body:
+            self.see(index, json.loads(body)["event"])
+
+    def partner(self, label: str, before: int) -> UnitFacts:
+        """ledger.rules.facts.Partners over the intakes seen."""
+        return facts_below(label, sorted(self.intakes.get(label, {}).items()), before)
+
+    def named_by(self, label: str) -> tuple[str, list[Pair]] | None:
+        """What judging unit `label` reads of the unit its intake names as its set: that
+        unit's label and intakes seen so far (None: it names none), so that `label` can be
+        judged apart from this object (in a worker process, by partners_of)."""
+        partner = set_partner(sorted(self.intakes.get(label, {}).items()))
+        if partner is None:
+            return None
+        return partner, sorted(self.intakes.get(partner, {}).items())
+
+
+def partners_of(named: tuple[str, list[Pair]] | None) -> Partners:
+    """ledger.rules.facts.Partners over one unit's intakes (SetIntakes.named_by)."""
+    def partner(label: str, before: int) -> UnitFacts:
+        pairs = named[1] if named is not None and named[0] == label else []
+        return facts_below(label, pairs, before)
+    return partner
+
+
+def set_partner(chain: Iterable[Pair]) -> str | None:
+    """The unit that a unit's record names as the other half of its set: its first effective
+    intake's `set_with` (the chain a certificate carries beside the unit's)."""
+    intake = next((e for _, e in fold(chain)[0] if e["type"] == "unit.received"), None)
+    return None if intake is None else intake["data"].get("set_with")
+
+
 class Evidence:
     """What a judgement reads besides the subject's own chain: the catalogues and the scale
-    checks among the certificate's entries (read once for a whole period report), and the
-    stock counts a fund table holds against the book."""
+    checks among the certificate's entries (read once for a whole period report), the stock
+    counts a fund table holds against the book, and the intakes naming desktop sets (`sets`:
+    fed the units' entries as they go by, when the evidence is read before them)."""
 
     def __init__(self, pairs: Iterable[Pair]):
         self.catalogues: list[Published] = []
+        self.sets = SetIntakes()
         scales: dict[str, list[Pair]] = {}
         counts: dict[str, list[Pair]] = {}
         for index, event in sorted(pairs, key=lambda pair: pair[0]):
             kind = event["subject"].partition(":")[0]
+            self.sets.see(index, event)
             if event["subject"] == CATALOGUE_SUBJECT and event["type"] == "catalogue.published":
                 self.catalogues.append(_published(index, event))
             elif kind == "scale":
@@ -226,7 +286,8 @@ def unit_statements(pairs: Iterable[Pair], label: str, *, gwp_basis: str = DEFAU
     if unit is None or intake is None:
         raise StatementError(f"the entries hold no unit.received for unit {label}")
     published = evidence.in_force(_position(effective, "unit.completed"))
-    found = judge.judge_unit(chain, label, published.catalogue, evidence.last_pass)
+    found = judge.judge_unit(chain, label, published.catalogue, evidence.last_pass,
+                             evidence.sets.partner)
     refrigerant_g = sum(r["recovered_g"] for r in recovered)
     outputs_g = sum(o["mass_g"] for o in outputs)
     components_g = sum(c["mass_g"] or 0 for c in components)
@@ -413,8 +474,9 @@ class PeriodLines:
     `last_of(label)` is the index of the last entry of the chain of each unit the report may
     hold (None: not one of them); a unit's entries are held only until that entry arrives,
     when its line is derived (judged with `evidence`: every catalogue and scale entry, read
-    before) and handed to `emit(completed_at, label, text)` as its RFC 8785 text, the form a
-    v2 certificate states it in. So the memory held is the units in progress at once, not the
+    before, and the intakes naming desktop sets of every unit fed so far, lines' or not) and
+    handed to `emit(completed_at, label, text)` as its RFC 8785 text, the form a v2
+    certificate states it in. So the memory held is the units in progress at once, not the
     report. `add` returns the label of the unit a pair belongs to (None: not one of them).
     """
 
@@ -434,6 +496,7 @@ class PeriodLines:
     def add(self, index: int, event: dict[str, Any]) -> str | None:
         subject: str = event["subject"]
         kind, _, label = subject.partition(":")
+        self.evidence.sets.see(index, event)  # the unit may be the other half of a set
         last = self.last_of(label) if kind == "unit" else None
         if last is None:
             return None

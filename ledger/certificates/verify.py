@@ -310,6 +310,17 @@ def _chain_subjects(doc: dict[str, Any]) -> list[str]:
             if isinstance(line, dict)]
 
 
+def _set_partner(doc: dict[str, Any], subjects: dict[str, list[_Entry]],
+                 entries: list[_Entry]) -> str | None:
+    """The subject of the unit a unit certificate's unit names as the other half of its
+    desktop set (its chain is carried to judge the set's completion), or None."""
+    if doc["kind"] != "unit":
+        return None
+    chain = [(e.index, e.event) for e in entries if e.event["subject"] in subjects]
+    found = derive.set_partner(chain)
+    return None if found is None else "unit:" + found
+
+
 def _is_evidence(subject: str) -> bool:
     """A chain a certificate carries to judge its subjects: the catalogue's, a scale's."""
     return subject == derive.CATALOGUE_SUBJECT or subject.startswith("scale:")
@@ -323,11 +334,12 @@ def _check_chain(report: Report, doc: dict[str, Any], entries: list[_Entry] | No
     subjects = _chain_subjects(doc)
     by_subject: dict[str, list[_Entry]] = {s: [] for s in subjects}
     evidence: dict[str, list[_Entry]] = {}
+    partner = _set_partner(doc, by_subject, entries)
     for entry in entries:
         subject = entry.event["subject"]
         if subject in by_subject:
             by_subject[subject].append(entry)
-        elif _is_evidence(subject):
+        elif _is_evidence(subject) or subject == partner:
             evidence.setdefault(subject, []).append(entry)
         elif doc["kind"] != "lot":
             report.add(CHAIN_CHECK, False, f"entry {entry.index} is about {subject}, which the "
@@ -350,7 +362,8 @@ def _check_chain(report: Report, doc: dict[str, Any], entries: list[_Entry] | No
     words = f"the entries of {what} link back to the first without a gap (subject_prev)"
     if evidence:
         words += (f", and so do the {len(evidence)} chains that judge them (catalogue, "
-                  "scales)")
+                  "scales" + (", the other half of its desktop set)" if partner in evidence
+                              else ")"))
     # Consoles written before unit_entries existed simply skip this cross-check.
     if (doc["kind"] == "unit" and checkpoint is not None
             and hasattr(console, "unit_entries")):

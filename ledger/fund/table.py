@@ -24,7 +24,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ledger.canonical import canonical_bytes
-from ledger.certificates.statements import Evidence, StatementError, period_bounds
+from ledger.certificates.statements import (
+    Evidence,
+    StatementError,
+    partners_of,
+    period_bounds,
+)
 from ledger.corrections import Pair, fold
 from ledger.fund.classify import NO_TABLES, FundClass, class_of
 from ledger.fund.stock import LotStock, StockBook, UnitStock, moment_before, unit_stock
@@ -102,6 +107,11 @@ class _Sum:
             self.dismantled[status] += count
 
 
+# What a unit's line is derived from: its label, its entries' (index, bytes), and the other
+# half of its desktop set with that unit's intakes so far (statements.SetIntakes.named_by).
+UnitItem = tuple[str, list[tuple[int, bytes]], tuple[str, list[Pair]] | None]
+
+
 @dataclass(frozen=True)
 class UnitLine:
     """What one unit's chain gives the table: the outputs it put into lots and, when the unit
@@ -128,8 +138,10 @@ class UnitDeriver:
     since: str
     until: str
 
-    def __call__(self, item: tuple[str, list[tuple[int, bytes]]]) -> UnitLine:
-        label, entries = item
+    def __call__(self, item: UnitItem) -> UnitLine:
+        """The line of a unit from its label, its entries' bytes and what it reads of the
+        other half of its desktop set (statements.SetIntakes.named_by)."""
+        label, entries, named = item
         chain = [(index, json.loads(body)["event"]) for index, body in entries]
         effective = fold(chain)[0]
         outputs = [(i, _slim(e)) for i, e in effective if e["type"] in OUTPUT_TYPES]
@@ -146,8 +158,8 @@ class UnitDeriver:
                  or FundClass("unclassified", reason=NO_TABLES))
         category = received[1]["data"]["category"]
         dismantled = completed_at is not None and completed_at < self.until
-        status = (judge.judge_unit(chain, label, published.catalogue,
-                                   self.evidence.last_pass).status if dismantled else None)
+        status = (judge.judge_unit(chain, label, published.catalogue, self.evidence.last_pass,
+                                   partners_of(named)).status if dismantled else None)
         line = [label, category, found.scope, found.category, found.sub_class,
                 found.reason_record(),
                 found.counts, received_at, completed_at, status, found.version,
@@ -162,13 +174,15 @@ class FundTable:
 
     `last_of(label)` is the last entry of the chain of each unit the table may list (None: not
     one of them); such a unit's line is derived when that entry arrives, judged with
-    `evidence` (every catalogue and scale entry, read before), and handed to
-    `emit(received_at, label, text)` as its RFC 8785 text. Entries about other units are the
-    outputs of units off the table into the lots carried (and corrections of them): only
-    their lots and masses are kept. Entries about lots are the lots' chains. `result()` gives
-    the rows, totals, days, fractions and destinations once every entry has been fed.
-    With `workers`, the units' lines are derived in that many processes (ledger.fund.workers:
-    the same figures, in the same order); call `close()` when done in any case.
+    `evidence` (every catalogue and scale entry, read before, and the intakes naming desktop
+    sets fed so far), and handed to `emit(received_at, label, text)` as its RFC 8785 text.
+    Entries about other units are the outputs of units off the table into the lots carried
+    and the intakes and completions of the other halves of the table's desktop sets (and
+    corrections of them): only their lots, masses and intakes are kept. Entries about lots
+    are the lots' chains. `result()` gives the rows, totals, days, fractions and destinations
+    once every entry has been fed. With `workers`, the units' lines are derived in that many
+    processes (ledger.fund.workers: the same figures, in the same order); call `close()`
+    when done in any case.
     """
 
     def __init__(self, header: dict[str, Any], evidence: Evidence,
@@ -205,7 +219,7 @@ class FundTable:
                                *(count.at for count in evidence.counts)})
         self.lot_inputs: dict[str, dict[str, int]] = {}
         self.derive = UnitDeriver(evidence, self.since, self.until)
-        self.pool: OrderedPool[tuple[str, list[tuple[int, bytes]]], UnitLine] | None = (
+        self.pool: OrderedPool[UnitItem, UnitLine] | None = (
             OrderedPool(self.derive, workers) if workers else None)
 
     def close(self) -> None:
@@ -224,6 +238,7 @@ class FundTable:
             return None
         if kind != "unit":
             return None
+        self.evidence.sets.see_bytes(index, body)  # it may be the other half of a set
         last = self.last_of(name)
         if last is None:
             self.loose.setdefault(name, []).append((index, _slim(json.loads(body)["event"])))
@@ -231,7 +246,7 @@ class FundTable:
         chain = self.pending.setdefault(name, [])
         chain.append((index, body))
         if index == last:
-            item = (name, self.pending.pop(name))
+            item = (name, self.pending.pop(name), self.evidence.sets.named_by(name))
             for line in self.pool.put(item) if self.pool else [self.derive(item)]:
                 self._count(line)
         return name

@@ -12,6 +12,7 @@ functions. Split by subject:
 - `units`       intake, the route's order, completion
 - `refrigerant` recovery cylinders (registered, same gas, Guideline K, continuity), absence
 - `lots`        the lot state machine, fractions, hazardous lots, shipping and receipt
+- `sets`        desktop sets: a host and its monitor naming each other, claimed once
 - `flags`       what is recorded but questioned: low recovery, mass balance, yields,
                 calibration overdue, receipt weight
 - `judge`       one entry point per use: `check` an event before it is written, `judge_unit`

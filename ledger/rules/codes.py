@@ -56,6 +56,10 @@ PC_TYPE_NAMES = {
     "laptop": {"zh-CN": "笔记本电脑", "en": "Laptop"},
     "tablet": {"zh-CN": "平板/掌上电脑", "en": "Tablet/palmtop"},
 }
+# Which computer type forms a desktop set with which (unit.received.set_with; the fund counts
+# the set once, ledger/fund/tables.toml): a desktop host with a monitor, each naming the
+# other (ledger/rules/sets.py).
+SET_HALVES = {"desktop_host": "monitor", "monitor": "desktop_host"}
 NAMEPLATE_FIELD_NAMES = {
     "screen_in": {"zh-CN": "屏幕尺寸（英寸）", "en": "Screen size (inches)"},
     "display": {"zh-CN": "显示技术", "en": "Display technology"},
@@ -127,6 +131,11 @@ REFUSAL_NAMES = {
                               "en": "Nameplate contradicts the category"},
     "duplicate_label": {"zh-CN": "标签重复", "en": "Duplicate label"},
     "duplicate_trade_in": {"zh-CN": "以旧换新编码重复", "en": "Duplicate trade-in code"},
+    "set_with_self": {"zh-CN": "配套整机为自身", "en": "Set with itself"},
+    "not_a_set": {"zh-CN": "非台式机主机或显示器", "en": "Neither a host nor a monitor"},
+    "set_kind": {"zh-CN": "配套类型不符", "en": "Not a host with a monitor"},
+    "set_partner_taken": {"zh-CN": "已另行配套", "en": "Already in another set"},
+    "set_not_paired": {"zh-CN": "配套未相互登记", "en": "Set not named both ways"},
     "not_received": {"zh-CN": "整机未入厂", "en": "Unit not received"},
     "already_completed": {"zh-CN": "整机已完成", "en": "Unit already completed"},
     "depollution_first": {"zh-CN": "须先去污", "en": "Depollution first"},

@@ -8,7 +8,7 @@ folded (ledger.corrections), oldest first.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -113,6 +113,17 @@ class UnitFacts:
         raise ValueError(f"unknown step {step!r}")
 
 
+# Another unit's facts as a rule about a desktop set reads them when it judges an entry: the
+# unit `label`'s effective events from its entries below entry `before` (ledger/rules/sets.py).
+Partners = Callable[[str, int], UnitFacts]
+
+
+def facts_below(label: str, pairs: Iterable[Pair], before: int) -> UnitFacts:
+    """Unit `label`'s facts from those of its entries `pairs` below entry `before`, the
+    corrections among them folded (what the ledger held when it judged entry `before`)."""
+    return UnitFacts.of(label, [(index, event) for index, event in pairs if index < before])
+
+
 @dataclass(frozen=True)
 class LotFacts:
     """A lot's own effective events (lot.opened ... lot.received), oldest first."""
@@ -207,6 +218,15 @@ class World(Protocol):
     def count(self, count: str) -> CountFacts | None: ...
 
     def trade_in_holder(self, code: str) -> str | None: ...
+
+    def partner(self, label: str) -> UnitFacts | None:
+        """Unit `label`'s facts as the rules about desktop sets read another unit (None:
+        this judge does not know that unit's record, e.g. a station that never fetched it)."""
+        ...
+
+    def set_claims(self, label: str) -> list[str] | None:
+        """The units whose effective intake names `label` as its set (set_with), sorted."""
+        ...
 
     def station_registered_at(self, station: str) -> str | None: ...
 

@@ -16,9 +16,17 @@ from typing import Any
 from ledger.catalogue import Catalogue, CatalogueError, content_sha256, from_content
 from ledger.corrections import Pair, effective
 from ledger.rules import flags as flag_rules
-from ledger.rules import lots, reasons, refrigerant, storage, timing, units
+from ledger.rules import lots, reasons, refrigerant, sets, storage, timing, units
 from ledger.rules.codes import STATUSES
-from ledger.rules.facts import CountFacts, CylinderFacts, Event, LotFacts, UnitFacts, World
+from ledger.rules.facts import (
+    CountFacts,
+    CylinderFacts,
+    Event,
+    LotFacts,
+    Partners,
+    UnitFacts,
+    World,
+)
 from ledger.rules.reasons import Flag, Refusal
 
 # Event types judged against the catalogue in force (refused while none is).
@@ -51,6 +59,8 @@ def check(event: Event, world: World, logged: str) -> None:
     kind, _, name = event["subject"].partition(":")
     if kind == "unit":
         check_unit_event(event, world.unit(name), world, catalogue)
+        if etype == "unit.received":
+            sets.check_claims(data, name, world, catalogue)
     elif kind == "lot":
         lot = world.lot(name)
         if lot is not None:
@@ -73,6 +83,7 @@ def check_unit_event(event: Event, facts: UnitFacts, world: World, catalogue: Ca
         code = data.get("trade_in_code")
         if code:
             units.check_trade_in(code, world.trade_in_holder(code), facts.label)
+        sets.check_intake(data, facts.label, catalogue)
         return
     received = units.open_unit(facts)
     category = units.category_of(received["category"], catalogue)
@@ -105,6 +116,7 @@ def check_unit_event(event: Event, facts: UnitFacts, world: World, catalogue: Ca
             lots.check_takes(lot, data["fraction"], catalogue)
     elif etype == "unit.completed":
         units.check_completion(facts, category)
+        sets.check_completion(facts, world, catalogue)
 
 
 def check_lot_event(etype: str, data: dict[str, Any], lot: LotFacts,
@@ -148,10 +160,14 @@ def check_attempt(event: Event) -> None:
 @dataclass
 class _Replay:
     """The world as a unit's own record shows it, event by event (for judge_unit): other
-    subjects' facts are unknown here, so the rules about them are left to the ledger."""
+    subjects' facts are unknown here, so the rules about them are left to the ledger; but
+    the unit it is set with is known when `partners` is given (its entries below the event
+    judged, at `position`)."""
 
     catalogue: Catalogue | None
     facts: UnitFacts
+    partners: Partners | None = None
+    position: int = 0
 
     def unit(self, label: str) -> UnitFacts:
         return self.facts
@@ -166,6 +182,12 @@ class _Replay:
         return None
 
     def trade_in_holder(self, code: str) -> str | None:
+        return None
+
+    def partner(self, label: str) -> UnitFacts | None:
+        return None if self.partners is None else self.partners(label, self.position)
+
+    def set_claims(self, label: str) -> list[str] | None:
         return None
 
     def station_registered_at(self, station: str) -> str | None:
@@ -195,12 +217,13 @@ class Judgement:
 
 
 def judge_unit(pairs: Sequence[Pair], label: str, catalogue: Catalogue,
-               last_pass: flag_rules.LastPass) -> Judgement:
+               last_pass: flag_rules.LastPass, partners: Partners | None = None) -> Judgement:
     """Judge a unit's entries (its whole subject chain) by `catalogue`: replay each effective
     event through the unit's own rules, then compute its flags and fold in its reviews.
-    `pairs` are (entry index, event); the latest review of a flag wins."""
+    `pairs` are (entry index, event); the latest review of a flag wins. `partners` gives the
+    record of the unit it is set with (None: not judged, the pairing is left to the ledger)."""
     events = effective(pairs)
-    violations = _replay_unit(events, label, catalogue)[1]
+    violations = _replay_unit(events, label, catalogue, partners)[1]
     return Judgement(*_flagged(events, label, catalogue, last_pass), violations=violations)
 
 
@@ -232,23 +255,24 @@ def judge_lot(pairs: Sequence[Pair], lot: str, catalogue: Catalogue) -> Judgemen
     return Judgement(flags, _reviews(events, flags), violations)
 
 
-def violations(pairs: Sequence[Pair], subject: str, catalogue: Catalogue
-               ) -> list[dict[str, Any]]:
+def violations(pairs: Sequence[Pair], subject: str, catalogue: Catalogue,
+               partners: Partners | None = None) -> list[dict[str, Any]]:
     """The rules a unit's or lot's effective record breaks (what a correction must not add)."""
     kind, _, name = subject.partition(":")
     events = effective(pairs)
     if kind == "unit":
-        return _replay_unit(events, name, catalogue)[1]
+        return _replay_unit(events, name, catalogue, partners)[1]
     if kind == "lot":
         return _replay_lot(events, name, catalogue)[1]
     return []
 
 
-def _replay_unit(events: Sequence[Pair], label: str, catalogue: Catalogue
-                 ) -> tuple[UnitFacts, list[dict[str, Any]]]:
+def _replay_unit(events: Sequence[Pair], label: str, catalogue: Catalogue,
+                 partners: Partners | None) -> tuple[UnitFacts, list[dict[str, Any]]]:
     found = []
-    replay = _Replay(catalogue, UnitFacts(label, ()))
+    replay = _Replay(catalogue, UnitFacts(label, ()), partners)
     for index, event in events:
+        replay.position = index
         if event["type"] in JUDGED:
             try:
                 check_unit_event(event, replay.facts, replay, catalogue)

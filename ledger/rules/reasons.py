@@ -138,6 +138,36 @@ DUPLICATE_TRADE_IN = refusal(
     "put the unit aside for the supervisor",
     "以旧换新编码 %(code)s 已随整机 %(holder)s 入库：一个编码只能用一次；请将整机暂放交班组长"
     "处理")
+SET_WITH_SELF = refusal(
+    "set_with_self",
+    "Unit %(label)s names itself as the other half of its set (set_with): give the label of "
+    "the host or monitor it came with",
+    "整机 %(label)s 的配套整机标签（set_with）是其自身：请填写与其配套的主机或显示器的标签")
+NOT_A_SET = refusal(
+    "not_a_set",
+    "Unit %(label)s (%(category)s, computer type %(kind)s) is neither a desktop host nor a "
+    "monitor: only those two form a set; leave set_with empty, or record its pc_type",
+    "整机 %(label)s（%(category)s，电脑类型 %(kind)s）不是台式机主机或显示器：只有二者可配套；"
+    "请不填配套整机标签，或记录其电脑类型")
+SET_KIND = refusal(
+    "set_kind",
+    "Unit %(label)s, a %(kind)s, forms a set with a %(needs)s, and unit %(partner)s is a "
+    "%(partner_kind)s: check the labels",
+    "整机 %(label)s 为 %(kind)s，须与 %(needs)s 配套，而整机 %(partner)s 为 %(partner_kind)s："
+    "请核对标签")
+SET_PARTNER_TAKEN = refusal(
+    "set_partner_taken",
+    "Unit %(held)s is already set with %(other)s, so unit %(label)s cannot be set with "
+    "%(partner)s: a unit is in one set; check the labels, or correct the other set first",
+    "整机 %(held)s 已与 %(other)s 配套，整机 %(label)s 不能与 %(partner)s 配套：一台整机只属于"
+    "一套；请核对标签，或先更正另一套的记录")
+SET_NOT_PAIRED = refusal(
+    "set_not_paired",
+    "Unit %(label)s is set with %(partner)s, but %(partner)s was not weighed in naming "
+    "%(label)s back (set_with) before this: weigh in the other half with set_with %(label)s, "
+    "or correct the label, before completing",
+    "整机 %(label)s 与 %(partner)s 配套，但 %(partner)s 此前未以配套整机标签 %(label)s 入库："
+    "完成前请将另一半以配套整机标签 %(label)s 入库，或更正标签")
 NOT_RECEIVED = refusal(
     "not_received",
     "Unit %(label)s has not been weighed in: do the intake first",

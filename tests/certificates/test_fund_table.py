@@ -233,9 +233,14 @@ def test_units_outside_the_fund_are_shown_with_their_reason(
             for r in statements["rows"]}
     assert rows[("out_of_scope", "tv", "screen_in")]["received"] == 1
     assert rows[("out_of_scope", "fridge", "volume_l")]["counted"] == 0
-    # a desktop set counts once: the host 1, its monitor 0
+    # a desktop set counts once: the host 1, its monitor 0 (the day's four sets); a host or a
+    # monitor that came alone is in no set
     hosts = [u for u in units.values() if u["sub_class"] == "pc_desktop"]
-    assert Counter(u["counts"] for u in hosts) == Counter({1: 6, 0: 6})
+    assert Counter(u["counts"] for u in hosts) == Counter({1: 4, 0: 4})
+    alone = [u for u in units.values() if u["category"] in ("desktop_pc", "flat_monitor",
+                                                            "crt_monitor")
+             and u["sub_class"] is None]
+    assert {u["reason"]["code"] for u in alone} == {"no_class"} and len(alone) == 5
 
 
 def test_a_unit_received_and_still_in_stock_is_in_the_closing_stock(

@@ -23,7 +23,7 @@ from ledger.certificates import document as doc_format
 from ledger.certificates.build import build_lot, build_period, build_unit
 from ledger.certificates.document import period_lines
 from ledger.certificates.issue import issue
-from ledger.certificates.statements import period_statements
+from ledger.certificates.statements import period_statements, unit_statements
 
 from .conftest import LOT_FE, ORIGIN, UNIT_A, UNIT_B, Plant, dismantle, make_plant, sqlite_ledger
 from .test_statements import PUBLISHED, ev
@@ -194,6 +194,61 @@ def test_both_verifiers_name_the_same_broken_storage_rules() -> None:
     found = [(v["entry"], v["rule"]) for v in next(period_lines(st))["violations"]]
     assert found == [(2, "unit_set_aside"), (3, "wrong_zone"), (5, "not_set_aside")]
     assert DERIVE["period"]({"statements": st, "origin": "P"}, pairs) == st
+
+
+def _pc(label: str, set_with: str | None, category: str = "desktop_pc",
+        **nameplate: Any) -> dict[str, Any]:
+    """A computer's intake naming its set (`set_with`), a host unless the nameplate says."""
+    return ev("unit.received", f"unit:{label}", {
+        "category": category, "gross_g": 8_000, "scale": "SC-1", "source": "business",
+        **({"pc_type": "desktop_host"} if category == "desktop_pc" else {"screen_in": 22}),
+        **nameplate, **({"set_with": set_with} if set_with is not None else {})})
+
+
+def _done(label: str) -> list[dict[str, Any]]:
+    """A desktop host's output and completion (its category needs no other step)."""
+    return [ev("material.output", f"unit:{label}", {"fraction": "steel", "mass_g": 5_000,
+                                                    "lot": "L", "scale": "SC-1"}),
+            ev("unit.completed", f"unit:{label}", {})]
+
+
+def test_both_verifiers_name_the_same_broken_set_rules() -> None:
+    """Desktop sets written around the rules (docs/rules.md section 4): a host set with itself,
+    a laptop said to be in a set, a host completed before its monitor named it back, a host
+    whose other half is a host, and the effective value of the other half's set_with as it
+    stood below the completion (a correction before it counts, one after it does not)."""
+    events = [
+        _pc("SELF", "SELF"),  # 0
+        _pc("LAPTOP", "M-9", pc_type="laptop"),  # 1
+        _pc("H1", "M1"), *_done("H1"),  # 2, 3, 4: completed before M1's intake
+        _pc("M1", "H1", category="flat_monitor"),  # 5
+        _pc("H2", "X2"), _pc("X2", "H2"), *_done("H2"),  # 6, 7, 8, 9: X2 is a host too
+        _pc("H3", "M3"), _pc("M3", "H3", category="crt_monitor"),  # 10, 11
+        ev("correction", "unit:M3", {"corrects": 11, "reason": "mislabelled",
+                                     "approved_by": "M-1", "set": {"set_with": "H9"}}),  # 12
+        *_done("H3"),  # 13, 14: M3 no longer names H3
+        _pc("H4", "M4"), _pc("M4", "H4", category="flat_monitor"), *_done("H4"),  # 15-18
+        ev("correction", "unit:M4", {"corrects": 16, "reason": "later",
+                                     "approved_by": "M-1", "set": {"set_with": "H8"}}),  # 19
+    ]
+    pairs = [*enumerate(events), PUBLISHED]
+    st = period_statements(pairs, plant="P", start="2026-11-21", end="2026-11-21",
+                           time_zone="Asia/Shanghai")
+    found = {line["label"]: [(v["entry"], v["rule"]) for v in line["violations"]]
+             for line in period_lines(st)}
+    assert found == {"H1": [(4, "set_not_paired")], "H2": [(9, "set_kind")],
+                     "H3": [(14, "set_not_paired")], "H4": []}
+    lines = {line["label"]: line for line in period_lines(st)}
+    assert lines["H2"]["violations"][0]["params"] == {
+        "label": "H2", "kind": "desktop_host", "needs": "monitor", "partner": "X2",
+        "partner_kind": "desktop_host"}
+    assert DERIVE["period"]({"statements": st, "origin": "P"}, pairs) == st
+    intakes = [*pairs[:2], PUBLISHED]  # the intake rules, on units not completed
+    for label, rule in (("SELF", "set_with_self"), ("LAPTOP", "not_a_set")):
+        unit = unit_statements(intakes, label)
+        assert [(v["entry"], v["rule"]) for v in unit["judgement"]["violations"]] == \
+            [(0 if label == "SELF" else 1, rule)]
+        assert DERIVE["unit"]({"statements": unit, "origin": "P"}, intakes) == unit
 
 
 # -- format v2 (docs/certificates.md section 5) ----------------------------------------------

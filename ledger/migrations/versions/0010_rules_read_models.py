@@ -2,7 +2,7 @@
 flags with their reviews, stations' refusal records, and each recovery's cylinder gross
 after. Written out by hand (reviewed here and in schema.sql).
 
-The new rows are derived from the entries; migration 0014 rebuilds every projection from the
+The new rows are derived from the entries; migration 0015 rebuilds every projection from the
 log (a rebuild here would write columns that do not exist yet).
 
 Revision ID: 0010
