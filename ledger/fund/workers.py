@@ -31,10 +31,14 @@ _derive: Callable[[Any], Any] | None = None  # set in each worker by _install
 
 
 def workers_for(units: int) -> int:
-    """How many worker processes derive a table of `units` units (0: none, in process)."""
-    if units < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
+    """How many worker processes derive a table of `units` units (0: none, in process): one
+    per core but the caller's, which reads, checks and bundles every entry and is busy for
+    about as long as the workers together (with a worker per core, the caller would share
+    its core and finish last)."""
+    cores = os.cpu_count() or 1
+    if units < PARALLEL_FROM or cores < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return 0
-    return min(os.cpu_count() or 1, MAX_WORKERS)
+    return min(cores - 1, MAX_WORKERS)
 
 
 class OrderedPool(Generic[Item, Result]):
