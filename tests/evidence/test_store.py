@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from ledger import catalogue
 from ledger.evidence.store import EvidenceError, EvidenceStore
 from ledger.instance import InstanceError, evidence_dir
 
@@ -66,3 +67,18 @@ def test_the_instance_may_put_the_store_elsewhere(tmp_path: Path) -> None:
     assert evidence_dir({"evidence_dir": "ev"}, config, tmp_path) == tmp_path / "ev"
     with pytest.raises(InstanceError, match="evidence_dir = 3"):
         evidence_dir({"evidence_dir": 3}, config, tmp_path)
+
+
+def test_a_plant_catalogue_turns_the_evidence_rule_on(tmp_path: Path) -> None:
+    """[evidence] required in a plant's file; the default requires none (its content, and
+    so every record judged by it, is unchanged)."""
+    assert catalogue.load().evidence is None
+    assert "evidence" not in catalogue.load().content()
+    plant = tmp_path / "plant.toml"
+    plant.write_text('[evidence]\nrequired = ["output", "intake"]\n', encoding="utf-8")
+    found = catalogue.load(plant)
+    assert found.evidence == ("intake", "output")
+    assert catalogue.from_content(found.content()).evidence == ("intake", "output")
+    plant.write_text('[evidence]\nrequired = ["intake", "video"]\n', encoding="utf-8")
+    with pytest.raises(catalogue.CatalogueError, match=f"{plant}: evidence.required: 'video'"):
+        catalogue.load(plant)
