@@ -370,6 +370,7 @@ class Day:
             data["model"], gross = f"{flags['screen_in']}K31", 7_300
             data["gross_g"] = gross
         data |= fund_facts(label, category, data["model"], flags)
+        data["evidence"] = {"cameras": ["CAM-01"]}  # its window: `evidence_windows`
         unit = Unit(label, category, gross, data)
         self.unit_event(unit, t, "unit.received", "ST-01", flags["op1"], data)
         stored = self.storage_event(t + timedelta(seconds=18), "unit.stored", "ST-01",
@@ -694,6 +695,8 @@ def build_events() -> list[dict[str, Any]]:
                "endorsement": base64.b64encode(endorsement).decode(),
                "reason": "scheduled rotation: commissioning key retired"})
 
+    cameras(day, units)
+
     # order by time (creation order breaks ties), then make every millisecond distinct
     ordered = sorted(day.events, key=lambda ev: ev.time)
     last = None
@@ -704,6 +707,7 @@ def build_events() -> list[dict[str, Any]]:
         ev.obj["time"] = ts(ev.time)
         last = ev.time
     index = {id(ev): FIRST_INDEX + i for i, ev in enumerate(ordered)}
+    evidence_windows(ordered)
 
     # what depends on entry indexes: the correction's target and the certificates' digests
     correction.obj["data"]["corrects"] = index[id(copper)]
@@ -712,6 +716,53 @@ def build_events() -> list[dict[str, Any]]:
     revoked.obj["data"]["sha256"] = doc_1
     cert_2.obj["data"]["sha256"] = certificate(ac, index, cert_2, [correction])
     return [ev.obj for ev in ordered] + stock_count(day, ordered, index)
+
+
+# -- cameras (docs/evidence.md): the register, CAM-03 failing, and the intake's references ----
+
+CAMERAS = {"CAM-01": ("ST-01", "1"), "CAM-02": ("ST-02", "2"), "CAM-03": ("ST-03", "3")}
+RECORDER = "NVR-1 (dismantling hall, 16 channels)"
+CAMERA_DOWN = datetime(2026, 11, 20, 6, 3, 17, 211_000, tzinfo=UTC)  # 14:03 local
+INTAKE_WINDOW = timedelta(seconds=40)  # scan, set on the scale, weigh
+
+
+def cameras(day: Day, units: list[Unit]) -> None:
+    """The morning's camera register, CAM-03 over ST-03 failing in the afternoon and CAM-04
+    put up in its place, and the manager's note on a unit dismantled meanwhile (the default
+    catalogue requires no evidence, so it raises no flag). Ids from their own stream, so the
+    rest of the day stays as it was."""
+    ids = random.Random(SEED + 2)  # noqa: S311 - sample data
+
+    def event(t: datetime, etype: str, subject: str, data: dict[str, Any]) -> Ev:
+        ev = Ev(t, {"id": str(uuid.UUID(int=ids.getrandbits(128), version=4)), "type": etype,
+                    "time": "", "station": PLANT, "operator": MANAGER, "subject": subject,
+                    "data": data})
+        day.events.append(ev)
+        return ev
+
+    for n, (camera, (station, channel)) in enumerate(CAMERAS.items()):
+        event(SHIFT_START + timedelta(seconds=3 + n, milliseconds=117), "camera.registered",
+              f"camera:{camera}", {"watches": station, "recorder": RECORDER,
+                                   "channel": channel})
+    event(CAMERA_DOWN, "camera.retired", "camera:CAM-03",
+          {"reason": "no picture since 14:03: its power supply failed", "approved_by": MANAGER})
+    event(CAMERA_DOWN + timedelta(minutes=27, seconds=4), "camera.registered",
+          "camera:CAM-04", {"watches": "ST-03", "recorder": RECORDER, "channel": "3"})
+    unit = next(u for u in units if u.events[0].time < CAMERA_DOWN
+                and any(ev.obj["type"] == "unit.completed" and ev.time > CAMERA_DOWN
+                        + timedelta(minutes=2) for ev in u.events))
+    unit.events.append(event(CAMERA_DOWN + timedelta(minutes=1, seconds=41), "evidence.excused",
+                             f"unit:{unit.label}",
+                             {"reason": "CAM-03 over ST-03 failed at 14:03; the dismantling "
+                                        "was watched by the shift lead", "approved_by": MANAGER}))
+
+
+def evidence_windows(ordered: list[Ev]) -> None:
+    """Each intake's evidence window: the CAM-01 recording up to its event time."""
+    for ev in ordered:
+        found = ev.obj["data"].get("evidence")
+        if found is not None:
+            found["start"], found["end"] = ts(ev.time - INTAKE_WINDOW), ts(ev.time)
 
 
 def stock_count(day: Day, ordered: list[Ev], index: dict[int, int]) -> list[dict[str, Any]]:

@@ -26,7 +26,7 @@ from typing import Any
 from ledger.canonical import canonical_bytes
 from ledger.fund import nameplate
 from ledger.fund import tables as fund_tables
-from ledger.rules.codes import ABSENT_REASONS, ZONE_KINDS
+from ledger.rules.codes import ABSENT_REASONS, EVIDENCE_STEPS, ZONE_KINDS
 
 DEFAULT_FILE = Path(__file__).with_name("catalogue.toml")
 # Version 2 adds the fund's tables (section `fund`, ledger/fund/tables.py), version 3 the
@@ -39,7 +39,7 @@ _FORMAT_SECTIONS = {"dledger-catalogue/1": (), "dledger-catalogue/2": ("fund",),
                     CONTENT_FORMAT: ("fund", "zones")}  # the sections a version adds
 COUNT_MAX = 1000  # the largest count coefficient a category may expect of one unit
 SECTIONS = ("tolerances", "fractions", "components", "refrigerants", "absent_reasons",
-            "categories", "zones", "fund")
+            "categories", "zones", "fund", "evidence")
 LANGUAGES = ("zh-CN", "en")
 _CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _REFRIGERANT = re.compile(r"R-[0-9]{2,4}[A-Za-z]{0,2}|HCFC-141b|cyclopentane")
@@ -137,6 +137,10 @@ class Catalogue:
     fund: fund_tables.FundTables | None  # None in catalogues published before the fund's tables
     zones: dict[str, Zone]  # empty in catalogues published before zones
     format: str = CONTENT_FORMAT  # the content format it was published in (or will be)
+    # [evidence] required: the key steps (codes.EVIDENCE_STEPS) a unit is not completed
+    # without an evidence reference of; None when the catalogue has no [evidence] section
+    # (an optional section of any format: content without it requires none)
+    evidence: tuple[str, ...] | None = None
 
     def category(self, code: str) -> Category:
         try:
@@ -190,6 +194,8 @@ class Catalogue:
             return {} if c.counts is None else {
                 "counts": {step: list(bounds) for step, bounds in c.counts.items()}}
 
+        if self.evidence is not None:
+            added["evidence"] = {"required": list(self.evidence)}
         return {
             "format": self.format,
             **added,
@@ -443,7 +449,23 @@ class _Builder:
                 raise CatalogueError(str(exc)) from None
         zones = {code: self.zone(code, entry) for code, entry in self.entries("zones").items()}
         return Catalogue(categories, fractions, components, sg, reasons, self.tolerances(), fund,
-                         zones, self.format)
+                         zones, self.format, self.evidence())
+
+    def evidence(self) -> tuple[str, ...] | None:
+        """[evidence] required = [key steps...], in codes.EVIDENCE_STEPS order."""
+        if "evidence" not in self.merged:
+            return None
+        entry = self.merged["evidence"]
+        where = self.files["evidence"].get("required", self.fund_where)
+        if not isinstance(entry, dict) or set(entry) != {"required"} \
+                or not isinstance(entry["required"], list):
+            raise CatalogueError(f"{where}: evidence: a table with one key, required = [key "
+                                 f"steps], not {entry!r}")
+        for step in entry["required"]:
+            if step not in EVIDENCE_STEPS:
+                raise CatalogueError(f"{where}: evidence.required: {step!r} is not a key step; "
+                                     f"they are {', '.join(EVIDENCE_STEPS)}")
+        return tuple(s for s in EVIDENCE_STEPS if s in entry["required"])
 
     def zone(self, code: str, entry: dict[str, Any]) -> Zone:
         optional = tuple(key for key in ("spec", "cautions") if key in entry)

@@ -24,6 +24,7 @@ from ledger.rules.codes import (
     DISPLAYS,
     FLAG_CODES,
     PC_TYPES,
+    PHOTO_TYPES,
     RESOLUTIONS,
     SOURCES,
     SUBJECT_NAME,
@@ -61,7 +62,7 @@ def _nameplate_number(name: str) -> Any:
 
 
 SUBJECT_PREFIXES = ("unit", "lot", "cylinder", "scale", "cert", "key", "station", "catalogue",
-                    "count")
+                    "count", "camera")
 SUBJECT_PATTERN = rf"^({'|'.join(SUBJECT_PREFIXES)}):({SUBJECT_NAME})$"
 
 
@@ -75,6 +76,37 @@ class EventError(ValueError):
 
 class _Data(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+Time = Annotated[str, Field(strict=True, pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")]
+
+
+class Photo(_Data):
+    """A still taken at the step: its file is in the plant's evidence store under its hash
+    (ledger/evidence/store.py), so the signed event vouches for the picture."""
+
+    sha256: Hex256
+    media_type: Literal[PHOTO_TYPES]  # type: ignore[valid-type]
+
+
+class EvidenceReference(_Data):
+    """Where a key step can be seen (codes.EVIDENCE_STEPS): the cameras of the register that
+    watch the station, the window of their recording that shows it (UTC, from the step's
+    start to its event time), and the photos the station took."""
+
+    cameras: Annotated[list[Code], Field(max_length=8)]
+    start: Time
+    end: Time
+    photos: Annotated[list[Photo], Field(max_length=8)] = []
+
+    @model_validator(mode="after")
+    def _window(self) -> EvidenceReference:
+        if self.end < self.start:
+            raise ValueError(f"the window ends ({self.end}) before it starts ({self.start})")
+        if not self.cameras and not self.photos:
+            raise ValueError("an evidence reference names a camera or a photo; leave "
+                             "evidence out when the step has neither")
+        return self
 
 
 class UnitReceived(_Data):
@@ -98,6 +130,7 @@ class UnitReceived(_Data):
     cooling_w: _nameplate_number("cooling_w") | None = None  # type: ignore[valid-type]
     pc_type: Literal[PC_TYPES] | None = None  # type: ignore[valid-type]
     set_with: UnitLabel | None = None  # the other half of a desktop set (host or monitor)
+    evidence: EvidenceReference | None = None
 
 
 class UnitStored(_Data):
@@ -126,6 +159,7 @@ class RefrigerantRecovered(_Data):
     recovered_g: Grams
     scale: Code
     nameplate_charge_g: Grams | None = None
+    evidence: EvidenceReference | None = None
 
     @model_validator(mode="after")
     def _difference(self) -> RefrigerantRecovered:
@@ -149,6 +183,7 @@ class ComponentRemoved(_Data):
     mass_g: Grams | None = None
     scale: Code | None = None
     lot: Code | None = None
+    evidence: EvidenceReference | None = None
 
     @model_validator(mode="after")
     def _weighed(self) -> ComponentRemoved:
@@ -162,6 +197,7 @@ class MaterialOutput(_Data):
     mass_g: PositiveGrams
     lot: Code
     scale: Code
+    evidence: EvidenceReference | None = None
 
 
 class UnitCompleted(_Data):
@@ -180,6 +216,7 @@ class LotOpened(_Data):
 class LotSealed(_Data):
     net_g: Grams
     scale: Code | None = None
+    evidence: EvidenceReference | None = None
 
 
 class LotShipped(_Data):
@@ -187,6 +224,7 @@ class LotShipped(_Data):
     manifest_no: Code
     receiver_licence: Text | None = None
     vehicle: Text | None = None
+    evidence: EvidenceReference | None = None
 
 
 class LotReceived(_Data):
@@ -349,6 +387,29 @@ class AttemptRefused(_Data):
                  Annotated[int, Field(strict=True)] | Text | None]
 
 
+class CameraRegistered(_Data):
+    """A camera of the plant's register: the station or storage zone it watches and the
+    recorder (NVR) that keeps its video; registering it again moves or renames it."""
+
+    watches: Code  # a station id or a storage zone's code
+    recorder: Text  # the NVR's name, as the plant finds its clips
+    channel: Code | None = None  # the recorder's channel for this camera
+    still: StrictBool = False  # it also takes the station's photos
+
+
+class CameraRetired(_Data):
+    reason: Text
+    approved_by: Code
+
+
+class EvidenceExcused(_Data):
+    """A manager's reason why a unit's key steps lack the evidence the catalogue requires
+    (a camera down): the unit may then be completed, and is flagged (evidence_excused)."""
+
+    reason: Text
+    approved_by: Code
+
+
 class CertificateIssued(_Data):
     kind: Literal["unit", "period", "lot", "fund_table"]
     sha256: Hex256
@@ -411,6 +472,9 @@ EVENT_TYPES: dict[str, EventType] = {
     "catalogue.published": EventType(CataloguePublished, "catalogue", plant_only=True),
     "flag.reviewed": EventType(FlagReviewed, "*", plant_only=True),
     "attempt.refused": EventType(AttemptRefused, "station"),
+    "camera.registered": EventType(CameraRegistered, "camera", plant_only=True),
+    "camera.retired": EventType(CameraRetired, "camera", plant_only=True),
+    "evidence.excused": EventType(EvidenceExcused, "unit", plant_only=True),
     "certificate.issued": EventType(CertificateIssued, "cert", plant_only=True),
     "certificate.revoked": EventType(CertificateRevoked, "cert", plant_only=True),
     "correction": EventType(Correction, "*", plant_only=True),

@@ -7,6 +7,8 @@
         ledger.db             the SQLite database, unless DLEDGER_DATABASE_URL says otherwise
         plant-key.json        the current signing key (see ledger.keys)
         retired-keys/         keys replaced by `dledger key rotate`, kept for the record
+        evidence/             the evidence store (photos of key steps, ledger/evidence/),
+                              unless dledger.toml's evidence_dir puts it elsewhere (a NAS)
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import OperationalError
 
 from ledger.events import PLANT_STATION, parse_event, utc_now_ms
+from ledger.evidence.store import EvidenceStore
 from ledger.keys import new_plant_signer, read_key, read_vkey, write_key
 from ledger.log import Ledger, Submission
 from ledger.note import Signer
@@ -30,6 +33,7 @@ from ledger.store import is_initialised, open_engine
 from ledger.witness.settings import CheckpointSettings, SettingsError, witness_toml
 
 CONFIG = "dledger.toml"
+EVIDENCE_DIR = "evidence"
 KEY_FILE = "plant-key.json"
 DEFAULT_ORIGIN = "ledger.demo-plant.example/DEMO"
 _ORIGIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$")
@@ -52,6 +56,7 @@ class Instance:
     database_url: str
     plaintext_key: bool
     checkpoints: CheckpointSettings = field(default_factory=CheckpointSettings)
+    evidence_dir: Path | None = None  # None: <home>/evidence
 
     @classmethod
     def locate(cls, home: str | Path | None = None, *, new: bool = False) -> Instance:
@@ -66,7 +71,8 @@ class Instance:
                                 "DLEDGER_HOME)") from None
         plaintext = bool(config.get("plaintext_key"))
         instance = cls(path, config["origin"], database_url(path), plaintext,
-                       checkpoint_settings(config, config_file))
+                       checkpoint_settings(config, config_file),
+                       evidence_dir(config, config_file, path))
         if not new:
             instance.check_database()
         return instance
@@ -99,6 +105,10 @@ class Instance:
     def key_file(self) -> Path:
         return self.home / KEY_FILE
 
+    def evidence(self) -> EvidenceStore:
+        """The plant's evidence store (photos of key steps)."""
+        return EvidenceStore(self.evidence_dir or self.home / EVIDENCE_DIR)
+
     def engine(self) -> Engine:
         return open_engine(self.database_url)
 
@@ -115,6 +125,17 @@ class Instance:
 
 def database_url(home: Path) -> str:
     return os.environ.get("DLEDGER_DATABASE_URL") or f"sqlite:///{home / 'ledger.db'}"
+
+
+def evidence_dir(config: dict[str, object], config_file: Path, home: Path) -> Path | None:
+    """dledger.toml's `evidence_dir`: a folder, relative to the instance or absolute."""
+    value = config.get("evidence_dir")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise InstanceError(f"{config_file}: evidence_dir = {value!r}: give the folder of the "
+                            "evidence store as text, e.g. evidence_dir = \"/mnt/nas/evidence\"")
+    return home / value
 
 
 def checkpoint_settings(config: dict[str, object], config_file: Path) -> CheckpointSettings:

@@ -782,6 +782,7 @@ _EFFECTS = {
     "station.revoked": _revoked,
     "attempt.refused": _nothing,  # its own read model (refusals)
     "flag.reviewed": _nothing,  # folded into rule_flags when the subject is judged again
+    "evidence.excused": _nothing,  # read by the rules when the unit is completed
 }
 
 

@@ -447,6 +447,7 @@ def _unit(label: str, pairs: list, basis: str, source: str) -> dict[str, Any]:
     completions = [ev["time"] for _, ev in effective if ev["type"] == "unit.completed"]
     st["fund"] = _fund_class(force["content"].get("fund"), received,
                              completions[0] if completions else None)
+    st["evidence"] = _evidence_member(effective, force["content"])
     st["stations"] = sorted({ev["station"] for _, ev in effective})
     st["operators"] = sorted({ev["operator"] for _, ev in effective})
     st["corrections"] = corrections
@@ -461,6 +462,8 @@ def _derive_unit(doc: dict[str, Any], pairs: list) -> dict[str, Any]:
     if not any(name in st for name in FUND_MEMBERS):  # issued before they were stated
         for name in FUND_MEMBERS:
             del derived[name]
+    if "evidence" not in st:  # issued before key steps' evidence was stated
+        del derived["evidence"]
     return derived
 
 
@@ -833,6 +836,9 @@ def _unit_rule(ev: dict[str, Any], before: list[dict[str, Any]], label: str,
             raise _Broken("steps_missing", label=label, steps=", ".join(missing))
         if not outputs:
             raise _Broken("no_outputs", label=label)
+        missing = _unevidenced(before, cat)
+        if missing and not any(e["type"] == "evidence.excused" for e in before):
+            raise _Broken("evidence_missing", label=label, steps=", ".join(missing))
         if received.get("set_with") is not None:
             _set_completion(received, label, partner or [], fund_products)
 
@@ -892,7 +898,56 @@ def _mass(mass_g: int | None, label: str, received: dict[str, Any]) -> None:
 
 UNIT_EVENTS = ("unit.received", "refrigerant.recovered", "refrigerant.absent",
                "component.removed", "material.output", "unit.completed", "unit.stored",
-               "unit.set_aside", "unit.taken_back")
+               "unit.set_aside", "unit.taken_back", "evidence.excused")
+# docs/rules.md section 4a: the key steps, by the event that records each.
+KEY_STEPS = {"unit.received": "intake", "refrigerant.recovered": "refrigerant",
+             "component.removed": "hazardous_component", "material.output": "output",
+             "lot.sealed": "lot_sealed", "lot.shipped": "lot_shipped"}
+
+
+def _key_step(ev: dict[str, Any], cat: dict[str, Any]) -> str | None:
+    step = KEY_STEPS.get(ev["type"])
+    if step == "hazardous_component":
+        component = cat["components"].get(ev["data"]["component"]) or {}
+        return step if component.get("hazardous") else None
+    return step
+
+
+def _about(d: dict[str, Any]) -> str | None:
+    return d.get("component") or d.get("fraction") or d.get("refrigerant")
+
+
+def _unevidenced(events: list[dict[str, Any]], cat: dict[str, Any]) -> list[str]:
+    """The required key steps recorded with no evidence reference, each once, in order."""
+    required = (cat.get("evidence") or {}).get("required", [])
+    found: list[str] = []
+    for ev in events:
+        step = _key_step(ev, cat)
+        if step in required and ev["data"].get("evidence") is None:
+            about = _about(ev["data"])
+            name = f"{step}:{about}" if about else step
+            if name not in found:
+                found.append(name)
+    return found
+
+
+def _evidence_member(effective: list, cat: dict[str, Any]) -> dict[str, Any]:
+    """docs/certificates.md section 3.1, `evidence`."""
+    steps, excused = [], []
+    for index, ev in effective:
+        d, step = ev["data"], _key_step(ev, cat)
+        if step:
+            r = d.get("evidence")
+            steps.append({"step": step, "about": _about(d), **_who(index, ev),
+                          "reference": None if r is None else {
+                              "cameras": r["cameras"], "start": r["start"], "end": r["end"],
+                              "photos": [{"sha256": p["sha256"], "media_type": p["media_type"]}
+                                         for p in r.get("photos", [])]}})
+        elif ev["type"] == "evidence.excused":
+            excused.append({"reason": d["reason"], "approved_by": d["approved_by"],
+                            **_who(index, ev)})
+    return {"required": (cat.get("evidence") or {}).get("required", []), "steps": steps,
+            "excused": excused}
 DISMANTLING = ("refrigerant.recovered", "refrigerant.absent", "component.removed",
                "material.output", "unit.completed")
 
@@ -920,7 +975,7 @@ def _judge_unit(chain: list, label: str, force: dict[str, Any],
     flags: list[dict[str, Any]] = []
     if received is not None and received["category"] in cat["categories"]:
         flags = _unit_flags(judged, received, cat["categories"][received["category"]], cat,
-                            checks)
+                            checks, label)
     return _judgement(force, flags, violations, effective)
 
 
@@ -929,7 +984,8 @@ def _flag(code: str, params: dict[str, Any], key: str | None = None) -> dict[str
 
 
 def _unit_flags(judged: list, received: dict[str, Any], category: dict[str, Any],
-                cat: dict[str, Any], checks: dict[str, list[tuple[int, str]]]) -> list:
+                cat: dict[str, Any], checks: dict[str, list[tuple[int, str]]],
+                label: str) -> list:
     """docs/rules.md section 3, in its order."""
     tol = {k: Decimal(v) for k, v in cat["tolerances"].items()}
     data = [(ev["type"], ev["data"]) for _, ev in judged]
@@ -976,7 +1032,16 @@ def _unit_flags(judged: list, received: dict[str, Any], category: dict[str, Any]
             overdue[scale] = _flag("calibration_overdue",
                                    {"scale": scale, "hours": hours, "at": at,
                                     "last_pass": last or "none"}, scale)
-    return flags + list(overdue.values())
+    flags += list(overdue.values())
+    events = [ev for _, ev in judged]
+    missing = _unevidenced(events, cat)
+    excuses = [ev["data"] for ev in events if ev["type"] == "evidence.excused"]
+    if missing and excuses:
+        flags.append(_flag("evidence_excused", {"label": label,
+                                                "steps": ", ".join(missing),
+                                                "reason": excuses[-1]["reason"],
+                                                "approved_by": excuses[-1]["approved_by"]}))
+    return flags
 
 
 def _moment(at: str) -> datetime:

@@ -16,7 +16,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -114,25 +114,57 @@ def base() -> list[Submission]:
         unit("MON-1", "unit.received", monitor("PC-H1")),
         unit("PC-H2", "unit.received", host("MON-2")),
         unit("PC-H2", "material.output", {"fraction": "steel", "mass_g": 6_000,
-                                          "lot": "LOT-STEEL", "scale": "SC-2"}),
+                                          "lot": "LOT-STEEL", "scale": "SC-2",
+                                          "evidence": SEEN}),
+        *evidence_base(),
     ]
 
 
 def host(set_with: str | None, pc_type: str = "desktop_host") -> dict[str, Any]:
-    """A desktop PC's intake (a host, unless `pc_type` says otherwise) naming its set."""
+    """A desktop PC's intake (a host, unless `pc_type` says otherwise) naming its set, seen by
+    a camera (the base's last catalogue asks for evidence)."""
     return {"category": "desktop_pc", "gross_g": 9_000, "scale": "SC-1", "source": "business",
-            "pc_type": pc_type, **({"set_with": set_with} if set_with else {})}
+            "pc_type": pc_type, "evidence": SEEN, **({"set_with": set_with} if set_with else {})}
 
 
 def monitor(set_with: str) -> dict[str, Any]:
     return {"category": "flat_monitor", "gross_g": 5_000, "scale": "SC-1",
-            "source": "business", "screen_in": 22, "set_with": set_with}
+            "source": "business", "screen_in": 22, "set_with": set_with, "evidence": SEEN}
 
 
 def entry_of(label: str, etype: str) -> int:
     """The log index of the base's `etype` entry about `label` (the catalogue is entry 0)."""
     return 1 + next(n for n, sub in enumerate(base())
                     if sub.event.obj["subject"] == f"unit:{label}" and sub.event.type == etype)
+
+
+# -- evidence of the key steps (issue 16): required from a catalogue on -----------------------
+
+EVIDENCE_CATALOGUE = replace(CATALOGUE, evidence=("intake", "refrigerant",
+                                                  "hazardous_component", "output"))
+SEEN = {"cameras": ["CAM-03"], "start": "2026-11-21T08:00:00.000Z",
+        "end": "2026-11-21T08:01:00.000Z"}
+
+
+def evidence_base() -> list[Submission]:
+    """The plant publishes a catalogue requiring evidence (units completed before, F-DONE,
+    are judged as they were); F-EVID's compressor oil was removed with the camera down."""
+    return [
+        plant("catalogue.published", "catalogue:process",
+              {"version": "with-evidence", "sha256": EVIDENCE_CATALOGUE.sha256(),
+               "content": EVIDENCE_CATALOGUE.content()}),
+        unit("F-EVID", "unit.received", received("F-EVID", evidence=SEEN)),
+        unit("F-EVID", "refrigerant.absent", {"reason": "circuit_empty"}),
+        unit("F-EVID", "component.removed", {"component": "compressor_oil", "count": 1}),
+        unit("F-EVID", "material.output", {"fraction": "compressor", "mass_g": 9_000,
+                                           "lot": "LOT-COMP", "scale": "SC-2",
+                                           "evidence": SEEN}),
+    ]
+
+
+def excuse(label: str) -> Submission:
+    return unit(label, "evidence.excused", {"reason": "camera CAM-03 down from 08:00",
+                                            "approved_by": "M-0007"})
 
 
 def count(name: str, etype: str, data: dict[str, Any]) -> Submission:
@@ -261,6 +293,9 @@ CASES: dict[str, Case] = {
         lambda: unit("MON-1", "correction", {"corrects": entry_of("MON-1", "unit.received"),
                                              "reason": "wrong label", "approved_by": "M-0007",
                                              "set": {"set_with": "PC-H6"}})),
+    "a unit completed while a key step's evidence is missing": Case(
+        "evidence_missing", "hazardous_component:compressor_oil",
+        lambda: unit("F-EVID", "unit.completed", {})),
     "a recovery above the Guideline K limit": Case(
         "cylinder_overfill", str(R12_MAX),
         lambda: recovery("F-R12", "CYL-R12", "R-12", R12_TARE, R12_MAX + 1)),
@@ -309,13 +344,38 @@ def test_the_base_and_each_good_twin_are_accepted(ledger: Ledger) -> None:
         lot("LOT-FUNNEL-3", "lot.received", {"receiver": RECEIVER, "manifest_no": "M-0001",
                                              "received_g": 100}),
         lot("LOT-FUNNEL-4", "lot.opened", {"fraction": "crt_funnel_glass", "hazardous": True}),
-        unit("F-15KG", "unit.received", received("F-15KG", gross_g=15_000)),
         unit("MON-2", "unit.received", monitor("PC-H2")),
         unit("PC-H2", "unit.completed", {}),
         unit("PC-H1", "material.output", {"fraction": "steel", "mass_g": 6_000,
-                                          "lot": "LOT-STEEL", "scale": "SC-2"}),
+                                          "lot": "LOT-STEEL", "scale": "SC-2",
+                                          "evidence": SEEN}),
         unit("PC-H1", "unit.completed", {}),
+        unit("F-15KG", "unit.received", received("F-15KG", gross_g=15_000, evidence=SEEN)),
+        excuse("F-EVID"), unit("F-EVID", "unit.completed", {}),
     ])
+
+
+def test_a_unit_completed_on_an_excuse_is_flagged(ledger: Ledger) -> None:
+    """A manager's excuse lets the unit complete, flagged (not creditable) until reviewed;
+    the unit completed before the catalogue required evidence is judged as it was."""
+    ledger.append(base())
+    ledger.append([excuse("F-EVID"), unit("F-EVID", "unit.completed", {})])
+    with ledger.engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT subject, code, params FROM rule_flags WHERE code = 'evidence_excused'"
+        ).fetchall()
+    assert [(s, c, json.loads(p)) for s, c, p in rows] == [
+        ("unit:F-EVID", "evidence_excused",
+         {"label": "F-EVID", "steps": "hazardous_component:compressor_oil",
+          "reason": "camera CAM-03 down from 08:00", "approved_by": "M-0007"})]
+    found = ledger.catalogue()
+    assert found is not None and found[1].evidence == EVIDENCE_CATALOGUE.evidence
+    judged = judge.judge_unit(ledger.subject_entries("unit:F-EVID"), "F-EVID", found[1],
+                              lambda scale, at, index: at)
+    assert judged.status == "flagged" and not judged.violations
+    before = judge.judge_unit(ledger.subject_entries("unit:F-DONE"), "F-DONE", CATALOGUE,
+                              lambda scale, at, index: at)
+    assert not before.violations and "evidence_excused" not in {f.code for f in before.flags}
 
 
 # -- through dledger append ----------------------------------------------------------------

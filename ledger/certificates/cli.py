@@ -227,15 +227,18 @@ def _read(path: Path) -> bytes:
 @click.option("--tiles", metavar="URL|DIR",
               help="The plant's tiles (its console's /tlog/ address or a copy made with "
                    "`dledger tiles export`), to read a report's entries from.")
+@click.option("--evidence", "evidence", type=click.Path(file_okay=False, path_type=Path),
+              metavar="DIR", help="The plant's evidence store (a folder), to check the photos "
+                                  "a unit certificate names against their hashes.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def verify(file: Path, vkeys: tuple[str, ...], policy_file: Path | None,
            trusted_file: Path | None, console_url: str | None, entries: Path | None,
-           tiles: str | None, as_json: bool) -> None:
+           tiles: str | None, evidence: Path | None, as_json: bool) -> None:
     """Verify a certificate (PDF or JSON); exit 0 only when every check that ran passed."""
     from ledger.certificates.verify_command import run
 
     sys.exit(run(file, vkeys, policy_file, trusted_file, console_url, as_json, sys.stdout,
-                 sys.stderr, entries, tiles))
+                 sys.stderr, entries, tiles, evidence))
 
 
 @cert.command()

@@ -33,6 +33,7 @@ from ledger.corrections import Pair, fold
 from ledger.fund import stock
 from ledger.fund.classify import FundClass, class_of
 from ledger.fund.nameplate import FIELDS as NAMEPLATE_FIELDS
+from ledger.rules import evidence as rule_evidence
 from ledger.rules import judge
 from ledger.rules.codes import STATUSES
 from ledger.rules.facts import Partners, UnitFacts, facts_below
@@ -227,6 +228,37 @@ def _position(effective: list[Pair], etype: str) -> int | None:
 # Members a unit certificate states since it gained them: one issued before states none of
 # them, and its other members verify as they always did (see `unstated`).
 UNIT_LATER_MEMBERS = ("nameplate", "fund")
+# Stated since key steps record their evidence (issue 16); one issued before states none.
+UNIT_EVIDENCE_MEMBER = "evidence"
+
+
+def evidence_record(effective: list[Pair], catalogue: Catalogue) -> dict[str, Any]:
+    """The `evidence` member (docs/certificates.md 3.1): the key steps the catalogue
+    requires evidence of, each key step's reference as recorded (cameras, window, photos;
+    null when it records none), and the managers' excuses for what is missing."""
+    steps, excused = [], []
+    for index, event in effective:
+        data = event["data"]
+        step = rule_evidence.key_step(event, catalogue)
+        if step is not None:
+            found = data.get("evidence")
+            reference = None if found is None else {
+                "cameras": found["cameras"], "start": found["start"], "end": found["end"],
+                "photos": [{"sha256": p["sha256"], "media_type": p["media_type"]}
+                           for p in found.get("photos", [])]}
+            steps.append({"step": step, "about": data.get("component") or data.get("fraction")
+                          or data.get("refrigerant"), "reference": reference,
+                          **_who(index, event)})
+        elif event["type"] == "evidence.excused":
+            excused.append({**_pick(data, "reason", "approved_by"), **_who(index, event)})
+    return {"required": list(catalogue.evidence or ()), "steps": steps, "excused": excused}
+
+
+def photos_of(statements: dict[str, Any]) -> list[tuple[str, str]]:
+    """(sha256, media type) of every photo a unit certificate's evidence names, in order."""
+    return [(photo["sha256"], photo["media_type"])
+            for step in (statements.get(UNIT_EVIDENCE_MEMBER) or {}).get("steps", [])
+            for photo in (step["reference"] or {}).get("photos", [])]
 
 
 def fund_record(found: FundClass | None) -> dict[str, Any] | None:
@@ -243,12 +275,14 @@ def fund_record(found: FundClass | None) -> dict[str, Any] | None:
 
 
 def unit_statements(pairs: Iterable[Pair], label: str, *, gwp_basis: str = DEFAULT_BASIS,
-                    evidence: Evidence | None = None, fund: bool = True) -> dict[str, Any]:
+                    evidence: Evidence | None = None, fund: bool = True,
+                    steps_evidence: bool = True) -> dict[str, Any]:
     """A unit's dismantling certificate: from the entries of its subject chain, judged by the
     catalogue in force at its completion with the scale checks among `pairs` (or
     `evidence`, when the caller read them once for many units). Without `fund`, no
     `nameplate` and `fund` members: a period report's line does not state them, and classing
-    each of its 250,000 units would cost seconds for nothing."""
+    each of its 250,000 units would cost seconds for nothing; without `steps_evidence`, no
+    `evidence` member (a period line, or a certificate issued before it was stated)."""
     _check_basis(gwp_basis)
     pairs = list(pairs)
     subject = "unit:" + label
@@ -312,6 +346,8 @@ def unit_statements(pairs: Iterable[Pair], label: str, *, gwp_basis: str = DEFAU
         "completed": completed,
         "state": "completed" if completed else "in progress",
         "judgement": judgement_record(found, published),
+        **({UNIT_EVIDENCE_MEMBER: evidence_record(effective, published.catalogue)}
+           if steps_evidence else {}),
         "stations": sorted({e["station"] for _, e in effective}),
         "operators": sorted({e["operator"] for _, e in effective}),
         "corrections": corrections,
@@ -394,7 +430,7 @@ def period_statements(pairs: Iterable[Pair], *, plant: str, start: str, end: str
     for label, chain in by_unit.items():
         try:
             unit = unit_statements(chain, label, gwp_basis=gwp_basis, evidence=evidence,
-                                   fund=False)
+                                   fund=False, steps_evidence=False)
         except StatementError:
             continue  # its unit.received was voided: not a unit the plant dismantled
         completed = unit["completed"]
@@ -509,7 +545,7 @@ class PeriodLines:
     def _line(self, label: str, chain: list[Pair]) -> None:
         try:
             unit = unit_statements(chain, label, gwp_basis=self.basis, evidence=self.evidence,
-                                   fund=False)
+                                   fund=False, steps_evidence=False)
         except StatementError:
             self.left_out.append(label)  # its unit.received was voided
             return
@@ -588,8 +624,11 @@ def unstated(kind: str, statements: dict[str, Any]) -> tuple[str, ...]:
     do not state (none, unless they lack every one of them): a verifier derives and compares
     the others. Taking them out of an issued certificate changes its SHA-256, which its
     issuance entry holds, so that fails the issuance check."""
-    later = UNIT_LATER_MEMBERS if kind == "unit" else ()
-    return later if later and not any(name in statements for name in later) else ()
+    if kind != "unit":
+        return ()
+    later = UNIT_LATER_MEMBERS if not any(name in statements for name in UNIT_LATER_MEMBERS) \
+        else ()
+    return later + ((UNIT_EVIDENCE_MEMBER,) if UNIT_EVIDENCE_MEMBER not in statements else ())
 
 
 def derive(kind: str, pairs: list[Pair], statements: dict[str, Any],
@@ -613,8 +652,10 @@ def derive(kind: str, pairs: list[Pair], statements: dict[str, Any],
         raise StatementError(f"the statements do not name what they are about: missing "
                              f"{exc}") from None
     if kind == "unit":
+        left = unstated(kind, statements)
         return unit_statements(pairs, label, gwp_basis=basis,
-                               fund=not unstated(kind, statements))
+                               fund=not set(UNIT_LATER_MEMBERS) & set(left),
+                               steps_evidence=UNIT_EVIDENCE_MEMBER not in left)
     if kind == "period":
         return period_statements(pairs, plant=origin, **params)
     return lot_statements(pairs, lot)

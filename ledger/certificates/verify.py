@@ -31,6 +31,7 @@ from ledger.certificates.differences import first_difference, show
 from ledger.certificates.document import FORMAT_V2, LINES, DocumentError, parse, sha256
 from ledger.checkpoint import Checkpoint, CheckpointError
 from ledger.encoding import decode_base64
+from ledger.evidence.store import EvidenceStore
 from ledger.note import NoteError, Verifier, open_note
 from ledger.proof import InclusionProof, ProofFormatError
 from ledger.tiles import TileSource
@@ -45,8 +46,10 @@ ISSUANCE_CHECK = "Issuance logged"
 PRINTED_CHECK = "Printed pages match the attachment"
 TRUSTED_CHECK = "Consistent with your saved checkpoint"
 REVOCATION_CHECK = "Not revoked"
+EVIDENCE_CHECK = "Evidence files match their hashes"
 CHECK_NAMES = (FORMAT_CHECK, PRINTED_CHECK, SIGNATURE_CHECK, INCLUSION_CHECK, CHAIN_CHECK,
-               STATEMENTS_CHECK, ISSUANCE_CHECK, TRUSTED_CHECK, REVOCATION_CHECK)
+               STATEMENTS_CHECK, ISSUANCE_CHECK, TRUSTED_CHECK, REVOCATION_CHECK,
+               EVIDENCE_CHECK)
 
 
 @dataclass(frozen=True)
@@ -146,11 +149,14 @@ class _Entry:
 def verify(document: dict[str, Any] | bytes | str | Path, *, vkeys: Sequence[str] | None = None,
            policy: Policy | None = None, trusted_checkpoint: str | None = None,
            console: str | Console | None = None,
-           entries: verify_v2.Opener | None = None, tiles: TileSource | None = None) -> Report:
+           entries: verify_v2.Opener | None = None, tiles: TileSource | None = None,
+           evidence: EvidenceStore | None = None) -> Report:
     """Check a certificate; see the module docstring and docs/certificates.md. A v2 report
     whose entries travel beside it reads them from `entries` (it opens the bundle file) or
     from the plant's `tiles`. Given a file (a Path), a report's lines are read from it as
-    they are checked, so a report of any size is verified in the same memory."""
+    they are checked, so a report of any size is verified in the same memory. Given the
+    plant's `evidence` store (a copy of its folder), the photos a unit certificate names
+    are read from it and checked against their hashes."""
     report = Report()
     try:
         doc = parse(document)
@@ -170,6 +176,8 @@ def verify(document: dict[str, Any] | bytes | str | Path, *, vkeys: Sequence[str
         entries_read = _check_inclusion(report, doc, checkpoint)
         _check_chain(report, doc, entries_read, checkpoint, console)
         _check_statements(report, doc, entries_read)
+    if evidence is not None:
+        _check_evidence(report, doc, evidence)
     issuance = _check_issuance(report, doc, trust, checkpoint)
     report.saved_checkpoint = trusted_checkpoint is not None
     carried = [c for c in (checkpoint, issuance) if c is not None]
@@ -409,16 +417,36 @@ def _check_statements(report: Report, doc: dict[str, Any],
         report.add(STATEMENTS_CHECK, False, difference)
         return
     unstated = derive.unstated(doc["kind"], doc["statements"])
-    fund = (", the unit's nameplate facts and fund class" if doc["kind"] == "unit"
-            and not unstated else "")
+    also = (", the unit's nameplate facts and fund class" if doc["kind"] == "unit"
+            and not set(derive.UNIT_LATER_MEMBERS) & set(unstated) else "")
+    if doc["kind"] == "unit" and derive.UNIT_EVIDENCE_MEMBER not in unstated:
+        also += ", the evidence references of its key steps"
     words = (f"every figure derived again from the {len(pairs)} entries, corrections applied, "
-             f"matches, and so do the flags and statuses the plant's rules give them{fund} "
+             f"matches, and so do the flags and statuses the plant's rules give them{also} "
              "under the catalogue carried")
-    if unstated:
+    if set(derive.UNIT_LATER_MEMBERS) & set(unstated):
         words += ("; the certificate was issued before unit certificates stated the "
                   "nameplate facts and the fund class: it states neither, so they are not "
                   "checked")
     report.add(STATEMENTS_CHECK, True, words)
+
+
+def _check_evidence(report: Report, doc: dict[str, Any], store: EvidenceStore) -> None:
+    """Each photo the statements name (their hashes are in the signed entries, which the
+    statements check compared them with) is in the store and hashes to its name."""
+    if doc["kind"] != "unit":
+        report.add(EVIDENCE_CHECK, None, f"a {doc['kind']} certificate names no photos")
+        return
+    photos = derive.photos_of(doc["statements"])
+    if not photos:
+        report.add(EVIDENCE_CHECK, None, "the certificate names no photos")
+        return
+    problems = store.check(photos)
+    if problems:
+        report.add(EVIDENCE_CHECK, False, "; ".join(p.text() for p in problems))
+        return
+    report.add(EVIDENCE_CHECK, True, f"{len(set(photos))} photos in {store.root}, each "
+                                     "hashing to the SHA-256 its signed event names")
 
 
 def _check_issuance(report: Report, doc: dict[str, Any], trust: _Trust,

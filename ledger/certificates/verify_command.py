@@ -25,6 +25,7 @@ from ledger.certificates.verify import (
 )
 from ledger.certificates.verify_pdf import verify_pdf
 from ledger.certificates.verify_v2 import Opener
+from ledger.evidence.store import EvidenceStore
 from ledger.tiles import TileError, TileSource, open_source
 from ledger.witness.policy import Policy, PolicyError
 
@@ -48,12 +49,15 @@ def report_lines(report: Report) -> list[str]:
 
 def run(file: Path, vkeys: Sequence[str], policy_file: Path | None, trusted_file: Path | None,
         console_url: str | None, as_json: bool, out: TextIO, err: TextIO,
-        entries: Path | None = None, tiles: str | None = None) -> int:
+        entries: Path | None = None, tiles: str | None = None,
+        evidence: Path | None = None) -> int:
     """Verify `file` (PDF or JSON), print the report on `out`; the exit code. `entries` is a
     v2 report's entry bundle (default: FILE's name with .entries.gz, when it exists);
-    `tiles` the plant's tiles (a URL or a folder), to read the entries from instead."""
+    `tiles` the plant's tiles (a URL or a folder), to read the entries from instead;
+    `evidence` the plant's evidence store (a folder), to check the photos against."""
     try:
-        report = _report(file, vkeys, policy_file, trusted_file, console_url, entries, tiles)
+        report = _report(file, vkeys, policy_file, trusted_file, console_url, entries, tiles,
+                         evidence)
     except Refused as exc:
         print(f"error: {exc}", file=err)
         return 2
@@ -66,9 +70,12 @@ def run(file: Path, vkeys: Sequence[str], policy_file: Path | None, trusted_file
 
 def _report(file: Path, vkeys: Sequence[str], policy_file: Path | None,
             trusted_file: Path | None, console_url: str | None,
-            entries: Path | None, tiles: str | None) -> Report:
+            entries: Path | None, tiles: str | None, evidence: Path | None = None) -> Report:
     if not vkeys and policy_file is None:
         raise Refused(NO_TRUST)
+    if evidence is not None and not evidence.is_dir():
+        raise Refused(f"--evidence {evidence}: there is no such folder; give the plant's "
+                      "evidence store (its instance's evidence/ or the evidence_dir it sets)")
     keys = [_text(Path(k)).strip() if Path(k).is_file() else k for k in vkeys]
     policy = None
     if policy_file:
@@ -79,7 +86,8 @@ def _report(file: Path, vkeys: Sequence[str], policy_file: Path | None,
     trusted = _text(trusted_file) if trusted_file else None
     options: dict[str, Any] = {"vkeys": keys, "policy": policy, "trusted_checkpoint": trusted,
                                "console": console_url, "entries": _bundle(file, entries),
-                               "tiles": _tiles(tiles)}
+                               "tiles": _tiles(tiles),
+                               "evidence": EvidenceStore(evidence) if evidence else None}
     # A JSON file is read as it is checked (a large report's lines are never held whole).
     report = (verify_pdf(_read(file), **options) if _read(file, 4) == b"%PDF"
               else verify(file, **options))
@@ -144,7 +152,10 @@ def main(argv: Sequence[str] | None = None, prog: str = "dledger-verify.pyz") ->
     parser.add_argument("--tiles", metavar="URL|DIR",
                         help="the plant's tiles (its console's /tlog/ address or a copy made "
                              "with `dledger tiles export`), to read a report's entries from")
+    parser.add_argument("--evidence", type=Path, metavar="DIR",
+                        help="the plant's evidence store (a folder), to check the photos a "
+                             "unit certificate names against their hashes")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
     return run(args.file, args.vkeys, args.policy, args.trusted_checkpoint, args.console,
-               args.json, sys.stdout, sys.stderr, args.entries, args.tiles)
+               args.json, sys.stdout, sys.stderr, args.entries, args.tiles, args.evidence)

@@ -26,6 +26,7 @@ from ledger.fund import nameplate
 from ledger.fund.classify import REASON_TEXT
 from ledger.fund.tables import FundTables
 from ledger.rules.codes import (
+    EVIDENCE_STEP_NAMES,
     FLAG_NAMES,
     FUND_REASON_NAMES,
     FUND_SCOPE_NAMES,
@@ -148,7 +149,8 @@ class Words:
                 "name_in": name_in, "flag_text": self.flag_text, "rule_text": self.rule_text,
                 "correction": self.correction, "scope": partial_both(FUND_SCOPE_NAMES),
                 "fund_reason": partial_both(FUND_REASON_NAMES), "fund_named": fund_named,
-                "fund_name_in": fund_name_in, "nameplate_facts": nameplate_facts}
+                "fund_name_in": fund_name_in, "nameplate_facts": nameplate_facts,
+                "key_step": partial_both(EVIDENCE_STEP_NAMES)}
 
 
 def both(names: dict[str, dict[str, str]], code: str) -> str:
@@ -262,7 +264,7 @@ def characters() -> str:
     names = [entry.name for section in SECTIONS for entry in getattr(found, section).values()]
     names += [*catalogue.STEP_NAMES.values(), *FIELD_NAMES.values(), NONE, LIST_SEPARATOR]
     names += [*STATUS_NAMES.values(), *RESOLUTION_NAMES.values(), *SOURCE_NAMES.values(),
-              *FLAG_NAMES.values()]
+              *FLAG_NAMES.values(), *EVIDENCE_STEP_NAMES.values()]
     names += [names_of for section in FUND_SECTIONS for names_of in _fund_names(section).values()]
     names += [*FUND_SCOPE_NAMES.values(), *FUND_REASON_NAMES.values(), *REASON_TEXT.values(),
               *NAMEPLATE_FIELD_NAMES.values()]

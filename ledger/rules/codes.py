@@ -103,8 +103,31 @@ FUND_REASON_NAMES = {
     "no_tables": {"zh-CN": "目录未含基金表", "en": "Catalogue without fund tables"},
 }
 
+# The key steps whose record refers to what a camera saw (issue 16, CN-reviewers credit a
+# unit when record and video agree): the event each is, and a component removal only of a
+# hazardous component. A catalogue's [evidence] required names those a unit cannot be
+# completed without (ledger/rules/evidence.py).
+EVIDENCE_STEPS = ("intake", "refrigerant", "hazardous_component", "output", "lot_sealed",
+                  "lot_shipped")
+EVIDENCE_STEP_EVENTS = {"unit.received": "intake", "refrigerant.recovered": "refrigerant",
+                        "component.removed": "hazardous_component",
+                        "material.output": "output", "lot.sealed": "lot_sealed",
+                        "lot.shipped": "lot_shipped"}
+EVIDENCE_STEP_NAMES = {
+    "intake": {"zh-CN": "入厂称重", "en": "Intake weighing"},
+    "refrigerant": {"zh-CN": "制冷剂回收", "en": "Refrigerant recovery"},
+    "hazardous_component": {"zh-CN": "危险部件拆除", "en": "Hazardous component removal"},
+    "output": {"zh-CN": "产物称重", "en": "Output weighing"},
+    "lot_sealed": {"zh-CN": "批次封存", "en": "Lot sealing"},
+    "lot_shipped": {"zh-CN": "批次装车发运", "en": "Lot loading"},
+}
+# The photos an evidence reference may name, and the extension of each in the store.
+PHOTO_TYPES = ("image/jpeg", "image/png")
+PHOTO_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png"}
+
 # What the rules flag (recorded, not refused). Unit flags, then the lot flag.
-UNIT_FLAGS = ("low_recovery", "mass_balance", "calibration_overdue", "yield_out_of_range")
+UNIT_FLAGS = ("low_recovery", "mass_balance", "calibration_overdue", "yield_out_of_range",
+              "evidence_excused")
 LOT_FLAGS = ("receipt_weight",)
 FLAG_CODES = UNIT_FLAGS + LOT_FLAGS
 
@@ -113,6 +136,7 @@ FLAG_NAMES = {
     "mass_balance": {"zh-CN": "质量平衡超差", "en": "Mass balance"},
     "calibration_overdue": {"zh-CN": "校准逾期", "en": "Calibration overdue"},
     "yield_out_of_range": {"zh-CN": "产出率超出范围", "en": "Yield out of range"},
+    "evidence_excused": {"zh-CN": "关键步骤缺少影像证据", "en": "Evidence missing, excused"},
     "receipt_weight": {"zh-CN": "接收重量不符", "en": "Receipt weight"},
 }
 
@@ -180,6 +204,7 @@ REFUSAL_NAMES = {
     "no_such_flag": {"zh-CN": "无此待复核标记", "en": "No such open flag"},
     "attempt_subject": {"zh-CN": "拒绝记录对象不符", "en": "Refusal about another subject"},
     "unknown_rule": {"zh-CN": "规则未知", "en": "Unknown rule"},
+    "evidence_missing": {"zh-CN": "关键步骤缺少影像证据", "en": "Evidence missing"},
 }
 
 # What a manager's review of a flag decides (flag.reviewed.resolution).
@@ -240,4 +265,7 @@ EVENT_TYPE_NAMES = {
     "certificate.issued": {"zh-CN": "证书签发", "en": "Certificate issued"},
     "certificate.revoked": {"zh-CN": "证书撤销", "en": "Certificate revoked"},
     "correction": {"zh-CN": "更正", "en": "Correction"},
+    "camera.registered": {"zh-CN": "摄像头登记", "en": "Camera registered"},
+    "camera.retired": {"zh-CN": "摄像头停用", "en": "Camera retired"},
+    "evidence.excused": {"zh-CN": "缺少影像证据说明", "en": "Missing evidence excused"},
 }

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from ledger.catalogue import Catalogue, Category, Tolerances, decimal_text
+from ledger.rules import evidence
 from ledger.rules.facts import Event, LotFacts, UnitFacts
 from ledger.rules.reasons import Flag
 from ledger.rules.timing import parse
@@ -108,7 +109,8 @@ def unit_flags(events: Sequence[Indexed], label: str, category: Category,
     flags = [f for f in found if f is not None]
     flags += yields(facts, category, catalogue)
     flags += calibrations(events, last_pass, tolerances)
-    return flags
+    excused = evidence.excused(facts, catalogue)
+    return flags + ([excused] if excused else [])
 
 
 def receipt_weight(lot: LotFacts, tolerances: Tolerances) -> Flag | None:

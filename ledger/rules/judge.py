@@ -15,8 +15,8 @@ from typing import Any
 
 from ledger.catalogue import Catalogue, CatalogueError, content_sha256, from_content
 from ledger.corrections import Pair, effective
+from ledger.rules import evidence, lots, reasons, refrigerant, sets, storage, timing, units
 from ledger.rules import flags as flag_rules
-from ledger.rules import lots, reasons, refrigerant, sets, storage, timing, units
 from ledger.rules.codes import STATUSES
 from ledger.rules.facts import (
     CountFacts,
@@ -34,7 +34,7 @@ JUDGED = frozenset({"unit.received", "refrigerant.recovered", "refrigerant.absen
                     "component.removed", "material.output", "unit.completed", "unit.stored",
                     "unit.set_aside", "unit.taken_back", "lot.opened", "lot.sealed",
                     "lot.shipped", "lot.received", "lot.stored", "cylinder.registered",
-                    "stock.counted", "stock.adjusted"})
+                    "stock.counted", "stock.adjusted", "evidence.excused"})
 
 
 def check(event: Event, world: World, logged: str) -> None:
@@ -116,6 +116,7 @@ def check_unit_event(event: Event, facts: UnitFacts, world: World, catalogue: Ca
             lots.check_takes(lot, data["fraction"], catalogue)
     elif etype == "unit.completed":
         units.check_completion(facts, category)
+        evidence.check_completion(facts, catalogue)
         sets.check_completion(facts, world, catalogue)
 
 

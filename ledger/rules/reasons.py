@@ -383,6 +383,16 @@ ATTEMPT_SUBJECT = refusal(
 UNKNOWN_RULE = refusal(
     "unknown_rule", "Rule %(rule)s is not a rule of the ledger", "规则 %(rule)s 不是账本的规则")
 
+# -- evidence of the key steps (ledger/rules/evidence.py) ----------------------------------------
+
+EVIDENCE_MISSING = refusal(
+    "evidence_missing",
+    "Unit %(label)s cannot be completed: its key steps %(steps)s record no camera or photo, "
+    "which the catalogue requires. Record them again with the cameras on, or have a manager "
+    "record why (evidence.excused: a camera down); the unit is then flagged",
+    "整机 %(label)s 不能完成：其关键步骤 %(steps)s 没有摄像或照片记录，而工艺目录要求记录。"
+    "请在摄像头正常时重新记录，或由主管记录原因（evidence.excused：摄像头故障）；该整机将被标记")
+
 # -- flags ------------------------------------------------------------------------------------
 
 LOW_RECOVERY = flag(
@@ -409,6 +419,12 @@ CALIBRATION_OVERDUE = flag(
     "(last: %(last_pass)s): the weighing is recorded and flagged; have it checked",
     "秤 %(scale)s 在 %(at)s 之前 %(hours)s 小时内没有合格的校验（上次：%(last_pass)s）："
     "称重已记录并标记；请安排校验")
+EVIDENCE_EXCUSED = flag(
+    "evidence_excused",
+    "Unit %(label)s was completed without the evidence required of %(steps)s: %(reason)s "
+    "(approved by %(approved_by)s): flagged; review it against the recorder's video",
+    "整机 %(label)s 的关键步骤 %(steps)s 缺少要求的影像证据即完成：%(reason)s（批准人 "
+    "%(approved_by)s）：已标记；请对照录像机的录像复核")
 RECEIPT_WEIGHT = flag(
     "receipt_weight",
     "Lot %(lot)s was received at %(received_g)s g against %(net_g)s g sealed, beyond "

@@ -26,6 +26,7 @@ _SAMPLE = [json.loads(line) for line in
            (REPO / "examples" / "sample-events.jsonl").read_text(encoding="utf-8").splitlines()]
 N = 1 + len(_SAMPLE)  # the sample's log: the catalogue at entry 0, then the sample's events
 SIGNED = sum(1 for event in _SAMPLE if event.get("station_sig"))  # station-signed entries
+TAMPERED = 101  # a material.output of the sample's: its mass is changed behind the ledger's back
 
 
 def _sign(client, csrf_token, headers=EN) -> str:
@@ -114,20 +115,21 @@ def test_audit_runs_to_ok(sample_app, client_for, csrf_token):
 def test_audit_reports_a_tampered_database(sample_app, client_for, csrf_token):
     home = _home(sample_app)
     db = sqlite3.connect(home / "ledger.db")
-    body = bytearray(db.execute("SELECT body FROM ledger_entries WHERE idx = 100").fetchone()[0])
+    body = bytearray(db.execute(f"SELECT body FROM ledger_entries WHERE idx = {TAMPERED}")
+                     .fetchone()[0])
     at = body.index(b'"mass_g":') + len(b'"mass_g":')
     body[at] = ord("9") if body[at] != ord("9") else ord("8")
     db.execute("DROP TRIGGER ledger_entries_no_update")
-    db.execute("UPDATE ledger_entries SET body = ? WHERE idx = 100", (bytes(body),))
+    db.execute(f"UPDATE ledger_entries SET body = ? WHERE idx = {TAMPERED}", (bytes(body),))
     db.commit()
     db.close()
     client = client_for("manager")
     client.post("/ledger/audit", data={"csrf_token": csrf_token(client)})
     fragment = _wait_for_audit(client)
-    assert "Audit FAILED at entry 100." in fragment
+    assert f"Audit FAILED at entry {TAMPERED}." in fragment
     assert "does not match the entries" in fragment
     status = json.loads((home / integrity.STATUS_FILE).read_text())
-    assert status["report"]["first_bad_index"] == 100 and not status["report"]["ok"]
+    assert status["report"]["first_bad_index"] == TAMPERED and not status["report"]["ok"]
 
 
 def test_one_audit_at_a_time_across_workers(sample_app, client_for, csrf_token):
