@@ -310,11 +310,6 @@ def _chain_subjects(doc: dict[str, Any]) -> list[str]:
             if isinstance(line, dict)]
 
 
-def _is_evidence(subject: str) -> bool:
-    """A chain a certificate carries to judge its subjects: the catalogue's, a scale's."""
-    return subject == derive.CATALOGUE_SUBJECT or subject.startswith("scale:")
-
-
 def _check_chain(report: Report, doc: dict[str, Any], entries: list[_Entry] | None,
                  checkpoint: Checkpoint | None, console: Console | None) -> None:
     if entries is None:
@@ -327,7 +322,7 @@ def _check_chain(report: Report, doc: dict[str, Any], entries: list[_Entry] | No
         subject = entry.event["subject"]
         if subject in by_subject:
             by_subject[subject].append(entry)
-        elif _is_evidence(subject):
+        elif derive.is_evidence(subject):
             evidence.setdefault(subject, []).append(entry)
         elif doc["kind"] != "lot":
             report.add(CHAIN_CHECK, False, f"entry {entry.index} is about {subject}, which the "
@@ -349,8 +344,8 @@ def _check_chain(report: Report, doc: dict[str, Any], entries: list[_Entry] | No
     what = subjects[0] if len(subjects) == 1 else f"{len(subjects)} units"
     words = f"the entries of {what} link back to the first without a gap (subject_prev)"
     if evidence:
-        words += (f", and so do the {len(evidence)} chains that judge them (catalogue, "
-                  "scales)")
+        words += (f", and so do the {len(evidence)} chains carried beside them (catalogue, "
+                  "scales, the plant's identity, operators)")
     # Consoles written before unit_entries existed simply skip this cross-check.
     if (doc["kind"] == "unit" and checkpoint is not None
             and hasattr(console, "unit_entries")):
