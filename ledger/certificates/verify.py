@@ -67,6 +67,11 @@ class Report:
     sha256: str | None = None
     kind: str | None = None
     saved_checkpoint: bool = False  # the inspector gave one: consistency with it must hold
+    # who issued it and who did the work, as the certificate states them (checked with the
+    # statements): `identity_stated` False for a certificate issued before it stated them
+    identity_stated: bool = False
+    plant_identity: dict[str, Any] | None = None
+    operators: dict[str, Any] | None = None  # code -> register entry (None: not registered)
 
     @property
     def verdict(self) -> str:
@@ -90,9 +95,40 @@ class Report:
 
     def as_json(self) -> dict[str, Any]:
         return {"ok": self.ok, "verdict": self.verdict, "sha256": self.sha256,
-                "kind": self.kind,
+                "kind": self.kind, "identity_stated": self.identity_stated,
+                "plant_identity": self.plant_identity, "operators": self.operators,
                 "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail}
                            for c in self.checks]}
+
+    def issuer_lines(self) -> list[str]:
+        """The plant and the operators the certificate names, in words (Chinese names
+        first): what the report prints beside its checks."""
+        if not self.identity_stated:
+            return ["Plant: not stated (the certificate was issued before certificates "
+                    "stated the plant's identity)"]
+        found = self.plant_identity
+        if found is None:
+            lines = ["Plant: not recorded (the ledger held no plant.identified entry when "
+                     "the certificate was issued)"]
+        else:
+            name = " / ".join(n for n in (found.get("legal_name"), found.get("legal_name_en"))
+                              if n)
+            lines = [f"Plant: {name}; unified social credit code {found.get('uscc')}; "
+                     f"dismantling licence {found.get('licence_no')}, valid "
+                     f"{found.get('licence_valid_from')} to {found.get('licence_valid_until')}"
+                     f" (entry {found.get('entry')})"]
+        if self.operators:
+            lines.append("Operators: " + "; ".join(
+                f"{code} {_person(entry)}" for code, entry in self.operators.items()))
+        return lines
+
+
+def _person(entry: dict[str, Any] | None) -> str:
+    if entry is None:
+        return "(not in the register)"
+    name = " / ".join(n for n in (entry.get("name"), entry.get("name_en")) if n)
+    retired = " (retired)" if entry.get("retired") else ""
+    return f"{name}, {', '.join(entry.get('roles') or [])}{retired}"
 
 
 # -- trust ----------------------------------------------------------------------------------
@@ -160,6 +196,7 @@ def verify(document: dict[str, Any] | bytes | str | Path, *, vkeys: Sequence[str
         return report
     report.add(FORMAT_CHECK, True, f"{doc['format']}, {doc['kind']} certificate, "
                                    f"SHA-256 {report.sha256}")
+    _named(report, doc)
     if isinstance(console, str):
         console = HttpConsole(console)
     trust = _Trust(vkeys, policy)
@@ -176,6 +213,16 @@ def verify(document: dict[str, Any] | bytes | str | Path, *, vkeys: Sequence[str
     _check_trusted(report, trust, trusted_checkpoint, carried, console)
     _check_revocation(report, console)
     return report
+
+
+def _named(report: Report, doc: dict[str, Any]) -> None:
+    """Who the certificate says issued it and did the work (the statements check compares
+    them with its entries)."""
+    statements = doc["statements"]
+    report.identity_stated = "plant_identity" not in derive.unstated(doc["kind"], statements)
+    identity, operators = statements.get("plant_identity"), statements.get("operator_register")
+    report.plant_identity = identity if isinstance(identity, dict) else None
+    report.operators = operators if isinstance(operators, dict) else None
 
 
 def _check_signature(report: Report, doc: dict[str, Any], trust: _Trust) -> Checkpoint | None:
