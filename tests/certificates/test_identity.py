@@ -1,9 +1,9 @@
 """Issue 16's acceptance: every certificate kind (unit, lot manifest, period report, fund
 table) states the plant's legal name, credit code and dismantling licence in force, and a
 unit certificate or lot manifest the people it names as the operators register has them;
-both verifiers derive them again from the entries carried, an edited value fails, and the
-verifier prints the legal name and the licence number. A certificate issued before stays
-valid, saying the identity is not stated."""
+both verifiers derive them again from the entries carried, an edited value fails, the
+verifier prints the legal name and the licence number, and the PDF heads with them. A
+certificate issued before stays valid, saying the identity is not stated."""
 
 from __future__ import annotations
 
@@ -23,8 +23,10 @@ from ledger.certificates.build_fund import build_fund_table
 from ledger.certificates.issue import issue
 from ledger.certificates.verify import STATEMENTS_CHECK, verify
 from ledger.certificates.verify_command import run
+from ledger.certificates.verify_pdf import verify_pdf
 
 from .conftest import LOT_FE, UNIT_A, Plant, make_plant, sqlite_ledger
+from .test_pdf import _render, _text
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "certificates"
 OLD = {"legal_name": "杭州示例拆解有限公司", "address": "杭州市示例区旧址 9 号",
@@ -127,3 +129,17 @@ def test_a_certificate_issued_before_identity_still_verifies() -> None:
     assert report.ok and not report.identity_stated
     assert report.issuer_lines() == ["Plant: not stated (the certificate was issued before "
                                      "certificates stated the plant's identity)"]
+
+
+@pytest.mark.parametrize("kind", ["unit", "period", "fund_table"])
+def test_the_pdf_heads_with_the_plant_and_verifies(identified: Plant,
+                                                   issued: dict[str, dict[str, Any]],
+                                                   kind: str, tmp_path: Path) -> None:
+    data = _render(issued[kind])
+    head = _text(data, tmp_path, page=1)
+    for value in (NEW["legal_name"], NEW["uscc"], NEW["licence_no"], "2028-12-31"):
+        assert value in head, value
+    assert head.index(NEW["legal_name"]) < head.index(NEW["legal_name_en"])  # Chinese first
+    if kind == "unit":
+        assert "王伟" in _text(data, tmp_path) and "Intake and weighing" in _text(data, tmp_path)
+    assert verify_pdf(data, vkeys=[identified.vkey]).ok
