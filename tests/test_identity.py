@@ -1,13 +1,20 @@
 """The plant's identity rules on their own (ledger/rules/identity.py), fast: the unified
 social credit code by GB 32100-2015 (and GB 11714 inside it) on real published codes and on
 each kind of fault, and validity dates. Through the ledger they are acceptance cases in
-tests/test_rules_acceptance.py; the verifier written from the docs agrees (last test)."""
+tests/test_rules_acceptance.py; the verifier written from the docs agrees. Last, the
+command line's `dledger plant` and `dledger operator`."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import pytest
+from click.testing import CliRunner
 from spec_cert_verifier import _Broken, _dates, _uscc
 
+from dledger.cli import main
 from ledger.rules import identity
 from ledger.rules.reasons import Refusal
 
@@ -65,3 +72,36 @@ def test_validity_dates(start: str | None, end: str | None, ok: bool) -> None:
         assert not ok and not spec_ok
         return
     assert ok and spec_ok
+
+
+def test_the_command_line_records_the_identity_and_the_register(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch
+                                                               ) -> None:
+    monkeypatch.delenv("DLEDGER_DATABASE_URL", raising=False)
+    env = {"DLEDGER_HOME": str(tmp_path / "instance"), "DLEDGER_KEY_PASSPHRASE": "test passphrase, not secret"}
+
+    def dledger(*args: str) -> Any:
+        return CliRunner().invoke(main, list(args), env=env)
+
+    assert dledger("init").exit_code == 0
+    identify = ["plant", "identify", "--legal-name", "杭州示例再生资源有限公司", "--address",
+                "杭州市示例区回收路 1 号", "--licence-no", "浙废电证第330100001号",
+                "--valid-from", "2024-01-01", "--valid-until", "2028-12-31",
+                "--approved-by", "M-0001", "--operator", "admin"]
+    refused = dledger(*identify, "--uscc", "91330100DLEDGER14U")
+    assert refused.exit_code == 2 and "(rule uscc_check)" in refused.output
+    assert dledger(*identify, "--uscc", "91330100DLEDGER14T").exit_code == 0
+    assert dledger("operator", "register", "W-0012", "--name", "王伟", "--role", "intake",
+                   "--qualification", "叉车证", "Q-1", "2030-01-01", "--approved-by",
+                   "M-0001", "--operator", "admin").exit_code == 0
+    assert dledger("operator", "retire", "W-0012", "--reason", "left the plant",
+                   "--approved-by", "M-0001", "--operator", "admin").exit_code == 0
+    again = dledger("operator", "retire", "W-0012", "--reason", "again",
+                    "--approved-by", "M-0001", "--operator", "admin")
+    assert again.exit_code == 2 and "(rule operator_not_active)" in again.output
+    shown = json.loads(dledger("plant", "show").stdout)
+    assert (shown["uscc"], shown["licence_valid_until"]) == ("91330100DLEDGER14T", "2028-12-31")
+    listed = json.loads(dledger("operator", "list").stdout)
+    assert listed["W-0012"]["name"] == "王伟" and listed["W-0012"]["retired"]["reason"] == \
+        "left the plant"
+    assert listed["W-0012"]["qualifications"][0]["valid_until"] == "2030-01-01"
