@@ -122,10 +122,10 @@ def test_an_edited_identity_fails_both_verifiers(
 
 
 def test_a_certificate_issued_before_identity_still_verifies() -> None:
-    """The frozen unit certificate vector states no identity: it verifies, and the report
-    says the identity is not stated."""
-    report = verify((VECTORS / "unit.json").read_bytes(),
-                    vkeys=[(VECTORS / "plant-unit.vkey").read_text().strip()])
+    """The frozen unit certificate vector issued before states no identity: it verifies,
+    and the report says the identity is not stated."""
+    report = verify((VECTORS / "unit-before-identity.json").read_bytes(),
+                    vkeys=[(VECTORS / "plant-unit-v2.vkey").read_text().strip()])
     assert report.ok and not report.identity_stated
     assert report.issuer_lines() == ["Plant: not stated (the certificate was issued before "
                                      "certificates stated the plant's identity)"]
