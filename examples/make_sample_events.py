@@ -5,8 +5,9 @@ times, 00:00-09:00Z). Three stations sign their events: ST-01 intake (floor scal
 ST-02 refrigerant recovery and depollution (cylinder scale SC-2, bench scale SC-3) and ST-03
 dismantling (bench scale SC-3); the console (PLANT) registers the stations, opens, seals and
 ships lots, corrects a mis-typed mass, issues and revokes certificates, rotates the plant
-key and, in the evening, records the plant's identity and the operators register. Everything is made up: units, trade-in codes, brands' model numbers, receivers, licence
-and manifest numbers.
+key and, in the evening, records the plant's identity and the operators register. Everything
+is made up: units, trade-in codes, brands' model numbers, receivers, licence and manifest
+numbers, the plant's name and credit code, its people.
 
 The output is deterministic: a seeded `random.Random`, event ids drawn from it, and
 **sample keys**: each station key is SHA-256("dledger-sample-station:" + name) and the two

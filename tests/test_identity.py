@@ -78,7 +78,8 @@ def test_the_command_line_records_the_identity_and_the_register(tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch
                                                                ) -> None:
     monkeypatch.delenv("DLEDGER_DATABASE_URL", raising=False)
-    env = {"DLEDGER_HOME": str(tmp_path / "instance"), "DLEDGER_KEY_PASSPHRASE": "test passphrase, not secret"}
+    env = {"DLEDGER_HOME": str(tmp_path / "instance"),
+           "DLEDGER_KEY_PASSPHRASE": "test passphrase, not secret"}
 
     def dledger(*args: str) -> Any:
         return CliRunner().invoke(main, list(args), env=env)
