@@ -8,6 +8,7 @@ from devices.cli import devices
 from dledger.demo.cli import demo
 from ledger.certificates.cli import cert
 from ledger.cli import COMMANDS
+from ledger.register_cli import COMMANDS as REGISTER_COMMANDS
 from ledger.witness.cli import witness
 from station.cli import station
 from web.cli import serve, user
@@ -23,5 +24,5 @@ def main() -> None:
     """
 
 
-for command in [*COMMANDS, cert, witness, station, devices, serve, user, demo]:
+for command in [*COMMANDS, *REGISTER_COMMANDS, cert, witness, station, devices, serve, user, demo]:
     main.add_command(command)

@@ -4,9 +4,10 @@ Plant CN3301, Friday 2026-11-20, day shift 08:00-17:00 Asia/Shanghai (the events
 times, 00:00-09:00Z). Three stations sign their events: ST-01 intake (floor scale SC-1),
 ST-02 refrigerant recovery and depollution (cylinder scale SC-2, bench scale SC-3) and ST-03
 dismantling (bench scale SC-3); the console (PLANT) registers the stations, opens, seals and
-ships lots, corrects a mis-typed mass, issues and revokes certificates and rotates the plant
-key. Everything is made up: units, trade-in codes, brands' model numbers, receivers, licence
-and manifest numbers.
+ships lots, corrects a mis-typed mass, issues and revokes certificates, rotates the plant
+key and, in the evening, records the plant's identity and the operators register. Everything
+is made up: units, trade-in codes, brands' model numbers, receivers, licence and manifest
+numbers, the plant's name and credit code, its people.
 
 The output is deterministic: a seeded `random.Random`, event ids drawn from it, and
 **sample keys**: each station key is SHA-256("dledger-sample-station:" + name) and the two
@@ -715,7 +716,8 @@ def build_events() -> list[dict[str, Any]]:
     cert_1.obj["data"]["sha256"] = doc_1
     revoked.obj["data"]["sha256"] = doc_1
     cert_2.obj["data"]["sha256"] = certificate(ac, index, cert_2, [correction])
-    return [ev.obj for ev in ordered] + stock_count(day, ordered, index)
+    counted = stock_count(day, ordered, index)
+    return [ev.obj for ev in ordered] + counted + register(counted[-1]["time"])
 
 
 # -- cameras (docs/evidence.md): the register, CAM-03 failing, and the intake's references ----
@@ -792,6 +794,57 @@ def stock_count(day: Day, ordered: list[Ev], index: dict[int, int]) -> list[dict
     for ev in (counted, adjusted):
         ev.obj["time"] = ts(ev.time)
     return [counted.obj, adjusted.obj]
+
+
+# The plant's identity and the people behind the day's operator codes (all made up; the
+# credit code's check characters are computed as GB 32100-2015 says).
+IDENTITY = {"legal_name": "杭州示例再生资源有限公司",
+            "legal_name_en": "Hangzhou Sample Recycling Co., Ltd.",
+            "address": "浙江省杭州市示例区回收路 1 号 (sample)", "uscc": "91330100DLEDGER14T",
+            "licence_no": "浙废电处证第330100001号 (sample)", "licence_issuer": "浙江省生态环境厅",
+            "licence_valid_from": "2024-01-01", "licence_valid_until": "2028-12-31",
+            "approved_by": MANAGER}
+PEOPLE = {  # code: (name, name in Latin letters, roles, qualification title or None)
+    MANAGER: ("陈静", "Chen Jing", ["manager"], None),
+    "W-0012": ("王伟", "Wang Wei", ["intake"], None),
+    "W-0015": ("李娜", "Li Na", ["intake", "storage"], None),
+    "W-0023": ("张强", "Zhang Qiang", ["refrigerant_recovery"], "制冷与空调作业操作证"),
+    "W-0027": ("刘洋", "Liu Yang", ["refrigerant_recovery"], "制冷与空调作业操作证"),
+    "W-0031": ("赵磊", "Zhao Lei", ["dismantling"], None),
+    "W-0034": ("孙丽", "Sun Li", ["dismantling"], None),
+    "W-0036": ("周杰", "Zhou Jie", ["dismantling"], None),
+    WAREHOUSE: ("吴敏", "Wu Min", ["storage", "shipping"], "叉车司机证 (N1)"),
+    "W-0019": ("郑浩", "Zheng Hao", ["dismantling"], None),  # a temporary hand, retired
+}
+
+
+def register(after: str) -> list[dict[str, Any]]:
+    """In the evening the manager records the plant's identity (its renewed licence) and the
+    operators register: everyone who worked the day, and a temporary hand retired; ids from
+    their own random stream, so the rest of the day stays as it was."""
+    ids = random.Random(SEED + 3)  # noqa: S311 - sample data
+    t = datetime.strptime(after, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    events = []
+
+    def add(etype: str, subject: str, data: dict[str, Any], seconds: int) -> None:
+        nonlocal t
+        t += timedelta(seconds=seconds)
+        events.append({"id": str(uuid.UUID(int=ids.getrandbits(128), version=4)),
+                       "type": etype, "time": ts(t), "station": PLANT, "operator": MANAGER,
+                       "subject": subject, "data": data})
+
+    add("plant.identified", "plant:identity", IDENTITY, 300)
+    for n, (code, (name, latin, roles, title)) in enumerate(PEOPLE.items()):
+        qualifications = [] if title is None else [{
+            "title": title, "number": f"T3301{2024 + n % 2}{n:04d} (sample)",
+            "issuer": "杭州市应急管理局", "valid_from": "2024-03-01",
+            "valid_until": "2030-02-28"}]
+        add("operator.registered", f"operator:{code}",
+            {"name": name, "name_en": latin, "roles": roles,
+             "qualifications": qualifications, "approved_by": MANAGER}, 41)
+    add("operator.retired", "operator:W-0019",
+        {"reason": "temporary contract ended on 2026-11-13", "approved_by": MANAGER}, 37)
+    return events
 
 
 def certificate(unit: Unit, index: dict[int, int], issued: Ev, extra: list[Ev]) -> str:

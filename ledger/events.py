@@ -23,6 +23,7 @@ from ledger.rules.codes import (
     AC_TYPES,
     DISPLAYS,
     FLAG_CODES,
+    OPERATOR_ROLES,
     PC_TYPES,
     PHOTO_TYPES,
     RESOLUTIONS,
@@ -62,7 +63,7 @@ def _nameplate_number(name: str) -> Any:
 
 
 SUBJECT_PREFIXES = ("unit", "lot", "cylinder", "scale", "cert", "key", "station", "catalogue",
-                    "count", "camera")
+                    "count", "camera", "plant", "operator")
 SUBJECT_PATTERN = rf"^({'|'.join(SUBJECT_PREFIXES)}):({SUBJECT_NAME})$"
 
 
@@ -440,6 +441,63 @@ class Correction(_Data):
         return self
 
 
+# -- the plant's identity and its operators register -----------------------------------------
+
+DayText = Annotated[str, Field(strict=True, pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+
+
+class PlantIdentified(_Data):
+    """The plant's legal identity, in force from this entry until a later one replaces it
+    (subject plant:identity): what every certificate states about who issued it. The rules
+    check the credit code's check characters and the licence's dates (ledger/rules/identity)."""
+
+    legal_name: Text  # 企业名称, as on the business licence (营业执照)
+    legal_name_en: Text | None = None
+    address: Text
+    uscc: Code  # 统一社会信用代码 (GB 32100-2015)
+    licence_no: Text  # 废弃电器电子产品处理资格证书编号
+    licence_issuer: Text | None = None
+    licence_valid_from: DayText
+    licence_valid_until: DayText
+    approved_by: Code
+
+
+class Qualification(_Data):
+    """A certificate a person holds for their work (特种作业操作证, a training record...)."""
+
+    title: Text
+    number: Text
+    issuer: Text | None = None
+    valid_from: DayText | None = None
+    valid_until: DayText | None = None
+
+
+class OperatorRegistered(_Data):
+    """A named person under an operator code (subject operator:<code>, the code events
+    carry in `operator`); a later registration of the code replaces it."""
+
+    name: Text
+    name_en: Text | None = None
+    roles: Annotated[list[Literal[OPERATOR_ROLES]],  # type: ignore[valid-type]
+                     Field(min_length=1, max_length=len(OPERATOR_ROLES))]
+    qualifications: Annotated[list[Qualification], Field(max_length=20)] = []
+    approved_by: Code
+
+    @model_validator(mode="after")
+    def _roles_once(self) -> OperatorRegistered:
+        twice = next((r for r in self.roles if self.roles.count(r) > 1), None)
+        if twice:
+            raise ValueError(f"role {twice!r} is listed twice")
+        return self
+
+
+class OperatorRetired(_Data):
+    """The person under this operator code no longer works at the plant."""
+
+    reason: Text
+    approved_by: Code
+
+
 @dataclass(frozen=True)
 class EventType:
     data: type[_Data]
@@ -478,6 +536,9 @@ EVENT_TYPES: dict[str, EventType] = {
     "certificate.issued": EventType(CertificateIssued, "cert", plant_only=True),
     "certificate.revoked": EventType(CertificateRevoked, "cert", plant_only=True),
     "correction": EventType(Correction, "*", plant_only=True),
+    "plant.identified": EventType(PlantIdentified, "plant", plant_only=True),
+    "operator.registered": EventType(OperatorRegistered, "operator", plant_only=True),
+    "operator.retired": EventType(OperatorRetired, "operator", plant_only=True),
 }
 
 ENVELOPE_FIELDS = ("id", "type", "time", "station", "operator", "subject", "data")

@@ -709,6 +709,9 @@ class _World:
     def raised_flags(self, subject: str) -> list[tuple[str, str | None]]:
         return self.projector.raised_flags(subject)
 
+    def operator(self, code: str) -> list[dict[str, Any]]:
+        return [event for _, event in fold(self.projector.pairs("operator:" + code))[0]]
+
 
 _FLAG_COLUMNS = ("subject", "code", "flag_key", "params", "raised_index", "raised_at",
                  "resolution", "review_index")

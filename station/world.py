@@ -184,6 +184,9 @@ class StationWorld:
     def raised_flags(self, subject: str) -> list[tuple[str, str | None]] | None:
         return None  # a station reviews no flags
 
+    def operator(self, code: str) -> list[dict[str, Any]] | None:
+        return None  # the operators register is the console's (plant-only events)
+
     def last_pass(self, scale: str, at: str, index: int | None = None) -> str | None:
         """The time of the scale's latest passing calibration check at or before `at`
         (ledger.rules.flags.LastPass)."""

@@ -51,6 +51,9 @@ MEMBERS = {"format", "kind", "origin", "issued_at", "statements", "checkpoint", 
 ENTRIES_V2 = {"count", "runs", "sha256", "proof", "bundle"}  # docs section 5.1
 PERIOD_V2 = {"plant", "period", "categories", "gwp_basis", "gwp_source", "columns", "lines",
              "totals"}
+IDENTITY = "plant:identity"  # the plant's identity chain (docs/certificates.md section 3.5)
+OPERATOR = "operator:"  # an operator's register chain
+IDENTITY_MEMBERS = ("plant_identity", "operator_register")
 COLUMNS = ("label", "category", "trade_in_code", "received_at", "completed_at", "gross_g",
            "refrigerant", "refrigerant_g", "co2e_g", "outputs", "outputs_g", "components",
            "status", "flags", "violations", "reviews", "catalogue_entry", "last_entry")
@@ -147,7 +150,7 @@ def _verify_entries_v2(doc: dict[str, Any], checkpoint: Any, given: Opener | Non
     st, carried = doc["statements"], doc["entries"]
     if not isinstance(carried, dict) or set(carried) != ENTRIES_V2:
         raise VerificationError(f"entries members {sorted(carried)}, not {sorted(ENTRIES_V2)}")
-    if not isinstance(st, dict) or set(st) != PERIOD_V2:
+    if not isinstance(st, dict) or set(st) - {"plant_identity"} != PERIOD_V2:
         raise VerificationError(f"statements members {sorted(st)}, not {sorted(PERIOD_V2)}")
     if st["columns"] != list(COLUMNS):
         raise VerificationError(f"statements.columns is {st['columns']!r}")
@@ -167,6 +170,8 @@ def _verify_entries_v2(doc: dict[str, Any], checkpoint: Any, given: Opener | Non
     tally = _check_lines(doc, scan, read_bundle(opener, runs, carried["sha256"]))
     derived = {**st, "plant": doc["origin"], "period": _bounds(st["period"]),
                "columns": list(COLUMNS), "totals": _all_totals(tally)}
+    if "plant_identity" in st:  # stated since reports state it (section 3.5)
+        derived["plant_identity"] = _identity(scan.judging)
     if derived != st:
         raise VerificationError(f"statements differ: {_difference(st, derived)}")
 
@@ -217,7 +222,7 @@ class _Scan:
         if index == 0 and entry["prev"] != "0" * 64:
             raise VerificationError("entry 0 altered: its prev is not 64 zeros")
         subject = entry["event"]["subject"]
-        if not (subject.startswith(("unit:", "scale:")) or subject == CATALOGUE):
+        if not (subject.startswith(("unit:", "scale:")) or subject in (CATALOGUE, IDENTITY)):
             raise VerificationError(f"entry {index} about {subject}")
         if entry["subject_prev"] != self.last.get(subject):
             raise VerificationError(f"chain of {subject} broken at entry {index}")
@@ -312,7 +317,8 @@ def _check_chains(doc: dict[str, Any], entries: list[dict[str, Any]]) -> None:
         partner = "unit:" + intake["set_with"] if intake.get("set_with") else None
     for entry in entries:
         subject = entry["event"]["subject"]
-        if subject == CATALOGUE or subject.startswith("scale:") or subject == partner:
+        if subject in (CATALOGUE, IDENTITY) or subject.startswith(("scale:", OPERATOR)) \
+                or subject == partner:
             last.setdefault(subject, None)  # docs/rules.md section 6: complete from the first
         if subject not in last:
             if doc["kind"] != "lot":
@@ -450,6 +456,8 @@ def _unit(label: str, pairs: list, basis: str, source: str) -> dict[str, Any]:
     st["evidence"] = _evidence_member(effective, force["content"])
     st["stations"] = sorted({ev["station"] for _, ev in effective})
     st["operators"] = sorted({ev["operator"] for _, ev in effective})
+    st["plant_identity"] = _identity(pairs)
+    st["operator_register"] = _register(pairs, st["operators"])
     st["corrections"] = corrections
     st["entries"] = sorted(i for i, _ in chain)
     return st
@@ -459,11 +467,10 @@ def _derive_unit(doc: dict[str, Any], pairs: list) -> dict[str, Any]:
     st = doc["statements"]
     basis = st["refrigerant"]["gwp_basis"]
     derived = _unit(st["unit"]["label"], pairs, basis, st["refrigerant"]["gwp_source"])
-    if not any(name in st for name in FUND_MEMBERS):  # issued before they were stated
-        for name in FUND_MEMBERS:
-            del derived[name]
-    if "evidence" not in st:  # issued before key steps' evidence was stated
-        del derived["evidence"]
+    for group in (FUND_MEMBERS, IDENTITY_MEMBERS, ("evidence",)):
+        if not any(name in st for name in group):  # issued before they were stated
+            for name in group:
+                del derived[name]
     return derived
 
 
@@ -557,9 +564,12 @@ def _derive_period(doc: dict[str, Any], pairs: list) -> dict[str, Any]:
     lines = [line for line in (_line(label, pairs, st, bounds) for label in labels)
              if line is not None]
     lines.sort(key=lambda line: (line["completed_at"], line["label"]))
-    return {"plant": doc["origin"], "period": bounds, "categories": st["categories"],
-            "gwp_basis": st["gwp_basis"], "gwp_source": st["gwp_source"], "lines": lines,
-            "totals": _all_totals(lines)}
+    derived = {"plant": doc["origin"], "period": bounds, "categories": st["categories"],
+               "gwp_basis": st["gwp_basis"], "gwp_source": st["gwp_source"], "lines": lines,
+               "totals": _all_totals(lines)}
+    if "plant_identity" in st:
+        derived["plant_identity"] = _identity(pairs)
+    return derived
 
 
 def _bounds(period: dict[str, Any]) -> dict[str, Any]:
@@ -632,8 +642,9 @@ def _totals(lines: list[dict[str, Any]]) -> dict[str, Any]:
 def _derive_lot(doc: dict[str, Any], pairs: list) -> dict[str, Any]:
     lot = doc["statements"]["lot"]
     effective, corrections = _effective([(i, ev) for i, ev in pairs
-                                         if ev["subject"] != CATALOGUE
-                                         and not ev["subject"].startswith("scale:")])
+                                         if ev["subject"] not in (CATALOGUE, IDENTITY)
+                                         and not ev["subject"].startswith(("scale:",
+                                                                           OPERATOR))])
     st: dict[str, Any] = {"lot": lot, "opened": None, "sealed": None, "shipped": None,
                           "received": None, "outputs": []}
     fields = {"lot.opened": ("opened", ("fraction", "hazardous", "container")),
@@ -661,8 +672,124 @@ def _derive_lot(doc: dict[str, Any], pairs: list) -> dict[str, Any]:
     chain = [(i, ev) for i, ev in pairs if ev["subject"] == "lot:" + lot]
     position = st["received"]["entry"] if st["received"] else None
     st["judgement"] = _judge_lot(chain, lot, _in_force(pairs, position))
+    if any(name in doc["statements"] for name in IDENTITY_MEMBERS):
+        st["plant_identity"] = _identity(pairs)
+        named = {ev["operator"] for _, ev in effective if ev["subject"] == "lot:" + lot}
+        st["operator_register"] = _register(pairs, named | {o["operator"]
+                                                            for o in st["outputs"]})
     st["entries"] = sorted(i for i, _ in pairs)
     return st
+
+
+# -- the plant's identity and the operators register, docs/certificates.md section 3.5 -------
+
+USCC_SET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100-2015: no I, O, S, V, Z
+ORG_SET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # GB 11714
+
+
+def _identity(pairs: list) -> dict[str, Any] | None:
+    """The latest effective plant.identified of the plant:identity chain, with what its
+    record breaks (docs/rules.md section 4c)."""
+    chain = [(i, ev) for i, ev in pairs if ev["subject"] == IDENTITY]
+    found = [(i, ev) for i, ev in _effective(chain)[0] if ev["type"] == "plant.identified"]
+    if not found:
+        return None
+    index, ev = found[-1]
+    fields = ("legal_name", "legal_name_en", "address", "uscc", "licence_no", "licence_issuer",
+              "licence_valid_from", "licence_valid_until", "approved_by")
+    return {"entry": index, **{k: ev["data"].get(k) for k in fields}, "time": ev["time"],
+            "operator": ev["operator"], "violations": _register_violations(chain)}
+
+
+def _register(pairs: list, codes: list[str] | set[str]) -> dict[str, Any]:
+    """Each named operator code's entry in the register, or None when never registered."""
+    out: dict[str, Any] = {}
+    for code in sorted(codes):
+        chain = [(i, ev) for i, ev in pairs if ev["subject"] == OPERATOR + code]
+        effective = _effective(chain)[0]
+        registered = [(i, ev) for i, ev in effective if ev["type"] == "operator.registered"]
+        if not registered:
+            out[code] = None
+            continue
+        index, ev = registered[-1]
+        d = ev["data"]
+        retired = [(i, e) for i, e in effective if e["type"] == "operator.retired" and i > index]
+        out[code] = {
+            "entry": index, "name": d["name"], "name_en": d.get("name_en"), "roles": d["roles"],
+            "qualifications": [{k: q.get(k) for k in ("title", "number", "issuer", "valid_from",
+                                                      "valid_until")}
+                               for q in d.get("qualifications", [])],
+            "approved_by": d["approved_by"], "time": ev["time"],
+            "retired": {"entry": retired[-1][0], "time": retired[-1][1]["time"],
+                        "reason": retired[-1][1]["data"]["reason"],
+                        "approved_by": retired[-1][1]["data"]["approved_by"]}
+            if retired else None,
+            "violations": _register_violations(chain)}
+    return out
+
+
+def _register_violations(chain: list) -> list[dict[str, Any]]:
+    """docs/rules.md section 4c, each effective event against those before it."""
+    found, before = [], []
+    for index, ev in _effective(chain)[0]:
+        try:
+            _register_rule(ev, before)
+        except _Broken as broken:
+            found.append({"entry": index, "rule": broken.rule, "params": broken.params})
+        before.append(ev)
+    return found
+
+
+def _register_rule(ev: dict[str, Any], before: list[dict[str, Any]]) -> None:
+    t, d = ev["type"], ev["data"]
+    if t == "plant.identified":
+        if ev["subject"] != IDENTITY:
+            raise _Broken("identity_subject", subject=ev["subject"])
+        _uscc(d["uscc"])
+        _dates(d["licence_no"], d["licence_valid_from"], d["licence_valid_until"])
+    elif t in ("operator.registered", "operator.retired"):
+        code = ev["subject"].split(":", 1)[1]
+        if not (code[:1].isascii() and code[:1].isalnum() and len(code) <= 64
+                and all(c.isascii() and (c.isalnum() or c in "._-") for c in code)):
+            raise _Broken("operator_code", code=code)
+        if t == "operator.registered":
+            for q in d.get("qualifications", []):
+                _dates(q["number"], q.get("valid_from"), q.get("valid_until"))
+        else:
+            kinds = [e["type"] for e in before
+                     if e["type"] in ("operator.registered", "operator.retired")]
+            if not kinds or kinds[-1] != "operator.registered":
+                raise _Broken("operator_not_active", code=code)
+
+
+def _uscc(code: str) -> None:
+    """GB 32100-2015: 18 characters of its set, the 3rd to 8th digits; the 17th is the
+    organization code's GB 11714 check, the 18th the whole code's."""
+    if not (len(code) == 18 and all(c in USCC_SET for c in code) and code[2:8].isdigit()):
+        raise _Broken("uscc_form", uscc=code)
+    org = 11 - sum(ORG_SET.index(c) * w for c, w in zip(code[8:16], (3, 7, 9, 10, 5, 8, 4, 2),
+                                                         strict=True)) % 11
+    seventeenth = "X" if org == 10 else "0" if org == 11 else str(org)
+    if code[16] != seventeenth:
+        raise _Broken("uscc_check", uscc=code, position=17, found=code[16],
+                      expected=seventeenth, standard="GB 11714")
+    weights = [3 ** i % 31 for i in range(17)]
+    total = sum(USCC_SET.index(c) * w for c, w in zip(code[:17], weights, strict=True))
+    eighteenth = USCC_SET[-total % 31]
+    if code[17] != eighteenth:
+        raise _Broken("uscc_check", uscc=code, position=18, found=code[17],
+                      expected=eighteenth, standard="GB 32100-2015")
+
+
+def _dates(document: str, start: str | None, end: str | None) -> None:
+    try:
+        first = date.fromisoformat(start) if start else None
+        last = date.fromisoformat(end) if end else None
+    except ValueError:
+        first, last = date.max, date.min
+    if first is not None and last is not None and last < first:
+        raise _Broken("validity_dates", document=document, valid_from=start or "-",
+                      valid_until=end or "-")
 
 
 # -- the rules' judgement, from docs/rules.md ---------------------------------------------------

@@ -17,6 +17,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -171,6 +172,38 @@ def count(name: str, etype: str, data: dict[str, Any]) -> Submission:
     return plant(etype, f"count:{name}", data)
 
 
+# -- the plant's identity and its operators register ---------------------------------------
+
+IDENTITY = {"legal_name": "杭州示例再生资源有限公司", "address": "杭州市示例区回收路 1 号",
+            "uscc": "91330100DLEDGER14T", "licence_no": "浙废电证第330100001号",
+            "licence_valid_from": "2024-01-01", "licence_valid_until": "2028-12-31",
+            "approved_by": "A-0001"}
+QUALIFICATION = {"title": "制冷与空调作业操作证", "number": "T330100-2025-0042",
+                 "valid_from": "2025-01-01", "valid_until": "2031-01-01"}
+OPERATOR = {"name": "王伟", "roles": ["refrigerant_recovery"], "qualifications": [QUALIFICATION],
+            "approved_by": "A-0001"}
+# what is wrong, the rule, what the message names, and the change that makes it so
+IDENTITY_FAULTS = (
+    ("with a credit code one character short", "uscc_form", "91330100DLEDGER14",
+     {"uscc": "91330100DLEDGER14"}),
+    ("with a wrong check character", "uscc_check", "91330100DLEDGER14U",
+     {"uscc": "91330100DLEDGER14U"}),
+    ("with a wrong organization code check", "uscc_check", "GB 11714",
+     {"uscc": "91330100DLEDGER15T"}),
+    ("with a licence that ends before it starts", "validity_dates", "2023-12-31",
+     {"licence_valid_until": "2023-12-31"}),
+    ("on another subject", "identity_subject", "plant:other", {"subject": "plant:other"}),
+)
+
+
+def identified(subject: str = "plant:identity", **change: Any) -> Submission:
+    return plant("plant.identified", subject, {**IDENTITY, **change})
+
+
+def operator(code: str, etype: str, data: dict[str, Any]) -> Submission:
+    return plant(etype, f"operator:{code}", data)
+
+
 def ok() -> Submission:
     """A valid event a refused batch starts with: it must not be written either."""
     return calibration("SC-3")
@@ -299,6 +332,18 @@ CASES: dict[str, Case] = {
     "a recovery above the Guideline K limit": Case(
         "cylinder_overfill", str(R12_MAX),
         lambda: recovery("F-R12", "CYL-R12", "R-12", R12_TARE, R12_MAX + 1)),
+    **{f"the plant's identity {what}": Case(rule, value, partial(identified, **change))
+       for what, rule, value, change in IDENTITY_FAULTS},
+    "an operator registered under a code with a slash": Case(
+        "operator_code", "W/0042", lambda: operator("W/0042", "operator.registered",
+                                                     OPERATOR)),
+    "a qualification valid until before it is valid from": Case(
+        "validity_dates", "T330100-2025-0042", lambda: operator("W-0042", "operator.registered", {
+            **OPERATOR, "qualifications": [{**QUALIFICATION, "valid_until": "2024-12-31"}]})),
+    "an operator retired who was never registered": Case(
+        "operator_not_active", "W-0099",
+        lambda: operator("W-0099", "operator.retired", {"reason": "left",
+                                                        "approved_by": "A-0001"})),
 }
 
 
@@ -352,6 +397,9 @@ def test_the_base_and_each_good_twin_are_accepted(ledger: Ledger) -> None:
         unit("PC-H1", "unit.completed", {}),
         unit("F-15KG", "unit.received", received("F-15KG", gross_g=15_000, evidence=SEEN)),
         excuse("F-EVID"), unit("F-EVID", "unit.completed", {}),
+        identified(),
+        operator("W-0042", "operator.registered", OPERATOR),
+        operator("W-0042", "operator.retired", {"reason": "left", "approved_by": "A-0001"}),
     ])
 
 

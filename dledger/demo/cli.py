@@ -50,6 +50,7 @@ from dledger.demo.setup import (
     SetupError,
     calibrate,
     ensure_catalogue,
+    ensure_register,
     ensure_users,
     home_folder,
     next_label_number,
@@ -131,6 +132,7 @@ def demo(headless: bool, units: int | None, fresh: bool, speed: float, host: str
         sys.exit(2)
     ledger = instance.ledger()
     catalogue = ensure_catalogue(ledger)
+    ensure_register(ledger)
     calibrate(ledger)
     first_entry = ledger.size()  # this run's records start here
     started_utc = utc_now_ms()

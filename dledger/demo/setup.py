@@ -8,7 +8,9 @@
 - the process catalogue in force, published at entry 0 as `dledger init` does (the ledger
   refuses unit, lot and cylinder events without one, and the stations judge with it);
 - this morning's calibration checks of every scale and empty recovery cylinders, as the
-  manager records them (PLANT `scale.calibrated`, `cylinder.registered`).
+  manager records them (PLANT `scale.calibrated`, `cylinder.registered`);
+- the plant's identity and its operators register (the stations' badges, the manager, the
+  admin), which every certificate states (PLANT `plant.identified`, `operator.registered`).
 """
 
 from __future__ import annotations
@@ -213,6 +215,42 @@ def calibrate(ledger: Ledger) -> None:
                 "tolerance_g": 5 * scale.resolution_g, "passed": True,
                 "reference_certificate": "DEMO-REF-2026 (M1 test weights)"}, MANAGER))
     ledger.append(checks)
+
+
+# The demo plant's legal identity and its people (all made up; the credit code's check
+# characters are computed as GB 32100-2015 says): what every certificate it issues states.
+IDENTITY = {"legal_name": "示例电器拆解处理有限公司（演示）",
+            "legal_name_en": "Demo Appliance Dismantling Co., Ltd.",
+            "address": "浙江省杭州市示例区演示路 8 号", "uscc": "91330100MA2DEM0175",
+            "licence_no": "浙废电处证第330100008号（演示）", "licence_issuer": "浙江省生态环境厅",
+            "licence_valid_from": "2025-01-01", "licence_valid_until": "2029-12-31",
+            "approved_by": ADMIN}
+PEOPLE = {  # operator code: (name, name in Latin letters, roles)
+    STATIONS[0].badge: ("王伟", "Wang Wei", ["intake"]),
+    STATIONS[1].badge: ("张强", "Zhang Qiang", ["refrigerant_recovery"]),
+    STATIONS[2].badge: ("赵磊", "Zhao Lei", ["dismantling"]),
+    USERS["worker"]: ("孙丽", "Sun Li", ["storage"]),  # the console's storage clerk
+    MANAGER: ("陈静", "Chen Jing", ["manager", "storage", "shipping"]),
+    ADMIN: ("刘洋", "Liu Yang", ["administrator"]),
+}
+
+
+def ensure_register(ledger: Ledger) -> None:
+    """The plant's identity and its operators register, recorded once as the admin does on
+    the Plant page (an instance from an older demo gets them at its next start)."""
+    submissions = []
+    if not ledger.subject_entries("plant:identity"):
+        submissions.append(plant_event("plant.identified", "plant:identity", IDENTITY, ADMIN))
+    for code, (name, latin, roles) in PEOPLE.items():
+        if ledger.subject_entries(f"operator:{code}"):
+            continue
+        qualifications = [{"title": "制冷与空调作业操作证", "number": f"T-DEMO-{code}",
+                           "valid_until": "2030-12-31"}] if "refrigerant_recovery" in roles \
+            else []
+        submissions.append(plant_event("operator.registered", f"operator:{code}", {
+            "name": name, "name_en": latin, "roles": roles, "qualifications": qualifications,
+            "approved_by": ADMIN}, ADMIN))
+    ledger.append(submissions)
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from ledger.events import utc_now_ms
 from ledger.log import CATALOGUE_SUBJECT, Ledger, SignedCheckpoint
 from ledger.note import Signer
 from ledger.proof import InclusionProof
+from ledger.register import IDENTITY_SUBJECT, OPERATOR_PREFIX
 from ledger.store import execute, placeholders, read_transaction, stream
 
 DEFAULT_TIME_ZONE = "Asia/Shanghai"
@@ -83,6 +84,14 @@ class _Collector:
                 data = event["data"]
                 scales |= {data.get("scale"), (data.get("set") or {}).get("scale")}
         subjects = [CATALOGUE_SUBJECT, *sorted("scale:" + s for s in scales if s)]
+        self.add(self.ledger.subject_bodies(subjects, self.size))
+        self.add_register()
+
+    def add_register(self) -> None:
+        """The plant:identity chain, and the register chain of every operator the entries
+        collected so far name: who issued the certificate and who did the work."""
+        codes = {event["operator"] for _, event in self.pairs}
+        subjects = [IDENTITY_SUBJECT, *sorted(OPERATOR_PREFIX + code for code in codes)]
         self.add(self.ledger.subject_bodies(subjects, self.size))
 
     def document(self, kind: str, statements: dict[str, Any]) -> dict[str, Any]:
@@ -171,10 +180,11 @@ def build_period(ledger: Ledger, start: str, end: str, categories: list[str] | N
         raise BuildError(f"no unit was completed from {start} to {end} ({time_zone})"
                          + (f" in categories {', '.join(categories)}" if categories else "")
                          + "; choose another period")
-    evidence_rows = sorted([*ledger.subject_bodies([CATALOGUE_SUBJECT], size),
+    evidence_rows = sorted([*ledger.subject_bodies([CATALOGUE_SUBJECT, IDENTITY_SUBJECT], size),
                             *((i, b) for i, _, b in ledger.prefix_bodies("scale:", before=size))])
     evidence_pairs = [(i, json.loads(body)["event"]) for i, body in evidence_rows]
-    lines = PeriodLines(header, Evidence(evidence_pairs), spool.last_of, spool.add_line)
+    evidence = Evidence(evidence_pairs)
+    lines = PeriodLines(header, evidence, spool.last_of, spool.add_line)
 
     def feed(index: int, subject: str, body: bytes) -> None:
         if subject.startswith("unit:"):  # a line's, or its set's other half; not evidence
@@ -196,7 +206,8 @@ def build_period(ledger: Ledger, start: str, end: str, categories: list[str] | N
         carried = _carry(entries, bundle_to)
     if progress:
         progress(spool.units, spool.units)
-    statements = {**header, "lines": spool, "totals": lines.totals.result()}
+    statements = {**header, "plant_identity": evidence.plant_identity(), "lines": spool,
+                  "totals": lines.totals.result()}
     proof = _multiproof(ledger, runs.spans, size)
     return {"format": FORMAT_V2, "kind": "period", "origin": signed.checkpoint.origin,
             "issued_at": utc_now_ms(), "statements": statements, "checkpoint": signed.note,
@@ -340,6 +351,7 @@ def build_lot(ledger: Ledger, lot: str, *, signer: Signer,
         if event["type"] == "correction" and event["data"]["corrects"] in output_indexes:
             corrections.append((idx, body))
     collector.add(corrections)
+    collector.add_register()
     collector.add(ledger.subject_bodies([CATALOGUE_SUBJECT], size))
     try:
         statements = lot_statements(collector.pairs, lot)

@@ -39,6 +39,7 @@ from ledger.fund.table import FundTable, fund_header, lot_in_period
 from ledger.fund.workers import workers_for
 from ledger.log import CATALOGUE_SUBJECT, Ledger, SignedCheckpoint
 from ledger.note import Signer
+from ledger.register import IDENTITY_SUBJECT
 from ledger.store import chunks, placeholders
 
 KIND = "fund_table"
@@ -68,7 +69,7 @@ def build_fund_table(ledger: Ledger, start: str, end: str, *, signer: Signer,
     if not spool.units:
         raise BuildError(f"no unit was in stock or received from {start} to {end} "
                          f"({time_zone}); choose another period")
-    evidence_rows = sorted([*ledger.subject_bodies([CATALOGUE_SUBJECT], size),
+    evidence_rows = sorted([*ledger.subject_bodies([CATALOGUE_SUBJECT, IDENTITY_SUBJECT], size),
                             *((i, b) for prefix in ("scale:", "count:")
                               for i, _, b in ledger.prefix_bodies(prefix, before=size))])
     evidence = Evidence([(i, json.loads(body)["event"]) for i, body in evidence_rows])
@@ -100,7 +101,9 @@ def build_fund_table(ledger: Ledger, start: str, end: str, *, signer: Signer,
         if progress:
             progress(spool.units, spool.units)
         return {"format": FORMAT_V2, "kind": KIND, "origin": signed.checkpoint.origin,
-                "issued_at": utc_now_ms(), "statements": {**header, **figures, "units": spool},
+                "issued_at": utc_now_ms(),
+                "statements": {**header, "plant_identity": evidence.plant_identity(),
+                               **figures, "units": spool},
                 "checkpoint": signed.note,
                 "entries": {"count": writer.count, "runs": [list(r) for r in runs.spans],
                             "sha256": digest, "proof": _multiproof(ledger, runs.spans, size),

@@ -57,7 +57,8 @@ from ledger.certificates.words import Words, kg
 from ledger.checkpoint import Checkpoint
 from ledger.fund.classify import NO_TABLES
 from ledger.note import split as split_note
-from ledger.rules.codes import STATUSES
+from ledger.rules.codes import OPERATOR_ROLE_NAMES, STATUSES
+from ledger.rules.reasons import LANGUAGES
 
 Progress = Callable[[int, int], None]  # (lines laid out or written, lines in all)
 ATTACHMENT = "certificate.json"
@@ -561,6 +562,13 @@ def _stylesheet(name: str) -> Any:
 # -- filters ----------------------------------------------------------------------------------
 
 
+def role_names(role: str) -> str:
+    """An operator's role in Chinese, then English (ledger/rules/codes.py); the code itself
+    for a role it does not know."""
+    names = OPERATOR_ROLE_NAMES.get(role)
+    return " ".join(names[language] for language in LANGUAGES) if names else role
+
+
 def _environment(zone_key: str) -> Environment:
     return _environment_for(zone_key)
 
@@ -578,5 +586,6 @@ def _environment_for(zone_key: str) -> Environment:
     environment.filters["last_entry"] = lines_csv.last_entry
     environment.filters["reason_text"] = fund_form.reason_text
     environment.filters["figure"] = fund_form.figure_text
+    environment.filters["role"] = role_names
     environment.globals["no_fund_tables"] = {"code": NO_TABLES}  # a unit's reason for no class
     return environment

@@ -33,6 +33,7 @@ from ledger.corrections import Pair, fold
 from ledger.fund import stock
 from ledger.fund.classify import FundClass, class_of
 from ledger.fund.nameplate import FIELDS as NAMEPLATE_FIELDS
+from ledger.register import IDENTITY_SUBJECT, OPERATOR_PREFIX, identity_record, operator_record
 from ledger.rules import evidence as rule_evidence
 from ledger.rules import judge
 from ledger.rules.codes import STATUSES
@@ -151,11 +152,18 @@ class Evidence:
         self.sets = SetIntakes()
         scales: dict[str, list[Pair]] = {}
         counts: dict[str, list[Pair]] = {}
+        self.identity: list[Pair] = []  # the plant:identity chain
+        self.operators: dict[str, list[Pair]] = {}  # operator code -> its chain
         for index, event in sorted(pairs, key=lambda pair: pair[0]):
             kind = event["subject"].partition(":")[0]
             self.sets.see(index, event)
             if event["subject"] == CATALOGUE_SUBJECT and event["type"] == "catalogue.published":
                 self.catalogues.append(_published(index, event))
+            elif event["subject"] == IDENTITY_SUBJECT:
+                self.identity.append((index, event))
+            elif kind == "operator":
+                self.operators.setdefault(event["subject"][len(OPERATOR_PREFIX):], []).append(
+                    (index, event))
             elif kind == "scale":
                 scales.setdefault(event["subject"][len("scale:"):], []).append((index, event))
             elif kind == "count":
@@ -169,6 +177,16 @@ class Evidence:
             for scale, checks in self.checks.items()}
         found = (stock.count_record(name, chain) for name, chain in counts.items())
         self.counts = [count for count in found if count is not None]
+
+    def plant_identity(self) -> dict[str, Any] | None:
+        """The plant's identity in force at the certificate's checkpoint (the latest the
+        plant:identity chain carried gives), as every certificate states it."""
+        return identity_record(self.identity)
+
+    def operator_register(self, codes: Iterable[str]) -> dict[str, Any]:
+        """The register's entry of each operator code (None: not registered), as a
+        certificate naming those operators states them."""
+        return {code: operator_record(self.operators.get(code, [])) for code in sorted(codes)}
 
     def in_force(self, position: int | None) -> Published:
         """The catalogue in force at entry `position` (None: the latest carried): the latest
@@ -261,6 +279,15 @@ def photos_of(statements: dict[str, Any]) -> list[tuple[str, str]]:
             for photo in (step["reference"] or {}).get("photos", [])]
 
 
+# The plant's identity (every kind) and the register's entries of the operators a unit
+# certificate or a lot manifest names: stated since certificates gained them.
+IDENTITY_MEMBERS = ("plant_identity", "operator_register")
+LATER_MEMBERS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "unit": (UNIT_LATER_MEMBERS, (UNIT_EVIDENCE_MEMBER,), IDENTITY_MEMBERS),
+    "lot": (IDENTITY_MEMBERS,), "period": (("plant_identity",),),
+    "fund_table": (("plant_identity",),)}
+
+
 def fund_record(found: FundClass | None) -> dict[str, Any] | None:
     """A unit's fund class as a unit certificate states it (docs/certificates.md 3.1): codes,
     the rate or factor as a decimal string, the reason as `{code, field, value, limit}`;
@@ -276,13 +303,15 @@ def fund_record(found: FundClass | None) -> dict[str, Any] | None:
 
 def unit_statements(pairs: Iterable[Pair], label: str, *, gwp_basis: str = DEFAULT_BASIS,
                     evidence: Evidence | None = None, fund: bool = True,
-                    steps_evidence: bool = True) -> dict[str, Any]:
+                    steps_evidence: bool = True, identity: bool = True) -> dict[str, Any]:
     """A unit's dismantling certificate: from the entries of its subject chain, judged by the
     catalogue in force at its completion with the scale checks among `pairs` (or
     `evidence`, when the caller read them once for many units). Without `fund`, no
     `nameplate` and `fund` members: a period report's line does not state them, and classing
     each of its 250,000 units would cost seconds for nothing; without `steps_evidence`, no
-    `evidence` member (a period line, or a certificate issued before it was stated)."""
+    `evidence` member (a period line, or a certificate issued before it was stated); without
+    `identity`, no `plant_identity` and `operator_register` (a line does not state them
+    either)."""
     _check_basis(gwp_basis)
     pairs = list(pairs)
     subject = "unit:" + label
@@ -328,6 +357,10 @@ def unit_statements(pairs: Iterable[Pair], label: str, *, gwp_basis: str = DEFAU
     classed = {} if not fund else {
         "nameplate": nameplate,
         "fund": fund_record(class_of(published.catalogue, [e for _, e in effective]))}
+    operators = sorted({e["operator"] for _, e in effective})
+    named = {} if not identity else {
+        "plant_identity": evidence.plant_identity(),
+        "operator_register": evidence.operator_register(operators)}
     return {
         "unit": unit,
         "intake": intake,
@@ -349,7 +382,8 @@ def unit_statements(pairs: Iterable[Pair], label: str, *, gwp_basis: str = DEFAU
         **({UNIT_EVIDENCE_MEMBER: evidence_record(effective, published.catalogue)}
            if steps_evidence else {}),
         "stations": sorted({e["station"] for _, e in effective}),
-        "operators": sorted({e["operator"] for _, e in effective}),
+        "operators": operators,
+        **named,
         "corrections": corrections,
         "entries": [index for index, _ in sorted(chain, key=lambda pair: pair[0])],
     }
@@ -413,7 +447,7 @@ def period_line(unit: dict[str, Any]) -> dict[str, Any]:
 
 def period_statements(pairs: Iterable[Pair], *, plant: str, start: str, end: str,
                       time_zone: str, categories: list[str] | None = None,
-                      gwp_basis: str = DEFAULT_BASIS) -> dict[str, Any]:
+                      gwp_basis: str = DEFAULT_BASIS, identity: bool = True) -> dict[str, Any]:
     """A period report: one line per unit completed in the period (and categories), totals
     per category and per output fraction. Units not completed in the period are left out."""
     _check_basis(gwp_basis)
@@ -430,7 +464,7 @@ def period_statements(pairs: Iterable[Pair], *, plant: str, start: str, end: str
     for label, chain in by_unit.items():
         try:
             unit = unit_statements(chain, label, gwp_basis=gwp_basis, evidence=evidence,
-                                   fund=False, steps_evidence=False)
+                                   fund=False, steps_evidence=False, identity=False)
         except StatementError:
             continue  # its unit.received was voided: not a unit the plant dismantled
         completed = unit["completed"]
@@ -440,7 +474,8 @@ def period_statements(pairs: Iterable[Pair], *, plant: str, start: str, end: str
             continue
         lines.append(period_line(unit))
     lines.sort(key=lambda line: (line["completed_at"], line["label"]))
-    return {"plant": plant, "period": period,
+    named = {"plant_identity": evidence.plant_identity()} if identity else {}
+    return {"plant": plant, **named, "period": period,
             "categories": sorted(wanted) if wanted is not None else None,
             "gwp_basis": gwp_basis, "gwp_source": gwp.SOURCES[gwp_basis],
             "lines": lines, "totals": period_totals(lines)}
@@ -545,7 +580,7 @@ class PeriodLines:
     def _line(self, label: str, chain: list[Pair]) -> None:
         try:
             unit = unit_statements(chain, label, gwp_basis=self.basis, evidence=self.evidence,
-                                   fund=False, steps_evidence=False)
+                                   fund=False, steps_evidence=False, identity=False)
         except StatementError:
             self.left_out.append(label)  # its unit.received was voided
             return
@@ -569,7 +604,7 @@ class PeriodLines:
 
 # -- lot shipment manifest ------------------------------------------------------------------
 
-def lot_statements(pairs: Iterable[Pair], lot: str) -> dict[str, Any]:
+def lot_statements(pairs: Iterable[Pair], lot: str, *, identity: bool = True) -> dict[str, Any]:
     """A lot's shipment manifest: the lot's own chain, the unit outputs put in it (with the
     corrections made to them), the receiver and manifest number, the receipt if any, and the
     lot's judgement by the catalogue in force at its receipt (or its latest entry)."""
@@ -577,8 +612,7 @@ def lot_statements(pairs: Iterable[Pair], lot: str) -> dict[str, Any]:
     pairs = list(pairs)
     evidence = Evidence(pairs)
     chain = [(i, e) for i, e in pairs if e["subject"] == subject]
-    effective, corrections = fold(i_e for i_e in pairs if i_e[1]["subject"] != CATALOGUE_SUBJECT
-                                  and not i_e[1]["subject"].startswith("scale:"))
+    effective, corrections = fold(i_e for i_e in pairs if not is_evidence(i_e[1]["subject"]))
     opened = sealed = shipped = received = None
     outputs = []
     for index, event in effective:
@@ -608,13 +642,26 @@ def lot_statements(pairs: Iterable[Pair], lot: str) -> dict[str, Any]:
              else "open")
     published = evidence.in_force(_position(fold(chain)[0], "lot.received"))
     found = judge.judge_lot(chain, lot, published.catalogue)
+    named = {} if not identity else {
+        "plant_identity": evidence.plant_identity(),
+        "operator_register": evidence.operator_register(
+            {e["operator"] for _, e in effective if e["subject"] == subject}
+            | {o["operator"] for o in outputs})}
     return {"lot": lot, "opened": opened, "sealed": sealed, "shipped": shipped,
             "received": received, "state": state, "outputs": outputs,
             "outputs_g": sum(o["mass_g"] or 0 for o in outputs),
             "units": sorted({o["unit"] for o in outputs}),
             "corrections": corrections,
             "judgement": judgement_record(found, published),
+            **named,
             "entries": sorted(index for index, _ in pairs)}
+
+
+def is_evidence(subject: str) -> bool:
+    """A chain a certificate carries besides its subjects: the catalogue's and the scales'
+    (what judges them), the plant's identity and the operators' register entries."""
+    return (subject in (CATALOGUE_SUBJECT, IDENTITY_SUBJECT)
+            or subject.startswith(("scale:", OPERATOR_PREFIX)))
 
 
 # -- dispatch -------------------------------------------------------------------------------
@@ -624,11 +671,8 @@ def unstated(kind: str, statements: dict[str, Any]) -> tuple[str, ...]:
     do not state (none, unless they lack every one of them): a verifier derives and compares
     the others. Taking them out of an issued certificate changes its SHA-256, which its
     issuance entry holds, so that fails the issuance check."""
-    if kind != "unit":
-        return ()
-    later = UNIT_LATER_MEMBERS if not any(name in statements for name in UNIT_LATER_MEMBERS) \
-        else ()
-    return later + ((UNIT_EVIDENCE_MEMBER,) if UNIT_EVIDENCE_MEMBER not in statements else ())
+    return tuple(name for group in LATER_MEMBERS.get(kind, ())
+                 if not any(member in statements for member in group) for name in group)
 
 
 def derive(kind: str, pairs: list[Pair], statements: dict[str, Any],
@@ -651,11 +695,12 @@ def derive(kind: str, pairs: list[Pair], statements: dict[str, Any],
     except (KeyError, TypeError) as exc:
         raise StatementError(f"the statements do not name what they are about: missing "
                              f"{exc}") from None
+    missing = unstated(kind, statements)
+    identity = "plant_identity" not in missing
     if kind == "unit":
-        left = unstated(kind, statements)
-        return unit_statements(pairs, label, gwp_basis=basis,
-                               fund=not set(UNIT_LATER_MEMBERS) & set(left),
-                               steps_evidence=UNIT_EVIDENCE_MEMBER not in left)
+        return unit_statements(pairs, label, gwp_basis=basis, fund="fund" not in missing,
+                               steps_evidence=UNIT_EVIDENCE_MEMBER not in missing,
+                               identity=identity)
     if kind == "period":
-        return period_statements(pairs, plant=origin, **params)
-    return lot_statements(pairs, lot)
+        return period_statements(pairs, plant=origin, **params, identity=identity)
+    return lot_statements(pairs, lot, identity=identity)

@@ -70,6 +70,11 @@ class Report:
     sha256: str | None = None
     kind: str | None = None
     saved_checkpoint: bool = False  # the inspector gave one: consistency with it must hold
+    # who issued it and who did the work, as the certificate states them (checked with the
+    # statements): `identity_stated` False for a certificate issued before it stated them
+    identity_stated: bool = False
+    plant_identity: dict[str, Any] | None = None
+    operators: dict[str, Any] | None = None  # code -> register entry (None: not registered)
 
     @property
     def verdict(self) -> str:
@@ -93,9 +98,40 @@ class Report:
 
     def as_json(self) -> dict[str, Any]:
         return {"ok": self.ok, "verdict": self.verdict, "sha256": self.sha256,
-                "kind": self.kind,
+                "kind": self.kind, "identity_stated": self.identity_stated,
+                "plant_identity": self.plant_identity, "operators": self.operators,
                 "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail}
                            for c in self.checks]}
+
+    def issuer_lines(self) -> list[str]:
+        """The plant and the operators the certificate names, in words (Chinese names
+        first): what the report prints beside its checks."""
+        if not self.identity_stated:
+            return ["Plant: not stated (the certificate was issued before certificates "
+                    "stated the plant's identity)"]
+        found = self.plant_identity
+        if found is None:
+            lines = ["Plant: not recorded (the ledger held no plant.identified entry when "
+                     "the certificate was issued)"]
+        else:
+            name = " / ".join(n for n in (found.get("legal_name"), found.get("legal_name_en"))
+                              if n)
+            lines = [f"Plant: {name}; unified social credit code {found.get('uscc')}; "
+                     f"dismantling licence {found.get('licence_no')}, valid "
+                     f"{found.get('licence_valid_from')} to {found.get('licence_valid_until')}"
+                     f" (entry {found.get('entry')})"]
+        if self.operators:
+            lines.append("Operators: " + "; ".join(
+                f"{code} {_person(entry)}" for code, entry in self.operators.items()))
+        return lines
+
+
+def _person(entry: dict[str, Any] | None) -> str:
+    if entry is None:
+        return "(not in the register)"
+    name = " / ".join(n for n in (entry.get("name"), entry.get("name_en")) if n)
+    retired = " (retired)" if entry.get("retired") else ""
+    return f"{name}, {', '.join(entry.get('roles') or [])}{retired}"
 
 
 # -- trust ----------------------------------------------------------------------------------
@@ -166,6 +202,7 @@ def verify(document: dict[str, Any] | bytes | str | Path, *, vkeys: Sequence[str
         return report
     report.add(FORMAT_CHECK, True, f"{doc['format']}, {doc['kind']} certificate, "
                                    f"SHA-256 {report.sha256}")
+    _named(report, doc)
     if isinstance(console, str):
         console = HttpConsole(console)
     trust = _Trust(vkeys, policy)
@@ -184,6 +221,16 @@ def verify(document: dict[str, Any] | bytes | str | Path, *, vkeys: Sequence[str
     _check_trusted(report, trust, trusted_checkpoint, carried, console)
     _check_revocation(report, console)
     return report
+
+
+def _named(report: Report, doc: dict[str, Any]) -> None:
+    """Who the certificate says issued it and did the work (the statements check compares
+    them with its entries)."""
+    statements = doc["statements"]
+    report.identity_stated = "plant_identity" not in derive.unstated(doc["kind"], statements)
+    identity, operators = statements.get("plant_identity"), statements.get("operator_register")
+    report.plant_identity = identity if isinstance(identity, dict) else None
+    report.operators = operators if isinstance(operators, dict) else None
 
 
 def _check_signature(report: Report, doc: dict[str, Any], trust: _Trust) -> Checkpoint | None:
@@ -329,11 +376,6 @@ def _set_partner(doc: dict[str, Any], subjects: dict[str, list[_Entry]],
     return None if found is None else "unit:" + found
 
 
-def _is_evidence(subject: str) -> bool:
-    """A chain a certificate carries to judge its subjects: the catalogue's, a scale's."""
-    return subject == derive.CATALOGUE_SUBJECT or subject.startswith("scale:")
-
-
 def _check_chain(report: Report, doc: dict[str, Any], entries: list[_Entry] | None,
                  checkpoint: Checkpoint | None, console: Console | None) -> None:
     if entries is None:
@@ -347,7 +389,7 @@ def _check_chain(report: Report, doc: dict[str, Any], entries: list[_Entry] | No
         subject = entry.event["subject"]
         if subject in by_subject:
             by_subject[subject].append(entry)
-        elif _is_evidence(subject) or subject == partner:
+        elif derive.is_evidence(subject) or subject == partner:
             evidence.setdefault(subject, []).append(entry)
         elif doc["kind"] != "lot":
             report.add(CHAIN_CHECK, False, f"entry {entry.index} is about {subject}, which the "
@@ -369,9 +411,9 @@ def _check_chain(report: Report, doc: dict[str, Any], entries: list[_Entry] | No
     what = subjects[0] if len(subjects) == 1 else f"{len(subjects)} units"
     words = f"the entries of {what} link back to the first without a gap (subject_prev)"
     if evidence:
-        words += (f", and so do the {len(evidence)} chains that judge them (catalogue, "
-                  "scales" + (", the other half of its desktop set)" if partner in evidence
-                              else ")"))
+        words += (f", and so do the {len(evidence)} chains carried beside them (catalogue, "
+                  "scales, the plant's identity, operators"
+                  + (", the other half of its desktop set)" if partner in evidence else ")"))
     # Consoles written before unit_entries existed simply skip this cross-check.
     if (doc["kind"] == "unit" and checkpoint is not None
             and hasattr(console, "unit_entries")):

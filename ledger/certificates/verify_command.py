@@ -42,9 +42,10 @@ class Refused(Exception):
 
 
 def report_lines(report: Report) -> list[str]:
-    """The report as the command prints it: one line per check, then the verdict."""
-    return [f"{MARKS[c.ok]}{c.name}: {c.detail}" for c in report.checks] + [
-        VERDICTS[report.verdict]]
+    """The report as the command prints it: one line per check, the plant (and operators)
+    the certificate names, then the verdict."""
+    return [*(f"{MARKS[c.ok]}{c.name}: {c.detail}" for c in report.checks),
+            *report.issuer_lines(), VERDICTS[report.verdict]]
 
 
 def run(file: Path, vkeys: Sequence[str], policy_file: Path | None, trusted_file: Path | None,

@@ -34,12 +34,13 @@ from ledger.fund.table import FUND_UNIT_COLUMNS, FundTable, fund_header
 from ledger.fund.workers import workers_for
 from ledger.note import Verifier
 from ledger.note import split as split_note
+from ledger.register import IDENTITY_SUBJECT
 from ledger.tiles import TileError, TileLog, TileSource, read_checkpoint
 
 Opener = Callable[[], BinaryIO]  # a fresh binary stream of the gzip-compressed bundle
-# What an entry about a catalogue, scale or count spells in its bytes: one search per entry
-# finds those that may be evidence (_is_evidence says)
-EVIDENCE_MARK = re.compile(rb'"subject":"(?:catalogue|scale|count):')
+# What an entry about a catalogue, scale, count or the plant's identity spells in its bytes:
+# one search per entry finds those that may be evidence (_is_evidence says)
+EVIDENCE_MARK = re.compile(rb'"subject":"(?:catalogue|scale|count|plant):')
 
 
 class EntriesError(ValueError):
@@ -238,8 +239,16 @@ def _event(body: bytes) -> dict[str, Any] | None:
 
 
 def _is_evidence(subject: Any) -> bool:
-    return isinstance(subject, str) and (subject == derive.CATALOGUE_SUBJECT
+    return isinstance(subject, str) and (subject in (derive.CATALOGUE_SUBJECT,
+                                                     IDENTITY_SUBJECT)
                                          or subject.startswith(("scale:", "count:")))
+
+
+def _identity(statements: dict[str, Any], evidence: derive.Evidence) -> dict[str, Any]:
+    """The plant's identity as the entries give it, when the report states one (a report
+    issued before reports stated it does not: derive.unstated)."""
+    return {} if "plant_identity" not in statements else {
+        "plant_identity": evidence.plant_identity()}
 
 
 def _second_pass(doc: dict[str, Any], source: Source, evidence_pairs: list[Pair],
@@ -448,6 +457,7 @@ def _compare(statements: dict[str, Any], header: dict[str, Any], lines: derive.P
              stated: _Stated, others: dict[str, list[Pair]],
              evidence: derive.Evidence) -> str | None:
     """Words naming the first stated figure the entries do not give (None: all match)."""
+    header = {**header, **_identity(statements, evidence)}
     for name, value in header.items():
         found = first_difference(statements.get(name), value, f"statements.{name}")
         if found:
@@ -495,7 +505,9 @@ def _second_pass_fund(doc: dict[str, Any], source: Source, evidence_pairs: list[
         header = fund_header(plant=doc["origin"], start=period["from"], end=period["to"],
                              time_zone=period["time_zone"])
         stated = _Stated(statements, "units", FUND_UNIT_COLUMNS, "received_at")
-        table = FundTable(header, derive.Evidence(evidence_pairs), stated.last_of,
+        evidence = derive.Evidence(evidence_pairs)
+        header = {**header, **_identity(statements, evidence)}
+        table = FundTable(header, evidence, stated.last_of,
                           stated.compare, workers=workers_for(len(stated.matched)))
     except (derive.StatementError, KeyError, TypeError, ValueError) as exc:
         outcome.statements = f"the statements cannot be derived from the entries: {exc}"

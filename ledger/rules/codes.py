@@ -269,3 +269,33 @@ EVENT_TYPE_NAMES = {
     "camera.retired": {"zh-CN": "摄像头停用", "en": "Camera retired"},
     "evidence.excused": {"zh-CN": "缺少影像证据说明", "en": "Missing evidence excused"},
 }
+
+# -- the plant's identity and its operators register (plant.identified, operator.*) -----------
+
+# What a registered operator does at the plant (operator.registered.roles), in route order.
+OPERATOR_ROLES = ("intake", "refrigerant_recovery", "dismantling", "storage", "shipping",
+                  "manager", "administrator")
+OPERATOR_ROLE_NAMES = {
+    "intake": {"zh-CN": "入厂登记与称重", "en": "Intake and weighing"},
+    "refrigerant_recovery": {"zh-CN": "制冷剂回收", "en": "Refrigerant recovery"},
+    "dismantling": {"zh-CN": "拆解", "en": "Dismantling"},
+    "storage": {"zh-CN": "贮存管理", "en": "Storage"},
+    "shipping": {"zh-CN": "拆解产物出厂", "en": "Shipping"},
+    "manager": {"zh-CN": "管理人员", "en": "Manager"},
+    "administrator": {"zh-CN": "系统管理员", "en": "Administrator"},
+}
+
+REFUSAL_NAMES.update({
+    "identity_subject": {"zh-CN": "企业身份对象不符", "en": "Identity on another subject"},
+    "uscc_form": {"zh-CN": "统一社会信用代码格式不符", "en": "Malformed credit code"},
+    "uscc_check": {"zh-CN": "统一社会信用代码校验不符", "en": "Credit code check fails"},
+    "validity_dates": {"zh-CN": "有效期不符", "en": "Invalid validity dates"},
+    "operator_code": {"zh-CN": "操作员代码不符", "en": "Invalid operator code"},
+    "operator_not_active": {"zh-CN": "操作员未在册", "en": "Operator not in the register"},
+})
+
+EVENT_TYPE_NAMES.update({
+    "plant.identified": {"zh-CN": "企业身份登记", "en": "Plant identity recorded"},
+    "operator.registered": {"zh-CN": "操作员登记", "en": "Operator registered"},
+    "operator.retired": {"zh-CN": "操作员注销", "en": "Operator retired"},
+})

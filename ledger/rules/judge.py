@@ -15,7 +15,17 @@ from typing import Any
 
 from ledger.catalogue import Catalogue, CatalogueError, content_sha256, from_content
 from ledger.corrections import Pair, effective
-from ledger.rules import evidence, lots, reasons, refrigerant, sets, storage, timing, units
+from ledger.rules import (
+    evidence,
+    identity,
+    lots,
+    reasons,
+    refrigerant,
+    sets,
+    storage,
+    timing,
+    units,
+)
 from ledger.rules import flags as flag_rules
 from ledger.rules.codes import STATUSES
 from ledger.rules.facts import (
@@ -35,6 +45,7 @@ JUDGED = frozenset({"unit.received", "refrigerant.recovered", "refrigerant.absen
                     "unit.set_aside", "unit.taken_back", "lot.opened", "lot.sealed",
                     "lot.shipped", "lot.received", "lot.stored", "cylinder.registered",
                     "stock.counted", "stock.adjusted", "evidence.excused"})
+OPERATOR_EVENTS = ("operator.registered", "operator.retired")
 
 
 def check(event: Event, world: World, logged: str) -> None:
@@ -51,6 +62,14 @@ def check(event: Event, world: World, logged: str) -> None:
         return
     if etype == "attempt.refused":
         check_attempt(event)
+        return
+    if etype == "plant.identified":
+        identity.check_identity(event["subject"], data)
+        return
+    if etype in OPERATOR_EVENTS:
+        registered = world.operator(event["subject"].partition(":")[2])
+        identity.check_operator_event(etype, event["subject"], data,
+                                      [] if registered is None else registered)
         return
     if etype not in JUDGED:
         return
@@ -197,6 +216,9 @@ class _Replay:
     def raised_flags(self, subject: str) -> list[tuple[str, str | None]] | None:
         return None
 
+    def operator(self, code: str) -> list[Event] | None:
+        return None
+
 
 @dataclass(frozen=True)
 class Judgement:
@@ -265,7 +287,28 @@ def violations(pairs: Sequence[Pair], subject: str, catalogue: Catalogue,
         return _replay_unit(events, name, catalogue, partners)[1]
     if kind == "lot":
         return _replay_lot(events, name, catalogue)[1]
+    if kind in ("plant", "operator"):
+        return register_violations(pairs)
     return []
+
+
+def register_violations(pairs: Sequence[Pair]) -> list[dict[str, Any]]:
+    """The rules the effective record of plant:identity or of an operator:<code> breaks
+    (ledger.rules.identity), each event judged against the ones before it: what a
+    certificate states beside the identity and the operators it names."""
+    found = []
+    before: list[Event] = []
+    for index, event in effective(pairs):
+        try:
+            if event["type"] == "plant.identified":
+                identity.check_identity(event["subject"], event["data"])
+            elif event["type"] in OPERATOR_EVENTS:
+                identity.check_operator_event(event["type"], event["subject"], event["data"],
+                                              before)
+        except Refusal as refusal:
+            found.append(_violation(index, refusal))
+        before.append(event)
+    return found
 
 
 def _replay_unit(events: Sequence[Pair], label: str, catalogue: Catalogue,

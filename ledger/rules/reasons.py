@@ -392,6 +392,42 @@ EVIDENCE_MISSING = refusal(
     "record why (evidence.excused: a camera down); the unit is then flagged",
     "整机 %(label)s 不能完成：其关键步骤 %(steps)s 没有摄像或照片记录，而工艺目录要求记录。"
     "请在摄像头正常时重新记录，或由主管记录原因（evidence.excused：摄像头故障）；该整机将被标记")
+# -- the plant's identity and its operators register -----------------------------------------
+
+IDENTITY_SUBJECT = refusal(
+    "identity_subject",
+    "The plant's identity is recorded on plant:identity, not %(subject)s",
+    "企业身份应登记在 plant:identity 上，而不是 %(subject)s")
+USCC_FORM = refusal(
+    "uscc_form",
+    "%(uscc)s is not a unified social credit code: 18 characters of 0-9 and A-Y without I, "
+    "O, S, V and Z, the 3rd to 8th digits (GB 32100-2015); copy it from the business licence",
+    "%(uscc)s 不是统一社会信用代码：应为 18 位，由数字和除 I、O、S、V、Z 以外的大写字母组成，"
+    "第 3–8 位为数字（GB 32100-2015）；请按营业执照填写")
+USCC_CHECK = refusal(
+    "uscc_check",
+    "Character %(position)s of unified social credit code %(uscc)s is %(found)s, but the "
+    "characters before it give %(expected)s (%(standard)s): check the code on the business "
+    "licence",
+    "统一社会信用代码 %(uscc)s 的第 %(position)s 位为 %(found)s，按 %(standard)s 校验应为 "
+    "%(expected)s：请核对营业执照上的代码")
+VALIDITY_DATES = refusal(
+    "validity_dates",
+    "%(document)s is valid from %(valid_from)s until %(valid_until)s: give real dates "
+    "(YYYY-MM-DD), the end not before the start",
+    "%(document)s 的有效期为 %(valid_from)s 至 %(valid_until)s：请填写有效日期（YYYY-MM-DD），"
+    "截止日期不得早于起始日期")
+OPERATOR_CODE = refusal(
+    "operator_code",
+    "Operator code %(code)s cannot be registered: use 1 to 64 letters, digits, '.', '_' or "
+    "'-', starting with a letter or digit, as the events' operator field names the person",
+    "操作员代码 %(code)s 无法登记：请使用 1–64 位字母、数字、“.”、“_”或“-”，以字母或数字开头，"
+    "与事件的 operator 字段一致")
+OPERATOR_NOT_ACTIVE = refusal(
+    "operator_not_active",
+    "Operator %(code)s is not in the operators register (never registered, or retired "
+    "already): there is nothing to retire",
+    "操作员 %(code)s 不在操作员名册中（未登记或已注销）：无需注销")
 
 # -- flags ------------------------------------------------------------------------------------
 

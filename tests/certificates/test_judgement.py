@@ -44,7 +44,7 @@ def test_the_sample_days_low_recovery_is_flagged_on_its_certificate(plant_ledger
     assert judgement["catalogue"]["entry"] == 0 and judgement["violations"] == []
     report = verify(document, vkeys=[p.vkey])
     assert report.ok, failed(report)
-    assert "chains that judge them" in {c.name: c.detail for c in report.checks}[CHAIN_CHECK]
+    assert "chains carried beside them" in {c.name: c.detail for c in report.checks}[CHAIN_CHECK]
 
 
 def test_a_certificate_edited_to_drop_a_flag_does_not_verify(plant_ledger: Plant) -> None:

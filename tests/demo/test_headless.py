@@ -20,10 +20,11 @@ from typing import Any
 
 import pytest
 
-from dledger.demo.setup import DEMO_MARKER, SetupError, prepare_instance
+from dledger.demo.setup import DEMO_MARKER, IDENTITY, SetupError, prepare_instance
 from dledger.demo.storage import COUNTING_SCALE, REASON_BINS
 from ledger.canonical import canonical_bytes
 from ledger.catalogue import Catalogue, from_content
+from ledger.certificates.build import build_unit
 from ledger.events import PLANT_STATION
 from ledger.fund import book, stock
 from ledger.instance import Instance
@@ -394,3 +395,26 @@ def test_fresh_deletes_only_a_demo_folder(tmp_path):
     assert created and (made.home / DEMO_MARKER).exists()
     _, created = prepare_instance(tmp_path / "demo", fresh=True)
     assert created
+
+
+def test_the_demos_certificates_name_the_plant_and_its_operators(run):
+    """The demo records its identity and its operators register before work starts: a unit
+    certificate of a completed unit states the legal name and licence, and names the
+    people behind every operator code of the unit's events."""
+    home, _ = run
+    instance = Instance.locate(home)
+    ledger = instance.ledger()
+    try:
+        label = next(event["subject"][len("unit:"):] for _, event in
+                     ((i, e["event"]) for i, e in entries(home))
+                     if event["type"] == "unit.completed")
+        statements = build_unit(ledger, label, signer=instance.signer())["statements"]
+    finally:
+        ledger.engine.dispose()
+    identity = statements["plant_identity"]
+    assert (identity["legal_name"], identity["licence_no"]) == (IDENTITY["legal_name"],
+                                                                IDENTITY["licence_no"])
+    assert identity["violations"] == []
+    register = statements["operator_register"]
+    assert set(register) == set(statements["operators"])
+    assert all(person is not None and person["name"] for person in register.values()), register

@@ -12,10 +12,11 @@ from typing import Any
 from flask_babel import gettext
 
 from ledger.certificates.document import period_lines
-from ledger.rules.codes import STATUS_NAMES
+from ledger.certificates.statements import unstated
+from ledger.rules.codes import OPERATOR_ROLE_NAMES, STATUS_NAMES
 from web.formatting import kg, localtime
 from web.lots import state_name as lot_state_name
-from web.names import code_name, flag_text, resolution_name, status_name
+from web.names import code_name, flag_text, glossary_name, resolution_name, status_name
 
 Figure = tuple[str, str]  # (what, value), both in the visitor's language
 
@@ -36,7 +37,40 @@ def certified(document: dict[str, Any]) -> list[Figure]:
             return []
     except (KeyError, TypeError, AttributeError):
         return []  # statements of another shape: the statements check already says so
-    return [(gettext("Plant"), str(document.get("origin", "—"))), *rows]
+    return [(gettext("Plant"), str(document.get("origin", "—"))),
+            *_identity(str(document.get("kind")), s), *rows]
+
+
+def _identity(kind: str, s: dict[str, Any]) -> list[Figure]:
+    """Who issued the certificate (the plant's legal identity) and, for a unit or a lot, the
+    people who did the work, as the register names them."""
+    if "plant_identity" in unstated(kind, s):
+        return [(gettext("Plant identity"),
+                 gettext("not stated: the certificate was issued before certificates stated "
+                         "the plant's identity"))]
+    found = s["plant_identity"]
+    if found is None:
+        return [(gettext("Plant identity"),
+                 gettext("not recorded in the ledger when the certificate was issued"))]
+    name = " / ".join(n for n in (found["legal_name"], found.get("legal_name_en")) if n)
+    rows = [(gettext("Legal name"), name),
+            (gettext("Unified social credit code"), found["uscc"]),
+            (gettext("Dismantling licence"),
+             gettext("%(number)s, valid %(start)s to %(end)s", number=found["licence_no"],
+                     start=found["licence_valid_from"], end=found["licence_valid_until"]))]
+    operators = s.get("operator_register") or {}
+    if operators:
+        rows.append((gettext("Operators"), "; ".join(
+            f"{code} {_person(entry)}" for code, entry in operators.items())))
+    return rows
+
+
+def _person(entry: dict[str, Any] | None) -> str:
+    if entry is None:
+        return gettext("(not in the register)")
+    name = " / ".join(n for n in (entry["name"], entry.get("name_en")) if n)
+    roles = ", ".join(glossary_name(OPERATOR_ROLE_NAMES, role) for role in entry["roles"])
+    return f"{name} ({roles})" + (gettext(", retired") if entry.get("retired") else "")
 
 
 def _status(judgement: dict[str, Any]) -> list[Figure]:
