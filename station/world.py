@@ -20,7 +20,7 @@ from typing import Any
 from ledger.catalogue import Catalogue, CatalogueError, from_content
 from ledger.corrections import Pair
 from ledger.log import CATALOGUE_SUBJECT
-from ledger.rules.facts import CountFacts, CylinderFacts, LotFacts, UnitFacts
+from ledger.rules.facts import CountFacts, CylinderFacts, LotFacts, ReceiverFacts, UnitFacts
 from station.client import LedgerClient, cylinder_facts
 from station.outbox import Outbox, Unreachable
 
@@ -155,6 +155,12 @@ class StationWorld:
 
     def raised_flags(self, subject: str) -> list[tuple[str, str | None]] | None:
         return None  # a station reviews no flags
+
+    def receiver(self, code: str) -> ReceiverFacts | None:
+        return None  # the register of receivers is the console's: the ledger judges it
+
+    def register_in_use(self) -> bool | None:
+        return None
 
     def last_pass(self, scale: str, at: str, index: int | None = None) -> str | None:
         """The time of the scale's latest passing calibration check at or before `at`
