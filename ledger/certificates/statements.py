@@ -35,6 +35,7 @@ from ledger.fund.nameplate import FIELDS as NAMEPLATE_FIELDS
 from ledger.rules import judge
 from ledger.rules.codes import STATUSES
 from ledger.rules.reasons import Refusal
+from ledger.rules.receivers import Register, named_receivers
 
 DEFAULT_BASIS = "AR4"
 CATALOGUE_SUBJECT = "catalogue:process"  # ledger.log.CATALOGUE_SUBJECT (not importable here)
@@ -84,13 +85,15 @@ class Published:
 
 class Evidence:
     """What a judgement reads besides the subject's own chain: the catalogues and the scale
-    checks among the certificate's entries (read once for a whole period report), and the
-    stock counts a fund table holds against the book."""
+    checks among the certificate's entries (read once for a whole period report), the
+    stock counts a fund table holds against the book, and the register of receivers a lot's
+    shipment is judged by."""
 
     def __init__(self, pairs: Iterable[Pair]):
         self.catalogues: list[Published] = []
         scales: dict[str, list[Pair]] = {}
         counts: dict[str, list[Pair]] = {}
+        receivers: list[Pair] = []
         for index, event in sorted(pairs, key=lambda pair: pair[0]):
             kind = event["subject"].partition(":")[0]
             if event["subject"] == CATALOGUE_SUBJECT and event["type"] == "catalogue.published":
@@ -99,6 +102,8 @@ class Evidence:
                 scales.setdefault(event["subject"][len("scale:"):], []).append((index, event))
             elif kind == "count":
                 counts.setdefault(event["subject"][len("count:"):], []).append((index, event))
+            elif kind == "receiver":
+                receivers.append((index, event))
         self.checks = {scale: [(i, e["time"]) for i, e in fold(chain)[0]
                                if e["type"] == "scale.calibrated" and e["data"]["passed"]]
                        for scale, chain in scales.items()}
@@ -108,6 +113,7 @@ class Evidence:
             for scale, checks in self.checks.items()}
         found = (stock.count_record(name, chain) for name, chain in counts.items())
         self.counts = [count for count in found if count is not None]
+        self.register = Register(receivers)  # the receivers' chains carried
 
     def in_force(self, position: int | None) -> Published:
         """The catalogue in force at entry `position` (None: the latest carried): the latest
@@ -479,9 +485,9 @@ def lot_statements(pairs: Iterable[Pair], lot: str) -> dict[str, Any]:
     evidence = Evidence(pairs)
     chain = [(i, e) for i, e in pairs if e["subject"] == subject]
     effective, corrections = fold(i_e for i_e in pairs if i_e[1]["subject"] != CATALOGUE_SUBJECT
-                                  and not i_e[1]["subject"].startswith("scale:"))
+                                  and not i_e[1]["subject"].startswith(("scale:", "receiver:")))
     opened = sealed = shipped = received = None
-    outputs = []
+    outputs, vouchers = [], []
     for index, event in effective:
         data, etype = event["data"], event["type"]
         if event["subject"] == subject:
@@ -492,10 +498,12 @@ def lot_statements(pairs: Iterable[Pair], lot: str) -> dict[str, Any]:
                 sealed = {**_pick(data, "net_g", "scale"), **_who(index, event)}
             elif etype == "lot.shipped":
                 shipped = {**_pick(data, "receiver", "manifest_no", "receiver_licence",
-                                   "vehicle"), **_who(index, event)}
+                                   "vehicle"), **_registered(data), **_who(index, event)}
             elif etype == "lot.received":
                 received = {**_pick(data, "receiver", "manifest_no", "received_g"),
-                            **_who(index, event)}
+                            **_registered(data), **_who(index, event)}
+            elif etype == "lot.voucher":
+                vouchers.append({**_pick(data, *VOUCHER_FIELDS), **_who(index, event)})
         elif etype in ("material.output", "component.removed") and data.get("lot") == lot:
             material = etype == "material.output"
             outputs.append({"unit": event["subject"].partition(":")[2],
@@ -508,14 +516,32 @@ def lot_statements(pairs: Iterable[Pair], lot: str) -> dict[str, Any]:
     state = ("received" if received else "shipped" if shipped else "sealed" if sealed
              else "open")
     published = evidence.in_force(_position(fold(chain)[0], "lot.received"))
-    found = judge.judge_lot(chain, lot, published.catalogue)
+    register = evidence.register
+    found = judge.judge_lot(chain, lot, published.catalogue, register.at)
+    named = named_receivers(fold(chain)[0])
     return {"lot": lot, "opened": opened, "sealed": sealed, "shipped": shipped,
             "received": received, "state": state, "outputs": outputs,
             "outputs_g": sum(o["mass_g"] or 0 for o in outputs),
             "units": sorted({o["unit"] for o in outputs}),
             "corrections": corrections,
             "judgement": judgement_record(found, published),
-            "entries": sorted(index for index, _ in pairs)}
+            "entries": sorted(index for index, _ in pairs),
+            # since the register of receivers: stated only by a lot that names one or has
+            # a voucher, so a manifest issued before reads as it did
+            **({"receivers": [register.record(code, at) for code, at in named]}
+               if named else {}),
+            **({"vouchers": vouchers} if vouchers else {})}
+
+
+# What a lot manifest states of each voucher (lot.voucher).
+VOUCHER_FIELDS = ("kind", "voucher_no", "counterparty", "quantity_g", "price_per_t", "amount",
+                  "currency", "note")
+
+
+def _registered(data: dict[str, Any]) -> dict[str, Any]:
+    """A shipment's or receipt's register code, when it names one (entries before the
+    register name a receiver by free text and state no code)."""
+    return {"receiver_code": data["receiver_code"]} if "receiver_code" in data else {}
 
 
 # -- dispatch -------------------------------------------------------------------------------

@@ -311,8 +311,9 @@ def _chain_subjects(doc: dict[str, Any]) -> list[str]:
 
 
 def _is_evidence(subject: str) -> bool:
-    """A chain a certificate carries to judge its subjects: the catalogue's, a scale's."""
-    return subject == derive.CATALOGUE_SUBJECT or subject.startswith("scale:")
+    """A chain a certificate carries to judge its subjects: the catalogue's, a scale's, a
+    receiver's."""
+    return subject == derive.CATALOGUE_SUBJECT or subject.startswith(("scale:", "receiver:"))
 
 
 def _check_chain(report: Report, doc: dict[str, Any], entries: list[_Entry] | None,

@@ -37,7 +37,8 @@ from ledger.tiles import TileError, TileLog, TileSource, read_checkpoint
 
 Opener = Callable[[], BinaryIO]  # a fresh binary stream of the gzip-compressed bundle
 # a cheap pre-filter of the entries that may be evidence (_is_evidence says)
-EVIDENCE_MARKS = (b'"subject":"catalogue:', b'"subject":"scale:', b'"subject":"count:')
+EVIDENCE_MARKS = (b'"subject":"catalogue:', b'"subject":"scale:', b'"subject":"count:',
+                  b'"subject":"receiver:')
 
 
 class EntriesError(ValueError):
@@ -237,7 +238,8 @@ def _event(body: bytes) -> dict[str, Any] | None:
 
 def _is_evidence(subject: Any) -> bool:
     return isinstance(subject, str) and (subject == derive.CATALOGUE_SUBJECT
-                                         or subject.startswith(("scale:", "count:")))
+                                         or subject.startswith(("scale:", "count:",
+                                                                "receiver:")))
 
 
 def _second_pass(doc: dict[str, Any], source: Source, evidence_pairs: list[Pair],

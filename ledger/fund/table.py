@@ -24,7 +24,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ledger.canonical import canonical_bytes
-from ledger.certificates.statements import Evidence, StatementError, period_bounds
+from ledger.certificates.statements import (
+    VOUCHER_FIELDS,
+    Evidence,
+    StatementError,
+    period_bounds,
+)
 from ledger.corrections import Pair, fold
 from ledger.fund.classify import NO_TABLES, FundClass, class_of
 from ledger.fund.stock import LotStock, StockBook, UnitStock, moment_before, unit_stock
@@ -337,6 +342,7 @@ class FundTable:
             "days": [{"date": day, "received": r, "dismantled": d}
                      for day, (r, d) in self.days.items()],
             "fractions": fractions, "destinations": destinations,
+            **self.voucher_annex(destinations),
             **self._stock(),
         }
 
@@ -403,15 +409,44 @@ class FundTable:
                 receipt = found.get("lot.received")
                 destinations.append({
                     "lot": lot, "fraction": fraction, "hazardous": hazardous,
-                    "receiver": data["receiver"], "receiver_licence": data.get("receiver_licence"),
+                    "receiver": data.get("receiver"),
+                    "receiver_licence": data.get("receiver_licence"),
                     "manifest_no": data["manifest_no"], "shipped_at": shipped[1]["time"],
                     "entry": shipped[0], "net_g": net,
                     "received_g": receipt[1]["data"]["received_g"] if receipt else None,
                     "returned": returned,
-                    "counted_g": (net or 0) if returned or not hazardous else 0})
+                    "counted_g": (net or 0) if returned or not hazardous else 0,
+                    **self._registered(lot, shipped)})
         destinations.sort(key=lambda d: (d["shipped_at"], d["lot"]))
         return ([{"fraction": f, "hazardous": h, **sums}
                  for (f, h), sums in sorted(fractions.items())], destinations)
+
+
+    def _registered(self, lot: str, shipped: Pair) -> dict[str, Any]:
+        """A destination's receiver as the register stated it when the lot left, and what
+        the lot's vouchers cover: for a shipment by the register's code (one by a free-text
+        name, written before the register, states only what it did)."""
+        index, data = shipped
+        code = data["data"].get("receiver_code")
+        if code is None:
+            return {}
+        entry = self.evidence.register.record(code, index)
+        vouchers = self._vouchers(lot)
+        return {"receiver": entry["legal_name"], "receiver_licence": entry["licence_no"],
+                "receiver_code": code, "register_entry": entry["entry"],
+                "vouchered_g": sum(v["quantity_g"] for v in vouchers)}
+
+    def _vouchers(self, lot: str) -> list[dict[str, Any]]:
+        """The lot's effective vouchers carried (below the checkpoint), in entry order."""
+        return [{"lot": lot, "entry": i, "time": e["time"],
+                 **{name: e["data"].get(name) for name in VOUCHER_FIELDS}}
+                for i, e in fold(self.lot_chains.get(lot, []))[0] if e["type"] == "lot.voucher"]
+
+    def voucher_annex(self, destinations: list[dict[str, Any]]) -> dict[str, Any]:
+        """The annex of vouchers (物流, 信息流, 资金流 reconciled lot by lot): every voucher of
+        the lots shipped in the period, by destination; stated only when there is one."""
+        vouchers = [v for d in destinations for v in self._vouchers(d["lot"])]
+        return {"vouchers": vouchers} if vouchers else {}
 
 
 def _row_key(category: str | None, found: FundClass) -> tuple[Any, ...]:

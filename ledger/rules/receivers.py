@@ -10,10 +10,11 @@ refused once the plant has registered any receiver (docs/rules.md section 4).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ledger.catalogue import Catalogue
+from ledger.corrections import Pair, fold
 from ledger.rules import reasons
 from ledger.rules.facts import Event, LotFacts, ReceiverFacts
 from ledger.rules.lots import fraction_of, receiver_of
@@ -80,3 +81,47 @@ def check_voucher(data: dict[str, Any], lot: LotFacts) -> None:
     if any(e["type"] == "lot.voucher" and e["data"]["voucher_no"] == data["voucher_no"]
            for e in lot.events):
         raise Refusal(reasons.VOUCHER_RECORDED, voucher_no=data["voucher_no"], lot=lot.lot)
+
+
+ENTRY_FIELDS = ("legal_name", "licence_no", "fractions", "hw_codes", "valid_from",
+                "valid_until", "address")
+
+
+class Register:
+    """The receivers' chains among a certificate's entries (or any entries): what a lot's
+    record is judged by (judge.RegisterAt) and what its statements show of each receiver."""
+
+    def __init__(self, pairs: Iterable[Pair]):
+        self.chains: dict[str, list[Pair]] = {}
+        for index, event in pairs:
+            if event["subject"].startswith("receiver:"):
+                self.chains.setdefault(event["subject"][len("receiver:"):], []).append(
+                    (index, event))
+
+    def at(self, code: str, below: int) -> ReceiverFacts:
+        """The receiver's register events logged below entry `below`."""
+        return ReceiverFacts.of(code, [(i, e) for i, e in self.chains.get(code, [])
+                                       if i < below])
+
+    def record(self, code: str, below: int) -> dict[str, Any]:
+        """The register entry in force below entry `below`, as statements state it: the
+        code, the entry that stated it (None: not registered then) and its fields."""
+        found = [(i, e) for i, e in fold(
+            [(i, e) for i, e in self.chains.get(code, []) if i < below])[0]
+            if e["type"] in REGISTER_TYPES]
+        data = found[-1][1]["data"] if found else {}
+        return {"code": code, "entry": found[-1][0] if found else None,
+                **{name: data.get(name) for name in ENTRY_FIELDS}}
+
+
+def named_receivers(chain: Iterable[Pair]) -> list[tuple[str, int]]:
+    """(code, entry) of each receiver a lot's chain names by its code (its shipment's
+    receiver, its vouchers' counterparties), at the first entry naming it, in that order."""
+    first: dict[str, int] = {}
+    for index, event in chain:
+        data = event["data"]
+        code = data.get("receiver_code") if event["type"] == "lot.shipped" else \
+            data.get("counterparty") if event["type"] == "lot.voucher" else None
+        if code is not None:
+            first.setdefault(code, index)
+    return list(first.items())
