@@ -91,3 +91,29 @@ def test_both_verifiers_judge_a_shipment_by_the_register() -> None:
     assert [v["rule"] for v in st["judgement"]["violations"]] == ["voucher_not_shipped",
                                                                   "licence_not_valid"]
     assert DERIVE["lot"]({"statements": st}, expired) == st
+
+
+def test_the_fund_table_names_registered_receivers_and_annexes_the_vouchers(tmp_path) -> None:
+    """The sample day's fund table: each destination shipped by code shows the register's
+    legal name, licence and code and what its vouchers cover; the annex lists the vouchers,
+    and the table still verifies (the receivers' chains are carried)."""
+    from ledger.log import Ledger
+    from ledger.note import new_signer
+    from ledger.store import migrate, open_engine
+
+    from .test_fund_table import DAY, ORIGIN, as_json, sample_plant, table_of
+
+    engine = open_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
+    migrate(engine)
+    ledger, signer = Ledger(engine), new_signer(ORIGIN)
+    sample_plant(ledger)
+    document = table_of(ledger, signer, DAY, DAY)
+    statements = document["statements"]
+    glass = next(d for d in statements["destinations"] if d["fraction"] == "crt_funnel_glass")
+    assert glass["receiver_code"] == "91330106MA27RC0M0F"
+    assert glass["receiver"].startswith("浙江示例含铅玻璃处置有限公司")
+    assert glass["receiver_licence"] == "浙危废经第3301990042号 (sample)"
+    assert glass["vouchered_g"] == glass["received_g"]
+    assert sorted(v["kind"] for v in statements["vouchers"]) == ["disposal", "sale"]
+    assert verify(as_json(document), vkeys=[signer.verifier.vkey]).ok
+    engine.dispose()
