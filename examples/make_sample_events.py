@@ -3,11 +3,12 @@
 Plant CN3301, Friday 2026-11-20, day shift 08:00-17:00 Asia/Shanghai (the events carry UTC
 times, 00:00-09:00Z). Three stations sign their events: ST-01 intake (floor scale SC-1),
 ST-02 refrigerant recovery and depollution (cylinder scale SC-2, bench scale SC-3) and ST-03
-dismantling (bench scale SC-3); the console (PLANT) registers the stations, opens, seals and
-ships lots, corrects a mis-typed mass, issues and revokes certificates, rotates the plant
-key and, in the evening, records the plant's identity and the operators register. Everything
-is made up: units, trade-in codes, brands' model numbers, receivers, licence and manifest
-numbers, the plant's name and credit code, its people.
+dismantling (bench scale SC-3); the console (PLANT) registers the stations and the two
+receivers, opens, seals and ships lots to them and records their vouchers, corrects a
+mis-typed mass, issues and revokes certificates, rotates the plant key and, in the evening,
+records the plant's identity and the operators register. Everything is made up: units,
+trade-in codes, brands' model numbers, receivers, licence and manifest numbers, the plant's
+name and credit code, its people.
 
 The output is deterministic: a seeded `random.Random`, event ids drawn from it, and
 **sample keys**: each station key is SHA-256("dledger-sample-station:" + name) and the two
@@ -50,6 +51,7 @@ if str(REPO) not in sys.path:  # run as a script from anywhere
 from dledger.demo.units import BRANDS  # noqa: E402  (the demo's generator names the same brands)
 from ledger import catalogue as process_catalogue  # noqa: E402
 from ledger.canonical import canonical_bytes  # noqa: E402
+from ledger.events import voucher_amount  # noqa: E402
 from ledger.fund import stock  # noqa: E402
 from ledger.note import Signer  # noqa: E402
 from ledger.rules.reasons import DUPLICATE_TRADE_IN  # noqa: E402
@@ -217,6 +219,8 @@ class Day:
         self.rng = random.Random(SEED)  # noqa: S311 - sample data, not security
         # the storage events' ids: drawn apart, so the rest of the day stays as it was
         self.storage_ids = random.Random(SEED + 1)  # noqa: S311 - sample data
+        # the register of receivers' and the vouchers' ids: drawn apart likewise
+        self.register_ids = random.Random(SEED + 4)  # noqa: S311 - sample data
         self.events: list[Ev] = []
         self.cylinder_gross: dict[str, int] = {}
         self.cylinder_of: dict[str, str] = {}
@@ -231,6 +235,16 @@ class Day:
               data: dict[str, Any]) -> Ev:
         ev = Ev(t, {"id": self.new_id(), "type": etype, "time": "", "station": station,
                     "operator": operator, "subject": subject, "data": data})
+        self.events.append(ev)
+        return ev
+
+    def register_event(self, t: datetime, etype: str, subject: str,
+                       data: dict[str, Any]) -> Ev:
+        """A manager's console event of the register of receivers or a lot's voucher: its id
+        from its own random stream."""
+        ev = Ev(t, {"id": str(uuid.UUID(int=self.register_ids.getrandbits(128), version=4)),
+                    "type": etype, "time": "", "station": PLANT, "operator": MANAGER,
+                    "subject": subject, "data": data})
         self.events.append(ev)
         return ev
 
@@ -620,10 +634,10 @@ def build_events() -> list[dict[str, Any]]:
                                f"lot:{lot_id('steel', 2)}",
                                {"fraction": "steel", "hazardous": False, "container": "SKIP-04"}))
     day.store_lot(plant_ops[-1])
-    plant_ops.append(day.event(steel_seal + timedelta(minutes=41, seconds=17), "lot.shipped",
+    steel_shipped = steel_seal + timedelta(minutes=41, seconds=17)
+    plant_ops.append(day.event(steel_shipped, "lot.shipped",
                                PLANT, WAREHOUSE, f"lot:{lot_id('steel')}",
-                               {"receiver": "Hangzhou Sample Steel Recycling Co., Ltd. "
-                                            "(杭州示例钢铁回收有限公司)",
+                               {"receiver_code": STEEL_RECEIVER,
                                 "manifest_no": f"DN-{PLANT_CODE}-{DATE}-01",
                                 "vehicle": "浙A·5S127 (sample)"}))
     glass_seal, glass_reopen = sealed["crt_funnel_glass"]
@@ -637,16 +651,17 @@ def build_events() -> list[dict[str, Any]]:
                                {"fraction": "crt_funnel_glass", "hazardous": True,
                                 "container": "GAYLORD-09"}))
     day.store_lot(plant_ops[-1])
-    receiver = "Zhejiang Sample Leaded Glass Treatment Co., Ltd. (浙江示例含铅玻璃处置有限公司)"
     plant_ops.append(day.event(glass_seal + timedelta(minutes=33, seconds=48), "lot.shipped",
                                PLANT, WAREHOUSE, glass,
-                               {"receiver": receiver, "manifest_no": manifest,
-                                "receiver_licence": "浙危废经第3301990042号 (sample)",
+                               {"receiver_code": GLASS_RECEIVER, "manifest_no": manifest,
                                 "vehicle": "浙A·D3318 (sample, hazmat)"}))
-    plant_ops.append(day.event(glass_seal + timedelta(hours=2, minutes=5, seconds=9),
-                               "lot.received", PLANT, WAREHOUSE, glass,
-                               {"receiver": receiver, "manifest_no": manifest,
-                                "received_g": glass_net * 96 // 10_000 * 100}))
+    glass_received = glass_net * 96 // 10_000 * 100
+    glass_back = glass_seal + timedelta(hours=2, minutes=5, seconds=9)
+    plant_ops.append(day.event(glass_back, "lot.received", PLANT, WAREHOUSE, glass,
+                               {"receiver_code": GLASS_RECEIVER, "manifest_no": manifest,
+                                "received_g": glass_received}))
+    receivers_and_vouchers(day, {"steel": (steel_shipped, net),
+                                 "crt_funnel_glass": (glass_back, glass_received)})
 
     # the mis-typed copper: an air conditioner's copper, typed by hand while SC-3 was offline
     ac = next(u for u in units if u.category == "room_ac" and u.completed
@@ -765,6 +780,55 @@ def evidence_windows(ordered: list[Ev]) -> None:
         found = ev.obj["data"].get("evidence")
         if found is not None:
             found["start"], found["end"] = ts(ev.time - INTAKE_WINDOW), ts(ev.time)
+
+
+# The day's two receivers, as the register holds them (receiver:<unified social credit code>;
+# sample codes, valid by GB 32100-2015's check character, naming no real company).
+STEEL_RECEIVER = "91330101MA2H1P7T1N"
+GLASS_RECEIVER = "91330106MA27RC0M75"
+RECEIVERS = {
+    STEEL_RECEIVER: {
+        "legal_name": "杭州示例钢铁回收有限公司 (Hangzhou Sample Steel Recycling Co., Ltd.)",
+        "licence_no": "浙再生备3301000127 (sample)",
+        "fractions": ["steel", "compressor", "motor", "copper", "aluminium", "cables"],
+        "hw_codes": [], "valid_from": "2024-12-31T16:00:00.000Z",
+        "valid_until": "2027-12-31T16:00:00.000Z",
+        "address": "杭州市余杭区示例路 18 号 (sample)"},
+    GLASS_RECEIVER: {
+        "legal_name": "浙江示例含铅玻璃处置有限公司 (Zhejiang Sample Leaded Glass Treatment "
+                      "Co., Ltd.)",
+        "licence_no": "浙危废经第3301990042号 (sample)",
+        "fractions": ["crt_funnel_glass", "crt_panel_glass"],
+        "hw_codes": ["HW49 900-044-49"], "valid_from": "2023-12-31T16:00:00.000Z",
+        "valid_until": "2028-12-31T16:00:00.000Z",
+        "address": "湖州市长兴县示例工业园 6 号 (sample)"}}
+# Each shipped fraction's voucher: kind, number, price per tonne (元).
+VOUCHERS = {"steel": ("sale", f"INV-{PLANT_CODE}-{DATE}-01", "2350"),
+            "crt_funnel_glass": ("disposal", f"HWF-{PLANT_CODE}-{DATE}-01", "1800")}
+
+
+def receivers_and_vouchers(day: Day, shipped: dict[str, tuple[datetime, int]]) -> None:
+    """The manager registers the day's two receivers at the start of the shift (before the
+    register, a shipment named its receiver in free text), and records each shipped lot's
+    voucher once its weight is agreed: the steel sold at the sealed weight, the leaded glass
+    paid for at the receiver's weight. In the afternoon the steel receiver's entry is updated:
+    its filing now covers plastics too."""
+    start = datetime(2026, 11, 20, 0, 3, 12, tzinfo=UTC)
+    for n, (code, entry) in enumerate(RECEIVERS.items()):
+        day.register_event(start + timedelta(minutes=2 * n), "receiver.registered",
+                           f"receiver:{code}", dict(entry))
+    for fraction, (at, grams) in shipped.items():
+        kind, number, price = VOUCHERS[fraction]
+        code = STEEL_RECEIVER if fraction == "steel" else GLASS_RECEIVER
+        day.register_event(at + timedelta(minutes=17, seconds=3), "lot.voucher",
+                           f"lot:{lot_id(fraction)}", {
+                               "kind": kind, "voucher_no": number, "counterparty": code,
+                               "quantity_g": grams, "price_per_t": price,
+                               "amount": str(voucher_amount(price, grams)), "currency": "CNY"})
+    steel = RECEIVERS[STEEL_RECEIVER]
+    day.register_event(datetime(2026, 11, 20, 7, 30, 5, tzinfo=UTC), "receiver.updated",
+                       f"receiver:{STEEL_RECEIVER}",
+                       {**steel, "fractions": [*steel["fractions"], "plastics"]})
 
 
 def stock_count(day: Day, ordered: list[Ev], index: dict[int, int]) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
@@ -29,9 +30,12 @@ from ledger.rules.codes import (
     RESOLUTIONS,
     SOURCES,
     SUBJECT_NAME,
+    VOUCHER_KINDS,
     WASHER_TYPES,
 )
 from ledger.tiles import MAX_ENTRY
+from ledger.uscc import PATTERN as USCC_PATTERN
+from ledger.uscc import problem as uscc_problem
 
 # The console and command line speak as this station; their events carry no station signature.
 PLANT_STATION = "PLANT"
@@ -63,7 +67,7 @@ def _nameplate_number(name: str) -> Any:
 
 
 SUBJECT_PREFIXES = ("unit", "lot", "cylinder", "scale", "cert", "key", "station", "catalogue",
-                    "count", "camera", "plant", "operator")
+                    "count", "camera", "plant", "operator", "receiver")
 SUBJECT_PATTERN = rf"^({'|'.join(SUBJECT_PREFIXES)}):({SUBJECT_NAME})$"
 
 
@@ -220,18 +224,118 @@ class LotSealed(_Data):
     evidence: EvidenceReference | None = None
 
 
+# A receiver's unified social credit code (GB 32100-2015; the check character is checked
+# where the code is the subject, receiver:<code>, and the register's rules judge the rest).
+CreditCode = Annotated[str, Field(strict=True, pattern=f"^{USCC_PATTERN}$")]
+
+
+def _one_receiver(data: LotShipped | LotReceived) -> None:
+    """A shipment names its receiver by the register's code (receiver_code), or, as entries
+    written before the register did, by a free-text name (receiver): one of the two."""
+    if (data.receiver is None) == (data.receiver_code is None):
+        raise ValueError("name the receiver by its register code (receiver_code) alone; "
+                         "receiver is the free-text name of entries before the register")
+
+
 class LotShipped(_Data):
-    receiver: Text
     manifest_no: Code
-    receiver_licence: Text | None = None
+    receiver_code: CreditCode | None = None
+    receiver: Text | None = None  # before the register: a free-text name
+    receiver_licence: Text | None = None  # before the register: the register holds it now
     vehicle: Text | None = None
     evidence: EvidenceReference | None = None
 
+    @model_validator(mode="after")
+    def _receiver(self) -> LotShipped:
+        _one_receiver(self)
+        if self.receiver_code is not None and self.receiver_licence is not None:
+            raise ValueError("a registered receiver's licence is in the register: leave "
+                             "receiver_licence out")
+        return self
+
 
 class LotReceived(_Data):
-    receiver: Text
     manifest_no: Code
     received_g: Grams
+    receiver_code: CreditCode | None = None
+    receiver: Text | None = None  # before the register: a free-text name
+
+    @model_validator(mode="after")
+    def _receiver(self) -> LotReceived:
+        _one_receiver(self)
+        return self
+
+
+# A hazardous-waste code of the national list (国家危险废物名录): its class, as HW49, and
+# optionally its eight-digit waste code, as HW49 900-045-49.
+HazardousWasteCode = Annotated[
+    str, Field(strict=True, pattern=r"^HW[0-9]{2}( [0-9]{3}-[0-9]{3}-[0-9]{2})?$")]
+UtcTime = Annotated[str, Field(strict=True,
+                               pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")]
+
+
+class ReceiverEntry(_Data):
+    """A downstream receiver in the plant's register (receiver:<unified social credit code>):
+    who it is and what its licence lets it take, from when until when (UTC; the console
+    turns the licence's dates into the plant's midnights). An update states the whole entry
+    again; the latest in force at a shipment is what judges it (ledger/rules/receivers.py)."""
+
+    legal_name: Text
+    licence_no: Text
+    fractions: Annotated[list[Code], Field(min_length=1, max_length=200)]
+    hw_codes: Annotated[list[HazardousWasteCode], Field(max_length=200)] = []
+    valid_from: UtcTime
+    valid_until: UtcTime
+    address: Text
+
+    @model_validator(mode="after")
+    def _entry(self) -> ReceiverEntry:
+        for name in ("fractions", "hw_codes"):
+            values = getattr(self, name)
+            again = next((v for v in values if values.count(v) > 1), None)
+            if again is not None:
+                raise ValueError(f"{name} lists {again!r} twice")
+        for name in ("valid_from", "valid_until"):
+            _check_time(getattr(self, name), name)
+        if self.valid_until <= self.valid_from:
+            raise ValueError(f"valid_until {self.valid_until} is not after valid_from "
+                             f"{self.valid_from}")
+        return self
+
+
+Money = Annotated[str, Field(strict=True, pattern=r"^(0|[1-9][0-9]{0,11})\.[0-9]{2}$")]
+UnitPrice = Annotated[str, Field(strict=True, pattern=r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,4})?$")]
+GRAMS_PER_TONNE = 1_000_000
+
+
+def voucher_amount(price_per_t: str, quantity_g: int) -> Decimal:
+    """What a voucher's quantity at its price comes to: price per tonne × grams / 10^6, to
+    the cent, half up (exact decimals; the verifier computes it the same way)."""
+    exact = Decimal(price_per_t) * quantity_g / GRAMS_PER_TONNE
+    return exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+class LotVoucher(_Data):
+    """A sales or disposal voucher (销售凭证, 处置凭证) or invoice for a shipped lot: what the
+    receiver paid for it (sale) or was paid to treat it (disposal), so that the goods, the
+    records and the money (物流, 信息流, 资金流) can be reconciled lot by lot."""
+
+    kind: Literal[VOUCHER_KINDS]  # type: ignore[valid-type]
+    voucher_no: Code
+    counterparty: CreditCode  # the register's code of the lot's receiver
+    quantity_g: PositiveGrams
+    price_per_t: UnitPrice  # decimal text, the currency's units per tonne
+    amount: Money  # decimal text to the cent: price_per_t × quantity (voucher_amount)
+    currency: Annotated[str, Field(strict=True, pattern=r"^[A-Z]{3}$")]  # ISO 4217
+    note: Text | None = None
+
+    @model_validator(mode="after")
+    def _amount(self) -> LotVoucher:
+        expected = voucher_amount(self.price_per_t, self.quantity_g)
+        if self.amount != str(expected):
+            raise ValueError(f"amount {self.amount} is not price_per_t {self.price_per_t} × "
+                             f"{self.quantity_g} g = {expected}")
+        return self
 
 
 class LotStored(_Data):
@@ -520,6 +624,9 @@ EVENT_TYPES: dict[str, EventType] = {
     "lot.shipped": EventType(LotShipped, "lot"),
     "lot.received": EventType(LotReceived, "lot"),
     "lot.stored": EventType(LotStored, "lot"),
+    "lot.voucher": EventType(LotVoucher, "lot", plant_only=True),
+    "receiver.registered": EventType(ReceiverEntry, "receiver", plant_only=True),
+    "receiver.updated": EventType(ReceiverEntry, "receiver", plant_only=True),
     "stock.counted": EventType(StockCounted, "count", plant_only=True),
     "stock.adjusted": EventType(StockAdjusted, "count", plant_only=True),
     "scale.calibrated": EventType(ScaleCalibrated, "scale"),
@@ -606,6 +713,8 @@ def parse_event(obj: Any) -> Event:
     if etype.subject != "*" and prefix != etype.subject:
         raise EventError(f"a {obj['type']} event is about a {etype.subject}:..., "
                          f"not {obj['subject']!r}", "subject")
+    if prefix == "receiver" and (wrong := uscc_problem(obj["subject"].split(":", 1)[1])):
+        raise EventError(f"subject: {wrong}", "subject")
     if etype.plant_only and obj["station"] != PLANT_STATION:
         raise EventError(f"only the console ({PLANT_STATION}) may record {obj['type']}, "
                          f"not station {obj['station']!r}", "station")
@@ -639,7 +748,7 @@ def _check_id(value: Any) -> None:
         raise EventError(f"id {value!r} is not a UUID in lower-case canonical form", "id")
 
 
-def _check_time(value: Any) -> None:
+def _check_time(value: Any, field: str = "time") -> None:
     ok = isinstance(value, str) and bool(_TIME.fullmatch(value))
     if ok:
         try:
@@ -647,8 +756,8 @@ def _check_time(value: Any) -> None:
         except ValueError:
             ok = False
     if not ok:
-        raise EventError(f"time {value!r} is not UTC with milliseconds, "
-                         "like 2026-11-21T08:15:30.123Z", "time")
+        raise EventError(f"{field} {value!r} is not UTC with milliseconds, "
+                         "like 2026-11-21T08:15:30.123Z", field)
 
 
 def _check_pattern(obj: dict[str, Any], field: str, pattern: re.Pattern[str], rule: str) -> None:

@@ -33,9 +33,11 @@ from ledger.rules.facts import (
     CountFacts,
     CylinderFacts,
     LotFacts,
+    ReceiverFacts,
     UnitFacts,
     facts_below,
 )
+from ledger.rules.lots import receiver_of
 from ledger.rules.reasons import Refusal
 from ledger.store import Tx, chunks, execute, insert_rows, placeholders, scalar, stream
 from ledger.tables import (
@@ -111,6 +113,7 @@ class Projector:
         self.entry_times: dict[int, str | None] = {}  # registrations' entry -> event time
         self.latest_pass: dict[str, tuple[str | None, int | None]] = {}  # scale -> (at, entry)
         self.judged: set[str] = set()  # unit and lot subjects whose flags are computed again
+        self.receivers_stored: bool | None = None  # any receiver registered before the batch
 
     def load(self, events: Iterable[Event]) -> None:
         """Fetch every row the batch can touch, in a few queries."""
@@ -124,6 +127,8 @@ class Projector:
                 subjects.add("lot:" + event.data["lot"])
             if event.type == "refrigerant.recovered":
                 subjects.add("cylinder:" + event.data["cylinder"])
+            if event.type == "lot.shipped" and event.data.get("receiver_code"):
+                subjects.add("receiver:" + event.data["receiver_code"])
             if event.type == "unit.received" and event.data.get("trade_in_code"):
                 codes.add(event.data["trade_in_code"])
         self._load_entries(sorted(s for s in subjects if s.split(":", 1)[0] in _FACT_SUBJECTS
@@ -256,6 +261,21 @@ class Projector:
         return sorted({*(found for found in stored if found not in batch),
                        *(found for found, row in batch.items()
                          if row is not None and row["set_with"] == label)})
+    def register_at(self, code: str, below: int) -> ReceiverFacts:
+        """A receiver's register events logged below entry `below` (judge.RegisterAt)."""
+        return ReceiverFacts.of(code, [(i, e) for i, e in self.pairs("receiver:" + code)
+                                       if i < below])
+
+    def register_in_use(self) -> bool:
+        """Whether any receiver is registered: in this batch, or stored (read once)."""
+        if any(s.startswith("receiver:") and p for s, p in self.pending.items()):
+            return True
+        if self.receivers_stored is None:
+            bound = "" if self.start is None else f" AND idx < {int(self.start)}"
+            self.receivers_stored = execute(
+                self.conn, "SELECT 1 FROM ledger_entries WHERE subject >= ? AND subject < ?"
+                f"{bound} LIMIT 1", ("receiver:", "receiver;")).fetchone() is not None
+        return self.receivers_stored
 
     def station_registered_at(self, station: str) -> str | None:
         if station == PLANT_STATION:
@@ -364,7 +384,7 @@ class Projector:
         if kind == "unit":  # its events were judged as they were appended: flags alone
             judgement = judge.flag_unit(pairs, name, found[1], self.last_pass)
         else:
-            judgement = judge.judge_lot(pairs, name, found[1])
+            judgement = judge.judge_lot(pairs, name, found[1], self.register_at)
         return judgement, raised_index, raised_at
 
     def _flag_rows(self) -> tuple[list[tuple[str]], list[tuple[Any, ...]]]:
@@ -484,9 +504,9 @@ class Projector:
             return
         before = self.pairs(event.subject)
         partners = self._partners
-        old = judge.violations(before, event.subject, found[1], partners)
+        old = judge.violations(before, event.subject, found[1], partners, self.register_at)
         new = judge.violations([*before, (index, event.obj)], event.subject, found[1],
-                               partners)
+                               partners, self.register_at)
         seen = {(v["entry"], v["rule"]) for v in old}
         added = [v for v in new if (v["entry"], v["rule"]) not in seen]
         if not added:
@@ -711,12 +731,17 @@ class _World:
 
     def operator(self, code: str) -> list[dict[str, Any]]:
         return [event for _, event in fold(self.projector.pairs("operator:" + code))[0]]
+    def receiver(self, code: str) -> ReceiverFacts:
+        return ReceiverFacts.of(code, self.projector.pairs("receiver:" + code))
+
+    def register_in_use(self) -> bool:
+        return self.projector.register_in_use()
 
 
 _FLAG_COLUMNS = ("subject", "code", "flag_key", "params", "raised_index", "raised_at",
                  "resolution", "review_index")
 # Subjects whose entries the rules read as facts.
-_FACT_SUBJECTS = ("unit", "lot", "cylinder", "count")
+_FACT_SUBJECTS = ("unit", "lot", "cylinder", "count", "receiver")
 
 
 def _recovered(row: Row, obj: dict[str, Any]) -> None:
@@ -748,7 +773,8 @@ def _sealed(row: Row, obj: dict[str, Any]) -> None:
 
 def _shipped(row: Row, obj: dict[str, Any]) -> None:
     _lot_state(row, obj)
-    row["manifest_no"], row["receiver"] = obj["data"]["manifest_no"], obj["data"]["receiver"]
+    # the register's code of the receiver, or the free-text name of an entry before it
+    row["manifest_no"], row["receiver"] = obj["data"]["manifest_no"], receiver_of(obj["data"])
     row["shipped_at"] = obj["time"]
 
 
@@ -782,6 +808,7 @@ _EFFECTS = {
     "unit.set_aside": _set_aside,
     "unit.taken_back": _taken_back,
     "lot.stored": _stored,
+    "lot.voucher": _nothing,  # read from the lot's chain (certificates, the lot's page)
     "station.revoked": _revoked,
     "attempt.refused": _nothing,  # its own read model (refusals)
     "flag.reviewed": _nothing,  # folded into rule_flags when the subject is judged again

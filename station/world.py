@@ -22,7 +22,7 @@ from typing import Any
 from ledger.catalogue import Catalogue, CatalogueError, from_content
 from ledger.corrections import Pair
 from ledger.log import CATALOGUE_SUBJECT
-from ledger.rules.facts import CountFacts, CylinderFacts, LotFacts, UnitFacts
+from ledger.rules.facts import CountFacts, CylinderFacts, LotFacts, ReceiverFacts, UnitFacts
 from station.client import LedgerClient, cylinder_facts
 from station.outbox import Outbox, Unreachable
 
@@ -186,6 +186,11 @@ class StationWorld:
 
     def operator(self, code: str) -> list[dict[str, Any]] | None:
         return None  # the operators register is the console's (plant-only events)
+    def receiver(self, code: str) -> ReceiverFacts | None:
+        return None  # the register of receivers is the console's: the ledger judges it
+
+    def register_in_use(self) -> bool | None:
+        return None
 
     def last_pass(self, scale: str, at: str, index: int | None = None) -> str | None:
         """The time of the scale's latest passing calibration check at or before `at`

@@ -317,9 +317,10 @@ def _check_chains(doc: dict[str, Any], entries: list[dict[str, Any]]) -> None:
         partner = "unit:" + intake["set_with"] if intake.get("set_with") else None
     for entry in entries:
         subject = entry["event"]["subject"]
-        if subject in (CATALOGUE, IDENTITY) or subject.startswith(("scale:", OPERATOR)) \
+        if subject in (CATALOGUE, IDENTITY) or subject.startswith(("scale:", "receiver:",
+                                                                   OPERATOR)) \
                 or subject == partner:
-            last.setdefault(subject, None)  # docs/rules.md section 6: complete from the first
+            last.setdefault(subject, None)  # docs/rules.md section 8: complete from the first
         if subject not in last:
             if doc["kind"] != "lot":
                 raise VerificationError(f"entry {entry['index']} about {subject}")
@@ -644,6 +645,7 @@ def _derive_lot(doc: dict[str, Any], pairs: list) -> dict[str, Any]:
     effective, corrections = _effective([(i, ev) for i, ev in pairs
                                          if ev["subject"] not in (CATALOGUE, IDENTITY)
                                          and not ev["subject"].startswith(("scale:",
+                                                                           "receiver:",
                                                                            OPERATOR))])
     st: dict[str, Any] = {"lot": lot, "opened": None, "sealed": None, "shipped": None,
                           "received": None, "outputs": []}
@@ -652,11 +654,19 @@ def _derive_lot(doc: dict[str, Any], pairs: list) -> dict[str, Any]:
               "lot.shipped": ("shipped", ("receiver", "manifest_no", "receiver_licence",
                                           "vehicle")),
               "lot.received": ("received", ("receiver", "manifest_no", "received_g"))}
+    vouchers, named = [], {}
     for index, ev in effective:
         d = ev["data"]
         if ev["subject"] == "lot:" + lot and ev["type"] in fields:
             name, keys = fields[ev["type"]]
-            st[name] = {**{k: d.get(k) for k in keys}, **_who(index, ev)}
+            code = {"receiver_code": d["receiver_code"]} if "receiver_code" in d else {}
+            st[name] = {**{k: d.get(k) for k in keys},
+                        **(code if name in ("shipped", "received") else {}), **_who(index, ev)}
+            if name == "shipped" and code:
+                named.setdefault(d["receiver_code"], index)
+        elif ev["subject"] == "lot:" + lot and ev["type"] == "lot.voucher":
+            vouchers.append({**{k: d.get(k) for k in VOUCHER_FIELDS}, **_who(index, ev)})
+            named.setdefault(d["counterparty"], index)
         elif ev["type"] in ("material.output", "component.removed") and d.get("lot") == lot:
             material = ev["type"] == "material.output"
             st["outputs"].append({"unit": ev["subject"].split(":", 1)[1],
@@ -671,13 +681,18 @@ def _derive_lot(doc: dict[str, Any], pairs: list) -> dict[str, Any]:
     st["corrections"] = corrections
     chain = [(i, ev) for i, ev in pairs if ev["subject"] == "lot:" + lot]
     position = st["received"]["entry"] if st["received"] else None
-    st["judgement"] = _judge_lot(chain, lot, _in_force(pairs, position))
+    register = [(i, ev) for i, ev in pairs if ev["subject"].startswith("receiver:")]
+    st["judgement"] = _judge_lot(chain, lot, _in_force(pairs, position), register)
     if any(name in doc["statements"] for name in IDENTITY_MEMBERS):
         st["plant_identity"] = _identity(pairs)
-        named = {ev["operator"] for _, ev in effective if ev["subject"] == "lot:" + lot}
-        st["operator_register"] = _register(pairs, named | {o["operator"]
-                                                            for o in st["outputs"]})
+        operators = {ev["operator"] for _, ev in effective if ev["subject"] == "lot:" + lot}
+        st["operator_register"] = _register(pairs, operators | {o["operator"]
+                                                                for o in st["outputs"]})
     st["entries"] = sorted(i for i, _ in pairs)
+    if named:  # docs/certificates.md section 3: since the register of receivers
+        st["receivers"] = [_register_record(register, code, at) for code, at in named.items()]
+    if vouchers:
+        st["vouchers"] = vouchers
     return st
 
 
@@ -790,6 +805,24 @@ def _dates(document: str, start: str | None, end: str | None) -> None:
     if first is not None and last is not None and last < first:
         raise _Broken("validity_dates", document=document, valid_from=start or "-",
                       valid_until=end or "-")
+VOUCHER_FIELDS = ("kind", "voucher_no", "counterparty", "quantity_g", "price_per_t", "amount",
+                  "currency", "note")
+RECEIVER_FIELDS = ("legal_name", "licence_no", "fractions", "hw_codes", "valid_from",
+                   "valid_until", "address")
+
+
+def _register_entry(register: list, code: str, below: int) -> tuple[int | None, dict]:
+    """docs/rules.md section 4: the receiver's latest effective registration or update among
+    its entries below `below` (None, {}: not registered then)."""
+    chain = [(i, ev) for i, ev in register if ev["subject"] == "receiver:" + code and i < below]
+    found = [(i, ev) for i, ev in _effective(chain)[0]
+             if ev["type"] in ("receiver.registered", "receiver.updated")]
+    return (found[-1][0], found[-1][1]["data"]) if found else (None, {})
+
+
+def _register_record(register: list, code: str, below: int) -> dict[str, Any]:
+    index, d = _register_entry(register, code, below)
+    return {"code": code, "entry": index, **{k: d.get(k) for k in RECEIVER_FIELDS}}
 
 
 # -- the rules' judgement, from docs/rules.md ---------------------------------------------------
@@ -1179,15 +1212,26 @@ LOT_STEPS = {"lot.opened": ("new", "open"), "lot.sealed": ("open", "sealed"),
              "lot.shipped": ("sealed", "shipped"), "lot.received": ("shipped", "received")}
 
 
-def _judge_lot(chain: list, lot: str, force: dict[str, Any]) -> dict[str, Any]:
+def _judge_lot(chain: list, lot: str, force: dict[str, Any],
+               register: list | None = None) -> dict[str, Any]:
     cat = force["content"]
     effective = _effective(chain)[0]
-    violations, state, seen = [], "new", {}
+    violations, state, seen, vouchers = [], "new", {}, []
     for index, ev in effective:
+        if ev["type"] == "lot.voucher":
+            try:
+                _voucher_rule(ev["data"], lot, state, seen, vouchers)
+            except _Broken as broken:
+                violations.append({"entry": index, "rule": broken.rule,
+                                   "params": broken.params})
+            vouchers.append(ev["data"]["voucher_no"])
+            continue
         if ev["type"] not in LOT_STEPS:
             continue
         try:
             _lot_rule(ev, lot, state, seen, cat)
+            if ev["type"] == "lot.shipped" and "receiver_code" in ev["data"]:
+                _shipment_rule(ev, lot, seen, register or [], index)
         except _Broken as broken:
             violations.append({"entry": index, "rule": broken.rule, "params": broken.params})
         state, seen[ev["type"]] = LOT_STEPS[ev["type"]][1], ev["data"]
@@ -1217,16 +1261,50 @@ def _lot_rule(ev: dict[str, Any], lot: str, state: str, seen: dict[str, Any],
         if d["hazardous"] != expected:
             raise _Broken("lot_hazard_mismatch", lot=lot, fraction=d["fraction"],
                           expected=str(expected).lower())
-    elif t == "lot.shipped" and opened.get("hazardous") and not d.get("receiver_licence"):
+    elif t == "lot.shipped" and opened.get("hazardous") and "receiver_code" not in d \
+            and not d.get("receiver_licence"):
         raise _Broken("no_receiver_licence", lot=lot)
     elif t == "lot.received":
         shipped = seen.get("lot.shipped") or {}
         if d["manifest_no"] != shipped.get("manifest_no"):
             raise _Broken("wrong_manifest", manifest_no=d["manifest_no"], lot=lot,
                           shipped=shipped.get("manifest_no"))
-        if d["receiver"] != shipped.get("receiver"):
-            raise _Broken("wrong_receiver", lot=lot, shipped=shipped.get("receiver"),
-                          receiver=d["receiver"])
+        named = d.get("receiver_code") or d.get("receiver")
+        shipped_to = shipped.get("receiver_code") or shipped.get("receiver")
+        if named != shipped_to:
+            raise _Broken("wrong_receiver", lot=lot, shipped=shipped_to, receiver=named)
+
+
+def _shipment_rule(ev: dict[str, Any], lot: str, seen: dict[str, Any], register: list,
+                   index: int) -> None:
+    """docs/rules.md section 4: a shipment to a registered receiver, by its entry below the
+    shipment: registered, licensed for the lot's fraction, valid at the shipment's time."""
+    code = ev["data"]["receiver_code"]
+    _, entry = _register_entry(register, code, index)
+    if not entry:
+        raise _Broken("receiver_not_registered", receiver=code, what="record the shipment")
+    fraction = (seen.get("lot.opened") or {}).get("fraction")
+    named = {"receiver": entry["legal_name"], "code": code, "licence": entry["licence_no"]}
+    if fraction not in entry["fractions"]:
+        raise _Broken("licence_not_covering", lot=lot, fraction=fraction,
+                      covers=", ".join(entry["fractions"]), **named)
+    if not entry["valid_from"] <= ev["time"] < entry["valid_until"]:
+        raise _Broken("licence_not_valid", time=ev["time"], valid_from=entry["valid_from"],
+                      valid_until=entry["valid_until"], **named)
+
+
+def _voucher_rule(d: dict[str, Any], lot: str, state: str, seen: dict[str, Any],
+                  earlier: list[str]) -> None:
+    """docs/rules.md section 4: a voucher after the shipment, naming its receiver, once."""
+    if state not in ("shipped", "received"):
+        raise _Broken("voucher_not_shipped", lot=lot, state=state)
+    shipped = seen.get("lot.shipped") or {}
+    if d["counterparty"] != shipped.get("receiver_code"):
+        raise _Broken("voucher_counterparty", voucher_no=d["voucher_no"],
+                      counterparty=d["counterparty"], lot=lot,
+                      receiver=shipped.get("receiver_code") or shipped.get("receiver"))
+    if d["voucher_no"] in earlier:
+        raise _Broken("voucher_recorded", voucher_no=d["voucher_no"], lot=lot)
 
 
 def _judgement(force: dict[str, Any], flags: list, violations: list,

@@ -22,7 +22,7 @@ from ledger.events import PLANT_STATION, parse_event
 from ledger.fund.nameplate import FIELDS as NAMEPLATE
 from ledger.log import AppendError, Ledger, Submission
 from ledger.rules import judge
-from ledger.rules.facts import CylinderFacts, Event, LotFacts, UnitFacts
+from ledger.rules.facts import CylinderFacts, Event, LotFacts, ReceiverFacts, UnitFacts
 from ledger.rules.reasons import Refusal
 from ledger.store import migrate, open_engine
 
@@ -84,6 +84,12 @@ class MemoryWorld:
 
     def raised_flags(self, subject: str) -> list[tuple[str, str | None]] | None:
         return None
+
+    def receiver(self, code: str) -> ReceiverFacts | None:
+        return ReceiverFacts.of(code, self.of(f"receiver:{code}"))
+
+    def register_in_use(self) -> bool | None:
+        return any(e["subject"].startswith("receiver:") for e in self.events)
 
 
 # -- random valid plants ---------------------------------------------------------------------

@@ -27,6 +27,7 @@ from factories import SigningStation, calibration, event_obj, plant, received
 from ledger import catalogue as process_catalogue
 from ledger.log import AppendError, Ledger, Submission
 from ledger.rules import judge
+from ledger.rules.facts import ReceiverFacts
 from ledger.rules.reasons import REFUSALS
 from ledger.store import open_engine
 
@@ -508,3 +509,155 @@ def test_the_sample_days_low_recovery_is_flagged(ledger: Ledger) -> None:
                                  lambda scale, at, index: at)
     assert judgement.status == "flagged"
     assert [f.code for f in judgement.open_flags()] == ["low_recovery"]
+
+
+# -- receivers and vouchers (issue 16): the register judges every shipment ------------------
+
+GLASS = "91330106MA27RC0M75"  # licensed for leaded glass, valid at the factories' times
+PLASTICS = "91330101MA2H1P7T1N"  # licensed for plastics only
+EXPIRED = "91330104MA28W1XT2W"  # licensed for leaded glass until mid-2026
+UNREGISTERED = "91350100M000100Y43"
+GLASS_NAME = "Zhejiang Sample Leaded Glass Treatment Co., Ltd."
+PLASTICS_NAME = "Hangzhou Sample Plastics Recycling Co., Ltd."
+
+
+def receiver(code: str, name: str, fractions: list[str], until: str = "2030-12-31T16:00:00.000Z",
+             etype: str = "receiver.registered") -> Submission:
+    return plant(etype, f"receiver:{code}", {
+        "legal_name": name, "licence_no": f"ZJ-HW-{code[-6:]}", "fractions": fractions,
+        "hw_codes": ["HW49 900-045-49"] if "crt_funnel_glass" in fractions else [],
+        "valid_from": "2024-12-31T16:00:00.000Z", "valid_until": until,
+        "address": "1 Sample Road, Hangzhou"})
+
+
+def voucher(lot_id: str, number: str, counterparty: str = GLASS) -> Submission:
+    return lot(lot_id, "lot.voucher", {
+        "kind": "disposal", "voucher_no": number, "counterparty": counterparty,
+        "quantity_g": 100, "price_per_t": "2800", "amount": "0.28", "currency": "CNY"})
+
+
+def register_base() -> list[Submission]:
+    """The base, then the register in use: three receivers, a funnel-glass lot shipped to
+    the glass receiver by its code, another sealed and waiting."""
+    return [*base(),
+            receiver(GLASS, GLASS_NAME, ["crt_funnel_glass", "crt_panel_glass"]),
+            receiver(PLASTICS, PLASTICS_NAME, ["plastics"]),
+            receiver(EXPIRED, "Sample Expired Glass Ltd.", ["crt_funnel_glass"],
+                     until="2026-06-30T16:00:00.000Z"),
+            lot("LOT-FUNNEL-5", "lot.opened", {"fraction": "crt_funnel_glass",
+                                               "hazardous": True}),
+            lot("LOT-FUNNEL-5", "lot.sealed", {"net_g": 100, "scale": "SC-1"}),
+            lot("LOT-FUNNEL-6", "lot.opened", {"fraction": "crt_funnel_glass",
+                                               "hazardous": True}),
+            lot("LOT-FUNNEL-6", "lot.sealed", {"net_g": 100, "scale": "SC-1"}),
+            lot("LOT-FUNNEL-6", "lot.shipped", {"receiver_code": GLASS,
+                                                "manifest_no": "M-0006"}),
+            voucher("LOT-FUNNEL-6", "INV-0006")]
+
+
+def _ship(code: str) -> Submission:
+    return lot("LOT-FUNNEL-5", "lot.shipped", {"receiver_code": code, "manifest_no": "M-0005"})
+
+
+REGISTER_CASES: dict[str, Case] = {
+    "CRT funnel glass shipped to a receiver licensed only for plastics": Case(
+        "licence_not_covering", f"{PLASTICS_NAME} ({PLASTICS})", lambda: _ship(PLASTICS)),
+    "CRT funnel glass shipped to a receiver whose licence has expired": Case(
+        "licence_not_valid", "until 2026-06-30T16:00:00.000Z", lambda: _ship(EXPIRED)),
+    "a lot shipped to a receiver not in the register": Case(
+        "receiver_not_registered", UNREGISTERED, lambda: _ship(UNREGISTERED)),
+    "a lot shipped to a free-text receiver once the register is in use": Case(
+        "receiver_not_registered", RECEIVER,
+        lambda: lot("LOT-FUNNEL-5", "lot.shipped", {"receiver": RECEIVER,
+                                                    "manifest_no": "M-0005",
+                                                    "receiver_licence": "ZJ-HW-1"})),
+    "a receiver registered twice": Case(
+        "receiver_registered", GLASS, lambda: receiver(GLASS, GLASS_NAME, ["plastics"])),
+    "an update of a receiver never registered": Case(
+        "receiver_not_registered", UNREGISTERED,
+        lambda: receiver(UNREGISTERED, "Nobody Ltd.", ["plastics"],
+                         etype="receiver.updated")),
+    "a licence covering a fraction the catalogue does not have": Case(
+        "unknown_fraction", "kryptonite",
+        lambda: receiver(UNREGISTERED, "Nobody Ltd.", ["kryptonite"])),
+    "a voucher for a lot not yet shipped": Case(
+        "voucher_not_shipped", "LOT-FUNNEL-5", lambda: voucher("LOT-FUNNEL-5", "INV-0005")),
+    "a voucher whose counterparty is not the lot's receiver": Case(
+        "voucher_counterparty", PLASTICS,
+        lambda: voucher("LOT-FUNNEL-6", "INV-0007", counterparty=PLASTICS)),
+    "a voucher recorded twice": Case(
+        "voucher_recorded", "INV-0006", lambda: voucher("LOT-FUNNEL-6", "INV-0006")),
+}
+
+
+@pytest.mark.parametrize("case", REGISTER_CASES, ids=list(REGISTER_CASES))
+def test_ledger_append_refuses_by_the_register(ledger: Ledger, case: str) -> None:
+    ledger.append(register_base())
+    size = ledger.size()
+    spec = REGISTER_CASES[case]
+    with pytest.raises(AppendError) as refused:
+        ledger.append([ok(), spec.bad()])
+    assert refused.value.rule == spec.rule
+    message = str(refused.value).removesuffix(f" (rule {spec.rule})")
+    assert spec.value in message, message
+    assert rule_message(spec.rule).fullmatch(message), message
+    assert ledger.size() == size
+
+
+def test_funnel_glass_to_a_plastics_receiver_names_both(ledger: Ledger) -> None:
+    """Issue 16's acceptance: the message names the receiver and the fraction, and what the
+    licence covers; the good twin (the glass receiver) is accepted, received and vouched."""
+    ledger.append(register_base())
+    with pytest.raises(AppendError) as refused:
+        ledger.append([_ship(PLASTICS)])
+    message = str(refused.value)
+    assert PLASTICS_NAME in message and "crt_funnel_glass" in message
+    assert "covers plastics" in message
+    ledger.append([_ship(GLASS),
+                   lot("LOT-FUNNEL-5", "lot.received", {"receiver_code": GLASS,
+                                                        "manifest_no": "M-0005",
+                                                        "received_g": 100}),
+                   voucher("LOT-FUNNEL-5", "INV-0005")])
+    with pytest.raises(AppendError) as other:
+        ledger.append([lot("LOT-FUNNEL-6", "lot.received", {"receiver_code": PLASTICS,
+                                                            "manifest_no": "M-0006",
+                                                            "received_g": 100})])
+    assert other.value.rule == "wrong_receiver"
+
+
+def test_an_expired_licence_is_refused_through_dledger_append(tmp_path: Path) -> None:
+    home = tmp_path / "instance"
+    assert _dledger(home, "init").returncode == 0
+    appended = _dledger(home, "append", "-", stdin=_lines(register_base()))
+    assert appended.returncode == 0, appended.stderr
+    result = _dledger(home, "append", "-", stdin=_lines([_ship(EXPIRED)]))
+    assert result.returncode == 2
+    assert "Sample Expired Glass Ltd." in result.stderr and "(rule licence_not_valid)" in \
+        result.stderr
+
+
+def test_a_lot_record_is_judged_by_the_register_below_its_shipment() -> None:
+    """In a record (a certificate's judgement) a shipment is judged by the receiver's
+    entries below it: a licence renewed after the shipment does not mend it, and a
+    shipment by free-text name is judged by the rule of its time."""
+    def pair(index: int, sub: Submission) -> tuple[int, dict[str, Any]]:
+        return index, sub.event.obj
+    chain = [pair(10, lot("L", "lot.opened", {"fraction": "crt_funnel_glass",
+                                              "hazardous": True})),
+             pair(11, lot("L", "lot.sealed", {"net_g": 100})),
+             pair(13, lot("L", "lot.shipped", {"receiver_code": PLASTICS,
+                                               "manifest_no": "M-1"}))]
+    register = {PLASTICS: [pair(5, receiver(PLASTICS, PLASTICS_NAME, ["plastics"])),
+                           pair(20, receiver(PLASTICS, PLASTICS_NAME,
+                                             ["plastics", "crt_funnel_glass"],
+                                             etype="receiver.updated"))]}
+
+    def at(code: str, below: int) -> ReceiverFacts:
+        return ReceiverFacts.of(code, [(i, e) for i, e in register.get(code, []) if i < below])
+    found = judge.judge_lot(chain, "L", CATALOGUE, at)
+    assert [v["rule"] for v in found.violations] == ["licence_not_covering"]
+    assert found.status == "excluded"
+    old = [*chain[:2], pair(13, lot("L", "lot.shipped", {"receiver": RECEIVER,
+                                                        "manifest_no": "M-1"}))]
+    assert [v["rule"] for v in judge.judge_lot(old, "L", CATALOGUE, at).violations] == [
+        "no_receiver_licence"]

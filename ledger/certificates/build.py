@@ -7,7 +7,8 @@ what the log held at the checkpoint. Projections are used only to *find* subject
 completed in a period, outputs in a lot); the statements come from the entries alone. Besides
 its subjects' chains a certificate carries what judging them needs (docs/rules.md): every
 catalogue.published entry below the checkpoint, the whole chain of each scale its units
-were weighed on, and the whole chain of the other half of each unit's desktop set.
+were weighed on, the whole chain of the other half of each unit's desktop set, and for a
+lot manifest the chain of each receiver its lot names (its register entries).
 """
 
 from __future__ import annotations
@@ -36,12 +37,13 @@ from ledger.certificates.statements import (
     set_partner,
     unit_statements,
 )
-from ledger.corrections import Pair
+from ledger.corrections import Pair, fold
 from ledger.events import utc_now_ms
 from ledger.log import CATALOGUE_SUBJECT, Ledger, SignedCheckpoint
 from ledger.note import Signer
 from ledger.proof import InclusionProof
 from ledger.register import IDENTITY_SUBJECT, OPERATOR_PREFIX
+from ledger.rules.receivers import named_receivers
 from ledger.store import execute, placeholders, read_transaction, stream
 
 DEFAULT_TIME_ZONE = "Asia/Shanghai"
@@ -353,6 +355,9 @@ def build_lot(ledger: Ledger, lot: str, *, signer: Signer,
     collector.add(corrections)
     collector.add_register()
     collector.add(ledger.subject_bodies([CATALOGUE_SUBJECT], size))
+    lot_chain = [(i, e) for i, e in collector.pairs if e["subject"] == "lot:" + lot]
+    collector.add(ledger.subject_bodies(
+        ["receiver:" + code for code, _ in named_receivers(fold(lot_chain)[0])], size))
     try:
         statements = lot_statements(collector.pairs, lot)
     except StatementError as exc:

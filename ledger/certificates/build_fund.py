@@ -70,7 +70,7 @@ def build_fund_table(ledger: Ledger, start: str, end: str, *, signer: Signer,
         raise BuildError(f"no unit was in stock or received from {start} to {end} "
                          f"({time_zone}); choose another period")
     evidence_rows = sorted([*ledger.subject_bodies([CATALOGUE_SUBJECT, IDENTITY_SUBJECT], size),
-                            *((i, b) for prefix in ("scale:", "count:")
+                            *((i, b) for prefix in ("scale:", "count:", "receiver:")
                               for i, _, b in ledger.prefix_bodies(prefix, before=size))])
     evidence = Evidence([(i, json.loads(body)["event"]) for i, body in evidence_rows])
     try:

@@ -39,6 +39,7 @@ from ledger.rules import judge
 from ledger.rules.codes import STATUSES
 from ledger.rules.facts import Partners, UnitFacts, facts_below
 from ledger.rules.reasons import Refusal
+from ledger.rules.receivers import Register, named_receivers
 
 DEFAULT_BASIS = "AR4"
 CATALOGUE_SUBJECT = "catalogue:process"  # ledger.log.CATALOGUE_SUBJECT (not importable here)
@@ -144,8 +145,9 @@ def set_partner(chain: Iterable[Pair]) -> str | None:
 class Evidence:
     """What a judgement reads besides the subject's own chain: the catalogues and the scale
     checks among the certificate's entries (read once for a whole period report), the stock
-    counts a fund table holds against the book, and the intakes naming desktop sets (`sets`:
-    fed the units' entries as they go by, when the evidence is read before them)."""
+    counts a fund table holds against the book, the intakes naming desktop sets (`sets`: fed
+    the units' entries as they go by, when the evidence is read before them), and the
+    register of receivers a lot's shipment is judged by."""
 
     def __init__(self, pairs: Iterable[Pair]):
         self.catalogues: list[Published] = []
@@ -154,6 +156,7 @@ class Evidence:
         counts: dict[str, list[Pair]] = {}
         self.identity: list[Pair] = []  # the plant:identity chain
         self.operators: dict[str, list[Pair]] = {}  # operator code -> its chain
+        receivers: list[Pair] = []
         for index, event in sorted(pairs, key=lambda pair: pair[0]):
             kind = event["subject"].partition(":")[0]
             self.sets.see(index, event)
@@ -168,6 +171,8 @@ class Evidence:
                 scales.setdefault(event["subject"][len("scale:"):], []).append((index, event))
             elif kind == "count":
                 counts.setdefault(event["subject"][len("count:"):], []).append((index, event))
+            elif kind == "receiver":
+                receivers.append((index, event))
         self.checks = {scale: [(i, e["time"]) for i, e in fold(chain)[0]
                                if e["type"] == "scale.calibrated" and e["data"]["passed"]]
                        for scale, chain in scales.items()}
@@ -177,6 +182,7 @@ class Evidence:
             for scale, checks in self.checks.items()}
         found = (stock.count_record(name, chain) for name, chain in counts.items())
         self.counts = [count for count in found if count is not None]
+        self.register = Register(receivers)  # the receivers' chains carried
 
     def plant_identity(self) -> dict[str, Any] | None:
         """The plant's identity in force at the certificate's checkpoint (the latest the
@@ -614,7 +620,7 @@ def lot_statements(pairs: Iterable[Pair], lot: str, *, identity: bool = True) ->
     chain = [(i, e) for i, e in pairs if e["subject"] == subject]
     effective, corrections = fold(i_e for i_e in pairs if not is_evidence(i_e[1]["subject"]))
     opened = sealed = shipped = received = None
-    outputs = []
+    outputs, vouchers = [], []
     for index, event in effective:
         data, etype = event["data"], event["type"]
         if event["subject"] == subject:
@@ -625,10 +631,12 @@ def lot_statements(pairs: Iterable[Pair], lot: str, *, identity: bool = True) ->
                 sealed = {**_pick(data, "net_g", "scale"), **_who(index, event)}
             elif etype == "lot.shipped":
                 shipped = {**_pick(data, "receiver", "manifest_no", "receiver_licence",
-                                   "vehicle"), **_who(index, event)}
+                                   "vehicle"), **_registered(data), **_who(index, event)}
             elif etype == "lot.received":
                 received = {**_pick(data, "receiver", "manifest_no", "received_g"),
-                            **_who(index, event)}
+                            **_registered(data), **_who(index, event)}
+            elif etype == "lot.voucher":
+                vouchers.append({**_pick(data, *VOUCHER_FIELDS), **_who(index, event)})
         elif etype in ("material.output", "component.removed") and data.get("lot") == lot:
             material = etype == "material.output"
             outputs.append({"unit": event["subject"].partition(":")[2],
@@ -641,7 +649,9 @@ def lot_statements(pairs: Iterable[Pair], lot: str, *, identity: bool = True) ->
     state = ("received" if received else "shipped" if shipped else "sealed" if sealed
              else "open")
     published = evidence.in_force(_position(fold(chain)[0], "lot.received"))
-    found = judge.judge_lot(chain, lot, published.catalogue)
+    register = evidence.register
+    found = judge.judge_lot(chain, lot, published.catalogue, register.at)
+    receivers = named_receivers(fold(chain)[0])
     named = {} if not identity else {
         "plant_identity": evidence.plant_identity(),
         "operator_register": evidence.operator_register(
@@ -654,14 +664,31 @@ def lot_statements(pairs: Iterable[Pair], lot: str, *, identity: bool = True) ->
             "corrections": corrections,
             "judgement": judgement_record(found, published),
             **named,
-            "entries": sorted(index for index, _ in pairs)}
+            "entries": sorted(index for index, _ in pairs),
+            # since the register of receivers: stated only by a lot that names one or has
+            # a voucher, so a manifest issued before reads as it did
+            **({"receivers": [register.record(code, at) for code, at in receivers]}
+               if receivers else {}),
+            **({"vouchers": vouchers} if vouchers else {})}
+
+
+# What a lot manifest states of each voucher (lot.voucher).
+VOUCHER_FIELDS = ("kind", "voucher_no", "counterparty", "quantity_g", "price_per_t", "amount",
+                  "currency", "note")
+
+
+def _registered(data: dict[str, Any]) -> dict[str, Any]:
+    """A shipment's or receipt's register code, when it names one (entries before the
+    register name a receiver by free text and state no code)."""
+    return {"receiver_code": data["receiver_code"]} if "receiver_code" in data else {}
 
 
 def is_evidence(subject: str) -> bool:
-    """A chain a certificate carries besides its subjects: the catalogue's and the scales'
-    (what judges them), the plant's identity and the operators' register entries."""
+    """A chain a certificate carries besides its subjects: the catalogue's, the scales' and
+    the receivers' (what judges them), the plant's identity and the operators' register
+    entries."""
     return (subject in (CATALOGUE_SUBJECT, IDENTITY_SUBJECT)
-            or subject.startswith(("scale:", OPERATOR_PREFIX)))
+            or subject.startswith(("scale:", "receiver:", OPERATOR_PREFIX)))
 
 
 # -- dispatch -------------------------------------------------------------------------------

@@ -38,9 +38,9 @@ from ledger.register import IDENTITY_SUBJECT
 from ledger.tiles import TileError, TileLog, TileSource, read_checkpoint
 
 Opener = Callable[[], BinaryIO]  # a fresh binary stream of the gzip-compressed bundle
-# What an entry about a catalogue, scale, count or the plant's identity spells in its bytes:
-# one search per entry finds those that may be evidence (_is_evidence says)
-EVIDENCE_MARK = re.compile(rb'"subject":"(?:catalogue|scale|count|plant):')
+# What an entry about a catalogue, scale, count, receiver or the plant's identity spells in
+# its bytes: one search per entry finds those that may be evidence (_is_evidence says)
+EVIDENCE_MARK = re.compile(rb'"subject":"(?:catalogue|scale|count|receiver|plant):')
 
 
 class EntriesError(ValueError):
@@ -241,7 +241,8 @@ def _event(body: bytes) -> dict[str, Any] | None:
 def _is_evidence(subject: Any) -> bool:
     return isinstance(subject, str) and (subject in (derive.CATALOGUE_SUBJECT,
                                                      IDENTITY_SUBJECT)
-                                         or subject.startswith(("scale:", "count:")))
+                                         or subject.startswith(("scale:", "count:",
+                                                                "receiver:")))
 
 
 def _identity(statements: dict[str, Any], evidence: derive.Evidence) -> dict[str, Any]:

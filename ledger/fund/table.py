@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from ledger.canonical import canonical_bytes
 from ledger.certificates.statements import (
+    VOUCHER_FIELDS,
     Evidence,
     StatementError,
     partners_of,
@@ -351,6 +352,7 @@ class FundTable:
             "days": [{"date": day, "received": r, "dismantled": d}
                      for day, (r, d) in self.days.items()],
             "fractions": fractions, "destinations": destinations,
+            **self.voucher_annex(destinations),
             **self._stock(),
         }
 
@@ -409,13 +411,39 @@ class FundTable:
             sums["shipped_g"] += flow["out"]
             sums["returned_g"] += flow["out"] * returned
             sums["closing_g"] += flow["closing"]
-            if shipped_at is not None and shipped_at < self.until:
-                destinations.append(_destination(lot, found, fraction, hazardous))
+            if shipped is not None and shipped[1]["time"] < self.until:
+                destinations.append({**_destination(lot, found, fraction, hazardous),
+                                     **self._registered(lot, shipped)})
         destinations.sort(key=lambda d: (d["shipped_at"], d["lot"]))
         return ([{"fraction": f, "hazardous": h, **sums}
                  for (f, h), sums in sorted(fractions.items())], destinations)
 
 
+    def _registered(self, lot: str, shipped: Pair) -> dict[str, Any]:
+        """A destination's receiver as the register stated it when the lot left, and what
+        the lot's vouchers cover: for a shipment by the register's code (one by a free-text
+        name, written before the register, states only what it did)."""
+        index, data = shipped
+        code = data["data"].get("receiver_code")
+        if code is None:
+            return {}
+        entry = self.evidence.register.record(code, index)
+        vouchers = self._vouchers(lot)
+        return {"receiver": entry["legal_name"], "receiver_licence": entry["licence_no"],
+                "receiver_code": code, "register_entry": entry["entry"],
+                "vouchered_g": sum(v["quantity_g"] for v in vouchers)}
+
+    def _vouchers(self, lot: str) -> list[dict[str, Any]]:
+        """The lot's effective vouchers carried (below the checkpoint), in entry order."""
+        return [{"lot": lot, "entry": i, "time": e["time"],
+                 **{name: e["data"].get(name) for name in VOUCHER_FIELDS}}
+                for i, e in fold(self.lot_chains.get(lot, []))[0] if e["type"] == "lot.voucher"]
+
+    def voucher_annex(self, destinations: list[dict[str, Any]]) -> dict[str, Any]:
+        """The annex of vouchers (物流, 信息流, 资金流 reconciled lot by lot): every voucher of
+        the lots shipped in the period, by destination; stated only when there is one."""
+        vouchers = [v for d in destinations for v in self._vouchers(d["lot"])]
+        return {"vouchers": vouchers} if vouchers else {}
 def _destination(lot: str, found: dict[str, Pair], fraction: str, hazardous: bool
                  ) -> dict[str, Any]:
     """A lot shipped in the period, as the annex lists it: where it went, under which
@@ -426,7 +454,7 @@ def _destination(lot: str, found: dict[str, Pair], fraction: str, hazardous: boo
     net = sealed[1]["data"]["net_g"] if sealed else None
     returned = receipt is not None
     return {"lot": lot, "fraction": fraction, "hazardous": hazardous,
-            "receiver": data["receiver"], "receiver_licence": data.get("receiver_licence"),
+            "receiver": data.get("receiver"), "receiver_licence": data.get("receiver_licence"),
             "manifest_no": data["manifest_no"], "shipped_at": shipped[1]["time"],
             "entry": shipped[0], "net_g": net,
             "received_g": receipt[1]["data"]["received_g"] if receipt else None,

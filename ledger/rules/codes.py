@@ -192,6 +192,15 @@ REFUSAL_NAMES = {
     "wrong_manifest": {"zh-CN": "联单不符", "en": "Wrong manifest"},
     "wrong_receiver": {"zh-CN": "接收单位不符", "en": "Wrong receiver"},
     "correction_breaks_rule": {"zh-CN": "更正违反规则", "en": "Correction breaks a rule"},
+    "receiver_not_registered": {"zh-CN": "接收单位未登记", "en": "Receiver not registered"},
+    "licence_not_covering": {"zh-CN": "接收单位许可证不含该物料",
+                             "en": "Licence does not cover the fraction"},
+    "licence_not_valid": {"zh-CN": "接收单位许可证不在有效期内", "en": "Licence not valid"},
+    "receiver_registered": {"zh-CN": "接收单位已登记", "en": "Receiver already registered"},
+    "voucher_not_shipped": {"zh-CN": "批次尚未发运", "en": "Voucher before shipping"},
+    "voucher_counterparty": {"zh-CN": "凭证对方与接收单位不符",
+                             "en": "Voucher counterparty is not the receiver"},
+    "voucher_recorded": {"zh-CN": "凭证已记录", "en": "Voucher already recorded"},
     "unknown_zone": {"zh-CN": "贮存区不在目录中", "en": "Unknown zone"},
     "wrong_zone": {"zh-CN": "贮存区类别不符", "en": "Wrong kind of zone"},
     "unit_set_aside": {"zh-CN": "整机已暂存待处理", "en": "Unit set aside"},
@@ -206,6 +215,12 @@ REFUSAL_NAMES = {
     "unknown_rule": {"zh-CN": "规则未知", "en": "Unknown rule"},
     "evidence_missing": {"zh-CN": "关键步骤缺少影像证据", "en": "Evidence missing"},
 }
+
+# What a voucher of a shipped lot records (lot.voucher.kind): the receiver bought the lot
+# (销售), or the plant paid it to treat the lot (处置).
+VOUCHER_KINDS = ("sale", "disposal")
+VOUCHER_KIND_NAMES = {"sale": {"zh-CN": "销售凭证", "en": "Sale"},
+                      "disposal": {"zh-CN": "处置凭证", "en": "Disposal"}}
 
 # What a manager's review of a flag decides (flag.reviewed.resolution).
 RESOLUTIONS = ("credit", "exclude")
@@ -252,6 +267,9 @@ EVENT_TYPE_NAMES = {
     "unit.set_aside": {"zh-CN": "整机暂存待处理", "en": "Unit set aside"},
     "unit.taken_back": {"zh-CN": "整机恢复拆解", "en": "Unit taken back"},
     "lot.stored": {"zh-CN": "批次入贮存区", "en": "Lot stored"},
+    "lot.voucher": {"zh-CN": "销售/处置凭证", "en": "Sales or disposal voucher"},
+    "receiver.registered": {"zh-CN": "接收单位登记", "en": "Receiver registered"},
+    "receiver.updated": {"zh-CN": "接收单位登记变更", "en": "Receiver's entry updated"},
     "stock.counted": {"zh-CN": "库存盘点", "en": "Stock count"},
     "stock.adjusted": {"zh-CN": "盘点差异调整", "en": "Stock count difference adjusted"},
     "scale.calibrated": {"zh-CN": "秤校准核查", "en": "Scale calibration check"},

@@ -191,6 +191,27 @@ def count_line(data: dict[str, Any]) -> CountLine:
 
 
 @dataclass(frozen=True)
+class ReceiverFacts:
+    """A receiver's effective register events (receiver.registered, receiver.updated)."""
+
+    code: str
+    events: tuple[Event, ...]
+
+    @classmethod
+    def of(cls, code: str, logged: Iterable[Pair] = (),
+           pending: Sequence[Event] = ()) -> ReceiverFacts:
+        return cls(code, _events(logged, pending))
+
+    @property
+    def entry(self) -> dict[str, Any] | None:
+        """The register entry in force: the latest registration or update (None: not
+        registered)."""
+        found = [e["data"] for e in self.events
+                 if e["type"] in ("receiver.registered", "receiver.updated")]
+        return found[-1] if found else None
+
+
+@dataclass(frozen=True)
 class CylinderFacts:
     """A recovery cylinder: its registration, and the gross after its latest recovery."""
 
@@ -235,3 +256,9 @@ class World(Protocol):
     def operator(self, code: str) -> list[Event] | None:
         """The effective events of operator:<code> in the register (None: not known)."""
         ...
+    def receiver(self, code: str) -> ReceiverFacts | None:
+        """The receiver's register events so far (none: not registered)."""
+
+    def register_in_use(self) -> bool | None:
+        """Whether any receiver has been registered in this log (shipments by free-text name
+        are refused from then on, docs/rules.md section 4)."""

@@ -13,41 +13,23 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from ledger import uscc
 from ledger.rules import reasons
 from ledger.rules.reasons import Refusal
 
 IDENTITY_SUBJECT = "plant:identity"
 
-# GB 32100-2015: 18 characters of this set (no I, O, S, V, Z); the 3rd to 8th are the
-# registering authority's administrative division (GB/T 2260, digits).
-USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}")
-_USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))  # 1, 3, 9, 27, 19, 26, ...
-# GB 11714: the organization code (9th to 17th characters), its check at the 17th.
-_ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
-_ORG_CHARSET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 # An operator code in the register: what the events' `operator` field and a subject's name
 # both allow (no '@', which subjects do not take; no ':', '/', '+', which operators do not).
 OPERATOR_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
-def uscc_check_characters(code: str) -> tuple[str, str]:
-    """The 17th (GB 11714) and 18th (GB 32100-2015) characters the rest of `code` gives; it
-    must already be of the code's form."""
-    org = code[8:16]
-    rest = 11 - sum(_ORG_CHARSET.index(c) * w for c, w in zip(org, _ORG_WEIGHTS, strict=True)) % 11
-    seventeenth = {10: "X", 11: "0"}.get(rest, str(rest))
-    body = code[:16] + seventeenth
-    total = sum(USCC_CHARSET.index(c) * w for c, w in zip(body, _USCC_WEIGHTS, strict=True))
-    return seventeenth, USCC_CHARSET[(31 - total % 31) % 31]
-
-
 def check_uscc(code: str) -> None:
     """Refuse a unified social credit code that is not 18 characters of its form or whose
     check characters (17th and 18th) do not follow from the others."""
-    if not _USCC.fullmatch(code):
+    if not re.fullmatch(uscc.PATTERN, code):
         raise Refusal(reasons.USCC_FORM, uscc=code)
-    seventeenth, eighteenth = uscc_check_characters(code)
+    seventeenth, eighteenth = uscc.check_characters(code)
     if code[16] != seventeenth:
         raise Refusal(reasons.USCC_CHECK, uscc=code, position=17, found=code[16],
                       expected=seventeenth, standard="GB 11714")

@@ -9,7 +9,7 @@ the rules (or around them) shows as excluded rather than credited.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ from ledger.rules import (
     identity,
     lots,
     reasons,
+    receivers,
     refrigerant,
     sets,
     storage,
@@ -34,6 +35,7 @@ from ledger.rules.facts import (
     Event,
     LotFacts,
     Partners,
+    ReceiverFacts,
     UnitFacts,
     World,
 )
@@ -44,8 +46,13 @@ JUDGED = frozenset({"unit.received", "refrigerant.recovered", "refrigerant.absen
                     "component.removed", "material.output", "unit.completed", "unit.stored",
                     "unit.set_aside", "unit.taken_back", "lot.opened", "lot.sealed",
                     "lot.shipped", "lot.received", "lot.stored", "cylinder.registered",
-                    "stock.counted", "stock.adjusted", "evidence.excused"})
+                    "stock.counted", "stock.adjusted", "evidence.excused", "lot.voucher",
+                    "receiver.registered", "receiver.updated"})
 OPERATOR_EVENTS = ("operator.registered", "operator.retired")
+
+# (receiver's code, entry) -> the receiver's register events logged below that entry: what
+# a record's shipments and vouchers are judged by (docs/rules.md section 4).
+RegisterAt = Callable[[str, int], ReceiverFacts]
 
 
 def check(event: Event, world: World, logged: str) -> None:
@@ -83,7 +90,11 @@ def check(event: Event, world: World, logged: str) -> None:
     elif kind == "lot":
         lot = world.lot(name)
         if lot is not None:
-            check_lot_event(etype, data, lot, catalogue)
+            check_lot_event(event, lot, catalogue, world.receiver, world.register_in_use())
+    elif kind == "receiver":
+        receiver = world.receiver(name)
+        if receiver is not None:
+            receivers.check_register(event, receiver, catalogue)
     elif kind == "count":
         count = world.count(name)
         if count is not None:
@@ -139,13 +150,19 @@ def check_unit_event(event: Event, facts: UnitFacts, world: World, catalogue: Ca
         sets.check_completion(facts, world, catalogue)
 
 
-def check_lot_event(etype: str, data: dict[str, Any], lot: LotFacts,
-                    catalogue: Catalogue) -> None:
-    """A lot's own event: storing it, or a step of its state machine."""
+def check_lot_event(event: Event, lot: LotFacts, catalogue: Catalogue,
+                    receiver: receivers.Lookup, register_in_use: bool | None) -> None:
+    """A lot's own event: storing it, a voucher, or a step of its state machine (a shipment
+    judged by the register of receivers too)."""
+    etype, data = event["type"], event["data"]
     if etype == "lot.stored":
         storage.check_lot_stored(data, lot, catalogue)
+    elif etype == "lot.voucher":
+        receivers.check_voucher(data, lot)
     else:
         lots.check_lot_event(etype, data, lot, catalogue)
+        if etype == "lot.shipped":
+            receivers.check_shipment(event, lot, receiver, register_in_use)
 
 
 def check_catalogue(data: dict[str, Any]) -> Catalogue:
@@ -219,6 +236,12 @@ class _Replay:
     def operator(self, code: str) -> list[Event] | None:
         return None
 
+    def receiver(self, code: str) -> ReceiverFacts | None:
+        return None
+
+    def register_in_use(self) -> bool | None:
+        return None
+
 
 @dataclass(frozen=True)
 class Judgement:
@@ -268,25 +291,28 @@ def _flagged(events: Sequence[Pair], label: str, catalogue: Catalogue,
     return flags, _reviews(events, flags)
 
 
-def judge_lot(pairs: Sequence[Pair], lot: str, catalogue: Catalogue) -> Judgement:
-    """Judge a lot's own chain: its state machine, hazard class, licence and receiver, and
-    the receipt-weight flag, with its reviews."""
+def judge_lot(pairs: Sequence[Pair], lot: str, catalogue: Catalogue,
+              register: RegisterAt | None = None) -> Judgement:
+    """Judge a lot's own chain: its state machine, hazard class, licence and receiver (by
+    `register`, the receivers' entries, when given), its vouchers, and the receipt-weight
+    flag, with its reviews."""
     events = effective(pairs)
-    facts, violations = _replay_lot(events, lot, catalogue)
+    facts, violations = _replay_lot(events, lot, catalogue, register)
     receipt = flag_rules.receipt_weight(facts, catalogue.tolerances)
     flags = [receipt] if receipt else []
     return Judgement(flags, _reviews(events, flags), violations)
 
 
 def violations(pairs: Sequence[Pair], subject: str, catalogue: Catalogue,
-               partners: Partners | None = None) -> list[dict[str, Any]]:
+               partners: Partners | None = None, register: RegisterAt | None = None
+               ) -> list[dict[str, Any]]:
     """The rules a unit's or lot's effective record breaks (what a correction must not add)."""
     kind, _, name = subject.partition(":")
     events = effective(pairs)
     if kind == "unit":
         return _replay_unit(events, name, catalogue, partners)[1]
     if kind == "lot":
-        return _replay_lot(events, name, catalogue)[1]
+        return _replay_lot(events, name, catalogue, register)[1]
     if kind in ("plant", "operator"):
         return register_violations(pairs)
     return []
@@ -327,14 +353,19 @@ def _replay_unit(events: Sequence[Pair], label: str, catalogue: Catalogue,
     return replay.facts, found
 
 
-def _replay_lot(events: Sequence[Pair], lot: str, catalogue: Catalogue
-                ) -> tuple[LotFacts, list[dict[str, Any]]]:
+def _replay_lot(events: Sequence[Pair], lot: str, catalogue: Catalogue,
+                register: RegisterAt | None) -> tuple[LotFacts, list[dict[str, Any]]]:
+    """A lot's record, event by event. A shipment naming a registered receiver is judged by
+    that receiver's entries below it, when `register` is given; one by a free-text name, by
+    the rule of its time (whether the register was in use is the ledger's to judge)."""
     found = []
     facts = LotFacts(lot, ())
     for index, event in events:
         if event["type"] in JUDGED:
+            def receiver(code: str, below: int = index) -> ReceiverFacts | None:
+                return register(code, below) if register is not None else None
             try:
-                check_lot_event(event["type"], event["data"], facts, catalogue)
+                check_lot_event(event, facts, catalogue, receiver, None)
             except Refusal as refusal:
                 found.append(_violation(index, refusal))
             facts = facts.with_event(event)

@@ -45,13 +45,23 @@ def check_lot_event(etype: str, data: dict[str, Any], lot: LotFacts,
             raise Refusal(reasons.LOT_HAZARD_MISMATCH, lot=lot.lot, fraction=data["fraction"],
                           expected=str(expected).lower())
     elif etype == "lot.shipped":
-        if opened.get("hazardous") and not data.get("receiver_licence"):
+        # before the register (a free-text receiver): the licence named on the shipment
+        if opened.get("hazardous") and data.get("receiver_code") is None \
+                and not data.get("receiver_licence"):
             raise Refusal(reasons.NO_LICENCE, lot=lot.lot)
     elif etype == "lot.received":
         shipped = lot.data_of("lot.shipped") or {}
         if data["manifest_no"] != shipped.get("manifest_no"):
             raise Refusal(reasons.WRONG_MANIFEST, manifest_no=data["manifest_no"], lot=lot.lot,
                           shipped=shipped.get("manifest_no"))
-        if data["receiver"] != shipped.get("receiver"):
-            raise Refusal(reasons.WRONG_RECEIVER, lot=lot.lot, shipped=shipped.get("receiver"),
-                          receiver=data["receiver"])
+        named, shipped_to = receiver_of(data), receiver_of(shipped)
+        if named != shipped_to:
+            raise Refusal(reasons.WRONG_RECEIVER, lot=lot.lot, shipped=shipped_to,
+                          receiver=named)
+
+
+def receiver_of(data: dict[str, Any]) -> str | None:
+    """Whom a lot.shipped or lot.received names: the register's code, or the free-text name
+    of an entry written before the register."""
+    found: str | None = data.get("receiver_code") or data.get("receiver")
+    return found

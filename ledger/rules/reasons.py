@@ -323,6 +323,49 @@ WRONG_RECEIVER = refusal(
     "receiver it was shipped to",
     "批次 %(lot)s 发往 %(shipped)s，而不是 %(receiver)s：接收记录须来自发运时的接收单位")
 
+# -- receivers and vouchers (ledger/rules/receivers.py) --------------------------------------
+
+RECEIVER_NOT_REGISTERED = refusal(
+    "receiver_not_registered",
+    "Receiver %(receiver)s is not in the plant's register of receivers: register it (legal "
+    "name, unified social credit code, licence and the fractions it covers) on the console's "
+    "Receivers page, then %(what)s naming it by its code",
+    "接收单位 %(receiver)s 未在本厂接收单位名录中登记：请先在管理台“接收单位”页登记（名称、统一"
+    "社会信用代码、许可证及其核准的物料），再按其代码%(what)s")
+LICENCE_NOT_COVERING = refusal(
+    "licence_not_covering",
+    "Lot %(lot)s is %(fraction)s, which receiver %(receiver)s (%(code)s) may not take: its "
+    "licence %(licence)s covers %(covers)s. Ship it to a receiver licensed for %(fraction)s",
+    "批次 %(lot)s 为 %(fraction)s，接收单位 %(receiver)s（%(code)s）无权接收：其许可证 "
+    "%(licence)s 核准的物料为 %(covers)s。请发往持有 %(fraction)s 许可的接收单位")
+LICENCE_NOT_VALID = refusal(
+    "licence_not_valid",
+    "Licence %(licence)s of receiver %(receiver)s (%(code)s) is not valid at %(time)s: it "
+    "runs from %(valid_from)s until %(valid_until)s. Record its renewed licence in the "
+    "register, or ship to another receiver",
+    "接收单位 %(receiver)s（%(code)s）的许可证 %(licence)s 在 %(time)s 不在有效期内（有效期 "
+    "%(valid_from)s 至 %(valid_until)s）：请在名录中登记其换发的许可证，或发往其他接收单位")
+RECEIVER_REGISTERED = refusal(
+    "receiver_registered",
+    "Receiver %(code)s is already registered (as %(legal_name)s): record a change as "
+    "receiver.updated",
+    "接收单位 %(code)s 已登记（%(legal_name)s）：变更请记录为 receiver.updated")
+VOUCHER_NOT_SHIPPED = refusal(
+    "voucher_not_shipped",
+    "Lot %(lot)s is %(state)s: a sales or disposal voucher is recorded for a lot once it is "
+    "shipped to its receiver",
+    "批次 %(lot)s 当前为 %(state)s：销售或处置凭证须在批次发运给接收单位后记录")
+VOUCHER_COUNTERPARTY = refusal(
+    "voucher_counterparty",
+    "Voucher %(voucher_no)s names %(counterparty)s, but lot %(lot)s was shipped to "
+    "%(receiver)s: the money's counterparty is the receiver of the goods",
+    "凭证 %(voucher_no)s 的对方为 %(counterparty)s，而批次 %(lot)s 发往 %(receiver)s：资金往来"
+    "对方须为货物的接收单位")
+VOUCHER_RECORDED = refusal(
+    "voucher_recorded",
+    "Voucher %(voucher_no)s is already recorded for lot %(lot)s: a voucher is recorded once",
+    "凭证 %(voucher_no)s 已为批次 %(lot)s 记录：每张凭证只记录一次")
+
 CORRECTION_BREAKS_RULE = refusal(
     "correction_breaks_rule",
     "This correction would make entry %(entry)s break a rule: %(why)s",

@@ -85,10 +85,10 @@ def test_the_annex_sheets_write_kg_times_and_days_as_values(workbook):
     assert fractions[1][2] == pytest.approx(steel["opening_g"] / 1000)
     assert book["产物"]["C2"].number_format == "#,##0.000"
     lots = _rows(book["去向"])
-    assert lots[0][6] == "发运时间 Shipped (Asia/Shanghai)"
+    assert lots[0][7] == "发运时间 Shipped (Asia/Shanghai)"
     first = document["statements"]["destinations"][0]
-    assert lots[1][0] == first["lot"] and lots[1][7] == pytest.approx(first["net_g"] / 1000)
-    assert lots[1][6] == datetime(2023, 12, 1, 9, 0)  # 01:00 UTC, in plant time
+    assert lots[1][0] == first["lot"] and lots[1][8] == pytest.approx(first["net_g"] / 1000)
+    assert lots[1][7] == datetime(2023, 12, 1, 9, 0)  # 01:00 UTC, in plant time
     stock = _rows(book["盘点"])
     assert stock[1][0] == "未记录盘点 no stock count recorded"
 

@@ -25,6 +25,9 @@ EN = {"Accept-Language": "en"}
 STEEL = "LOT-20261120-STEEL"  # shipped (not hazardous)
 FUNNEL = "LOT-20261120-CRTFUNNEL"  # hazardous, shipped and received
 PCB = "LOT-20261120-PCB"  # hazardous, open
+STEEL_RECEIVER = "91330101MA2H1P7T1N"  # the sample's: steel, copper, cables...
+GLASS_RECEIVER = "91330106MA27RC0M75"  # the sample's: CRT glass only
+PCB_RECEIVER = "91350100M000100Y43"  # registered by the tests that need it
 FIRST = 1  # the sample's first event is entry 1: entry 0 publishes the catalogue
 
 
@@ -43,6 +46,18 @@ def plant(app: Flask, lot: str, etype: str, data: dict[str, Any]) -> None:
             "id": str(uuid.uuid4()), "type": etype, "time": utc_now_ms(),
             "station": PLANT_STATION, "operator": "M-0001", "subject": f"lot:{lot}",
             "data": data}))])
+
+
+def register_pcb_receiver(app: Flask) -> None:
+    with app.app_context():
+        ledger().append([Submission(parse_event({
+            "id": str(uuid.uuid4()), "type": "receiver.registered", "time": utc_now_ms(),
+            "station": PLANT_STATION, "operator": "M-0001",
+            "subject": f"receiver:{PCB_RECEIVER}",
+            "data": {"legal_name": "Sample PCB Treatment Co.", "licence_no": "ZJ-HW-0001",
+                     "fractions": ["pcb"], "hw_codes": ["HW49 900-045-49"],
+                     "valid_from": "2025-12-31T16:00:00.000Z",
+                     "valid_until": "2099-12-31T16:00:00.000Z", "address": "Hangzhou"}}))])
 
 
 def size(app: Flask) -> int:
@@ -88,9 +103,9 @@ def test_lots_list_counts_hazardous_lots_awaiting_their_manifest(sample_app, cli
     assert "disposed of · manifest returned" in page.split(f'id="lot-{FUNNEL}"')[1]
     # seal and ship a hazardous lot: now it is awaiting its manifest, prominently
     plant(sample_app, PCB, "lot.sealed", {"net_g": 20_000})
-    plant(sample_app, PCB, "lot.shipped", {"receiver": "Sample PCB Treatment Co.",
-                                          "manifest_no": "2026330100049999",
-                                          "receiver_licence": "ZJ-HW-0001"})
+    register_pcb_receiver(sample_app)
+    plant(sample_app, PCB, "lot.shipped", {"receiver_code": PCB_RECEIVER,
+                                          "manifest_no": "2026330100049999"})
     page = text(client.get("/lots/", headers=EN))
     assert 'id="count-awaiting">1' in page
     assert "1 hazardous lots awaiting their manifest" in page
@@ -107,19 +122,20 @@ def test_ship_a_sealed_lot_then_confirm_its_receipt(sample_app, client_for, csrf
     client = client_for("manager")
     form = text(client.get(f"/lots/{lot}", headers=EN))
     assert "Record the shipment" in form and "Confirm the receipt" not in form
+    assert f'<option value="{STEEL_RECEIVER}">' in form  # chosen from the register
     response = client.post(f"/lots/{lot}/ship", headers=EN, data={
-        "csrf_token": csrf_token(client), "receiver": "  Sample  Cable Recycling Co. ",
-        "manifest_no": " DN-CN3301-20261120-07 ", "receiver_licence": "",
-        "vehicle": "浙A·12345"})
+        "csrf_token": csrf_token(client), "receiver_code": STEEL_RECEIVER,
+        "manifest_no": " DN-CN3301-20261120-07 ", "vehicle": "浙A·12345"})
     assert response.status_code == 302 and response.headers["Location"] == f"/lots/{lot}"
     shipped = last_event(sample_app)
     assert shipped["type"] == "lot.shipped" and shipped["operator"] == USERS["manager"]
     assert shipped["station"] == PLANT_STATION and shipped["subject"] == f"lot:{lot}"
-    assert shipped["data"] == {"receiver": "Sample Cable Recycling Co.",
+    assert shipped["data"] == {"receiver_code": STEEL_RECEIVER,
                                "manifest_no": "DN-CN3301-20261120-07", "vehicle": "浙A·12345"}
     page = text(client.get(f"/lots/{lot}", headers=EN))
-    assert "is recorded as shipped to Sample Cable Recycling Co." in page  # the flash
+    assert "is recorded as shipped to 杭州示例钢铁回收有限公司" in page  # the flash
     assert "Confirm the receipt" in page and "Record the shipment" not in page
+    assert "浙再生备3301000127 (sample)" in page  # the register's licence, shown
 
     response = client.post(f"/lots/{lot}/receive", headers=EN, data={
         "csrf_token": csrf_token(client), "manifest_no": "DN-CN3301-20261120-07",
@@ -127,11 +143,29 @@ def test_ship_a_sealed_lot_then_confirm_its_receipt(sample_app, client_for, csrf
     assert response.status_code == 302
     received = last_event(sample_app)
     assert received["type"] == "lot.received" and received["operator"] == USERS["manager"]
-    assert received["data"] == {"receiver": "Sample Cable Recycling Co.",
+    assert received["data"] == {"receiver_code": STEEL_RECEIVER,
                                 "manifest_no": "DN-CN3301-20261120-07", "received_g": 31_100}
     page = text(client.get(f"/lots/{lot}", headers=EN))
     assert "Receipt of lot" in page and 'id="fig-received">31.100 kg' in page
     assert "-0.150 kg against the net weight" in page
+
+    # its sales voucher: the amount must be price × quantity; the counterparty is the receiver
+    voucher = {"csrf_token": csrf_token(client), "kind": "sale", "voucher_no": "INV-07",
+               "quantity_kg": "31.1", "price_per_t": "2650.5", "amount": "82.00",
+               "currency": "CNY"}
+    before = size(sample_app)
+    response = client.post(f"/lots/{lot}/voucher", headers=EN, data=voucher)
+    assert response.status_code == 422 and "is not the price × the quantity, 82.43" in \
+        text(response)
+    assert size(sample_app) == before
+    response = client.post(f"/lots/{lot}/voucher", headers=EN, data={**voucher,
+                                                                     "amount": "82.43"})
+    assert response.status_code == 302
+    assert last_event(sample_app)["data"] == {
+        "kind": "sale", "voucher_no": "INV-07", "counterparty": STEEL_RECEIVER,
+        "quantity_g": 31_100, "price_per_t": "2650.5", "amount": "82.43", "currency": "CNY"}
+    page = text(client.get(f"/lots/{lot}", headers=EN))
+    assert 'id="vouchers"' in page and "82.43 CNY" in page
 
 
 def test_wrong_manifest_on_receipt_is_refused_and_nothing_appended(sample_app, client_for,
@@ -183,18 +217,22 @@ def test_ship_form_problems_name_the_value(sample_app, client_for, csrf_token):
     client = client_for("manager")
     before = size(sample_app)
     response = client.post(f"/lots/{PCB}/ship", headers=EN, data={
-        "csrf_token": csrf_token(client), "receiver": "", "manifest_no": "NO 12"})
+        "csrf_token": csrf_token(client), "receiver_code": "", "manifest_no": "NO 12"})
     assert response.status_code == 422
     page = text(response)
-    assert "Enter the receiver's name." in page
+    assert "Choose the receiver from the register." in page
     assert "Manifest number “NO 12” cannot be recorded" in page
     assert size(sample_app) == before
-    # the licence is the ledger's rule (the form keeps no copy of it): its refusal is shown
+    # the licence is the ledger's rule (the form keeps no copy of it): its refusal is shown,
+    # naming the receiver, the lot's fraction and what the licence covers
     response = client.post(f"/lots/{PCB}/ship", headers=EN, data={
-        "csrf_token": csrf_token(client), "receiver": "X", "manifest_no": "M-2"})
+        "csrf_token": csrf_token(client), "receiver_code": GLASS_RECEIVER,
+        "manifest_no": "M-2"})
     assert response.status_code == 409
-    assert (f"under rule “No receiver licence”, and nothing was recorded: Lot {PCB} is "
-            "hazardous: shipping it needs the receiver's licence number") in text(response)
+    page = text(response)
+    assert "under rule “Licence does not cover the fraction”, and nothing was recorded" in page
+    assert f"Lot {PCB} is pcb, which receiver 浙江示例含铅玻璃处置有限公司" in page
+    assert "covers crt_funnel_glass, crt_panel_glass" in page
     assert size(sample_app) == before
 
 
@@ -207,7 +245,8 @@ def test_the_ledgers_refusal_is_shown_and_nothing_appended(sample_app, client_fo
                         lambda lot: SimpleNamespace(**{**real(lot)._asdict(), "state": "sealed"}))
     before = size(sample_app)
     response = client.post(f"/lots/{STEEL}/ship", headers=EN, data={
-        "csrf_token": csrf_token(client), "receiver": "X", "manifest_no": "M-2"})
+        "csrf_token": csrf_token(client), "receiver_code": STEEL_RECEIVER,
+        "manifest_no": "M-2"})
     assert response.status_code == 409
     assert ("The ledger refused this under rule “Lot in the wrong state”, and nothing was "
             "recorded: Lot LOT-20261120-STEEL is shipped; lot.shipped needs it sealed"

@@ -26,6 +26,8 @@ ENDPOINT_SAMPLES: dict[str, dict[str, str]] = {
     "dashboard.static": {"filename": "live.js"},
     "stock.count": {"name": "20261120-1"},
     "stock.adjust": {"name": "20261120-1"},
+    "lots.receiver": {"code": "91330106MA27RC0M75"},  # the sample's leaded-glass receiver
+    "lots.update_receiver": {"code": "91330106MA27RC0M75"},
 }
 # Query strings for routes that need one, by endpoint (also from the sample day).
 QUERY_SAMPLES: dict[str, str] = {

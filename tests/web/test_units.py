@@ -260,12 +260,22 @@ def served(sample_app) -> Iterator[str]:
         return sum(e["data"].get("mass_g") or 0 for e in sample()
                    if e["data"].get("lot") == lot and e["subject"].startswith("unit:")) - 90
 
+    pcb_receiver = "91350100M000100Y43"
     with sample_app.app_context():
         ledger().append([
+            Submission(parse_event({
+                "id": str(uuid.uuid4()), "type": "receiver.registered", "time": utc_now_ms(),
+                "station": PLANT_STATION, "operator": "M-0001",
+                "subject": f"receiver:{pcb_receiver}",
+                "data": {"legal_name": "浙江示例线路板处置有限公司 (Zhejiang Sample PCB Treatment "
+                                       "Co., Ltd.)", "licence_no": "浙危废经第3301990077号",
+                         "fractions": ["pcb"], "hw_codes": ["HW49 900-045-49"],
+                         "valid_from": "2025-12-31T16:00:00.000Z",
+                         "valid_until": "2099-12-31T16:00:00.000Z",
+                         "address": "杭州市示例路 9 号"}})),
             plant("LOT-20261120-PCB", "lot.sealed", {"net_g": contents("LOT-20261120-PCB")}),
             plant("LOT-20261120-PCB", "lot.shipped", {
-                "receiver": "Zhejiang Sample PCB Treatment Co., Ltd. (浙江示例线路板处置有限公司)",
-                "manifest_no": "2026330100042210", "receiver_licence": "浙危废经第3301990077号",
+                "receiver_code": pcb_receiver, "manifest_no": "2026330100042210",
                 "vehicle": "浙A·D5521"}),
             plant("LOT-20261120-CABLES", "lot.sealed",
                   {"net_g": contents("LOT-20261120-CABLES")})])

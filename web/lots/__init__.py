@@ -30,14 +30,16 @@ from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from ledger.events import PLANT_STATION, EventError, parse_event, utc_now_ms
+from ledger.corrections import effective
+from ledger.events import PLANT_STATION, EventError, parse_event, utc_now_ms, voucher_amount
 from ledger.log import AppendError, Submission
+from ledger.rules.codes import VOUCHER_KIND_NAMES, VOUCHER_KINDS
 from ledger.tables import Lot, Unit, UnitOutput
 from web import export, reviews
 from web.access import current_role, roles_required
 from web.context import engine, ledger
 from web.lots import files
-from web.names import template_names
+from web.names import glossary_name, template_names
 from web.nav import add_nav
 from web.paging import number_arg
 from web.refusals import refusal_text
@@ -123,8 +125,16 @@ def _lot_row(lot: str) -> Any:
         return conn.execute(select(lots).where(lots.c.lot == lot)).first()
 
 
+def _receiver_name(shipped: dict[str, Any]) -> str:
+    """Whom a shipment names: the register's legal name for a code, else its free text."""
+    code = shipped.get("receiver_code")
+    found = receiver_pages.receivers(only=code) if code else []
+    return str(found[0].entry["legal_name"] if found else code or shipped.get("receiver"))
+
+
 def _page(lot: str, row: Any, ship: Form | None = None, receive: Form | None = None,
-          refusal: str | None = None, status: int = 200) -> ResponseReturnValue:
+          refusal: str | None = None, status: int = 200,
+          voucher: Form | None = None) -> ResponseReturnValue:
     contents_query = (
         select(outputs.c.idx, outputs.c.label, outputs.c.kind, outputs.c.code, outputs.c.mass_g,
                outputs.c.count, outputs.c.station, outputs.c.at, units.c.category)
@@ -144,10 +154,17 @@ def _page(lot: str, row: Any, ship: Form | None = None, receive: Form | None = N
         proof = inclusion_proof(wanted)
     shipped = next((e.data for e in reversed(entries) if e.type == "lot.shipped"), None)
     received = next((e.data for e in reversed(entries) if e.type == "lot.received"), None)
+    vouchers = [e.data for e in entries if e.type == "lot.voucher"]
+    register = receiver_pages.receivers()
+    code = (shipped or {}).get("receiver_code")
     return render_template(
         "lots/lot.html", lot=row, contents=contents, items=items, unit_count=unit_count,
         mass_g=mass_g or 0, pieces=pieces or 0, entries=entries, proof=proof, shipped=shipped,
         received=received, ship=ship or Form(), receive=receive or Form(), refusal=refusal,
+        register=register, shipped_to=next((r for r in register if r.code == code), None),
+        vouchers=vouchers, voucher=voucher or Form(values={"currency": "CNY"}),
+        voucher_kinds=VOUCHER_KINDS, now=utc_now_ms(),
+        kind_name=lambda kind: glossary_name(VOUCHER_KIND_NAMES, kind),
         can_write=current_role() in WRITERS, shown=CONTENTS_SHOWN,
         flags=reviews.flags_of(f"lot:{lot}", entries), can_review=reviews.can_review(),
         review_url=url_for(".review", lot=lot)), status
@@ -212,26 +229,120 @@ def _append(lot: str, etype: str, data: dict[str, Any]) -> str | None:
 @bp.route("/<path:lot>/ship", methods=["POST"])
 @roles_required(*WRITERS)
 def ship(lot: str) -> ResponseReturnValue:
+    """Ship to a receiver chosen from the register (receiver_code); while none is registered,
+    to one named in free text, as before the register."""
     row = _lot_row(lot)
     if row is None:
         abort(404)
     form = Form()
-    receiver = _text(form, "receiver", gettext("receiver's name"), required=True)
+    registered = {r.code: r for r in receiver_pages.receivers()}
+    if registered:
+        code = (request.form.get("receiver_code") or "").strip()
+        form.values["receiver_code"] = code
+        if code not in registered:
+            form.errors["receiver_code"] = gettext("Choose the receiver from the register.")
+        receiver = registered[code].entry["legal_name"] if code in registered else code
+    else:
+        receiver = _text(form, "receiver", gettext("receiver's name"), required=True) or ""
+        licence = _text(form, "receiver_licence", gettext("receiver's licence number"),
+                        required=False)
     manifest = _manifest(form)
-    licence = _text(form, "receiver_licence", gettext("receiver's licence number"),
-                    required=False)
     vehicle = _text(form, "vehicle", gettext("vehicle"), required=False)
     if row.state != "sealed":
         return _page(lot, row, ship=form, status=409, refusal=_not_now(row, "sealed"))
     if form.errors:
         return _page(lot, row, ship=form, status=422)
-    data = {"receiver": receiver, "manifest_no": manifest}
-    data |= {k: v for k, v in (("receiver_licence", licence), ("vehicle", vehicle)) if v}
+    data: dict[str, Any] = {"manifest_no": manifest}
+    if registered:
+        data["receiver_code"] = code
+    else:
+        data["receiver"] = receiver
+        data |= {"receiver_licence": licence} if licence else {}
+    data |= {"vehicle": vehicle} if vehicle else {}
     if refusal := _append(lot, "lot.shipped", data):
         return _page(lot, row, ship=form, refusal=refusal, status=409)
     flash(gettext("Lot %(lot)s is recorded as shipped to %(receiver)s with manifest "
                   "%(manifest)s.", lot=lot, receiver=receiver, manifest=manifest), "success")
     return redirect(url_for(".lot", lot=lot))
+
+
+@bp.route("/<path:lot>/voucher", methods=["POST"])
+@roles_required(*WRITERS)
+def voucher(lot: str) -> ResponseReturnValue:
+    """Record a sales or disposal voucher of a shipped lot: its counterparty is the receiver
+    the lot was shipped to; the amount typed from the voucher must be its price × quantity."""
+    row = _lot_row(lot)
+    if row is None:
+        abort(404)
+    form = Form()
+    kind = request.form.get("kind") or ""
+    form.values["kind"] = kind
+    if kind not in VOUCHER_KINDS:
+        form.errors["kind"] = gettext("Choose whether the voucher is a sale or a disposal.")
+    number = (request.form.get("voucher_no") or "").strip()
+    form.values["voucher_no"] = number
+    if not _CODE.match(number):
+        form.errors["voucher_no"] = gettext(
+            "Voucher number “%(value)s” cannot be recorded: use only letters, digits and "
+            ". _ : / + - (no spaces), at most 64 characters, as printed on the voucher.",
+            value=number)
+    grams = _quantity(form)
+    price = _decimal(form, "price_per_t", 4)
+    amount = _decimal(form, "amount", 2)
+    currency = (request.form.get("currency") or "").strip().upper()
+    form.values["currency"] = currency
+    if not re.fullmatch(r"[A-Z]{3}", currency):
+        form.errors["currency"] = gettext("Enter the currency as three letters, e.g. CNY.")
+    shipped = _shipped(lot)
+    if row.state not in ("shipped", "received") or shipped is None:
+        return _page(lot, row, voucher=form, status=409,
+                     refusal=gettext("Lot %(lot)s is %(state)s: a voucher is recorded once the "
+                                     "lot is shipped.", lot=lot, state=state_name(row.state)))
+    if grams is None or price is None or amount is None or form.errors:
+        return _page(lot, row, voucher=form, status=422)
+    expected = voucher_amount(str(price), grams)
+    if amount != expected:
+        form.errors["amount"] = gettext(
+            "The amount %(amount)s is not the price × the quantity, %(expected)s: check "
+            "the voucher's figures.", amount=amount, expected=expected)
+        return _page(lot, row, voucher=form, status=422)
+    data = {"kind": kind, "voucher_no": number,
+            "counterparty": shipped.get("receiver_code") or "", "quantity_g": grams,
+            "price_per_t": format(price.normalize(), "f"), "amount": str(expected),
+            "currency": currency}
+    if refusal := _append(lot, "lot.voucher", data):
+        return _page(lot, row, voucher=form, refusal=refusal, status=409)
+    flash(gettext("Voucher %(number)s of lot %(lot)s recorded: %(amount)s %(currency)s.",
+                  number=number, lot=lot, amount=expected, currency=currency), "success")
+    return redirect(url_for(".lot", lot=lot))
+
+
+def _quantity(form: Form) -> int | None:
+    """A voucher's quantity in kilograms, as typed, in whole grams (above 0)."""
+    grams = _decimal(form, "quantity_kg", 3)
+    if grams is None or grams == 0 or grams > MAX_KG:
+        form.errors["quantity_kg"] = gettext("Enter the quantity the voucher is for, in "
+                                             "kilograms above 0, e.g. 31.4.")
+        return None
+    return int(grams * 1000)
+
+
+def _decimal(form: Form, name: str, places: int) -> Decimal | None:
+    """A non-negative decimal with at most `places` decimals, as typed; None if not one."""
+    value = (request.form.get(name) or "").strip()
+    form.values[name] = value
+    if not re.fullmatch(rf"(0|[1-9][0-9]{{0,11}})(\.[0-9]{{1,{places}}})?", value):
+        form.errors[name] = gettext("Enter a number with at most %(places)d decimals, without "
+                                    "thousands separators, e.g. 2650.50.", places=places)
+        return None
+    return Decimal(value)
+
+
+def _shipped(lot: str) -> dict[str, Any] | None:
+    """The lot's shipment as its chain states it (corrections folded)."""
+    found = [e for _, e in effective(ledger().subject_entries(f"lot:{lot}"))
+             if e["type"] == "lot.shipped"]
+    return found[-1]["data"] if found else None
 
 
 @bp.route("/<path:lot>/review", methods=["POST"])
@@ -261,11 +372,14 @@ def receive(lot: str) -> ResponseReturnValue:
             value=manifest, lot=lot)
     if form.errors or grams is None:
         return _page(lot, row, receive=form, status=422)
-    data = {"receiver": row.receiver, "manifest_no": manifest, "received_g": grams}
+    shipped = _shipped(lot) or {}
+    data: dict[str, Any] = {"manifest_no": manifest, "received_g": grams}
+    data |= ({"receiver_code": shipped["receiver_code"]} if shipped.get("receiver_code")
+             else {"receiver": row.receiver})
     if refusal := _append(lot, "lot.received", data):
         return _page(lot, row, receive=form, refusal=refusal, status=409)
     flash(gettext("Receipt of lot %(lot)s confirmed: %(receiver)s received it with manifest "
-                  "%(manifest)s.", lot=lot, receiver=row.receiver, manifest=manifest),
+                  "%(manifest)s.", lot=lot, receiver=_receiver_name(shipped), manifest=manifest),
           "success")
     return redirect(url_for(".lot", lot=lot))
 
@@ -323,3 +437,5 @@ def state_label(lot: Any) -> str:
 
 
 bp.context_processor(lambda: {"lot_state_name": state_name, "lot_state_label": state_label})
+
+from web.lots import receivers as receiver_pages  # noqa: E402  its routes join this blueprint

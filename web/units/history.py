@@ -64,19 +64,34 @@ FIELD_NAMES = {
     "manifest_no": lazy_gettext("Transfer manifest number"),
     "vehicle": lazy_gettext("Vehicle"),
     "received_g": lazy_gettext("Received weight"),
-    "kind": lazy_gettext("Certificate kind"),
+    "kind": lazy_gettext("Kind"),  # a certificate's, or a voucher's
     "sha256": lazy_gettext("SHA-256"),
     "approved_by": lazy_gettext("Approved by"),
     "flag": lazy_gettext("Flag"),
     "key": lazy_gettext("About"),
     "resolution": lazy_gettext("Resolution"),
     "flags": lazy_gettext("Flags declared"),
+    # shipments to a registered receiver, vouchers, the register of receivers
+    "receiver_code": lazy_gettext("Receiver's credit code"),
+    "voucher_no": lazy_gettext("Voucher or invoice number"),
+    "counterparty": lazy_gettext("Counterparty"),
+    "quantity_g": lazy_gettext("Quantity"),
+    "price_per_t": lazy_gettext("Price per tonne"),
+    "amount": lazy_gettext("Amount"),
+    "currency": lazy_gettext("Currency"),
+    "legal_name": lazy_gettext("Legal name"),
+    "licence_no": lazy_gettext("Licence number"),
+    "fractions": lazy_gettext("Fractions the licence covers"),
+    "hw_codes": lazy_gettext("Hazardous-waste codes"),
+    "valid_from": lazy_gettext("Licence valid from"),
+    "valid_until": lazy_gettext("Licence valid until"),
+    "address": lazy_gettext("Address"),
 }
 # Correction fields, shown as the correction itself rather than as details.
 _SKIP = {"corrects", "set", "void"}
 # Fields holding a code of the catalogue or the glossary (a reason may also be free text: a
 # code's name, or the text as written).
-_CODES = {"category", "fraction", "component", "source", "reason", "key"}
+_CODES = {"category", "fraction", "component", "source", "reason", "key", "fractions"}
 
 
 @dataclass
@@ -135,7 +150,9 @@ def show_value(key: str, value: Any) -> tuple[str, bool]:
     if key == "resolution" and isinstance(value, str):
         return resolution_name(value), False
     if key == "kind" and isinstance(value, str):
-        return glossary_name(codes.CERTIFICATE_KIND_NAMES, value), False
+        names = codes.VOUCHER_KIND_NAMES if value in codes.VOUCHER_KIND_NAMES else \
+            codes.CERTIFICATE_KIND_NAMES
+        return glossary_name(names, value), False
     if key in _CODES and isinstance(value, str):
         return code_name(value), False
     if key in NAMEPLATE and NAMEPLATE[key].kind == "choice" and isinstance(value, str):
