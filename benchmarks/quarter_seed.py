@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger import catalogue
@@ -38,6 +40,16 @@ CYLINDER_UNITS = 200
 TARE_G = 18_250
 RECOVERED_G = 52
 STEPS = 9
+
+
+def seed_name(units: int) -> str:
+    """The cache name of a seed of `units` units: what is seeded (SEED_VERSION) and the
+    schema it was seeded under (the newest migration), so a seed made under an older schema
+    is never reused."""
+    config = Config()
+    config.set_main_option("script_location", "ledger:migrations")
+    head = ScriptDirectory.from_config(config).get_current_head()
+    return f"{SEED_VERSION}-{head}-{units}"
 
 
 def label(n: int) -> str:
