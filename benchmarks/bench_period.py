@@ -34,14 +34,16 @@ Memory is flat: +0 % (issue) and +1 % (verify) from 50,000 to 250,000 lines, whe
 the longer times are runs with the load at 4–6.
 
 The fund table (`--fund`, docs/certificates.md §3.4) of the quarter, 250,000 units on the
-table (target: issued and verified each in ≤ 60 s with ≤ 500 MB), one run with the load at
-about 5:
+table (target: issued and verified each in ≤ 60 s with ≤ 500 MB); its units are derived in
+a worker process (ledger/fund/workers.py), whose CPU and peak memory are the second figure:
 
-             issue s  CPU s   MB  verify s  CPU s   MB  bytes/line  bundle MB
-    SQLite
-    250,000    251     141   109     243     145   106      183        361
-    PostgreSQL (the seed stopped at 17 days; the load at about 10)
-     46,750    175      38   109     134      32   104      182         67
+             issue s  CPU s     MB       verify s  CPU s    MB      bytes/line  bundle MB
+    SQLite (another session's tests beside it, load 1.6-3)
+    250,000     98    49+56   122+89        86    70+56   118+87       183        388
+    PostgreSQL (load about 4)
+    250,000    138    52+63   120+85       218    72+61   121+88       183        388
+    before the workers (SQLite, load about 5)
+    250,000    251      141      109       243      145      106       183        361
 """
 
 from __future__ import annotations
