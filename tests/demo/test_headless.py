@@ -51,8 +51,11 @@ def dledger(home: Path, *args: str, timeout: float = 300) -> subprocess.Complete
 @pytest.fixture(scope="session")
 def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     """One headless run for the whole session, shared by pytest-xdist's workers (the first
-    to get the lock runs it, the others read its summary)."""
-    shared = tmp_path_factory.getbasetemp().parent / "demo-headless"
+    to get the lock runs it, the others read its summary). Under xdist the session's folder
+    is the workers' base folders' parent; without it that parent is every session's, so the
+    run is kept in the session's own base folder."""
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "demo-headless"
     shared.mkdir(exist_ok=True)
     home, result = shared / "plant", shared / "summary.json"
     with (shared / "lock").open("w") as lock:
